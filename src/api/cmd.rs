@@ -1,0 +1,169 @@
+//! `cmd::` — run programs from an argv array. Non-zero exit is an error unless `unchecked`.
+
+use rhai::plugin::*;
+
+use crate::api::convert;
+use crate::error::{Error, Result};
+use crate::process::{Cmd, Finished, Output};
+
+pub fn module() -> rhai::Module {
+    exported_module!(cmd_api)
+}
+
+const OPTIONS: &[&str] = &["cwd", "env", "timeout", "sudo", "secrets", "stdin", "read_only", "quiet"];
+
+fn build(argv: &rhai::Array, opts: &rhai::Map) -> Result<Cmd> {
+    convert::known_keys(opts, OPTIONS, "cmd")?;
+    let mut c = Cmd::new(&convert::argv(argv)?);
+    if let Some(d) = convert::opt_str(opts, "cwd")? {
+        c.cwd = Some(convert::path(&d));
+    }
+    if let Some(env) = convert::opt(opts, "env") {
+        let env = env.clone().try_cast::<rhai::Map>().ok_or_else(|| Error::invalid("option", "env", "expected a map of NAME: value"))?;
+        for (k, v) in env {
+            c.env.insert(k.to_string(), v.to_string());
+        }
+    }
+    c.timeout = convert::opt_secs(opts, "timeout")?;
+    c.sudo = convert::opt_bool(opts, "sudo")?;
+    c.read_only = convert::opt_bool(opts, "read_only")?;
+    if convert::opt_bool(opts, "quiet")? {
+        c.output = Output::Quiet;
+    }
+    if let Some(s) = convert::opt(opts, "secrets") {
+        let a = s.clone().try_cast::<rhai::Array>().ok_or_else(|| Error::invalid("option", "secrets", "expected an array of strings"))?;
+        c.secrets = convert::strings(&a, "secret")?;
+    }
+    if let Some(s) = convert::opt_str(opts, "stdin")? {
+        c.stdin = Some(s.into_bytes());
+    }
+    Ok(c)
+}
+
+fn finished_map(f: Finished) -> rhai::Map {
+    let mut m = rhai::Map::new();
+    m.insert("status".into(), f.code.map(|c| Dynamic::from(c as i64)).unwrap_or(Dynamic::UNIT));
+    m.insert("success".into(), f.success.into());
+    m.insert("stdout".into(), f.stdout.into());
+    m.insert("stderr".into(), f.stderr.into());
+    m
+}
+
+fn trimmed(s: String) -> String {
+    s.strip_suffix('\n').map(|t| t.strip_suffix('\r').unwrap_or(t).to_string()).unwrap_or(s)
+}
+
+#[export_module]
+mod cmd_api {
+    use crate::error::{RhaiResult, rhai as r};
+
+    /// Run a command, streaming its output live. A non-zero exit is an error that shows the
+    /// command and the tail of its stderr; destructive commands (`rm -rf`, `dd of=`, …) are
+    /// refused unless a person confirms at the terminal. Under `--dry-run` it is only printed.
+    ///
+    /// ```rhai
+    /// cmd::run(["git", "-C", "/tmp/repo", "status"]);
+    /// ```
+    #[rhai_fn(return_raw, name = "run")]
+    pub fn run(ctx: NativeCallContext, argv: rhai::Array) -> RhaiResult<()> {
+        r(&ctx, build(&argv, &rhai::Map::new()).and_then(|c| c.run()).map(|_| ()))
+    }
+
+    /// Run a command with options: `cwd`, `env` (map), `timeout` (seconds), `sudo`,
+    /// `secrets` (values redacted in output and the journal), `stdin` (text fed to it),
+    /// `read_only` (runs under `--dry-run` too), `quiet` (discard output).
+    ///
+    /// ```rhai
+    /// cmd::run(["make", "-j4"], #{ cwd: "/tmp/build", env: #{ CC: "clang" }, timeout: 600 });
+    /// ```
+    #[rhai_fn(return_raw, name = "run")]
+    pub fn run_with(ctx: NativeCallContext, argv: rhai::Array, options: rhai::Map) -> RhaiResult<()> {
+        r(&ctx, build(&argv, &options).and_then(|c| c.run()).map(|_| ()))
+    }
+
+    /// Run a command and return its stdout (one trailing newline removed). A non-zero exit is
+    /// an error. Under `--dry-run` it is not run and returns `""`; use `cmd::query` for
+    /// commands that only read.
+    ///
+    /// ```rhai
+    /// let rev = cmd::output(["git", "rev-parse", "HEAD"]);
+    /// ```
+    #[rhai_fn(return_raw, name = "output")]
+    pub fn output(ctx: NativeCallContext, argv: rhai::Array) -> RhaiResult<String> {
+        r(&ctx, build(&argv, &rhai::Map::new()).and_then(|c| c.capture().run()).map(|f| trimmed(f.stdout)))
+    }
+
+    /// `cmd::output` with options (see `cmd::run`).
+    ///
+    /// ```rhai
+    /// let files = cmd::output(["ls"], #{ cwd: "/tmp" });
+    /// ```
+    #[rhai_fn(return_raw, name = "output")]
+    pub fn output_with(ctx: NativeCallContext, argv: rhai::Array, options: rhai::Map) -> RhaiResult<String> {
+        r(&ctx, build(&argv, &options).and_then(|c| c.capture().run()).map(|f| trimmed(f.stdout)))
+    }
+
+    /// Run a command that only reads (it runs under `--dry-run` too) and return its stdout.
+    /// The guard still refuses it if it is destructive.
+    ///
+    /// ```rhai
+    /// let version = cmd::query(["uname", "-r"]);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn query(ctx: NativeCallContext, argv: rhai::Array) -> RhaiResult<String> {
+        r(&ctx, build(&argv, &rhai::Map::new()).and_then(|c| c.capture().read_only().run()).map(|f| trimmed(f.stdout)))
+    }
+
+    /// Run a command whose failure is an answer, not an error: returns
+    /// `#{ status, success, stdout, stderr }`. Runs under `--dry-run` only if `read_only`.
+    ///
+    /// ```rhai
+    /// let r = cmd::unchecked(["grep", "-q", "spice", "/tmp/config.log"]);
+    /// if r.success { print("found"); }
+    /// ```
+    #[rhai_fn(return_raw, name = "unchecked")]
+    pub fn unchecked(ctx: NativeCallContext, argv: rhai::Array) -> RhaiResult<rhai::Map> {
+        r(&ctx, build(&argv, &rhai::Map::new()).and_then(|c| c.capture().unchecked().run()).map(finished_map))
+    }
+
+    /// `cmd::unchecked` with options (see `cmd::run`).
+    ///
+    /// ```rhai
+    /// let r = cmd::unchecked(["test", "-d", "build"], #{ cwd: "/tmp", read_only: true });
+    /// ```
+    #[rhai_fn(return_raw, name = "unchecked")]
+    pub fn unchecked_with(ctx: NativeCallContext, argv: rhai::Array, options: rhai::Map) -> RhaiResult<rhai::Map> {
+        r(&ctx, build(&argv, &options).and_then(|c| c.capture().unchecked().run()).map(finished_map))
+    }
+
+    /// Run a command as root through `sudo` (non-interactive when there is no terminal).
+    ///
+    /// ```rhai
+    /// cmd::sudo(["cp", "/tmp/a", "/tmp/b"]);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn sudo(ctx: NativeCallContext, argv: rhai::Array) -> RhaiResult<()> {
+        r(&ctx, build(&argv, &rhai::Map::new()).and_then(|c| c.sudo().run()).map(|_| ()))
+    }
+
+    /// The one shell escape hatch: run `script` with `sh -c`. The guard parses the script with
+    /// a real shell parser and classifies every command in it; a script it cannot parse counts
+    /// as destructive. Prefer `cmd::run` with an argv.
+    ///
+    /// ```rhai
+    /// cmd::shell("echo building && true");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn shell(ctx: NativeCallContext, script: &str) -> RhaiResult<()> {
+        r(&ctx, Cmd::new(&["sh", "-c", script]).run().map(|_| ()))
+    }
+
+    /// The full path of a program on `PATH`, or `()` when it is not there.
+    ///
+    /// ```rhai
+    /// if cmd::which("ninja") == () { print("install ninja"); }
+    /// ```
+    pub fn which(program: &str) -> Dynamic {
+        crate::process::which(program).map(|p| Dynamic::from(p.display().to_string())).unwrap_or(Dynamic::UNIT)
+    }
+}

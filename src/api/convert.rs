@@ -1,0 +1,74 @@
+//! Conversions between Rhai values and the Rust types the primitives take.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rhai::{Array, Dynamic, Map};
+
+use crate::error::{Error, Result};
+
+/// An argv from a Rhai array: strings as they are, numbers and bools printed.
+pub fn argv(a: &Array) -> Result<Vec<String>> {
+    a.iter()
+        .enumerate()
+        .map(|(i, v)| {
+            if v.is_string() || v.is_int() || v.is_float() || v.is_bool() || v.is_char() {
+                Ok(v.to_string())
+            } else {
+                Err(Error::invalid("command argument", format!("#{i}"), format!("a {} is not a string", v.type_name())))
+            }
+        })
+        .collect()
+}
+
+pub fn strings(a: &Array, what: &'static str) -> Result<Vec<String>> {
+    a.iter()
+        .map(|v| v.clone().into_string().map_err(|t| Error::invalid(what, v.to_string(), format!("expected a string, found {t}"))))
+        .collect()
+}
+
+pub fn path(s: &str) -> PathBuf {
+    crate::paths::expand(s)
+}
+
+/// An option from a map: `None` when absent or `()`.
+pub fn opt<'a>(m: &'a Map, key: &str) -> Option<&'a Dynamic> {
+    m.get(key).filter(|v| !v.is_unit())
+}
+
+pub fn opt_str(m: &Map, key: &'static str) -> Result<Option<String>> {
+    opt(m, key).map(|v| v.clone().into_string().map_err(|t| Error::invalid("option", key, format!("expected a string, found {t}")))).transpose()
+}
+
+pub fn opt_bool(m: &Map, key: &'static str) -> Result<bool> {
+    opt(m, key).map(|v| v.as_bool().map_err(|t| Error::invalid("option", key, format!("expected true or false, found {t}")))).transpose().map(|b| b.unwrap_or(false))
+}
+
+pub fn opt_int(m: &Map, key: &'static str) -> Result<Option<i64>> {
+    opt(m, key).map(|v| v.as_int().map_err(|t| Error::invalid("option", key, format!("expected a whole number, found {t}")))).transpose()
+}
+
+/// Seconds as int or float.
+pub fn opt_secs(m: &Map, key: &'static str) -> Result<Option<Duration>> {
+    opt(m, key)
+        .map(|v| {
+            let s = if let Ok(i) = v.as_int() { i as f64 } else { v.as_float().map_err(|t| Error::invalid("option", key, format!("expected seconds, found {t}")))? };
+            if s < 0.0 { Err(Error::invalid("option", key, "seconds cannot be negative")) } else { Ok(Duration::from_secs_f64(s)) }
+        })
+        .transpose()
+}
+
+/// Reject keys a function does not know, so a typo in an options map is an error, not a no-op.
+pub fn known_keys(m: &Map, allowed: &[&str], func: &str) -> Result<()> {
+    for k in m.keys() {
+        if !allowed.contains(&k.as_str()) {
+            return Err(Error::invalid("option", k.to_string(), format!("`{func}` takes only {}", allowed.join(", "))));
+        }
+    }
+    Ok(())
+}
+
+/// serde_json → Rhai.
+pub fn from_json(v: &serde_json::Value) -> Dynamic {
+    rhai::serde::to_dynamic(v).unwrap_or(Dynamic::UNIT)
+}

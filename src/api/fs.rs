@@ -1,0 +1,142 @@
+//! `fs::` — files and directories. Writes are atomic and keep the previous version.
+
+use rhai::plugin::*;
+
+pub fn module() -> rhai::Module {
+    exported_module!(fs_api)
+}
+
+#[export_module]
+mod fs_api {
+    use crate::api::convert::path;
+    use crate::error::{RhaiResult, rhai as r};
+
+    /// Read a text file.
+    ///
+    /// ```rhai
+    /// let text = fs::read("/etc/hostname");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn read(ctx: NativeCallContext, file: &str) -> RhaiResult<String> {
+        r(&ctx, crate::fs::read(&path(file)))
+    }
+
+    /// Write a text file atomically (temp file, fsync, rename). Over an existing file the
+    /// previous version is kept for `helix undo`; the file's permissions are kept.
+    ///
+    /// ```rhai
+    /// fs::write("/tmp/helix-demo.txt", "hello\n");
+    /// ```
+    #[rhai_fn(return_raw, name = "write")]
+    pub fn write(ctx: NativeCallContext, file: &str, content: &str) -> RhaiResult<()> {
+        r(&ctx, crate::fs::write(&path(file), content.as_bytes(), None))
+    }
+
+    /// Write a text file with a mode, e.g. `0o600`.
+    ///
+    /// ```rhai
+    /// fs::write("/tmp/helix-secret.txt", "s3cret\n", 0o600);
+    /// ```
+    #[rhai_fn(return_raw, name = "write")]
+    pub fn write_mode(ctx: NativeCallContext, file: &str, content: &str, mode: i64) -> RhaiResult<()> {
+        r(&ctx, crate::fs::write(&path(file), content.as_bytes(), Some(mode as u32)))
+    }
+
+    /// Whether anything (file, directory, link) stands at the path.
+    ///
+    /// ```rhai
+    /// if !fs::exists("/tmp/x") { print("missing"); }
+    /// ```
+    pub fn exists(file: &str) -> bool {
+        crate::fs::exists(&path(file))
+    }
+
+    /// Whether the path is a directory.
+    ///
+    /// ```rhai
+    /// let d = fs::is_dir("/tmp");
+    /// ```
+    pub fn is_dir(file: &str) -> bool {
+        path(file).is_dir()
+    }
+
+    /// Whether the path is a regular file.
+    ///
+    /// ```rhai
+    /// let f = fs::is_file("/etc/hostname");
+    /// ```
+    pub fn is_file(file: &str) -> bool {
+        path(file).is_file()
+    }
+
+    /// Create a directory and its parents (`mkdir -p`).
+    ///
+    /// ```rhai
+    /// fs::mkdir("/tmp/helix-demo/a/b");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn mkdir(ctx: NativeCallContext, dir: &str) -> RhaiResult<()> {
+        r(&ctx, crate::fs::mkdir(&path(dir)))
+    }
+
+    /// Copy a file; an existing destination's previous version is kept for undo.
+    ///
+    /// ```rhai
+    /// fs::copy("/etc/hostname", "/tmp/hostname.copy");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn copy(ctx: NativeCallContext, from: &str, to: &str) -> RhaiResult<()> {
+        r(&ctx, crate::fs::copy(&path(from), &path(to)))
+    }
+
+    /// Move (rename) a path. Never replaces an existing destination.
+    ///
+    /// ```rhai
+    /// fs::move("/tmp/a.qcow2", "/tmp/a-old.qcow2");
+    /// ```
+    #[rhai_fn(return_raw, name = "move")]
+    pub fn move_(ctx: NativeCallContext, from: &str, to: &str) -> RhaiResult<()> {
+        r(&ctx, crate::fs::rename(&path(from), &path(to)))
+    }
+
+    /// Create a symbolic link at `link` pointing to `target`.
+    ///
+    /// ```rhai
+    /// fs::symlink("/Volumes/Big/disk.qcow2", "/tmp/disk.qcow2");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn symlink(ctx: NativeCallContext, target: &str, link: &str) -> RhaiResult<()> {
+        r(&ctx, crate::fs::symlink(&path(target), &path(link)))
+    }
+
+    /// Paths matching a glob pattern, sorted.
+    ///
+    /// ```rhai
+    /// for p in fs::glob("/tmp/*.qcow2") { print(p); }
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn glob(ctx: NativeCallContext, pattern: &str) -> RhaiResult<rhai::Array> {
+        r(&ctx, crate::fs::glob(&path(pattern).display().to_string()))
+            .map(|v| v.into_iter().map(|p| Dynamic::from(p.display().to_string())).collect())
+    }
+
+    /// Bytes used by a file, or by everything under a directory.
+    ///
+    /// ```rhai
+    /// print(size::format(fs::size("/tmp")));
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn size(ctx: NativeCallContext, file: &str) -> RhaiResult<i64> {
+        r(&ctx, crate::fs::size(&path(file))).map(|n| n as i64)
+    }
+
+    /// Free bytes on the volume holding the path.
+    ///
+    /// ```rhai
+    /// if fs::free_space("/tmp") < size::parse("10G") { ui::warn("low on space"); }
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn free_space(ctx: NativeCallContext, file: &str) -> RhaiResult<i64> {
+        r(&ctx, crate::fs::free_space(&path(file))).map(|n| n as i64)
+    }
+}

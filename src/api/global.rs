@@ -1,0 +1,103 @@
+//! Functions every recipe and stdlib module can call without a namespace.
+
+use rhai::plugin::*;
+
+pub fn module() -> rhai::Module {
+    exported_module!(global_api)
+}
+
+/// The recipe being run (for step state), set by the runner.
+pub static RECIPE: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+
+fn list_arg(ctx: &NativeCallContext, name: &str) -> Vec<String> {
+    // `only`/`skip` come from the recipe's own parameters when it declares them.
+    let _ = ctx;
+    let args = crate::api::global::ARGS.lock().unwrap();
+    match args.get(name) {
+        Some(crate::recipe::Value::List(l)) => l.clone(),
+        Some(crate::recipe::Value::Str(s)) => s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect(),
+        _ => vec![],
+    }
+}
+
+/// The parsed arguments of the running recipe.
+pub static ARGS: std::sync::Mutex<std::collections::BTreeMap<String, crate::recipe::Value>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+#[export_module]
+mod global_api {
+    use crate::error::{RhaiResult, rhai as r};
+
+    /// Run a named step. Its completion is recorded only after it succeeds; with `--resume`,
+    /// recorded steps are skipped. `--only`/`--skip` lists (when the recipe declares them)
+    /// select steps by name. Returns the step's value, or `()` when skipped.
+    ///
+    /// ```rhai
+    /// step("download", || {
+    ///     print("downloading");
+    /// });
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn step(ctx: NativeCallContext, name: &str, body: rhai::FnPtr) -> RhaiResult<Dynamic> {
+        let recipe = RECIPE.lock().unwrap().clone();
+        let only = list_arg(&ctx, "only");
+        let skip = list_arg(&ctx, "skip");
+        match r(&ctx, crate::step::begin(&recipe, name, &only, &skip))? {
+            crate::step::Decision::SkipDone => {
+                crate::ui::info(&format!("step `{name}`: already done (resumed)"));
+                Ok(Dynamic::UNIT)
+            }
+            crate::step::Decision::SkipFiltered => {
+                crate::ui::info(&format!("step `{name}`: skipped"));
+                Ok(Dynamic::UNIT)
+            }
+            crate::step::Decision::Run { index } => {
+                crate::ui::header(&format!("[{index}] {name}"));
+                let started = std::time::Instant::now();
+                let value: Dynamic = body.call_within_context(&ctx, ())?;
+                r(&ctx, crate::step::done(&recipe, name))?;
+                crate::ctx::get().with_journal(|j| {
+                    j.action("step", &format!("step `{name}`"), serde_json::Value::Null, "ok", started.elapsed(), serde_json::Value::Null)
+                });
+                Ok(value)
+            }
+        }
+    }
+
+    /// Keep the step state of this run in `file` (e.g. in the VM dir) instead of helix's
+    /// state dir, so `--resume` follows the work wherever it lives.
+    ///
+    /// ```rhai
+    /// steps_file("/tmp/vm/.helix-steps.json");
+    /// ```
+    pub fn steps_file(file: &str) {
+        crate::step::set_state_file(crate::paths::expand(file))
+    }
+
+    /// Whether this run is a `--dry-run`.
+    ///
+    /// ```rhai
+    /// if dry_run() { print("planning only"); }
+    /// ```
+    pub fn dry_run() -> bool {
+        crate::ctx::get().dry_run
+    }
+
+    /// This run's id (for `helix undo`), or `()` outside a run.
+    ///
+    /// ```rhai
+    /// print(`undo with: helix undo ${run_id()}`);
+    /// ```
+    pub fn run_id() -> Dynamic {
+        crate::ctx::get().run_id().map(Dynamic::from).unwrap_or(Dynamic::UNIT)
+    }
+
+    /// The merged configuration (the same map recipes see as `config`).
+    ///
+    /// ```rhai
+    /// let pm = helix_config().paths.pm;
+    /// ```
+    pub fn helix_config() -> Dynamic {
+        crate::api::convert::from_json(&crate::ctx::get().config.to_json())
+    }
+}

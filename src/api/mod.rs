@@ -1,0 +1,11 @@
+//! The Rhai surface: one thin `#[export_module]` per primitive domain. Wrappers only convert
+//! types and errors; the logic lives in the domain modules. Their `///` docs (with a `rhai`
+//! example) are what `helix api` prints.
+
+pub mod cmd;
+pub mod convert;
+pub mod fs;
+pub mod global;
+pub mod size;
+pub mod sys;
+pub mod ui;

@@ -1,0 +1,161 @@
+//! `ui::` — talk to the person running the recipe.
+
+use rhai::plugin::*;
+
+pub fn module() -> rhai::Module {
+    let mut m = exported_module!(ui_api);
+    m.set_custom_type::<Progress>("Progress");
+    m
+}
+
+/// A progress bar handle for recipes.
+#[derive(Clone)]
+pub struct Progress(pub indicatif::ProgressBar);
+
+#[export_module]
+mod ui_api {
+    use crate::error::{RhaiResult, rhai as r};
+
+    use super::Progress;
+
+    /// Print a step header.
+    ///
+    /// ```rhai
+    /// ui::header("Building QEMU");
+    /// ```
+    pub fn header(text: &str) {
+        crate::ui::header(text)
+    }
+
+    /// Print an informational line.
+    ///
+    /// ```rhai
+    /// ui::info("using the sysroot in ~/pm/UTM");
+    /// ```
+    pub fn info(text: &str) {
+        crate::ui::info(text)
+    }
+
+    /// Print a warning.
+    ///
+    /// ```rhai
+    /// ui::warn("UTM is running");
+    /// ```
+    pub fn warn(text: &str) {
+        crate::ui::warn(text)
+    }
+
+    /// Print a success line.
+    ///
+    /// ```rhai
+    /// ui::success("QEMU installed");
+    /// ```
+    pub fn success(text: &str) {
+        crate::ui::success(text)
+    }
+
+    /// Print an error line (does not stop the recipe; `throw` does).
+    ///
+    /// ```rhai
+    /// ui::error("SPICE support is missing");
+    /// ```
+    pub fn error(text: &str) {
+        crate::ui::error(text)
+    }
+
+    /// Ask a yes/no question (default No). `--yes` answers it; with no terminal it is an error.
+    ///
+    /// ```rhai
+    /// if ui::confirm("Install missing formulae?") { print("installing"); }
+    /// ```
+    #[rhai_fn(return_raw, name = "confirm")]
+    pub fn confirm(ctx: NativeCallContext, prompt: &str) -> RhaiResult<bool> {
+        r(&ctx, crate::ui::confirm(prompt, None))
+    }
+
+    /// Ask a yes/no question; with no terminal the default stands.
+    ///
+    /// ```rhai
+    /// let go = ui::confirm("Restart UTM now?", false);
+    /// ```
+    #[rhai_fn(return_raw, name = "confirm")]
+    pub fn confirm_default(ctx: NativeCallContext, prompt: &str, default: bool) -> RhaiResult<bool> {
+        r(&ctx, crate::ui::confirm(prompt, Some(default)))
+    }
+
+    /// Pick one item; returns the chosen string.
+    ///
+    /// ```rhai
+    /// let action = ui::select("What now?", ["repair", "cancel"]);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn select(ctx: NativeCallContext, prompt: &str, items: rhai::Array) -> RhaiResult<String> {
+        let items: Vec<String> = items.iter().map(|i| i.to_string()).collect();
+        r(&ctx, crate::ui::select(prompt, &items, None)).map(|i| items[i].clone())
+    }
+
+    /// Ask for a line of text.
+    ///
+    /// ```rhai
+    /// let name = ui::input("VM name");
+    /// ```
+    #[rhai_fn(return_raw, name = "input")]
+    pub fn input(ctx: NativeCallContext, prompt: &str) -> RhaiResult<String> {
+        r(&ctx, crate::ui::input(prompt, None))
+    }
+
+    /// Ask for a line of text with a default.
+    ///
+    /// ```rhai
+    /// let name = ui::input("VM name", "helix-dev");
+    /// ```
+    #[rhai_fn(return_raw, name = "input")]
+    pub fn input_default(ctx: NativeCallContext, prompt: &str, default: &str) -> RhaiResult<String> {
+        r(&ctx, crate::ui::input(prompt, Some(default.to_string())))
+    }
+
+    /// Print rows (arrays of values; the first is the header) as an aligned table.
+    ///
+    /// ```rhai
+    /// ui::table([["REPO", "STATE"], ["helix", "ok"]]);
+    /// ```
+    pub fn table(rows: rhai::Array) {
+        let rows: Vec<Vec<String>> = rows
+            .into_iter()
+            .map(|r| match r.try_cast::<rhai::Array>() {
+                Some(a) => a.iter().map(|c| c.to_string()).collect(),
+                None => vec![],
+            })
+            .collect();
+        print!("{}", crate::ui::table(&rows));
+    }
+
+    /// A progress bar of `total` steps (hidden when not on a terminal).
+    ///
+    /// ```rhai
+    /// let bar = ui::progress(3, "copying");
+    /// bar.inc(1);
+    /// bar.finish();
+    /// ```
+    pub fn progress(total: i64, message: &str) -> Progress {
+        Progress(crate::ui::progress(total.max(0) as u64, message))
+    }
+
+    /// Advance a progress bar.
+    #[rhai_fn(name = "inc")]
+    pub fn inc(bar: &mut Progress, n: i64) {
+        bar.0.inc(n.max(0) as u64)
+    }
+
+    /// Set a progress bar's message.
+    #[rhai_fn(name = "set_message")]
+    pub fn set_message(bar: &mut Progress, message: &str) {
+        bar.0.set_message(message.to_string())
+    }
+
+    /// Finish and clear a progress bar.
+    #[rhai_fn(name = "finish")]
+    pub fn finish(bar: &mut Progress) {
+        bar.0.finish_and_clear()
+    }
+}

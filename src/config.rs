@@ -1,0 +1,205 @@
+//! Configuration: the built-in defaults, the user's file, a project's `helix.toml` and
+//! `--config`, merged key by key with the origin of every value kept for `helix config`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+const DEFAULTS: &str = include_str!("default-config.toml");
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub table: toml::Table,
+    /// Dotted key → where its value came from.
+    pub origins: BTreeMap<String, String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let mut c = Config { table: toml::Table::new(), origins: BTreeMap::new() };
+        let defaults: toml::Table = DEFAULTS.parse().expect("built-in config parses");
+        c.merge(defaults, "built-in");
+        c
+    }
+}
+
+/// helix's config dir: `$HELIX_CONFIG_DIR`, else `$XDG_CONFIG_HOME/helix`, else `~/.config/helix`.
+pub fn config_dir() -> PathBuf {
+    dir_from_env("HELIX_CONFIG_DIR", "XDG_CONFIG_HOME", ".config")
+}
+
+/// helix's state dir (journal, trash records, step state): `$HELIX_STATE_DIR`, else
+/// `$XDG_STATE_HOME/helix`, else `~/.local/state/helix`.
+pub fn state_dir() -> PathBuf {
+    dir_from_env("HELIX_STATE_DIR", "XDG_STATE_HOME", ".local/state")
+}
+
+fn dir_from_env(own: &str, xdg: &str, fallback: &str) -> PathBuf {
+    if let Some(d) = std::env::var_os(own).filter(|d| !d.is_empty()) {
+        return PathBuf::from(d);
+    }
+    if let Some(d) = std::env::var_os(xdg).filter(|d| !d.is_empty()) {
+        return PathBuf::from(d).join("helix");
+    }
+    crate::paths::home().join(fallback).join("helix")
+}
+
+/// The project file that applies in `cwd`: the nearest `helix.toml` above it.
+pub fn project_file(cwd: &Path) -> Option<PathBuf> {
+    cwd.ancestors().map(|d| d.join("helix.toml")).find(|p| p.is_file())
+}
+
+impl Config {
+    /// Built-in defaults, then the user's file, then the project's, then `explicit`.
+    pub fn load(explicit: Option<&Path>) -> Result<Config> {
+        let mut c = Config::default();
+        let user = config_dir().join("config.toml");
+        if user.is_file() {
+            c.merge_file(&user)?;
+        }
+        if let Some(p) = std::env::current_dir().ok().and_then(|d| project_file(&d)) {
+            c.merge_file(&p)?;
+        }
+        if let Some(p) = explicit {
+            if !p.is_file() {
+                return Err(Error::Config {
+                    path: p.to_path_buf(),
+                    message: "no such file (given with --config)".into(),
+                });
+            }
+            c.merge_file(p)?;
+        }
+        Ok(c)
+    }
+
+    pub fn merge_file(&mut self, path: &Path) -> Result<()> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| Error::Config {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        self.merge(table, &path.display().to_string());
+        Ok(())
+    }
+
+    fn merge(&mut self, from: toml::Table, origin: &str) {
+        fn walk(
+            into: &mut toml::Table,
+            from: toml::Table,
+            prefix: &str,
+            origin: &str,
+            origins: &mut BTreeMap<String, String>,
+        ) {
+            for (k, v) in from {
+                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                match (into.get_mut(&k), v) {
+                    (Some(toml::Value::Table(dst)), toml::Value::Table(src)) => {
+                        walk(dst, src, &key, origin, origins)
+                    }
+                    (_, v) => {
+                        let v = expand_tildes(v);
+                        record(&key, &v, origin, origins);
+                        into.insert(k, v);
+                    }
+                }
+            }
+        }
+        fn record(key: &str, v: &toml::Value, origin: &str, origins: &mut BTreeMap<String, String>) {
+            if let toml::Value::Table(t) = v {
+                for (k, v) in t {
+                    record(&format!("{key}.{k}"), v, origin, origins);
+                }
+            } else {
+                origins.insert(key.to_string(), origin.to_string());
+            }
+        }
+        walk(&mut self.table, from, "", origin, &mut self.origins);
+    }
+
+    /// A value by dotted key (`vm.ssh_port`).
+    pub fn get(&self, key: &str) -> Option<&toml::Value> {
+        let mut parts = key.split('.');
+        let mut cur = self.table.get(parts.next()?)?;
+        for p in parts {
+            cur = cur.as_table()?.get(p)?;
+        }
+        Some(cur)
+    }
+
+    pub fn get_str(&self, key: &str) -> Option<&str> {
+        self.get(key).and_then(|v| v.as_str())
+    }
+
+    /// The user's extra protected paths (`guard.protected`).
+    pub fn protected(&self) -> Vec<String> {
+        self.get("guard.protected")
+            .and_then(|v| v.as_array())
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+            .unwrap_or_default()
+    }
+
+    /// Every leaf as `key = value    # origin`, for `helix config`.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for (key, origin) in &self.origins {
+            if let Some(v) = self.get(key) {
+                out.push_str(&format!("{key} = {v}    # {origin}\n"));
+            }
+        }
+        out
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(&self.table).unwrap_or_default()
+    }
+}
+
+fn expand_tildes(v: toml::Value) -> toml::Value {
+    match v {
+        toml::Value::String(s) if s == "~" || s.starts_with("~/") => {
+            toml::Value::String(crate::paths::expand(&s).display().to_string())
+        }
+        toml::Value::Array(a) => toml::Value::Array(a.into_iter().map(expand_tildes).collect()),
+        toml::Value::Table(t) => {
+            toml::Value::Table(t.into_iter().map(|(k, v)| (k, expand_tildes(v))).collect())
+        }
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_expand_home_and_record_origin() {
+        let c = Config::default();
+        let pm = c.get_str("paths.pm").unwrap();
+        assert!(pm.ends_with("/pm") && !pm.starts_with('~'), "{pm}");
+        assert_eq!(c.origins["paths.pm"], "built-in");
+        assert_eq!(c.get("vm.ssh_port").and_then(|v| v.as_integer()), Some(2222));
+    }
+
+    #[test]
+    fn later_files_override_key_by_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("helix.toml");
+        std::fs::write(&f, "[vm]\nssh_port = 2223\n").unwrap();
+        let mut c = Config::default();
+        c.merge_file(&f).unwrap();
+        assert_eq!(c.get("vm.ssh_port").and_then(|v| v.as_integer()), Some(2223));
+        assert_eq!(c.get_str("vm.ssh_user"), Some("luke"));
+        assert_eq!(c.origins["vm.ssh_port"], f.display().to_string());
+        assert_eq!(c.origins["vm.ssh_user"], "built-in");
+    }
+
+    #[test]
+    fn a_broken_file_names_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("helix.toml");
+        std::fs::write(&f, "[vm\n").unwrap();
+        let err = Config::default().merge_file(&f).unwrap_err().to_string();
+        assert!(err.contains("helix.toml"), "{err}");
+    }
+}

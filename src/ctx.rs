@@ -1,0 +1,92 @@
+//! The run context: what every primitive needs to know about the run it is part of
+//! (dry-run, the journal, cancellation, what the run created, the exit code to end with).
+//!
+//! One per process: helix runs one recipe per invocation. Library users and unit tests get a
+//! default context (not dry-run, no journal) on first use.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+use crate::config::Config;
+use crate::journal::Journal;
+
+pub struct Ctx {
+    pub dry_run: bool,
+    pub resume: bool,
+    /// `--yes`: answers ordinary prompts ("install missing formulae?"), never the guard's.
+    pub assume_yes: bool,
+    pub config: Config,
+    journal: Mutex<Option<Journal>>,
+    cancelled: AtomicBool,
+    exit_code: Mutex<Option<i32>>,
+    created: Mutex<HashSet<PathBuf>>,
+}
+
+static CTX: OnceLock<Ctx> = OnceLock::new();
+
+impl Ctx {
+    pub fn new(dry_run: bool, resume: bool, assume_yes: bool, config: Config) -> Self {
+        Ctx {
+            dry_run,
+            resume,
+            assume_yes,
+            config,
+            journal: Mutex::new(None),
+            cancelled: AtomicBool::new(false),
+            exit_code: Mutex::new(None),
+            created: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// Install this context for the process; fails if one is already in use.
+    pub fn install(self) -> Result<&'static Ctx, Ctx> {
+        CTX.set(self)?;
+        Ok(CTX.get().expect("just set"))
+    }
+
+    pub fn set_journal(&self, journal: Journal) {
+        *self.journal.lock().unwrap() = Some(journal);
+    }
+
+    /// Run `f` with the journal, if this run keeps one.
+    pub fn with_journal<R>(&self, f: impl FnOnce(&mut Journal) -> R) -> Option<R> {
+        self.journal.lock().unwrap().as_mut().map(f)
+    }
+
+    pub fn run_id(&self) -> Option<String> {
+        self.with_journal(|j| j.run_id().to_string())
+    }
+
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
+    }
+
+    pub fn set_exit_code(&self, code: i32) {
+        *self.exit_code.lock().unwrap() = Some(code);
+    }
+
+    pub fn take_exit_code(&self) -> Option<i32> {
+        self.exit_code.lock().unwrap().take()
+    }
+
+    /// Remember a path this run created: removing it again is not destroying user data.
+    pub fn note_created(&self, path: &Path) {
+        self.created.lock().unwrap().insert(crate::paths::absolute(path));
+    }
+
+    pub fn created_by_run(&self, path: &Path) -> bool {
+        let path = crate::paths::absolute(path);
+        self.created.lock().unwrap().iter().any(|c| path.starts_with(c))
+    }
+}
+
+/// The context of this process's run.
+pub fn get() -> &'static Ctx {
+    CTX.get_or_init(|| Ctx::new(false, false, false, Config::default()))
+}

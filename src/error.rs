@@ -1,0 +1,104 @@
+//! The one error type of helix's primitives: one variant per failed operation.
+//!
+//! Messages are lower-case, name their subject in backticks and end with `: cause`.
+//! They are turned into Rhai errors once, in [`Error::into_rhai`], so Rhai can add the
+//! recipe position.
+
+use std::path::{Path, PathBuf};
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("could not read `{}`: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("could not write `{}`: {source}", path.display())]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("could not {op} `{}`: {source}", path.display())]
+    Fs { op: &'static str, path: PathBuf, source: std::io::Error },
+    #[error("could not start `{command}`: {source}")]
+    Spawn { command: String, source: std::io::Error },
+    #[error("`{command}` failed with {status}{}", tail_suffix(stderr_tail))]
+    CommandFailed { command: String, status: String, code: Option<i32>, stderr_tail: String },
+    #[error("`{command}` timed out after {seconds}s and was stopped")]
+    Timeout { command: String, seconds: f64 },
+    #[error("`{command}` was refused: {reason}")]
+    Refused { command: String, reason: String },
+    #[error("`{}` is protected by {rule}: {hint}", path.display())]
+    Protected { path: PathBuf, rule: String, hint: String },
+    #[error("cancelled: {0}")]
+    Cancelled(String),
+    #[error("invalid {what} `{value}`: {why}")]
+    Invalid { what: &'static str, value: String, why: String },
+    #[error("config `{}`: {message}", path.display())]
+    Config { path: PathBuf, message: String },
+    #[error("{0}")]
+    Other(String),
+}
+
+fn tail_suffix(tail: &str) -> String {
+    if tail.trim().is_empty() {
+        String::new()
+    } else {
+        let indented: Vec<String> = tail.lines().map(|l| format!("  | {l}")).collect();
+        format!(":\n{}", indented.join("\n"))
+    }
+}
+
+impl Error {
+    pub fn read(path: &Path, source: std::io::Error) -> Self {
+        Error::Read { path: path.to_path_buf(), source }
+    }
+    pub fn write(path: &Path, source: std::io::Error) -> Self {
+        Error::Write { path: path.to_path_buf(), source }
+    }
+    pub fn fs(op: &'static str, path: &Path, source: std::io::Error) -> Self {
+        Error::Fs { op, path: path.to_path_buf(), source }
+    }
+    pub fn invalid(what: &'static str, value: impl Into<String>, why: impl Into<String>) -> Self {
+        Error::Invalid { what, value: value.into(), why: why.into() }
+    }
+    pub fn other(msg: impl Into<String>) -> Self {
+        Error::Other(msg.into())
+    }
+
+    /// The exit code helix should end with when this error ends a run.
+    pub fn exit_code(&self) -> Option<i32> {
+        match self {
+            Error::CommandFailed { code, .. } => *code,
+            Error::Cancelled(_) => Some(130),
+            _ => None,
+        }
+    }
+
+    /// The boundary to Rhai: Rhai adds the call position to `ErrorRuntime` itself.
+    pub fn into_rhai(self) -> Box<rhai::EvalAltResult> {
+        if let Some(code) = self.exit_code() {
+            crate::ctx::get().set_exit_code(code);
+        }
+        if matches!(self, Error::Cancelled(_)) {
+            crate::ctx::get().cancel();
+        }
+        rhai::EvalAltResult::ErrorRuntime(self.to_string().into(), rhai::Position::NONE).into()
+    }
+}
+
+impl From<Error> for Box<rhai::EvalAltResult> {
+    fn from(e: Error) -> Self {
+        e.into_rhai()
+    }
+}
+
+/// Shorthand for the Rhai wrappers: convert helix's result into Rhai's.
+pub type RhaiResult<T> = std::result::Result<T, Box<rhai::EvalAltResult>>;
+
+/// Convert at the boundary, at the position of the call. Rhai 1.27 does not fill in the call
+/// position for errors from namespaced (`fs::write`) plugin functions, so wrappers take the
+/// `NativeCallContext` and pass it here; errors then point at the recipe line.
+pub fn rhai<T>(ctx: &rhai::NativeCallContext, r: Result<T>) -> RhaiResult<T> {
+    r.map_err(|e| {
+        let mut e = e.into_rhai();
+        e.set_position(ctx.call_position());
+        e
+    })
+}

@@ -1,0 +1,259 @@
+//! Files and directories: atomic writes (temp file, fsync, rename) that keep the previous
+//! version for `helix undo`, and the ordinary queries. Deleting lives in the guard (`trash`).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use crate::error::{Error, Result};
+use crate::guard::{self, Action, Target};
+
+pub fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| Error::read(path, e))
+}
+
+pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::read(path, e))
+}
+
+/// Write `bytes` to `path` atomically: a reader sees the old file or the new one, never half.
+/// The temp file sits beside the target (same filesystem, so the rename is atomic), is
+/// fsynced before the rename, and takes over the old file's permissions.
+pub fn atomic_write_raw(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().ok_or_else(|| Error::invalid("path", path.display().to_string(), "it has no file name"))?;
+    let old_mode = std::fs::metadata(path).ok().map(|m| m.permissions().mode());
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{}.", name.to_string_lossy()))
+        .suffix(".helix-tmp")
+        .tempfile_in(dir)
+        .map_err(|e| Error::write(path, e))?;
+    tmp.write_all(bytes).map_err(|e| Error::write(path, e))?;
+    if let Some(m) = mode.or(old_mode) {
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(m & 0o7777))
+            .map_err(|e| Error::write(path, e))?;
+    }
+    tmp.as_file().sync_all().map_err(|e| Error::write(path, e))?;
+    tmp.persist(path).map_err(|e| Error::write(path, e.error))?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Write a file through the guard: atomic, previous version kept for undo, dry-run aware.
+pub fn write(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
+    let existed = path.exists();
+    let mut action = Action::new(
+        "fs.write",
+        if existed {
+            format!("overwrite `{}` ({} bytes; previous version kept)", path.display(), bytes.len())
+        } else {
+            format!("write `{}` ({} bytes)", path.display(), bytes.len())
+        },
+    )
+    .args(json!({ "path": path, "bytes": bytes.len() }));
+    if existed && guard::protect::rule_for(path, &crate::ctx::get().config).is_some() {
+        action = action.destroys(Target::Path { path: path.to_path_buf(), recursive: false });
+    }
+    let backup = if existed && !crate::ctx::get().dry_run { Some(guard::keep_previous(path)?) } else { None };
+    let undo = match &backup {
+        Some(b) => json!({ "restore": b, "to": path }),
+        None => json!({ "remove_created": path }),
+    };
+    guard::act(action.undo(undo), || {
+        atomic_write_raw(path, bytes, mode)?;
+        if !existed {
+            crate::ctx::get().note_created(path);
+        }
+        Ok(())
+    })
+}
+
+pub fn exists(path: &Path) -> bool {
+    path.symlink_metadata().is_ok()
+}
+
+/// `mkdir -p`; directories it creates are the run's own.
+pub fn mkdir(path: &Path) -> Result<()> {
+    if path.is_dir() {
+        return Ok(());
+    }
+    let first_missing = path.ancestors().filter(|a| !a.exists()).last().map(Path::to_path_buf);
+    guard::act(Action::new("fs.mkdir", format!("create directory `{}`", path.display())).args(json!({"path": path})).undo(json!({"remove_created": first_missing})), || {
+        std::fs::create_dir_all(path).map_err(|e| Error::fs("create directory", path, e))?;
+        if let Some(m) = &first_missing {
+            crate::ctx::get().note_created(m);
+        }
+        Ok(())
+    })
+}
+
+/// Copy a file; over an existing destination the previous version is kept.
+pub fn copy(from: &Path, to: &Path) -> Result<()> {
+    if !from.is_file() {
+        return Err(Error::invalid("copy source", from.display().to_string(), "it is not a file"));
+    }
+    let existed = to.exists();
+    let backup = if existed && !crate::ctx::get().dry_run { Some(guard::keep_previous(to)?) } else { None };
+    let mut action = Action::new("fs.copy", format!("copy `{}` to `{}`", from.display(), to.display()))
+        .args(json!({"from": from, "to": to}))
+        .undo(match &backup {
+            Some(b) => json!({ "restore": b, "to": to }),
+            None => json!({ "remove_created": to }),
+        });
+    if existed && guard::protect::rule_for(to, &crate::ctx::get().config).is_some() {
+        action = action.destroys(Target::Path { path: to.to_path_buf(), recursive: false });
+    }
+    guard::act(action, || {
+        let dir = to.parent().unwrap_or(Path::new("."));
+        let tmp = tempfile::Builder::new().suffix(".helix-tmp").tempfile_in(dir).map_err(|e| Error::write(to, e))?;
+        std::fs::copy(from, tmp.path()).map_err(|e| Error::fs("copy", from, e))?;
+        tmp.as_file().sync_all().map_err(|e| Error::write(to, e))?;
+        tmp.persist(to).map_err(|e| Error::write(to, e.error))?;
+        if !existed {
+            crate::ctx::get().note_created(to);
+        }
+        Ok(())
+    })
+}
+
+/// Move (rename) a path. Refuses to replace an existing destination: move that aside first.
+pub fn rename(from: &Path, to: &Path) -> Result<()> {
+    if !exists(from) {
+        return Err(Error::invalid("move source", from.display().to_string(), "it does not exist"));
+    }
+    if exists(to) {
+        return Err(Error::invalid(
+            "move destination",
+            to.display().to_string(),
+            "it already exists; helix does not replace it — move it aside or remove it first",
+        ));
+    }
+    let action = Action::new("fs.move", format!("move `{}` to `{}`", from.display(), to.display()))
+        .args(json!({"from": from, "to": to}))
+        .undo(json!({"move_back": to, "to": from}))
+        .destroys_if_protected(from);
+    guard::act(action, || std::fs::rename(from, to).map_err(|e| Error::fs("move", from, e)))
+}
+
+pub fn symlink(target: &Path, link: &Path) -> Result<()> {
+    if exists(link) {
+        return Err(Error::invalid("link path", link.display().to_string(), "something already stands there"));
+    }
+    guard::act(
+        Action::new("fs.symlink", format!("link `{}` -> `{}`", link.display(), target.display()))
+            .args(json!({"target": target, "link": link}))
+            .undo(json!({"remove_created": link})),
+        || {
+            std::os::unix::fs::symlink(target, link).map_err(|e| Error::fs("create link", link, e))?;
+            crate::ctx::get().note_created(link);
+            Ok(())
+        },
+    )
+}
+
+pub fn glob(pattern: &str) -> Result<Vec<PathBuf>> {
+    let paths = glob::glob(pattern).map_err(|e| Error::invalid("glob pattern", pattern, e.to_string()))?;
+    Ok(paths.filter_map(|p| p.ok()).collect())
+}
+
+/// Bytes used by a file, or by everything under a directory (links not followed).
+pub fn size(path: &Path) -> Result<u64> {
+    let meta = path.symlink_metadata().map_err(|e| Error::read(path, e))?;
+    if !meta.is_dir() {
+        return Ok(meta.len());
+    }
+    let mut total = 0;
+    let rd = std::fs::read_dir(path).map_err(|e| Error::read(path, e))?;
+    for entry in rd.flatten() {
+        total += size(&entry.path()).unwrap_or(0);
+    }
+    Ok(total)
+}
+
+/// Count files under a path (1 for a file).
+pub fn count_files(path: &Path) -> u64 {
+    match path.symlink_metadata() {
+        Ok(m) if m.is_dir() => std::fs::read_dir(path)
+            .map(|rd| rd.flatten().map(|e| count_files(&e.path())).sum())
+            .unwrap_or(0),
+        Ok(_) => 1,
+        Err(_) => 0,
+    }
+}
+
+/// Free bytes on the filesystem holding `path` (for unprivileged users).
+pub fn free_space(path: &Path) -> Result<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| Error::invalid("path", path.display().to_string(), "it contains a NUL byte"))?;
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a valid C string and `st` a properly sized out-parameter.
+    let rc = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
+    if rc != 0 {
+        return Err(Error::read(path, std::io::Error::last_os_error()));
+    }
+    Ok(st.f_bavail as u64 * st.f_frsize as u64)
+}
+
+impl Action {
+    /// Mark `path` as destroyed when a protection rule covers it, so the guard refuses.
+    pub fn destroys_if_protected(self, path: &Path) -> Self {
+        if guard::protect::rule_for(path, &crate::ctx::get().config).is_some() {
+            self.destroys(Target::Path { path: path.to_path_buf(), recursive: true })
+        } else {
+            self
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn atomic_write_keeps_mode_and_leaves_no_temp() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("f.txt");
+        std::fs::write(&p, "old").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        atomic_write_raw(&p, b"new", None).unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "new");
+        assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn write_keeps_the_previous_version() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("f.txt");
+        std::fs::write(&p, "v1").unwrap();
+        write(&p, b"v2", None).unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "v2");
+    }
+
+    #[test]
+    fn rename_refuses_to_replace() {
+        let d = tempfile::tempdir().unwrap();
+        let (a, b) = (d.path().join("a"), d.path().join("b"));
+        std::fs::write(&a, "a").unwrap();
+        std::fs::write(&b, "b").unwrap();
+        assert!(rename(&a, &b).is_err());
+        assert_eq!(std::fs::read_to_string(&b).unwrap(), "b");
+    }
+
+    #[test]
+    fn size_and_free_space() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("a"), vec![0u8; 1000]).unwrap();
+        std::fs::create_dir(d.path().join("s")).unwrap();
+        std::fs::write(d.path().join("s/b"), vec![0u8; 24]).unwrap();
+        assert_eq!(size(d.path()).unwrap(), 1024);
+        assert_eq!(count_files(d.path()), 2);
+        assert!(free_space(d.path()).unwrap() > 0);
+    }
+}

@@ -1,0 +1,237 @@
+//! The journal: one JSON-lines file per run, recording every action with its arguments,
+//! result and duration, so `helix log` can show it and `helix undo` can reverse it.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Record {
+    Start { run: String, recipe: String, args: Value, dry_run: bool, ts: String, cwd: String },
+    Action {
+        kind: String,
+        detail: String,
+        #[serde(default, skip_serializing_if = "Value::is_null")]
+        args: Value,
+        result: String,
+        ms: u64,
+        /// How to reverse this action, for `helix undo` (kind-specific).
+        #[serde(default, skip_serializing_if = "Value::is_null")]
+        undo: Value,
+    },
+    End { status: String, ms: u64, ts: String },
+}
+
+pub struct Journal {
+    run_id: String,
+    path: PathBuf,
+    file: File,
+    started: std::time::Instant,
+}
+
+impl Journal {
+    /// Start a new run's journal under `dir` (the `runs/` folder of the state dir).
+    pub fn start(dir: &Path, recipe: &str, args: Value, dry_run: bool) -> Result<Journal> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::fs("create", dir, e))?;
+        let run_id = new_run_id();
+        let path = dir.join(format!("{run_id}.jsonl"));
+        let file = OpenOptions::new()
+            .create_new(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| Error::write(&path, e))?;
+        let mut j = Journal { run_id: run_id.clone(), path, file, started: std::time::Instant::now() };
+        let cwd = std::env::current_dir().map(|p| p.display().to_string()).unwrap_or_default();
+        j.append(&Record::Start {
+            run: run_id,
+            recipe: recipe.to_string(),
+            args,
+            dry_run,
+            ts: timestamp(SystemTime::now()),
+            cwd,
+        })?;
+        Ok(j)
+    }
+
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn append(&mut self, record: &Record) -> Result<()> {
+        let mut line = serde_json::to_string(record).expect("records serialise");
+        line.push('\n');
+        // One write per record: a crash leaves at most a truncated last line, which readers skip.
+        self.file.write_all(line.as_bytes()).map_err(|e| Error::write(&self.path, e))
+    }
+
+    pub fn action(
+        &mut self,
+        kind: &str,
+        detail: &str,
+        args: Value,
+        result: &str,
+        took: Duration,
+        undo: Value,
+    ) {
+        let _ = self.append(&Record::Action {
+            kind: kind.into(),
+            detail: detail.into(),
+            args,
+            result: result.into(),
+            ms: took.as_millis() as u64,
+            undo,
+        });
+    }
+
+    pub fn end(&mut self, status: &str) {
+        let _ = self.append(&Record::End {
+            status: status.into(),
+            ms: self.started.elapsed().as_millis() as u64,
+            ts: timestamp(SystemTime::now()),
+        });
+        let _ = self.file.sync_all();
+    }
+}
+
+/// A run as read back from its journal file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Run {
+    pub id: String,
+    pub path: PathBuf,
+    pub records: Vec<Record>,
+}
+
+impl Run {
+    pub fn recipe(&self) -> &str {
+        match self.records.first() {
+            Some(Record::Start { recipe, .. }) => recipe,
+            _ => "?",
+        }
+    }
+    pub fn started(&self) -> &str {
+        match self.records.first() {
+            Some(Record::Start { ts, .. }) => ts,
+            _ => "?",
+        }
+    }
+    pub fn status(&self) -> &str {
+        match self.records.last() {
+            Some(Record::End { status, .. }) => status,
+            _ => "unfinished",
+        }
+    }
+    pub fn actions(&self) -> impl Iterator<Item = &Record> {
+        self.records.iter().filter(|r| matches!(r, Record::Action { .. }))
+    }
+}
+
+pub fn read_run(path: &Path) -> Result<Run> {
+    let f = File::open(path).map_err(|e| Error::read(path, e))?;
+    let records = BufReader::new(f)
+        .lines()
+        .map_while(|l| l.ok())
+        .filter_map(|l| serde_json::from_str(&l).ok())
+        .collect();
+    let id = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+    Ok(Run { id, path: path.to_path_buf(), records })
+}
+
+/// Runs under `dir`, newest first.
+pub fn list_runs(dir: &Path) -> Result<Vec<Run>> {
+    let mut paths: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![],
+        Err(e) => return Err(Error::read(dir, e)),
+    };
+    // Run ids start with a UTC timestamp, so name order is time order.
+    paths.sort();
+    paths.reverse();
+    paths.iter().map(|p| read_run(p)).collect()
+}
+
+/// Find a run by id or unique prefix (`last` for the newest).
+pub fn find_run(dir: &Path, id: &str) -> Result<Run> {
+    let runs = list_runs(dir)?;
+    if id == "last" {
+        return runs.into_iter().next().ok_or_else(|| Error::other("no runs recorded yet"));
+    }
+    let mut matching: Vec<Run> = runs.into_iter().filter(|r| r.id.starts_with(id)).collect();
+    match matching.len() {
+        0 => Err(Error::invalid("run id", id, "no such run: see `helix log`")),
+        1 => Ok(matching.remove(0)),
+        n => Err(Error::invalid("run id", id, format!("{n} runs start with it: give more of it"))),
+    }
+}
+
+fn new_run_id() -> String {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let (y, mo, d, h, mi, s) = civil(now.as_secs());
+    // Milliseconds keep ids in time order; the suffix keeps two processes apart.
+    let suffix = (now.subsec_nanos() ^ std::process::id().rotate_left(7)) & 0xfff;
+    format!("{y:04}{mo:02}{d:02}-{h:02}{mi:02}{s:02}{:03}-{suffix:03x}", now.subsec_millis())
+}
+
+/// RFC 3339 UTC timestamp with milliseconds.
+pub fn timestamp(t: SystemTime) -> String {
+    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let (y, mo, day, h, mi, s) = civil(d.as_secs());
+    format!("{y:04}-{mo:02}-{day:02}T{h:02}:{mi:02}:{s:02}.{:03}Z", d.subsec_millis())
+}
+
+/// Seconds since the epoch to (year, month, day, hour, minute, second), UTC.
+/// Howard Hinnant's days-from-civil inverse; avoids a date crate for one function.
+fn civil(secs: u64) -> (i64, u32, u32, u32, u32, u32) {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d, (rem / 3600) as u32, (rem % 3600 / 60) as u32, (rem % 60) as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil(0), (1970, 1, 1, 0, 0, 0));
+        // 2026-11-25T18:39:17Z
+        assert_eq!(civil(1_795_631_957), (2026, 11, 25, 18, 39, 17));
+        assert_eq!(civil(951_782_400), (2000, 2, 29, 0, 0, 0));
+    }
+
+    #[test]
+    fn journal_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut j = Journal::start(dir.path(), "demo", serde_json::json!({"a": 1}), false).unwrap();
+        j.action("fs.write", "write `x`", Value::Null, "ok", Duration::from_millis(3), Value::Null);
+        j.end("ok");
+        let runs = list_runs(dir.path()).unwrap();
+        assert_eq!(runs.len(), 1);
+        assert_eq!(runs[0].recipe(), "demo");
+        assert_eq!(runs[0].status(), "ok");
+        assert_eq!(runs[0].actions().count(), 1);
+        assert_eq!(find_run(dir.path(), "last").unwrap().id, runs[0].id);
+    }
+}

@@ -1,0 +1,23 @@
+//! helix: runs editable Rhai recipes on a hardened core. Data flows one way:
+//! CLI → recipe (Rhai) → primitive (Rust) → guard → the machine, and back into the journal.
+
+pub mod api;
+pub mod apidoc;
+pub mod cli;
+pub mod config;
+pub mod ctx;
+pub mod engine;
+pub mod error;
+pub mod fs;
+pub mod guard;
+pub mod journal;
+pub mod paths;
+pub mod process;
+pub mod recipe;
+pub mod report;
+pub mod run;
+pub mod size;
+pub mod sources;
+pub mod step;
+pub mod ui;
+pub mod wait;

@@ -1,0 +1,5 @@
+//! The `helix` binary: everything happens in [`helix::cli`].
+
+fn main() {
+    std::process::exit(helix::cli::main());
+}

@@ -1,0 +1,511 @@
+//! The only place helix spawns a child process: argv arrays (never a shell string, except the
+//! one named escape hatch the guard parses), checked exit status, live streaming with the tail of
+//! stderr kept for the error, timeouts, and process groups so Ctrl-C never leaves children behind.
+
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+use crate::guard::{self, Action, Target};
+
+const TAIL_LINES: usize = 20;
+
+/// How a command's output is handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Output {
+    /// stdout and stderr go to the terminal as they come; the stderr tail is kept for errors.
+    #[default]
+    Stream,
+    /// stdout and stderr are captured and returned.
+    Capture,
+    /// Both are discarded (the stderr tail is still kept).
+    Quiet,
+}
+
+/// A command to run: built from an argv, configured, then run through the guard.
+#[derive(Debug, Clone, Default)]
+pub struct Cmd {
+    pub argv: Vec<String>,
+    pub cwd: Option<PathBuf>,
+    pub env: BTreeMap<String, String>,
+    pub env_remove: Vec<String>,
+    pub timeout: Option<Duration>,
+    pub output: Output,
+    /// Non-zero exit is returned, not an error.
+    pub unchecked: bool,
+    /// Run through `sudo` (non-interactive when there is no terminal).
+    pub sudo: bool,
+    /// Values replaced by `***` wherever the command is shown or journaled.
+    pub secrets: Vec<String>,
+    /// Bytes fed to stdin (else stdin is null: a child never reads helix's stdin).
+    pub stdin: Option<Vec<u8>>,
+    /// Runs under `--dry-run` too: the caller vouches it changes nothing.
+    pub read_only: bool,
+}
+
+/// What a finished command produced.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Finished {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub success: bool,
+}
+
+impl Cmd {
+    pub fn new<S: AsRef<str>>(argv: &[S]) -> Cmd {
+        Cmd { argv: argv.iter().map(|s| s.as_ref().to_string()).collect(), ..Default::default() }
+    }
+    pub fn cwd(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cwd = Some(dir.into());
+        self
+    }
+    pub fn env(mut self, k: impl Into<String>, v: impl Into<String>) -> Self {
+        self.env.insert(k.into(), v.into());
+        self
+    }
+    pub fn timeout(mut self, t: Duration) -> Self {
+        self.timeout = Some(t);
+        self
+    }
+    pub fn capture(mut self) -> Self {
+        self.output = Output::Capture;
+        self
+    }
+    pub fn quiet(mut self) -> Self {
+        self.output = Output::Quiet;
+        self
+    }
+    pub fn unchecked(mut self) -> Self {
+        self.unchecked = true;
+        self
+    }
+    pub fn sudo(mut self) -> Self {
+        self.sudo = true;
+        self
+    }
+    pub fn read_only(mut self) -> Self {
+        self.read_only = true;
+        self
+    }
+    pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+        self.stdin = Some(bytes.into());
+        self
+    }
+    pub fn secret(mut self, value: impl Into<String>) -> Self {
+        self.secrets.push(value.into());
+        self
+    }
+
+    /// The argv that is really executed (with `sudo` when asked).
+    pub fn full_argv(&self) -> Vec<String> {
+        let mut argv = Vec::with_capacity(self.argv.len() + 2);
+        if self.sudo && !is_root() {
+            argv.push("sudo".to_string());
+            if !crate::ui::has_tty() {
+                // No terminal to type a password at: fail at once instead of hanging.
+                argv.push("-n".to_string());
+            }
+        }
+        argv.extend(self.argv.iter().cloned());
+        argv
+    }
+
+    /// The command as shown to people and in the journal, secrets redacted.
+    pub fn display(&self) -> String {
+        redact(&display_argv(&self.full_argv()), &self.secrets)
+    }
+
+    /// Run it: classified by the guard (destructive commands need a person), skipped under
+    /// `--dry-run` unless read-only, journaled.
+    pub fn run(&self) -> Result<Finished> {
+        if self.argv.is_empty() {
+            return Err(Error::invalid("command", "[]", "an argv needs at least the program"));
+        }
+        let shown = self.display();
+        let mut action = Action::new("process.run", format!("run `{shown}`"))
+            .args(serde_json::json!({ "argv": redact_all(&self.full_argv(), &self.secrets) }));
+        if let Some(why) = guard::classify::classify_argv(&self.argv) {
+            action = action.destroys(Target::Command { argv: redact_all(&self.argv, &self.secrets), why });
+        }
+        if self.read_only && action.destroys.is_empty() && crate::ctx::get().dry_run {
+            return self.spawn_and_wait();
+        }
+        guard::act(action, || self.spawn_and_wait())
+    }
+
+    fn spawn_and_wait(&self) -> Result<Finished> {
+        let ctx = crate::ctx::get();
+        if ctx.is_cancelled() {
+            return Err(Error::Cancelled(format!("`{}` was not started", self.display())));
+        }
+        let argv = self.full_argv();
+        let mut cmd = Command::new(&argv[0]);
+        cmd.args(&argv[1..]);
+        if let Some(d) = &self.cwd {
+            cmd.current_dir(d);
+        }
+        for k in &self.env_remove {
+            cmd.env_remove(k);
+        }
+        cmd.envs(&self.env);
+        cmd.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        cmd.stdout(match self.output {
+            Output::Stream => Stdio::inherit(),
+            Output::Capture => Stdio::piped(),
+            Output::Quiet => Stdio::null(),
+        });
+        cmd.stderr(Stdio::piped());
+        // Own process group: Ctrl-C and timeouts stop the whole tree, not just the leader.
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let mut child = cmd.spawn().map_err(|e| Error::Spawn { command: self.display(), source: e })?;
+        let pid = child.id();
+        children().lock().unwrap().insert(pid);
+        let result = self.wait(&mut child);
+        children().lock().unwrap().remove(&pid);
+        result
+    }
+
+    fn wait(&self, child: &mut Child) -> Result<Finished> {
+        let stdin = child.stdin.take();
+        let input = self.stdin.clone();
+        let feeder = stdin.map(|mut s| {
+            std::thread::spawn(move || {
+                let _ = s.write_all(&input.unwrap_or_default());
+            })
+        });
+        let stdout_reader = child.stdout.take().map(|mut out| {
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                let _ = out.read_to_end(&mut buf);
+                buf
+            })
+        });
+        let stream = self.output == Output::Stream;
+        let capture = self.output == Output::Capture;
+        let secrets = self.secrets.clone();
+        let stderr_reader = child.stderr.take().map(|err| {
+            std::thread::spawn(move || {
+                let mut tail = VecDeque::with_capacity(TAIL_LINES);
+                let mut all = Vec::new();
+                let mut reader = BufReader::new(err);
+                let mut line = Vec::new();
+                let stderr = std::io::stderr();
+                while reader.read_until(b'\n', &mut line).unwrap_or(0) > 0 {
+                    if stream {
+                        let _ = stderr.lock().write_all(&line);
+                    }
+                    if capture {
+                        all.extend_from_slice(&line);
+                    }
+                    if tail.len() == TAIL_LINES {
+                        tail.pop_front();
+                    }
+                    tail.push_back(redact(String::from_utf8_lossy(&line).trim_end(), &secrets));
+                    line.clear();
+                }
+                (all, tail)
+            })
+        });
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().map_err(|e| Error::Spawn { command: self.display(), source: e })? {
+                break status;
+            }
+            if crate::ctx::get().is_cancelled() {
+                terminate(child);
+                return Err(Error::Cancelled(format!("`{}` was interrupted", self.display())));
+            }
+            if let Some(t) = self.timeout {
+                if started.elapsed() >= t {
+                    terminate(child);
+                    return Err(Error::Timeout { command: self.display(), seconds: t.as_secs_f64() });
+                }
+            }
+            std::thread::sleep(poll_interval(started.elapsed()));
+        };
+        if let Some(f) = feeder {
+            let _ = f.join();
+        }
+        let stdout = stdout_reader.map(|h| h.join().unwrap_or_default()).unwrap_or_default();
+        let (stderr_all, tail) = stderr_reader.map(|h| h.join().unwrap_or_default()).unwrap_or_default();
+        let finished = Finished {
+            code: status.code(),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr_all).into_owned(),
+            success: status.success(),
+        };
+        if !status.success() && !self.unchecked {
+            return Err(Error::CommandFailed {
+                command: self.display(),
+                status: describe_status(status),
+                code: status.code(),
+                stderr_tail: tail.into_iter().collect::<Vec<_>>().join("\n"),
+            });
+        }
+        Ok(finished)
+    }
+}
+
+/// Start polling fast (short commands finish in milliseconds) and back off to 50 ms.
+fn poll_interval(elapsed: Duration) -> Duration {
+    if elapsed < Duration::from_millis(20) {
+        Duration::from_millis(1)
+    } else if elapsed < Duration::from_millis(500) {
+        Duration::from_millis(10)
+    } else {
+        Duration::from_millis(50)
+    }
+}
+
+fn describe_status(status: ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(c), _) => format!("exit code {c}"),
+        (None, Some(s)) => format!("signal {s}"),
+        _ => "an unknown status".into(),
+    }
+}
+
+fn children() -> &'static Mutex<HashSet<u32>> {
+    static CHILDREN: OnceLock<Mutex<HashSet<u32>>> = OnceLock::new();
+    CHILDREN.get_or_init(|| Mutex::new(HashSet::new()))
+}
+
+/// SIGTERM the child's process group, give it a moment, then SIGKILL.
+fn terminate(child: &mut Child) {
+    let pgid = child.id() as i32;
+    signal_group(pgid, libc::SIGTERM);
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            signal_group(pgid, libc::SIGKILL);
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    signal_group(pgid, libc::SIGKILL);
+    let _ = child.wait();
+}
+
+fn signal_group(pgid: i32, sig: i32) {
+    // SAFETY: kill(2) with a negative pid signals a process group; no memory is touched.
+    unsafe {
+        libc::kill(-pgid, sig);
+    }
+}
+
+/// Stop every child still running (Ctrl-C, or the end of a run).
+pub fn terminate_all() {
+    let pids: Vec<u32> = children().lock().unwrap().iter().copied().collect();
+    for pid in pids {
+        signal_group(pid as i32, libc::SIGTERM);
+    }
+}
+
+/// A long-running child that outlives one call (a VM, an sshd for tests): spawned here so this
+/// stays the one place that spawns, killed with its group when dropped unless detached.
+pub struct Background {
+    child: Option<Child>,
+    pub display: String,
+    detached: bool,
+}
+
+impl Background {
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(|c| c.id()).unwrap_or(0)
+    }
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+    /// Wait up to `timeout` for the process to exit by itself.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        let child = self.child.as_mut()?;
+        loop {
+            if let Ok(Some(s)) = child.try_wait() {
+                return Some(s);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            children().lock().unwrap().remove(&c.id());
+            terminate(&mut c);
+        }
+    }
+    /// Let the process outlive helix.
+    pub fn detach(mut self) -> u32 {
+        self.detached = true;
+        let pid = self.pid();
+        if let Some(c) = self.child.take() {
+            children().lock().unwrap().remove(&c.id());
+        }
+        pid
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if !self.detached {
+            self.kill();
+        }
+    }
+}
+
+impl Cmd {
+    /// Start the command in the background (stdout/stderr to `log`, or null), through the guard.
+    pub fn spawn_background(&self, log: Option<&std::path::Path>) -> Result<Background> {
+        let shown = self.display();
+        let mut action = Action::new("process.spawn", format!("start `{shown}`"))
+            .args(serde_json::json!({ "argv": redact_all(&self.full_argv(), &self.secrets) }));
+        if let Some(why) = guard::classify::classify_argv(&self.argv) {
+            action = action.destroys(Target::Command { argv: self.argv.clone(), why });
+        }
+        guard::act(action, || {
+            let argv = self.full_argv();
+            let mut cmd = Command::new(&argv[0]);
+            cmd.args(&argv[1..]).envs(&self.env).stdin(Stdio::null());
+            if let Some(d) = &self.cwd {
+                cmd.current_dir(d);
+            }
+            match log {
+                Some(p) => {
+                    let f = std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(p)
+                        .map_err(|e| Error::write(p, e))?;
+                    let f2 = f.try_clone().map_err(|e| Error::write(p, e))?;
+                    cmd.stdout(f).stderr(f2);
+                }
+                None => {
+                    cmd.stdout(Stdio::null()).stderr(Stdio::null());
+                }
+            }
+            std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+            let child = cmd.spawn().map_err(|e| Error::Spawn { command: shown.clone(), source: e })?;
+            children().lock().unwrap().insert(child.id());
+            Ok(Some(Background { child: Some(child), display: shown.clone(), detached: false }))
+        })
+        .and_then(|b: Option<Background>| {
+            b.ok_or_else(|| Error::other(format!("dry run: `{shown}` was not started")))
+        })
+    }
+}
+
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Quote an argv for display the way a shell user would type it.
+pub fn display_argv(argv: &[String]) -> String {
+    argv.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ")
+}
+
+fn quote(a: &str) -> String {
+    let plain = !a.is_empty()
+        && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+~".contains(c));
+    if plain { a.to_string() } else { format!("'{}'", a.replace('\'', r"'\''")) }
+}
+
+fn redact(s: &str, secrets: &[String]) -> String {
+    let mut s = s.to_string();
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        s = s.replace(secret.as_str(), "***");
+    }
+    s
+}
+
+fn redact_all(argv: &[String], secrets: &[String]) -> Vec<String> {
+    argv.iter().map(|a| redact(a, secrets)).collect()
+}
+
+/// Find a program on `PATH`.
+pub fn which(program: &str) -> Option<PathBuf> {
+    if program.contains('/') {
+        let p = PathBuf::from(program);
+        return is_executable(&p).then_some(p);
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|d| d.join(program)).find(|p| is_executable(p))
+}
+
+fn is_executable(p: &std::path::Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    p.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn captures_stdout_and_checks_status() {
+        let out = Cmd::new(&["sh", "-c", "echo hi; echo oops >&2"]).capture().run().unwrap();
+        assert_eq!(out.stdout, "hi\n");
+        assert_eq!(out.stderr, "oops\n");
+        let err = Cmd::new(&["sh", "-c", "echo bad thing >&2; exit 3"]).quiet().run().unwrap_err();
+        assert_eq!(err.exit_code(), Some(3));
+        let msg = err.to_string();
+        assert!(msg.contains("exit code 3") && msg.contains("bad thing"), "{msg}");
+    }
+
+    #[test]
+    fn unchecked_returns_the_status() {
+        let out = Cmd::new(&["sh", "-c", "exit 4"]).quiet().unchecked().run().unwrap();
+        assert_eq!((out.code, out.success), (Some(4), false));
+    }
+
+    #[test]
+    fn timeout_stops_the_whole_group() {
+        let t = Instant::now();
+        let err = Cmd::new(&["sh", "-c", "sleep 30 & sleep 30"])
+            .quiet()
+            .timeout(Duration::from_millis(200))
+            .run()
+            .unwrap_err();
+        assert!(matches!(err, Error::Timeout { .. }), "{err}");
+        assert!(t.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn secrets_are_redacted_from_errors() {
+        let err = Cmd::new(&["sh", "-c", "echo token=hunter2 >&2; exit 1", "hunter2"])
+            .secret("hunter2")
+            .quiet()
+            .run()
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("hunter2") && err.contains("***"), "{err}");
+    }
+
+    #[test]
+    fn stdin_is_fed_and_never_inherited() {
+        let out = Cmd::new(&["cat"]).stdin("abc").capture().run().unwrap();
+        assert_eq!(out.stdout, "abc");
+        let out = Cmd::new(&["cat"]).capture().run().unwrap();
+        assert_eq!(out.stdout, "");
+    }
+
+    #[test]
+    fn missing_program_names_itself() {
+        let err = Cmd::new(&["no-such-program-xyz"]).run().unwrap_err().to_string();
+        assert!(err.contains("no-such-program-xyz"), "{err}");
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(display_argv(&["ls".into(), "a b".into(), "it's".into()]), r"ls 'a b' 'it'\''s'");
+    }
+}

@@ -1,0 +1,475 @@
+//! Recipes: finding them (user dirs shadow built-ins), reading their `//!` header without
+//! evaluating anything, and turning command-line words into a validated `args` map.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use include_dir::{Dir, include_dir};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+
+pub static BUILTIN_RECIPES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/recipes");
+pub static BUILTIN_STDLIB: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/stdlib");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    String,
+    Int,
+    Float,
+    Bool,
+    Path,
+    Size,
+    List,
+}
+
+impl Kind {
+    fn parse(s: &str) -> Option<Kind> {
+        Some(match s {
+            "string" | "str" => Kind::String,
+            "int" => Kind::Int,
+            "float" => Kind::Float,
+            "bool" => Kind::Bool,
+            "path" => Kind::Path,
+            "size" => Kind::Size,
+            "list" => Kind::List,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Param {
+    pub name: String,
+    pub kind: Kind,
+    /// A `@flag`: present or absent, takes no value.
+    pub flag: bool,
+    pub required: bool,
+    pub default: Option<String>,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Header {
+    /// The first line of the `//!` block.
+    pub summary: String,
+    /// The rest of the prose.
+    pub details: String,
+    pub params: Vec<Param>,
+}
+
+/// Where a recipe was found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Origin {
+    Dir(PathBuf),
+    BuiltIn,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Dir(d) => write!(f, "{}", d.display()),
+            Origin::BuiltIn => write!(f, "built-in"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Recipe {
+    pub name: String,
+    pub origin: Origin,
+    /// The name errors use: the file path, or `builtin:recipes/NAME.rhai`.
+    pub source_name: String,
+    #[serde(skip)]
+    pub text: String,
+    pub header: Header,
+    /// Built-in recipes and files in lower-priority dirs that this one hides.
+    pub shadows: Vec<String>,
+}
+
+/// Parse the leading `//!` block. Never evaluates the script.
+pub fn parse_header(text: &str, source: &str) -> Result<Header> {
+    let mut h = Header::default();
+    let mut prose = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.is_empty() && prose.is_empty() && h.params.is_empty() {
+            continue;
+        }
+        let Some(doc) = t.strip_prefix("//!") else { break };
+        let doc = doc.strip_prefix(' ').unwrap_or(doc);
+        if let Some(rest) = doc.trim_start().strip_prefix("@param") {
+            h.params.push(parse_param(rest, false, source, i + 1)?);
+        } else if let Some(rest) = doc.trim_start().strip_prefix("@flag") {
+            h.params.push(parse_param(rest, true, source, i + 1)?);
+        } else {
+            prose.push(doc.trim_end().to_string());
+        }
+    }
+    while prose.last().is_some_and(|l| l.is_empty()) {
+        prose.pop();
+    }
+    if let Some((first, rest)) = prose.split_first() {
+        h.summary = first.clone();
+        h.details = rest.join("\n").trim().to_string();
+    }
+    Ok(h)
+}
+
+/// `NAME[:TYPE]  description [(required)] [(default: VALUE)]`
+fn parse_param(rest: &str, flag: bool, source: &str, line: usize) -> Result<Param> {
+    let rest = rest.trim();
+    let (spec, desc) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    let bad = |why: &str| Error::invalid("recipe header", format!("{source}:{line}"), why.to_string());
+    if spec.is_empty() {
+        return Err(bad("`@param`/`@flag` needs a name"));
+    }
+    let (name, kind) = match spec.split_once(':') {
+        Some((n, k)) => (n, Kind::parse(k).ok_or_else(|| bad(&format!("unknown type `{k}` (string, int, float, bool, path, size, list)")))?),
+        None => (spec, if flag { Kind::Bool } else { Kind::String }),
+    };
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err(bad(&format!("`{name}` is not a valid parameter name")));
+    }
+    let mut description = desc.trim().to_string();
+    let mut required = false;
+    let mut default = None;
+    if let Some(i) = description.find("(required)") {
+        required = true;
+        description.replace_range(i..i + "(required)".len(), "");
+    }
+    if let Some(i) = description.find("(default:") {
+        if let Some(j) = description[i..].find(')') {
+            default = Some(description[i + 9..i + j].trim().to_string());
+            description.replace_range(i..i + j + 1, "");
+        }
+    }
+    Ok(Param { name: name.to_string(), kind, flag, required, default, description: description.trim().to_string() })
+}
+
+/// The directories searched for recipes, highest priority first.
+pub fn recipe_dirs(explicit: Option<&Path>) -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    if let Some(d) = explicit {
+        dirs.push(d.to_path_buf());
+    }
+    if let Some(v) = std::env::var_os("HELIX_RECIPES") {
+        dirs.extend(std::env::split_paths(&v).filter(|p| !p.as_os_str().is_empty()));
+    }
+    if let Ok(cwd) = std::env::current_dir() {
+        let root = crate::config::project_file(&cwd).and_then(|f| f.parent().map(Path::to_path_buf)).unwrap_or(cwd);
+        let d = root.join("recipes");
+        if d.is_dir() {
+            dirs.push(d);
+        }
+    }
+    dirs.push(crate::config::config_dir().join("recipes"));
+    let mut seen = Vec::new();
+    dirs.retain(|d| {
+        let k = crate::paths::absolute(d);
+        if seen.contains(&k) {
+            false
+        } else {
+            seen.push(k);
+            true
+        }
+    });
+    dirs
+}
+
+/// The stdlib directories that go with the recipe dirs: `stdlib/` beside each `recipes/`.
+pub fn stdlib_dirs(recipe_dirs: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Some(v) = std::env::var_os("HELIX_STDLIB") {
+        out.extend(std::env::split_paths(&v));
+    }
+    for d in recipe_dirs {
+        if let Some(p) = d.parent() {
+            let s = p.join("stdlib");
+            if s.is_dir() && !out.contains(&s) {
+                out.push(s);
+            }
+        }
+    }
+    out
+}
+
+/// Every recipe, user dirs first; a name found earlier shadows later ones.
+pub fn discover(dirs: &[PathBuf]) -> Result<Vec<Recipe>> {
+    let mut found: BTreeMap<String, Recipe> = BTreeMap::new();
+    let mut add = |name: String, origin: Origin, source_name: String, text: String| -> Result<()> {
+        if let Some(existing) = found.get_mut(&name) {
+            existing.shadows.push(source_name);
+            return Ok(());
+        }
+        let header = parse_header(&text, &source_name)?;
+        found.insert(name.clone(), Recipe { name, origin, source_name, text, header, shadows: vec![] });
+        Ok(())
+    };
+    for dir in dirs {
+        let Ok(rd) = std::fs::read_dir(dir) else { continue };
+        let mut entries: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
+        entries.sort();
+        for p in entries {
+            if p.extension().is_some_and(|e| e == "rhai") && p.is_file() {
+                let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+                let text = std::fs::read_to_string(&p).map_err(|e| Error::read(&p, e))?;
+                add(name, Origin::Dir(dir.clone()), p.display().to_string(), text)?;
+            }
+        }
+    }
+    for f in BUILTIN_RECIPES.files() {
+        let p = f.path();
+        if p.extension().is_some_and(|e| e == "rhai") {
+            let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+            let text = f.contents_utf8().unwrap_or_default().to_string();
+            add(name, Origin::BuiltIn, format!("builtin:recipes/{}", p.display()), text)?;
+        }
+    }
+    Ok(found.into_values().collect())
+}
+
+pub fn find(dirs: &[PathBuf], name: &str) -> Result<Recipe> {
+    // A path to a file runs that file.
+    if name.ends_with(".rhai") || name.contains('/') {
+        let p = PathBuf::from(name);
+        let text = std::fs::read_to_string(&p).map_err(|e| Error::read(&p, e))?;
+        let source_name = p.display().to_string();
+        let header = parse_header(&text, &source_name)?;
+        let stem = p.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+        let origin = Origin::Dir(p.parent().map(Path::to_path_buf).unwrap_or_default());
+        return Ok(Recipe { name: stem, origin, source_name, text, header, shadows: vec![] });
+    }
+    let all = discover(dirs)?;
+    let names: Vec<String> = all.iter().map(|r| r.name.clone()).collect();
+    all.into_iter().find(|r| r.name == name).ok_or_else(|| {
+        let close: Vec<&String> = names.iter().filter(|n| similar(n, name)).collect();
+        let hint = if close.is_empty() {
+            "see `helix list`".to_string()
+        } else {
+            format!("did you mean {}?", close.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "))
+        };
+        Error::invalid("recipe", name, format!("no such recipe: {hint}"))
+    })
+}
+
+fn similar(a: &str, b: &str) -> bool {
+    a.contains(b) || b.contains(a) || levenshtein(a, b) <= 2
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// A parsed argument value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Value {
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    List(Vec<String>),
+}
+
+/// Turn `--name value`, `--name=value` and `--flag` words into a validated map.
+/// Every problem is reported before anything runs.
+pub fn parse_args(recipe: &Recipe, words: &[String]) -> Result<BTreeMap<String, Value>> {
+    let params = &recipe.header.params;
+    let mut out = BTreeMap::new();
+    let mut i = 0;
+    let usage = |why: String| Error::invalid("arguments", format!("helix run {}", recipe.name), format!("{why} (see `helix run {} --help`)", recipe.name));
+    while i < words.len() {
+        let w = &words[i];
+        let Some(opt) = w.strip_prefix("--") else {
+            return Err(usage(format!("unexpected `{w}`: parameters are given as `--name value`")));
+        };
+        let (name, inline) = match opt.split_once('=') {
+            Some((n, v)) => (n, Some(v.to_string())),
+            None => (opt, None),
+        };
+        let (name, negated) = match params.iter().find(|p| p.name == name) {
+            Some(_) => (name, false),
+            None => match name.strip_prefix("no-") {
+                Some(n) if params.iter().any(|p| p.name == n && p.flag) => (n, true),
+                _ => return Err(usage(format!("unknown parameter `--{name}`"))),
+            },
+        };
+        let p = params.iter().find(|p| p.name == name).expect("found above");
+        let raw = if p.flag {
+            match inline {
+                Some(v) => v,
+                None => (!negated).to_string(),
+            }
+        } else if let Some(v) = inline {
+            v
+        } else {
+            i += 1;
+            words.get(i).cloned().ok_or_else(|| usage(format!("`--{name}` needs a value")))?
+        };
+        out.insert(name.to_string(), convert(p, &raw).map_err(usage)?);
+        i += 1;
+    }
+    for p in params {
+        if out.contains_key(&p.name) {
+            continue;
+        }
+        if let Some(d) = &p.default {
+            if let Ok(v) = convert(p, d) {
+                out.insert(p.name.clone(), v);
+                continue;
+            }
+        }
+        if p.required {
+            return Err(usage(format!("`--{}` is required", p.name)));
+        }
+        if p.flag {
+            out.insert(p.name.clone(), Value::Bool(false));
+        }
+    }
+    Ok(out)
+}
+
+fn convert(p: &Param, raw: &str) -> std::result::Result<Value, String> {
+    let bad = |what: &str| format!("`--{}` takes {what}, not `{raw}`", p.name);
+    Ok(match p.kind {
+        Kind::String | Kind::Path => Value::Str(if p.kind == Kind::Path { crate::paths::expand(raw).display().to_string() } else { raw.to_string() }),
+        Kind::Int => Value::Int(raw.parse().map_err(|_| bad("a whole number"))?),
+        Kind::Float => Value::Float(raw.parse().map_err(|_| bad("a number"))?),
+        Kind::Bool => Value::Bool(match raw {
+            "true" | "yes" | "1" | "on" => true,
+            "false" | "no" | "0" | "off" => false,
+            _ => return Err(bad("true or false")),
+        }),
+        Kind::Size => {
+            crate::size::parse(raw).map_err(|_| bad("a size like 256G, 1T or 512M"))?;
+            Value::Str(raw.to_string())
+        }
+        Kind::List => Value::List(raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()),
+    })
+}
+
+/// The `helix run NAME --help` text.
+pub fn help(recipe: &Recipe) -> String {
+    let mut out = format!("{}\n", recipe.header.summary);
+    if !recipe.header.details.is_empty() {
+        out.push_str(&format!("\n{}\n", recipe.header.details));
+    }
+    out.push_str(&format!("\nUsage: helix run {} [--dry-run] [--resume]", recipe.name));
+    for p in recipe.header.params.iter().filter(|p| p.required) {
+        out.push_str(&format!(" --{} <{}>", p.name, kind_name(p.kind)));
+    }
+    if recipe.header.params.iter().any(|p| !p.required) {
+        out.push_str(" [OPTIONS]");
+    }
+    out.push('\n');
+    if !recipe.header.params.is_empty() {
+        out.push_str("\nParameters:\n");
+        let rows: Vec<Vec<String>> = recipe
+            .header
+            .params
+            .iter()
+            .map(|p| {
+                let left = if p.flag { format!("  --{}", p.name) } else { format!("  --{} <{}>", p.name, kind_name(p.kind)) };
+                let mut d = p.description.clone();
+                if p.required {
+                    d.push_str(" (required)");
+                }
+                if let Some(def) = &p.default {
+                    d.push_str(&format!(" [default: {def}]"));
+                }
+                vec![left, d]
+            })
+            .collect();
+        out.push_str(&crate::ui::table(&rows));
+    }
+    out.push_str(&format!("\nFrom: {}\n", recipe.source_name));
+    out
+}
+
+fn kind_name(k: Kind) -> &'static str {
+    match k {
+        Kind::String => "TEXT",
+        Kind::Int => "N",
+        Kind::Float => "X",
+        Kind::Bool => "BOOL",
+        Kind::Path => "PATH",
+        Kind::Size => "SIZE",
+        Kind::List => "A,B,..",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = "//! Grow a VM's root disk.\n//!\n//! Stops the VM first.\n//!\n//! @param size:size  New virtual size, e.g. 1T (required)\n//! @param vm         VM UUID or name (default: dev)\n//! @param cpus:int   CPUs (default: 4)\n//! @flag  no-start   Leave it stopped\nlet x = 1;\n";
+
+    fn recipe() -> Recipe {
+        Recipe {
+            name: "expand".into(),
+            origin: Origin::BuiltIn,
+            source_name: "t".into(),
+            text: TEXT.into(),
+            header: parse_header(TEXT, "t").unwrap(),
+            shadows: vec![],
+        }
+    }
+
+    fn words(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn header_parses_params() {
+        let h = parse_header(TEXT, "t").unwrap();
+        assert_eq!(h.summary, "Grow a VM's root disk.");
+        assert_eq!(h.details, "Stops the VM first.");
+        assert_eq!(h.params.len(), 4);
+        assert!(h.params[0].required && h.params[0].kind == Kind::Size);
+        assert_eq!(h.params[1].default.as_deref(), Some("dev"));
+        assert_eq!(h.params[1].description, "VM UUID or name");
+        assert!(h.params[3].flag);
+    }
+
+    #[test]
+    fn args_are_validated_before_running() {
+        let r = recipe();
+        let a = parse_args(&r, &words("--size 1T --cpus=8 --no-start")).unwrap();
+        assert_eq!(a["size"], Value::Str("1T".into()));
+        assert_eq!(a["cpus"], Value::Int(8));
+        assert_eq!(a["vm"], Value::Str("dev".into()));
+        assert_eq!(a["no-start"], Value::Bool(true));
+        let e = parse_args(&r, &words("--cpus 8")).unwrap_err().to_string();
+        assert!(e.contains("`--size` is required"), "{e}");
+        let e = parse_args(&r, &words("--size 1T --cpu 8")).unwrap_err().to_string();
+        assert!(e.contains("unknown parameter `--cpu`"), "{e}");
+        let e = parse_args(&r, &words("--size 1T --cpus many")).unwrap_err().to_string();
+        assert!(e.contains("whole number"), "{e}");
+        let e = parse_args(&r, &words("--size huge")).unwrap_err().to_string();
+        assert!(e.contains("a size like"), "{e}");
+    }
+
+    #[test]
+    fn bad_header_type_is_reported() {
+        let e = parse_header("//! x\n//! @param a:blob thing\n", "r.rhai").unwrap_err().to_string();
+        assert!(e.contains("r.rhai:2") && e.contains("blob"), "{e}");
+    }
+
+    #[test]
+    fn typo_suggests() {
+        assert!(similar("build-qemu", "biuld-qemu"));
+        assert!(!similar("setup", "expand-disk"));
+    }
+}

@@ -1,0 +1,110 @@
+//! Renders script errors the way a compiler does: `file:line:col`, the source line, a caret,
+//! the message, and the chain of calls through stdlib functions.
+
+use rhai::{EvalAltResult, ParseError, Position};
+
+/// One frame: where something happened and what.
+struct Frame {
+    source: String,
+    pos: Position,
+    note: String,
+}
+
+/// Render a runtime error raised while running `source` (the recipe's source name).
+pub fn runtime(err: &EvalAltResult, source: &str) -> String {
+    let mut frames = Vec::new();
+    let mut cur = err;
+    let mut src = source.to_string();
+    let message;
+    loop {
+        match cur {
+            EvalAltResult::ErrorInFunctionCall(name, fn_src, inner, pos) => {
+                frames.push(Frame { source: src.clone(), pos: *pos, note: format!("in call to `{name}`") });
+                if !fn_src.is_empty() {
+                    src = fn_src.clone();
+                }
+                cur = inner;
+            }
+            EvalAltResult::ErrorInModule(module, inner, pos) => {
+                frames.push(Frame { source: src.clone(), pos: *pos, note: format!("while loading module `{module}`") });
+                src = module.clone();
+                cur = inner;
+            }
+            EvalAltResult::ErrorParsing(kind, pos) => {
+                message = kind.to_string();
+                frames.push(Frame { source: src.clone(), pos: *pos, note: String::new() });
+                break;
+            }
+            other => {
+                message = describe(other);
+                frames.push(Frame { source: src.clone(), pos: other.position(), note: String::new() });
+                break;
+            }
+        }
+    }
+    // The innermost frame is where it failed; the rest are the calls that led there.
+    let inner = frames.pop().expect("at least one frame");
+    let mut out = format!("{}\n", crate_style_error(&message));
+    out.push_str(&snippet(&inner.source, inner.pos));
+    for f in frames.iter().rev() {
+        out.push_str(&format!("  = {} at {}\n", f.note, location(&f.source, f.pos)));
+        if let Some(l) = f.pos.line().and_then(|l| crate::sources::line(&f.source, l)) {
+            out.push_str(&format!("      {}\n", l.trim()));
+        }
+    }
+    out
+}
+
+/// Render a compile error in `source`.
+pub fn parse(err: &ParseError, source: &str) -> String {
+    let mut out = format!("{}\n", crate_style_error(&err.0.to_string()));
+    out.push_str(&snippet(source, err.1));
+    out
+}
+
+fn describe(e: &EvalAltResult) -> String {
+    match e {
+        EvalAltResult::ErrorRuntime(v, _) => {
+            if v.is_string() {
+                v.clone().into_string().unwrap_or_default()
+            } else {
+                format!("recipe threw {v}")
+            }
+        }
+        EvalAltResult::ErrorTerminated(v, _) => format!("stopped: {v}"),
+        other => {
+            // Rhai appends " (line N, position M)"; we show the position ourselves.
+            let s = other.to_string();
+            match s.rfind(" (line ") {
+                Some(i) if s.ends_with(')') => s[..i].to_string(),
+                _ => s,
+            }
+        }
+    }
+}
+
+fn crate_style_error(msg: &str) -> String {
+    format!("{} {msg}", console::style("error:").red().bold())
+}
+
+fn location(source: &str, pos: Position) -> String {
+    match (pos.line(), pos.position()) {
+        (Some(l), Some(c)) => format!("{source}:{l}:{c}"),
+        (Some(l), None) => format!("{source}:{l}"),
+        _ => source.to_string(),
+    }
+}
+
+fn snippet(source: &str, pos: Position) -> String {
+    let mut out = format!("  --> {}\n", location(source, pos));
+    if let (Some(l), col) = (pos.line(), pos.position().unwrap_or(1)) {
+        if let Some(text) = crate::sources::line(source, l) {
+            let num = l.to_string();
+            let pad = " ".repeat(num.len());
+            // Tabs keep their width so the caret lines up.
+            let lead: String = text.chars().take(col.saturating_sub(1)).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+            out.push_str(&format!("{pad} |\n{num} | {text}\n{pad} | {lead}{}\n", console::style("^").red().bold()));
+        }
+    }
+    out
+}

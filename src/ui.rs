@@ -1,0 +1,189 @@
+//! What a person sees: step headers, messages, plan lines, prompts and progress bars.
+//! Colour only on a terminal, `NO_COLOR` honoured; prompts through dialoguer.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use console::style;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::error::{Error, Result};
+
+/// Decide colour once at start-up: only when the stream is a terminal and `NO_COLOR` is unset.
+pub fn init_colours() {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    console::set_colors_enabled(!no_color && std::io::stdout().is_terminal());
+    console::set_colors_enabled_stderr(!no_color && std::io::stderr().is_terminal());
+}
+
+/// Whether a person can be asked: a controlling terminal exists.
+pub fn has_tty() -> bool {
+    std::fs::File::open("/dev/tty").is_ok()
+}
+
+/// Whether prompts can be shown (stdin and stderr are a terminal).
+pub fn interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+pub fn header(text: &str) {
+    eprintln!("{} {}", style("==>").cyan().bold(), style(text).bold());
+}
+
+pub fn info(text: &str) {
+    eprintln!("{} {text}", style("•").cyan());
+}
+
+pub fn warn(text: &str) {
+    eprintln!("{} {text}", style("warning:").yellow().bold());
+}
+
+pub fn success(text: &str) {
+    eprintln!("{} {text}", style("✓").green().bold());
+}
+
+pub fn error(text: &str) {
+    eprintln!("{} {text}", style("error:").red().bold());
+}
+
+/// A dry-run plan line, on stdout: under `--dry-run` the plan is the output.
+pub fn plan(text: &str) {
+    println!("{} {text}", style("[dry-run]").magenta());
+}
+
+/// An ordinary yes/no question. `--yes` answers it; with no terminal, `default` stands if given.
+pub fn confirm(prompt: &str, default: Option<bool>) -> Result<bool> {
+    if crate::ctx::get().assume_yes {
+        return Ok(true);
+    }
+    if !interactive() {
+        return default.ok_or_else(|| no_terminal(prompt));
+    }
+    dialoguer::Confirm::new()
+        .with_prompt(prompt)
+        .default(default.unwrap_or(false))
+        .interact()
+        .map_err(|e| prompt_failed(prompt, e))
+}
+
+/// Pick one of `items`; returns its index.
+pub fn select(prompt: &str, items: &[String], default: Option<usize>) -> Result<usize> {
+    if items.is_empty() {
+        return Err(Error::invalid("choice list", prompt, "there is nothing to choose from"));
+    }
+    if !interactive() {
+        return default.ok_or_else(|| no_terminal(prompt));
+    }
+    dialoguer::Select::new()
+        .with_prompt(prompt)
+        .items(items)
+        .default(default.unwrap_or(0))
+        .interact()
+        .map_err(|e| prompt_failed(prompt, e))
+}
+
+/// Ask for a line of text.
+pub fn input(prompt: &str, default: Option<String>) -> Result<String> {
+    if !interactive() {
+        return default.ok_or_else(|| no_terminal(prompt));
+    }
+    let mut i = dialoguer::Input::<String>::new().with_prompt(prompt);
+    if let Some(d) = default {
+        i = i.default(d);
+    }
+    i.interact_text().map_err(|e| prompt_failed(prompt, e))
+}
+
+fn no_terminal(prompt: &str) -> Error {
+    Error::other(format!(
+        "`{prompt}` needs an answer and there is no terminal to ask at: run helix interactively, \
+         or pass --yes to accept ordinary prompts"
+    ))
+}
+
+fn prompt_failed(prompt: &str, e: dialoguer::Error) -> Error {
+    let dialoguer::Error::IO(io) = &e;
+    if io.kind() == std::io::ErrorKind::Interrupted {
+        return Error::Cancelled(format!("`{prompt}` was interrupted"));
+    }
+    Error::other(format!("could not ask `{prompt}`: {e}"))
+}
+
+/// A progress bar on stderr; hidden when stderr is not a terminal (logs stay clean).
+pub fn progress(len: u64, message: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(len), draw_target());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner:.cyan} {msg} [{bar:30.cyan/blue}] {pos}/{len} ({eta})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(message.to_string());
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+/// A progress bar for bytes (downloads, conversions).
+pub fn progress_bytes(len: u64, message: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(len), draw_target());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner:.cyan} {msg} [{bar:30.cyan/blue}] {bytes}/{total_bytes} {bytes_per_sec} ({eta})",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    bar.set_message(message.to_string());
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+/// A spinner with a message, for waits of unknown length.
+pub fn spinner(message: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(None, draw_target());
+    bar.set_style(ProgressStyle::with_template("{spinner:.cyan} {msg} ({elapsed})").expect("valid template"));
+    bar.set_message(message.to_string());
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+fn draw_target() -> ProgressDrawTarget {
+    if std::io::stderr().is_terminal() { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() }
+}
+
+/// Render rows as an aligned plain-text table (first row is the header).
+pub fn table(rows: &[Vec<String>]) -> String {
+    let cols = rows.iter().map(|r| r.len()).max().unwrap_or(0);
+    let mut widths = vec![0; cols];
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            widths[i] = widths[i].max(console::measure_text_width(c));
+        }
+    }
+    let mut out = String::new();
+    for r in rows {
+        let mut line = String::new();
+        for (i, c) in r.iter().enumerate() {
+            if i + 1 == r.len() {
+                line.push_str(c);
+            } else {
+                line.push_str(&console::pad_str(c, widths[i], console::Alignment::Left, None));
+                line.push_str("  ");
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn table_aligns_columns() {
+        let t = super::table(&[
+            vec!["NAME".into(), "FROM".into()],
+            vec!["build-qemu".into(), "built-in".into()],
+        ]);
+        assert_eq!(t, "NAME        FROM\nbuild-qemu  built-in\n");
+    }
+}
