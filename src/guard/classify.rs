@@ -40,3 +40,15 @@ fn strip_wrappers(argv: &[String]) -> &[String] {
     }
     &argv[i.min(argv.len())..]
 }
+
+/// Why a shell script (a remote command over SSH, or `cmd::shell`) is destructive, or `None`.
+/// Placeholder until the real shell parser lands: splits on whitespace and separators.
+pub fn classify_shell(script: &str) -> Option<String> {
+    for part in script.split(|c| matches!(c, ';' | '&' | '|' | '\n' | '(' | ')')) {
+        let argv: Vec<String> = part.split_whitespace().map(String::from).collect();
+        if let Some(why) = classify_argv(&argv) {
+            return Some(why);
+        }
+    }
+    None
+}

@@ -24,6 +24,10 @@ pub enum Target {
     Remote { host: String, command: String, why: String },
     /// A running VM that is stopped or killed (its guest state may be lost).
     Vm { name: String },
+    /// A disk image whose contents are overwritten or shrunk.
+    Disk { path: PathBuf, why: String },
+    /// Uncommitted changes in a git worktree that would be lost.
+    Worktree { path: PathBuf, why: String },
 }
 
 impl Target {
@@ -34,6 +38,8 @@ impl Target {
             Target::Command { argv, why } => format!("`{}` ({why})", crate::process::display_argv(argv)),
             Target::Remote { host, command, why } => format!("`{command}` on {host} ({why})"),
             Target::Vm { name } => format!("the running VM `{name}`"),
+            Target::Disk { path, why } => format!("the disk image `{}` ({why})", path.display()),
+            Target::Worktree { path, why } => format!("the git worktree `{}` ({why})", path.display()),
         }
     }
 }
@@ -72,7 +78,7 @@ pub fn act<T: Default>(action: Action, f: impl FnOnce() -> Result<T>) -> Result<
     let ctx = crate::ctx::get();
     // Protected paths first: no confirmation can unlock them.
     for t in &action.destroys {
-        if let Target::Path { path, .. } = t {
+        if let Target::Path { path, .. } | Target::Disk { path, .. } = t {
             if let Some(rule) = protect::rule_for(path, &ctx.config) {
                 if ctx.dry_run {
                     crate::ui::plan(&format!("refused: {} — protected by {}", action.detail, rule.name));
@@ -88,7 +94,7 @@ pub fn act<T: Default>(action: Action, f: impl FnOnce() -> Result<T>) -> Result<
         .destroys
         .iter()
         .filter(|t| match t {
-            Target::Path { path, .. } => !ctx.created_by_run(path),
+            Target::Path { path, .. } | Target::Disk { path, .. } => !ctx.created_by_run(path),
             _ => true,
         })
         .collect();
