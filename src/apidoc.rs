@@ -25,7 +25,7 @@ pub fn markdown(engine: &Engine) -> String {
         fns.sort_by_key(|f| f.get("signature").and_then(Value::as_str).unwrap_or_default().to_string());
         out.push_str(&format!("\n## `{name}`\n"));
         for f in fns {
-            let sig = f.get("signature").and_then(Value::as_str).unwrap_or_default();
+            let sig = clean_signature(f.get("signature").and_then(Value::as_str).unwrap_or_default());
             let sig = if name == "global" { sig.to_string() } else { format!("{name}::{sig}") };
             out.push_str(&format!("\n### `{sig}`\n\n"));
             let docs: Vec<String> = f
@@ -39,6 +39,28 @@ pub fn markdown(engine: &Engine) -> String {
         }
     }
     out
+}
+
+/// Rust types as a recipe author knows them: `RhaiResult<i64>` → `int`, `&str` → `String`.
+fn clean_signature(sig: &str) -> String {
+    let mut s = sig.to_string();
+    if let Some(i) = s.find("-> RhaiResult<") {
+        let inner = &s[i + "-> RhaiResult<".len()..s.len().saturating_sub(1)];
+        s = format!("{}-> {inner}", &s[..i]);
+    }
+    for (from, to) in [
+        ("&mut ", ""),
+        ("&str", "String"),
+        ("rhai::Array", "Array"),
+        ("rhai::Map", "Map"),
+        ("rhai::FnPtr", "FnPtr"),
+        ("i64", "int"),
+        ("f64", "float"),
+        ("ImmutableString", "String"),
+    ] {
+        s = s.replace(from, to);
+    }
+    s.strip_suffix(" -> ()").or_else(|| s.strip_suffix(" -> RhaiResult<()>")).map(String::from).unwrap_or(s)
 }
 
 fn has_docs(f: &Value) -> bool {

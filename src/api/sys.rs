@@ -8,6 +8,8 @@ pub fn module() -> rhai::Module {
 
 #[export_module]
 mod sys_api {
+    use crate::error::RhaiResult;
+
     /// `"macos"` or `"linux"`.
     ///
     /// ```rhai
@@ -93,7 +95,7 @@ mod sys_api {
     /// sys::sleep(0.5);
     /// ```
     #[rhai_fn(name = "sleep", return_raw)]
-    pub fn sleep_f(ctx: NativeCallContext, seconds: f64) -> crate::error::RhaiResult<()> {
+    pub fn sleep_f(ctx: NativeCallContext, seconds: f64) -> RhaiResult<()> {
         crate::error::rhai(&ctx, crate::wait::sleep(std::time::Duration::from_secs_f64(seconds.max(0.0))))
     }
 
@@ -103,7 +105,7 @@ mod sys_api {
     /// sys::sleep(1);
     /// ```
     #[rhai_fn(name = "sleep", return_raw)]
-    pub fn sleep_i(ctx: NativeCallContext, seconds: i64) -> crate::error::RhaiResult<()> {
+    pub fn sleep_i(ctx: NativeCallContext, seconds: i64) -> RhaiResult<()> {
         crate::error::rhai(&ctx, crate::wait::sleep(std::time::Duration::from_secs(seconds.max(0) as u64)))
     }
 }

@@ -144,3 +144,107 @@ fn config_shows_origins_and_project_overrides() {
     let out = Test::new().file("helix.toml", "[vm]\nssh_port = 2300\n").args(["config"]).run();
     out.success().stdout_has("vm.ssh_port = 2300").stdout_has("helix.toml").stdout_has("vm.ssh_user = \"luke\"    # built-in");
 }
+
+#[test]
+fn ctrl_c_stops_the_recipe_its_children_and_closes_the_journal() {
+    let t = Test::new().recipe(
+        "slow",
+        "//! Slow.\nprint(\"started\");\ncmd::run([\"sh\", \"-c\", \"echo $$ > child.pid; exec sleep 30\"]);\nprint(\"never\");\n",
+    );
+    let mut cmd = std::process::Command::new(crate::builder::HELIX);
+    cmd.args(["run", "slow"])
+        .current_dir(t.dir.path())
+        .env("HELIX_STATE_DIR", t.path("state"))
+        .env("HELIX_CONFIG_DIR", t.path("config"))
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    crate::builder::detach_from_terminal(&mut cmd);
+    let child = cmd.spawn().unwrap();
+    let pid_file = t.path("child.pid");
+    let start = std::time::Instant::now();
+    while !pid_file.exists() || std::fs::read_to_string(&pid_file).unwrap().trim().is_empty() {
+        assert!(start.elapsed().as_secs() < 10, "the child never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let grandchild: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(start.elapsed().as_secs() < 10, "Ctrl-C took too long");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("never"));
+    // The child was in its own process group; helix must have stopped it.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let alive = unsafe { libc::kill(grandchild, 0) } == 0
+        && !std::fs::read_to_string(format!("/proc/{grandchild}/stat")).unwrap_or_default().contains(") Z ");
+    assert!(!alive, "the child {grandchild} outlived helix");
+    t.helix(["log"]).success().stdout_has("interrupted");
+}
+
+#[test]
+fn config_flag_and_modules_see_the_configuration() {
+    Test::new()
+        .file("other.toml", "[vm]\nssh_user = \"ada\"\n")
+        .module("who", "fn user() { helix_config().vm.ssh_user }\n")
+        .recipe("r", "//! R.\nimport \"who\" as who;\nprint(`user=${who::user()} ${config.vm.ssh_user}`);\n")
+        .args(["--config", "other.toml", "run", "r"])
+        .run()
+        .success()
+        .stdout_has("user=ada ada");
+    Test::new().args(["--config", "missing.toml", "run", "hello"]).run().code(2).stderr_has("missing.toml");
+    Test::new().file("helix.toml", "[vm\n").args(["run", "hello"]).run().code(2).stderr_has("helix.toml");
+}
+
+#[test]
+fn unknown_recipe_suggests_a_close_name() {
+    Test::new().recipe("build-qemu", "//! B.\n").args(["run", "biuld-qemu"]).run().code(2).stderr_has("did you mean `build-qemu`");
+}
+
+#[test]
+fn builtin_recipes_run_without_any_files_on_disk() {
+    let t = Test::new();
+    std::fs::remove_dir_all(t.path("recipes")).unwrap();
+    std::fs::remove_dir_all(t.path("stdlib")).unwrap();
+    let out_file = t.path("hello.txt");
+    t.helix(["run", "hello", "--out", out_file.to_str().unwrap()]).success().stderr_has("hello, world");
+    assert_eq!(std::fs::read_to_string(out_file).unwrap(), "hello, world\n");
+    t.helix(["list"]).success().stdout_has("built-in");
+}
+
+#[test]
+fn print_and_debug_go_through_the_console() {
+    let out = Test::new().recipe("p", "//! P.\nprint(\"to stdout\");\ndebug(\"to stderr\");\n").args(["run", "p"]).run();
+    out.success().stdout_has("to stdout").stderr_has("[debug]").stderr_has("to stderr");
+}
+
+#[test]
+fn help_snapshot() {
+    let out = Test::new().args(["--help"]).run();
+    out.success();
+    insta::assert_snapshot!("helix_help", out.stdout);
+}
+
+#[test]
+fn api_is_generated_and_api_md_is_current() {
+    let out = Test::new().args(["api"]).run();
+    out.success().stdout_has("### `fs::write(").stdout_has("```rhai");
+    insta::assert_snapshot!("helix_api", out.stdout);
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/API.md")).unwrap();
+    assert!(
+        committed == out.stdout,
+        "API.md is out of date: regenerate it with `cargo run -q -- api > API.md` (it is never edited by hand)"
+    );
+}
+
+#[test]
+fn api_definitions_are_written_for_editors() {
+    let t = Test::new();
+    t.helix(["api", "--definitions", "defs"]).success();
+    let defs: Vec<_> = std::fs::read_dir(t.path("defs")).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    assert!(defs.iter().any(|d| d.contains("fs")), "{defs:?}");
+}
+
+#[test]
+fn completions_are_printed() {
+    Test::new().args(["completions", "bash"]).run().success().stdout_has("helix");
+}
