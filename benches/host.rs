@@ -73,7 +73,9 @@ fn main() {
     std::fs::write(dir.path().join("recipes/empty.rhai"), "//! Empty.\n").unwrap();
     let startup = time_cmd(&[helix, "run", "empty"], dir.path(), 15);
     let overhead = via.as_secs_f64() - startup.as_secs_f64() - direct.as_secs_f64();
-    println!("\n## process streaming ({lines} lines to stdout + {lines} to stderr, median of 15)\n");
+    println!(
+        "\n## process streaming ({lines} lines to stdout + {lines} to stderr, median of 15)\n"
+    );
     println!("| how | median |\n|---|---|");
     println!("| `sh -c` directly | {:.1} ms |", direct.as_secs_f64() * 1e3);
     println!("| `helix run noisy` (`cmd::run`) | {:.1} ms |", via.as_secs_f64() * 1e3);

@@ -130,7 +130,8 @@ impl Cmd {
         let mut action = Action::new("process.run", format!("run `{shown}`"))
             .args(serde_json::json!({ "argv": redact_all(&self.full_argv(), &self.secrets) }));
         if let Some(why) = guard::classify::classify_argv(&self.argv) {
-            action = action.destroys(Target::Command { argv: redact_all(&self.argv, &self.secrets), why });
+            action = action
+                .destroys(Target::Command { argv: redact_all(&self.argv, &self.secrets), why });
         }
         if self.read_only && action.destroys.is_empty() && crate::ctx::get().dry_run {
             return self.spawn_and_wait();
@@ -187,7 +188,10 @@ impl Cmd {
         });
         let stream = self.output == Output::Stream;
         let capture = self.output == Output::Capture;
-        let stderr_reader = child.stderr.take().map(|err| std::thread::spawn(move || tee_stderr(err, stream, capture)));
+        let stderr_reader = child
+            .stderr
+            .take()
+            .map(|err| std::thread::spawn(move || tee_stderr(err, stream, capture)));
         // A waiter thread blocks in wait(2) so a fast command is noticed at once; this thread
         // only wakes to check Ctrl-C and the timeout, and stops the group by its id.
         let pgid = child.id() as i32;
@@ -198,17 +202,26 @@ impl Cmd {
         let started = Instant::now();
         let status = loop {
             match rx.recv_timeout(Duration::from_millis(25)) {
-                Ok(status) => break status.map_err(|e| Error::Spawn { command: self.display(), source: e })?,
+                Ok(status) => {
+                    break status
+                        .map_err(|e| Error::Spawn { command: self.display(), source: e })?;
+                }
                 Err(_) => {
                     if crate::ctx::get().is_cancelled() {
                         stop_group(pgid, &rx);
-                        return Err(Error::Cancelled(format!("`{}` was interrupted", self.display())));
+                        return Err(Error::Cancelled(format!(
+                            "`{}` was interrupted",
+                            self.display()
+                        )));
                     }
-                    if let Some(t) = self.timeout {
-                        if started.elapsed() >= t {
-                            stop_group(pgid, &rx);
-                            return Err(Error::Timeout { command: self.display(), seconds: t.as_secs_f64() });
-                        }
+                    if let Some(t) = self.timeout
+                        && started.elapsed() >= t
+                    {
+                        stop_group(pgid, &rx);
+                        return Err(Error::Timeout {
+                            command: self.display(),
+                            seconds: t.as_secs_f64(),
+                        });
                     }
                 }
             }
@@ -217,7 +230,8 @@ impl Cmd {
             let _ = f.join();
         }
         let stdout = stdout_reader.map(|h| h.join().unwrap_or_default()).unwrap_or_default();
-        let (stderr_all, tail) = stderr_reader.map(|h| h.join().unwrap_or_default()).unwrap_or_default();
+        let (stderr_all, tail) =
+            stderr_reader.map(|h| h.join().unwrap_or_default()).unwrap_or_default();
         let finished = Finished {
             code: status.code(),
             stdout: String::from_utf8_lossy(&stdout).into_owned(),
@@ -414,7 +428,8 @@ impl Cmd {
                 }
             }
             std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-            let child = cmd.spawn().map_err(|e| Error::Spawn { command: shown.clone(), source: e })?;
+            let child =
+                cmd.spawn().map_err(|e| Error::Spawn { command: shown.clone(), source: e })?;
             children().lock().unwrap().insert(child.id());
             Ok(Some(Background { child: Some(child), display: shown.clone(), detached: false }))
         })
@@ -435,8 +450,8 @@ pub fn display_argv(argv: &[String]) -> String {
 }
 
 fn quote(a: &str) -> String {
-    let plain = !a.is_empty()
-        && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+~".contains(c));
+    let plain =
+        !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+~".contains(c));
     if plain { a.to_string() } else { format!("'{}'", a.replace('\'', r"'\''")) }
 }
 
@@ -527,6 +542,9 @@ mod tests {
 
     #[test]
     fn quoting() {
-        assert_eq!(display_argv(&["ls".into(), "a b".into(), "it's".into()]), r"ls 'a b' 'it'\''s'");
+        assert_eq!(
+            display_argv(&["ls".into(), "a b".into(), "it's".into()]),
+            r"ls 'a b' 'it'\''s'"
+        );
     }
 }
