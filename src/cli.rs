@@ -86,6 +86,9 @@ pub enum Command {
     },
     /// Print shell completions.
     Completions { shell: clap_complete::Shell },
+    /// Read and fix Mach-O binaries: info, change, set-id, rpaths, rewrite-prefix, sign, verify.
+    #[command(subcommand)]
+    Macho(crate::macho::cli::MachoCmd),
 }
 
 /// Parse, dispatch, and return the process exit code.
@@ -159,6 +162,7 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             }
             Ok(0)
         }
+        Command::Macho(cmd) => crate::macho::cli::run(cmd, cli.config.as_deref()),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "helix", &mut std::io::stdout());
             Ok(0)

@@ -11,6 +11,7 @@ pub mod error;
 pub mod fs;
 pub mod guard;
 pub mod journal;
+pub mod macho;
 pub mod paths;
 pub mod process;
 pub mod recipe;

@@ -6,6 +6,7 @@ pub mod cmd;
 pub mod convert;
 pub mod fs;
 pub mod global;
+pub mod macho;
 pub mod size;
 pub mod sys;
 pub mod ui;

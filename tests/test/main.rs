@@ -4,3 +4,4 @@
 mod builder;
 mod host;
 mod fake_mac;
+mod macho;
