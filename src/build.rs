@@ -370,8 +370,7 @@ pub fn log_file(path: &Path) -> Result<PathBuf> {
 fn pattern_parts(pattern: &str) -> Vec<String> {
     pattern
         .replace(".*", "\u{0}")
-        .replace('…', "\u{0}")
-        .replace('*', "\u{0}")
+        .replace(['…', '*'], "\u{0}")
         .split('\u{0}')
         .map(|s| s.to_string())
         .collect()

@@ -152,18 +152,15 @@ pub fn brew_prefix() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("HOMEBREW_PREFIX").filter(|p| !p.is_empty()) {
         return Some(PathBuf::from(p));
     }
-    if crate::process::which("brew").is_some() {
-        if let Ok(out) = Cmd::new(&["brew", "--prefix"])
+    if crate::process::which("brew").is_some()
+        && let Ok(out) = Cmd::new(&["brew", "--prefix"])
             .capture()
             .read_only()
             .timeout(Duration::from_secs(30))
             .run()
-        {
-            let p = out.stdout.trim();
-            if !p.is_empty() {
-                return Some(PathBuf::from(p));
-            }
-        }
+        && !out.stdout.trim().is_empty()
+    {
+        return Some(PathBuf::from(out.stdout.trim()));
     }
     let default = if cfg!(target_arch = "aarch64") { "/opt/homebrew" } else { "/usr/local" };
     (cfg!(target_os = "macos") && Path::new(default).join("bin/brew").exists())

@@ -70,16 +70,17 @@ fn gerr(op: &str, path: &Path, e: git2::Error) -> Error {
 
 /// Show a URL without any password or token in it.
 pub fn display_url(url: &str) -> String {
-    if let Some((scheme, rest)) = url.split_once("://") {
-        if let Some((userinfo, host)) = rest.split_once('@') {
-            if !host.contains('/') || userinfo.contains('/') {
-                return url.to_string();
-            }
-            let user = userinfo.split(':').next().unwrap_or("");
-            if userinfo.contains(':') {
-                return format!("{scheme}://{user}:***@{host}");
-            }
-        }
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((userinfo, host)) = rest.split_once('@')
+        && host.contains('/')
+        && !userinfo.contains('/')
+    {
+        return match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+            // `https://TOKEN@host/...`: the user name is the secret.
+            None if scheme.starts_with("http") => format!("{scheme}://***@{host}"),
+            None => url.to_string(),
+        };
     }
     url.to_string()
 }
@@ -142,10 +143,10 @@ impl Auth {
             let user = user.unwrap_or("git");
             if !self.agent_tried {
                 self.agent_tried = true;
-                if std::env::var_os("SSH_AUTH_SOCK").is_some() {
-                    if let Ok(c) = Cred::ssh_key_from_agent(user) {
-                        return Ok(c);
-                    }
+                if std::env::var_os("SSH_AUTH_SOCK").is_some()
+                    && let Ok(c) = Cred::ssh_key_from_agent(user)
+                {
+                    return Ok(c);
                 }
             }
             let keys = ssh_keys();
@@ -172,10 +173,10 @@ impl Auth {
         }
         if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) && !self.helper_tried {
             self.helper_tried = true;
-            if let Ok(cfg) = git2::Config::open_default() {
-                if let Ok(c) = Cred::credential_helper(&cfg, url, user) {
-                    return Ok(c);
-                }
+            if let Ok(cfg) = git2::Config::open_default()
+                && let Ok(c) = Cred::credential_helper(&cfg, url, user)
+            {
+                return Ok(c);
             }
         }
         if allowed.contains(CredentialType::DEFAULT) && !self.default_tried {
@@ -231,6 +232,12 @@ pub fn clone(
             path.display().to_string(),
             "it already exists and is not empty; helix does not clone over it — move it aside or pick another path",
         ));
+    }
+    let local = url.strip_prefix("file://").unwrap_or(url);
+    if (url.starts_with("file://") || local.starts_with('/') || local.starts_with('.'))
+        && !Path::new(local).exists()
+    {
+        return Err(Error::invalid("git url", url, "there is no repository at that path"));
     }
     let existed = path.exists();
     let shown = display_url(url);
@@ -632,20 +639,20 @@ pub fn ensure(spec: &Spec, bar: Option<&ProgressBar>) -> Result<Ensured> {
     let have = remotes_of(&repo, path)?;
     let mut wanted = spec.remotes.clone();
     wanted.entry(remote.clone()).or_insert_with(|| spec.url.clone());
-    if remote == "origin" && !spec.remotes.contains_key("origin") {
-        if let Some(url) = have.get("origin") {
-            if !same_url(url, &spec.url) {
-                return Err(Error::invalid(
-                    "git checkout",
-                    path.display().to_string(),
-                    format!(
-                        "its `origin` points at `{}`, not `{}`; check the path, or list both in remotes to say which is which",
-                        display_url(url),
-                        display_url(&spec.url)
-                    ),
-                ));
-            }
-        }
+    if remote == "origin"
+        && !spec.remotes.contains_key("origin")
+        && let Some(url) = have.get("origin")
+        && !same_url(url, &spec.url)
+    {
+        return Err(Error::invalid(
+            "git checkout",
+            path.display().to_string(),
+            format!(
+                "its `origin` points at `{}`, not `{}`; check the path, or list both in remotes to say which is which",
+                display_url(url),
+                display_url(&spec.url)
+            ),
+        ));
     }
     drop(repo);
     for (name, url) in &wanted {

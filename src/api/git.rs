@@ -48,10 +48,7 @@ fn spec(path: Option<&str>, m: &rhai::Map) -> Result<Spec> {
 }
 
 fn ensured_map(e: Ensured) -> rhai::Map {
-    match rhai::serde::to_dynamic(&e).ok().and_then(|d| d.try_cast::<rhai::Map>()) {
-        Some(m) => m,
-        None => rhai::Map::new(),
-    }
+    rhai::serde::to_dynamic(&e).ok().and_then(|d| d.try_cast::<rhai::Map>()).unwrap_or_default()
 }
 
 fn strs(m: std::collections::BTreeMap<String, String>) -> rhai::Map {
