@@ -23,6 +23,9 @@ pub fn primitive_modules() -> Vec<(&'static str, Module)> {
         ("sys", api::sys::module()),
         ("size", api::size::module()),
         ("macho", api::macho::module()),
+        ("git", api::git::module()),
+        ("deps", api::deps::module()),
+        ("build", api::build::module()),
     ]
 }
 

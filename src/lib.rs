@@ -3,12 +3,15 @@
 
 pub mod api;
 pub mod apidoc;
+pub mod build;
 pub mod cli;
 pub mod config;
 pub mod ctx;
+pub mod deps;
 pub mod engine;
 pub mod error;
 pub mod fs;
+pub mod git;
 pub mod guard;
 pub mod journal;
 pub mod macho;

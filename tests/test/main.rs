@@ -1,7 +1,10 @@
 //! helix's one integration-test binary: each module is a scenario area; `Test` is the builder
 //! that makes a temp recipe dir, runs the real `helix` binary and checks what it printed.
 
+mod build;
 mod builder;
+mod deps;
+mod git;
 mod host;
 mod fake_mac;
 mod macho;
