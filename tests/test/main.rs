@@ -4,7 +4,7 @@
 mod build;
 mod builder;
 mod deps;
+mod fake_mac;
 mod git;
 mod host;
-mod fake_mac;
 mod macho;
