@@ -26,6 +26,8 @@ pub fn primitive_modules() -> Vec<(&'static str, Module)> {
         ("git", api::git::module()),
         ("deps", api::deps::module()),
         ("build", api::build::module()),
+        ("plist", api::plist::module()),
+        ("utm", api::utm::module()),
     ]
 }
 

@@ -10,6 +10,8 @@ pub mod fs;
 pub mod git;
 pub mod global;
 pub mod macho;
+pub mod plist;
 pub mod size;
 pub mod sys;
 pub mod ui;
+pub mod utm;

@@ -1,0 +1,416 @@
+//! Property lists: read XML and binary plists, address values by key path
+//! (`QEMU.AdditionalArguments`, `Drive[0].ImageName`, `Registry["a.b"].Name`), diff two trees,
+//! and edit a file atomically through the guard, keeping its format (XML stays XML, binary stays
+//! binary), its key order, and the previous version for `helix undo`.
+//!
+//! The tree is the `plist` crate's [`plist::Value`]; its dictionaries keep insertion order, so a
+//! file read and written back keeps the order of its keys. Removing a key never reorders the rest.
+//! The Rhai mapping (maps, arrays, blobs, dates) lives in [`script`].
+
+pub mod path;
+pub mod script;
+
+use std::path::{Path, PathBuf};
+
+use plist::{Dictionary, Value};
+use serde_json::json;
+
+use crate::error::{Error, Result};
+use crate::guard::{self, Action, Target};
+
+pub use path::Seg;
+
+/// How a plist file is encoded on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Xml,
+    Binary,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Xml => "xml",
+            Format::Binary => "binary",
+        }
+    }
+    pub fn parse(s: &str) -> Result<Format> {
+        match s {
+            "xml" => Ok(Format::Xml),
+            "binary" => Ok(Format::Binary),
+            other => Err(Error::invalid("plist format", other, "expected \"xml\" or \"binary\"")),
+        }
+    }
+}
+
+/// A parsed plist whose root is a dictionary, with the format it was read in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Doc {
+    pub root: Dictionary,
+    pub format: Format,
+}
+
+/// The kind of a value, as people say it (for errors and diffs).
+pub fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Array(_) => "array",
+        Value::Dictionary(_) => "dictionary",
+        Value::Boolean(_) => "boolean",
+        Value::Data(_) => "data",
+        Value::Date(_) => "date",
+        Value::Real(_) => "real",
+        Value::Integer(_) => "integer",
+        Value::String(_) => "string",
+        Value::Uid(_) => "uid",
+        _ => "unknown value",
+    }
+}
+
+/// Parse bytes (XML or binary, detected from the content). `origin` names them in errors.
+pub fn parse(bytes: &[u8], origin: &str) -> Result<Doc> {
+    let format = if bytes.starts_with(b"bplist") { Format::Binary } else { Format::Xml };
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(Error::invalid("property list", origin, "it is empty"));
+    }
+    let value = Value::from_reader(std::io::Cursor::new(bytes)).map_err(|e| {
+        Error::invalid(
+            "property list",
+            origin,
+            format!("it is not a valid {} plist ({e}); it may be truncated or damaged — nothing was changed", format.name()),
+        )
+    })?;
+    match value {
+        Value::Dictionary(root) => Ok(Doc { root, format }),
+        other => Err(Error::invalid(
+            "property list",
+            origin,
+            format!(
+                "its root is {} {}, not a dictionary; helix reads and edits dictionary plists only",
+                article(kind(&other)),
+                kind(&other)
+            ),
+        )),
+    }
+}
+
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" }
+}
+
+/// Read a plist file.
+pub fn read(path: &Path) -> Result<Doc> {
+    let bytes = crate::fs::read_bytes(path)?;
+    parse(&bytes, &path.display().to_string())
+}
+
+/// Encode a dictionary. XML is written the way Apple's tools write it (tab indent, DOCTYPE).
+pub fn to_bytes(root: &Dictionary, format: Format) -> Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    let value = Value::Dictionary(root.clone());
+    let r = match format {
+        Format::Xml => value.to_writer_xml(&mut buf),
+        Format::Binary => value.to_writer_binary(&mut buf),
+    };
+    r.map_err(|e| Error::other(format!("could not encode the plist as {}: {e}", format.name())))?;
+    if format == Format::Xml && !buf.ends_with(b"\n") {
+        buf.push(b'\n');
+    }
+    Ok(buf)
+}
+
+/// A value at a key path, if present.
+pub fn get<'a>(root: &'a Dictionary, key_path: &str) -> Result<Option<&'a Value>> {
+    let segs = path::parse(key_path)?;
+    Ok(path::get(root, &segs))
+}
+
+/// Set the value at a key path; missing dictionaries on the way are created, `[n]` with n equal
+/// to the array's length appends.
+pub fn set(root: &mut Dictionary, key_path: &str, value: Value) -> Result<()> {
+    let segs = path::parse(key_path)?;
+    path::set(root, &segs, value, key_path)
+}
+
+/// Remove the value at a key path; returns it (or `None` when it was not there).
+pub fn remove(root: &mut Dictionary, key_path: &str) -> Result<Option<Value>> {
+    let segs = path::parse(key_path)?;
+    path::remove(root, &segs, key_path)
+}
+
+/// One difference between two trees.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub path: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+impl std::fmt::Display for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.old, &self.new) {
+            (None, Some(n)) => write!(f, "+ {} = {n}", self.path),
+            (Some(o), None) => write!(f, "- {} (was {o})", self.path),
+            (Some(o), Some(n)) => write!(f, "~ {}: {o} → {n}", self.path),
+            (None, None) => write!(f, "  {}", self.path),
+        }
+    }
+}
+
+/// A short rendering of a value for diffs.
+pub fn show(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("{s:?}"),
+        Value::Integer(i) => i.to_string(),
+        Value::Real(r) => format!("{r:?}"),
+        Value::Boolean(b) => b.to_string(),
+        Value::Date(d) => format!("date {}", d.to_xml_format()),
+        Value::Data(d) => format!("<{} bytes of data>", d.len()),
+        Value::Uid(u) => format!("uid {}", u.get()),
+        Value::Array(a) if a.is_empty() => "[]".into(),
+        Value::Array(a) => format!("[{} items]", a.len()),
+        Value::Dictionary(d) if d.is_empty() => "{}".into(),
+        Value::Dictionary(d) => format!("{{{} keys}}", d.len()),
+        _ => "?".into(),
+    }
+}
+
+/// The changed keys between two trees, deepest paths first where both sides are containers.
+pub fn diff(old: &Dictionary, new: &Dictionary) -> Vec<Change> {
+    let mut out = Vec::new();
+    diff_dict(old, new, "", &mut out);
+    out
+}
+
+fn diff_dict(old: &Dictionary, new: &Dictionary, prefix: &str, out: &mut Vec<Change>) {
+    for (k, ov) in old.iter() {
+        let p = path::join_key(prefix, k);
+        match new.get(k) {
+            Some(nv) => diff_value(ov, nv, &p, out),
+            None => out.push(Change { path: p, old: Some(show(ov)), new: None }),
+        }
+    }
+    for (k, nv) in new.iter() {
+        if !old.contains_key(k) {
+            out.push(Change { path: path::join_key(prefix, k), old: None, new: Some(show(nv)) });
+        }
+    }
+}
+
+fn diff_value(ov: &Value, nv: &Value, p: &str, out: &mut Vec<Change>) {
+    match (ov, nv) {
+        (Value::Dictionary(a), Value::Dictionary(b)) => diff_dict(a, b, p, out),
+        (Value::Array(a), Value::Array(b)) => {
+            for i in 0..a.len().max(b.len()) {
+                let ip = format!("{p}[{i}]");
+                match (a.get(i), b.get(i)) {
+                    (Some(x), Some(y)) => diff_value(x, y, &ip, out),
+                    (Some(x), None) => out.push(Change { path: ip, old: Some(show(x)), new: None }),
+                    (None, Some(y)) => out.push(Change { path: ip, old: None, new: Some(show(y)) }),
+                    (None, None) => {}
+                }
+            }
+        }
+        (a, b) if a != b => {
+            out.push(Change { path: p.to_string(), old: Some(show(a)), new: Some(show(b)) })
+        }
+        _ => {}
+    }
+}
+
+/// Read `path`, let `f` change the tree, and write it back if anything changed: atomically,
+/// in the same format, with the previous version kept for `helix undo`. Under `--dry-run` the
+/// changed keys are printed and the file is left alone. Returns the changes.
+pub fn edit(path: &Path, f: impl FnOnce(&mut Dictionary) -> Result<()>) -> Result<Vec<Change>> {
+    let doc = read(path)?;
+    let mut root = doc.root.clone();
+    f(&mut root)?;
+    write_changes(path, &doc, &root)
+}
+
+/// Write `new` over the file that `old` was read from, if it differs (see [`edit`]).
+pub fn write_changes(path: &Path, old: &Doc, new: &Dictionary) -> Result<Vec<Change>> {
+    let changes = diff(&old.root, new);
+    if changes.is_empty() {
+        crate::ui::info(&format!("`{}` is already as wanted; left unchanged", path.display()));
+        return Ok(changes);
+    }
+    let bytes = to_bytes(new, old.format)?;
+    let ctx = crate::ctx::get();
+    let summary: Vec<String> = changes.iter().take(4).map(|c| c.path.clone()).collect();
+    let more =
+        if changes.len() > 4 { format!(", … {} more", changes.len() - 4) } else { String::new() };
+    let mut action = Action::new(
+        "plist.edit",
+        format!(
+            "edit `{}` ({} change{}: {}{more}; previous version kept)",
+            path.display(),
+            changes.len(),
+            if changes.len() == 1 { "" } else { "s" },
+            summary.join(", ")
+        ),
+    )
+    .args(json!({
+        "path": path,
+        "format": old.format.name(),
+        "changes": changes.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+    }));
+    if guard::protect::rule_for(path, &ctx.config).is_some() {
+        action = action.destroys(Target::Path { path: path.to_path_buf(), recursive: false });
+    }
+    let backup: Option<PathBuf> =
+        if ctx.dry_run { None } else { Some(guard::keep_previous(path)?) };
+    if let Some(b) = &backup {
+        action = action.undo(json!({ "restore": b, "to": path }));
+    }
+    guard::act(action, || crate::fs::atomic_write_raw(path, &bytes, None))?;
+    if ctx.dry_run {
+        for c in &changes {
+            crate::ui::plan(&format!("    {c}"));
+        }
+    }
+    Ok(changes)
+}
+
+/// Write a whole dictionary to `path`. Over an existing plist its format and key order are
+/// kept (unless `format` says otherwise) and the previous version is kept for undo; a new file
+/// is XML unless `format` says binary.
+pub fn write(path: &Path, root: &Dictionary, format: Option<Format>) -> Result<Vec<Change>> {
+    if crate::fs::exists(path) {
+        let old = read(path)?;
+        let wanted = format.unwrap_or(old.format);
+        if wanted == old.format {
+            return write_changes(path, &old, root);
+        }
+        // A change of format is a change even when the tree is equal.
+        let bytes = to_bytes(root, wanted)?;
+        crate::fs::write(path, &bytes, None)?;
+        return Ok(vec![Change {
+            path: "(format)".into(),
+            old: Some(old.format.name().into()),
+            new: Some(wanted.name().into()),
+        }]);
+    }
+    let bytes = to_bytes(root, format.unwrap_or(Format::Xml))?;
+    crate::fs::write(path, &bytes, None)?;
+    Ok(vec![])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const XML: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+<dict>
+	<key>Zeta</key>
+	<string>last-but-first</string>
+	<key>QEMU</key>
+	<dict>
+		<key>AdditionalArguments</key>
+		<array>
+			<string>-global</string>
+		</array>
+		<key>DebugLog</key>
+		<false/>
+	</dict>
+	<key>Drive</key>
+	<array>
+		<dict>
+			<key>ImageName</key>
+			<string>A.qcow2</string>
+		</dict>
+	</array>
+	<key>Real</key>
+	<real>1</real>
+	<key>Int</key>
+	<integer>1</integer>
+</dict>
+</plist>
+"#;
+
+    #[test]
+    fn parses_and_keeps_key_order_and_types() {
+        let doc = parse(XML.as_bytes(), "t").unwrap();
+        assert_eq!(doc.format, Format::Xml);
+        let keys: Vec<&String> = doc.root.keys().collect();
+        assert_eq!(keys, ["Zeta", "QEMU", "Drive", "Real", "Int"]);
+        assert!(matches!(doc.root.get("Real"), Some(Value::Real(_))));
+        assert!(matches!(doc.root.get("Int"), Some(Value::Integer(_))));
+        assert_eq!(
+            get(&doc.root, "Drive[0].ImageName").unwrap().and_then(|v| v.as_string()),
+            Some("A.qcow2")
+        );
+        let back = to_bytes(&doc.root, Format::Xml).unwrap();
+        assert_eq!(String::from_utf8(back).unwrap(), XML);
+    }
+
+    #[test]
+    fn binary_round_trip_is_binary() {
+        let doc = parse(XML.as_bytes(), "t").unwrap();
+        let bin = to_bytes(&doc.root, Format::Binary).unwrap();
+        assert!(bin.starts_with(b"bplist00"));
+        let again = parse(&bin, "t").unwrap();
+        assert_eq!(again.format, Format::Binary);
+        assert_eq!(again.root, doc.root);
+    }
+
+    #[test]
+    fn set_remove_and_diff() {
+        let doc = parse(XML.as_bytes(), "t").unwrap();
+        let mut root = doc.root.clone();
+        set(&mut root, "QEMU.DebugLog", Value::Boolean(true)).unwrap();
+        set(&mut root, "QEMU.AdditionalArguments[1]", Value::String("x=1".into())).unwrap();
+        set(&mut root, "New.Deep.Key", Value::Integer(3.into())).unwrap();
+        assert_eq!(
+            remove(&mut root, "Zeta").unwrap(),
+            Some(Value::String("last-but-first".into()))
+        );
+        let keys: Vec<&String> = root.keys().collect();
+        assert_eq!(keys, ["QEMU", "Drive", "Real", "Int", "New"], "removal keeps the order");
+        let d: Vec<String> = diff(&doc.root, &root).iter().map(|c| c.to_string()).collect();
+        assert_eq!(
+            d,
+            [
+                "- Zeta (was \"last-but-first\")",
+                "+ QEMU.AdditionalArguments[1] = \"x=1\"",
+                "~ QEMU.DebugLog: false → true",
+                "+ New = {1 keys}",
+            ]
+        );
+        assert!(set(&mut root, "Drive[5].X", Value::Boolean(true)).is_err());
+        assert!(set(&mut root, "Int.X", Value::Boolean(true)).is_err());
+    }
+
+    #[test]
+    fn bad_input_is_a_clear_error() {
+        let e = parse(&XML.as_bytes()[..200], "cut.plist").unwrap_err().to_string();
+        assert!(e.contains("cut.plist") && e.contains("not a valid xml plist"), "{e}");
+        let arr = "<?xml version=\"1.0\"?><plist version=\"1.0\"><array><string>a</string></array></plist>";
+        let e = parse(arr.as_bytes(), "arr.plist").unwrap_err().to_string();
+        assert!(e.contains("root is an array, not a dictionary"), "{e}");
+        let bin = to_bytes(&parse(XML.as_bytes(), "t").unwrap().root, Format::Binary).unwrap();
+        let e = parse(&bin[..bin.len() - 10], "b.plist").unwrap_err().to_string();
+        assert!(e.contains("not a valid binary plist"), "{e}");
+        assert!(parse(b"", "e").unwrap_err().to_string().contains("empty"));
+    }
+
+    #[test]
+    fn edit_writes_only_changes_and_keeps_format() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("c.plist");
+        let bin = to_bytes(&parse(XML.as_bytes(), "t").unwrap().root, Format::Binary).unwrap();
+        std::fs::write(&p, &bin).unwrap();
+        let changes = edit(&p, |r| set(r, "QEMU.DebugLog", Value::Boolean(true))).unwrap();
+        assert_eq!(changes.len(), 1);
+        let after = std::fs::read(&p).unwrap();
+        assert!(after.starts_with(b"bplist00"));
+        let t1 = std::fs::metadata(&p).unwrap().modified().unwrap();
+        let again = edit(&p, |r| set(r, "QEMU.DebugLog", Value::Boolean(true))).unwrap();
+        assert!(again.is_empty());
+        assert_eq!(std::fs::metadata(&p).unwrap().modified().unwrap(), t1);
+        // A failing edit leaves the file alone.
+        assert!(edit(&p, |r| set(r, "Int.X", Value::Boolean(true))).is_err());
+        assert_eq!(std::fs::read(&p).unwrap(), after);
+    }
+}
