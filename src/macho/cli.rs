@@ -221,7 +221,7 @@ fn with_run(
     let config = crate::config::Config::load(config).map_err(Failure::usage)?;
     let ctx = crate::ctx::Ctx::new(opts.dry_run, false, false, config)
         .install()
-        .map_err(|_| Failure::error("a run is already in progress in this process"))?;
+        .ok_or_else(|| Failure::error("a run is already in progress in this process"))?;
     let journal = crate::journal::Journal::start(
         &crate::config::state_dir().join("runs"),
         what,

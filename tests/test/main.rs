@@ -8,3 +8,4 @@ mod fake_mac;
 mod git;
 mod host;
 mod macho;
+mod recipes;

@@ -1,0 +1,153 @@
+//! The core recipes end to end, on real components: build-qemu builds a real arm64 Mach-O in a
+//! fake QEMU tree against a fake sysroot and installs it into a fake UTM.app.
+
+use std::path::{Path, PathBuf};
+
+use crate::builder::{Output, Test};
+use crate::fake_mac;
+
+/// A world for build-qemu: sysroot, SDK, UTM.app and the QEMU source under the test dir, a
+/// config pointing at them, and an `osascript` double saying UTM is not running.
+struct MacWorld {
+    t: Test,
+    sysroot: PathBuf,
+    app: PathBuf,
+    src: PathBuf,
+}
+
+fn mac_world(without_spice: bool) -> MacWorld {
+    let t = Test::new();
+    let root = t.dir.path().to_path_buf();
+    let sysroot = fake_mac::fake_sysroot_opts(&root, without_spice);
+    let app = fake_mac::fake_utm_app(&root);
+    let src = fake_mac::fake_qemu_src(&root);
+    let bin = root.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    // macOS-only program: the double answers like `osascript -e 'application "UTM" is running'`.
+    write_exe(
+        &bin.join("osascript"),
+        "#!/bin/sh\necho \"$@\" >> \"$(dirname \"$0\")/osascript.calls\"\necho false\n",
+    );
+    let config = format!(
+        "[paths]\nqemu_utm = \"{}\"\nsysroot = \"{}\"\nutm_app = \"{}\"\nutm = \"{}\"\n",
+        src.display(),
+        sysroot.display(),
+        app.display(),
+        root.join("pm/UTM").display()
+    );
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let t = t
+        .file("helix.toml", &config)
+        .env("SDKROOT", &fake_mac::fake_sdk(&root).display().to_string())
+        .env("PATH", &path);
+    MacWorld { t, sysroot, app, src }
+}
+
+fn write_exe(p: &Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(p, text).unwrap();
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+fn otool_l(file: &Path) -> String {
+    let out = std::process::Command::new(fake_mac::llvm_tool("llvm-otool"))
+        .arg("-L")
+        .arg(file)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn framework_binary(app: &Path) -> PathBuf {
+    app.join("Contents/Frameworks/qemu-aarch64-softmmu.framework/Versions/A/qemu-aarch64-softmmu")
+}
+
+fn contains(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn build_qemu_builds_fixes_signs_and_installs_then_is_incremental() {
+    let w = mac_world(false);
+    let out: Output = w.t.helix(["run", "build-qemu"]);
+    out.success().stderr_has("verified: HELIX_FRAME_EXPORT_VERSION=v3").stderr_has("installed");
+    let fw = framework_binary(&w.app);
+    let bytes = std::fs::read(&fw).unwrap();
+    assert!(contains(&bytes, fake_mac::VERSION_STRING), "the custom build is installed");
+    assert!(!contains(&bytes, fake_mac::ORIGINAL_MARKER));
+    let deps = otool_l(&fw);
+    assert!(!deps.contains(w.sysroot.to_str().unwrap()), "sysroot paths left:\n{deps}");
+    assert!(deps.contains("@rpath/glib-2.0.0.framework/Versions/A/glib-2.0.0"), "{deps}");
+    assert!(deps.contains("@rpath/libusb-1.0.0.dylib"), "the loose-dylib layout maps too:\n{deps}");
+    assert!(
+        deps.contains("@rpath/qemu-aarch64-softmmu.framework/Versions/A/qemu-aarch64-softmmu"),
+        "{deps}"
+    );
+    // The signature is valid: helix's own verifier, through the CLI.
+    w.t.helix(["macho", "verify", fw.to_str().unwrap()]).success();
+    // UTM's original was kept once, outside the signed app bundle, in helix's state dir.
+    let originals: Vec<PathBuf> = walk(&w.t.path("state/utm-original"))
+        .into_iter()
+        .filter(|p| {
+            std::fs::read(p).map(|b| contains(&b, fake_mac::ORIGINAL_MARKER)).unwrap_or(false)
+        })
+        .collect();
+    assert_eq!(originals.len(), 1, "exactly one kept original: {originals:?}");
+    assert!(
+        walk(&w.app).iter().all(|p| !p.to_string_lossy().contains("backup")),
+        "nothing extra inside UTM.app"
+    );
+
+    // Second run: nothing to configure or build, and the kept original is not replaced.
+    let again = w.t.helix(["run", "build-qemu"]);
+    again.success().stderr_has("configure: up to date").stderr_has("build: up to date");
+    assert!(std::fs::read(&originals[0]).map(|b| contains(&b, fake_mac::ORIGINAL_MARKER)).unwrap());
+    assert!(w.src.join("build").is_dir());
+}
+
+#[test]
+fn build_qemu_stops_at_the_spice_gate() {
+    let w = mac_world(true);
+    let out = w.t.helix(["run", "build-qemu"]);
+    out.code(1).stderr_has("without SPICE").stderr_has("recipes/build-qemu.rhai");
+    let bytes = std::fs::read(framework_binary(&w.app)).unwrap();
+    assert!(contains(&bytes, fake_mac::ORIGINAL_MARKER), "UTM.app untouched");
+}
+
+#[test]
+fn build_qemu_no_install_leaves_utm_alone_and_dry_run_changes_nothing() {
+    let w = mac_world(false);
+    let before = std::fs::read(framework_binary(&w.app)).unwrap();
+    let plan = w.t.helix(["run", "build-qemu", "--dry-run"]);
+    plan.success().stdout_has("[dry-run] would");
+    assert!(!w.src.join("build").exists(), "a dry run configures nothing");
+    w.t.helix(["run", "build-qemu", "--no-install"]).success().stderr_has("UTM.app left alone");
+    assert!(w.sysroot.join("lib/libqemu-aarch64-softmmu.dylib").is_file());
+    assert_eq!(std::fs::read(framework_binary(&w.app)).unwrap(), before);
+}
+
+#[test]
+fn build_qemu_explains_a_missing_sysroot() {
+    let w = mac_world(false);
+    std::fs::remove_file(w.sysroot.join("host/bin/pkg-config")).unwrap();
+    w.t.helix(["run", "build-qemu"])
+        .code(1)
+        .stderr_has("host/bin/pkg-config")
+        .stderr_has("rebuild the sysroot");
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            let meta = std::fs::symlink_metadata(&p).unwrap();
+            if meta.is_dir() {
+                out.extend(walk(&p));
+            } else if meta.is_file() {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
