@@ -109,4 +109,14 @@ mod global_api {
     pub fn helix_config() -> Dynamic {
         crate::api::convert::from_json(&crate::ctx::get().config.to_json())
     }
+
+    /// Join an array's items into one string with `sep` between them.
+    ///
+    /// ```rhai
+    /// print(["bison", "meson"].join(", "));
+    /// ```
+    #[rhai_fn(name = "join", pure)]
+    pub fn join(items: &mut rhai::Array, sep: &str) -> String {
+        items.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(sep)
+    }
 }

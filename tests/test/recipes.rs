@@ -98,6 +98,12 @@ fn build_qemu_builds_fixes_signs_and_installs_then_is_incremental() {
         "nothing extra inside UTM.app"
     );
 
+    // verify-qemu agrees.
+    w.t.helix(["run", "verify-qemu"])
+        .success()
+        .stdout_has("signature")
+        .stderr_has("the installed QEMU is good");
+
     // Second run: nothing to configure or build, and the kept original is not replaced.
     let again = w.t.helix(["run", "build-qemu"]);
     again.success().stderr_has("configure: up to date").stderr_has("build: up to date");
@@ -112,6 +118,14 @@ fn build_qemu_stops_at_the_spice_gate() {
     out.code(1).stderr_has("without SPICE").stderr_has("recipes/build-qemu.rhai");
     let bytes = std::fs::read(framework_binary(&w.app)).unwrap();
     assert!(contains(&bytes, fake_mac::ORIGINAL_MARKER), "UTM.app untouched");
+    // verify-qemu tells UTM's original from the helix build.
+    let v = w.t.helix(["run", "verify-qemu"]);
+    v.code(1).stderr_has("1 check(s) failed");
+    assert!(
+        v.stdout.lines().any(|l| l.starts_with("version string") && l.contains("FAIL")),
+        "{}",
+        v.stdout
+    );
 }
 
 #[test]
@@ -150,4 +164,44 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+#[test]
+fn setup_clones_pins_and_is_idempotent() {
+    let t = Test::new();
+    let remotes = t.path("remotes");
+    std::fs::create_dir_all(&remotes).unwrap();
+    let (helix_url, _) = crate::git::remote(&remotes, "helix");
+    let (fork_url, _) = crate::git::remote(&remotes, "qemu-utm");
+    let (upstream_url, _) = crate::git::remote(&remotes, "qemu");
+    let (utm_url, utm_commits) = crate::git::remote(&remotes, "UTM");
+    let pm = t.path("pm");
+    let config = format!(
+        "[paths]\nhelix = \"{pm}/helix\"\nqemu_utm = \"{pm}/qemu-utm\"\nutm = \"{pm}/UTM\"\nsysroot = \"{pm}/UTM/sysroot-macOS-arm64\"\n\
+         [repos]\nhelix = \"{helix_url}\"\nqemu_utm = \"{fork_url}\"\nqemu_upstream = \"{upstream_url}\"\nutm = \"{utm_url}\"\n\
+         [pins]\nutm_commit = \"{}\"\nqemu_branch = \"feature\"\n",
+        utm_commits[1],
+        pm = pm.display()
+    );
+    let t = t.file("helix.toml", &config);
+    let first = t.helix(["run", "setup"]);
+    first.success();
+    assert_eq!(first.stdout.matches("cloned").count(), 3, "{}", first.stdout);
+    assert!(
+        first.stdout.lines().any(|l| l.starts_with("UTM sysroot") && l.contains("MISSING")),
+        "{}",
+        first.stdout
+    );
+    // qemu-utm: the fork's branch, with origin = upstream and helixml = the fork.
+    let q = pm.join("qemu-utm");
+    assert_eq!(crate::git::git(&q, &["rev-parse", "--abbrev-ref", "HEAD"]), "feature");
+    assert_eq!(crate::git::git(&q, &["remote", "get-url", "origin"]), upstream_url);
+    assert_eq!(crate::git::git(&q, &["remote", "get-url", "helixml"]), fork_url);
+    // UTM: the pinned commit, detached.
+    assert_eq!(crate::git::git(&pm.join("UTM"), &["rev-parse", "HEAD"]), utm_commits[1]);
+    // Second run: nothing changes.
+    let second = t.helix(["run", "setup"]);
+    second.success();
+    assert_eq!(second.stdout.matches("unchanged").count(), 3, "{}", second.stdout);
+    assert!(!second.stdout.contains("cloned"), "{}", second.stdout);
 }
