@@ -4,6 +4,7 @@
 pub mod api;
 pub mod apidoc;
 pub mod cli;
+pub mod cloudinit;
 pub mod config;
 pub mod ctx;
 pub mod engine;
@@ -13,6 +14,7 @@ pub mod guard;
 pub mod journal;
 pub mod paths;
 pub mod process;
+pub mod qemu_img;
 pub mod recipe;
 pub mod report;
 pub mod run;
