@@ -22,6 +22,9 @@ pub fn primitive_modules() -> Vec<(&'static str, Module)> {
         ("ui", api::ui::module()),
         ("sys", api::sys::module()),
         ("size", api::size::module()),
+        ("qemu_img", api::qemu_img::module()),
+        ("qemu", api::qemu::module()),
+        ("cloudinit", api::cloudinit::module()),
     ]
 }
 

@@ -14,6 +14,7 @@ pub mod guard;
 pub mod journal;
 pub mod paths;
 pub mod process;
+pub mod qemu;
 pub mod qemu_img;
 pub mod recipe;
 pub mod report;

@@ -2,10 +2,13 @@
 //! types and errors; the logic lives in the domain modules. Their `///` docs (with a `rhai`
 //! example) are what `helix api` prints.
 
+pub mod cloudinit;
 pub mod cmd;
 pub mod convert;
 pub mod fs;
 pub mod global;
+pub mod qemu;
+pub mod qemu_img;
 pub mod size;
 pub mod sys;
 pub mod ui;

@@ -3,3 +3,5 @@
 
 mod builder;
 mod host;
+mod vm;
+mod vmimage;
