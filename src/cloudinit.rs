@@ -84,10 +84,8 @@ pub fn user_data(v: &Value) -> Result<String> {
         }
     }
     for key in ["packages", "runcmd", "write_files", "bootcmd"] {
-        if let Some(x) = m.get(key) {
-            if !x.is_array() {
-                return Err(Error::invalid("user-data", key, "expected an array"));
-            }
+        if m.get(key).is_some_and(|x| !x.is_array()) {
+            return Err(Error::invalid("user-data", key, "expected an array"));
         }
     }
     if let Some(files) = m.get("write_files").and_then(Value::as_array) {

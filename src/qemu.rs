@@ -255,14 +255,14 @@ impl VmSpec {
         }
         s.binary = jstr(v, "binary")?;
         s.accel = jstr(v, "accel")?;
-        if let Some(a) = &s.accel {
-            if !["auto", "tcg", "kvm", "hvf"].contains(&a.as_str()) {
-                return Err(Error::invalid(
-                    "accelerator",
-                    a.as_str(),
-                    "use \"auto\", \"tcg\", \"kvm\" or \"hvf\"",
-                ));
-            }
+        if let Some(a) = &s.accel
+            && !["auto", "tcg", "kvm", "hvf"].contains(&a.as_str())
+        {
+            return Err(Error::invalid(
+                "accelerator",
+                a.as_str(),
+                "use \"auto\", \"tcg\", \"kvm\" or \"hvf\"",
+            ));
         }
         s.machine = jstr(v, "machine")?;
         s.cpu = jstr(v, "cpu")?;
@@ -461,10 +461,10 @@ fn guess_format(file: &str) -> String {
 /// only if a probe VM really runs under it (KVM can be present yet hang, e.g. nested), else
 /// `tcg`. `HELIX_QEMU_ACCEL` overrides it. The probe runs once per process.
 pub fn accelerator(arch: &str) -> String {
-    if let Ok(a) = std::env::var("HELIX_QEMU_ACCEL") {
-        if !a.is_empty() {
-            return a;
-        }
+    if let Ok(a) = std::env::var("HELIX_QEMU_ACCEL")
+        && !a.is_empty()
+    {
+        return a;
     }
     let Ok(arch) = normal_arch(arch) else { return "tcg".into() };
     if arch != host_arch() {
@@ -609,10 +609,10 @@ struct State {
 
 impl Drop for State {
     fn drop(&mut self) {
-        if !self.detached {
-            if let Some(mut bg) = self.bg.take() {
-                bg.kill();
-            }
+        if !self.detached
+            && let Some(mut bg) = self.bg.take()
+        {
+            bg.kill();
         }
     }
 }
@@ -636,13 +636,13 @@ pub fn kill_all() -> usize {
     let mut n = 0;
     for s in all {
         let mut st = s.lock().unwrap_or_else(|p| p.into_inner());
-        if !st.detached {
-            if let Some(mut bg) = st.bg.take() {
-                if bg.is_running() {
-                    n += 1;
-                }
-                bg.kill();
+        if !st.detached
+            && let Some(mut bg) = st.bg.take()
+        {
+            if bg.is_running() {
+                n += 1;
             }
+            bg.kill();
         }
     }
     n
@@ -725,11 +725,11 @@ pub fn start(spec: &VmSpec) -> Result<Vm> {
     }
     if let Some(fw) = &spec.firmware {
         need(&fw.code, "UEFI firmware")?;
-        if let (Some(vars), Some(t)) = (&fw.vars, &fw.vars_template) {
-            if !vars.exists() {
-                need(t, "UEFI vars template")?;
-                crate::fs::copy(t, vars)?;
-            }
+        if let (Some(vars), Some(t)) = (&fw.vars, &fw.vars_template)
+            && !vars.exists()
+        {
+            need(t, "UEFI vars template")?;
+            crate::fs::copy(t, vars)?;
         }
         if let Some(v) = &fw.vars {
             need(v, "UEFI vars file")?;

@@ -115,7 +115,7 @@ pub fn image(label: &str, files: &[(String, Vec<u8>)]) -> Result<Vec<u8>> {
         ));
     }
     let mut sorted: Vec<&(String, Vec<u8>)> = files.iter().collect();
-    sorted.sort_by(|a, b| a.0.to_ascii_uppercase().cmp(&b.0.to_ascii_uppercase()));
+    sorted.sort_by_key(|f| f.0.to_ascii_uppercase());
     for (name, _) in &sorted {
         if name.is_empty() || name.len() > 64 || name.contains('/') || !name.is_ascii() {
             return Err(Error::invalid(

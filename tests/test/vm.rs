@@ -217,6 +217,40 @@ fn a_failing_or_interrupted_recipe_leaves_no_qemu_behind() {
     assert!(running_with(&tag).is_empty());
 }
 
+#[test]
+fn ctrl_c_stops_the_vm_with_the_run() {
+    let _turn = vmimage::vm_turn();
+    let tag = format!("ctrlc-{}", std::process::id());
+    let t = Test::new().recipe(
+        "wait",
+        &format!("//! W.\nlet vm = qemu::start(#{{ name: \"{tag}\", arch: \"x86_64\", accel: \"tcg\", memory: 64, smp: 1 }});\nprint(\"started\");\nvm.wait_serial(\"never printed\", 300);\n"),
+    );
+    let mut cmd = Command::new(crate::builder::HELIX);
+    cmd.args(["run", "wait"])
+        .current_dir(t.dir.path())
+        .env("HELIX_CONFIG_DIR", t.path("config"))
+        .env("HELIX_STATE_DIR", t.path("state"))
+        .env("HOME", t.path("home"))
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    crate::builder::detach_from_terminal(&mut cmd);
+    let mut child = cmd.spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    // helix's own command line does not carry the tag; QEMU's does.
+    while running_with(&tag).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(running_with(&tag).len(), 1, "QEMU is running");
+    std::thread::sleep(Duration::from_millis(500));
+    // SAFETY: SIGINT to the helix child we spawned.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert!(running_with(&tag).is_empty(), "a QEMU outlived Ctrl-C: {:?}", running_with(&tag));
+}
+
 /// The real guest: boot with a cloud-init seed under TCG, SSH in, sudo, power down cleanly;
 /// then boot the same disk with another MAC: TCP is accepted on the forward, but no SSH banner
 /// ever comes (cloud-init's netplan matches the first MAC) — the netplan MAC problem.
@@ -261,8 +295,8 @@ fn real_vm_boots_with_a_seed_and_loses_its_network_with_another_mac() {
     let seed = dir.path().join("seed-helix-test-1.img");
     let g2 = Guest::boot_with(dir.path(), &g.disk, Some(&seed), "52:42:00:ab:cd:ef", g.key.clone());
     g2.vm.wait_port(g2.port, Duration::from_secs(10)).unwrap();
-    // The guest boots all the way (a login prompt on the console)...
-    g2.vm.wait_serial("login:", Duration::from_secs(420)).unwrap();
+    // The guest boots all the way (systemd reaches multi-user, sshd started)...
+    g2.vm.wait_serial("multi-user.target", Duration::from_secs(420)).unwrap();
     // ...and sshd is running inside, yet from outside: TCP accepted, no banner.
     let said = vmimage::banner(g2.port, Duration::from_secs(15));
     assert_eq!(said.as_deref(), Some(""), "TCP is accepted but no SSH banner comes");
