@@ -37,7 +37,7 @@ mod qemu_api {
 
     /// Start a headless VM and return its handle once QEMU answers on its QMP socket. Keys:
     /// `name`, `arch` (`x86_64`/`aarch64`, default: the host's), `binary`, `accel` (`auto`
-    /// (default: hvf on macOS, kvm when it really works, else tcg), `tcg`, `kvm`, `hvf`),
+    /// (default: hvf on macOS, else tcg; kvm only when asked), `tcg`, `kvm`, `hvf`),
     /// `machine`, `cpu`, `smp`, `memory` (MiB or `"8G"`), `firmware` (`#{ code, vars,
     /// vars_template }`, code attached read-only), `kernel`/`initrd`/`append` (direct boot),
     /// `drives` (`[#{ file, format, interface, read_only, snapshot }]`), `forwards`

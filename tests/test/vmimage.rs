@@ -235,9 +235,16 @@ impl Guest {
         key: PathBuf,
     ) -> Guest {
         let port = free_port();
-        let vm = helix::qemu::start(&Self::spec(dir, disk, seed, mac, port))
-            .expect("the test VM starts");
-        Guest { vm, port, key, disk: disk.to_path_buf(), dir: dir.to_path_buf() }
+        Self::start(Self::spec(dir, disk, seed, mac, port), key)
+    }
+
+    /// Start a spec made by [`Guest::spec`] (and adjusted: kernel arguments, drives, …).
+    pub fn start(spec: VmSpec, key: PathBuf) -> Guest {
+        let port = spec.forwards[0].host;
+        let disk = spec.drives[0].file.clone();
+        let dir = spec.dir.clone().expect("spec has a dir");
+        let vm = helix::qemu::start(&spec).expect("the test VM starts");
+        Guest { vm, port, key, disk, dir }
     }
 
     /// Run `command` in the guest with the system `ssh` client.
