@@ -1160,4 +1160,35 @@ mod tests {
         vm.kill().unwrap();
         assert_eq!(crate::qemu_img::resize(&disk, "+64M").unwrap(), 128 << 20);
     }
+
+    #[test]
+    fn uefi_firmware_with_a_vars_file_made_from_the_template() {
+        let code = Path::new("/usr/share/OVMF/OVMF_CODE_4M.fd");
+        let template = Path::new("/usr/share/OVMF/OVMF_VARS_4M.fd");
+        if !code.exists() {
+            eprintln!("skipped: no OVMF (apt install ovmf)");
+            return;
+        }
+        let _turn = serial();
+        let d = tempfile::tempdir().unwrap();
+        let vars = d.path().join("efi_vars.fd");
+        let mut s = no_disk_vm("uefi");
+        s.memory = 256 << 20;
+        s.firmware = Some(Firmware {
+            code: code.into(),
+            vars: Some(vars.clone()),
+            vars_template: Some(template.into()),
+        });
+        let vm = start(&s).unwrap();
+        assert_eq!(std::fs::read(&vars).unwrap(), std::fs::read(template).unwrap());
+        assert_eq!(vm.qmp("query-status", None).unwrap()["status"], "running");
+        let blocks = vm.qmp("query-block", None).unwrap().to_string();
+        assert!(blocks.contains("OVMF_CODE_4M.fd") && blocks.contains("efi_vars.fd"), "{blocks}");
+        vm.kill().unwrap();
+        // A missing firmware file is a clear error.
+        s.firmware =
+            Some(Firmware { code: d.path().join("none.fd"), vars: None, vars_template: None });
+        let e = start(&s).err().unwrap().to_string();
+        assert!(e.contains("the UEFI firmware") && e.contains("does not exist"), "{e}");
+    }
 }
