@@ -3,6 +3,7 @@
 //! example) are what `helix api` prints.
 
 pub mod build;
+pub mod cloudinit;
 pub mod cmd;
 pub mod convert;
 pub mod deps;
@@ -11,6 +12,8 @@ pub mod git;
 pub mod global;
 pub mod macho;
 pub mod plist;
+pub mod qemu;
+pub mod qemu_img;
 pub mod size;
 pub mod sys;
 pub mod ui;

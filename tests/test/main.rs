@@ -9,3 +9,5 @@ mod git;
 mod host;
 mod macho;
 mod recipes;
+mod vm;
+mod vmimage;
