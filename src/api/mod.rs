@@ -6,6 +6,8 @@ pub mod cmd;
 pub mod convert;
 pub mod fs;
 pub mod global;
+pub mod net;
 pub mod size;
+pub mod ssh;
 pub mod sys;
 pub mod ui;
