@@ -159,11 +159,11 @@ fn content_range(v: Option<&str>) -> (Option<u64>, Option<u64>) {
 
 fn fetch(url: &str, dest: &Path, want: Option<&str>, opts: &DownloadOptions) -> Result<Downloaded> {
     let part = part_path(dest);
-    if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if !dir.exists() {
-            std::fs::create_dir_all(dir).map_err(|e| Error::fs("create", dir, e))?;
-            crate::ctx::get().note_created(dir);
-        }
+    if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.exists()
+    {
+        std::fs::create_dir_all(dir).map_err(|e| Error::fs("create", dir, e))?;
+        crate::ctx::get().note_created(dir);
     }
     let agent = agent(opts);
     let mut offset = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
@@ -296,26 +296,26 @@ fn fetch(url: &str, dest: &Path, want: Option<&str>, opts: &DownloadOptions) -> 
             bar.set_position(written);
         }
         let _ = file.sync_all();
-        if let Some(t) = total {
-            if written != t {
-                bar.abandon();
-                return Err(cut(written, "the connection ended early".into()));
-            }
+        if let Some(t) = total
+            && written != t
+        {
+            bar.abandon();
+            return Err(cut(written, "the connection ended early".into()));
         }
         bar.finish_and_clear();
     }
     file.sync_all().map_err(|e| Error::write(&part, e))?;
     drop(file);
     let got = hex(&hasher.finalize());
-    if let Some(want) = want {
-        if got != want {
-            let _ = std::fs::remove_file(&part);
-            return Err(Error::other(format!(
-                "the download of {url} has the wrong SHA-256: expected {want}, got {got}; it was \
-                 discarded and `{}` was not created (a wrong checksum in the recipe, or the file changed upstream)",
-                dest.display()
-            )));
-        }
+    if let Some(want) = want
+        && got != want
+    {
+        let _ = std::fs::remove_file(&part);
+        return Err(Error::other(format!(
+            "the download of {url} has the wrong SHA-256: expected {want}, got {got}; it was \
+             discarded and `{}` was not created (a wrong checksum in the recipe, or the file changed upstream)",
+            dest.display()
+        )));
     }
     std::fs::rename(&part, dest).map_err(|e| Error::fs("rename into place", dest, e))?;
     if let Some(dir) = dest.parent().and_then(|d| {

@@ -150,23 +150,32 @@ impl Target {
     }
 }
 
+static CONTROL_DIR: OnceLock<std::result::Result<PathBuf, String>> = OnceLock::new();
+
 /// The run's private directory for master sockets (mode 0700, under `/tmp` to stay short).
 fn control_dir() -> Result<PathBuf> {
-    static DIR: OnceLock<std::result::Result<PathBuf, String>> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let base =
-            if Path::new("/tmp").is_dir() { PathBuf::from("/tmp") } else { std::env::temp_dir() };
-        tempfile::Builder::new().prefix("hx-ssh-").tempdir_in(&base).map(|d| d.keep()).map_err(
-            |e| {
-                format!(
-                    "could not create a private directory for SSH sockets in `{}`: {e}",
-                    base.display()
-                )
-            },
-        )
-    })
-    .clone()
-    .map_err(Error::other)
+    let dir = CONTROL_DIR.get_or_init(make_control_dir).clone().map_err(Error::other)?;
+    if !dir.exists() {
+        // `close_all` removed it and the run goes on: make it again, private.
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .map_err(|e| Error::fs("create", &dir, e))?;
+    }
+    Ok(dir)
+}
+
+fn make_control_dir() -> std::result::Result<PathBuf, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let base =
+        if Path::new("/tmp").is_dir() { PathBuf::from("/tmp") } else { std::env::temp_dir() };
+    let fail = |e: std::io::Error| {
+        format!("could not create a private directory for SSH sockets in `{}`: {e}", base.display())
+    };
+    let dir = tempfile::Builder::new().prefix("hx-ssh-").tempdir_in(&base).map_err(fail)?.keep();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).map_err(fail)?;
+    Ok(dir)
 }
 
 /// Targets that may have a master connection this run (control path → target).
@@ -293,13 +302,13 @@ fn exec_unguarded(t: &Target, command: &str, opts: &RunOptions, mux: Mux) -> Res
 fn explain(e: Error, t: &Target, command: &str) -> Error {
     match e {
         Error::CommandFailed { status, code, stderr_tail, .. } => {
-            if code == Some(255) {
-                if let Some(hint) = ssh_failure_hint(&stderr_tail, t) {
-                    return Error::other(format!(
-                        "ssh to {t} failed: {hint}{}",
-                        tail_block(&stderr_tail)
-                    ));
-                }
+            if code == Some(255)
+                && let Some(hint) = ssh_failure_hint(&stderr_tail, t)
+            {
+                return Error::other(format!(
+                    "ssh to {t} failed: {hint}{}",
+                    tail_block(&stderr_tail)
+                ));
             }
             Error::CommandFailed {
                 command: format!("{command}` on `{t}"),
@@ -419,14 +428,10 @@ pub fn write_file(t: &Target, path: &str, content: &[u8], opts: &WriteOptions) -
     if path.is_empty() || path.contains('\0') {
         return Err(Error::invalid("remote path", path, "it is empty"));
     }
-    if let Some(m) = opts.mode {
-        if m > 0o7777 {
-            return Err(Error::invalid(
-                "mode",
-                format!("{m:o}"),
-                "permission bits go up to 0o7777",
-            ));
-        }
+    if let Some(m) = opts.mode
+        && m > 0o7777
+    {
+        return Err(Error::invalid("mode", format!("{m:o}"), "permission bits go up to 0o7777"));
     }
     let mut how = vec![format!("{} bytes", content.len())];
     if let Some(m) = opts.mode {
@@ -612,8 +617,7 @@ pub fn probe(
         let detail = f
             .stderr
             .lines()
-            .filter(|l| !l.trim().is_empty())
-            .last()
+            .rfind(|l| !l.trim().is_empty())
             .unwrap_or("ssh failed")
             .trim()
             .to_string();
@@ -644,6 +648,7 @@ pub fn wait_ready(t: &Target, timeout: Duration) -> Result<f64> {
         let started = Instant::now();
         let spinner = crate::ui::spinner(&format!("waiting for SSH on {t}"));
         let mut login_error: Option<String> = None;
+        let mut announced = false;
         loop {
             let left = timeout.saturating_sub(started.elapsed());
             let p = probe_tcp(
@@ -651,7 +656,16 @@ pub fn wait_ready(t: &Target, timeout: Duration) -> Result<f64> {
                 t.port,
                 left.clamp(Duration::from_millis(100), Duration::from_secs(3)),
             );
-            if let Probe::Banner { .. } = &p {
+            if let Probe::Banner { version } = &p {
+                if !announced {
+                    announced = true;
+                    spinner.suspend(|| {
+                        crate::ui::info(&format!(
+                            "SSH answers on {t} after {:.2}s ({version}); logging in",
+                            started.elapsed().as_secs_f64()
+                        ))
+                    });
+                }
                 spinner.set_message(format!("SSH answers on {t}; logging in"));
                 let o = RunOptions {
                     output: Output::Capture,
@@ -735,10 +749,8 @@ pub fn close_all() {
     for (cp, t) in &all {
         close_master(cp, t);
     }
-    if !all.is_empty() {
-        if let Ok(dir) = control_dir() {
-            let _ = std::fs::remove_dir_all(dir);
-        }
+    if let Some(Ok(dir)) = CONTROL_DIR.get() {
+        let _ = std::fs::remove_dir_all(dir);
     }
 }
 
@@ -777,6 +789,7 @@ mod tests {
 
     #[test]
     fn argv_has_batch_mode_key_known_hosts_and_master() {
+        use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let key = dir.path().join("id");
         std::fs::write(&key, "k").unwrap();
@@ -798,6 +811,10 @@ mod tests {
         let missing = Target { key: Some(dir.path().join("nope")), ..defaults() };
         let e = ssh_argv(&missing, "true", Mux::None, false).unwrap_err().to_string();
         assert!(e.contains("ssh-keygen"), "{e}");
+        let cdir = cp.parent().unwrap().to_path_buf();
+        assert_eq!(std::fs::metadata(&cdir).unwrap().permissions().mode() & 0o777, 0o700);
+        close_all();
+        assert!(!cdir.exists(), "close_all removes the socket directory");
     }
 
     #[test]

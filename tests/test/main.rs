@@ -3,3 +3,7 @@
 
 mod builder;
 mod host;
+mod httpd;
+mod net;
+mod ssh;
+mod sshd;
