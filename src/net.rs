@@ -3,7 +3,8 @@
 //! A download streams into `<dest>.part` (resumed with an HTTP `Range` request when one is
 //! there), is checked against its SHA-256 and only then renamed onto `dest`. HTTP errors are
 //! errors (the legacy `curl` without `-f` saved error pages as disk images); a cut-off transfer
-//! keeps the `.part` for the next run to resume.
+//! keeps the `.part` for the next run to resume. HTTPS (rustls) trusts the platform's root
+//! certificates, like curl: the macOS keychain, `/etc/ssl/certs` on Linux, corporate CAs included.
 
 use std::io::{Read, Seek, Write};
 use std::net::{TcpStream, ToSocketAddrs};
