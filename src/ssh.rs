@@ -214,6 +214,8 @@ fn ssh_argv(t: &Target, remote: &str, mux: Mux, batch_auth_only: bool) -> Result
     o("ServerAliveCountMax", "3");
     o("UserKnownHostsFile", &kh.display().to_string());
     o("StrictHostKeyChecking", "accept-new");
+    // helix's own file: readable entries (`[127.0.0.1]:2222 ssh-ed25519 …`) for debugging.
+    o("HashKnownHosts", "no");
     o("LogLevel", "ERROR");
     if batch_auth_only {
         o("PreferredAuthentications", "publickey");

@@ -283,3 +283,25 @@ fn bad_targets_and_missing_keys_are_clear_errors() {
         .code(1)
         .stderr_has("ssh-keygen");
 }
+
+#[test]
+fn a_new_host_key_on_the_same_port_is_a_clear_error_with_the_fix() {
+    let first = Sshd::start();
+    let port = first.port;
+    let t = test_for(&first).recipe("r", "//! R.\nssh::run(ssh::target(), \"echo first\");\n");
+    t.helix(["run", "r"]).success().stdout_has("first");
+    // helix keeps VM host keys in its own known_hosts, never the user's.
+    let kh = std::fs::read_to_string(t.path("state/ssh/known_hosts")).unwrap();
+    assert!(kh.contains(&format!("[127.0.0.1]:{port}")), "{kh}");
+    drop(first);
+    // A re-provisioned VM: same port, new host key.
+    let mut second = Sshd::prepare(port);
+    second.spawn();
+    second.wait_listening();
+    std::fs::write(t.path("helix.toml"), second.config_toml()).unwrap();
+    let out = t.helix(["run", "r"]);
+    out.code(1)
+        .stderr_has("is not the one helix saw before")
+        .stderr_has(&format!("ssh-keygen -R '[127.0.0.1]:{port}'"));
+    assert_eq!(second.logins(), 0);
+}
