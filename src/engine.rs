@@ -31,6 +31,8 @@ pub fn primitive_modules() -> Vec<(&'static str, Module)> {
         ("qemu_img", api::qemu_img::module()),
         ("qemu", api::qemu::module()),
         ("cloudinit", api::cloudinit::module()),
+        ("ssh", api::ssh::module()),
+        ("net", api::net::module()),
     ]
 }
 

@@ -11,3 +11,7 @@ mod macho;
 mod recipes;
 mod vm;
 mod vmimage;
+mod httpd;
+mod net;
+mod ssh;
+mod sshd;
