@@ -61,10 +61,18 @@ fn main() {
         for lib in SYSROOT_LIBS {
             let old = format!("{}/lib{lib}.dylib", sysroot());
             let new = format!("@rpath/{lib}.framework/Versions/A/{lib}");
-            let st = Command::new(tool("llvm-install-name-tool")).args(["-change", &old, &new]).arg(&p).status().unwrap();
+            let st = Command::new(tool("llvm-install-name-tool"))
+                .args(["-change", &old, &new])
+                .arg(&p)
+                .status()
+                .unwrap();
             assert!(st.success());
         }
-        let st = Command::new(tool("llvm-install-name-tool")).args(["-id", id]).arg(&p).status().unwrap();
+        let st = Command::new(tool("llvm-install-name-tool"))
+            .args(["-id", id])
+            .arg(&p)
+            .status()
+            .unwrap();
         assert!(st.success());
         legacy.push(start.elapsed());
     }
@@ -85,7 +93,12 @@ fn main() {
     assert!(helix::macho::verify(&p).unwrap().valid);
     let ours_l = Command::new(tool("llvm-otool")).arg("-L").arg(&p).output().unwrap().stdout;
     std::fs::write(work.join("legacy.dylib"), &legacy_result).unwrap();
-    let theirs_l = Command::new(tool("llvm-otool")).arg("-L").arg(work.join("legacy.dylib")).output().unwrap().stdout;
+    let theirs_l = Command::new(tool("llvm-otool"))
+        .arg("-L")
+        .arg(work.join("legacy.dylib"))
+        .output()
+        .unwrap()
+        .stdout;
     assert_eq!(
         String::from_utf8_lossy(&ours_l).lines().skip(1).collect::<Vec<_>>(),
         String::from_utf8_lossy(&theirs_l).lines().skip(1).collect::<Vec<_>>(),
@@ -120,14 +133,18 @@ fn main() {
     for _ in 0..RUNS {
         let p = fresh(&big, &work);
         let start = Instant::now();
-        let st = Command::new("sha256sum").arg(&p).stdout(std::process::Stdio::null()).status().unwrap();
+        let st =
+            Command::new("sha256sum").arg(&p).stdout(std::process::Stdio::null()).status().unwrap();
         sha.push(start.elapsed());
         assert!(st.success());
     }
 
     let (l, o, s) = (median(legacy), median(ours), median(sha));
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    println!("Mach-O fix of a {:.1} MB arm64 dylib with 15 sysroot deps (median of {RUNS}):", size as f64 / 1e6);
+    println!(
+        "Mach-O fix of a {:.1} MB arm64 dylib with 15 sysroot deps (median of {RUNS}):",
+        size as f64 / 1e6
+    );
     println!("  legacy (16 llvm-install-name-tool runs): {:8.1} ms", ms(l));
     println!("  helix macho::rewrite_prefix (one call):  {:8.1} ms", ms(o));
     if !cli.is_empty() {
@@ -137,6 +154,10 @@ fn main() {
     println!("  legacy / helix = {:.1}x (target >= 30x)", ms(l) / ms(o));
     println!("  helix / sha256sum = {:.2}x (target <= 2x)", ms(o) / ms(s));
     if !cli.is_empty() {
-        println!("  legacy / helix CLI = {:.1}x; helix CLI / sha256sum = {:.2}x", ms(l) / ms(median(cli.clone())), ms(median(cli)) / ms(s));
+        println!(
+            "  legacy / helix CLI = {:.1}x; helix CLI / sha256sum = {:.2}x",
+            ms(l) / ms(median(cli.clone())),
+            ms(median(cli)) / ms(s)
+        );
     }
 }
