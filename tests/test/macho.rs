@@ -721,3 +721,31 @@ fn an_identity_signature_is_reported_invalid_not_silently_kept() {
     t.helix(["macho", "sign", &s(&p)]).success().stdout_has("replaced: identity");
     verify_ok(&t, &p);
 }
+
+#[test]
+fn the_replaced_file_keeps_its_mode_and_extended_attributes() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = Test::new();
+    let p = copy("arm64", t.dir.path(), "m");
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o751)).unwrap();
+    let c = |s: &str| std::ffi::CString::new(s).unwrap();
+    let (cp, name) = (c(&s(&p)), c("user.helix-test"));
+    // SAFETY: valid C strings and a 3-byte value.
+    let set = unsafe { libc::setxattr(cp.as_ptr(), name.as_ptr(), b"yes".as_ptr().cast(), 3, 0) };
+    let xattrs = set == 0; // some filesystems (tmpfs without user xattrs) refuse
+    t.helix(["macho", "set-id", &s(&p), "@rpath/m"]).success();
+    assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o7777, 0o751);
+    if xattrs {
+        let mut buf = [0u8; 8];
+        // SAFETY: as above, with an 8-byte buffer.
+        let n = unsafe {
+            libc::getxattr(cp.as_ptr(), name.as_ptr(), buf.as_mut_ptr().cast(), buf.len())
+        };
+        assert_eq!(n, 3, "xattr lost");
+        assert_eq!(&buf[..3], b"yes");
+    }
+    // No temp files left beside it.
+    let left: Vec<_> =
+        std::fs::read_dir(p.parent().unwrap()).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+}
