@@ -330,9 +330,7 @@ pub fn rewrite_prefix(
     if let Some(id) = id
         && info.id.as_deref() != Some(id)
     {
-        {
-            edits.push(Edit::Id { name: id.to_string() });
-        }
+        edits.push(Edit::Id { name: id.to_string() });
     }
     for u in &unresolved {
         crate::ui::warn(&format!(
