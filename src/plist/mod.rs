@@ -106,7 +106,11 @@ pub fn read(path: &Path) -> Result<Doc> {
 /// Encode a dictionary. XML is written the way Apple's tools write it (tab indent, DOCTYPE).
 pub fn to_bytes(root: &Dictionary, format: Format) -> Result<Vec<u8>> {
     let mut buf = Vec::new();
-    let value = Value::Dictionary(root.clone());
+    let mut value = Value::Dictionary(root.clone());
+    if format == Format::Xml {
+        // XML has no uid element: Apple spells a uid as a dictionary `{CF$UID: n}`.
+        uids_as_dicts(&mut value);
+    }
     let r = match format {
         Format::Xml => value.to_writer_xml(&mut buf),
         Format::Binary => value.to_writer_binary(&mut buf),
@@ -116,6 +120,19 @@ pub fn to_bytes(root: &Dictionary, format: Format) -> Result<Vec<u8>> {
         buf.push(b'\n');
     }
     Ok(buf)
+}
+
+fn uids_as_dicts(v: &mut Value) {
+    match v {
+        Value::Uid(u) => {
+            let mut d = Dictionary::new();
+            d.insert("CF$UID".into(), Value::Integer(u.get().into()));
+            *v = Value::Dictionary(d);
+        }
+        Value::Array(a) => a.iter_mut().for_each(uids_as_dicts),
+        Value::Dictionary(d) => d.values_mut().for_each(uids_as_dicts),
+        _ => {}
+    }
 }
 
 /// A value at a key path, if present.

@@ -3,3 +3,5 @@
 
 mod builder;
 mod host;
+mod plist;
+mod utm;
