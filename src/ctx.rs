@@ -40,10 +40,10 @@ impl Ctx {
         }
     }
 
-    /// Install this context for the process; fails if one is already in use.
-    pub fn install(self) -> Result<&'static Ctx, Ctx> {
-        CTX.set(self)?;
-        Ok(CTX.get().expect("just set"))
+    /// Install this context for the process; `None` if one is already in use.
+    pub fn install(self) -> Option<&'static Ctx> {
+        CTX.set(self).ok()?;
+        CTX.get()
     }
 
     pub fn set_journal(&self, journal: Journal) {

@@ -22,6 +22,10 @@ pub fn primitive_modules() -> Vec<(&'static str, Module)> {
         ("ui", api::ui::module()),
         ("sys", api::sys::module()),
         ("size", api::size::module()),
+        ("macho", api::macho::module()),
+        ("git", api::git::module()),
+        ("deps", api::deps::module()),
+        ("build", api::build::module()),
         ("plist", api::plist::module()),
         ("utm", api::utm::module()),
     ]
@@ -46,7 +50,10 @@ pub fn build(stdlib_dirs: Vec<PathBuf>) -> Engine {
     for (name, module) in primitive_modules() {
         engine.register_static_module(name, module.into());
     }
-    engine.set_module_resolver(StdlibResolver { dirs: stdlib_dirs, cache: Mutex::new(HashMap::new()) });
+    engine.set_module_resolver(StdlibResolver {
+        dirs: stdlib_dirs,
+        cache: Mutex::new(HashMap::new()),
+    });
     engine
 }
 
@@ -81,7 +88,8 @@ impl ModuleResolver for StdlibResolver {
         if let Some(m) = self.cache.lock().unwrap().get(path) {
             return Ok(m.clone());
         }
-        let valid = !path.is_empty() && path.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        let valid = !path.is_empty()
+            && path.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
         let Some((source, text)) = valid.then(|| Self::locate(&self.dirs, path)).flatten() else {
             return Err(EvalAltResult::ErrorModuleNotFound(path.to_string(), pos).into());
         };

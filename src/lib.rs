@@ -3,14 +3,18 @@
 
 pub mod api;
 pub mod apidoc;
+pub mod build;
 pub mod cli;
 pub mod config;
 pub mod ctx;
+pub mod deps;
 pub mod engine;
 pub mod error;
 pub mod fs;
+pub mod git;
 pub mod guard;
 pub mod journal;
+pub mod macho;
 pub mod paths;
 pub mod plist;
 pub mod process;

@@ -3,7 +3,7 @@
 //! stderr kept for the error, timeouts, and process groups so Ctrl-C never leaves children behind.
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Mutex, OnceLock};
@@ -130,7 +130,8 @@ impl Cmd {
         let mut action = Action::new("process.run", format!("run `{shown}`"))
             .args(serde_json::json!({ "argv": redact_all(&self.full_argv(), &self.secrets) }));
         if let Some(why) = guard::classify::classify_argv(&self.argv) {
-            action = action.destroys(Target::Command { argv: redact_all(&self.argv, &self.secrets), why });
+            action = action
+                .destroys(Target::Command { argv: redact_all(&self.argv, &self.secrets), why });
         }
         if self.read_only && action.destroys.is_empty() && crate::ctx::get().dry_run {
             return self.spawn_and_wait();
@@ -162,15 +163,15 @@ impl Cmd {
         cmd.stderr(Stdio::piped());
         // Own process group: Ctrl-C and timeouts stop the whole tree, not just the leader.
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-        let mut child = cmd.spawn().map_err(|e| Error::Spawn { command: self.display(), source: e })?;
+        let child = cmd.spawn().map_err(|e| Error::Spawn { command: self.display(), source: e })?;
         let pid = child.id();
         children().lock().unwrap().insert(pid);
-        let result = self.wait(&mut child);
+        let result = self.wait(child);
         children().lock().unwrap().remove(&pid);
         result
     }
 
-    fn wait(&self, child: &mut Child) -> Result<Finished> {
+    fn wait(&self, mut child: Child) -> Result<Finished> {
         let stdin = child.stdin.take();
         let input = self.stdin.clone();
         let feeder = stdin.map(|mut s| {
@@ -187,52 +188,50 @@ impl Cmd {
         });
         let stream = self.output == Output::Stream;
         let capture = self.output == Output::Capture;
-        let secrets = self.secrets.clone();
-        let stderr_reader = child.stderr.take().map(|err| {
-            std::thread::spawn(move || {
-                let mut tail = VecDeque::with_capacity(TAIL_LINES);
-                let mut all = Vec::new();
-                let mut reader = BufReader::new(err);
-                let mut line = Vec::new();
-                let stderr = std::io::stderr();
-                while reader.read_until(b'\n', &mut line).unwrap_or(0) > 0 {
-                    if stream {
-                        let _ = stderr.lock().write_all(&line);
-                    }
-                    if capture {
-                        all.extend_from_slice(&line);
-                    }
-                    if tail.len() == TAIL_LINES {
-                        tail.pop_front();
-                    }
-                    tail.push_back(redact(String::from_utf8_lossy(&line).trim_end(), &secrets));
-                    line.clear();
-                }
-                (all, tail)
-            })
+        let stderr_reader = child
+            .stderr
+            .take()
+            .map(|err| std::thread::spawn(move || tee_stderr(err, stream, capture)));
+        // A waiter thread blocks in wait(2) so a fast command is noticed at once; this thread
+        // only wakes to check Ctrl-C and the timeout, and stops the group by its id.
+        let pgid = child.id() as i32;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(child.wait());
         });
         let started = Instant::now();
         let status = loop {
-            if let Some(status) = child.try_wait().map_err(|e| Error::Spawn { command: self.display(), source: e })? {
-                break status;
-            }
-            if crate::ctx::get().is_cancelled() {
-                terminate(child);
-                return Err(Error::Cancelled(format!("`{}` was interrupted", self.display())));
-            }
-            if let Some(t) = self.timeout {
-                if started.elapsed() >= t {
-                    terminate(child);
-                    return Err(Error::Timeout { command: self.display(), seconds: t.as_secs_f64() });
+            match rx.recv_timeout(Duration::from_millis(25)) {
+                Ok(status) => {
+                    break status
+                        .map_err(|e| Error::Spawn { command: self.display(), source: e })?;
+                }
+                Err(_) => {
+                    if crate::ctx::get().is_cancelled() {
+                        stop_group(pgid, &rx);
+                        return Err(Error::Cancelled(format!(
+                            "`{}` was interrupted",
+                            self.display()
+                        )));
+                    }
+                    if let Some(t) = self.timeout
+                        && started.elapsed() >= t
+                    {
+                        stop_group(pgid, &rx);
+                        return Err(Error::Timeout {
+                            command: self.display(),
+                            seconds: t.as_secs_f64(),
+                        });
+                    }
                 }
             }
-            std::thread::sleep(poll_interval(started.elapsed()));
         };
         if let Some(f) = feeder {
             let _ = f.join();
         }
         let stdout = stdout_reader.map(|h| h.join().unwrap_or_default()).unwrap_or_default();
-        let (stderr_all, tail) = stderr_reader.map(|h| h.join().unwrap_or_default()).unwrap_or_default();
+        let (stderr_all, tail) =
+            stderr_reader.map(|h| h.join().unwrap_or_default()).unwrap_or_default();
         let finished = Finished {
             code: status.code(),
             stdout: String::from_utf8_lossy(&stdout).into_owned(),
@@ -240,25 +239,61 @@ impl Cmd {
             success: status.success(),
         };
         if !status.success() && !self.unchecked {
+            let tail: Vec<String> = tail.lines().map(|l| redact(l, &self.secrets)).collect();
             return Err(Error::CommandFailed {
                 command: self.display(),
                 status: describe_status(status),
                 code: status.code(),
-                stderr_tail: tail.into_iter().collect::<Vec<_>>().join("\n"),
+                stderr_tail: tail.join("\n"),
             });
         }
         Ok(finished)
     }
 }
 
-/// Start polling fast (short commands finish in milliseconds) and back off to 50 ms.
-fn poll_interval(elapsed: Duration) -> Duration {
-    if elapsed < Duration::from_millis(20) {
-        Duration::from_millis(1)
-    } else if elapsed < Duration::from_millis(500) {
-        Duration::from_millis(10)
+/// Copy a child's stderr to ours in whole chunks (one write per read, not per line: a noisy
+/// compiler costs next to nothing), keeping everything when capturing and the last
+/// `TAIL_LINES` lines for the error message.
+fn tee_stderr(mut err: impl Read, stream: bool, capture: bool) -> (Vec<u8>, String) {
+    let mut all = Vec::new();
+    let mut tail: VecDeque<u8> = VecDeque::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let stderr = std::io::stderr();
+    loop {
+        let n = match err.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let chunk = &buf[..n];
+        if stream {
+            let _ = stderr.lock().write_all(chunk);
+        }
+        if capture {
+            all.extend_from_slice(chunk);
+        }
+        tail.extend(chunk);
+        // Keep a bounded window; trimmed to whole lines at the end.
+        const WINDOW: usize = 16 * 1024;
+        if tail.len() > 2 * WINDOW {
+            tail.drain(..tail.len() - WINDOW);
+        }
+    }
+    let tail: Vec<u8> = tail.into_iter().collect();
+    let text = String::from_utf8_lossy(&tail);
+    let lines: Vec<&str> = text.trim_end().lines().collect();
+    let keep = &lines[lines.len().saturating_sub(TAIL_LINES)..];
+    (all, keep.join("\n"))
+}
+
+/// SIGTERM the group, give it three seconds, then SIGKILL; reap through the waiter.
+fn stop_group(pgid: i32, rx: &std::sync::mpsc::Receiver<std::io::Result<ExitStatus>>) {
+    signal_group(pgid, libc::SIGTERM);
+    if rx.recv_timeout(Duration::from_secs(3)).is_err() {
+        signal_group(pgid, libc::SIGKILL);
+        let _ = rx.recv_timeout(Duration::from_secs(3));
     } else {
-        Duration::from_millis(50)
+        // The leader is gone; make sure nothing it left in the group lingers.
+        signal_group(pgid, libc::SIGKILL);
     }
 }
 
@@ -393,7 +428,8 @@ impl Cmd {
                 }
             }
             std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-            let child = cmd.spawn().map_err(|e| Error::Spawn { command: shown.clone(), source: e })?;
+            let child =
+                cmd.spawn().map_err(|e| Error::Spawn { command: shown.clone(), source: e })?;
             children().lock().unwrap().insert(child.id());
             Ok(Some(Background { child: Some(child), display: shown.clone(), detached: false }))
         })
@@ -414,8 +450,8 @@ pub fn display_argv(argv: &[String]) -> String {
 }
 
 fn quote(a: &str) -> String {
-    let plain = !a.is_empty()
-        && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+~".contains(c));
+    let plain =
+        !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+~".contains(c));
     if plain { a.to_string() } else { format!("'{}'", a.replace('\'', r"'\''")) }
 }
 
@@ -506,6 +542,9 @@ mod tests {
 
     #[test]
     fn quoting() {
-        assert_eq!(display_argv(&["ls".into(), "a b".into(), "it's".into()]), r"ls 'a b' 'it'\''s'");
+        assert_eq!(
+            display_argv(&["ls".into(), "a b".into(), "it's".into()]),
+            r"ls 'a b' 'it'\''s'"
+        );
     }
 }

@@ -2,10 +2,14 @@
 //! types and errors; the logic lives in the domain modules. Their `///` docs (with a `rhai`
 //! example) are what `helix api` prints.
 
+pub mod build;
 pub mod cmd;
 pub mod convert;
+pub mod deps;
 pub mod fs;
+pub mod git;
 pub mod global;
+pub mod macho;
 pub mod plist;
 pub mod size;
 pub mod sys;

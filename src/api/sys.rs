@@ -8,6 +8,8 @@ pub fn module() -> rhai::Module {
 
 #[export_module]
 mod sys_api {
+    use crate::error::RhaiResult;
+
     /// `"macos"` or `"linux"`.
     ///
     /// ```rhai
@@ -66,7 +68,9 @@ mod sys_api {
     /// let git = sys::which("git");
     /// ```
     pub fn which(program: &str) -> Dynamic {
-        crate::process::which(program).map(|p| Dynamic::from(p.display().to_string())).unwrap_or(Dynamic::UNIT)
+        crate::process::which(program)
+            .map(|p| Dynamic::from(p.display().to_string()))
+            .unwrap_or(Dynamic::UNIT)
     }
 
     /// Expand a leading `~` to the home directory.
@@ -93,8 +97,11 @@ mod sys_api {
     /// sys::sleep(0.5);
     /// ```
     #[rhai_fn(name = "sleep", return_raw)]
-    pub fn sleep_f(ctx: NativeCallContext, seconds: f64) -> crate::error::RhaiResult<()> {
-        crate::error::rhai(&ctx, crate::wait::sleep(std::time::Duration::from_secs_f64(seconds.max(0.0))))
+    pub fn sleep_f(ctx: NativeCallContext, seconds: f64) -> RhaiResult<()> {
+        crate::error::rhai(
+            &ctx,
+            crate::wait::sleep(std::time::Duration::from_secs_f64(seconds.max(0.0))),
+        )
     }
 
     /// Wait `seconds`; Ctrl-C interrupts it.
@@ -103,7 +110,10 @@ mod sys_api {
     /// sys::sleep(1);
     /// ```
     #[rhai_fn(name = "sleep", return_raw)]
-    pub fn sleep_i(ctx: NativeCallContext, seconds: i64) -> crate::error::RhaiResult<()> {
-        crate::error::rhai(&ctx, crate::wait::sleep(std::time::Duration::from_secs(seconds.max(0) as u64)))
+    pub fn sleep_i(ctx: NativeCallContext, seconds: i64) -> RhaiResult<()> {
+        crate::error::rhai(
+            &ctx,
+            crate::wait::sleep(std::time::Duration::from_secs(seconds.max(0) as u64)),
+        )
     }
 }

@@ -22,10 +22,8 @@ fn editing_a_recipe_changes_the_next_run() {
 
 #[test]
 fn check_reports_undefined_variable_with_position() {
-    let out = Test::new()
-        .recipe("bad", "//! Bad.\nlet x = 1;\nprint(y);\n")
-        .args(["check", "bad"])
-        .run();
+    let out =
+        Test::new().recipe("bad", "//! Bad.\nlet x = 1;\nprint(y);\n").args(["check", "bad"]).run();
     out.code(1);
     assert!(out.stderr.contains("recipes/bad.rhai:3:7"), "{}", out.stderr);
     assert!(out.stderr.contains("print(y);"), "{}", out.stderr);
@@ -65,7 +63,8 @@ fn failed_command_exit_code_and_stderr_tail() {
 
 #[test]
 fn unknown_missing_and_mistyped_parameters_are_usage_errors() {
-    let t = Test::new().recipe("r", "//! R.\n//! @param n:int N (required)\nfs::write(\"out\", \"x\");\n");
+    let t = Test::new()
+        .recipe("r", "//! R.\n//! @param n:int N (required)\nfs::write(\"out\", \"x\");\n");
     t.helix(["run", "r", "--m", "1"]).code(2).stderr_has("unknown parameter `--m`");
     t.helix(["run", "r"]).code(2).stderr_has("`--n` is required");
     t.helix(["run", "r", "--n", "x"]).code(2).stderr_has("whole number");
@@ -75,7 +74,10 @@ fn unknown_missing_and_mistyped_parameters_are_usage_errors() {
 #[test]
 fn recipe_help_lists_parameters() {
     Test::new()
-        .recipe("r", "//! Does r.\n//! @param size:size  New size (required)\n//! @flag  fast  Go fast\n")
+        .recipe(
+            "r",
+            "//! Does r.\n//! @param size:size  New size (required)\n//! @flag  fast  Go fast\n",
+        )
         .args(["run", "r", "--help"])
         .run()
         .success()
@@ -86,7 +88,10 @@ fn recipe_help_lists_parameters() {
 
 #[test]
 fn dry_run_prints_the_plan_and_changes_nothing() {
-    let t = Test::new().recipe("w", "//! W.\nfs::write(\"made.txt\", \"x\");\ncmd::run([\"touch\", \"touched\"]);\n");
+    let t = Test::new().recipe(
+        "w",
+        "//! W.\nfs::write(\"made.txt\", \"x\");\ncmd::run([\"touch\", \"touched\"]);\n",
+    );
     let out = t.helix(["run", "w", "--dry-run"]);
     out.success().stdout_has("would write `made.txt`").stdout_has("would run `touch touched`");
     assert!(!t.path("made.txt").exists() && !t.path("touched").exists());
@@ -94,7 +99,11 @@ fn dry_run_prints_the_plan_and_changes_nothing() {
 
 #[test]
 fn list_shows_user_recipes_shadowing_builtins() {
-    let out = Test::new().recipe("hello", "//! My own hello.\n").recipe("zz", "//! Zed.\n").args(["list"]).run();
+    let out = Test::new()
+        .recipe("hello", "//! My own hello.\n")
+        .recipe("zz", "//! Zed.\n")
+        .args(["list"])
+        .run();
     out.success().stdout_has("My own hello.").stdout_has("shadows built-in").stdout_has("Zed.");
     let json = Test::new().args(["list", "--json"]).run();
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
@@ -135,12 +144,184 @@ fn new_writes_a_skeleton_that_checks_and_runs() {
     t.helix(["new", "my-recipe"]).success();
     assert!(t.path("recipes/my-recipe.rhai").exists());
     t.helix(["check", "my-recipe"]).success();
-    t.helix(["run", "my-recipe", "--who", "you", "--times", "2"]).success().stderr_has("hello, you");
+    t.helix(["run", "my-recipe", "--who", "you", "--times", "2"])
+        .success()
+        .stderr_has("hello, you");
     t.helix(["new", "my-recipe"]).code(2).stderr_has("already exists");
 }
 
 #[test]
 fn config_shows_origins_and_project_overrides() {
     let out = Test::new().file("helix.toml", "[vm]\nssh_port = 2300\n").args(["config"]).run();
-    out.success().stdout_has("vm.ssh_port = 2300").stdout_has("helix.toml").stdout_has("vm.ssh_user = \"luke\"    # built-in");
+    out.success()
+        .stdout_has("vm.ssh_port = 2300")
+        .stdout_has("helix.toml")
+        .stdout_has("vm.ssh_user = \"luke\"    # built-in");
+}
+
+#[test]
+fn ctrl_c_stops_the_recipe_its_children_and_closes_the_journal() {
+    let t = Test::new().recipe(
+        "slow",
+        "//! Slow.\nprint(\"started\");\ncmd::run([\"sh\", \"-c\", \"echo $$ > child.pid; exec sleep 30\"]);\nprint(\"never\");\n",
+    );
+    let mut cmd = std::process::Command::new(crate::builder::HELIX);
+    cmd.args(["run", "slow"])
+        .current_dir(t.dir.path())
+        .env("HELIX_STATE_DIR", t.path("state"))
+        .env("HELIX_CONFIG_DIR", t.path("config"))
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    crate::builder::detach_from_terminal(&mut cmd);
+    let child = cmd.spawn().unwrap();
+    let pid_file = t.path("child.pid");
+    let start = std::time::Instant::now();
+    while !pid_file.exists() || std::fs::read_to_string(&pid_file).unwrap().trim().is_empty() {
+        assert!(start.elapsed().as_secs() < 10, "the child never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let grandchild: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(start.elapsed().as_secs() < 10, "Ctrl-C took too long");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("never"));
+    // The child was in its own process group; helix must have stopped it.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let alive = unsafe { libc::kill(grandchild, 0) } == 0
+        && !std::fs::read_to_string(format!("/proc/{grandchild}/stat"))
+            .unwrap_or_default()
+            .contains(") Z ");
+    assert!(!alive, "the child {grandchild} outlived helix");
+    t.helix(["log"]).success().stdout_has("interrupted");
+}
+
+#[test]
+fn config_flag_and_modules_see_the_configuration() {
+    Test::new()
+        .file("other.toml", "[vm]\nssh_user = \"ada\"\n")
+        .module("who", "fn user() { helix_config().vm.ssh_user }\n")
+        .recipe(
+            "r",
+            "//! R.\nimport \"who\" as who;\nprint(`user=${who::user()} ${config.vm.ssh_user}`);\n",
+        )
+        .args(["--config", "other.toml", "run", "r"])
+        .run()
+        .success()
+        .stdout_has("user=ada ada");
+    Test::new()
+        .args(["--config", "missing.toml", "run", "hello"])
+        .run()
+        .code(2)
+        .stderr_has("missing.toml");
+    Test::new()
+        .file("helix.toml", "[vm\n")
+        .args(["run", "hello"])
+        .run()
+        .code(2)
+        .stderr_has("helix.toml");
+}
+
+#[test]
+fn unknown_recipe_suggests_a_close_name() {
+    Test::new()
+        .recipe("build-qemu", "//! B.\n")
+        .args(["run", "biuld-qemu"])
+        .run()
+        .code(2)
+        .stderr_has("did you mean `build-qemu`");
+}
+
+#[test]
+fn builtin_recipes_run_without_any_files_on_disk() {
+    let t = Test::new();
+    std::fs::remove_dir_all(t.path("recipes")).unwrap();
+    std::fs::remove_dir_all(t.path("stdlib")).unwrap();
+    let out_file = t.path("hello.txt");
+    t.helix(["run", "hello", "--out", out_file.to_str().unwrap()])
+        .success()
+        .stderr_has("hello, world");
+    assert_eq!(std::fs::read_to_string(out_file).unwrap(), "hello, world\n");
+    t.helix(["list"]).success().stdout_has("built-in");
+}
+
+#[test]
+fn print_and_debug_go_through_the_console() {
+    let out = Test::new()
+        .recipe("p", "//! P.\nprint(\"to stdout\");\ndebug(\"to stderr\");\n")
+        .args(["run", "p"])
+        .run();
+    out.success().stdout_has("to stdout").stderr_has("[debug]").stderr_has("to stderr");
+}
+
+#[test]
+fn help_snapshot() {
+    let out = Test::new().args(["--help"]).run();
+    out.success();
+    insta::assert_snapshot!("helix_help", out.stdout);
+}
+
+#[test]
+fn api_is_generated_and_api_md_is_current() {
+    let out = Test::new().args(["api"]).run();
+    out.success().stdout_has("### `fs::write(").stdout_has("```rhai");
+    insta::assert_snapshot!("helix_api", out.stdout);
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/API.md")).unwrap();
+    assert!(
+        committed == out.stdout,
+        "API.md is out of date: regenerate it with `cargo run -q -- api > API.md` (it is never edited by hand)"
+    );
+}
+
+#[test]
+fn api_definitions_are_written_for_editors() {
+    let t = Test::new();
+    t.helix(["api", "--definitions", "defs"]).success();
+    let defs: Vec<_> = std::fs::read_dir(t.path("defs"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(defs.iter().any(|d| d.contains("fs")), "{defs:?}");
+}
+
+#[test]
+fn completions_are_printed() {
+    Test::new().args(["completions", "bash"]).run().success().stdout_has("helix");
+}
+
+#[test]
+fn helix_recipes_env_dir_comes_before_the_project() {
+    let t = Test::new()
+        .recipe("r", "//! Project r.\nprint(\"project\");\n")
+        .file("elsewhere/r.rhai", "//! Env r.\nprint(\"env\");\n");
+    let dir = t.path("elsewhere");
+    t.env("HELIX_RECIPES", dir.to_str().unwrap())
+        .args(["run", "r"])
+        .run()
+        .success()
+        .stdout_has("env");
+}
+
+#[test]
+fn project_recipes_are_found_from_a_subdirectory() {
+    let t = Test::new()
+        .file("helix.toml", "")
+        .recipe("r", "//! R.\nprint(\"found\");\n")
+        .file("deep/er/.keep", "");
+    let sub = t.path("deep/er");
+    t.cwd(&sub).args(["run", "r"]).run().success().stdout_has("found");
+}
+
+#[test]
+fn commands_never_read_helix_stdin() {
+    Test::new()
+        .recipe("r", "//! R.\nlet got = cmd::output([\"cat\"]);\nprint(`got=[${got}]`);\n")
+        .stdin("typed-by-someone\n")
+        .args(["run", "r"])
+        .run()
+        .success()
+        .stdout_has("got=[]");
 }

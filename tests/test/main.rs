@@ -1,7 +1,12 @@
 //! helix's one integration-test binary: each module is a scenario area; `Test` is the builder
 //! that makes a temp recipe dir, runs the real `helix` binary and checks what it printed.
 
+mod build;
 mod builder;
+mod deps;
+mod fake_mac;
+mod git;
 mod host;
+mod macho;
 mod plist;
 mod utm;
