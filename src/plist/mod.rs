@@ -373,6 +373,16 @@ mod tests {
     }
 
     #[test]
+    fn uids_are_binary_uids_and_xml_cf_uid_dicts() {
+        let mut root = Dictionary::new();
+        root.insert("u".into(), Value::Uid(plist::Uid::new(7)));
+        let bin = to_bytes(&root, Format::Binary).unwrap();
+        assert_eq!(parse(&bin, "b").unwrap().root, root);
+        let xml = String::from_utf8(to_bytes(&root, Format::Xml).unwrap()).unwrap();
+        assert!(xml.contains("<key>CF$UID</key>\n\t\t<integer>7</integer>"), "{xml}");
+    }
+
+    #[test]
     fn set_remove_and_diff() {
         let doc = parse(XML.as_bytes(), "t").unwrap();
         let mut root = doc.root.clone();

@@ -493,3 +493,33 @@ fn caches_are_moved_aside_and_restart_asks_before_stopping_vms() {
     let log = calls(&t);
     assert!(!log.contains("stop") && !log.contains("quit"), "{log}");
 }
+
+#[test]
+fn add_disk_writes_the_drive_entry_and_places_the_image() {
+    let t = fake_utm(&[]).recipe("create", CREATE).recipe(
+        "add",
+        r#"//! Add a disk.
+let name = utm::add_disk("vms/helix-desktop.utm", #{ image: "extra.qcow2", how: "move" });
+print(`name=${name}`);
+print(`findings=${utm::check("vms/helix-desktop.utm").len()}`);
+print(`drives=${utm::open("vms/helix-desktop.utm").drives.len()}`);
+"#,
+    );
+    let b = created(&t);
+    qcow2(&t.path("extra.qcow2"));
+    let before = std::fs::read(b.join("config.plist")).unwrap();
+    let out = t.helix(["run", "--dry-run", "add"]);
+    out.success()
+        .stdout_has("would edit")
+        .stdout_has("+ Drive[2] = {6 keys}")
+        .stdout_has("would place `extra.qcow2`");
+    assert_eq!(std::fs::read(b.join("config.plist")).unwrap(), before);
+    assert!(t.path("extra.qcow2").exists());
+    let out = t.helix(["run", "add"]);
+    out.success().stdout_has("findings=0").stdout_has("drives=3");
+    let name = out.stdout.lines().find_map(|l| l.strip_prefix("name=")).unwrap().to_string();
+    assert!(b.join("Data").join(&name).is_file() && !t.path("extra.qcow2").exists());
+    let cfg = tree(t.dir.path(), &b.join("config.plist"));
+    assert_eq!(at(&cfg, "Drive[2].ImageName").unwrap()[1], name.as_str());
+    assert_eq!(at(&cfg, "Drive[2].Interface").unwrap()[1], "VirtIO");
+}
