@@ -5,7 +5,7 @@
 use rhai::plugin::*;
 
 use crate::error::Result;
-use crate::plist::script::{self, PlistDate};
+use crate::plist::script::{self, PlistBigInt, PlistDate, PlistUid};
 
 pub fn module() -> rhai::Module {
     exported_module!(plist_api)
@@ -48,6 +48,75 @@ mod plist_api {
     use crate::error::{RhaiResult, rhai as r};
 
     pub type Date = PlistDate;
+    pub type BigInt = PlistBigInt;
+    pub type Uid = PlistUid;
+
+    /// A keyed-archive uid.
+    ///
+    /// ```rhai
+    /// let u = plist::uid(7);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn uid(ctx: NativeCallContext, n: i64) -> RhaiResult<Uid> {
+        if n < 0 {
+            return r(
+                &ctx,
+                Err(crate::error::Error::invalid("uid", n.to_string(), "it cannot be negative")),
+            );
+        }
+        Ok(PlistUid(n as u64))
+    }
+
+    /// A uid prints as `uid(n)`.
+    ///
+    /// ```rhai
+    /// print(plist::uid(7));
+    /// ```
+    #[rhai_fn(global, name = "to_string", pure)]
+    pub fn uid_to_string(u: &mut Uid) -> String {
+        format!("uid({})", u.0)
+    }
+
+    /// A uid in debug output.
+    ///
+    /// ```rhai
+    /// debug(plist::uid(7));
+    /// ```
+    #[rhai_fn(global, name = "to_debug", pure)]
+    pub fn uid_to_debug(u: &mut Uid) -> String {
+        format!("uid({})", u.0)
+    }
+
+    /// Two uids are equal when their numbers are.
+    ///
+    /// ```rhai
+    /// let same = plist::uid(7) == plist::uid(7);
+    /// ```
+    #[rhai_fn(global, name = "==", pure)]
+    pub fn uid_eq(a: &mut Uid, b: Uid) -> bool {
+        *a == b
+    }
+
+    /// An integer above `i64::MAX` prints as its number.
+    ///
+    /// ```rhai
+    /// let big = plist::parse("<plist><dict><key>n</key><integer>18446744073709551615</integer></dict></plist>").n;
+    /// print(big);
+    /// ```
+    #[rhai_fn(global, name = "to_string", pure)]
+    pub fn big_to_string(n: &mut BigInt) -> String {
+        n.0.to_string()
+    }
+
+    /// An integer above `i64::MAX` in debug output.
+    ///
+    /// ```rhai
+    /// debug(plist::parse("<plist><dict><key>n</key><integer>18446744073709551615</integer></dict></plist>").n);
+    /// ```
+    #[rhai_fn(global, name = "to_debug", pure)]
+    pub fn big_to_debug(n: &mut BigInt) -> String {
+        n.0.to_string()
+    }
 
     /// Read a plist file (XML or binary) whose root is a dictionary, as a map.
     ///

@@ -106,7 +106,11 @@ pub fn read(path: &Path) -> Result<Doc> {
 /// Encode a dictionary. XML is written the way Apple's tools write it (tab indent, DOCTYPE).
 pub fn to_bytes(root: &Dictionary, format: Format) -> Result<Vec<u8>> {
     let mut buf = Vec::new();
-    let value = Value::Dictionary(root.clone());
+    let mut value = Value::Dictionary(root.clone());
+    if format == Format::Xml {
+        // XML has no uid element: Apple spells a uid as a dictionary `{CF$UID: n}`.
+        uids_as_dicts(&mut value);
+    }
     let r = match format {
         Format::Xml => value.to_writer_xml(&mut buf),
         Format::Binary => value.to_writer_binary(&mut buf),
@@ -116,6 +120,19 @@ pub fn to_bytes(root: &Dictionary, format: Format) -> Result<Vec<u8>> {
         buf.push(b'\n');
     }
     Ok(buf)
+}
+
+fn uids_as_dicts(v: &mut Value) {
+    match v {
+        Value::Uid(u) => {
+            let mut d = Dictionary::new();
+            d.insert("CF$UID".into(), Value::Integer(u.get().into()));
+            *v = Value::Dictionary(d);
+        }
+        Value::Array(a) => a.iter_mut().for_each(uids_as_dicts),
+        Value::Dictionary(d) => d.values_mut().for_each(uids_as_dicts),
+        _ => {}
+    }
 }
 
 /// A value at a key path, if present.
@@ -353,6 +370,16 @@ mod tests {
         let again = parse(&bin, "t").unwrap();
         assert_eq!(again.format, Format::Binary);
         assert_eq!(again.root, doc.root);
+    }
+
+    #[test]
+    fn uids_are_binary_uids_and_xml_cf_uid_dicts() {
+        let mut root = Dictionary::new();
+        root.insert("u".into(), Value::Uid(plist::Uid::new(7)));
+        let bin = to_bytes(&root, Format::Binary).unwrap();
+        assert_eq!(parse(&bin, "b").unwrap().root, root);
+        let xml = String::from_utf8(to_bytes(&root, Format::Xml).unwrap()).unwrap();
+        assert!(xml.contains("<key>CF$UID</key>\n\t\t<integer>7</integer>"), "{xml}");
     }
 
     #[test]

@@ -5,18 +5,18 @@
 //! | dict | map |
 //! | array | array |
 //! | string | string |
-//! | integer | int (`i64`) |
+//! | integer | int (`i64`); above `i64::MAX` a `PlistBigInt` that prints as its number |
 //! | real | float (kept apart from int: `1.0` stays real, `1` stays integer) |
 //! | boolean | bool |
 //! | data | blob |
 //! | date | `PlistDate`: prints as its ISO-8601 text (`2026-02-09T10:00:00Z`), `.iso` gives the string, `plist::date("…")` makes one |
-//! | uid (keyed archives) | map `#{ "CF$UID": n }`, the way XML plists spell it |
+//! | uid (keyed archives) | `PlistUid`, prints as `uid(7)`; `plist::uid(7)` makes one (XML files spell it `{CF$UID: 7}`) |
 //!
 //! Rhai maps are sorted by key, so key order cannot live in the map. It lives in the file: when
 //! a map is written back over a plist (`plist::edit`, `plist::write`), keys that were there keep
 //! their place, new keys go where they sort among the others if the dictionary was sorted (as
-//! Apple's encoders write them) or at the end if it was not. Values that did not change keep
-//! their exact original encoding (unsigned integers above `i64::MAX`, sub-second dates, uids).
+//! Apple's encoders write them) or at the end if it was not. Every value is written back as
+//! the type it was read as.
 
 use plist::{Dictionary, Value};
 use rhai::{Array, Blob, Dynamic, Map};
@@ -39,7 +39,14 @@ impl PlistDate {
     }
 }
 
-const UID_KEY: &str = "CF$UID";
+/// An integer above `i64::MAX` (plists hold unsigned 64-bit integers; Rhai's int is `i64`).
+/// It prints as its number and is written back as the same integer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlistBigInt(pub u64);
+
+/// A uid (the object references of keyed archives). Prints as `uid(7)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlistUid(pub u64);
 
 /// plist → Rhai.
 pub fn to_dynamic(v: &Value) -> Dynamic {
@@ -49,18 +56,13 @@ pub fn to_dynamic(v: &Value) -> Dynamic {
         Value::String(s) => Dynamic::from(s.clone()),
         Value::Integer(i) => match i.as_signed() {
             Some(n) => Dynamic::from_int(n),
-            // Above i64::MAX: the nearest float; written back exactly if left unchanged.
-            None => Dynamic::from_float(i.as_unsigned().unwrap_or(u64::MAX) as f64),
+            None => Dynamic::from(PlistBigInt(i.as_unsigned().unwrap_or(u64::MAX))),
         },
         Value::Real(r) => Dynamic::from_float(*r),
         Value::Boolean(b) => Dynamic::from_bool(*b),
         Value::Data(d) => Dynamic::from_blob(d.clone()),
         Value::Date(d) => Dynamic::from(PlistDate(*d)),
-        Value::Uid(u) => {
-            let mut m = Map::new();
-            m.insert(UID_KEY.into(), Dynamic::from_int(u.get() as i64));
-            Dynamic::from_map(m)
-        }
+        Value::Uid(u) => Dynamic::from(PlistUid(u.get())),
         _ => Dynamic::UNIT,
     }
 }
@@ -74,11 +76,6 @@ pub fn dict_to_map(d: &Dictionary) -> Map {
 pub fn from_dynamic(v: &Dynamic, template: Option<&Value>, at: &str) -> Result<Value> {
     if v.is_map() {
         let m = v.read_lock::<Map>().expect("is a map");
-        if let (Some(Value::Uid(u)), Some(n)) = (template, uid_of(&m)) {
-            if u.get() as i64 == n {
-                return Ok(Value::Uid(*u));
-            }
-        }
         let t = template.and_then(|t| t.as_dictionary());
         return Ok(Value::Dictionary(map_to_dict(&m, t, at)?));
     }
@@ -96,12 +93,13 @@ pub fn from_dynamic(v: &Dynamic, template: Option<&Value>, at: &str) -> Result<V
         return Ok(Value::Integer(n.into()));
     }
     if let Ok(f) = v.as_float() {
-        if let Some(Value::Integer(i)) = template {
-            if i.as_signed().is_none() && i.as_unsigned().map(|u| u as f64) == Some(f) {
-                return Ok(Value::Integer(*i));
-            }
-        }
         return Ok(Value::Real(f));
+    }
+    if let Some(b) = v.clone().try_cast::<PlistBigInt>() {
+        return Ok(Value::Integer(b.0.into()));
+    }
+    if let Some(u) = v.clone().try_cast::<PlistUid>() {
+        return Ok(Value::Uid(plist::Uid::new(u.0)));
     }
     if let Ok(b) = v.as_bool() {
         return Ok(Value::Boolean(b));
@@ -128,13 +126,6 @@ pub fn from_dynamic(v: &Dynamic, template: Option<&Value>, at: &str) -> Result<V
         if at.is_empty() { "(root)".into() } else { at.to_string() },
         why,
     ))
-}
-
-fn uid_of(m: &Map) -> Option<i64> {
-    if m.len() != 1 {
-        return None;
-    }
-    m.get(UID_KEY).and_then(|v| v.as_int().ok())
 }
 
 fn is_sorted(d: &Dictionary) -> bool {
@@ -305,6 +296,7 @@ mod tests {
     fn round_trip_keeps_types_order_and_big_integers() {
         let d = sample();
         let m = dict_to_map(&d);
+        assert!(m["B"].is::<PlistBigInt>());
         assert!(m["A"].read_lock::<Map>().unwrap()["x"].is_float());
         assert!(m["C"].is_blob());
         let date = m["A"].read_lock::<Map>().unwrap()["d"].clone().try_cast::<PlistDate>().unwrap();

@@ -284,11 +284,11 @@ pub fn add_arguments(existing: &[String], add: &[String]) -> Vec<String> {
         if have.contains(&g) {
             continue;
         }
-        if let Some(key) = global_key(&g) {
-            if let Some(slot) = have.iter_mut().find(|h| global_key(h) == Some(key)) {
-                *slot = g;
-                continue;
-            }
+        if let Some(key) = global_key(&g)
+            && let Some(slot) = have.iter_mut().find(|h| global_key(h) == Some(key))
+        {
+            *slot = g;
+            continue;
         }
         have.push(g);
     }
@@ -469,12 +469,11 @@ pub fn referenced(root: &Dictionary, data_dir: &Path) -> BTreeSet<String> {
     if flag("QEMU.DebugLog") {
         names.insert(DEBUG_LOG.into());
     }
-    if flag("Information.IconCustom") {
-        if let Some(icon) =
+    if flag("Information.IconCustom")
+        && let Some(icon) =
             pl::get(root, "Information.Icon").ok().flatten().and_then(|v| v.as_string())
-        {
-            names.insert(icon.to_string());
-        }
+    {
+        names.insert(icon.to_string());
     }
     names
 }

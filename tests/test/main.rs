@@ -15,3 +15,5 @@ mod httpd;
 mod net;
 mod ssh;
 mod sshd;
+mod plist;
+mod utm;
