@@ -143,7 +143,7 @@ impl Auth {
             let user = user.unwrap_or("git");
             if !self.agent_tried {
                 self.agent_tried = true;
-                if std::env::var_os("SSH_AUTH_SOCK").is_some()
+                if std::env::var_os("SSH_AUTH_SOCK").is_some_and(|s| !s.is_empty())
                     && let Ok(c) = Cred::ssh_key_from_agent(user)
                 {
                     return Ok(c);
@@ -163,7 +163,7 @@ impl Auth {
             return Err(git2::Error::from_str(&format!(
                 "no SSH key was accepted for {url} (tried the ssh agent{} and {} key file(s) in ~/.ssh); \
                  add your key to the agent with `ssh-add` and check it is registered with the server",
-                if std::env::var_os("SSH_AUTH_SOCK").is_none() {
+                if std::env::var_os("SSH_AUTH_SOCK").is_none_or(|s| s.is_empty()) {
                     " — none is running"
                 } else {
                     ""
@@ -761,6 +761,25 @@ fn repo_bar(name: &str) -> ProgressBar {
     );
     bar.set_prefix(name.to_string());
     bar
+}
+
+/// A transfer bar for one repository on stderr (hidden when stderr is not a terminal).
+pub fn progress_bar(path: &Path) -> ProgressBar {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
+    let bar = repo_bar(&name);
+    bar.set_draw_target(draw_target());
+    bar
+}
+
+/// [`ensure`] with its own progress bar.
+pub fn ensure_one(spec: &Spec) -> Result<Ensured> {
+    let bar = progress_bar(&spec.path);
+    let r = ensure(spec, Some(&bar));
+    bar.finish_and_clear();
+    r
 }
 
 /// [`ensure`] several repositories at once, one thread each (at most 8 at a time), under one
