@@ -515,9 +515,19 @@ fn move_head(path: &Path, want: &Want) -> Result<Option<String>> {
                 repo.set_head_detached(*oid).map_err(|e| gerr("detach HEAD in", path, e))?
             }
             Want::Branch { name, upstream, .. } => {
-                let mut b = repo
-                    .branch(name, &commit, true)
-                    .map_err(|e| gerr(&format!("set branch `{name}` in"), path, e))?;
+                let mut b = match repo.find_branch(name, BranchType::Local) {
+                    // The current branch cannot be force-created over: move its ref instead.
+                    Ok(b) => {
+                        let moved = b
+                            .into_reference()
+                            .set_target(oid, &format!("helix: fast-forward to {oid}"))
+                            .map_err(|e| gerr(&format!("move branch `{name}` in"), path, e))?;
+                        git2::Branch::wrap(moved)
+                    }
+                    Err(_) => repo
+                        .branch(name, &commit, false)
+                        .map_err(|e| gerr(&format!("create branch `{name}` in"), path, e))?,
+                };
                 if let Some(u) = upstream {
                     let _ = b.set_upstream(Some(u));
                 }

@@ -384,3 +384,29 @@ fn clones_over_ssh_with_the_users_key_file() {
     t.helix(["run", "e2"]).code(1).stderr_has("no SSH key was accepted").stderr_has("ssh-add");
     assert!(!co2.exists());
 }
+
+#[test]
+fn a_branch_is_only_fetched_and_fast_forwarded_when_update_asks() {
+    let t = Test::new();
+    let (url, commits) = remote(t.dir.path(), "helix");
+    let co = t.path("pm/helix");
+    let t = t.recipe("e", &ensure_recipe(&co, &format!("#{{ url: \"{url}\", branch: \"main\" }}")));
+    t.helix(["run", "e"]).success().stdout_has("action=cloned");
+    let new = push_commit(t.dir.path(), "helix", "new on main");
+    t.helix(["run", "e"]).success().stdout_has("action=unchanged fetched=false moved=false");
+    assert_eq!(git(&co, &["rev-parse", "HEAD"]), commits[2]);
+    let t = t.recipe(
+        "u",
+        &ensure_recipe(&co, &format!("#{{ url: \"{url}\", branch: \"main\", update: true }}")),
+    );
+    t.helix(["run", "u"]).success().stdout_has("action=updated fetched=true moved=true");
+    assert_eq!(git(&co, &["rev-parse", "HEAD"]), new);
+    assert_eq!(git(&co, &["rev-parse", "--abbrev-ref", "HEAD"]), "main");
+    // A local commit on top: update never throws it away (fast-forward only).
+    std::fs::write(co.join("local.txt"), "mine\n").unwrap();
+    git(&co, &["add", "local.txt"]);
+    git(&co, &["commit", "-q", "-m", "local work"]);
+    let local = git(&co, &["rev-parse", "HEAD"]);
+    t.helix(["run", "u"]).success().stdout_has("moved=false");
+    assert_eq!(git(&co, &["rev-parse", "HEAD"]), local);
+}
