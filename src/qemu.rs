@@ -987,6 +987,46 @@ impl Vm {
     }
 }
 
+/// Power down a VM that an earlier run detached, through its QMP socket: ACPI power button,
+/// wait up to `timeout` for QEMU (pid `pid`) to exit, then QMP `quit`. Returns how it ended:
+/// `"powered off"`, `"quit"` or `"not running"`.
+pub fn powerdown_detached(qmp_socket: &Path, pid: u32, timeout: Duration) -> Result<String> {
+    let alive = move || pid != 0 && unsafe { libc::kill(pid as i32, 0) } == 0 && !is_zombie(pid);
+    let action = Action::new(
+        "qemu.powerdown",
+        format!("power down the detached VM (pid {pid}, QMP {})", qmp_socket.display()),
+    )
+    .args(json!({ "pid": pid, "qmp": qmp_socket, "timeout": timeout.as_secs_f64() }));
+    guard::act(action, || {
+        if !alive() {
+            return Ok("not running".to_string());
+        }
+        let gone = |t: Duration| -> Result<bool> {
+            Ok(crate::wait::until(t, Duration::from_millis(100), || (!alive()).then_some(()))?
+                .is_some())
+        };
+        if qmp::execute(qmp_socket, "system_powerdown", None, Duration::from_secs(5)).is_ok()
+            && gone(timeout)?
+        {
+            return Ok("powered off".to_string());
+        }
+        let _ = qmp::execute(qmp_socket, "quit", None, Duration::from_secs(5));
+        if gone(Duration::from_secs(10))? {
+            return Ok("quit".to_string());
+        }
+        Err(Error::other(format!(
+            "the VM (pid {pid}) did not stop through QMP `{}`: stop it with `kill {pid}`",
+            qmp_socket.display()
+        )))
+    })
+}
+
+fn is_zombie(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| s.rsplit(')').next().is_some_and(|r| r.trim_start().starts_with('Z')))
+        .unwrap_or(false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

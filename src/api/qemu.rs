@@ -203,4 +203,27 @@ mod qemu_api {
     pub fn qmp(ctx: NativeCallContext, vm: &mut Vm, command: &str) -> RhaiResult<Dynamic> {
         r(&ctx, vm.qmp(command, None).map(|v| crate::api::convert::from_json(&v)))
     }
+
+    /// Power down a VM an earlier run detached (`vm.detach()`), given its QMP socket and pid:
+    /// ACPI first, then QMP `quit` after `timeout` seconds.
+    ///
+    /// ```rhai
+    /// qemu::powerdown_detached("/tmp/vm/qmp.sock", 12345, 60);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn powerdown_detached(
+        ctx: NativeCallContext,
+        qmp_socket: &str,
+        pid: i64,
+        timeout: i64,
+    ) -> RhaiResult<String> {
+        crate::error::rhai(
+            &ctx,
+            crate::qemu::powerdown_detached(
+                &crate::paths::expand(qmp_socket),
+                pid.max(0) as u32,
+                std::time::Duration::from_secs(timeout.max(1) as u64),
+            ),
+        )
+    }
 }

@@ -205,3 +205,77 @@ fn setup_clones_pins_and_is_idempotent() {
     assert_eq!(second.stdout.matches("unchanged").count(), 3, "{}", second.stdout);
     assert!(!second.stdout.contains("cloned"), "{}", second.stdout);
 }
+
+/// netplan-fix, vm and expand-disk on a real VM: provisioned with one MAC (cloud-init's
+/// netplan matches it), then run under another — the netplan problem — and repaired.
+#[test]
+fn netplan_fix_then_expand_disk_on_a_real_vm() {
+    use crate::vmimage::{self, FIRST_MAC, Guest};
+    let _turn = vmimage::vm_turn();
+    let t = Test::new();
+    let dir = t.path("vm");
+    std::fs::create_dir_all(&dir).unwrap();
+    // Provision: first boot with the provisioning MAC and a seed, then power down.
+    let g = Guest::boot(&dir, "helix-recipes-1", FIRST_MAC);
+    g.wait_ssh(std::time::Duration::from_secs(600));
+    assert_eq!(g.vm.powerdown(std::time::Duration::from_secs(120)).unwrap(), "powered off");
+    let img = vmimage::test_image();
+    let seed = dir.join("seed-helix-recipes-1.img");
+    let (port, repair_port) = (vmimage::free_port(), vmimage::free_port());
+    let config = format!(
+        "[vm]\nbackend = \"qemu\"\nname = \"helix-recipe-vm\"\ndisk = \"{disk}\"\nmac = \"52:42:00:ab:cd:ef\"\n\
+         ssh_host = \"127.0.0.1\"\nssh_port = {port}\nssh_user = \"{user}\"\nssh_key = \"{key}\"\n\
+         provision_mac = \"{FIRST_MAC}\"\nprovision_ssh_port = {repair_port}\n\
+         [vm.qemu]\narch = \"x86_64\"\naccel = \"tcg\"\nmemory = \"1G\"\nsmp = 2\nfirmware_code = \"\"\n\
+         seed = \"{seed}\"\nkernel = \"{kernel}\"\ninitrd = \"{initrd}\"\n\
+         append = \"root=/dev/vda1 console=ttyS0 systemd.mask=systemd-networkd-wait-online.service\"\n",
+        disk = g.disk.display(),
+        user = vmimage::USER,
+        key = g.key.display(),
+        seed = seed.display(),
+        kernel = img.kernel.display(),
+        initrd = img.initrd.display(),
+    );
+    drop(g);
+    let t = t.file("helix.toml", &config);
+
+    let fix = t.helix(["run", "netplan-fix", "--wait", "600"]);
+    fix.success()
+        .stderr_has("no SSH banner")
+        .stderr_has("wrote /etc/netplan/99-helix-override.yaml");
+    fix.stderr_has("SSH answers under the VM's own MAC 52:42:00:ab:cd:ef");
+    t.helix(["run", "vm", "--action", "status"]).success().stdout_has("started");
+    let file = t.helix([
+        "run",
+        "vm",
+        "--action",
+        "ssh",
+        "--command",
+        "sudo stat -c %a /etc/netplan/99-helix-override.yaml; sudo cat /etc/netplan/99-helix-override.yaml",
+    ]);
+    file.success().stdout_has("600").stdout_has("driver: virtio_net");
+
+    // expand-disk: stop, grow by 1G, start, growpart + resize2fs in the guest.
+    let before = crate::vm_bytes(&t, &g_disk(&config));
+    let grown = before + (1 << 30);
+    let out = t.helix(["run", "expand-disk", "--size", &grown.to_string(), "--snapshot"]);
+    out.success().stdout_has("before:").stdout_has("after:");
+    assert_eq!(crate::vm_bytes(&t, &g_disk(&config)), grown);
+    let df =
+        t.helix(["run", "vm", "--action", "ssh", "--command", "df -B1 --output=size / | tail -1"]);
+    df.success();
+    let root_size: u64 = df.stdout.trim().lines().last().unwrap().trim().parse().unwrap();
+    assert!(
+        root_size > before,
+        "the root filesystem grew past the old disk size: {root_size} bytes on a {grown}-byte disk"
+    );
+    // Refuses to shrink.
+    t.helix(["run", "expand-disk", "--size", "1G"]).code(1).stderr_has("refusing to shrink");
+    t.helix(["run", "vm", "--action", "stop"]).success();
+    t.helix(["run", "vm", "--action", "status"]).success().stdout_has("stopped");
+}
+
+fn g_disk(config: &str) -> PathBuf {
+    let line = config.lines().find(|l| l.starts_with("disk = ")).unwrap();
+    PathBuf::from(line.trim_start_matches("disk = ").trim_matches('"'))
+}
