@@ -735,7 +735,6 @@ pub fn wait_until(t: &Target, command: &str, timeout: Duration) -> Result<f64> {
     guard::act(action, || {
         let started = Instant::now();
         let spinner = crate::ui::spinner(&format!("waiting until `{command}` succeeds on {t}"));
-        let mut last = String::new();
         loop {
             let left = timeout.saturating_sub(started.elapsed());
             let o = RunOptions {
@@ -744,15 +743,15 @@ pub fn wait_until(t: &Target, command: &str, timeout: Duration) -> Result<f64> {
                 timeout: Some(left.max(Duration::from_secs(CONNECT_TIMEOUT_SECS + 1))),
                 ..Default::default()
             };
-            match exec_unguarded(t, command, &o, Mux::Master) {
+            let last = match exec_unguarded(t, command, &o, Mux::Master) {
                 Ok(f) if f.success => {
                     spinner.finish_and_clear();
                     return Ok(started.elapsed().as_secs_f64());
                 }
-                Ok(f) => last = f.stderr.trim().lines().last().unwrap_or("").to_string(),
-                Err(Error::Timeout { .. }) => last = "the command timed out".into(),
-                Err(e) => last = e.to_string(),
-            }
+                Ok(f) => f.stderr.trim().lines().next_back().unwrap_or("").to_string(),
+                Err(Error::Timeout { .. }) => "the command timed out".to_string(),
+                Err(e) => e.to_string(),
+            };
             if started.elapsed() >= timeout {
                 spinner.finish_and_clear();
                 let seen = if last.is_empty() { String::new() } else { format!(" (last: {last})") };

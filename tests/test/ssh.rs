@@ -324,6 +324,9 @@ fn wait_until_polls_a_remote_condition_over_the_master() {
     writer.join().unwrap();
     out.success().stdout_has("waited=").stdout_has("got=done");
     assert_eq!(sshd.logins(), 1, "every poll reuses the one master connection");
-    let t2 = t.recipe("q", "//! Q.\nssh::wait_until(ssh::target(), \"test -f /nonexistent-helix\", 1);\n");
+    let t2 = t.recipe(
+        "q",
+        "//! Q.\nssh::wait_until(ssh::target(), \"test -f /nonexistent-helix\", 1);\n",
+    );
     t2.helix(["run", "q"]).code(1).stderr_has("did not succeed on").stderr_has("within 1s");
 }
