@@ -33,19 +33,13 @@ pub enum Target {
 impl Target {
     fn describe(&self) -> String {
         match self {
-            Target::Path { path, recursive: true } => {
-                format!("`{}` and everything in it", path.display())
-            }
+            Target::Path { path, recursive: true } => format!("`{}` and everything in it", path.display()),
             Target::Path { path, .. } => format!("`{}`", path.display()),
-            Target::Command { argv, why } => {
-                format!("`{}` ({why})", crate::process::display_argv(argv))
-            }
+            Target::Command { argv, why } => format!("`{}` ({why})", crate::process::display_argv(argv)),
             Target::Remote { host, command, why } => format!("`{command}` on {host} ({why})"),
             Target::Vm { name } => format!("the running VM `{name}`"),
             Target::Disk { path, why } => format!("the disk image `{}` ({why})", path.display()),
-            Target::Worktree { path, why } => {
-                format!("the git worktree `{}` ({why})", path.display())
-            }
+            Target::Worktree { path, why } => format!("the git worktree `{}` ({why})", path.display()),
         }
     }
 }
@@ -62,13 +56,7 @@ pub struct Action {
 
 impl Action {
     pub fn new(kind: &'static str, detail: impl Into<String>) -> Self {
-        Action {
-            kind,
-            detail: detail.into(),
-            args: Value::Null,
-            destroys: vec![],
-            undo: Value::Null,
-        }
+        Action { kind, detail: detail.into(), args: Value::Null, destroys: vec![], undo: Value::Null }
     }
     pub fn args(mut self, args: Value) -> Self {
         self.args = args;
@@ -93,10 +81,7 @@ pub fn act<T: Default>(action: Action, f: impl FnOnce() -> Result<T>) -> Result<
         if let Target::Path { path, .. } | Target::Disk { path, .. } = t {
             if let Some(rule) = protect::rule_for(path, &ctx.config) {
                 if ctx.dry_run {
-                    crate::ui::plan(&format!(
-                        "refused: {} — protected by {}",
-                        action.detail, rule.name
-                    ));
+                    crate::ui::plan(&format!("refused: {} — protected by {}", action.detail, rule.name));
                     return Ok(T::default());
                 }
                 let err = rule.error(path);
@@ -142,14 +127,7 @@ pub fn act<T: Default>(action: Action, f: impl FnOnce() -> Result<T>) -> Result<
 
 fn journal(action: &Action, result: &str, started: Instant) {
     crate::ctx::get().with_journal(|j| {
-        j.action(
-            action.kind,
-            &action.detail,
-            action.args.clone(),
-            result,
-            started.elapsed(),
-            action.undo.clone(),
-        )
+        j.action(action.kind, &action.detail, action.args.clone(), result, started.elapsed(), action.undo.clone())
     });
 }
 
@@ -165,8 +143,7 @@ pub fn keep_previous(path: &std::path::Path) -> Result<PathBuf> {
     let run = ctx.run_id().unwrap_or_else(|| "no-run".into());
     let dir = crate::config::state_dir().join("backups").join(run);
     std::fs::create_dir_all(&dir).map_err(|e| Error::fs("create", &dir, e))?;
-    let name =
-        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
     let n = std::fs::read_dir(&dir).map(|rd| rd.count()).unwrap_or(0);
     let dest = dir.join(format!("{n:04}-{name}"));
     std::fs::copy(path, &dest).map_err(|e| Error::fs("back up", path, e))?;
