@@ -716,6 +716,59 @@ fn timeout_error(t: &Target, timeout: Duration, last: &Probe, login_error: Optio
     Error::other(format!("SSH on {t} was not ready within {secs}s: {why}"))
 }
 
+/// Poll `command` on `t` until it succeeds (e.g. a cloud-init marker file), through the master
+/// connection, for at most `timeout`. Returns the seconds waited. The command is classified
+/// once, like any remote command; under `--dry-run` only the plan line is printed.
+pub fn wait_until(t: &Target, command: &str, timeout: Duration) -> Result<f64> {
+    let mut action = Action::new(
+        "ssh.wait_until",
+        format!("wait up to {}s until `{command}` succeeds on {t}", timeout.as_secs_f64()),
+    )
+    .args(json!({ "target": t.to_string(), "command": command, "timeout": timeout.as_secs_f64() }));
+    if let Some(why) = guard::classify::classify_shell(command) {
+        action = action.destroys(guard::Target::Remote {
+            host: t.to_string(),
+            command: command.to_string(),
+            why,
+        });
+    }
+    guard::act(action, || {
+        let started = Instant::now();
+        let spinner = crate::ui::spinner(&format!("waiting until `{command}` succeeds on {t}"));
+        loop {
+            let left = timeout.saturating_sub(started.elapsed());
+            let o = RunOptions {
+                output: Output::Capture,
+                unchecked: true,
+                timeout: Some(left.max(Duration::from_secs(CONNECT_TIMEOUT_SECS + 1))),
+                ..Default::default()
+            };
+            let last = match exec_unguarded(t, command, &o, Mux::Master) {
+                Ok(f) if f.success => {
+                    spinner.finish_and_clear();
+                    return Ok(started.elapsed().as_secs_f64());
+                }
+                Ok(f) => f.stderr.trim().lines().next_back().unwrap_or("").to_string(),
+                Err(Error::Timeout { .. }) => "the command timed out".to_string(),
+                Err(e) => e.to_string(),
+            };
+            if started.elapsed() >= timeout {
+                spinner.finish_and_clear();
+                let seen = if last.is_empty() { String::new() } else { format!(" (last: {last})") };
+                return Err(Error::other(format!(
+                    "`{command}` did not succeed on {t} within {}s{seen}",
+                    timeout.as_secs_f64()
+                )));
+            }
+            let pause = match started.elapsed().as_secs() {
+                0..=9 => Duration::from_millis(200),
+                _ => Duration::from_secs(1),
+            };
+            crate::wait::sleep(pause.min(timeout.saturating_sub(started.elapsed())))?;
+        }
+    })
+}
+
 /// Close this run's master connection to `t`, if any.
 pub fn close(t: &Target) {
     if let Ok(cp) = t.control_path() {

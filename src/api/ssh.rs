@@ -217,6 +217,60 @@ mod ssh_api {
         )
     }
 
+    /// `ssh::output` with options: `timeout` (seconds), `read_only` (runs under `--dry-run`
+    /// too), `stdin` (text fed to the command).
+    ///
+    /// ```rhai
+    /// let r = ssh::output(ssh::target(), "systemctl is-active ssh", #{ read_only: true, timeout: 10 });
+    /// ```
+    #[rhai_fn(return_raw, name = "output")]
+    pub fn output_with(
+        ctx: NativeCallContext,
+        target: Dynamic,
+        command: &str,
+        options: rhai::Map,
+    ) -> RhaiResult<rhai::Map> {
+        r(
+            &ctx,
+            (|| {
+                let mut o = super::run_options(&options)?;
+                o.output = Output::Capture;
+                o.unchecked = true;
+                crate::ssh::exec(&super::target(&target)?, command, &o).map(super::finished_map)
+            })(),
+        )
+    }
+
+    /// Poll a command on the target until it succeeds, for at most `timeout` seconds; returns
+    /// the seconds waited. Uses the shared connection, so each try costs milliseconds.
+    ///
+    /// ```rhai
+    /// ssh::wait_until(ssh::target(), "test -f /var/lib/cloud/instance/boot-finished", 600);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn wait_until(
+        ctx: NativeCallContext,
+        target: Dynamic,
+        command: &str,
+        timeout: i64,
+    ) -> RhaiResult<f64> {
+        let secs = if timeout < 0 {
+            Err(Error::invalid("timeout", timeout.to_string(), "seconds cannot be negative"))
+        } else {
+            Ok(timeout as u64)
+        };
+        r(
+            &ctx,
+            (|| {
+                crate::ssh::wait_until(
+                    &super::target(&target)?,
+                    command,
+                    std::time::Duration::from_secs(secs?),
+                )
+            })(),
+        )
+    }
+
     /// Run a command that only reads (it runs under `--dry-run` too) and return its stdout.
     /// A non-zero exit is an error; the guard still refuses destructive commands.
     ///

@@ -305,3 +305,28 @@ fn a_new_host_key_on_the_same_port_is_a_clear_error_with_the_fix() {
         .stderr_has(&format!("ssh-keygen -R '[127.0.0.1]:{port}'"));
     assert_eq!(second.logins(), 0);
 }
+
+#[test]
+fn wait_until_polls_a_remote_condition_over_the_master() {
+    let sshd = Sshd::start();
+    let t = test_for(&sshd);
+    let marker = t.path("ready-marker");
+    let m = marker.display().to_string();
+    let t = t.recipe(
+        "r",
+        &format!("//! R.\nlet s = ssh::wait_until(ssh::target(), \"test -f {m}\", 20);\nprint(`waited=${{s}}`);\nlet r = ssh::output(ssh::target(), \"cat {m}\", #{{ timeout: 5 }});\nprint(`got=${{r.stdout}}`);\n"),
+    );
+    let writer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(1200));
+        std::fs::write(&marker, "done").unwrap();
+    });
+    let out = t.helix(["run", "r"]);
+    writer.join().unwrap();
+    out.success().stdout_has("waited=").stdout_has("got=done");
+    assert_eq!(sshd.logins(), 1, "every poll reuses the one master connection");
+    let t2 = t.recipe(
+        "q",
+        "//! Q.\nssh::wait_until(ssh::target(), \"test -f /nonexistent-helix\", 1);\n",
+    );
+    t2.helix(["run", "q"]).code(1).stderr_has("did not succeed on").stderr_has("within 1s");
+}
