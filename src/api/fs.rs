@@ -38,7 +38,12 @@ mod fs_api {
     /// fs::write("/tmp/helix-secret.txt", "s3cret\n", 0o600);
     /// ```
     #[rhai_fn(return_raw, name = "write")]
-    pub fn write_mode(ctx: NativeCallContext, file: &str, content: &str, mode: i64) -> RhaiResult<()> {
+    pub fn write_mode(
+        ctx: NativeCallContext,
+        file: &str,
+        content: &str,
+        mode: i64,
+    ) -> RhaiResult<()> {
         r(&ctx, crate::fs::write(&path(file), content.as_bytes(), Some(mode as u32)))
     }
 

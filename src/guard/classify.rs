@@ -4,8 +4,10 @@
 pub fn classify_argv(argv: &[String]) -> Option<String> {
     let argv = strip_wrappers(argv);
     let prog = argv.first().map(|p| p.rsplit('/').next().unwrap_or(p))?;
-    let flags: Vec<&str> = argv[1..].iter().map(String::as_str).take_while(|a| *a != "--").collect();
-    let has_short = |c: char| flags.iter().any(|f| f.starts_with('-') && !f.starts_with("--") && f.contains(c));
+    let flags: Vec<&str> =
+        argv[1..].iter().map(String::as_str).take_while(|a| *a != "--").collect();
+    let has_short =
+        |c: char| flags.iter().any(|f| f.starts_with('-') && !f.starts_with("--") && f.contains(c));
     match prog {
         "rm" => {
             if has_short('r') || has_short('R') || flags.contains(&"--recursive") {
@@ -16,9 +18,13 @@ pub fn classify_argv(argv: &[String]) -> Option<String> {
                 None
             }
         }
-        "rmdir" | "unlink" | "shred" | "wipefs" | "truncate" => Some(format!("`{prog}` deletes data")),
+        "rmdir" | "unlink" | "shred" | "wipefs" | "truncate" => {
+            Some(format!("`{prog}` deletes data"))
+        }
         p if p.starts_with("mkfs") => Some("formats a filesystem".into()),
-        "dd" if argv.iter().any(|a| a.starts_with("of=")) => Some("`dd of=` overwrites its target".into()),
+        "dd" if argv.iter().any(|a| a.starts_with("of=")) => {
+            Some("`dd of=` overwrites its target".into())
+        }
         _ => None,
     }
 }

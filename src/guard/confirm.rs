@@ -18,7 +18,8 @@ pub fn confirm(detail: &str, targets: &[Target]) -> Result<()> {
             ),
         });
     };
-    let reader = tty.try_clone().map_err(|e| Error::other(format!("could not open the terminal: {e}")))?;
+    let reader =
+        tty.try_clone().map_err(|e| Error::other(format!("could not open the terminal: {e}")))?;
     let term = console::Term::read_write_pair(reader, tty);
     let _ = term.write_line(&format!("helix is about to {detail}, which destroys:"));
     for w in &what {

@@ -31,7 +31,9 @@ pub fn rule_for(path: &Path, config: &Config) -> Option<Rule> {
     if resolved == home {
         return builtin("the rule `home directory`");
     }
-    for root in ["/Applications", "/System", "/Users", "/Library", "/usr", "/bin", "/etc", "/Volumes"] {
+    for root in
+        ["/Applications", "/System", "/Users", "/Library", "/usr", "/bin", "/etc", "/Volumes"]
+    {
         if resolved == Path::new(root) {
             return builtin(&format!("the rule `{root}`"));
         }

@@ -215,6 +215,7 @@ fn netplan_fix_then_expand_disk_on_a_real_vm() {
     let t = Test::new();
     let dir = t.path("vm");
     std::fs::create_dir_all(&dir).unwrap();
+    let _cleanup = KillVmsUnder(t.dir.path().to_path_buf());
     // Provision: first boot with the provisioning MAC and a seed, then power down.
     let g = Guest::boot(&dir, "helix-recipes-1", FIRST_MAC);
     g.wait_ssh(std::time::Duration::from_secs(600));
@@ -275,7 +276,142 @@ fn netplan_fix_then_expand_disk_on_a_real_vm() {
     t.helix(["run", "vm", "--action", "status"]).success().stdout_has("stopped");
 }
 
+/// Kills any QEMU whose command line names `dir` when dropped: a failing VM test must not
+/// leave a detached VM running.
+struct KillVmsUnder(PathBuf);
+
+impl Drop for KillVmsUnder {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("pkill")
+            .args(["-9", "-f", self.0.to_str().unwrap()])
+            .status();
+    }
+}
+
 fn g_disk(config: &str) -> PathBuf {
     let line = config.lines().find(|l| l.starts_with("disk = ")).unwrap();
     PathBuf::from(line.trim_start_matches("disk = ").trim_matches('"'))
+}
+
+/// provision-vm end to end with the QEMU backend: the test image served over HTTP stands in for
+/// the Ubuntu cloud image; interrupted during the first boot, resumed, bundle checked.
+#[test]
+fn provision_vm_is_interrupted_and_resumed_on_a_real_vm() {
+    use crate::httpd::{Httpd, Route};
+    use crate::vmimage::{self, FIRST_MAC};
+    use sha2::Digest;
+    let _turn = vmimage::vm_turn();
+    let t = Test::new();
+    let img = vmimage::test_image();
+    let bytes = std::fs::read(&img.disk).unwrap();
+    let sha = format!("{:x}", sha2::Sha256::digest(&bytes));
+    let http = Httpd::start();
+    http.route("/questing.img", Route::Serve(bytes));
+    let keys = t.path("keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    let (key, _) = vmimage::keypair(&keys);
+    let vm_dir = t.path("helix-vm");
+    let _cleanup = KillVmsUnder(t.dir.path().to_path_buf());
+    let config = format!(
+        "[pins]\nubuntu_image_url = \"{url}\"\nubuntu_image_sha256 = \"{sha}\"\n\
+         [vm]\nbackend = \"qemu\"\nname = \"helix-provision-test\"\ndir = \"{dir}\"\nssh_user = \"{user}\"\nssh_key = \"{key}\"\n\
+         ssh_port = {port}\nmac = \"52:42:00:12:34:99\"\nprovision_mac = \"{FIRST_MAC}\"\nprovision_ssh_port = {pport}\n\
+         [vm.qemu]\narch = \"x86_64\"\naccel = \"tcg\"\nmemory = \"1G\"\nsmp = 2\nfirmware_code = \"\"\n\
+         kernel = \"{kernel}\"\ninitrd = \"{initrd}\"\nappend = \"root=/dev/vda1 console=ttyS0\"\n",
+        url = http.url("/questing.img"),
+        dir = vm_dir.display(),
+        user = vmimage::USER,
+        key = key.display(),
+        port = vmimage::free_port(),
+        pport = vmimage::free_port(),
+        kernel = img.kernel.display(),
+        initrd = img.initrd.display(),
+    );
+    let t = t.file("helix.toml", &config);
+    let pub_key = format!("{}.pub", key.display());
+    let params = [
+        "run",
+        "provision-vm",
+        "--profile",
+        "light",
+        "--disk-size",
+        "3G",
+        "--zfs-size",
+        "1G",
+        "--key",
+        &pub_key,
+    ];
+
+    // First run: interrupted (Ctrl-C) while the first boot waits for SSH.
+    let log = t.path("first.log");
+    let mut cmd = std::process::Command::new(crate::builder::HELIX);
+    cmd.args(params)
+        .current_dir(t.dir.path())
+        .env("HELIX_STATE_DIR", t.path("state"))
+        .env("HELIX_CONFIG_DIR", t.path("config"))
+        .env("HOME", t.path("home"))
+        .env("NO_COLOR", "1")
+        .stdout(std::fs::File::create(t.path("first.out")).unwrap())
+        .stderr(std::fs::File::create(&log).unwrap());
+    crate::builder::detach_from_terminal(&mut cmd);
+    let mut child = cmd.spawn().unwrap();
+    let start = std::time::Instant::now();
+    while !std::fs::read_to_string(&log).unwrap_or_default().contains("started the VM") {
+        assert!(
+            start.elapsed().as_secs() < 300,
+            "never booted:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "ended early:\n{}",
+            std::fs::read_to_string(&log).unwrap()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{}", std::fs::read_to_string(&log).unwrap());
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let left = std::process::Command::new("pgrep")
+        .args(["-f", vm_dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        left.stdout.is_empty(),
+        "a QEMU outlived the interrupted run: {}",
+        String::from_utf8_lossy(&left.stdout)
+    );
+    assert!(vm_dir.join("disk.qcow2").is_file() && vm_dir.join("seed-fat.img").is_file());
+    let disk_inode =
+        std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(vm_dir.join("disk.qcow2")).unwrap());
+
+    // Resume: the host-side steps are not redone; the guest is set up; the bundle checks out.
+    let mut resume: Vec<&str> = params.to_vec();
+    resume.push("--resume");
+    let out = t.helix(resume);
+    out.success()
+        .stderr_has("step `download`: already done")
+        .stderr_has("step `disk`: already done");
+    out.stdout_has("provisioned-by-helix")
+        .stderr_has("cloud-init finished")
+        .stderr_has("UTM bundle ready");
+    assert_eq!(http.requests().len(), 1, "the image was downloaded once");
+    let bundle = vm_dir.join("helix-desktop.utm");
+    let plist = std::fs::read_to_string(bundle.join("config.plist")).unwrap();
+    assert!(
+        plist.contains("virtio-gpu-gl-pci.edid=on") && plist.contains("52:42:00:12:34:99"),
+        "{plist}"
+    );
+    let data: Vec<_> = std::fs::read_dir(bundle.join("Data")).unwrap().flatten().collect();
+    assert_eq!(data.len(), 2, "both disks placed in Data/");
+
+    // A fresh run never overwrites the disks.
+    let again =
+        t.helix(["run", "provision-vm", "--profile", "light", "--only", "disk", "--key", &pub_key]);
+    again.success().stderr_has("keeping the existing");
+    assert_eq!(
+        std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(vm_dir.join("disk.qcow2")).unwrap()),
+        disk_inode
+    );
 }
