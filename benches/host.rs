@@ -61,8 +61,13 @@ fn main() {
     // Streaming: N lines on stdout (inherited) and N on stderr (tee'd with a tail kept).
     std::fs::write(dir.path().join("recipes/empty.rhai"), "//! Empty.\n").unwrap();
     let startup = time_cmd(&[helix, "run", "empty"], dir.path(), 15);
-    println!("\n## process streaming (median of 15; `helix run empty` start-up: {:.1} ms)\n", startup.as_secs_f64() * 1e3);
-    println!("| lines (stdout + stderr) | `sh -c` directly | `helix run noisy` | overhead beyond start-up |\n|---|---|---|---|");
+    println!(
+        "\n## process streaming (median of 15; `helix run empty` start-up: {:.1} ms)\n",
+        startup.as_secs_f64() * 1e3
+    );
+    println!(
+        "| lines (stdout + stderr) | `sh -c` directly | `helix run noisy` | overhead beyond start-up |\n|---|---|---|---|"
+    );
     for lines in [100_000u64, 1_000_000] {
         let script = format!("seq 1 {lines}; seq 1 {lines} >&2");
         let direct = time_cmd(&["sh", "-c", &script], dir.path(), 15);

@@ -139,7 +139,8 @@ pub fn copy(from: &Path, to: &Path) -> Result<()> {
 
 /// Move (rename) a path. Refuses to replace an existing destination: move that aside first.
 pub fn rename(from: &Path, to: &Path) -> Result<()> {
-    if !exists(from) {
+    // Under --dry-run an earlier step may only have planned to make the source.
+    if !exists(from) && !crate::ctx::get().dry_run {
         return Err(Error::invalid("move source", from.display().to_string(), "it does not exist"));
     }
     if exists(to) {

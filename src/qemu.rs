@@ -677,7 +677,9 @@ pub fn start(spec: &VmSpec) -> Result<Vm> {
             "`{binary}` is not installed (or not on PATH): install QEMU (`brew install qemu`, `apt install qemu-system`)"
         )));
     }
-    for d in &spec.drives {
+    let dry_run = crate::ctx::get().dry_run;
+    // Under --dry-run the steps before may only have planned the disks; nothing is created.
+    for d in spec.drives.iter().filter(|_| !dry_run) {
         need(&d.file, "disk image")?;
     }
     if let Some(k) = &spec.kernel {
@@ -706,6 +708,7 @@ pub fn start(spec: &VmSpec) -> Result<Vm> {
         Some(a) => a.to_string(),
     };
     let (tmp, dir) = match &spec.dir {
+        Some(d) if dry_run => (None, d.clone()),
         Some(d) => {
             std::fs::create_dir_all(d).map_err(|e| Error::fs("create", d, e))?;
             (None, d.clone())
@@ -727,10 +730,13 @@ pub fn start(spec: &VmSpec) -> Result<Vm> {
             "unix socket paths must be under ~100 bytes",
         ));
     }
-    let _ = std::fs::remove_file(&qmp);
     let serial_log = spec.serial_log.clone().unwrap_or_else(|| dir.join("serial.log"));
     let qemu_log = dir.join(format!("{}-qemu.log", spec.name));
-    let _ = std::fs::remove_file(&qemu_log);
+    if !dry_run {
+        // A stale socket or log from an earlier VM in this dir: QEMU's own files, not user data.
+        let _ = std::fs::remove_file(&qmp);
+        let _ = std::fs::remove_file(&qemu_log);
+    }
     let argv = argv(spec, &accel, &qmp, &serial_log);
     let mk = |bg: Option<Background>, dry_run: bool, tmp: Option<tempfile::TempDir>| Vm {
         state: Arc::new(Mutex::new(State {
@@ -745,7 +751,7 @@ pub fn start(spec: &VmSpec) -> Result<Vm> {
             dry_run,
         })),
     };
-    if crate::ctx::get().dry_run {
+    if dry_run {
         crate::ui::plan(&format!(
             "would start the VM `{}`: {}",
             spec.name,
