@@ -10,7 +10,12 @@ use crate::ctx::Ctx;
 use crate::recipe::{self, Recipe};
 
 #[derive(Parser, Debug)]
-#[command(name = "helix", version, about = "Run editable Rhai recipes that set up and repair the Helix macOS ARM64 dev environment — nothing destructive without a person's confirmation.", propagate_version = true)]
+#[command(
+    name = "helix",
+    version,
+    about = "Run editable Rhai recipes that set up and repair the Helix macOS ARM64 dev environment — nothing destructive without a person's confirmation.",
+    propagate_version = true
+)]
 pub struct Cli {
     /// Look for recipes in DIR first (before $HELIX_RECIPES, ./recipes, the config dir, the built-ins).
     #[arg(long, global = true, value_name = "DIR")]
@@ -81,6 +86,18 @@ pub enum Command {
     },
     /// Print shell completions.
     Completions { shell: clap_complete::Shell },
+    /// What `fs::remove` and overwrites put in the helix trash: list, restore, empty.
+    Trash {
+        #[command(subcommand)]
+        action: crate::guard::cli::TrashCommand,
+    },
+    /// Reverse what a run changed, newest first (`helix log` shows run ids; `last` works).
+    Undo {
+        run: String,
+        /// Print what would be undone; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 /// Parse, dispatch, and return the process exit code.
@@ -154,6 +171,17 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             }
             Ok(0)
         }
+        Command::Trash { action } => crate::guard::cli::trash(
+            action,
+            Config::load(cli.config.as_deref()).map_err(Failure::usage)?,
+        )
+        .map_err(Failure::from),
+        Command::Undo { run, dry_run } => crate::guard::undo::cli(
+            &run,
+            dry_run,
+            Config::load(cli.config.as_deref()).map_err(Failure::usage)?,
+        )
+        .map_err(Failure::from),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "helix", &mut std::io::stdout());
             Ok(0)
@@ -161,19 +189,30 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
     }
 }
 
-fn run(dirs: &[PathBuf], name: &str, params: Vec<String>, dry_run: bool, resume: bool, yes: bool, config: Config) -> Result<i32, Failure> {
+fn run(
+    dirs: &[PathBuf],
+    name: &str,
+    params: Vec<String>,
+    dry_run: bool,
+    resume: bool,
+    yes: bool,
+    config: Config,
+) -> Result<i32, Failure> {
     let recipe = recipe::find(dirs, name).map_err(Failure::usage)?;
     if params.iter().any(|p| p == "--help" || p == "-h") {
         print!("{}", recipe::help(&recipe));
         return Ok(0);
     }
     let args = recipe::parse_args(&recipe, &params).map_err(Failure::usage)?;
-    let ctx = Ctx::new(dry_run, resume, yes, config).install().map_err(|_| Failure::error("a run is already in progress in this process"))?;
+    let ctx = Ctx::new(dry_run, resume, yes, config)
+        .install()
+        .map_err(|_| Failure::error("a run is already in progress in this process"))?;
     *crate::api::global::RECIPE.lock().unwrap() = recipe.name.clone();
     *crate::api::global::ARGS.lock().unwrap() = args.clone();
     let engine = crate::engine::build(recipe::stdlib_dirs(dirs));
     let mut scope = crate::run::scope(&args);
-    let ast = crate::run::compile(&engine, &recipe, &scope).map_err(|m| Failure { message: m, code: 1 })?;
+    let ast = crate::run::compile(&engine, &recipe, &scope)
+        .map_err(|m| Failure { message: m, code: 1 })?;
     let journal = crate::journal::Journal::start(
         &crate::config::state_dir().join("runs"),
         &recipe.name,
@@ -192,10 +231,12 @@ fn run(dirs: &[PathBuf], name: &str, params: Vec<String>, dry_run: bool, resume:
             Ok(0)
         }
         Err(e) => {
-            let cancelled = ctx.is_cancelled() || matches!(*e, rhai::EvalAltResult::ErrorTerminated(..));
+            let cancelled =
+                ctx.is_cancelled() || matches!(*e, rhai::EvalAltResult::ErrorTerminated(..));
             ctx.with_journal(|j| j.end(if cancelled { "interrupted" } else { "failed" }));
             let mut message = crate::report::runtime(&e, &recipe.source_name);
-            message.push_str(&format!("  = run `{run_id}`: `helix log {run_id}` shows what it did\n"));
+            message
+                .push_str(&format!("  = run `{run_id}`: `helix log {run_id}` shows what it did\n"));
             let code = if cancelled { 130 } else { ctx.take_exit_code().unwrap_or(1) };
             Err(Failure { message, code })
         }
@@ -210,7 +251,10 @@ fn install_interrupt_handler() {
             crate::process::terminate_all();
             std::process::exit(130);
         }
-        eprintln!("\n{} stopping (Ctrl-C again to force)", console::style("interrupted:").yellow().bold());
+        eprintln!(
+            "\n{} stopping (Ctrl-C again to force)",
+            console::style("interrupted:").yellow().bold()
+        );
         ctx.cancel();
         crate::process::terminate_all();
     });
@@ -226,7 +270,9 @@ fn list(dirs: &[PathBuf], json: bool) -> Result<i32, Failure> {
     for r in &recipes {
         let from = match &r.origin {
             recipe::Origin::BuiltIn => "built-in".to_string(),
-            recipe::Origin::Dir(_) if !r.shadows.is_empty() => format!("{} (shadows built-in)", r.source_name),
+            recipe::Origin::Dir(_) if !r.shadows.is_empty() => {
+                format!("{} (shadows built-in)", r.source_name)
+            }
             recipe::Origin::Dir(_) => r.source_name.clone(),
         };
         rows.push(vec![r.name.clone(), r.header.summary.clone(), from]);
@@ -245,9 +291,15 @@ fn check(dirs: &[PathBuf], only: Option<&str>) -> Result<i32, Failure> {
     let mut checked = 0;
     for r in &recipes {
         checked += 1;
-        let args = r.header.params.iter().map(|p| (p.name.clone(), recipe::Value::Str(String::new()))).collect();
+        let args = r
+            .header
+            .params
+            .iter()
+            .map(|p| (p.name.clone(), recipe::Value::Str(String::new())))
+            .collect();
         let scope = crate::run::scope(&args);
-        let result = crate::run::compile(&engine, r, &scope).and_then(|ast| crate::run::check_imports(&engine, &ast, r));
+        let result = crate::run::compile(&engine, r, &scope)
+            .and_then(|ast| crate::run::check_imports(&engine, &ast, r));
         match result {
             Ok(()) => println!("{} {}", console::style("ok").green(), r.name),
             Err(m) => {
@@ -272,7 +324,10 @@ fn check(dirs: &[PathBuf], only: Option<&str>) -> Result<i32, Failure> {
         }
     }
     if failed > 0 {
-        return Err(Failure { message: format!("{failed} of {checked} failed to compile\n"), code: 1 });
+        return Err(Failure {
+            message: format!("{failed} of {checked} failed to compile\n"),
+            code: 1,
+        });
     }
     Ok(0)
 }
@@ -303,15 +358,22 @@ fn stdlib_modules(dirs: &[PathBuf]) -> Vec<(String, String, String)> {
 
 fn new(name: &str, dir: Option<PathBuf>) -> Result<i32, Failure> {
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        return Err(Failure::usage(format!("`{name}` is not a recipe name: use letters, digits, `-` and `_`")));
+        return Err(Failure::usage(format!(
+            "`{name}` is not a recipe name: use letters, digits, `-` and `_`"
+        )));
     }
     let dir = dir.unwrap_or_else(|| PathBuf::from("recipes"));
     let path = dir.join(format!("{name}.rhai"));
     if path.exists() {
-        return Err(Failure::usage(format!("`{}` already exists; helix does not overwrite it", path.display())));
+        return Err(Failure::usage(format!(
+            "`{}` already exists; helix does not overwrite it",
+            path.display()
+        )));
     }
-    std::fs::create_dir_all(&dir).map_err(|e| Failure::error(format!("could not create `{}`: {e}", dir.display())))?;
-    crate::fs::atomic_write_raw(&path, skeleton(name).as_bytes(), Some(0o644)).map_err(Failure::from)?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Failure::error(format!("could not create `{}`: {e}", dir.display())))?;
+    crate::fs::atomic_write_raw(&path, skeleton(name).as_bytes(), Some(0o644))
+        .map_err(Failure::from)?;
     println!("created {}\nrun it with: helix run {name} --who you", path.display());
     Ok(0)
 }
@@ -346,12 +408,11 @@ step("greet", || {{
 fn api(definitions: Option<&Path>, json: bool) -> Result<i32, Failure> {
     let engine = crate::engine::build(vec![]);
     if let Some(dir) = definitions {
-        std::fs::create_dir_all(dir).map_err(|e| Failure::error(format!("could not create `{}`: {e}", dir.display())))?;
-        engine
-            .definitions()
-            .with_headers(true)
-            .write_to_dir(dir)
-            .map_err(|e| Failure::error(format!("could not write definitions to `{}`: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Failure::error(format!("could not create `{}`: {e}", dir.display())))?;
+        engine.definitions().with_headers(true).write_to_dir(dir).map_err(|e| {
+            Failure::error(format!("could not write definitions to `{}`: {e}", dir.display()))
+        })?;
         eprintln!("wrote Rhai definition files to {}", dir.display());
         return Ok(0);
     }
@@ -371,11 +432,22 @@ fn log(run: Option<&str>, limit: usize, json: bool) -> Result<i32, Failure> {
             println!("{}", serde_json::to_string_pretty(&run.records).unwrap_or_default());
             return Ok(0);
         }
-        println!("run {} — {} — started {} — {}", run.id, run.recipe(), run.started(), run.status());
+        println!(
+            "run {} — {} — started {} — {}",
+            run.id,
+            run.recipe(),
+            run.started(),
+            run.status()
+        );
         let mut rows = vec![vec!["ACTION".into(), "RESULT".into(), "TIME".into(), "DETAIL".into()]];
         for r in run.actions() {
             if let crate::journal::Record::Action { kind, detail, result, ms, .. } = r {
-                rows.push(vec![kind.clone(), first_line(result), format!("{ms}ms"), detail.clone()]);
+                rows.push(vec![
+                    kind.clone(),
+                    first_line(result),
+                    format!("{ms}ms"),
+                    detail.clone(),
+                ]);
             }
         }
         print!("{}", crate::ui::table(&rows));
@@ -391,9 +463,21 @@ fn log(run: Option<&str>, limit: usize, json: bool) -> Result<i32, Failure> {
         println!("no runs recorded yet (journal: {})", dir.display());
         return Ok(0);
     }
-    let mut rows = vec![vec!["RUN".into(), "STARTED".into(), "RECIPE".into(), "STATUS".into(), "ACTIONS".into()]];
+    let mut rows = vec![vec![
+        "RUN".into(),
+        "STARTED".into(),
+        "RECIPE".into(),
+        "STATUS".into(),
+        "ACTIONS".into(),
+    ]];
     for r in runs.iter().take(limit) {
-        rows.push(vec![r.id.clone(), r.started().to_string(), r.recipe().to_string(), r.status().to_string(), r.actions().count().to_string()]);
+        rows.push(vec![
+            r.id.clone(),
+            r.started().to_string(),
+            r.recipe().to_string(),
+            r.status().to_string(),
+            r.actions().count().to_string(),
+        ]);
     }
     print!("{}", crate::ui::table(&rows));
     Ok(0)

@@ -105,7 +105,12 @@ impl Config {
                 }
             }
         }
-        fn record(key: &str, v: &toml::Value, origin: &str, origins: &mut BTreeMap<String, String>) {
+        fn record(
+            key: &str,
+            v: &toml::Value,
+            origin: &str,
+            origins: &mut BTreeMap<String, String>,
+        ) {
             if let toml::Value::Table(t) = v {
                 for (k, v) in t {
                     record(&format!("{key}.{k}"), v, origin, origins);

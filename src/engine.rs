@@ -44,7 +44,10 @@ pub fn build(stdlib_dirs: Vec<PathBuf>) -> Engine {
     for (name, module) in primitive_modules() {
         engine.register_static_module(name, module.into());
     }
-    engine.set_module_resolver(StdlibResolver { dirs: stdlib_dirs, cache: Mutex::new(HashMap::new()) });
+    engine.set_module_resolver(StdlibResolver {
+        dirs: stdlib_dirs,
+        cache: Mutex::new(HashMap::new()),
+    });
     engine
 }
 
@@ -79,7 +82,8 @@ impl ModuleResolver for StdlibResolver {
         if let Some(m) = self.cache.lock().unwrap().get(path) {
             return Ok(m.clone());
         }
-        let valid = !path.is_empty() && path.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        let valid = !path.is_empty()
+            && path.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
         let Some((source, text)) = valid.then(|| Self::locate(&self.dirs, path)).flatten() else {
             return Err(EvalAltResult::ErrorModuleNotFound(path.to_string(), pos).into());
         };

@@ -23,7 +23,9 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
 pub fn atomic_write_raw(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().ok_or_else(|| Error::invalid("path", path.display().to_string(), "it has no file name"))?;
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::invalid("path", path.display().to_string(), "it has no file name"))?;
     let old_mode = std::fs::metadata(path).ok().map(|m| m.permissions().mode());
     let mut tmp = tempfile::Builder::new()
         .prefix(&format!(".{}.", name.to_string_lossy()))
@@ -58,9 +60,13 @@ pub fn write(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
     if existed && guard::protect::rule_for(path, &crate::ctx::get().config).is_some() {
         action = action.destroys(Target::Path { path: path.to_path_buf(), recursive: false });
     }
-    let backup = if existed && !crate::ctx::get().dry_run { Some(guard::keep_previous(path)?) } else { None };
+    let backup = if existed && !crate::ctx::get().dry_run {
+        Some(guard::keep_previous(path)?)
+    } else {
+        None
+    };
     let undo = match &backup {
-        Some(b) => json!({ "restore": b, "to": path }),
+        Some(b) => json!({ "restore": b, "to": path, "sha256": guard::undo::sha256_hex(bytes) }),
         None => json!({ "remove_created": path }),
     };
     guard::act(action.undo(undo), || {
@@ -82,13 +88,18 @@ pub fn mkdir(path: &Path) -> Result<()> {
         return Ok(());
     }
     let first_missing = path.ancestors().filter(|a| !a.exists()).last().map(Path::to_path_buf);
-    guard::act(Action::new("fs.mkdir", format!("create directory `{}`", path.display())).args(json!({"path": path})).undo(json!({"remove_created": first_missing})), || {
-        std::fs::create_dir_all(path).map_err(|e| Error::fs("create directory", path, e))?;
-        if let Some(m) = &first_missing {
-            crate::ctx::get().note_created(m);
-        }
-        Ok(())
-    })
+    guard::act(
+        Action::new("fs.mkdir", format!("create directory `{}`", path.display()))
+            .args(json!({"path": path}))
+            .undo(json!({"remove_created": first_missing})),
+        || {
+            std::fs::create_dir_all(path).map_err(|e| Error::fs("create directory", path, e))?;
+            if let Some(m) = &first_missing {
+                crate::ctx::get().note_created(m);
+            }
+            Ok(())
+        },
+    )
 }
 
 /// Copy a file; over an existing destination the previous version is kept.
@@ -97,19 +108,24 @@ pub fn copy(from: &Path, to: &Path) -> Result<()> {
         return Err(Error::invalid("copy source", from.display().to_string(), "it is not a file"));
     }
     let existed = to.exists();
-    let backup = if existed && !crate::ctx::get().dry_run { Some(guard::keep_previous(to)?) } else { None };
-    let mut action = Action::new("fs.copy", format!("copy `{}` to `{}`", from.display(), to.display()))
-        .args(json!({"from": from, "to": to}))
-        .undo(match &backup {
-            Some(b) => json!({ "restore": b, "to": to }),
-            None => json!({ "remove_created": to }),
-        });
+    let backup =
+        if existed && !crate::ctx::get().dry_run { Some(guard::keep_previous(to)?) } else { None };
+    let mut action =
+        Action::new("fs.copy", format!("copy `{}` to `{}`", from.display(), to.display()))
+            .args(json!({"from": from, "to": to}))
+            .undo(match &backup {
+                Some(b) => json!({ "restore": b, "to": to }),
+                None => json!({ "remove_created": to }),
+            });
     if existed && guard::protect::rule_for(to, &crate::ctx::get().config).is_some() {
         action = action.destroys(Target::Path { path: to.to_path_buf(), recursive: false });
     }
     guard::act(action, || {
         let dir = to.parent().unwrap_or(Path::new("."));
-        let tmp = tempfile::Builder::new().suffix(".helix-tmp").tempfile_in(dir).map_err(|e| Error::write(to, e))?;
+        let tmp = tempfile::Builder::new()
+            .suffix(".helix-tmp")
+            .tempfile_in(dir)
+            .map_err(|e| Error::write(to, e))?;
         std::fs::copy(from, tmp.path()).map_err(|e| Error::fs("copy", from, e))?;
         tmp.as_file().sync_all().map_err(|e| Error::write(to, e))?;
         tmp.persist(to).map_err(|e| Error::write(to, e.error))?;
@@ -141,14 +157,19 @@ pub fn rename(from: &Path, to: &Path) -> Result<()> {
 
 pub fn symlink(target: &Path, link: &Path) -> Result<()> {
     if exists(link) {
-        return Err(Error::invalid("link path", link.display().to_string(), "something already stands there"));
+        return Err(Error::invalid(
+            "link path",
+            link.display().to_string(),
+            "something already stands there",
+        ));
     }
     guard::act(
         Action::new("fs.symlink", format!("link `{}` -> `{}`", link.display(), target.display()))
             .args(json!({"target": target, "link": link}))
             .undo(json!({"remove_created": link})),
         || {
-            std::os::unix::fs::symlink(target, link).map_err(|e| Error::fs("create link", link, e))?;
+            std::os::unix::fs::symlink(target, link)
+                .map_err(|e| Error::fs("create link", link, e))?;
             crate::ctx::get().note_created(link);
             Ok(())
         },
@@ -156,7 +177,8 @@ pub fn symlink(target: &Path, link: &Path) -> Result<()> {
 }
 
 pub fn glob(pattern: &str) -> Result<Vec<PathBuf>> {
-    let paths = glob::glob(pattern).map_err(|e| Error::invalid("glob pattern", pattern, e.to_string()))?;
+    let paths =
+        glob::glob(pattern).map_err(|e| Error::invalid("glob pattern", pattern, e.to_string()))?;
     Ok(paths.filter_map(|p| p.ok()).collect())
 }
 
@@ -188,8 +210,9 @@ pub fn count_files(path: &Path) -> u64 {
 /// Free bytes on the filesystem holding `path` (for unprivileged users).
 pub fn free_space(path: &Path) -> Result<u64> {
     use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
-        .map_err(|_| Error::invalid("path", path.display().to_string(), "it contains a NUL byte"))?;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(|_| {
+        Error::invalid("path", path.display().to_string(), "it contains a NUL byte")
+    })?;
     let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
     // SAFETY: `c` is a valid C string and `st` a properly sized out-parameter.
     let rc = unsafe { libc::statvfs(c.as_ptr(), &mut st) };

@@ -14,7 +14,14 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Record {
-    Start { run: String, recipe: String, args: Value, dry_run: bool, ts: String, cwd: String },
+    Start {
+        run: String,
+        recipe: String,
+        args: Value,
+        dry_run: bool,
+        ts: String,
+        cwd: String,
+    },
     Action {
         kind: String,
         detail: String,
@@ -26,7 +33,11 @@ pub enum Record {
         #[serde(default, skip_serializing_if = "Value::is_null")]
         undo: Value,
     },
-    End { status: String, ms: u64, ts: String },
+    End {
+        status: String,
+        ms: u64,
+        ts: String,
+    },
 }
 
 pub struct Journal {
@@ -47,7 +58,8 @@ impl Journal {
             .append(true)
             .open(&path)
             .map_err(|e| Error::write(&path, e))?;
-        let mut j = Journal { run_id: run_id.clone(), path, file, started: std::time::Instant::now() };
+        let mut j =
+            Journal { run_id: run_id.clone(), path, file, started: std::time::Instant::now() };
         let cwd = std::env::current_dir().map(|p| p.display().to_string()).unwrap_or_default();
         j.append(&Record::Start {
             run: run_id,

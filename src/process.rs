@@ -129,8 +129,14 @@ impl Cmd {
         let shown = self.display();
         let mut action = Action::new("process.run", format!("run `{shown}`"))
             .args(serde_json::json!({ "argv": redact_all(&self.full_argv(), &self.secrets) }));
-        if let Some(why) = guard::classify::classify_argv(&self.argv) {
-            action = action.destroys(Target::Command { argv: redact_all(&self.argv, &self.secrets), why });
+        let shown_argv = redact_all(&self.argv, &self.secrets);
+        if let Some(why) = guard::classify::classify_cmd(
+            &self.argv,
+            self.cwd.as_deref(),
+            self.stdin.as_deref(),
+            Some(&shown_argv),
+        ) {
+            action = action.destroys(Target::Command { argv: shown_argv, why });
         }
         if self.read_only && action.destroys.is_empty() && crate::ctx::get().dry_run {
             return self.spawn_and_wait();
@@ -162,7 +168,8 @@ impl Cmd {
         cmd.stderr(Stdio::piped());
         // Own process group: Ctrl-C and timeouts stop the whole tree, not just the leader.
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-        let mut child = cmd.spawn().map_err(|e| Error::Spawn { command: self.display(), source: e })?;
+        let mut child =
+            cmd.spawn().map_err(|e| Error::Spawn { command: self.display(), source: e })?;
         let pid = child.id();
         children().lock().unwrap().insert(pid);
         let result = self.wait(&mut child);
@@ -213,7 +220,9 @@ impl Cmd {
         });
         let started = Instant::now();
         let status = loop {
-            if let Some(status) = child.try_wait().map_err(|e| Error::Spawn { command: self.display(), source: e })? {
+            if let Some(status) =
+                child.try_wait().map_err(|e| Error::Spawn { command: self.display(), source: e })?
+            {
                 break status;
             }
             if crate::ctx::get().is_cancelled() {
@@ -223,7 +232,10 @@ impl Cmd {
             if let Some(t) = self.timeout {
                 if started.elapsed() >= t {
                     terminate(child);
-                    return Err(Error::Timeout { command: self.display(), seconds: t.as_secs_f64() });
+                    return Err(Error::Timeout {
+                        command: self.display(),
+                        seconds: t.as_secs_f64(),
+                    });
                 }
             }
             std::thread::sleep(poll_interval(started.elapsed()));
@@ -232,7 +244,8 @@ impl Cmd {
             let _ = f.join();
         }
         let stdout = stdout_reader.map(|h| h.join().unwrap_or_default()).unwrap_or_default();
-        let (stderr_all, tail) = stderr_reader.map(|h| h.join().unwrap_or_default()).unwrap_or_default();
+        let (stderr_all, tail) =
+            stderr_reader.map(|h| h.join().unwrap_or_default()).unwrap_or_default();
         let finished = Finished {
             code: status.code(),
             stdout: String::from_utf8_lossy(&stdout).into_owned(),
@@ -393,7 +406,8 @@ impl Cmd {
                 }
             }
             std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-            let child = cmd.spawn().map_err(|e| Error::Spawn { command: shown.clone(), source: e })?;
+            let child =
+                cmd.spawn().map_err(|e| Error::Spawn { command: shown.clone(), source: e })?;
             children().lock().unwrap().insert(child.id());
             Ok(Some(Background { child: Some(child), display: shown.clone(), detached: false }))
         })
@@ -414,8 +428,8 @@ pub fn display_argv(argv: &[String]) -> String {
 }
 
 fn quote(a: &str) -> String {
-    let plain = !a.is_empty()
-        && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+~".contains(c));
+    let plain =
+        !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+~".contains(c));
     if plain { a.to_string() } else { format!("'{}'", a.replace('\'', r"'\''")) }
 }
 
@@ -506,6 +520,9 @@ mod tests {
 
     #[test]
     fn quoting() {
-        assert_eq!(display_argv(&["ls".into(), "a b".into(), "it's".into()]), r"ls 'a b' 'it'\''s'");
+        assert_eq!(
+            display_argv(&["ls".into(), "a b".into(), "it's".into()]),
+            r"ls 'a b' 'it'\''s'"
+        );
     }
 }

@@ -122,12 +122,18 @@ pub fn parse_header(text: &str, source: &str) -> Result<Header> {
 fn parse_param(rest: &str, flag: bool, source: &str, line: usize) -> Result<Param> {
     let rest = rest.trim();
     let (spec, desc) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
-    let bad = |why: &str| Error::invalid("recipe header", format!("{source}:{line}"), why.to_string());
+    let bad =
+        |why: &str| Error::invalid("recipe header", format!("{source}:{line}"), why.to_string());
     if spec.is_empty() {
         return Err(bad("`@param`/`@flag` needs a name"));
     }
     let (name, kind) = match spec.split_once(':') {
-        Some((n, k)) => (n, Kind::parse(k).ok_or_else(|| bad(&format!("unknown type `{k}` (string, int, float, bool, path, size, list)")))?),
+        Some((n, k)) => (
+            n,
+            Kind::parse(k).ok_or_else(|| {
+                bad(&format!("unknown type `{k}` (string, int, float, bool, path, size, list)"))
+            })?,
+        ),
         None => (spec, if flag { Kind::Bool } else { Kind::String }),
     };
     if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
@@ -146,7 +152,14 @@ fn parse_param(rest: &str, flag: bool, source: &str, line: usize) -> Result<Para
             description.replace_range(i..i + j + 1, "");
         }
     }
-    Ok(Param { name: name.to_string(), kind, flag, required, default, description: description.trim().to_string() })
+    Ok(Param {
+        name: name.to_string(),
+        kind,
+        flag,
+        required,
+        default,
+        description: description.trim().to_string(),
+    })
 }
 
 /// The directories searched for recipes, highest priority first.
@@ -159,7 +172,9 @@ pub fn recipe_dirs(explicit: Option<&Path>) -> Vec<PathBuf> {
         dirs.extend(std::env::split_paths(&v).filter(|p| !p.as_os_str().is_empty()));
     }
     if let Ok(cwd) = std::env::current_dir() {
-        let root = crate::config::project_file(&cwd).and_then(|f| f.parent().map(Path::to_path_buf)).unwrap_or(cwd);
+        let root = crate::config::project_file(&cwd)
+            .and_then(|f| f.parent().map(Path::to_path_buf))
+            .unwrap_or(cwd);
         let d = root.join("recipes");
         if d.is_dir() {
             dirs.push(d);
@@ -205,7 +220,10 @@ pub fn discover(dirs: &[PathBuf]) -> Result<Vec<Recipe>> {
             return Ok(());
         }
         let header = parse_header(&text, &source_name)?;
-        found.insert(name.clone(), Recipe { name, origin, source_name, text, header, shadows: vec![] });
+        found.insert(
+            name.clone(),
+            Recipe { name, origin, source_name, text, header, shadows: vec![] },
+        );
         Ok(())
     };
     for dir in dirs {
@@ -249,7 +267,10 @@ pub fn find(dirs: &[PathBuf], name: &str) -> Result<Recipe> {
         let hint = if close.is_empty() {
             "see `helix list`".to_string()
         } else {
-            format!("did you mean {}?", close.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "))
+            format!(
+                "did you mean {}?",
+                close.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+            )
         };
         Error::invalid("recipe", name, format!("no such recipe: {hint}"))
     })
@@ -289,7 +310,13 @@ pub fn parse_args(recipe: &Recipe, words: &[String]) -> Result<BTreeMap<String, 
     let params = &recipe.header.params;
     let mut out = BTreeMap::new();
     let mut i = 0;
-    let usage = |why: String| Error::invalid("arguments", format!("helix run {}", recipe.name), format!("{why} (see `helix run {} --help`)", recipe.name));
+    let usage = |why: String| {
+        Error::invalid(
+            "arguments",
+            format!("helix run {}", recipe.name),
+            format!("{why} (see `helix run {} --help`)", recipe.name),
+        )
+    };
     while i < words.len() {
         let w = &words[i];
         let Some(opt) = w.strip_prefix("--") else {
@@ -344,7 +371,11 @@ pub fn parse_args(recipe: &Recipe, words: &[String]) -> Result<BTreeMap<String, 
 fn convert(p: &Param, raw: &str) -> std::result::Result<Value, String> {
     let bad = |what: &str| format!("`--{}` takes {what}, not `{raw}`", p.name);
     Ok(match p.kind {
-        Kind::String | Kind::Path => Value::Str(if p.kind == Kind::Path { crate::paths::expand(raw).display().to_string() } else { raw.to_string() }),
+        Kind::String | Kind::Path => Value::Str(if p.kind == Kind::Path {
+            crate::paths::expand(raw).display().to_string()
+        } else {
+            raw.to_string()
+        }),
         Kind::Int => Value::Int(raw.parse().map_err(|_| bad("a whole number"))?),
         Kind::Float => Value::Float(raw.parse().map_err(|_| bad("a number"))?),
         Kind::Bool => Value::Bool(match raw {
@@ -356,7 +387,9 @@ fn convert(p: &Param, raw: &str) -> std::result::Result<Value, String> {
             crate::size::parse(raw).map_err(|_| bad("a size like 256G, 1T or 512M"))?;
             Value::Str(raw.to_string())
         }
-        Kind::List => Value::List(raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()),
+        Kind::List => Value::List(
+            raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect(),
+        ),
     })
 }
 
@@ -381,7 +414,11 @@ pub fn help(recipe: &Recipe) -> String {
             .params
             .iter()
             .map(|p| {
-                let left = if p.flag { format!("  --{}", p.name) } else { format!("  --{} <{}>", p.name, kind_name(p.kind)) };
+                let left = if p.flag {
+                    format!("  --{}", p.name)
+                } else {
+                    format!("  --{} <{}>", p.name, kind_name(p.kind))
+                };
                 let mut d = p.description.clone();
                 if p.required {
                     d.push_str(" (required)");

@@ -19,14 +19,22 @@ pub fn runtime(err: &EvalAltResult, source: &str) -> String {
     loop {
         match cur {
             EvalAltResult::ErrorInFunctionCall(name, fn_src, inner, pos) => {
-                frames.push(Frame { source: src.clone(), pos: *pos, note: format!("in call to `{name}`") });
+                frames.push(Frame {
+                    source: src.clone(),
+                    pos: *pos,
+                    note: format!("in call to `{name}`"),
+                });
                 if !fn_src.is_empty() {
                     src = fn_src.clone();
                 }
                 cur = inner;
             }
             EvalAltResult::ErrorInModule(module, inner, pos) => {
-                frames.push(Frame { source: src.clone(), pos: *pos, note: format!("while loading module `{module}`") });
+                frames.push(Frame {
+                    source: src.clone(),
+                    pos: *pos,
+                    note: format!("while loading module `{module}`"),
+                });
                 src = module.clone();
                 cur = inner;
             }
@@ -37,7 +45,11 @@ pub fn runtime(err: &EvalAltResult, source: &str) -> String {
             }
             other => {
                 message = describe(other);
-                frames.push(Frame { source: src.clone(), pos: other.position(), note: String::new() });
+                frames.push(Frame {
+                    source: src.clone(),
+                    pos: other.position(),
+                    note: String::new(),
+                });
                 break;
             }
         }
@@ -102,8 +114,15 @@ fn snippet(source: &str, pos: Position) -> String {
             let num = l.to_string();
             let pad = " ".repeat(num.len());
             // Tabs keep their width so the caret lines up.
-            let lead: String = text.chars().take(col.saturating_sub(1)).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
-            out.push_str(&format!("{pad} |\n{num} | {text}\n{pad} | {lead}{}\n", console::style("^").red().bold()));
+            let lead: String = text
+                .chars()
+                .take(col.saturating_sub(1))
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
+            out.push_str(&format!(
+                "{pad} |\n{num} | {text}\n{pad} | {lead}{}\n",
+                console::style("^").red().bold()
+            ));
         }
     }
     out

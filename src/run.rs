@@ -13,14 +13,19 @@ pub fn scope(args: &BTreeMap<String, Value>) -> Scope<'static> {
     let mut scope = Scope::new();
     let args = rhai::serde::to_dynamic(args).unwrap_or(Dynamic::UNIT);
     scope.push_constant("args", args);
-    scope.push_constant("config", crate::api::convert::from_json(&crate::ctx::get().config.to_json()));
+    scope.push_constant(
+        "config",
+        crate::api::convert::from_json(&crate::ctx::get().config.to_json()),
+    );
     scope
 }
 
 /// Compile a recipe with strict variables; errors are rendered with file:line:col.
 pub fn compile(engine: &Engine, recipe: &Recipe, scope: &Scope) -> Result<AST, String> {
     crate::sources::remember(&recipe.source_name, &recipe.text);
-    let mut ast = engine.compile_with_scope(scope, &recipe.text).map_err(|e| crate::report::parse(&e, &recipe.source_name))?;
+    let mut ast = engine
+        .compile_with_scope(scope, &recipe.text)
+        .map_err(|e| crate::report::parse(&e, &recipe.source_name))?;
     ast.set_source(recipe.source_name.as_str());
     Ok(ast)
 }
@@ -45,7 +50,11 @@ pub fn check_imports(engine: &Engine, ast: &AST, recipe: &Recipe) -> Result<(), 
 }
 
 /// Run an already-compiled recipe.
-pub fn execute(engine: &Engine, ast: &AST, scope: &mut Scope) -> Result<(), Box<rhai::EvalAltResult>> {
+pub fn execute(
+    engine: &Engine,
+    ast: &AST,
+    scope: &mut Scope,
+) -> Result<(), Box<rhai::EvalAltResult>> {
     engine.run_ast_with_scope(scope, ast)
 }
 

@@ -12,17 +12,31 @@ pub fn parse(s: &str) -> Result<u64> {
     if t.is_empty() {
         return Err(bad("it is empty; write e.g. 256G, 1T or 512M"));
     }
-    let t = t.strip_suffix("iB").or_else(|| t.strip_suffix('B').filter(|r| r.ends_with(|c: char| c.is_ascii_alphabetic()))).unwrap_or(t);
-    let t = if t.ends_with('B') && t[..t.len() - 1].chars().all(|c| c.is_ascii_digit()) { &t[..t.len() - 1] } else { t };
+    let t = t
+        .strip_suffix("iB")
+        .or_else(|| t.strip_suffix('B').filter(|r| r.ends_with(|c: char| c.is_ascii_alphabetic())))
+        .unwrap_or(t);
+    let t = if t.ends_with('B') && t[..t.len() - 1].chars().all(|c| c.is_ascii_digit()) {
+        &t[..t.len() - 1]
+    } else {
+        t
+    };
     let (num, exp) = match t.chars().last() {
         Some(c) if c.is_ascii_alphabetic() => {
             let u = c.to_ascii_uppercase();
-            let exp = UNITS.iter().find(|(k, _)| *k == u).map(|(_, e)| *e).ok_or_else(|| bad("unknown unit; use K, M, G, T or P"))?;
+            let exp = UNITS
+                .iter()
+                .find(|(k, _)| *k == u)
+                .map(|(_, e)| *e)
+                .ok_or_else(|| bad("unknown unit; use K, M, G, T or P"))?;
             (&t[..t.len() - 1], exp)
         }
         _ => (t, 0),
     };
-    let n: f64 = num.trim().parse().map_err(|_| bad("not a number followed by an optional unit (K, M, G, T)"))?;
+    let n: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| bad("not a number followed by an optional unit (K, M, G, T)"))?;
     if !n.is_finite() || n < 0.0 {
         return Err(bad("a size cannot be negative"));
     }

@@ -37,7 +37,11 @@ fn default_file(recipe: &str) -> PathBuf {
 pub fn load(file: &Path) -> Result<State> {
     match std::fs::read_to_string(file) {
         Ok(t) => serde_json::from_str(&t).map_err(|e| {
-            Error::invalid("step state file", file.display().to_string(), format!("{e}; move it aside to start over"))
+            Error::invalid(
+                "step state file",
+                file.display().to_string(),
+                format!("{e}; move it aside to start over"),
+            )
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State::default()),
         Err(e) => Err(Error::read(file, e)),

@@ -113,9 +113,11 @@ fn prompt_failed(prompt: &str, e: dialoguer::Error) -> Error {
 pub fn progress(len: u64, message: &str) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(len), draw_target());
     bar.set_style(
-        ProgressStyle::with_template("{spinner:.cyan} {msg} [{bar:30.cyan/blue}] {pos}/{len} ({eta})")
-            .expect("valid template")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{spinner:.cyan} {msg} [{bar:30.cyan/blue}] {pos}/{len} ({eta})",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
     );
     bar.set_message(message.to_string());
     bar.enable_steady_tick(Duration::from_millis(120));
@@ -140,14 +142,20 @@ pub fn progress_bytes(len: u64, message: &str) -> ProgressBar {
 /// A spinner with a message, for waits of unknown length.
 pub fn spinner(message: &str) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(None, draw_target());
-    bar.set_style(ProgressStyle::with_template("{spinner:.cyan} {msg} ({elapsed})").expect("valid template"));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner:.cyan} {msg} ({elapsed})").expect("valid template"),
+    );
     bar.set_message(message.to_string());
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
 }
 
 fn draw_target() -> ProgressDrawTarget {
-    if std::io::stderr().is_terminal() { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() }
+    if std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    }
 }
 
 /// Render rows as an aligned plain-text table (first row is the header).

@@ -19,7 +19,11 @@ pub fn sleep(d: Duration) -> Result<()> {
 }
 
 /// Poll `check` until it returns `Some`, every `every`, for at most `timeout`.
-pub fn until<T>(timeout: Duration, every: Duration, mut check: impl FnMut() -> Option<T>) -> Result<Option<T>> {
+pub fn until<T>(
+    timeout: Duration,
+    every: Duration,
+    mut check: impl FnMut() -> Option<T>,
+) -> Result<Option<T>> {
     let end = Instant::now() + timeout;
     loop {
         if let Some(v) = check() {

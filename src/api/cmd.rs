@@ -10,7 +10,8 @@ pub fn module() -> rhai::Module {
     exported_module!(cmd_api)
 }
 
-const OPTIONS: &[&str] = &["cwd", "env", "timeout", "sudo", "secrets", "stdin", "read_only", "quiet"];
+const OPTIONS: &[&str] =
+    &["cwd", "env", "timeout", "sudo", "secrets", "stdin", "read_only", "quiet"];
 
 fn build(argv: &rhai::Array, opts: &rhai::Map) -> Result<Cmd> {
     convert::known_keys(opts, OPTIONS, "cmd")?;
@@ -19,7 +20,10 @@ fn build(argv: &rhai::Array, opts: &rhai::Map) -> Result<Cmd> {
         c.cwd = Some(convert::path(&d));
     }
     if let Some(env) = convert::opt(opts, "env") {
-        let env = env.clone().try_cast::<rhai::Map>().ok_or_else(|| Error::invalid("option", "env", "expected a map of NAME: value"))?;
+        let env = env
+            .clone()
+            .try_cast::<rhai::Map>()
+            .ok_or_else(|| Error::invalid("option", "env", "expected a map of NAME: value"))?;
         for (k, v) in env {
             c.env.insert(k.to_string(), v.to_string());
         }
@@ -31,7 +35,10 @@ fn build(argv: &rhai::Array, opts: &rhai::Map) -> Result<Cmd> {
         c.output = Output::Quiet;
     }
     if let Some(s) = convert::opt(opts, "secrets") {
-        let a = s.clone().try_cast::<rhai::Array>().ok_or_else(|| Error::invalid("option", "secrets", "expected an array of strings"))?;
+        let a = s
+            .clone()
+            .try_cast::<rhai::Array>()
+            .ok_or_else(|| Error::invalid("option", "secrets", "expected an array of strings"))?;
         c.secrets = convert::strings(&a, "secret")?;
     }
     if let Some(s) = convert::opt_str(opts, "stdin")? {
@@ -77,7 +84,11 @@ mod cmd_api {
     /// cmd::run(["make", "-j4"], #{ cwd: "/tmp/build", env: #{ CC: "clang" }, timeout: 600 });
     /// ```
     #[rhai_fn(return_raw, name = "run")]
-    pub fn run_with(ctx: NativeCallContext, argv: rhai::Array, options: rhai::Map) -> RhaiResult<()> {
+    pub fn run_with(
+        ctx: NativeCallContext,
+        argv: rhai::Array,
+        options: rhai::Map,
+    ) -> RhaiResult<()> {
         r(&ctx, build(&argv, &options).and_then(|c| c.run()).map(|_| ()))
     }
 
@@ -90,7 +101,12 @@ mod cmd_api {
     /// ```
     #[rhai_fn(return_raw, name = "output")]
     pub fn output(ctx: NativeCallContext, argv: rhai::Array) -> RhaiResult<String> {
-        r(&ctx, build(&argv, &rhai::Map::new()).and_then(|c| c.capture().run()).map(|f| trimmed(f.stdout)))
+        r(
+            &ctx,
+            build(&argv, &rhai::Map::new())
+                .and_then(|c| c.capture().run())
+                .map(|f| trimmed(f.stdout)),
+        )
     }
 
     /// `cmd::output` with options (see `cmd::run`).
@@ -99,7 +115,11 @@ mod cmd_api {
     /// let files = cmd::output(["ls"], #{ cwd: "/tmp" });
     /// ```
     #[rhai_fn(return_raw, name = "output")]
-    pub fn output_with(ctx: NativeCallContext, argv: rhai::Array, options: rhai::Map) -> RhaiResult<String> {
+    pub fn output_with(
+        ctx: NativeCallContext,
+        argv: rhai::Array,
+        options: rhai::Map,
+    ) -> RhaiResult<String> {
         r(&ctx, build(&argv, &options).and_then(|c| c.capture().run()).map(|f| trimmed(f.stdout)))
     }
 
@@ -111,7 +131,12 @@ mod cmd_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn query(ctx: NativeCallContext, argv: rhai::Array) -> RhaiResult<String> {
-        r(&ctx, build(&argv, &rhai::Map::new()).and_then(|c| c.capture().read_only().run()).map(|f| trimmed(f.stdout)))
+        r(
+            &ctx,
+            build(&argv, &rhai::Map::new())
+                .and_then(|c| c.capture().read_only().run())
+                .map(|f| trimmed(f.stdout)),
+        )
     }
 
     /// Run a command whose failure is an answer, not an error: returns
@@ -123,7 +148,12 @@ mod cmd_api {
     /// ```
     #[rhai_fn(return_raw, name = "unchecked")]
     pub fn unchecked(ctx: NativeCallContext, argv: rhai::Array) -> RhaiResult<rhai::Map> {
-        r(&ctx, build(&argv, &rhai::Map::new()).and_then(|c| c.capture().unchecked().run()).map(finished_map))
+        r(
+            &ctx,
+            build(&argv, &rhai::Map::new())
+                .and_then(|c| c.capture().unchecked().run())
+                .map(finished_map),
+        )
     }
 
     /// `cmd::unchecked` with options (see `cmd::run`).
@@ -132,8 +162,15 @@ mod cmd_api {
     /// let r = cmd::unchecked(["test", "-d", "build"], #{ cwd: "/tmp", read_only: true });
     /// ```
     #[rhai_fn(return_raw, name = "unchecked")]
-    pub fn unchecked_with(ctx: NativeCallContext, argv: rhai::Array, options: rhai::Map) -> RhaiResult<rhai::Map> {
-        r(&ctx, build(&argv, &options).and_then(|c| c.capture().unchecked().run()).map(finished_map))
+    pub fn unchecked_with(
+        ctx: NativeCallContext,
+        argv: rhai::Array,
+        options: rhai::Map,
+    ) -> RhaiResult<rhai::Map> {
+        r(
+            &ctx,
+            build(&argv, &options).and_then(|c| c.capture().unchecked().run()).map(finished_map),
+        )
     }
 
     /// Run a command as root through `sudo` (non-interactive when there is no terminal).
@@ -164,6 +201,8 @@ mod cmd_api {
     /// if cmd::which("ninja") == () { print("install ninja"); }
     /// ```
     pub fn which(program: &str) -> Dynamic {
-        crate::process::which(program).map(|p| Dynamic::from(p.display().to_string())).unwrap_or(Dynamic::UNIT)
+        crate::process::which(program)
+            .map(|p| Dynamic::from(p.display().to_string()))
+            .unwrap_or(Dynamic::UNIT)
     }
 }

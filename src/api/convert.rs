@@ -15,7 +15,11 @@ pub fn argv(a: &Array) -> Result<Vec<String>> {
             if v.is_string() || v.is_int() || v.is_float() || v.is_bool() || v.is_char() {
                 Ok(v.to_string())
             } else {
-                Err(Error::invalid("command argument", format!("#{i}"), format!("a {} is not a string", v.type_name())))
+                Err(Error::invalid(
+                    "command argument",
+                    format!("#{i}"),
+                    format!("a {} is not a string", v.type_name()),
+                ))
             }
         })
         .collect()
@@ -23,7 +27,11 @@ pub fn argv(a: &Array) -> Result<Vec<String>> {
 
 pub fn strings(a: &Array, what: &'static str) -> Result<Vec<String>> {
     a.iter()
-        .map(|v| v.clone().into_string().map_err(|t| Error::invalid(what, v.to_string(), format!("expected a string, found {t}"))))
+        .map(|v| {
+            v.clone().into_string().map_err(|t| {
+                Error::invalid(what, v.to_string(), format!("expected a string, found {t}"))
+            })
+        })
         .collect()
 }
 
@@ -37,23 +45,52 @@ pub fn opt<'a>(m: &'a Map, key: &str) -> Option<&'a Dynamic> {
 }
 
 pub fn opt_str(m: &Map, key: &'static str) -> Result<Option<String>> {
-    opt(m, key).map(|v| v.clone().into_string().map_err(|t| Error::invalid("option", key, format!("expected a string, found {t}")))).transpose()
+    opt(m, key)
+        .map(|v| {
+            v.clone()
+                .into_string()
+                .map_err(|t| Error::invalid("option", key, format!("expected a string, found {t}")))
+        })
+        .transpose()
 }
 
 pub fn opt_bool(m: &Map, key: &'static str) -> Result<bool> {
-    opt(m, key).map(|v| v.as_bool().map_err(|t| Error::invalid("option", key, format!("expected true or false, found {t}")))).transpose().map(|b| b.unwrap_or(false))
+    opt(m, key)
+        .map(|v| {
+            v.as_bool().map_err(|t| {
+                Error::invalid("option", key, format!("expected true or false, found {t}"))
+            })
+        })
+        .transpose()
+        .map(|b| b.unwrap_or(false))
 }
 
 pub fn opt_int(m: &Map, key: &'static str) -> Result<Option<i64>> {
-    opt(m, key).map(|v| v.as_int().map_err(|t| Error::invalid("option", key, format!("expected a whole number, found {t}")))).transpose()
+    opt(m, key)
+        .map(|v| {
+            v.as_int().map_err(|t| {
+                Error::invalid("option", key, format!("expected a whole number, found {t}"))
+            })
+        })
+        .transpose()
 }
 
 /// Seconds as int or float.
 pub fn opt_secs(m: &Map, key: &'static str) -> Result<Option<Duration>> {
     opt(m, key)
         .map(|v| {
-            let s = if let Ok(i) = v.as_int() { i as f64 } else { v.as_float().map_err(|t| Error::invalid("option", key, format!("expected seconds, found {t}")))? };
-            if s < 0.0 { Err(Error::invalid("option", key, "seconds cannot be negative")) } else { Ok(Duration::from_secs_f64(s)) }
+            let s = if let Ok(i) = v.as_int() {
+                i as f64
+            } else {
+                v.as_float().map_err(|t| {
+                    Error::invalid("option", key, format!("expected seconds, found {t}"))
+                })?
+            };
+            if s < 0.0 {
+                Err(Error::invalid("option", key, "seconds cannot be negative"))
+            } else {
+                Ok(Duration::from_secs_f64(s))
+            }
         })
         .transpose()
 }
@@ -62,7 +99,11 @@ pub fn opt_secs(m: &Map, key: &'static str) -> Result<Option<Duration>> {
 pub fn known_keys(m: &Map, allowed: &[&str], func: &str) -> Result<()> {
     for k in m.keys() {
         if !allowed.contains(&k.as_str()) {
-            return Err(Error::invalid("option", k.to_string(), format!("`{func}` takes only {}", allowed.join(", "))));
+            return Err(Error::invalid(
+                "option",
+                k.to_string(),
+                format!("`{func}` takes only {}", allowed.join(", ")),
+            ));
         }
     }
     Ok(())

@@ -15,7 +15,9 @@ fn list_arg(ctx: &NativeCallContext, name: &str) -> Vec<String> {
     let args = crate::api::global::ARGS.lock().unwrap();
     match args.get(name) {
         Some(crate::recipe::Value::List(l)) => l.clone(),
-        Some(crate::recipe::Value::Str(s)) => s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect(),
+        Some(crate::recipe::Value::Str(s)) => {
+            s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect()
+        }
         _ => vec![],
     }
 }
@@ -57,7 +59,14 @@ mod global_api {
                 let value: Dynamic = body.call_within_context(&ctx, ())?;
                 r(&ctx, crate::step::done(&recipe, name))?;
                 crate::ctx::get().with_journal(|j| {
-                    j.action("step", &format!("step `{name}`"), serde_json::Value::Null, "ok", started.elapsed(), serde_json::Value::Null)
+                    j.action(
+                        "step",
+                        &format!("step `{name}`"),
+                        serde_json::Value::Null,
+                        "ok",
+                        started.elapsed(),
+                        serde_json::Value::Null,
+                    )
                 });
                 Ok(value)
             }

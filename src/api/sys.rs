@@ -66,7 +66,9 @@ mod sys_api {
     /// let git = sys::which("git");
     /// ```
     pub fn which(program: &str) -> Dynamic {
-        crate::process::which(program).map(|p| Dynamic::from(p.display().to_string())).unwrap_or(Dynamic::UNIT)
+        crate::process::which(program)
+            .map(|p| Dynamic::from(p.display().to_string()))
+            .unwrap_or(Dynamic::UNIT)
     }
 
     /// Expand a leading `~` to the home directory.
@@ -94,7 +96,10 @@ mod sys_api {
     /// ```
     #[rhai_fn(name = "sleep", return_raw)]
     pub fn sleep_f(ctx: NativeCallContext, seconds: f64) -> crate::error::RhaiResult<()> {
-        crate::error::rhai(&ctx, crate::wait::sleep(std::time::Duration::from_secs_f64(seconds.max(0.0))))
+        crate::error::rhai(
+            &ctx,
+            crate::wait::sleep(std::time::Duration::from_secs_f64(seconds.max(0.0))),
+        )
     }
 
     /// Wait `seconds`; Ctrl-C interrupts it.
@@ -104,6 +109,9 @@ mod sys_api {
     /// ```
     #[rhai_fn(name = "sleep", return_raw)]
     pub fn sleep_i(ctx: NativeCallContext, seconds: i64) -> crate::error::RhaiResult<()> {
-        crate::error::rhai(&ctx, crate::wait::sleep(std::time::Duration::from_secs(seconds.max(0) as u64)))
+        crate::error::rhai(
+            &ctx,
+            crate::wait::sleep(std::time::Duration::from_secs(seconds.max(0) as u64)),
+        )
     }
 }

@@ -79,7 +79,11 @@ mod ui_api {
     /// let go = ui::confirm("Restart UTM now?", false);
     /// ```
     #[rhai_fn(return_raw, name = "confirm")]
-    pub fn confirm_default(ctx: NativeCallContext, prompt: &str, default: bool) -> RhaiResult<bool> {
+    pub fn confirm_default(
+        ctx: NativeCallContext,
+        prompt: &str,
+        default: bool,
+    ) -> RhaiResult<bool> {
         r(&ctx, crate::ui::confirm(prompt, Some(default)))
     }
 
@@ -110,7 +114,11 @@ mod ui_api {
     /// let name = ui::input("VM name", "helix-dev");
     /// ```
     #[rhai_fn(return_raw, name = "input")]
-    pub fn input_default(ctx: NativeCallContext, prompt: &str, default: &str) -> RhaiResult<String> {
+    pub fn input_default(
+        ctx: NativeCallContext,
+        prompt: &str,
+        default: &str,
+    ) -> RhaiResult<String> {
         r(&ctx, crate::ui::input(prompt, Some(default.to_string())))
     }
 

@@ -80,7 +80,13 @@ impl Test {
 
     /// Run `helix ARGS` now (the builder stays usable for the next run).
     pub fn helix<I: IntoIterator<Item = S>, S: Into<String>>(&self, args: I) -> Output {
-        let mut t = Test { dir: tempfile::tempdir().unwrap(), args: vec![], env: self.env.clone(), stdin: self.stdin.clone(), cwd: Some(self.cwd.clone().unwrap_or_else(|| self.dir.path().to_path_buf())) };
+        let mut t = Test {
+            dir: tempfile::tempdir().unwrap(),
+            args: vec![],
+            env: self.env.clone(),
+            stdin: self.stdin.clone(),
+            cwd: Some(self.cwd.clone().unwrap_or_else(|| self.dir.path().to_path_buf())),
+        };
         t.args = args.into_iter().map(Into::into).collect();
         t.run()
     }
@@ -126,22 +132,40 @@ pub fn detach_from_terminal(cmd: &mut Command) {
 impl Output {
     #[track_caller]
     pub fn success(&self) -> &Self {
-        assert_eq!(self.code, 0, "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
     #[track_caller]
     pub fn code(&self, code: i32) -> &Self {
-        assert_eq!(self.code, code, "exit code\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, code,
+            "exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
     #[track_caller]
     pub fn stdout_has(&self, s: &str) -> &Self {
-        assert!(self.stdout.contains(s), "stdout lacks {s:?}\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert!(
+            self.stdout.contains(s),
+            "stdout lacks {s:?}\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
         self
     }
     #[track_caller]
     pub fn stderr_has(&self, s: &str) -> &Self {
-        assert!(self.stderr.contains(s), "stderr lacks {s:?}\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert!(
+            self.stderr.contains(s),
+            "stderr lacks {s:?}\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
         self
     }
     #[track_caller]

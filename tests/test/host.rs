@@ -22,10 +22,8 @@ fn editing_a_recipe_changes_the_next_run() {
 
 #[test]
 fn check_reports_undefined_variable_with_position() {
-    let out = Test::new()
-        .recipe("bad", "//! Bad.\nlet x = 1;\nprint(y);\n")
-        .args(["check", "bad"])
-        .run();
+    let out =
+        Test::new().recipe("bad", "//! Bad.\nlet x = 1;\nprint(y);\n").args(["check", "bad"]).run();
     out.code(1);
     assert!(out.stderr.contains("recipes/bad.rhai:3:7"), "{}", out.stderr);
     assert!(out.stderr.contains("print(y);"), "{}", out.stderr);
@@ -65,7 +63,8 @@ fn failed_command_exit_code_and_stderr_tail() {
 
 #[test]
 fn unknown_missing_and_mistyped_parameters_are_usage_errors() {
-    let t = Test::new().recipe("r", "//! R.\n//! @param n:int N (required)\nfs::write(\"out\", \"x\");\n");
+    let t = Test::new()
+        .recipe("r", "//! R.\n//! @param n:int N (required)\nfs::write(\"out\", \"x\");\n");
     t.helix(["run", "r", "--m", "1"]).code(2).stderr_has("unknown parameter `--m`");
     t.helix(["run", "r"]).code(2).stderr_has("`--n` is required");
     t.helix(["run", "r", "--n", "x"]).code(2).stderr_has("whole number");
@@ -75,7 +74,10 @@ fn unknown_missing_and_mistyped_parameters_are_usage_errors() {
 #[test]
 fn recipe_help_lists_parameters() {
     Test::new()
-        .recipe("r", "//! Does r.\n//! @param size:size  New size (required)\n//! @flag  fast  Go fast\n")
+        .recipe(
+            "r",
+            "//! Does r.\n//! @param size:size  New size (required)\n//! @flag  fast  Go fast\n",
+        )
         .args(["run", "r", "--help"])
         .run()
         .success()
@@ -86,7 +88,10 @@ fn recipe_help_lists_parameters() {
 
 #[test]
 fn dry_run_prints_the_plan_and_changes_nothing() {
-    let t = Test::new().recipe("w", "//! W.\nfs::write(\"made.txt\", \"x\");\ncmd::run([\"touch\", \"touched\"]);\n");
+    let t = Test::new().recipe(
+        "w",
+        "//! W.\nfs::write(\"made.txt\", \"x\");\ncmd::run([\"touch\", \"touched\"]);\n",
+    );
     let out = t.helix(["run", "w", "--dry-run"]);
     out.success().stdout_has("would write `made.txt`").stdout_has("would run `touch touched`");
     assert!(!t.path("made.txt").exists() && !t.path("touched").exists());
@@ -94,7 +99,11 @@ fn dry_run_prints_the_plan_and_changes_nothing() {
 
 #[test]
 fn list_shows_user_recipes_shadowing_builtins() {
-    let out = Test::new().recipe("hello", "//! My own hello.\n").recipe("zz", "//! Zed.\n").args(["list"]).run();
+    let out = Test::new()
+        .recipe("hello", "//! My own hello.\n")
+        .recipe("zz", "//! Zed.\n")
+        .args(["list"])
+        .run();
     out.success().stdout_has("My own hello.").stdout_has("shadows built-in").stdout_has("Zed.");
     let json = Test::new().args(["list", "--json"]).run();
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
@@ -135,12 +144,17 @@ fn new_writes_a_skeleton_that_checks_and_runs() {
     t.helix(["new", "my-recipe"]).success();
     assert!(t.path("recipes/my-recipe.rhai").exists());
     t.helix(["check", "my-recipe"]).success();
-    t.helix(["run", "my-recipe", "--who", "you", "--times", "2"]).success().stderr_has("hello, you");
+    t.helix(["run", "my-recipe", "--who", "you", "--times", "2"])
+        .success()
+        .stderr_has("hello, you");
     t.helix(["new", "my-recipe"]).code(2).stderr_has("already exists");
 }
 
 #[test]
 fn config_shows_origins_and_project_overrides() {
     let out = Test::new().file("helix.toml", "[vm]\nssh_port = 2300\n").args(["config"]).run();
-    out.success().stdout_has("vm.ssh_port = 2300").stdout_has("helix.toml").stdout_has("vm.ssh_user = \"luke\"    # built-in");
+    out.success()
+        .stdout_has("vm.ssh_port = 2300")
+        .stdout_has("helix.toml")
+        .stdout_has("vm.ssh_user = \"luke\"    # built-in");
 }

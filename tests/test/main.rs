@@ -2,4 +2,5 @@
 //! that makes a temp recipe dir, runs the real `helix` binary and checks what it printed.
 
 mod builder;
+mod guard;
 mod host;
