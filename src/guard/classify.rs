@@ -280,7 +280,6 @@ fn analyze(args: &[Arg], env: Env) -> Option<Finding> {
     }
     let prog = basename(&first.text);
     let rest = &args[1..];
-    let env = env;
     match prog {
         // ---- wrappers: classify what they run ----
         "sudo" | "doas" => wrapped(
@@ -1537,11 +1536,9 @@ impl Walker<'_> {
                 ast::CommandPrefixOrSuffixItem::ProcessSubstitution(_, sub) => self.list(&sub.list),
             }
         }
-        if !name_inserted {
-            if let Some(w) = &s.word_or_name {
-                let a = self.word(&w.value);
-                words.push(a);
-            }
+        if !name_inserted && let Some(w) = &s.word_or_name {
+            let a = self.word(&w.value);
+            words.push(a);
         }
         let prog = words.first().map(|a| basename(&a.text).to_string());
         // A heredoc or here-string fed to a shell is a script: classify it.
@@ -1568,12 +1565,11 @@ impl Walker<'_> {
     /// `> file` truncates an existing file; `> /dev/disk2` overwrites a disk.
     fn redirect(&mut self, r: &ast::IoRedirect, _prog: Option<&str>) {
         let target = match r {
-            ast::IoRedirect::File(_, kind, ast::IoFileRedirectTarget::Filename(w)) => match kind {
-                ast::IoFileRedirectKind::Write
-                | ast::IoFileRedirectKind::Clobber
-                | ast::IoFileRedirectKind::ReadAndWrite => Some(self.word(&w.value)),
-                _ => None,
-            },
+            ast::IoRedirect::File(
+                _,
+                ast::IoFileRedirectKind::Write | ast::IoFileRedirectKind::Clobber,
+                ast::IoFileRedirectTarget::Filename(w),
+            ) => Some(self.word(&w.value)),
             ast::IoRedirect::File(_, _, ast::IoFileRedirectTarget::ProcessSubstitution(_, sub)) => {
                 self.list(&sub.list);
                 None

@@ -75,10 +75,10 @@ pub fn prompt_for(detail: &str, targets: &[Target]) -> Prompt {
             }
             Target::Remote { host, command, why } => {
                 lines.push(format!("on `{host}`: `{command}` — {why}"));
-                if let Some(f) = classify::analyze_shell(command, classify::Env::remote()) {
-                    if f.severity == Severity::TypeName {
-                        want_name(f.name_to_type());
-                    }
+                if let Some(f) = classify::analyze_shell(command, classify::Env::remote())
+                    && f.severity == Severity::TypeName
+                {
+                    want_name(f.name_to_type());
                 }
             }
             Target::Vm { name } => {

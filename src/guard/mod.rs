@@ -188,11 +188,11 @@ pub fn act<T: Default>(action: Action, f: impl FnOnce() -> Result<T>) -> Result<
         journal(&action, "dry-run", Instant::now());
         return Ok(T::default());
     }
-    if !needs.is_empty() {
-        if let Err(e) = confirm::confirm(&action.detail, &needs) {
-            journal(&action, &format!("refused: {e}"), Instant::now());
-            return Err(e);
-        }
+    if !needs.is_empty()
+        && let Err(e) = confirm::confirm(&action.detail, &needs)
+    {
+        journal(&action, &format!("refused: {e}"), Instant::now());
+        return Err(e);
     }
     let started = Instant::now();
     let result = f();

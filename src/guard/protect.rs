@@ -182,10 +182,10 @@ pub fn rule_for(path: &Path, config: &Config) -> Option<Rule> {
         return Some(Rule::builtin("the rule `mount points` (a whole volume is mounted there)"));
     }
     for c in p.components() {
-        if let Component::Normal(n) = c {
-            if let Some(r) = name_rule(&n.to_string_lossy()) {
-                return Some(r);
-            }
+        if let Component::Normal(n) = c
+            && let Some(r) = name_rule(&n.to_string_lossy())
+        {
+            return Some(r);
         }
     }
     let origin =

@@ -322,13 +322,12 @@ pub fn list() -> Result<Vec<Item>> {
         let Ok(rd) = std::fs::read_dir(&dir) else { continue };
         for e in rd.flatten() {
             let p = e.path();
-            if p.extension().is_some_and(|x| x == "json") {
-                if let Ok(text) = std::fs::read_to_string(&p) {
-                    if let Ok(mut item) = serde_json::from_str::<Item>(&text) {
-                        item.dir = dir.clone();
-                        items.push(item);
-                    }
-                }
+            if p.extension().is_some_and(|x| x == "json")
+                && let Ok(text) = std::fs::read_to_string(&p)
+                && let Ok(mut item) = serde_json::from_str::<Item>(&text)
+            {
+                item.dir = dir.clone();
+                items.push(item);
             }
         }
     }

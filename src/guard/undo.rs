@@ -89,15 +89,15 @@ pub fn apply(v: &Value) -> Result<Outcome> {
                 to.display()
             )));
         }
-        if let (Some(want), Some(cur)) = (v.get("sha256").and_then(Value::as_str), &current) {
-            if sha256_hex(cur) != want {
-                return Err(Error::other(format!(
-                    "`{}` changed after the run wrote it; helix does not overwrite newer changes — \
+        if let (Some(want), Some(cur)) = (v.get("sha256").and_then(Value::as_str), &current)
+            && sha256_hex(cur) != want
+        {
+            return Err(Error::other(format!(
+                "`{}` changed after the run wrote it; helix does not overwrite newer changes — \
                      the previous version is at `{}` if you want it back",
-                    to.display(),
-                    backup.display()
-                )));
-            }
+                to.display(),
+                backup.display()
+            )));
         }
         crate::fs::write(&to, &old, None)?;
         return Ok(Outcome::Done(format!("restored `{}` to its previous bytes", to.display())));
