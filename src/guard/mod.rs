@@ -132,7 +132,9 @@ fn protected(action: &Action, config: &crate::config::Config) -> Option<(PathBuf
             Target::Disk { path, .. } => check(path, false),
             Target::Command { argv, .. } => classify::take_finding(argv).and_then(|f| {
                 let paths = f.local_paths();
-                paths.iter().find_map(|p| check(p, true))
+                // Recursive deletes and disk overwrites: also what is inside the targets.
+                let tree = f.severity == classify::Severity::TypeName;
+                paths.iter().find_map(|p| check(p, tree))
             }),
             _ => None,
         };

@@ -93,8 +93,9 @@ fn what_the_run_created_it_may_remove_without_asking() {
 fn dry_run_shows_the_classification() {
     let t = Test::new().recipe(
         "plan",
-        "//! P.\nfs::remove(\"a.txt\");\ncmd::run([\"rm\", \"-rf\", \"victim\"]);\nfs::remove(\"victim.backup\");\nfs::remove_permanently(\"a.txt\");\n",
+        "//! P.\nfs::remove(\"a.txt\");\ncmd::run([\"rm\", \"-rf\", \"victim\"]);\nfs::remove(\"victim.backup\");\nfs::remove_permanently(\"a.txt\");\ncmd::run([\"sudo\", \"rm\", \"-rf\", \"vms\"]);\n",
     );
+    std::fs::create_dir_all(t.path("vms/Linux.utm.backup")).unwrap();
     victim(&t);
     std::fs::write(t.path("a.txt"), "a").unwrap();
     std::fs::create_dir_all(t.path("victim.backup")).unwrap();
@@ -103,8 +104,15 @@ fn dry_run_shows_the_classification() {
         .stdout_has("would delete (to trash) `a.txt`")
         .stdout_has("would ask: recursive delete (`rm -r`)")
         .stdout_has("refused: protected by the rule `*.backup*`")
-        .stdout_has("would ask: delete of `a.txt`");
+        .stdout_has("would ask: delete of `a.txt`")
+        .stdout_has("refused: protected by the rule `*.backup*` — run `sudo rm -rf vms`");
     assert!(intact(&t) && t.path("a.txt").exists());
+    // Without --dry-run the protected tree is refused as protected, not merely unconfirmed.
+    let t = t.recipe("vms", "//! V.\ncmd::run([\"rm\", \"-rf\", \"vms\"]);\n");
+    t.helix(["run", "vms"])
+        .code(1)
+        .stderr_has("Linux.utm.backup` is protected by the rule `*.backup*`");
+    assert!(t.path("vms/Linux.utm.backup").exists());
 }
 
 // ---- the trash ----------------------------------------------------------------------------
@@ -349,4 +357,17 @@ fn at_a_terminal_typing_the_name_confirms_and_anything_else_cancels() {
     let (out, tty) = with_pty(&t, &["run", "perm"], "[y/N]", "y\n");
     assert_eq!(out.code, 0, "{tty}\n{}", out.stderr);
     assert!(!t.path("note.txt").exists());
+
+    // Emptying the trash is permanent: it asks for the word `empty`.
+    std::fs::write(t.path("old.txt"), "o").unwrap();
+    let t = t.recipe("trash-it", "//! T.\nfs::remove(\"old.txt\");\n");
+    t.helix(["run", "trash-it"]).success();
+    assert_eq!(trash_items(&t).len(), 1);
+    let (out, _) = with_pty(&t, &["trash", "empty"], "to go ahead", "yes\n");
+    assert_ne!(out.code, 0);
+    assert_eq!(trash_items(&t).len(), 1);
+    let (out, tty) = with_pty(&t, &["trash", "empty"], "to go ahead", "empty\n");
+    assert_eq!(out.code, 0, "{tty}\n{}", out.stderr);
+    assert!(tty.contains("old.txt"), "{tty}");
+    assert!(trash_items(&t).is_empty());
 }
