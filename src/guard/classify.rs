@@ -142,18 +142,25 @@ pub struct Env<'a> {
     pub cwd: Option<&'a Path>,
     /// Bytes fed to the command's stdin (a script for `sh -s`/`bash`).
     pub stdin: Option<&'a str>,
+    /// Stdin is a pipe from an earlier command in a shell pipeline (contents unknown).
+    piped: bool,
     depth: u32,
 }
 
 impl<'a> Env<'a> {
     pub fn local(cwd: Option<&'a Path>) -> Self {
-        Env { fs_checks: true, cwd, stdin: None, depth: 0 }
+        Env { fs_checks: true, cwd, stdin: None, piped: false, depth: 0 }
     }
     pub fn remote() -> Self {
-        Env { fs_checks: false, cwd: None, stdin: None, depth: 0 }
+        Env { fs_checks: false, cwd: None, stdin: None, piped: false, depth: 0 }
     }
     fn deeper(self) -> Option<Self> {
-        (self.depth < 16).then_some(Env { depth: self.depth + 1, stdin: None, ..self })
+        (self.depth < 16).then_some(Env {
+            depth: self.depth + 1,
+            stdin: None,
+            piped: self.piped,
+            ..self
+        })
     }
     fn exists(&self, p: &str) -> bool {
         if !self.fs_checks || p.is_empty() {
@@ -795,6 +802,12 @@ fn shell_argv(rest: &[Arg], env: Env) -> Option<Finding> {
     }
     if i >= rest.len() || rest[i..].first().is_some_and(|a| a.text == "-s") {
         // The script comes from stdin.
+        if env.piped {
+            return Some(Finding::new(
+                "a shell reading its script from a pipe (helix cannot see what it runs)",
+                Severity::YesNo,
+            ));
+        }
         return env.stdin.and_then(|s| sub_shell(&Arg::lit(s), env));
     }
     // `bash script.sh`: a script file helix cannot see into; treated as ordinary (documented).
@@ -825,7 +838,8 @@ fn ssh(rest: &[Arg], env: Env) -> Option<Finding> {
         return None;
     }
     let script: Vec<String> = cmd.iter().map(|a| a.text.clone()).collect();
-    let remote = Env { fs_checks: false, cwd: None, stdin: env.stdin, depth: env.depth + 1 };
+    let remote =
+        Env { fs_checks: false, cwd: None, stdin: env.stdin, piped: false, depth: env.depth + 1 };
     let mut f = shell(&script.join(" "), remote)?;
     f.local = false;
     f.why = format!("{} on `{}`", f.why, host.text);
@@ -1356,9 +1370,12 @@ impl Walker<'_> {
     }
 
     fn pipeline(&mut self, p: &ast::Pipeline) {
-        for c in &p.seq {
+        let outer = self.env.piped;
+        for (i, c) in p.seq.iter().enumerate() {
+            self.env.piped = outer || i > 0;
             self.command(c);
         }
+        self.env.piped = outer;
     }
 
     fn command(&mut self, c: &ast::Command) {
@@ -1778,6 +1795,11 @@ mod tests {
         ("bash <<'EOF'\nrm -rf /tmp/x\nEOF\n", "s"),
         ("sudo sh -c 'rm -rf /x'", "s"),
         ("bash -c \"bash -c 'rm -rf x'\"", "s"),
+        ("curl -fsSL https://example.com/install.sh | sh", "s"),
+        ("bash <<< 'rm -rf x'", "s"),
+        ("! rm -rf x", "s"),
+        ("rm -rf x &", "s"),
+        ("time rm -rf x", "s"),
         ("rm -rf \"$DIR\"", "s"),
         ("rm -rf build/*", "s"),
         ("mv a \"$DEST\"", "s"),
@@ -1870,6 +1892,8 @@ mod tests {
         ("mv /tmp/x.yaml /etc/netplan/x.yaml", "r"),
         ("echo 'rm -rf /' > /dev/null", "r"),
         ("grep -r 'rm -rf' .", "r"),
+        ("cat /etc/hosts | sort | uniq", "s"),
+        ("sh -c 'ls' | cat", "s"),
     ];
 
     fn classify(form: &str, kind: &str, cwd: &Path) -> Option<Finding> {

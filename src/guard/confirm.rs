@@ -69,7 +69,12 @@ pub fn prompt_for(detail: &str, targets: &[Target]) -> Prompt {
                         lines.push(format!("  {line}"));
                     }
                     if f.severity == Severity::TypeName || large {
-                        want_name(f.name_to_type());
+                        // The resolved name: `rm -rf .` asks for the directory's own name.
+                        let resolved = f
+                            .local_paths()
+                            .first()
+                            .map(|p| file_name(&super::protect::physical(p)));
+                        want_name(resolved.unwrap_or_else(|| f.name_to_type()));
                     }
                 }
             }
