@@ -91,7 +91,8 @@ pub enum Command {
         #[command(subcommand)]
         action: crate::guard::cli::TrashCommand,
     },
-    /// Reverse what a run changed, newest first (`helix log` shows run ids; `last` works).
+    /// Reverse what a run changed, newest first (`helix log` shows run ids; `last` is the newest
+    /// run that changed something).
     Undo {
         run: String,
         /// Print what would be undone; change nothing.

@@ -152,9 +152,9 @@ pub fn ask(p: &Prompt) -> Result<()> {
     let tty = std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty");
     let Ok(mut tty) = tty else {
         return Err(Error::Refused {
-            command: p.op.clone(),
+            command: p.op.replace('`', ""),
             reason: format!(
-                "it destroys {} and needs a person to confirm it at a terminal, and there is none \
+                "it would destroy {}. That needs a person to confirm it at a terminal, and there is none \
                  (no controlling terminal: started from a script, a pipe or an agent); {}",
                 p.lines.iter().map(|l| l.trim().to_string()).collect::<Vec<_>>().join("; "),
                 how_to_run()

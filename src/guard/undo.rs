@@ -200,18 +200,30 @@ pub fn undo_run(run: &Run) -> Result<Vec<String>> {
 /// `helix undo <run>`: runs as its own journaled run (so an undo can be undone too).
 pub fn cli(run_id: &str, dry_run: bool, config: crate::config::Config) -> Result<i32> {
     let dir = crate::config::state_dir().join("runs");
-    let run = crate::journal::find_run(&dir, run_id)?;
+    // `last`: the newest run that changed something undoable.
+    let run = if run_id == "last" {
+        crate::journal::list_runs(&dir)?
+            .into_iter()
+            .find(|r| r.records.iter().any(|x| matches!(x, Record::Action { result, undo, .. } if result == "ok" && !undo.is_null())))
+            .ok_or_else(|| Error::other("no run recorded anything to undo yet (see `helix log`)"))?
+    } else {
+        crate::journal::find_run(&dir, run_id)?
+    };
     let ctx = crate::ctx::Ctx::new(dry_run, false, false, config)
         .install()
         .map_err(|_| Error::other("a run is already in progress in this process"))?;
-    let journal = crate::journal::Journal::start(
-        &dir,
-        &format!("undo {}", run.id),
-        serde_json::json!({ "undo": run.id }),
-        dry_run,
-    )?;
-    let undo_id = journal.run_id().to_string();
-    ctx.set_journal(journal);
+    let mut undo_id = String::new();
+    if !dry_run {
+        // The undo is a run of its own, so it can be undone too.
+        let journal = crate::journal::Journal::start(
+            &dir,
+            &format!("undo {}", run.id),
+            serde_json::json!({ "undo": run.id }),
+            false,
+        )?;
+        undo_id = journal.run_id().to_string();
+        ctx.set_journal(journal);
+    }
     let result = undo_run(&run);
     ctx.with_journal(|j| j.end(if result.is_ok() { "ok" } else { "failed" }));
     let lines = result?;

@@ -214,6 +214,12 @@ fn undo_restores_an_edited_plist_and_removes_what_the_run_created() {
         .recipe("edit", "//! E.\nfs::write(\"vm/config.plist\", \"<plist version=\\\"1.0\\\"><dict><key>Name</key><string>new</string></dict></plist>\\n\");\nfs::mkdir(\"vm/Data\");\nfs::write(\"vm/Data/efi_vars.fd\", \"vars\");\n");
     t.helix(["run", "edit"]).success();
     assert!(std::fs::read_to_string(t.path("vm/config.plist")).unwrap().contains("new"));
+    // The plan first: nothing changes.
+    t.helix(["undo", "last", "--dry-run"])
+        .success()
+        .stdout_has("would overwrite")
+        .stdout_has("config.plist");
+    assert!(std::fs::read_to_string(t.path("vm/config.plist")).unwrap().contains("new"));
     let out = t.helix(["undo", "last"]);
     out.success().stdout_has("restored").stdout_has("config.plist");
     assert_eq!(std::fs::read_to_string(t.path("vm/config.plist")).unwrap(), v1);
