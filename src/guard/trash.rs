@@ -315,6 +315,37 @@ pub fn remove_permanently(path: &Path) -> Result<()> {
     act(action, || delete_now(path))
 }
 
+/// Delete helix's own scratch (a control socket, a temp dir it made, a file this run created)
+/// right away, without the trash or a question. Refused for anything else: the path must be
+/// created by this run, or lie inside helix's state dir, or inside the system temp dir under a
+/// name starting with `helix` / `.helix`. For other domains that clean up after themselves.
+pub fn remove_scratch(path: &Path) -> Result<()> {
+    let Ok(_) = path.symlink_metadata() else { return Ok(()) };
+    let location = protect::physical(path);
+    let state = protect::physical(&crate::config::state_dir());
+    let tmp = protect::physical(&std::env::temp_dir());
+    let helix_tmp =
+        location.strip_prefix(&tmp).ok().and_then(|rest| rest.components().next()).is_some_and(
+            |c| {
+                let n = c.as_os_str().to_string_lossy();
+                n.starts_with("helix") || n.starts_with(".helix")
+            },
+        );
+    let own = crate::ctx::get().created_by_run(path)
+        || (location.starts_with(&state) && location != state)
+        || helix_tmp;
+    if !own {
+        return Err(Error::Refused {
+            command: format!("delete scratch {}", path.display()),
+            reason: "it is not helix's own scratch (not created by this run, not in helix's state or temp dirs); use fs::remove".into(),
+        });
+    }
+    if let Some(rule) = protect::rule_for(path, &crate::ctx::get().config) {
+        return Err(rule.error(path));
+    }
+    delete_now(path)
+}
+
 /// Everything in every trash, newest first.
 pub fn list() -> Result<Vec<Item>> {
     let mut items = vec![];
@@ -488,6 +519,20 @@ pub fn parse_age(s: &str) -> Result<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scratch_is_only_helix_own() {
+        let d = tempfile::Builder::new().prefix("helix-scratch-test").tempdir().unwrap();
+        let sock = d.path().join("ctl.sock");
+        std::fs::write(&sock, "").unwrap();
+        remove_scratch(&sock).unwrap();
+        assert!(!sock.exists());
+        let other = tempfile::Builder::new().prefix("user-data").tempdir().unwrap();
+        let f = other.path().join("keep.txt");
+        std::fs::write(&f, "keep").unwrap();
+        assert!(remove_scratch(&f).is_err());
+        assert!(f.exists());
+    }
 
     #[test]
     fn ages() {
