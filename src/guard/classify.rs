@@ -550,7 +550,6 @@ fn analyze(args: &[Arg], env: Env) -> Option<Finding> {
         "mv" | "gmv" => mv_cp(prog, rest, env),
         "cp" | "gcp" => mv_cp(prog, rest, env),
         "ln" | "gln" => ln(rest, env),
-        "install" => None,
         "tee" => {
             if rest.iter().any(|a| a.text == "-a" || a.text == "--append") {
                 return None;
@@ -1182,7 +1181,6 @@ fn qemu_img(rest: &[Arg], env: Env) -> Option<Finding> {
             )
             .with_targets(&ops),
         ),
-        "rebase" if args.iter().any(|a| a.text == "-u") => None,
         _ => None,
     }
 }
@@ -1385,7 +1383,7 @@ impl Walker<'_> {
                 self.compound(cc);
                 if let Some(r) = redirects {
                     for io in &r.0 {
-                        self.redirect(io, None);
+                        self.redirect(io);
                     }
                 }
             }
@@ -1557,12 +1555,11 @@ impl Walker<'_> {
             let a = self.word(&w.value);
             words.push(a);
         }
-        let prog = words.first().map(|a| basename(&a.text).to_string());
         // A heredoc or here-string fed to a shell is a script: classify it.
         let feeds_shell = words.first().is_some_and(|a| !a.dynamic && is_shell(basename(&a.text)))
             || words.iter().take(4).any(|a| is_shell(basename(&a.text)));
         for r in redirects {
-            self.redirect(r, prog.as_deref());
+            self.redirect(r);
         }
         if feeds_shell {
             for h in &heredoc_scripts {
@@ -1580,7 +1577,7 @@ impl Walker<'_> {
     }
 
     /// `> file` truncates an existing file; `> /dev/disk2` overwrites a disk.
-    fn redirect(&mut self, r: &ast::IoRedirect, _prog: Option<&str>) {
+    fn redirect(&mut self, r: &ast::IoRedirect) {
         let target = match r {
             ast::IoRedirect::File(
                 _,
