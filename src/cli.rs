@@ -89,6 +89,19 @@ pub enum Command {
     /// Read and fix Mach-O binaries: info, change, set-id, rpaths, rewrite-prefix, sign, verify.
     #[command(subcommand)]
     Macho(crate::macho::cli::MachoCmd),
+    /// What `fs::remove` and overwrites put in the helix trash: list, restore, empty.
+    Trash {
+        #[command(subcommand)]
+        action: crate::guard::cli::TrashCommand,
+    },
+    /// Reverse what a run changed, newest first (`helix log` shows run ids; `last` is the newest
+    /// run that changed something).
+    Undo {
+        run: String,
+        /// Print what would be undone; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 /// Parse, dispatch, and return the process exit code.
@@ -163,6 +176,17 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             Ok(0)
         }
         Command::Macho(cmd) => crate::macho::cli::run(cmd, cli.config.as_deref()),
+        Command::Trash { action } => crate::guard::cli::trash(
+            action,
+            Config::load(cli.config.as_deref()).map_err(Failure::usage)?,
+        )
+        .map_err(Failure::from),
+        Command::Undo { run, dry_run } => crate::guard::undo::cli(
+            &run,
+            dry_run,
+            Config::load(cli.config.as_deref()).map_err(Failure::usage)?,
+        )
+        .map_err(Failure::from),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "helix", &mut std::io::stdout());
             Ok(0)
@@ -184,6 +208,22 @@ fn run(
         print!("{}", recipe::help(&recipe));
         return Ok(0);
     }
+    // helix's own run flags may also follow the recipe's parameters
+    // (`helix run provision-vm --cpus 8 --resume`), unless the recipe declares one itself.
+    let mut params = params;
+    let (mut dry_run, mut resume, mut yes) = (dry_run, resume, yes);
+    params.retain(|p| {
+        let own = |flag: &str| {
+            p == flag && !recipe.header.params.iter().any(|q| format!("--{}", q.name) == flag)
+        };
+        match () {
+            _ if own("--dry-run") => dry_run = true,
+            _ if own("--resume") => resume = true,
+            _ if own("--yes") || (p == "-y") => yes = true,
+            _ => return true,
+        }
+        false
+    });
     let args = recipe::parse_args(&recipe, &params).map_err(Failure::usage)?;
     let ctx = Ctx::new(dry_run, resume, yes, config)
         .install()

@@ -66,8 +66,10 @@ pub fn write(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
         None
     };
     let undo = match &backup {
-        Some(b) => json!({ "restore": b, "to": path }),
-        None => json!({ "remove_created": path }),
+        Some(b) => {
+            json!({ "restore": b, "to": crate::paths::absolute(path), "sha256": guard::undo::sha256_hex(bytes) })
+        }
+        None => json!({ "remove_created": crate::paths::absolute(path) }),
     };
     guard::act(action.undo(undo), || {
         atomic_write_raw(path, bytes, mode)?;
@@ -87,7 +89,8 @@ pub fn mkdir(path: &Path) -> Result<()> {
     if path.is_dir() {
         return Ok(());
     }
-    let first_missing = path.ancestors().filter(|a| !a.exists()).last().map(Path::to_path_buf);
+    let abs = crate::paths::absolute(path);
+    let first_missing = abs.ancestors().filter(|a| !a.exists()).last().map(Path::to_path_buf);
     guard::act(
         Action::new("fs.mkdir", format!("create directory `{}`", path.display()))
             .args(json!({"path": path}))
@@ -115,8 +118,8 @@ pub fn copy(from: &Path, to: &Path) -> Result<()> {
         Action::new("fs.copy", format!("copy `{}` to `{}`", from.display(), to.display()))
             .args(json!({"from": from, "to": to}))
             .undo(match &backup {
-                Some(b) => json!({ "restore": b, "to": to }),
-                None => json!({ "remove_created": to }),
+                Some(b) => json!({ "restore": b, "to": crate::paths::absolute(to) }),
+                None => json!({ "remove_created": crate::paths::absolute(to) }),
             });
     if existed && guard::protect::rule_for(to, &crate::ctx::get().config).is_some() {
         action = action.destroys(Target::Path { path: to.to_path_buf(), recursive: false });
@@ -152,8 +155,8 @@ pub fn rename(from: &Path, to: &Path) -> Result<()> {
     }
     let action = Action::new("fs.move", format!("move `{}` to `{}`", from.display(), to.display()))
         .args(json!({"from": from, "to": to}))
-        .undo(json!({"move_back": to, "to": from}))
-        .destroys_if_protected(from);
+        .undo(json!({"move_back": crate::paths::absolute(to), "to": crate::paths::absolute(from)}))
+        .touches(from, true);
     guard::act(action, || std::fs::rename(from, to).map_err(|e| Error::fs("move", from, e)))
 }
 
@@ -168,7 +171,7 @@ pub fn symlink(target: &Path, link: &Path) -> Result<()> {
     guard::act(
         Action::new("fs.symlink", format!("link `{}` -> `{}`", link.display(), target.display()))
             .args(json!({"target": target, "link": link}))
-            .undo(json!({"remove_created": link})),
+            .undo(json!({"remove_created": crate::paths::absolute(link)})),
         || {
             std::os::unix::fs::symlink(target, link)
                 .map_err(|e| Error::fs("create link", link, e))?;

@@ -129,9 +129,14 @@ impl Cmd {
         let shown = self.display();
         let mut action = Action::new("process.run", format!("run `{shown}`"))
             .args(serde_json::json!({ "argv": redact_all(&self.full_argv(), &self.secrets) }));
-        if let Some(why) = guard::classify::classify_argv(&self.argv) {
-            action = action
-                .destroys(Target::Command { argv: redact_all(&self.argv, &self.secrets), why });
+        let shown_argv = redact_all(&self.argv, &self.secrets);
+        if let Some(why) = guard::classify::classify_cmd(
+            &self.argv,
+            self.cwd.as_deref(),
+            self.stdin.as_deref(),
+            Some(&shown_argv),
+        ) {
+            action = action.destroys(Target::Command { argv: shown_argv, why });
         }
         if self.read_only && action.destroys.is_empty() && crate::ctx::get().dry_run {
             return self.spawn_and_wait();

@@ -156,4 +156,29 @@ mod fs_api {
         r(&ctx, crate::fs::strings(&path(file), needle))
             .map(|v| v.into_iter().map(Dynamic::from).collect())
     }
+
+    /// Delete a file, directory or symlink by moving it into the helix trash on the same
+    /// filesystem (a rename: instant, recoverable with `helix trash restore`). Symlinks are
+    /// trashed as links, never followed. Protected paths are refused. What this run created
+    /// itself is deleted outright. Nothing there: nothing to do.
+    ///
+    /// ```rhai
+    /// fs::remove("/tmp/helix-demo/old-build");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn remove(ctx: NativeCallContext, file: &str) -> RhaiResult<()> {
+        r(&ctx, crate::guard::trash::remove(&path(file)))
+    }
+
+    /// Delete for good, without the trash. Always asks a person at the terminal first (typing
+    /// the name for a directory or a file of 1 GiB or more) unless this run created the path;
+    /// with no terminal it is refused. Prefer `fs::remove`.
+    ///
+    /// ```rhai
+    /// fs::remove_permanently("/tmp/helix-demo/scratch.bin");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn remove_permanently(ctx: NativeCallContext, file: &str) -> RhaiResult<()> {
+        r(&ctx, crate::guard::trash::remove_permanently(&path(file)))
+    }
 }

@@ -1,41 +1,289 @@
 //! Confirmation at the controlling terminal (`/dev/tty`), never stdin: a pipe, a script or an
 //! agent cannot answer for a person.
+//!
+//! The prompt shows what will be destroyed — resolved paths, sizes, file counts, the exact
+//! command. Recursive or large (≥ 1 GiB) deletions and disk overwrites ask the person to type
+//! the target's name; smaller ones ask y/N, defaulting to No. Input typed before the question
+//! appeared is discarded. With no terminal the operation is refused with an error that says
+//! what was refused and how to run it interactively. No flag, environment variable or config
+//! key answers these prompts.
+
+use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
+use std::path::Path;
 
 use crate::error::{Error, Result};
 
 use super::Target;
+use super::classify::{self, Severity};
 
+/// A deletion at least this large asks for the target's name.
+pub const LARGE: u64 = 1 << 30;
+
+/// What a person is asked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prompt {
+    /// The operation, as in the journal: "run `rm -rf build`".
+    pub op: String,
+    /// One line per thing destroyed.
+    pub lines: Vec<String>,
+    /// The word to type, or `None` for a y/N question.
+    pub typed: Option<String>,
+}
+
+/// Ask before `detail`, which destroys `targets`.
 pub fn confirm(detail: &str, targets: &[Target]) -> Result<()> {
+    ask(&prompt_for(detail, targets))
+}
+
+/// Build the question for `targets`: what each destroys, and whether a name must be typed.
+pub fn prompt_for(detail: &str, targets: &[Target]) -> Prompt {
+    let mut lines = vec![];
+    let mut typed: Option<String> = None;
+    let mut want_name = |name: String| {
+        if typed.is_none() {
+            typed = Some(name);
+        }
+    };
+    for t in targets {
+        match t {
+            Target::Path { path, recursive } => {
+                let (line, bytes, is_dir) = describe_path(path);
+                lines.push(line);
+                if *recursive && is_dir || bytes >= LARGE {
+                    want_name(file_name(path));
+                }
+            }
+            Target::Disk { path, why } => {
+                let (line, _, _) = describe_path(path);
+                lines.push(format!("{line} — {why}"));
+                want_name(file_name(path));
+            }
+            Target::Command { argv, why } => {
+                lines.push(format!("the command `{}` — {why}", crate::process::display_argv(argv)));
+                if let Some(f) = classify::take_finding(argv) {
+                    let mut large = false;
+                    for p in f.local_paths() {
+                        let (line, bytes, _) = describe_path(&p);
+                        large |= bytes >= LARGE;
+                        lines.push(format!("  {line}"));
+                    }
+                    if f.severity == Severity::TypeName || large {
+                        // The resolved name: `rm -rf .` asks for the directory's own name.
+                        let resolved = f
+                            .local_paths()
+                            .first()
+                            .map(|p| file_name(&super::protect::physical(p)));
+                        want_name(resolved.unwrap_or_else(|| f.name_to_type()));
+                    }
+                }
+            }
+            Target::Remote { host, command, why } => {
+                lines.push(format!("on `{host}`: `{command}` — {why}"));
+                if let Some(f) = classify::analyze_shell(command, classify::Env::remote())
+                    && f.severity == Severity::TypeName
+                {
+                    want_name(f.name_to_type());
+                }
+            }
+            Target::Vm { name } => {
+                lines.push(format!("the running VM `{name}` (whatever it has not saved is lost)"))
+            }
+            Target::Worktree { path, why } => {
+                lines.push(format!("the uncommitted changes in `{}` — {why}", path.display()))
+            }
+        }
+    }
+    Prompt { op: detail.to_string(), lines, typed }
+}
+
+fn file_name(p: &Path) -> String {
+    let s = p.to_string_lossy();
+    let t = s.trim_end_matches('/');
+    t.rsplit('/').next().filter(|n| !n.is_empty()).unwrap_or("yes").to_string()
+}
+
+/// "`/abs/path` — directory, 1.2 GiB in 3402 files"; returns the line, bytes, is-directory.
+pub fn describe_path(path: &Path) -> (String, u64, bool) {
+    let shown = super::protect::physical(path);
+    match path.symlink_metadata() {
+        Err(_) => (format!("`{}` (does not exist now)", shown.display()), 0, false),
+        Ok(m) if m.file_type().is_symlink() => {
+            let to = std::fs::read_link(path).map(|t| t.display().to_string()).unwrap_or_default();
+            (format!("`{}` — a symbolic link to `{to}` (only the link)", shown.display()), 0, false)
+        }
+        Ok(m) if m.is_dir() => {
+            let bytes = crate::fs::size(path).unwrap_or(0);
+            let files = crate::fs::count_files(path);
+            (
+                format!(
+                    "`{}` — directory, {} in {files} file{}",
+                    shown.display(),
+                    crate::size::format(bytes),
+                    if files == 1 { "" } else { "s" }
+                ),
+                bytes,
+                true,
+            )
+        }
+        Ok(m) => (
+            format!("`{}` — file, {}", shown.display(), crate::size::format(m.len())),
+            m.len(),
+            false,
+        ),
+    }
+}
+
+/// How to run the refused operation with a person present.
+fn how_to_run() -> String {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let line = if args.is_empty() {
+        "helix …".to_string()
+    } else {
+        format!("helix {}", crate::process::display_argv(&args))
+    };
+    format!(
+        "run `{line}` yourself in an interactive terminal to be asked; nothing answers this for you (no flag, environment variable or config key)"
+    )
+}
+
+/// Ask the person at the controlling terminal; `Ok` only on an explicit yes.
+pub fn ask(p: &Prompt) -> Result<()> {
     let tty = std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty");
-    let what: Vec<String> = targets.iter().map(|t| t.describe()).collect();
-    let Ok(tty) = tty else {
+    let Ok(mut tty) = tty else {
         return Err(Error::Refused {
-            command: detail.to_string(),
+            command: p.op.replace('`', ""),
             reason: format!(
-                "it destroys {} and needs a person to confirm it at a terminal, and there is none; \
-                 run helix from an interactive terminal to be asked",
-                what.join(", ")
+                "it would destroy {}. That needs a person to confirm it at a terminal, and there is none \
+                 (no controlling terminal: started from a script, a pipe or an agent); {}",
+                p.lines.iter().map(|l| l.trim().to_string()).collect::<Vec<_>>().join("; "),
+                how_to_run()
             ),
         });
     };
-    let reader =
-        tty.try_clone().map_err(|e| Error::other(format!("could not open the terminal: {e}")))?;
-    let term = console::Term::read_write_pair(reader, tty);
-    let _ = term.write_line(&format!("helix is about to {detail}, which destroys:"));
-    for w in &what {
-        let _ = term.write_line(&format!("  - {w}"));
+    let mut text = String::new();
+    text.push_str(&format!("\n{} helix is about to {}\n", console::style("!").red().bold(), p.op));
+    text.push_str("which destroys:\n");
+    for l in &p.lines {
+        text.push_str(&format!("  - {l}\n"));
     }
-    let ok = dialoguer::Confirm::new()
-        .with_prompt("Go ahead?")
-        .default(false)
-        .interact_on(&term)
+    let question = match &p.typed {
+        Some(name) => {
+            format!("Type {} to go ahead (anything else cancels): ", console::style(name).bold())
+        }
+        None => "Go ahead? [y/N] ".to_string(),
+    };
+    text.push_str(&question);
+    let answer = read_answer(&mut tty, &text)
         .map_err(|e| Error::other(format!("could not ask at the terminal: {e}")))?;
+    let Some(answer) = answer else {
+        return Err(Error::Cancelled(format!("{} was not confirmed", p.op)));
+    };
+    let answer = answer.trim();
+    let ok = match &p.typed {
+        Some(name) => answer == name,
+        None => matches!(answer.to_ascii_lowercase().as_str(), "y" | "yes"),
+    };
     if ok {
+        let _ = tty.write_all(b"confirmed.\n");
         Ok(())
     } else {
+        let _ = tty.write_all(b"cancelled; nothing was changed.\n");
         Err(Error::Refused {
-            command: detail.to_string(),
+            command: p.op.clone(),
             reason: "declined at the terminal; nothing was changed".into(),
         })
+    }
+}
+
+/// Write the question, discard type-ahead, read one line in canonical mode with echo.
+/// `None` when the run was interrupted (Ctrl-C) while waiting.
+fn read_answer(tty: &mut std::fs::File, question: &str) -> std::io::Result<Option<String>> {
+    let fd = tty.as_raw_fd();
+    // SAFETY: termios is plain data; tcgetattr fills it for a valid fd.
+    let mut original: libc::termios = unsafe { std::mem::zeroed() };
+    let have_termios = unsafe { libc::tcgetattr(fd, &mut original) } == 0;
+    if have_termios {
+        let mut t = original;
+        t.c_lflag |= libc::ICANON | libc::ECHO | libc::ISIG;
+        // SAFETY: valid fd and termios; TCIFLUSH drops input typed before the question.
+        unsafe {
+            libc::tcsetattr(fd, libc::TCSANOW, &t);
+            libc::tcflush(fd, libc::TCIFLUSH);
+        }
+    }
+    tty.write_all(question.as_bytes())?;
+    tty.flush()?;
+    let mut line = Vec::new();
+    let result = loop {
+        if crate::ctx::get().is_cancelled() {
+            break Ok(None);
+        }
+        let mut pfd = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+        // SAFETY: one valid pollfd.
+        let n = unsafe { libc::poll(&mut pfd, 1, 200) };
+        if n < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            break Err(e);
+        }
+        if n == 0 {
+            continue;
+        }
+        let mut buf = [0u8; 256];
+        match tty.read(&mut buf) {
+            Ok(0) => break Ok(Some(String::from_utf8_lossy(&line).into_owned())),
+            Ok(k) => {
+                line.extend_from_slice(&buf[..k]);
+                if line.contains(&b'\n') {
+                    let s = String::from_utf8_lossy(&line);
+                    break Ok(Some(s.lines().next().unwrap_or("").to_string()));
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => break Err(e),
+        }
+    };
+    if have_termios {
+        // SAFETY: restores the attributes read above.
+        unsafe {
+            libc::tcsetattr(fd, libc::TCSANOW, &original);
+        }
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recursive_and_large_ask_for_the_name() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("build");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("a"), "abc").unwrap();
+        let p = prompt_for("delete", &[Target::Path { path: dir.clone(), recursive: true }]);
+        assert_eq!(p.typed.as_deref(), Some("build"));
+        assert!(p.lines[0].contains("directory") && p.lines[0].contains("1 file"), "{:?}", p.lines);
+        let f = d.path().join("small.txt");
+        std::fs::write(&f, "x").unwrap();
+        assert_eq!(
+            prompt_for("delete", &[Target::Path { path: f.clone(), recursive: false }]).typed,
+            None
+        );
+        let big = d.path().join("disk.img");
+        std::fs::File::create(&big).unwrap().set_len(2 << 30).unwrap();
+        assert_eq!(
+            prompt_for("delete", &[Target::Path { path: big, recursive: false }]).typed.as_deref(),
+            Some("disk.img")
+        );
+        let argv: Vec<String> = ["rm", "-rf", "build"].iter().map(|s| s.to_string()).collect();
+        let _ = classify::classify_argv_in(&argv, Some(d.path()));
+        let p = prompt_for("run", &[Target::Command { argv, why: "recursive delete".into() }]);
+        assert_eq!(p.typed.as_deref(), Some("build"));
+        assert!(p.lines.iter().any(|l| l.contains("1 file")), "{:?}", p.lines);
     }
 }

@@ -3,8 +3,11 @@
 //! turns the action into a plan line under `--dry-run`, and journals what happened.
 
 pub mod classify;
+pub mod cli;
 pub mod confirm;
 pub mod protect;
+pub mod trash;
+pub mod undo;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -31,7 +34,22 @@ pub enum Target {
 }
 
 impl Target {
-    fn describe(&self) -> String {
+    /// What the dry-run plan says a person would be asked about.
+    pub fn summary(&self) -> String {
+        match self {
+            Target::Path { path, recursive: true } if path.is_dir() => {
+                format!("recursive delete of `{}`", path.display())
+            }
+            Target::Path { path, .. } => format!("delete of `{}`", path.display()),
+            Target::Command { why, .. } => why.clone(),
+            Target::Remote { host, why, .. } => format!("{why} on `{host}`"),
+            Target::Vm { name } => format!("stopping the running VM `{name}`"),
+            Target::Disk { path, why } => format!("{why} (`{}`)", path.display()),
+            Target::Worktree { path, why } => format!("{why} (`{}`)", path.display()),
+        }
+    }
+
+    pub fn describe(&self) -> String {
         match self {
             Target::Path { path, recursive: true } => {
                 format!("`{}` and everything in it", path.display())
@@ -58,6 +76,9 @@ pub struct Action {
     pub args: Value,
     pub destroys: Vec<Target>,
     pub undo: Value,
+    /// Paths the action moves away or replaces recoverably (trash, rename): never asked about,
+    /// but refused when protected. `(path, whole tree)`.
+    pub touches: Vec<(PathBuf, bool)>,
 }
 
 impl Action {
@@ -68,6 +89,7 @@ impl Action {
             args: Value::Null,
             destroys: vec![],
             undo: Value::Null,
+            touches: vec![],
         }
     }
     pub fn args(mut self, args: Value) -> Self {
@@ -82,6 +104,64 @@ impl Action {
         self.undo = undo;
         self
     }
+    /// The action moves `path` away or replaces it recoverably: refused if protected (with
+    /// `tree`, also if anything inside is), never asked about.
+    pub fn touches(mut self, path: &std::path::Path, tree: bool) -> Self {
+        self.touches.push((path.to_path_buf(), tree));
+        self
+    }
+}
+
+/// The protection rule `action` runs into, with the path it protects.
+fn protected(action: &Action, config: &crate::config::Config) -> Option<(PathBuf, protect::Rule)> {
+    let check = |p: &std::path::Path, tree: bool| {
+        if tree {
+            protect::rule_for_tree(p, config)
+        } else {
+            protect::rule_for(p, config).map(|r| (p.to_path_buf(), r))
+        }
+    };
+    for (p, tree) in &action.touches {
+        if let Some(hit) = check(p, *tree) {
+            return Some(hit);
+        }
+    }
+    for t in &action.destroys {
+        let hit = match t {
+            Target::Path { path, recursive } => check(path, *recursive),
+            Target::Disk { path, .. } => check(path, false),
+            Target::Command { argv, .. } => classify::take_finding(argv).and_then(|f| {
+                let paths = f.local_paths();
+                // Recursive deletes and disk overwrites: also what is inside the targets.
+                let tree = f.severity == classify::Severity::TypeName;
+                paths.iter().find_map(|p| check(p, tree))
+            }),
+            _ => None,
+        };
+        if hit.is_some() {
+            return hit;
+        }
+    }
+    None
+}
+
+/// Whether `t` needs a person: what the run created itself it may remove again.
+fn needs_person(t: &Target, ctx: &crate::ctx::Ctx) -> bool {
+    match t {
+        Target::Path { path, .. } | Target::Disk { path, .. } => !ctx.created_by_run(path),
+        Target::Command { argv, .. } => match classify::take_finding(argv) {
+            Some(f) => {
+                let paths = f.local_paths();
+                let own = !f.unknown_target
+                    && !paths.is_empty()
+                    && paths.len() == f.targets.len()
+                    && paths.iter().all(|p| ctx.created_by_run(p));
+                !own
+            }
+            None => true,
+        },
+        _ => true,
+    }
 }
 
 /// Perform `action` through the guard: protected-path check, confirmation, dry-run, journal.
@@ -89,47 +169,32 @@ impl Action {
 pub fn act<T: Default>(action: Action, f: impl FnOnce() -> Result<T>) -> Result<T> {
     let ctx = crate::ctx::get();
     // Protected paths first: no confirmation can unlock them.
-    for t in &action.destroys {
-        if let Target::Path { path, .. } | Target::Disk { path, .. } = t
-            && let Some(rule) = protect::rule_for(path, &ctx.config)
-        {
-            if ctx.dry_run {
-                crate::ui::plan(&format!(
-                    "refused: {} — protected by {}",
-                    action.detail, rule.name
-                ));
-                return Ok(T::default());
-            }
-            let err = rule.error(path);
-            journal(&action, &format!("refused: {err}"), Instant::now());
-            return Err(err);
+    if let Some((path, rule)) = protected(&action, &ctx.config) {
+        if ctx.dry_run {
+            crate::ui::plan(&format!("refused: protected by {} — {}", rule.name, action.detail));
+            journal(&action, "dry-run: refused (protected)", Instant::now());
+            return Ok(T::default());
         }
+        let err = rule.error(&path);
+        journal(&action, &format!("refused: {err}"), Instant::now());
+        return Err(err);
     }
-    let needs: Vec<&Target> = action
-        .destroys
-        .iter()
-        .filter(|t| match t {
-            Target::Path { path, .. } | Target::Disk { path, .. } => !ctx.created_by_run(path),
-            _ => true,
-        })
-        .collect();
+    let needs: Vec<Target> =
+        action.destroys.iter().filter(|t| needs_person(t, ctx)).cloned().collect();
     if ctx.dry_run {
-        let line = if needs.is_empty() {
-            format!("would {}", action.detail)
-        } else {
-            let what: Vec<String> = needs.iter().map(|t| t.describe()).collect();
-            format!("would ask: {} — destroys {}", action.detail, what.join(", "))
+        let line = match needs.first() {
+            None => format!("would {}", action.detail),
+            Some(t) => format!("would ask: {} — {}", t.summary(), action.detail),
         };
         crate::ui::plan(&line);
         journal(&action, "dry-run", Instant::now());
         return Ok(T::default());
     }
-    if !needs.is_empty() {
-        let targets: Vec<Target> = needs.into_iter().cloned().collect();
-        if let Err(e) = confirm::confirm(&action.detail, &targets) {
-            journal(&action, &format!("refused: {e}"), Instant::now());
-            return Err(e);
-        }
+    if !needs.is_empty()
+        && let Err(e) = confirm::confirm(&action.detail, &needs)
+    {
+        journal(&action, &format!("refused: {e}"), Instant::now());
+        return Err(e);
     }
     let started = Instant::now();
     let result = f();
@@ -158,17 +223,123 @@ pub fn refuse(command: impl Into<String>, reason: impl Into<String>) -> Error {
     Error::Refused { command: command.into(), reason: reason.into() }
 }
 
-/// Keep the current bytes of `path` before it is overwritten; returns where they were kept.
-/// They go to the run's backup folder in the state dir, named so `helix undo` can restore them.
+/// Keep the current bytes of `path` before it is overwritten; returns where they were kept:
+/// a copy in the helix trash on the same filesystem, linked to the run, which `helix undo`
+/// restores from (and `helix trash list` shows).
 pub fn keep_previous(path: &std::path::Path) -> Result<PathBuf> {
-    let ctx = crate::ctx::get();
-    let run = ctx.run_id().unwrap_or_else(|| "no-run".into());
-    let dir = crate::config::state_dir().join("backups").join(run);
-    std::fs::create_dir_all(&dir).map_err(|e| Error::fs("create", &dir, e))?;
-    let name =
-        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
-    let n = std::fs::read_dir(&dir).map(|rd| rd.count()).unwrap_or(0);
-    let dest = dir.join(format!("{n:04}-{name}"));
-    std::fs::copy(path, &dest).map_err(|e| Error::fs("back up", path, e))?;
-    Ok(dest)
+    Ok(trash::keep_copy(path)?.stored())
+}
+
+#[cfg(test)]
+mod chokepoint {
+    //! The guard is the one way to spawn or delete: this test fails when a module other than
+    //! `process.rs` spawns a process, or one outside `guard/` deletes a file, another way.
+
+    use std::path::{Path, PathBuf};
+
+    /// Deleting calls allowed outside `src/guard/`: `(file, needle)`, each with its reason.
+    /// Prefer `guard::trash::remove` (user data), `remove_permanently` (asks), or
+    /// `remove_scratch` (helix's own sockets and temp dirs) to adding a line here.
+    /// Deletes outside the guard that are helix's own scratch, each with why it is not user data.
+    const ALLOWED_DELETES: &[(&str, &str)] = &[
+        // A stale QMP socket of an earlier QEMU in the VM dir: QEMU recreates it.
+        ("qemu.rs", "remove_file(&qmp)"),
+        // helix's own per-VM QEMU log, rewritten at each start.
+        ("qemu.rs", "remove_file(&qemu_log)"),
+        // The partial output of a failed `qemu-img convert` helix itself started.
+        ("qemu_img.rs", "remove_file(&partial)"),
+        // A `.part` download whose checksum did not match: never put in place.
+        ("net.rs", "remove_file(&part)"),
+        // The private 0700 ControlPath dir of this process's SSH masters.
+        ("ssh.rs", "remove_dir_all(dir)"),
+    ];
+
+    fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                rust_files(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+
+    /// The code of a file without its `#[cfg(test)]` tail and without comments.
+    fn code(text: &str) -> Vec<(usize, String)> {
+        let mut out = vec![];
+        for (i, line) in text.lines().enumerate() {
+            if line.starts_with("#[cfg(test)]") {
+                break;
+            }
+            let t = line.trim_start();
+            if t.starts_with("//") {
+                continue;
+            }
+            out.push((i + 1, line.to_string()));
+        }
+        out
+    }
+
+    #[test]
+    fn only_process_spawns_and_only_the_guard_deletes() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = vec![];
+        rust_files(&src, &mut files);
+        assert!(files.len() > 10);
+        let spawners = [
+            "Command::new",
+            "std::process::Command",
+            "process::Command",
+            "libc::fork",
+            "libc::exec",
+            "posix_spawn",
+            "libc::system",
+            "CommandExt",
+        ];
+        let deleters = [
+            "remove_file",
+            "remove_dir_all",
+            "remove_dir(",
+            "libc::unlink",
+            "libc::rmdir",
+            "unlinkat",
+            "std::fs::remove",
+        ];
+        let mut bad = vec![];
+        for f in &files {
+            let rel = f.strip_prefix(&src).unwrap().to_string_lossy().replace('\\', "/");
+            let text = std::fs::read_to_string(f).unwrap();
+            for (n, line) in code(&text) {
+                let spawns = spawners.iter().any(|s| line.contains(s))
+                    || (line.contains("use std::process::") && line.contains("Command"));
+                if spawns && rel != "process.rs" {
+                    bad.push(format!(
+                        "src/{rel}:{n}: spawns a process outside src/process.rs: {}",
+                        line.trim()
+                    ));
+                }
+                let deletes = deleters.iter().find(|d| line.contains(*d));
+                if deletes.is_some() {
+                    let allowed = rel.starts_with("guard/")
+                        || ALLOWED_DELETES
+                            .iter()
+                            .any(|(file, needle)| rel == *file && line.contains(needle));
+                    if !allowed {
+                        bad.push(format!("src/{rel}:{n}: deletes outside src/guard/ (use fs::remove / guard::trash): {}", line.trim()));
+                    }
+                }
+            }
+        }
+        assert!(bad.is_empty(), "the guard is bypassed:\n{}", bad.join("\n"));
+    }
+
+    #[test]
+    fn the_scan_catches_a_bypass() {
+        let text = "fn f() {\n    let _ = std::process::Command::new(\"rm\");\n    std::fs::remove_dir_all(\"x\").ok();\n}\n#[cfg(test)]\nmod tests { fn g() { std::fs::remove_file(\"y\"); } }\n";
+        let lines = code(text);
+        assert!(lines.iter().any(|(_, l)| l.contains("Command::new")));
+        assert!(lines.iter().any(|(_, l)| l.contains("remove_dir_all")));
+        assert!(!lines.iter().any(|(_, l)| l.contains("remove_file")), "test code is not scanned");
+    }
 }

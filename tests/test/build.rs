@@ -177,7 +177,10 @@ fn clean_is_a_guarded_move_aside() {
     t.helix(["run", "c"]).code(1).stderr_has("refused").stderr_has("terminal");
     assert!(build.join("build.ninja").is_file(), "the build dir is intact");
     // Under --dry-run it is only planned.
-    t.helix(["run", "c", "--dry-run"]).success().stdout_has("would ask: move the build dir");
+    t.helix(["run", "c", "--dry-run"])
+        .success()
+        .stdout_has("would ask: recursive delete of")
+        .stdout_has("move the build dir");
     assert!(build.join("build.ninja").is_file());
 }
 

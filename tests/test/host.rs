@@ -325,3 +325,13 @@ fn commands_never_read_helix_stdin() {
         .success()
         .stdout_has("got=[]");
 }
+
+#[test]
+fn run_flags_may_follow_the_recipe_parameters() {
+    let t = Test::new()
+        .recipe("w", "//! W.\n//! @param name N (required)\nfs::write(args.name, \"x\");\n");
+    t.helix(["run", "w", "--name", "f.txt", "--dry-run"])
+        .success()
+        .stdout_has("would write `f.txt`");
+    assert!(!t.path("f.txt").exists());
+}

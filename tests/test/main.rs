@@ -6,6 +6,7 @@ mod builder;
 mod deps;
 mod fake_mac;
 mod git;
+mod guard;
 mod host;
 mod httpd;
 mod macho;

@@ -330,7 +330,8 @@ fn stopping_a_running_vm_is_guarded_and_a_stopped_one_is_left_alone() {
     // Dry-run: the plan says a person would be asked; nothing stops.
     t.helix(["run", "--dry-run", "stop", "--vm", "new-dev-vm"])
         .success()
-        .stdout_has("would ask: stop the UTM VM `new-dev-vm` (started, ask its OS to shut down) — destroys the running VM `new-dev-vm`");
+        .stdout_has("would ask: stopping the running VM `new-dev-vm`")
+        .stdout_has("stop the UTM VM `new-dev-vm` (started, ask its OS to shut down)");
     // No terminal: refused, the VM keeps running.
     t.helix(["run", "stop", "--vm", "new-dev-vm"])
         .code(1)

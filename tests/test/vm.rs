@@ -74,7 +74,8 @@ print(`raw ${qemu_img::info("d.raw").format}`);
         .stderr_has("replaced by a new, empty image");
     over.helix(["run", "o", "--dry-run"])
         .success()
-        .stdout_has("would ask: create the qcow2 image `keep.qcow2`");
+        .stdout_has("would ask: replaced by a new, empty image (`keep.qcow2`)")
+        .stdout_has("create the qcow2 image `keep.qcow2`");
 }
 
 #[test]

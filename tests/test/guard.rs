@@ -1,0 +1,379 @@
+//! The hardened core: nothing destructive without a person at a terminal; the trash; undo.
+
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::builder::{HELIX, Output, Test};
+
+fn victim(t: &Test) {
+    std::fs::create_dir_all(t.path("victim/inner")).unwrap();
+    std::fs::write(t.path("victim/inner/data.txt"), "precious").unwrap();
+}
+
+fn intact(t: &Test) -> bool {
+    std::fs::read_to_string(t.path("victim/inner/data.txt")).is_ok_and(|s| s == "precious")
+}
+
+#[test]
+fn without_a_terminal_destruction_is_refused_and_stdin_cannot_answer() {
+    let cases: &[(&str, &str)] = &[
+        ("rm", r#"cmd::run(["rm", "-rf", "victim"]);"#),
+        ("sudo", r#"cmd::run(["sudo", "rm", "-rf", "victim"]);"#),
+        ("shc", r#"cmd::run(["sh", "-c", "cd victim && rm -rf inner"]);"#),
+        ("shell", r#"cmd::shell("rm -rf victim/inner");"#),
+        ("ssh", r#"cmd::run(["ssh", "-p", "2222", "luke@127.0.0.1", "rm -rf ~/victim"]);"#),
+        ("perm", r#"fs::remove_permanently("victim");"#),
+        ("protected", r#"fs::remove("victim.backup");"#),
+        ("protected-link", r#"fs::remove_permanently("via-link/");"#),
+    ];
+    for (name, body) in cases {
+        for stdin in [None, Some("y\n"), Some("victim\ny\nyes\ninner\n")] {
+            let mut t =
+                Test::new().recipe(name, &format!("//! Destroys.\n{body}\nprint(\"after\");\n"));
+            if let Some(s) = stdin {
+                t = t.stdin(s);
+            }
+            victim(&t);
+            std::fs::create_dir_all(t.path("victim.backup")).unwrap();
+            std::fs::write(t.path("victim.backup/disk.img"), "backup").unwrap();
+            std::os::unix::fs::symlink(t.path("victim.backup"), t.path("via-link")).unwrap();
+            let out = t.helix(["run", name]);
+            assert_ne!(
+                out.code, 0,
+                "{name} with stdin {stdin:?} succeeded:\n{}\n{}",
+                out.stdout, out.stderr
+            );
+            assert!(intact(&t), "{name}: the target was touched");
+            assert!(t.path("victim.backup/disk.img").exists(), "{name}: the backup was touched");
+            assert!(!out.stdout.contains("after"), "{name}: the recipe went on");
+            if name.starts_with("protected") {
+                out.stderr_has("is protected by the rule `*.backup*`").stderr_has("built-in rule");
+            } else {
+                out.stderr_has("was refused")
+                    .stderr_has("needs a person to confirm")
+                    .stderr_has("interactive terminal");
+            }
+        }
+    }
+}
+
+#[test]
+fn config_protected_paths_name_their_rule_and_file() {
+    let t = Test::new()
+        .file("helix.toml", "[guard]\nprotected = [\"vms/*.qcow2\"]\n")
+        .recipe("r", "//! R.\nfs::remove(\"vms/disk.qcow2\");\n");
+    // Relative glob entries are resolved against the cwd of the run: make it absolute.
+    std::fs::write(
+        t.path("helix.toml"),
+        format!("[guard]\nprotected = [\"{}/vms/*.qcow2\"]\n", t.dir.path().display()),
+    )
+    .unwrap();
+    std::fs::create_dir_all(t.path("vms")).unwrap();
+    std::fs::write(t.path("vms/disk.qcow2"), "disk").unwrap();
+    let out = t.helix(["run", "r"]);
+    out.code(1).stderr_has("in guard.protected").stderr_has("helix.toml");
+    assert!(t.path("vms/disk.qcow2").exists());
+}
+
+#[test]
+fn what_the_run_created_it_may_remove_without_asking() {
+    let t = Test::new().recipe(
+        "scratch",
+        "//! S.\nfs::mkdir(\"scratch/sub\");\nfs::write(\"scratch/sub/f.txt\", \"x\");\ncmd::run([\"rm\", \"-rf\", \"scratch\"]);\nfs::write(\"tmp.bin\", \"y\");\nfs::remove_permanently(\"tmp.bin\");\n",
+    );
+    t.helix(["run", "scratch"]).success();
+    assert!(!t.path("scratch").exists() && !t.path("tmp.bin").exists());
+}
+
+#[test]
+fn dry_run_shows_the_classification() {
+    let t = Test::new().recipe(
+        "plan",
+        "//! P.\nfs::remove(\"a.txt\");\ncmd::run([\"rm\", \"-rf\", \"victim\"]);\nfs::remove(\"victim.backup\");\nfs::remove_permanently(\"a.txt\");\ncmd::run([\"sudo\", \"rm\", \"-rf\", \"vms\"]);\n",
+    );
+    std::fs::create_dir_all(t.path("vms/Linux.utm.backup")).unwrap();
+    victim(&t);
+    std::fs::write(t.path("a.txt"), "a").unwrap();
+    std::fs::create_dir_all(t.path("victim.backup")).unwrap();
+    let out = t.helix(["run", "plan", "--dry-run"]);
+    out.success()
+        .stdout_has("would delete (to trash) `a.txt`")
+        .stdout_has("would ask: recursive delete (`rm -r`)")
+        .stdout_has("refused: protected by the rule `*.backup*`")
+        .stdout_has("would ask: delete of `a.txt`")
+        .stdout_has("refused: protected by the rule `*.backup*` — run `sudo rm -rf vms`");
+    assert!(intact(&t) && t.path("a.txt").exists());
+    // Without --dry-run the protected tree is refused as protected, not merely unconfirmed.
+    let t = t.recipe("vms", "//! V.\ncmd::run([\"rm\", \"-rf\", \"vms\"]);\n");
+    t.helix(["run", "vms"])
+        .code(1)
+        .stderr_has("Linux.utm.backup` is protected by the rule `*.backup*`");
+    assert!(t.path("vms/Linux.utm.backup").exists());
+}
+
+// ---- the trash ----------------------------------------------------------------------------
+
+fn trash_items(t: &Test) -> Vec<serde_json::Value> {
+    let out = t.helix(["trash", "list", "--json"]);
+    out.success();
+    serde_json::from_str::<serde_json::Value>(&out.stdout).unwrap().as_array().unwrap().clone()
+}
+
+fn inode(p: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    p.symlink_metadata().unwrap().ino()
+}
+
+#[test]
+fn trash_is_a_rename_restores_byte_identical_and_keeps_links_as_links() {
+    let t = Test::new().recipe("rm", "//! R.\n//! @param p What (required)\nfs::remove(args.p);\n");
+    // A large sparse disk image: removing it is a rename, however big.
+    let big = t.path("disk.qcow2");
+    let f = std::fs::File::create(&big).unwrap();
+    f.set_len(200 << 30).unwrap();
+    drop(f);
+    let ino = inode(&big);
+    let started = Instant::now();
+    t.helix(["run", "rm", "--p", "disk.qcow2"]).success();
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(!big.exists());
+    let items = trash_items(&t);
+    let item =
+        items.iter().find(|i| i["original"].as_str().unwrap().ends_with("/disk.qcow2")).unwrap();
+    let stored = Path::new(item["stored"].as_str().unwrap()).to_path_buf();
+    assert_eq!(inode(&stored), ino, "moved, not copied");
+    assert_eq!(item["size"].as_u64(), Some(200 << 30));
+    assert!(item["run"].as_str().is_some(), "linked to the run");
+    t.helix(["trash", "restore", "disk.qcow2"]).success();
+    assert_eq!(inode(&big), ino);
+    assert_eq!(big.metadata().unwrap().len(), 200 << 30);
+
+    // Byte-identical round trip of real content.
+    let content: Vec<u8> =
+        (0..1_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    std::fs::write(t.path("data.bin"), &content).unwrap();
+    t.helix(["run", "rm", "--p", "data.bin"]).success();
+    assert!(!t.path("data.bin").exists());
+    let id = trash_items(&t)
+        .iter()
+        .find(|i| i["original"].as_str().unwrap().ends_with("/data.bin"))
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Restoring refuses to overwrite what now stands there.
+    std::fs::write(t.path("data.bin"), "newer").unwrap();
+    t.helix(["trash", "restore", &id]).code(1).stderr_has("something stands at that path now");
+    assert_eq!(std::fs::read_to_string(t.path("data.bin")).unwrap(), "newer");
+    std::fs::remove_file(t.path("data.bin")).unwrap();
+    t.helix(["trash", "restore", &id]).success();
+    assert_eq!(std::fs::read(t.path("data.bin")).unwrap(), content);
+
+    // A symlink goes to the trash as a link; what it points at is untouched.
+    std::fs::create_dir_all(t.path("real")).unwrap();
+    std::fs::write(t.path("real/keep.txt"), "keep").unwrap();
+    std::os::unix::fs::symlink(t.path("real"), t.path("link")).unwrap();
+    t.helix(["run", "rm", "--p", "link"]).success();
+    assert!(t.path("link").symlink_metadata().is_err());
+    assert_eq!(std::fs::read_to_string(t.path("real/keep.txt")).unwrap(), "keep");
+    let items = trash_items(&t);
+    let link = items.iter().find(|i| i["original"].as_str().unwrap().ends_with("/link")).unwrap();
+    assert_eq!(link["kind"], "link");
+    assert!(
+        Path::new(link["stored"].as_str().unwrap())
+            .symlink_metadata()
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+
+    // Protected targets refuse, also through a trailing-slash link.
+    std::fs::create_dir_all(t.path("Linux.utm.backup")).unwrap();
+    t.helix(["run", "rm", "--p", "Linux.utm.backup"])
+        .code(1)
+        .stderr_has("protected by the rule `*.backup*`");
+    assert!(t.path("Linux.utm.backup").exists());
+
+    // Emptying is permanent: without a terminal it is refused and the items stay.
+    let before = trash_items(&t).len();
+    t.helix(["trash", "empty"]).code(1).stderr_has("was refused");
+    assert_eq!(trash_items(&t).len(), before);
+}
+
+// ---- undo ---------------------------------------------------------------------------------
+
+#[test]
+fn undo_restores_an_edited_plist_and_removes_what_the_run_created() {
+    let v1 = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<plist version=\"1.0\"><dict><key>Name</key><string>old</string></dict></plist>\n";
+    let t = Test::new()
+        .file("vm/config.plist", v1)
+        .recipe("edit", "//! E.\nfs::write(\"vm/config.plist\", \"<plist version=\\\"1.0\\\"><dict><key>Name</key><string>new</string></dict></plist>\\n\");\nfs::mkdir(\"vm/Data\");\nfs::write(\"vm/Data/efi_vars.fd\", \"vars\");\n");
+    t.helix(["run", "edit"]).success();
+    assert!(std::fs::read_to_string(t.path("vm/config.plist")).unwrap().contains("new"));
+    // The plan first: nothing changes.
+    t.helix(["undo", "last", "--dry-run"])
+        .success()
+        .stdout_has("would overwrite")
+        .stdout_has("config.plist");
+    assert!(std::fs::read_to_string(t.path("vm/config.plist")).unwrap().contains("new"));
+    let out = t.helix(["undo", "last"]);
+    out.success().stdout_has("restored").stdout_has("config.plist");
+    assert_eq!(std::fs::read_to_string(t.path("vm/config.plist")).unwrap(), v1);
+    assert!(!t.path("vm/Data").exists(), "created paths go (to the trash)");
+    // Undoing twice changes nothing more.
+    let runs = t.helix(["log", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&runs.stdout).unwrap();
+    let edit_run = v.as_array().unwrap().iter().find(|r| r["recipe"] == "edit").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.helix(["undo", &edit_run]).success().stdout_has("skipped");
+    assert_eq!(std::fs::read_to_string(t.path("vm/config.plist")).unwrap(), v1);
+}
+
+#[test]
+fn undo_stops_at_what_changed_since() {
+    let t = Test::new()
+        .file("a.plist", "one")
+        .recipe("w", "//! W.\nfs::write(\"a.plist\", \"two\");\n");
+    t.helix(["run", "w"]).success();
+    std::fs::write(t.path("a.plist"), "three (edited by hand)").unwrap();
+    t.helix(["undo", "last"])
+        .code(1)
+        .stderr_has("changed after the run wrote it")
+        .stderr_has("undo stopped");
+    assert_eq!(std::fs::read_to_string(t.path("a.plist")).unwrap(), "three (edited by hand)");
+}
+
+// ---- a real pseudo-terminal ----------------------------------------------------------------
+
+/// `helix ARGS` with a fresh pseudo-terminal as its controlling terminal (stdin is null, so
+/// only `/dev/tty` can answer). `answer` is typed once `wait_for` appears on the terminal.
+fn with_pty(t: &Test, args: &[&str], wait_for: &str, answer: &str) -> (Output, String) {
+    let (mut master, slave) = openpty();
+    let slave_fd = slave.as_raw_fd();
+    let mut cmd = Command::new(HELIX);
+    cmd.args(args)
+        .current_dir(t.dir.path())
+        .env("HELIX_CONFIG_DIR", t.path("config"))
+        .env("HELIX_STATE_DIR", t.path("state"))
+        .env("HOME", t.path("home"))
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setsid and ioctl are async-signal-safe; the slave fd stays open in the child.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::setsid();
+            if libc::ioctl(slave_fd, libc::TIOCSCTTY as _, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let child = cmd.spawn().unwrap();
+    let seen = Arc::new(Mutex::new(String::new()));
+    let reader = {
+        let seen = seen.clone();
+        let mut m = master.try_clone().unwrap();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 1024];
+            while let Ok(n) = m.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                seen.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !seen.lock().unwrap().contains(wait_for) {
+        assert!(
+            Instant::now() < deadline,
+            "no prompt on the terminal; saw: {}",
+            seen.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    master.write_all(answer.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    // Only now: with no slave open, reading the master ends.
+    drop(slave);
+    drop(master);
+    let _ = reader.join();
+    let tty = seen.lock().unwrap().clone();
+    (
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        },
+        tty,
+    )
+}
+
+fn openpty() -> (std::fs::File, OwnedFd) {
+    let (mut m, mut s) = (0, 0);
+    // SAFETY: openpty writes two fds; null name/termios/winsize are allowed.
+    let rc = unsafe {
+        libc::openpty(&mut m, &mut s, std::ptr::null_mut(), std::ptr::null(), std::ptr::null())
+    };
+    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both fds were just opened and are owned here. Close-on-exec, so no other child
+    // spawned by a parallel test keeps the terminal open.
+    unsafe {
+        libc::fcntl(m, libc::F_SETFD, libc::FD_CLOEXEC);
+        libc::fcntl(s, libc::F_SETFD, libc::FD_CLOEXEC);
+        (std::fs::File::from_raw_fd(m), OwnedFd::from_raw_fd(s))
+    }
+}
+
+#[test]
+fn at_a_terminal_typing_the_name_confirms_and_anything_else_cancels() {
+    let t = Test::new()
+        .recipe("nuke", "//! N.\ncmd::run([\"rm\", \"-rf\", \"victim\"]);\nprint(\"done\");\n");
+    victim(&t);
+    let (out, tty) = with_pty(&t, &["run", "nuke"], "to go ahead", "victim-no\n");
+    assert_ne!(out.code, 0, "{tty}");
+    assert!(intact(&t), "cancelled, so nothing may change");
+    assert!(
+        tty.contains("recursive delete") && tty.contains("1 file") && tty.contains("rm -rf victim"),
+        "the prompt shows what it destroys: {tty}"
+    );
+    assert!(tty.contains("Type victim"), "{tty}");
+    out.stderr_has("declined at the terminal");
+
+    let (out, tty) = with_pty(&t, &["run", "nuke"], "to go ahead", "victim\n");
+    assert_eq!(out.code, 0, "{tty}\n{}", out.stderr);
+    assert!(!t.path("victim").exists(), "confirmed, so it is gone");
+    out.stdout_has("done");
+
+    // A small permanent delete is a y/N question defaulting to No.
+    std::fs::write(t.path("note.txt"), "n").unwrap();
+    let t = t.recipe("perm", "//! P.\nfs::remove_permanently(\"note.txt\");\n");
+    let (out, _) = with_pty(&t, &["run", "perm"], "[y/N]", "\n");
+    assert_ne!(out.code, 0);
+    assert!(t.path("note.txt").exists());
+    let (out, tty) = with_pty(&t, &["run", "perm"], "[y/N]", "y\n");
+    assert_eq!(out.code, 0, "{tty}\n{}", out.stderr);
+    assert!(!t.path("note.txt").exists());
+
+    // Emptying the trash is permanent: it asks for the word `empty`.
+    std::fs::write(t.path("old.txt"), "o").unwrap();
+    let t = t.recipe("trash-it", "//! T.\nfs::remove(\"old.txt\");\n");
+    t.helix(["run", "trash-it"]).success();
+    assert_eq!(trash_items(&t).len(), 1);
+    let (out, _) = with_pty(&t, &["trash", "empty"], "to go ahead", "yes\n");
+    assert_ne!(out.code, 0);
+    assert_eq!(trash_items(&t).len(), 1);
+    let (out, tty) = with_pty(&t, &["trash", "empty"], "to go ahead", "empty\n");
+    assert_eq!(out.code, 0, "{tty}\n{}", out.stderr);
+    assert!(tty.contains("old.txt"), "{tty}");
+    assert!(trash_items(&t).is_empty());
+}
