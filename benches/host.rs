@@ -58,33 +58,29 @@ fn main() {
         println!("\n`helix list` / `just --list` = {:.2}", list.as_secs_f64() / j.as_secs_f64());
     }
 
-    // Streaming: 100k lines on stderr (tee'd with a tail kept) and on stdout (inherited).
-    let lines = 100_000;
-    let script = format!("i=0; seq 1 {lines}; seq 1 {lines} >&2");
-    let direct = time_cmd(&["sh", "-c", &script], dir.path(), 15);
-    let via = {
+    // Streaming: N lines on stdout (inherited) and N on stderr (tee'd with a tail kept).
+    std::fs::write(dir.path().join("recipes/empty.rhai"), "//! Empty.\n").unwrap();
+    let startup = time_cmd(&[helix, "run", "empty"], dir.path(), 15);
+    println!("\n## process streaming (median of 15; `helix run empty` start-up: {:.1} ms)\n", startup.as_secs_f64() * 1e3);
+    println!("| lines (stdout + stderr) | `sh -c` directly | `helix run noisy` | overhead beyond start-up |\n|---|---|---|---|");
+    for lines in [100_000u64, 1_000_000] {
+        let script = format!("seq 1 {lines}; seq 1 {lines} >&2");
+        let direct = time_cmd(&["sh", "-c", &script], dir.path(), 15);
         std::fs::write(
             dir.path().join("recipes/noisy.rhai"),
             format!("//! Noisy.\ncmd::run([\"sh\", \"-c\", \"{script}\"]);\n"),
         )
         .unwrap();
-        time_cmd(&[helix, "run", "noisy"], dir.path(), 15)
-    };
-    std::fs::write(dir.path().join("recipes/empty.rhai"), "//! Empty.\n").unwrap();
-    let startup = time_cmd(&[helix, "run", "empty"], dir.path(), 15);
-    let overhead = via.as_secs_f64() - startup.as_secs_f64() - direct.as_secs_f64();
-    println!(
-        "\n## process streaming ({lines} lines to stdout + {lines} to stderr, median of 15)\n"
-    );
-    println!("| how | median |\n|---|---|");
-    println!("| `sh -c` directly | {:.1} ms |", direct.as_secs_f64() * 1e3);
-    println!("| `helix run noisy` (`cmd::run`) | {:.1} ms |", via.as_secs_f64() * 1e3);
-    println!("| `helix run empty` (start-up only) | {:.1} ms |", startup.as_secs_f64() * 1e3);
-    println!(
-        "\nstreaming overhead beyond start-up: {:.1} ms = {:.1}% of the direct run",
-        overhead * 1e3,
-        100.0 * overhead / direct.as_secs_f64()
-    );
+        let via = time_cmd(&[helix, "run", "noisy"], dir.path(), 15);
+        let overhead = via.as_secs_f64() - startup.as_secs_f64() - direct.as_secs_f64();
+        println!(
+            "| {lines} + {lines} | {:.1} ms | {:.1} ms | {:.1} ms ({:.1}%) |",
+            direct.as_secs_f64() * 1e3,
+            via.as_secs_f64() * 1e3,
+            overhead * 1e3,
+            100.0 * overhead / direct.as_secs_f64()
+        );
+    }
 }
 
 fn which(p: &str) -> Option<std::path::PathBuf> {

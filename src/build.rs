@@ -227,7 +227,8 @@ pub fn ninja(dir: &Path, opts: &Ninja) -> Result<Built> {
 }
 
 pub fn ninja_with_bar(dir: &Path, opts: &Ninja, bar: ProgressBar) -> Result<Built> {
-    if !dir.join("build.ninja").is_file() {
+    // Under --dry-run the configure step only printed its plan, so there may be nothing yet.
+    if !dir.join("build.ninja").is_file() && !crate::ctx::get().dry_run {
         bar.finish_and_clear();
         return Err(Error::invalid(
             "build dir",

@@ -205,7 +205,10 @@ fn run(
     ctx.set_journal(journal);
     install_interrupt_handler();
     let result = crate::run::execute(&engine, &ast, &mut scope);
+    // A run leaves nothing behind: VMs it started (unless detached), children, SSH masters.
+    crate::qemu::kill_all();
     crate::process::terminate_all();
+    crate::ssh::close_all();
     match result {
         Ok(()) => {
             ctx.with_journal(|j| j.end("ok"));

@@ -28,6 +28,11 @@ pub fn primitive_modules() -> Vec<(&'static str, Module)> {
         ("build", api::build::module()),
         ("plist", api::plist::module()),
         ("utm", api::utm::module()),
+        ("qemu_img", api::qemu_img::module()),
+        ("qemu", api::qemu::module()),
+        ("cloudinit", api::cloudinit::module()),
+        ("ssh", api::ssh::module()),
+        ("net", api::net::module()),
     ]
 }
 

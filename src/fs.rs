@@ -104,7 +104,8 @@ pub fn mkdir(path: &Path) -> Result<()> {
 
 /// Copy a file; over an existing destination the previous version is kept.
 pub fn copy(from: &Path, to: &Path) -> Result<()> {
-    if !from.is_file() {
+    // Under --dry-run an earlier step may only have planned to make the source.
+    if !from.is_file() && !crate::ctx::get().dry_run {
         return Err(Error::invalid("copy source", from.display().to_string(), "it is not a file"));
     }
     let existed = to.exists();
@@ -278,5 +279,45 @@ mod tests {
         assert_eq!(size(d.path()).unwrap(), 1024);
         assert_eq!(count_files(d.path()), 2);
         assert!(free_space(d.path()).unwrap() > 0);
+    }
+}
+
+/// Printable ASCII runs of at least 4 bytes in a file that contain `needle` — what
+/// `strings FILE | grep NEEDLE` finds, for version strings inside binaries.
+pub fn strings(path: &Path, needle: &str) -> Result<Vec<String>> {
+    let bytes = read_bytes(path)?;
+    let mut found = Vec::new();
+    let mut start = None;
+    for (i, b) in bytes.iter().chain(std::iter::once(&0u8)).enumerate() {
+        let printable = (0x20..0x7f).contains(b) || *b == b'\t';
+        match (printable, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                if i - s >= 4 {
+                    let run = String::from_utf8_lossy(&bytes[s..i]);
+                    if run.contains(needle) {
+                        found.push(run.into_owned());
+                    }
+                }
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod strings_tests {
+    #[test]
+    fn finds_printable_runs_containing_the_needle() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("bin");
+        std::fs::write(&p, b"\x00\x01HELIX v3 DisplaySurface\x00ab\x00xxHELIX\xff\x00").unwrap();
+        assert_eq!(
+            super::strings(&p, "HELIX").unwrap(),
+            vec!["HELIX v3 DisplaySurface", "xxHELIX"]
+        );
+        assert!(super::strings(&p, "nope").unwrap().is_empty());
     }
 }

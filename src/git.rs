@@ -143,7 +143,7 @@ impl Auth {
             let user = user.unwrap_or("git");
             if !self.agent_tried {
                 self.agent_tried = true;
-                if std::env::var_os("SSH_AUTH_SOCK").is_some()
+                if std::env::var_os("SSH_AUTH_SOCK").is_some_and(|s| !s.is_empty())
                     && let Ok(c) = Cred::ssh_key_from_agent(user)
                 {
                     return Ok(c);
@@ -163,7 +163,7 @@ impl Auth {
             return Err(git2::Error::from_str(&format!(
                 "no SSH key was accepted for {url} (tried the ssh agent{} and {} key file(s) in ~/.ssh); \
                  add your key to the agent with `ssh-add` and check it is registered with the server",
-                if std::env::var_os("SSH_AUTH_SOCK").is_none() {
+                if std::env::var_os("SSH_AUTH_SOCK").is_none_or(|s| s.is_empty()) {
                     " — none is running"
                 } else {
                     ""
@@ -515,9 +515,19 @@ fn move_head(path: &Path, want: &Want) -> Result<Option<String>> {
                 repo.set_head_detached(*oid).map_err(|e| gerr("detach HEAD in", path, e))?
             }
             Want::Branch { name, upstream, .. } => {
-                let mut b = repo
-                    .branch(name, &commit, true)
-                    .map_err(|e| gerr(&format!("set branch `{name}` in"), path, e))?;
+                let mut b = match repo.find_branch(name, BranchType::Local) {
+                    // The current branch cannot be force-created over: move its ref instead.
+                    Ok(b) => {
+                        let moved = b
+                            .into_reference()
+                            .set_target(oid, &format!("helix: fast-forward to {oid}"))
+                            .map_err(|e| gerr(&format!("move branch `{name}` in"), path, e))?;
+                        git2::Branch::wrap(moved)
+                    }
+                    Err(_) => repo
+                        .branch(name, &commit, false)
+                        .map_err(|e| gerr(&format!("create branch `{name}` in"), path, e))?,
+                };
                 if let Some(u) = upstream {
                     let _ = b.set_upstream(Some(u));
                 }
@@ -761,6 +771,25 @@ fn repo_bar(name: &str) -> ProgressBar {
     );
     bar.set_prefix(name.to_string());
     bar
+}
+
+/// A transfer bar for one repository on stderr (hidden when stderr is not a terminal).
+pub fn progress_bar(path: &Path) -> ProgressBar {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
+    let bar = repo_bar(&name);
+    bar.set_draw_target(draw_target());
+    bar
+}
+
+/// [`ensure`] with its own progress bar.
+pub fn ensure_one(spec: &Spec) -> Result<Ensured> {
+    let bar = progress_bar(&spec.path);
+    let r = ensure(spec, Some(&bar));
+    bar.finish_and_clear();
+    r
 }
 
 /// [`ensure`] several repositories at once, one thread each (at most 8 at a time), under one

@@ -139,6 +139,13 @@ impl Cmd {
         guard::act(action, || self.spawn_and_wait())
     }
 
+    /// Run without an action of its own, for a primitive that already passed a richer action
+    /// through `guard::act` (e.g. `ssh`, whose remote command the guard classified) or for
+    /// helix's own housekeeping (closing SSH master connections).
+    pub(crate) fn run_within_action(&self) -> Result<Finished> {
+        self.spawn_and_wait()
+    }
+
     fn spawn_and_wait(&self) -> Result<Finished> {
         let ctx = crate::ctx::get();
         if ctx.is_cancelled() {

@@ -19,11 +19,13 @@ pub fn runtime(err: &EvalAltResult, source: &str) -> String {
     loop {
         match cur {
             EvalAltResult::ErrorInFunctionCall(name, fn_src, inner, pos) => {
-                frames.push(Frame {
-                    source: src.clone(),
-                    pos: *pos,
-                    note: format!("in call to `{name}`"),
-                });
+                // Closures get generated names (`anon$…`); say what they are instead.
+                let note = if name.starts_with("anon$") {
+                    "in the closure called".to_string()
+                } else {
+                    format!("in call to `{name}`")
+                };
+                frames.push(Frame { source: src.clone(), pos: *pos, note });
                 if !fn_src.is_empty() {
                     src = fn_src.clone();
                 }

@@ -144,4 +144,16 @@ mod fs_api {
     pub fn free_space(ctx: NativeCallContext, file: &str) -> RhaiResult<i64> {
         r(&ctx, crate::fs::free_space(&path(file))).map(|n| n as i64)
     }
+
+    /// Printable strings (4+ characters) in a file that contain `needle`, like
+    /// `strings FILE | grep NEEDLE` — e.g. the version string inside a built binary.
+    ///
+    /// ```rhai
+    /// let found = fs::strings("/bin/ls", "GLIBC");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn strings(ctx: NativeCallContext, file: &str, needle: &str) -> RhaiResult<rhai::Array> {
+        r(&ctx, crate::fs::strings(&path(file), needle))
+            .map(|v| v.into_iter().map(Dynamic::from).collect())
+    }
 }

@@ -80,7 +80,7 @@ mod git_api {
     pub fn ensure(ctx: NativeCallContext, path: &str, options: rhai::Map) -> RhaiResult<rhai::Map> {
         r(
             &ctx,
-            spec(Some(path), &options).and_then(|s| crate::git::ensure(&s, None)).map(ensured_map),
+            spec(Some(path), &options).and_then(|s| crate::git::ensure_one(&s)).map(ensured_map),
         )
     }
 
@@ -122,7 +122,11 @@ mod git_api {
     /// ```
     #[rhai_fn(return_raw, name = "clone")]
     pub fn clone(ctx: NativeCallContext, url: &str, path: &str) -> RhaiResult<()> {
-        r(&ctx, crate::git::clone(url, &convert::path(path), None, "origin", None))
+        let p = convert::path(path);
+        let bar = crate::git::progress_bar(&p);
+        let res = crate::git::clone(url, &p, None, "origin", Some(&bar));
+        bar.finish_and_clear();
+        r(&ctx, res)
     }
 
     /// Clone `url` into `path` with `branch` checked out.
@@ -137,7 +141,11 @@ mod git_api {
         path: &str,
         branch: &str,
     ) -> RhaiResult<()> {
-        r(&ctx, crate::git::clone(url, &convert::path(path), Some(branch), "origin", None))
+        let p = convert::path(path);
+        let bar = crate::git::progress_bar(&p);
+        let res = crate::git::clone(url, &p, Some(branch), "origin", Some(&bar));
+        bar.finish_and_clear();
+        r(&ctx, res)
     }
 
     /// Fetch a remote (its branches and tags).
@@ -147,7 +155,11 @@ mod git_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn fetch(ctx: NativeCallContext, path: &str, remote: &str) -> RhaiResult<()> {
-        r(&ctx, crate::git::fetch(&convert::path(path), remote, None))
+        let p = convert::path(path);
+        let bar = crate::git::progress_bar(&p);
+        let res = crate::git::fetch(&p, remote, Some(&bar));
+        bar.finish_and_clear();
+        r(&ctx, res)
     }
 
     /// Check out a branch (attached), or a tag or commit (detached). Uncommitted changes make

@@ -109,4 +109,35 @@ mod global_api {
     pub fn helix_config() -> Dynamic {
         crate::api::convert::from_json(&crate::ctx::get().config.to_json())
     }
+
+    /// Join an array's items into one string with `sep` between them.
+    ///
+    /// ```rhai
+    /// print(["bison", "meson"].join(", "));
+    /// ```
+    #[rhai_fn(name = "join", pure)]
+    pub fn join(items: &mut rhai::Array, sep: &str) -> String {
+        items.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(sep)
+    }
+
+    /// Parse JSON text into Rhai values (objects become maps).
+    ///
+    /// ```rhai
+    /// let v = parse_json(`{"pid": 42}`);
+    /// print(v.pid);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn parse_json(ctx: NativeCallContext, text: &str) -> RhaiResult<Dynamic> {
+        let v: serde_json::Value = crate::error::rhai(
+            &ctx,
+            serde_json::from_str(text).map_err(|e| {
+                crate::error::Error::invalid(
+                    "JSON",
+                    text.chars().take(40).collect::<String>(),
+                    e.to_string(),
+                )
+            }),
+        )?;
+        Ok(crate::api::convert::from_json(&v))
+    }
 }

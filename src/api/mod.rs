@@ -3,6 +3,7 @@
 //! example) are what `helix api` prints.
 
 pub mod build;
+pub mod cloudinit;
 pub mod cmd;
 pub mod convert;
 pub mod deps;
@@ -10,8 +11,12 @@ pub mod fs;
 pub mod git;
 pub mod global;
 pub mod macho;
+pub mod net;
 pub mod plist;
+pub mod qemu;
+pub mod qemu_img;
 pub mod size;
+pub mod ssh;
 pub mod sys;
 pub mod ui;
 pub mod utm;

@@ -116,4 +116,30 @@ mod sys_api {
             crate::wait::sleep(std::time::Duration::from_secs(seconds.max(0) as u64)),
         )
     }
+
+    /// helix's state dir (journal, trash, step state, detached VMs).
+    ///
+    /// ```rhai
+    /// let dir = sys::state_dir();
+    /// ```
+    pub fn state_dir() -> String {
+        crate::config::state_dir().display().to_string()
+    }
+
+    /// Whether a process with this id is alive (not a zombie).
+    ///
+    /// ```rhai
+    /// if sys::pid_alive(1) { print("init runs"); }
+    /// ```
+    pub fn pid_alive(pid: i64) -> bool {
+        if pid <= 0 {
+            return false;
+        }
+        // SAFETY: kill with signal 0 only checks that the process exists.
+        let exists = unsafe { libc::kill(pid as i32, 0) } == 0;
+        let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|s| s.rsplit(')').next().is_some_and(|r| r.trim_start().starts_with('Z')))
+            .unwrap_or(false);
+        exists && !zombie
+    }
 }

@@ -36,6 +36,16 @@ mod ui_api {
         crate::ui::info(text)
     }
 
+    /// Print a plan line (`[dry-run] …`, on stdout) — for what a recipe skips under `--dry-run`
+    /// because an earlier step only planned its work.
+    ///
+    /// ```rhai
+    /// if dry_run() { ui::plan("would install the build into UTM.app"); }
+    /// ```
+    pub fn plan(text: &str) {
+        crate::ui::plan(text)
+    }
+
     /// Print a warning.
     ///
     /// ```rhai

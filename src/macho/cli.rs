@@ -53,7 +53,8 @@ pub enum MachoCmd {
         #[command(flatten)]
         opts: EditOpts,
     },
-    /// Rewrite every dependency under PREFIX to UTM's frameworks in one pass (the legacy fixer).
+    /// Rewrite every dependency under PREFIX to UTM's frameworks in one pass (the legacy fixer);
+    /// exit 3 when some have no framework or dylib to point at.
     RewritePrefix {
         file: PathBuf,
         /// e.g. /Users/you/pm/UTM/sysroot-macOS-arm64/lib

@@ -223,6 +223,11 @@ fn edit_slice(b: &mut [u8], edits: &[Edit], report: &mut EditReport, used: &mut 
 /// Apply every edit to every slice of `bytes` and re-sign what was ad-hoc signed. Pure: the
 /// input is not changed; on error nothing is produced.
 pub fn edit_bytes(bytes: &[u8], edits: &[Edit]) -> R<(Vec<u8>, EditReport)> {
+    edit_owned(bytes.to_vec(), edits)
+}
+
+/// [`edit_bytes`] on bytes it may change in place (no copy of a 40 MB file).
+pub fn edit_owned(mut out: Vec<u8>, edits: &[Edit]) -> R<(Vec<u8>, EditReport)> {
     for e in edits {
         match e {
             Edit::Change { old, new } | Edit::RenameRpath { old, new } => {
@@ -234,8 +239,7 @@ pub fn edit_bytes(bytes: &[u8], edits: &[Edit]) -> R<(Vec<u8>, EditReport)> {
             }
         }
     }
-    let (_, slices) = read::slices(bytes)?;
-    let mut out = bytes.to_vec();
+    let (_, slices) = read::slices(&out)?;
     let mut report = EditReport::default();
     let mut used = vec![false; edits.len()];
     let mut sig_states = vec![];
@@ -275,9 +279,6 @@ pub fn edit_bytes(bytes: &[u8], edits: &[Edit]) -> R<(Vec<u8>, EditReport)> {
     }
     report.signature =
         if sig_states.is_empty() { "unchanged".into() } else { sig_states.join("; ") };
-    if !report.modified {
-        out = bytes.to_vec();
-    }
     Ok((out, report))
 }
 

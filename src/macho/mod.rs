@@ -210,8 +210,17 @@ pub fn render_libraries(info: &Info) -> String {
 /// Apply `edits` in one pass; re-sign what was ad-hoc signed. A no-op edit writes nothing.
 /// `identity`: re-sign an identity-signed binary with `codesign` (macOS only).
 pub fn edit(path: &Path, edits: &[Edit], identity: Option<&str>) -> Result<EditReport> {
-    let bytes = crate::fs::read_bytes(path)?;
-    let (new, mut report) = edit::edit_bytes(&bytes, edits).map_err(|e| cannot_edit(path, e))?;
+    edit_read(path, crate::fs::read_bytes(path)?, edits, identity)
+}
+
+/// [`edit`] of bytes already read from `path`.
+fn edit_read(
+    path: &Path,
+    bytes: Vec<u8>,
+    edits: &[Edit],
+    identity: Option<&str>,
+) -> Result<EditReport> {
+    let (new, mut report) = edit::edit_owned(bytes, edits).map_err(|e| cannot_edit(path, e))?;
     if !report.modified {
         return Ok(report);
     }
@@ -321,9 +330,7 @@ pub fn rewrite_prefix(
     if let Some(id) = id
         && info.id.as_deref() != Some(id)
     {
-        {
-            edits.push(Edit::Id { name: id.to_string() });
-        }
+        edits.push(Edit::Id { name: id.to_string() });
     }
     for u in &unresolved {
         crate::ui::warn(&format!(
@@ -334,7 +341,7 @@ pub fn rewrite_prefix(
     let report = if edits.is_empty() {
         EditReport { signature: "unchanged".into(), ..Default::default() }
     } else {
-        edit(path, &edits, identity)?
+        edit_read(path, bytes, &edits, identity)?
     };
     Ok(Rewrite { mapped, unresolved, report })
 }
@@ -409,12 +416,32 @@ fn replace(
     detail: String,
     args: serde_json::Value,
 ) -> Result<()> {
-    let backup = if crate::ctx::get().dry_run { None } else { Some(guard::keep_previous(path)?) };
+    let backup = if crate::ctx::get().dry_run { None } else { Some(keep_previous(path)?) };
     let action = Action::new(kind, detail)
         .args(args)
         .undo(json!({ "restore": backup, "to": path }))
         .destroys_if_protected(path);
     guard::act(action, || replace_file(path, bytes))
+}
+
+/// `guard::keep_previous`, but by hard link when the state dir is on the same filesystem: the
+/// file is replaced by a rename, never written in place, so the old inode keeps the previous
+/// bytes intact and a 40 MB library costs no copy. Falls back to the guard's copy.
+fn keep_previous(path: &Path) -> Result<PathBuf> {
+    let run = crate::ctx::get().run_id().unwrap_or_else(|| "no-run".into());
+    let dir = crate::config::state_dir().join("backups").join(run);
+    if std::fs::create_dir_all(&dir).is_ok() {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "file".into());
+        let n = std::fs::read_dir(&dir).map(|rd| rd.count()).unwrap_or(0);
+        let dest = dir.join(format!("{n:04}-{name}"));
+        if std::fs::hard_link(path, &dest).is_ok() {
+            return Ok(dest);
+        }
+    }
+    guard::keep_previous(path)
 }
 
 /// Temp file beside `path`, mode/owner/xattrs copied, fsync, rename; through sudo when the

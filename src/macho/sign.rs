@@ -457,9 +457,7 @@ pub fn sign_slice(b: &[u8], name: &str) -> R<Vec<u8>> {
     if let Some(s) = &old
         && s.dataoff + s.datasize < fileoff + filesize
     {
-        {
-            return Err("data follows the code signature in __LINKEDIT; helix only replaces a signature that ends the file".into());
-        }
+        return Err("data follows the code signature in __LINKEDIT; helix only replaces a signature that ends the file".into());
     }
     let (identifier, flags) = match &old {
         Some(s) if s.kind == "adhoc" => {

@@ -62,7 +62,8 @@ fn same_file(a: &Path, b: &Path) -> bool {
 pub fn install_qemu(src: &Path, sudo: bool) -> Result<Json> {
     let dest = framework_binary();
     let loose = loose_dylib();
-    if !src.is_file() {
+    // Under --dry-run the build steps before this one only printed their plan.
+    if !src.is_file() && !crate::ctx::get().dry_run {
         return Err(Error::invalid(
             "QEMU build",
             src.display().to_string(),

@@ -652,3 +652,100 @@ fn mutated_fixtures_never_panic_the_parser_or_writer() {
     }
     assert!(failures.is_empty(), "panics on mutations (input, iteration): {failures:?}");
 }
+
+#[test]
+fn rhai_surface_reads_edits_signs_and_verifies() {
+    let t = Test::new();
+    let p = copy("unsigned", t.dir.path(), "r");
+    let recipe = format!(
+        r#"//! Mach-O primitives.
+let f = "{f}";
+let i = macho::info(f);
+if i.signed {{ throw "fixture should be unsigned"; }}
+if i.dylibs.len() != 17 {{ throw `dylibs: ${{i.dylibs.len()}}`; }}
+let s = macho::sign_adhoc(f);
+if !macho::verify(f).valid {{ throw "not valid after sign_adhoc"; }}
+let r = macho::change(f, "{zstd}", "@rpath/zstd.1.framework/Versions/A/zstd.1");
+print(r.signature);
+let r = macho::change(f, "/absent.dylib", "/x");
+print(`not_found=${{r.not_found.len()}} modified=${{r.modified}}`);
+macho::set_id(f, "@rpath/q.framework/Versions/A/q");
+macho::add_rpath(f, "@loader_path/../Frameworks");
+macho::delete_rpath(f, "{sysroot}");
+let i = macho::info(f);
+print(`id=${{i.id}} rpaths=${{i.rpaths}} signed=${{i.signed}}`);
+if !macho::verify(f).valid {{ throw "not valid after edits"; }}
+macho::add_rpath(f, "@loader_path/../Frameworks");
+"#,
+        f = s(&p),
+        zstd = dep("zstd.1"),
+        sysroot = sysroot()
+    );
+    let t2 = Test::new().recipe("m", &recipe);
+    let out = t2.helix(["run", "m"]);
+    out.code(1)
+        .stdout_has("arm64: ad-hoc re-signed")
+        .stdout_has("not_found=1 modified=false")
+        .stdout_has("id=@rpath/q.framework/Versions/A/q rpaths=[\"@loader_path/../Frameworks\"] signed=true")
+        .stderr_has("would create a duplicate load command")
+        .stderr_has("recipes/m.rhai:18");
+    verify_ok(&t, &p);
+}
+
+#[test]
+fn an_identity_signature_is_reported_invalid_not_silently_kept() {
+    let t = Test::new();
+    let p = copy("arm64", t.dir.path(), "i");
+    // Turn the linker's ad-hoc CodeDirectory into a non-ad-hoc one (flags 0): a certificate
+    // signature as far as helix can tell, which it cannot recompute.
+    let mut b = std::fs::read(&p).unwrap();
+    let dataoff = info(&t, &p)["slices"][0]["signature"]["dataoff"].as_u64().unwrap() as usize;
+    b[dataoff + 24 + 12..dataoff + 24 + 16].copy_from_slice(&0u32.to_be_bytes());
+    std::fs::write(&p, &b).unwrap();
+    assert_eq!(info(&t, &p)["slices"][0]["signature"]["kind"], "identity");
+    let out = t.helix([
+        "macho",
+        "set-id",
+        &s(&p),
+        "@rpath/q",
+        "--identity",
+        "Developer ID Application: X",
+    ]);
+    out.success().stdout_has("signature INVALID now").stdout_has("re-sign it with codesign");
+    if !cfg!(target_os = "macos") {
+        out.stdout_has("codesign is macOS-only");
+    }
+    let v = t.helix(["macho", "verify", &s(&p)]);
+    v.code(1).stdout_has("INVALID");
+    // sign_adhoc replaces it with an ad-hoc signature that verifies.
+    t.helix(["macho", "sign", &s(&p)]).success().stdout_has("replaced: identity");
+    verify_ok(&t, &p);
+}
+
+#[test]
+fn the_replaced_file_keeps_its_mode_and_extended_attributes() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = Test::new();
+    let p = copy("arm64", t.dir.path(), "m");
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o751)).unwrap();
+    let c = |s: &str| std::ffi::CString::new(s).unwrap();
+    let (cp, name) = (c(&s(&p)), c("user.helix-test"));
+    // SAFETY: valid C strings and a 3-byte value.
+    let set = unsafe { libc::setxattr(cp.as_ptr(), name.as_ptr(), b"yes".as_ptr().cast(), 3, 0) };
+    let xattrs = set == 0; // some filesystems (tmpfs without user xattrs) refuse
+    t.helix(["macho", "set-id", &s(&p), "@rpath/m"]).success();
+    assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o7777, 0o751);
+    if xattrs {
+        let mut buf = [0u8; 8];
+        // SAFETY: as above, with an 8-byte buffer.
+        let n = unsafe {
+            libc::getxattr(cp.as_ptr(), name.as_ptr(), buf.as_mut_ptr().cast(), buf.len())
+        };
+        assert_eq!(n, 3, "xattr lost");
+        assert_eq!(&buf[..3], b"yes");
+    }
+    // No temp files left beside it.
+    let left: Vec<_> =
+        std::fs::read_dir(p.parent().unwrap()).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+}

@@ -7,6 +7,24 @@ mod deps;
 mod fake_mac;
 mod git;
 mod host;
+mod httpd;
 mod macho;
+mod net;
 mod plist;
+mod recipes;
+mod ssh;
+mod sshd;
 mod utm;
+mod vm;
+mod vmimage;
+
+/// Virtual size in bytes of a disk image (real qemu-img).
+pub fn vm_bytes(_t: &builder::Test, disk: &std::path::Path) -> u64 {
+    let out = std::process::Command::new("qemu-img")
+        .args(["info", "--output=json", "-U"])
+        .arg(disk)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["virtual-size"].as_u64().unwrap()
+}

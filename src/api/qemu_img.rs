@@ -1,0 +1,249 @@
+//! `qemu_img::` — disk images through the real `qemu-img`. Overwriting, shrinking, reverting to
+//! a snapshot and deleting one are guarded: a person confirms them unless this run made the disk.
+
+use rhai::plugin::*;
+
+use crate::api::convert;
+use crate::error::Result;
+use crate::qemu_img::{self, ConvertOptions, CreateOptions, Info, Snapshot};
+
+pub fn module() -> rhai::Module {
+    exported_module!(qemu_img_api)
+}
+
+fn snapshot_map(s: &Snapshot) -> rhai::Map {
+    let mut m = rhai::Map::new();
+    m.insert("id".into(), s.id.clone().into());
+    m.insert("name".into(), s.name.clone().into());
+    m.insert("date".into(), (s.date).into());
+    m.insert("vm_state_size".into(), (s.vm_state_size as i64).into());
+    m
+}
+
+fn info_map(i: &Info) -> rhai::Map {
+    let mut m = rhai::Map::new();
+    let opt = |o: &Option<String>| o.clone().map(Dynamic::from).unwrap_or(Dynamic::UNIT);
+    m.insert("filename".into(), i.filename.clone().into());
+    m.insert("format".into(), i.format.clone().into());
+    m.insert("virtual_size".into(), (i.virtual_size as i64).into());
+    m.insert("virtual_size_text".into(), crate::size::format(i.virtual_size).into());
+    m.insert("actual_size".into(), (i.actual_size as i64).into());
+    m.insert("backing_file".into(), opt(&i.backing_file));
+    m.insert("backing_format".into(), opt(&i.backing_format));
+    m.insert(
+        "snapshots".into(),
+        i.snapshots.iter().map(|s| Dynamic::from(snapshot_map(s))).collect::<rhai::Array>().into(),
+    );
+    m.insert("dirty".into(), i.dirty.into());
+    m.insert("corrupt".into(), i.corrupt.into());
+    m
+}
+
+fn create_opts(o: &rhai::Map) -> Result<CreateOptions> {
+    convert::known_keys(
+        o,
+        &["format", "backing", "backing_format", "preallocation"],
+        "qemu_img::create",
+    )?;
+    Ok(CreateOptions {
+        format: convert::opt_str(o, "format")?,
+        backing: convert::opt_str(o, "backing")?.map(|b| convert::path(&b)),
+        backing_format: convert::opt_str(o, "backing_format")?,
+        preallocation: convert::opt_str(o, "preallocation")?,
+    })
+}
+
+#[export_module]
+mod qemu_img_api {
+    use super::*;
+    use crate::api::convert::path;
+    use crate::error::{RhaiResult, rhai as r};
+
+    /// Facts about an image: `#{ format, virtual_size, virtual_size_text, actual_size,
+    /// backing_file, backing_format, snapshots, dirty, corrupt }`. Works while a VM uses it.
+    ///
+    /// ```rhai
+    /// let i = qemu_img::info("/tmp/disk.qcow2");
+    /// print(`${i.format}, ${i.virtual_size_text}`);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn info(ctx: NativeCallContext, image: &str) -> RhaiResult<rhai::Map> {
+        r(&ctx, qemu_img::info(&path(image)).map(|i| info_map(&i)))
+    }
+
+    /// Create a qcow2 image of `size` (`"256G"`). Over an existing file it is a guarded overwrite.
+    ///
+    /// ```rhai
+    /// qemu_img::create("/tmp/zfs-data.qcow2", "128G");
+    /// ```
+    #[rhai_fn(return_raw, name = "create")]
+    pub fn create(ctx: NativeCallContext, image: &str, size: &str) -> RhaiResult<()> {
+        r(&ctx, qemu_img::create(&path(image), Some(size), &CreateOptions::default()))
+    }
+
+    /// Create an image with options: `format` (`qcow2`, `raw`), `backing` (a thin overlay on
+    /// that file; `size` may then be `()`), `backing_format`, `preallocation`.
+    ///
+    /// ```rhai
+    /// qemu_img::create("/tmp/overlay.qcow2", (), #{ backing: "/tmp/base.qcow2" });
+    /// ```
+    #[rhai_fn(return_raw, name = "create")]
+    pub fn create_with(
+        ctx: NativeCallContext,
+        image: &str,
+        size: Dynamic,
+        options: rhai::Map,
+    ) -> RhaiResult<()> {
+        let size = if size.is_unit() { None } else { Some(size.to_string()) };
+        r(
+            &ctx,
+            create_opts(&options).and_then(|o| qemu_img::create(&path(image), size.as_deref(), &o)),
+        )
+    }
+
+    /// Resize to `size` (`"256G"`, or relative `"+64G"`); returns the new size in bytes.
+    /// Growing is safe; shrinking cuts off data and is guarded. The guest's partition and
+    /// filesystem still need growing (`growpart`, `resize2fs`).
+    ///
+    /// ```rhai
+    /// qemu_img::resize("/tmp/disk.qcow2", "+10G");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn resize(ctx: NativeCallContext, image: &str, size: &str) -> RhaiResult<i64> {
+        r(&ctx, qemu_img::resize(&path(image), size).map(|n| n as i64))
+    }
+
+    /// The image's internal snapshots: `[#{ id, name, date, vm_state_size }]`.
+    ///
+    /// ```rhai
+    /// for s in qemu_img::snapshot_list("/tmp/disk.qcow2") { print(s.name); }
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn snapshot_list(ctx: NativeCallContext, image: &str) -> RhaiResult<rhai::Array> {
+        r(
+            &ctx,
+            qemu_img::snapshot_list(&path(image))
+                .map(|l| l.iter().map(|s| Dynamic::from(snapshot_map(s))).collect()),
+        )
+    }
+
+    /// Take an internal snapshot (stop the VM first).
+    ///
+    /// ```rhai
+    /// qemu_img::snapshot_create("/tmp/disk.qcow2", "before-upgrade");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn snapshot_create(ctx: NativeCallContext, image: &str, name: &str) -> RhaiResult<()> {
+        r(&ctx, qemu_img::snapshot_create(&path(image), name))
+    }
+
+    /// Revert to snapshot `name`, first saving the current state as snapshot
+    /// `before-<name>-<unix time>` (so nothing is lost); returns that name.
+    ///
+    /// ```rhai
+    /// let saved = qemu_img::snapshot_apply("/tmp/disk.qcow2", "before-upgrade");
+    /// ```
+    #[rhai_fn(return_raw, name = "snapshot_apply")]
+    pub fn snapshot_apply(ctx: NativeCallContext, image: &str, name: &str) -> RhaiResult<String> {
+        let keep = format!(
+            "before-{name}-{}",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0)
+        );
+        r(&ctx, qemu_img::snapshot_apply(&path(image), name, Some(&keep)))
+    }
+
+    /// Revert to snapshot `name` with options: `save_current: false` throws the current state
+    /// away (guarded: a person must confirm).
+    ///
+    /// ```rhai
+    /// qemu_img::snapshot_apply("/tmp/disk.qcow2", "before-upgrade", #{ save_current: false });
+    /// ```
+    #[rhai_fn(return_raw, name = "snapshot_apply")]
+    pub fn snapshot_apply_with(
+        ctx: NativeCallContext,
+        image: &str,
+        name: &str,
+        options: rhai::Map,
+    ) -> RhaiResult<String> {
+        let res = convert::known_keys(&options, &["save_current"], "qemu_img::snapshot_apply")
+            .and_then(|_| {
+                let save = convert::opt(&options, "save_current")
+                    .map(|v| v.as_bool().unwrap_or(true))
+                    .unwrap_or(true);
+                let keep = format!(
+                    "before-{name}-{}",
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_secs())
+                        .unwrap_or(0)
+                );
+                qemu_img::snapshot_apply(&path(image), name, save.then_some(keep.as_str()))
+            });
+        r(&ctx, res)
+    }
+
+    /// Delete snapshot `name` (guarded: what it kept is gone).
+    ///
+    /// ```rhai
+    /// qemu_img::snapshot_delete("/tmp/disk.qcow2", "before-upgrade");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn snapshot_delete(ctx: NativeCallContext, image: &str, name: &str) -> RhaiResult<()> {
+        r(&ctx, qemu_img::snapshot_delete(&path(image), name))
+    }
+
+    /// Convert an image with a progress bar; options `format` (default qcow2), `compress`. The
+    /// result appears at `dest` only when complete; an existing `dest` is a guarded overwrite.
+    ///
+    /// ```rhai
+    /// qemu_img::convert("/tmp/disk.raw", "/tmp/disk.qcow2", #{ compress: true });
+    /// ```
+    #[rhai_fn(return_raw, name = "convert")]
+    pub fn convert_with(
+        ctx: NativeCallContext,
+        src: &str,
+        dest: &str,
+        options: rhai::Map,
+    ) -> RhaiResult<()> {
+        let res = convert::known_keys(&options, &["format", "compress"], "qemu_img::convert")
+            .and_then(|_| {
+                let o = ConvertOptions {
+                    format: convert::opt_str(&options, "format")?,
+                    compress: convert::opt_bool(&options, "compress")?,
+                };
+                qemu_img::convert(&path(src), &path(dest), &o)
+            });
+        r(&ctx, res)
+    }
+
+    /// Convert an image to qcow2 with a progress bar.
+    ///
+    /// ```rhai
+    /// qemu_img::convert("/tmp/disk.raw", "/tmp/disk.qcow2");
+    /// ```
+    #[rhai_fn(return_raw, name = "convert")]
+    pub fn convert_plain(ctx: NativeCallContext, src: &str, dest: &str) -> RhaiResult<()> {
+        r(&ctx, qemu_img::convert(&path(src), &path(dest), &ConvertOptions::default()))
+    }
+
+    /// Check consistency: `#{ ok, supported, corruptions, leaks, check_errors }`.
+    ///
+    /// ```rhai
+    /// if !qemu_img::check("/tmp/disk.qcow2").ok { ui::warn("the disk needs repair"); }
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn check(ctx: NativeCallContext, image: &str) -> RhaiResult<rhai::Map> {
+        r(&ctx, qemu_img::check(&path(image))).map(|c| {
+            let mut m = rhai::Map::new();
+            m.insert("ok".into(), c.ok().into());
+            m.insert("supported".into(), c.supported.into());
+            m.insert("corruptions".into(), (c.corruptions as i64).into());
+            m.insert("leaks".into(), (c.leaks as i64).into());
+            m.insert("check_errors".into(), (c.check_errors as i64).into());
+            m
+        })
+    }
+}

@@ -1,0 +1,417 @@
+//! The core recipes end to end, on real components: build-qemu builds a real arm64 Mach-O in a
+//! fake QEMU tree against a fake sysroot and installs it into a fake UTM.app.
+
+use std::path::{Path, PathBuf};
+
+use crate::builder::{Output, Test};
+use crate::fake_mac;
+
+/// A world for build-qemu: sysroot, SDK, UTM.app and the QEMU source under the test dir, a
+/// config pointing at them, and an `osascript` double saying UTM is not running.
+struct MacWorld {
+    t: Test,
+    sysroot: PathBuf,
+    app: PathBuf,
+    src: PathBuf,
+}
+
+fn mac_world(without_spice: bool) -> MacWorld {
+    let t = Test::new();
+    let root = t.dir.path().to_path_buf();
+    let sysroot = fake_mac::fake_sysroot_opts(&root, without_spice);
+    let app = fake_mac::fake_utm_app(&root);
+    let src = fake_mac::fake_qemu_src(&root);
+    let bin = root.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    // macOS-only program: the double answers like `osascript -e 'application "UTM" is running'`.
+    write_exe(
+        &bin.join("osascript"),
+        "#!/bin/sh\necho \"$@\" >> \"$(dirname \"$0\")/osascript.calls\"\necho false\n",
+    );
+    let config = format!(
+        "[paths]\nqemu_utm = \"{}\"\nsysroot = \"{}\"\nutm_app = \"{}\"\nutm = \"{}\"\n",
+        src.display(),
+        sysroot.display(),
+        app.display(),
+        root.join("pm/UTM").display()
+    );
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let t = t
+        .file("helix.toml", &config)
+        .env("SDKROOT", &fake_mac::fake_sdk(&root).display().to_string())
+        .env("PATH", &path);
+    MacWorld { t, sysroot, app, src }
+}
+
+fn write_exe(p: &Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(p, text).unwrap();
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+fn otool_l(file: &Path) -> String {
+    let out = std::process::Command::new(fake_mac::llvm_tool("llvm-otool"))
+        .arg("-L")
+        .arg(file)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn framework_binary(app: &Path) -> PathBuf {
+    app.join("Contents/Frameworks/qemu-aarch64-softmmu.framework/Versions/A/qemu-aarch64-softmmu")
+}
+
+fn contains(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn build_qemu_builds_fixes_signs_and_installs_then_is_incremental() {
+    let w = mac_world(false);
+    let out: Output = w.t.helix(["run", "build-qemu"]);
+    out.success().stderr_has("verified: HELIX_FRAME_EXPORT_VERSION=v3").stderr_has("installed");
+    let fw = framework_binary(&w.app);
+    let bytes = std::fs::read(&fw).unwrap();
+    assert!(contains(&bytes, fake_mac::VERSION_STRING), "the custom build is installed");
+    assert!(!contains(&bytes, fake_mac::ORIGINAL_MARKER));
+    let deps = otool_l(&fw);
+    assert!(!deps.contains(w.sysroot.to_str().unwrap()), "sysroot paths left:\n{deps}");
+    assert!(deps.contains("@rpath/glib-2.0.0.framework/Versions/A/glib-2.0.0"), "{deps}");
+    assert!(deps.contains("@rpath/libusb-1.0.0.dylib"), "the loose-dylib layout maps too:\n{deps}");
+    assert!(
+        deps.contains("@rpath/qemu-aarch64-softmmu.framework/Versions/A/qemu-aarch64-softmmu"),
+        "{deps}"
+    );
+    // The signature is valid: helix's own verifier, through the CLI.
+    w.t.helix(["macho", "verify", fw.to_str().unwrap()]).success();
+    // UTM's original was kept once, outside the signed app bundle, in helix's state dir.
+    let originals: Vec<PathBuf> = walk(&w.t.path("state/utm-original"))
+        .into_iter()
+        .filter(|p| {
+            std::fs::read(p).map(|b| contains(&b, fake_mac::ORIGINAL_MARKER)).unwrap_or(false)
+        })
+        .collect();
+    assert_eq!(originals.len(), 1, "exactly one kept original: {originals:?}");
+    assert!(
+        walk(&w.app).iter().all(|p| !p.to_string_lossy().contains("backup")),
+        "nothing extra inside UTM.app"
+    );
+
+    // verify-qemu agrees.
+    w.t.helix(["run", "verify-qemu"])
+        .success()
+        .stdout_has("signature")
+        .stderr_has("the installed QEMU is good");
+
+    // Second run: nothing to configure or build, and the kept original is not replaced.
+    let again = w.t.helix(["run", "build-qemu"]);
+    again.success().stderr_has("configure: up to date").stderr_has("build: up to date");
+    assert!(std::fs::read(&originals[0]).map(|b| contains(&b, fake_mac::ORIGINAL_MARKER)).unwrap());
+    assert!(w.src.join("build").is_dir());
+}
+
+#[test]
+fn build_qemu_stops_at_the_spice_gate() {
+    let w = mac_world(true);
+    let out = w.t.helix(["run", "build-qemu"]);
+    out.code(1).stderr_has("without SPICE").stderr_has("recipes/build-qemu.rhai");
+    let bytes = std::fs::read(framework_binary(&w.app)).unwrap();
+    assert!(contains(&bytes, fake_mac::ORIGINAL_MARKER), "UTM.app untouched");
+    // verify-qemu tells UTM's original from the helix build.
+    let v = w.t.helix(["run", "verify-qemu"]);
+    v.code(1).stderr_has("1 check(s) failed");
+    assert!(
+        v.stdout.lines().any(|l| l.starts_with("version string") && l.contains("FAIL")),
+        "{}",
+        v.stdout
+    );
+}
+
+#[test]
+fn build_qemu_no_install_leaves_utm_alone_and_dry_run_changes_nothing() {
+    let w = mac_world(false);
+    let before = std::fs::read(framework_binary(&w.app)).unwrap();
+    let plan = w.t.helix(["run", "build-qemu", "--dry-run"]);
+    plan.success().stdout_has("[dry-run] would");
+    assert!(!w.src.join("build").exists(), "a dry run configures nothing");
+    w.t.helix(["run", "build-qemu", "--no-install"]).success().stderr_has("UTM.app left alone");
+    assert!(w.sysroot.join("lib/libqemu-aarch64-softmmu.dylib").is_file());
+    assert_eq!(std::fs::read(framework_binary(&w.app)).unwrap(), before);
+}
+
+#[test]
+fn build_qemu_explains_a_missing_sysroot() {
+    let w = mac_world(false);
+    std::fs::remove_file(w.sysroot.join("host/bin/pkg-config")).unwrap();
+    w.t.helix(["run", "build-qemu"])
+        .code(1)
+        .stderr_has("host/bin/pkg-config")
+        .stderr_has("rebuild the sysroot");
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            let meta = std::fs::symlink_metadata(&p).unwrap();
+            if meta.is_dir() {
+                out.extend(walk(&p));
+            } else if meta.is_file() {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn setup_clones_pins_and_is_idempotent() {
+    let t = Test::new();
+    let remotes = t.path("remotes");
+    std::fs::create_dir_all(&remotes).unwrap();
+    let (helix_url, _) = crate::git::remote(&remotes, "helix");
+    let (fork_url, _) = crate::git::remote(&remotes, "qemu-utm");
+    let (upstream_url, _) = crate::git::remote(&remotes, "qemu");
+    let (utm_url, utm_commits) = crate::git::remote(&remotes, "UTM");
+    let pm = t.path("pm");
+    let config = format!(
+        "[paths]\nhelix = \"{pm}/helix\"\nqemu_utm = \"{pm}/qemu-utm\"\nutm = \"{pm}/UTM\"\nsysroot = \"{pm}/UTM/sysroot-macOS-arm64\"\n\
+         [repos]\nhelix = \"{helix_url}\"\nqemu_utm = \"{fork_url}\"\nqemu_upstream = \"{upstream_url}\"\nutm = \"{utm_url}\"\n\
+         [pins]\nutm_commit = \"{}\"\nqemu_branch = \"feature\"\n",
+        utm_commits[1],
+        pm = pm.display()
+    );
+    let t = t.file("helix.toml", &config);
+    let first = t.helix(["run", "setup"]);
+    first.success();
+    assert_eq!(first.stdout.matches("cloned").count(), 3, "{}", first.stdout);
+    assert!(
+        first.stdout.lines().any(|l| l.starts_with("UTM sysroot") && l.contains("MISSING")),
+        "{}",
+        first.stdout
+    );
+    // qemu-utm: the fork's branch, with origin = upstream and helixml = the fork.
+    let q = pm.join("qemu-utm");
+    assert_eq!(crate::git::git(&q, &["rev-parse", "--abbrev-ref", "HEAD"]), "feature");
+    assert_eq!(crate::git::git(&q, &["remote", "get-url", "origin"]), upstream_url);
+    assert_eq!(crate::git::git(&q, &["remote", "get-url", "helixml"]), fork_url);
+    // UTM: the pinned commit, detached.
+    assert_eq!(crate::git::git(&pm.join("UTM"), &["rev-parse", "HEAD"]), utm_commits[1]);
+    // Second run: nothing changes.
+    let second = t.helix(["run", "setup"]);
+    second.success();
+    assert_eq!(second.stdout.matches("unchanged").count(), 3, "{}", second.stdout);
+    assert!(!second.stdout.contains("cloned"), "{}", second.stdout);
+}
+
+/// netplan-fix, vm and expand-disk on a real VM: provisioned with one MAC (cloud-init's
+/// netplan matches it), then run under another — the netplan problem — and repaired.
+#[test]
+fn netplan_fix_then_expand_disk_on_a_real_vm() {
+    use crate::vmimage::{self, FIRST_MAC, Guest};
+    let _turn = vmimage::vm_turn();
+    let t = Test::new();
+    let dir = t.path("vm");
+    std::fs::create_dir_all(&dir).unwrap();
+    let _cleanup = KillVmsUnder(t.dir.path().to_path_buf());
+    // Provision: first boot with the provisioning MAC and a seed, then power down.
+    let g = Guest::boot(&dir, "helix-recipes-1", FIRST_MAC);
+    g.wait_ssh(std::time::Duration::from_secs(600));
+    assert_eq!(g.vm.powerdown(std::time::Duration::from_secs(120)).unwrap(), "powered off");
+    let img = vmimage::test_image();
+    let seed = dir.join("seed-helix-recipes-1.img");
+    let (port, repair_port) = (vmimage::free_port(), vmimage::free_port());
+    let config = format!(
+        "[vm]\nbackend = \"qemu\"\nname = \"helix-recipe-vm\"\ndisk = \"{disk}\"\nmac = \"52:42:00:ab:cd:ef\"\n\
+         ssh_host = \"127.0.0.1\"\nssh_port = {port}\nssh_user = \"{user}\"\nssh_key = \"{key}\"\n\
+         provision_mac = \"{FIRST_MAC}\"\nprovision_ssh_port = {repair_port}\n\
+         [vm.qemu]\narch = \"x86_64\"\naccel = \"tcg\"\nmemory = \"1G\"\nsmp = 2\nfirmware_code = \"\"\n\
+         seed = \"{seed}\"\nkernel = \"{kernel}\"\ninitrd = \"{initrd}\"\n\
+         append = \"root=/dev/vda1 console=ttyS0 systemd.mask=systemd-networkd-wait-online.service\"\n",
+        disk = g.disk.display(),
+        user = vmimage::USER,
+        key = g.key.display(),
+        seed = seed.display(),
+        kernel = img.kernel.display(),
+        initrd = img.initrd.display(),
+    );
+    drop(g);
+    let t = t.file("helix.toml", &config);
+
+    let fix = t.helix(["run", "netplan-fix", "--wait", "600"]);
+    fix.success()
+        .stderr_has("no SSH banner")
+        .stderr_has("wrote /etc/netplan/99-helix-override.yaml");
+    fix.stderr_has("SSH answers under the VM's own MAC 52:42:00:ab:cd:ef");
+    t.helix(["run", "vm", "--action", "status"]).success().stdout_has("started");
+    let file = t.helix([
+        "run",
+        "vm",
+        "--action",
+        "ssh",
+        "--command",
+        "sudo stat -c %a /etc/netplan/99-helix-override.yaml; sudo cat /etc/netplan/99-helix-override.yaml",
+    ]);
+    file.success().stdout_has("600").stdout_has("driver: virtio_net");
+
+    // expand-disk: stop, grow by 1G, start, growpart + resize2fs in the guest.
+    let before = crate::vm_bytes(&t, &g_disk(&config));
+    let grown = before + (1 << 30);
+    let out = t.helix(["run", "expand-disk", "--size", &grown.to_string(), "--snapshot"]);
+    out.success().stdout_has("before:").stdout_has("after:");
+    assert_eq!(crate::vm_bytes(&t, &g_disk(&config)), grown);
+    let df =
+        t.helix(["run", "vm", "--action", "ssh", "--command", "df -B1 --output=size / | tail -1"]);
+    df.success();
+    let root_size: u64 = df.stdout.trim().lines().last().unwrap().trim().parse().unwrap();
+    assert!(
+        root_size > before,
+        "the root filesystem grew past the old disk size: {root_size} bytes on a {grown}-byte disk"
+    );
+    // Refuses to shrink.
+    t.helix(["run", "expand-disk", "--size", "1G"]).code(1).stderr_has("refusing to shrink");
+    t.helix(["run", "vm", "--action", "stop"]).success();
+    t.helix(["run", "vm", "--action", "status"]).success().stdout_has("stopped");
+}
+
+/// Kills any QEMU whose command line names `dir` when dropped: a failing VM test must not
+/// leave a detached VM running.
+struct KillVmsUnder(PathBuf);
+
+impl Drop for KillVmsUnder {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("pkill")
+            .args(["-9", "-f", self.0.to_str().unwrap()])
+            .status();
+    }
+}
+
+fn g_disk(config: &str) -> PathBuf {
+    let line = config.lines().find(|l| l.starts_with("disk = ")).unwrap();
+    PathBuf::from(line.trim_start_matches("disk = ").trim_matches('"'))
+}
+
+/// provision-vm end to end with the QEMU backend: the test image served over HTTP stands in for
+/// the Ubuntu cloud image; interrupted during the first boot, resumed, bundle checked.
+#[test]
+fn provision_vm_is_interrupted_and_resumed_on_a_real_vm() {
+    use crate::httpd::{Httpd, Route};
+    use crate::vmimage::{self, FIRST_MAC};
+    use sha2::Digest;
+    let _turn = vmimage::vm_turn();
+    let t = Test::new();
+    let img = vmimage::test_image();
+    let bytes = std::fs::read(&img.disk).unwrap();
+    let sha = format!("{:x}", sha2::Sha256::digest(&bytes));
+    let http = Httpd::start();
+    http.route("/questing.img", Route::Serve(bytes));
+    let keys = t.path("keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    let (key, _) = vmimage::keypair(&keys);
+    let vm_dir = t.path("helix-vm");
+    let _cleanup = KillVmsUnder(t.dir.path().to_path_buf());
+    let config = format!(
+        "[pins]\nubuntu_image_url = \"{url}\"\nubuntu_image_sha256 = \"{sha}\"\n\
+         [vm]\nbackend = \"qemu\"\nname = \"helix-provision-test\"\ndir = \"{dir}\"\nssh_user = \"{user}\"\nssh_key = \"{key}\"\n\
+         ssh_port = {port}\nmac = \"52:42:00:12:34:99\"\nprovision_mac = \"{FIRST_MAC}\"\nprovision_ssh_port = {pport}\n\
+         [vm.qemu]\narch = \"x86_64\"\naccel = \"tcg\"\nmemory = \"1G\"\nsmp = 2\nfirmware_code = \"\"\n\
+         kernel = \"{kernel}\"\ninitrd = \"{initrd}\"\nappend = \"root=/dev/vda1 console=ttyS0\"\n",
+        url = http.url("/questing.img"),
+        dir = vm_dir.display(),
+        user = vmimage::USER,
+        key = key.display(),
+        port = vmimage::free_port(),
+        pport = vmimage::free_port(),
+        kernel = img.kernel.display(),
+        initrd = img.initrd.display(),
+    );
+    let t = t.file("helix.toml", &config);
+    let pub_key = format!("{}.pub", key.display());
+    let params = [
+        "run",
+        "provision-vm",
+        "--profile",
+        "light",
+        "--disk-size",
+        "3G",
+        "--zfs-size",
+        "1G",
+        "--key",
+        &pub_key,
+    ];
+
+    // First run: interrupted (Ctrl-C) while the first boot waits for SSH.
+    let log = t.path("first.log");
+    let mut cmd = std::process::Command::new(crate::builder::HELIX);
+    cmd.args(params)
+        .current_dir(t.dir.path())
+        .env("HELIX_STATE_DIR", t.path("state"))
+        .env("HELIX_CONFIG_DIR", t.path("config"))
+        .env("HOME", t.path("home"))
+        .env("NO_COLOR", "1")
+        .stdout(std::fs::File::create(t.path("first.out")).unwrap())
+        .stderr(std::fs::File::create(&log).unwrap());
+    crate::builder::detach_from_terminal(&mut cmd);
+    let mut child = cmd.spawn().unwrap();
+    let start = std::time::Instant::now();
+    while !std::fs::read_to_string(&log).unwrap_or_default().contains("started the VM") {
+        assert!(
+            start.elapsed().as_secs() < 300,
+            "never booted:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "ended early:\n{}",
+            std::fs::read_to_string(&log).unwrap()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{}", std::fs::read_to_string(&log).unwrap());
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let left = std::process::Command::new("pgrep")
+        .args(["-f", vm_dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        left.stdout.is_empty(),
+        "a QEMU outlived the interrupted run: {}",
+        String::from_utf8_lossy(&left.stdout)
+    );
+    assert!(vm_dir.join("disk.qcow2").is_file() && vm_dir.join("seed-fat.img").is_file());
+    let disk_inode =
+        std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(vm_dir.join("disk.qcow2")).unwrap());
+
+    // Resume: the host-side steps are not redone; the guest is set up; the bundle checks out.
+    let mut resume: Vec<&str> = params.to_vec();
+    resume.push("--resume");
+    let out = t.helix(resume);
+    out.success()
+        .stderr_has("step `download`: already done")
+        .stderr_has("step `disk`: already done");
+    out.stdout_has("provisioned-by-helix")
+        .stderr_has("cloud-init finished")
+        .stderr_has("UTM bundle ready");
+    assert_eq!(http.requests().len(), 1, "the image was downloaded once");
+    let bundle = vm_dir.join("helix-desktop.utm");
+    let plist = std::fs::read_to_string(bundle.join("config.plist")).unwrap();
+    assert!(
+        plist.contains("virtio-gpu-gl-pci.edid=on") && plist.contains("52:42:00:12:34:99"),
+        "{plist}"
+    );
+    let data: Vec<_> = std::fs::read_dir(bundle.join("Data")).unwrap().flatten().collect();
+    assert_eq!(data.len(), 2, "both disks placed in Data/");
+
+    // A fresh run never overwrites the disks.
+    let again =
+        t.helix(["run", "provision-vm", "--profile", "light", "--only", "disk", "--key", &pub_key]);
+    again.success().stderr_has("keeping the existing");
+    assert_eq!(
+        std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(vm_dir.join("disk.qcow2")).unwrap()),
+        disk_inode
+    );
+}
