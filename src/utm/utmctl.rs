@@ -47,7 +47,7 @@ pub fn explain(argv: &[String], f: &Finished) -> Option<Error> {
              Privacy & Security > Automation (reset a denied prompt with `tccutil reset AppleEvents`)"
         )));
     }
-    if err.contains("-600") {
+    if err.contains("OSStatus error -600") || err.contains("(-600)") {
         return Some(Error::other(format!(
             "`{shown}` could not reach UTM (OSStatus -600: the application is not running in this session). \
              Log in at the Mac, open UTM there, and run helix from that desktop session (not over SSH)"

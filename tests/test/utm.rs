@@ -524,3 +524,20 @@ print(`drives=${utm::open("vms/helix-desktop.utm").drives.len()}`);
     assert_eq!(at(&cfg, "Drive[2].ImageName").unwrap()[1], name.as_str());
     assert_eq!(at(&cfg, "Drive[2].Interface").unwrap()[1], "VirtIO");
 }
+
+#[test]
+fn the_vm_recipe_drives_utm_through_utmctl() {
+    let t = fake_utm(&[(UUID_A, "stopped", "new-dev-vm"), (UUID_B, "started", "Helix Desktop")]);
+    t.helix(["run", "vm", "--action", "status"]).success().stdout_has("new-dev-vm: stopped");
+    t.helix(["run", "vm", "--action", "start"]).success();
+    t.helix(["run", "vm", "--action", "status"]).success().stdout_has("new-dev-vm: started");
+    t.helix(["run", "vm", "--action", "list"])
+        .success()
+        .stdout_has(&format!("{UUID_B}  started  Helix Desktop"));
+    t.helix(["run", "vm", "--action", "stop"]).code(1).stderr_has("needs a person to confirm");
+    let log = calls(&t);
+    assert!(
+        log.contains(&format!("utmctl start {UUID_A}\n")) && !log.contains("utmctl stop"),
+        "{log}"
+    );
+}
