@@ -54,7 +54,19 @@ fn make_remotes(root: &Path, files: usize, commits: usize) -> Vec<PathBuf> {
     (0..5)
         .map(|i| {
             let bare = root.join(format!("r{i}.git"));
-            git(root, &["clone", "-q", "--bare", seed.to_str().unwrap(), bare.to_str().unwrap()]);
+            git(
+                root,
+                &[
+                    "clone",
+                    "-q",
+                    "--bare",
+                    "--no-local",
+                    seed.to_str().unwrap(),
+                    bare.to_str().unwrap(),
+                ],
+            );
+            // Packed like a hosted repository, so the server sends it without recompressing.
+            git(&bare, &["repack", "-a", "-d", "-q"]);
             bare
         })
         .collect()
