@@ -410,3 +410,65 @@ fn a_branch_is_only_fetched_and_fast_forwarded_when_update_asks() {
     t.helix(["run", "u"]).success().stdout_has("moved=false");
     assert_eq!(git(&co, &["rev-parse", "HEAD"]), local);
 }
+
+/// Run `helix ARGS` on a real pseudo-terminal (util-linux `script`), typing `keys` into it.
+fn helix_on_a_pty(t: &Test, args: &str, keys: &str) -> (i32, String) {
+    use std::io::Write;
+    let mut child = Command::new("script")
+        .args(["-qec", &format!("{} {args}", crate::builder::HELIX), "/dev/null"])
+        .current_dir(t.dir.path())
+        .env("HELIX_CONFIG_DIR", t.path("config"))
+        .env("HELIX_STATE_DIR", t.path("state"))
+        .env("HOME", t.path("home"))
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("script runs");
+    let mut stdin = child.stdin.take().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    stdin.write_all(keys.as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    let out = child.wait_with_output().unwrap();
+    drop(stdin);
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn a_person_at_the_terminal_can_let_a_dirty_worktree_move_and_the_changes_are_stashed() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: util-linux `script` is not installed");
+        return;
+    }
+    let t = Test::new();
+    let (url, commits) = remote(t.dir.path(), "pty");
+    let co = t.path("pm/pty");
+    let recipe = |rev: &str| {
+        format!(
+            "//! E.\nlet r = git::ensure(\"{}\", #{{ url: \"{url}\", rev: \"{rev}\" }});\nprint(`action=${{r.action}} stashed=${{r.stashed}}`);\n",
+            co.display()
+        )
+    };
+    let t = t.recipe("e", &recipe("v1"));
+    t.helix(["run", "e"]).success();
+    std::fs::write(co.join("file.txt"), "work in progress\n").unwrap();
+    let t = t.recipe("e", &recipe(&commits[2]));
+    // Declined: nothing moves.
+    let (code, out) = helix_on_a_pty(&t, "run e", "n");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("uncommitted change") && out.contains("declined"), "{out}");
+    assert_eq!(git(&co, &["rev-parse", "HEAD"]), commits[1]);
+    // Confirmed: the change is stashed, then HEAD moves.
+    let (code, out) = helix_on_a_pty(&t, "run e", "y");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("action=updated stashed="), "{out}");
+    assert_eq!(git(&co, &["rev-parse", "HEAD"]), commits[2]);
+    assert!(git(&co, &["stash", "list"]).contains("helix: before checking out"));
+    git(&co, &["checkout", "-q", &commits[1]]);
+    git(&co, &["stash", "pop", "-q"]);
+    assert_eq!(
+        std::fs::read_to_string(co.join("file.txt")).unwrap(),
+        "work in progress\n",
+        "the change is recoverable"
+    );
+}
