@@ -1,5 +1,5 @@
-//! The NoCloud seed: helix's native FAT writer vs the legacy way (`dd` + `mformat -v CIDATA`
-//! + two `mcopy`), and the ISO writer vs `xorriso -as mkisofs -volid cidata -joliet -rock`.
+//! The NoCloud seed: helix's native FAT writer vs the legacy way (`dd`, `mformat -v CIDATA` and
+//! two `mcopy`), and the ISO writer vs `xorriso -as mkisofs -volid cidata -joliet -rock`.
 //! Run: `cargo bench --bench seed`.
 
 use std::process::Command;
