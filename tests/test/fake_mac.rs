@@ -749,3 +749,26 @@ fn fake_utm_app_holds_real_frameworks_and_the_original_qemu() {
         "MH_EXECUTE:\n{main}"
     );
 }
+
+/// Not a test: builds the README's demo world (a fake sysroot, SDK, UTM.app and QEMU source,
+/// plus a `helix.toml` pointing at them) in `$HELIX_DEMO_DIR`. `scripts/demo` runs it, then
+/// runs the real `helix run build-qemu` there.
+#[test]
+#[ignore = "run by scripts/demo"]
+fn demo_world() {
+    let Some(root) = std::env::var_os("HELIX_DEMO_DIR").map(PathBuf::from) else { return };
+    std::fs::create_dir_all(&root).unwrap();
+    let sysroot = fake_sysroot(&root);
+    fake_sdk(&root);
+    let app = fake_utm_app(&root);
+    let src = fake_qemu_src(&root);
+    let config = format!(
+        "# The demo world made by scripts/demo: everything build-qemu touches lives here.\n\
+         [paths]\npm = \"{pm}\"\nqemu_utm = \"{src}\"\nsysroot = \"{sysroot}\"\nutm_app = \"{app}\"\nutm = \"{pm}/UTM\"\n",
+        pm = root.join("pm").display(),
+        src = src.display(),
+        sysroot = sysroot.display(),
+        app = app.display(),
+    );
+    std::fs::write(root.join("helix.toml"), config).unwrap();
+}
