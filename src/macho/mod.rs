@@ -85,14 +85,18 @@ fn cannot_edit(path: &Path, why: String) -> Error {
 fn slice_info(b: &[u8], offset: usize) -> read::R<SliceInfo> {
     let t = read::Thin::parse(b)?;
     let room = t.content_start(b)? - t.cmds_end();
-    let m = goblin::mach::MachO::parse_lossy(b, 0)
-        .map_err(|e| format!("goblin cannot parse it: {e}"))?;
-    use goblin::mach::load_command::CommandVariant as V;
+    // goblin decodes each load command at the offsets the bounds-checked reader validated, in
+    // the load-command bytes only. (Its whole-file `MachO::parse` also decodes symbols and the
+    // entry point, and cargo-fuzz found an arithmetic overflow panic there.)
+    use goblin::mach::load_command::{CommandVariant as V, LoadCommand};
+    let cmds = &b[..t.cmds_end()];
     let mut dylibs = vec![];
     let mut rpaths = vec![];
     let mut id = None;
-    for lc in &m.load_commands {
-        let at = read::Lc { cmd: lc.command.cmd(), offset: lc.offset, size: lc.command.cmdsize() };
+    for l in &t.cmds {
+        let lc = LoadCommand::parse(cmds, &mut l.offset.clone(), goblin::container::Endian::Little)
+            .map_err(|e| format!("goblin cannot parse load command 0x{:x}: {e}", l.cmd))?;
+        let at = *l;
         match &lc.command {
             V::IdDylib(d) => {
                 id = Some((
@@ -119,12 +123,12 @@ fn slice_info(b: &[u8], offset: usize) -> read::R<SliceInfo> {
     }
     let signature = sign::signature(b, &t)?;
     Ok(SliceInfo {
-        arch: read::arch_name(m.header.cputype, m.header.cpusubtype),
-        cputype: m.header.cputype,
-        cpusubtype: m.header.cpusubtype,
+        arch: t.arch(),
+        cputype: t.cputype,
+        cpusubtype: t.cpusubtype,
         offset,
         size: b.len(),
-        file_type: read::file_type_name(m.header.filetype).into(),
+        file_type: read::file_type_name(t.filetype).into(),
         id_current_version: id.as_ref().map(|i| read::version(i.1)),
         id_compatibility_version: id.as_ref().map(|i| read::version(i.2)),
         id: id.map(|i| i.0),
@@ -133,8 +137,8 @@ fn slice_info(b: &[u8], offset: usize) -> read::R<SliceInfo> {
         signed: signature.is_some(),
         signature,
         header_free: room,
-        ncmds: m.header.ncmds,
-        sizeofcmds: m.header.sizeofcmds as usize,
+        ncmds: t.cmds.len(),
+        sizeofcmds: t.sizeofcmds,
     })
 }
 

@@ -451,8 +451,11 @@ pub fn sign_slice(b: &[u8], name: &str) -> R<Vec<u8>> {
             ((fileoff + filesize).next_multiple_of(16), at)
         }
     };
-    if sig_at < fileoff {
-        return Err("the existing signature is not inside __LINKEDIT".into());
+    if fileoff < t.cmds_end() + 16 || sig_at < fileoff {
+        return Err(format!(
+            "__LINKEDIT (at {fileoff}) or the signature (at {sig_at}) overlaps the header, which ends at {}",
+            t.cmds_end()
+        ));
     }
     if let Some(s) = &old
         && s.dataoff + s.datasize < fileoff + filesize

@@ -607,6 +607,17 @@ fn mutated_fixtures_never_panic_the_parser_or_writer() {
     let extremes =
         [0u32, 1, 7, 8, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff, 0xffff_fff8, 0x1000, 0x4000];
     let mut failures = vec![];
+    // Inputs on which cargo-fuzz once found a panic, replayed first.
+    for e in std::fs::read_dir(fixtures::data().join("fuzz-regressions")).unwrap().flatten() {
+        let b = std::fs::read(e.path()).unwrap();
+        let r = std::panic::catch_unwind(|| {
+            let _ = macho::info_bytes(&b, Path::new("x"));
+            let _ = macho::verify_bytes(&b);
+            let _ = macho::edit::edit_bytes(&b, &edits);
+            let _ = macho::edit::sign_bytes(&b, "x");
+        });
+        assert!(r.is_ok(), "fuzz regression {} panics again", e.path().display());
+    }
     for (n, input) in inputs.iter().enumerate() {
         for i in 0..1500 {
             let mut b = input.clone();
