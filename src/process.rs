@@ -2,7 +2,7 @@
 //! one named escape hatch the guard parses), checked exit status, live streaming with the tail of
 //! stderr kept for the error, timeouts, and process groups so Ctrl-C never leaves children behind.
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashSet};
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -267,8 +267,11 @@ impl Cmd {
 /// compiler costs next to nothing), keeping everything when capturing and the last
 /// `TAIL_LINES` lines for the error message.
 fn tee_stderr(mut err: impl Read, stream: bool, capture: bool) -> (Vec<u8>, String) {
+    // Keep a bounded window of the newest bytes with memcpy-sized operations only; trimmed to
+    // whole lines at the end.
+    const WINDOW: usize = 16 * 1024;
     let mut all = Vec::new();
-    let mut tail: VecDeque<u8> = VecDeque::new();
+    let mut tail: Vec<u8> = Vec::with_capacity(2 * WINDOW);
     let mut buf = vec![0u8; 64 * 1024];
     let stderr = std::io::stderr();
     loop {
@@ -283,14 +286,16 @@ fn tee_stderr(mut err: impl Read, stream: bool, capture: bool) -> (Vec<u8>, Stri
         if capture {
             all.extend_from_slice(chunk);
         }
-        tail.extend(chunk);
-        // Keep a bounded window; trimmed to whole lines at the end.
-        const WINDOW: usize = 16 * 1024;
-        if tail.len() > 2 * WINDOW {
-            tail.drain(..tail.len() - WINDOW);
+        if chunk.len() >= WINDOW {
+            tail.clear();
+            tail.extend_from_slice(&chunk[chunk.len() - WINDOW..]);
+        } else {
+            tail.extend_from_slice(chunk);
+            if tail.len() > 2 * WINDOW {
+                tail.drain(..tail.len() - WINDOW);
+            }
         }
     }
-    let tail: Vec<u8> = tail.into_iter().collect();
     let text = String::from_utf8_lossy(&tail);
     let lines: Vec<&str> = text.trim_end().lines().collect();
     let keep = &lines[lines.len().saturating_sub(TAIL_LINES)..];
@@ -507,6 +512,16 @@ mod tests {
         assert_eq!(err.exit_code(), Some(3));
         let msg = err.to_string();
         assert!(msg.contains("exit code 3") && msg.contains("bad thing"), "{msg}");
+    }
+
+    #[test]
+    fn the_error_keeps_the_last_lines_of_a_long_stderr() {
+        let err = Cmd::new(&["sh", "-c", "seq 1 100000 >&2; exit 2"]).quiet().run().unwrap_err();
+        let Error::CommandFailed { stderr_tail, .. } = err else { panic!("not a command failure") };
+        let lines: Vec<&str> = stderr_tail.lines().collect();
+        assert_eq!(lines.len(), TAIL_LINES);
+        assert_eq!(lines.first(), Some(&"99981"));
+        assert_eq!(lines.last(), Some(&"100000"));
     }
 
     #[test]
