@@ -1,0 +1,219 @@
+//! Recovery recipes: `doctor` on this machine (where most of the Mac world is absent) and its
+//! known-failure detectors against logs that carry each message.
+
+use std::path::PathBuf;
+
+use crate::builder::{Output, Test};
+
+/// A port nothing listens on (bound, then released).
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// A config whose paths all live in the test dir: `pm/helix` is a real git checkout, every
+/// other repo, the sysroot, UTM.app and the VM are absent; SSH points at a closed port.
+fn doctor_world() -> Test {
+    let t = Test::new();
+    let pm = t.path("pm");
+    std::fs::create_dir_all(pm.join("helix")).unwrap();
+    crate::git::git(&pm.join("helix"), &["init", "-q", "-b", "main"]);
+    std::fs::write(pm.join("helix/README"), "helix\n").unwrap();
+    crate::git::git(&pm.join("helix"), &["add", "README"]);
+    crate::git::git(
+        &pm.join("helix"),
+        &["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "first"],
+    );
+    let config = format!(
+        "[paths]\npm = \"{pm}\"\nhelix = \"{pm}/helix\"\nqemu_utm = \"{pm}/qemu-utm\"\nutm = \"{pm}/UTM\"\nsysroot = \"{pm}/UTM/sysroot-macOS-arm64\"\nutm_app = \"{pm}/UTM.app\"\nzed = \"{pm}/zed\"\nqwen_code = \"{pm}/qwen-code\"\n\
+         [vm]\nbackend = \"qemu\"\ndir = \"{pm}/vm\"\nbundle = \"{pm}/vm/helix.utm\"\nssh_host = \"127.0.0.1\"\nssh_port = {port}\n",
+        pm = pm.display(),
+        port = closed_port()
+    );
+    t.file("helix.toml", &config)
+}
+
+fn json_checks(out: &Output) -> (Vec<(String, String, String)>, i64) {
+    let v: serde_json::Value = serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("doctor --json is not JSON ({e}):\n{}", out.stdout));
+    let rows = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["check"].as_str().unwrap().to_string(),
+                c["state"].as_str().unwrap().to_string(),
+                c["detail"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    (rows, v["failed"].as_i64().unwrap())
+}
+
+fn state_of<'a>(rows: &'a [(String, String, String)], check: &str) -> &'a (String, String, String) {
+    rows.iter().find(|r| r.0 == check).unwrap_or_else(|| panic!("no `{check}` row in {rows:#?}"))
+}
+
+#[test]
+fn doctor_prints_a_truthful_table_and_fails_when_things_are_missing() {
+    let t = doctor_world();
+    let out = t.helix(["run", "doctor"]);
+    out.code(1).stderr_has("check(s) failed");
+    out.stdout_has("CHECK").stdout_has("DETAIL/FIX");
+    let line = |check: &str| -> String {
+        out.stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{check} ")))
+            .unwrap_or_else(|| panic!("no `{check}` line:\n{}", out.stdout))
+            .to_string()
+    };
+    // The one checkout that exists is reported at its branch; the others are missing.
+    assert!(
+        line("repo helix").contains(" ok ") && line("repo helix").contains("main @"),
+        "{}",
+        out.stdout
+    );
+    assert!(line("repo utm").contains("MISSING"), "{}", out.stdout);
+    assert!(line("repo qemu_utm").contains("helix run setup"), "{}", out.stdout);
+    // Tools CI installs are found, with their version.
+    let ninja = line("tool ninja");
+    assert!(ninja.contains(" ok ") && ninja.contains("/ninja"), "{ninja}");
+    assert!(line("sysroot").contains("MISSING"), "{}", out.stdout);
+    assert!(line("QEMU").contains("MISSING"), "{}", out.stdout);
+    assert!(line("UTM VMs").contains("skipped"), "{}", out.stdout);
+    assert!(
+        line("VM SSH").contains("WARN") && line("VM SSH").contains("not running"),
+        "{}",
+        out.stdout
+    );
+    if cfg!(target_os = "linux") {
+        assert!(line("brew formulae").contains("skipped"), "{}", out.stdout);
+    }
+    // Free space is reported for the volumes that exist (pm), not for the missing vm dir.
+    assert!(
+        line(&format!("disk space {}", t.path("pm").display())).contains("free"),
+        "{}",
+        out.stdout
+    );
+    let vm_dir = format!("disk space {}", t.path("pm/vm").display());
+    assert!(!out.stdout.lines().any(|l| l.starts_with(&vm_dir)), "{}", out.stdout);
+
+    // --json: the same checks, parseable, with the failure count the exit status reflects.
+    let j = t.helix(["run", "doctor", "--json"]);
+    j.code(1);
+    let (rows, failed) = json_checks(&j);
+    let counted = rows.iter().filter(|r| r.1 == "FAIL" || r.1 == "MISSING").count() as i64;
+    assert_eq!(failed, counted, "{rows:#?}");
+    assert!(failed >= 5, "{rows:#?}");
+    j.stderr_has(&format!("{failed} check(s) failed"));
+    assert_eq!(state_of(&rows, "repo helix").1, "ok");
+    assert_eq!(state_of(&rows, "sysroot").1, "MISSING");
+    assert_eq!(state_of(&rows, "tool cmake").1, "ok");
+}
+
+/// A log line for each known failure of the setup document's troubleshooting section, in the
+/// words the tool that prints it uses, and the row doctor must add for it.
+const KNOWN: &[(&str, &str, &str)] = &[
+    (
+        "qemu-aarch64-softmmu: -spice: invalid option\n",
+        "log: QEMU without SPICE",
+        "built without SPICE",
+    ),
+    (
+        "../ui/spice-display.c:1012:41: error: use of undeclared identifier 'EGL_IOSURFACE_WRITE_HINT_ANGLE'\n",
+        "log: EGL_IOSURFACE_WRITE_HINT_ANGLE undeclared",
+        "ui/spice-display.c",
+    ),
+    (
+        "../hw/display/virtio-gpu-virgl.c:1190:20: error: redefinition of 'd3d_tex2d'\n",
+        "log: d3d_tex2d redefinition",
+        "virtio-gpu-virgl.c",
+    ),
+    (
+        "qemu-aarch64-softmmu: -drive if=none,file=/v/disk.qcow2: Failed to get \"write\" lock\nIs another process using the image [/v/disk.qcow2]?\n",
+        "log: VM won't start: disk locked",
+        "lsof",
+    ),
+    (
+        "qemu-aarch64-softmmu: -drive file=/v/gone.qcow2: Could not open '/v/gone.qcow2': No such file or directory\n",
+        "log: VM won't start: disk missing",
+        "utm::check",
+    ),
+    (
+        "QEMU exited from an error: qemu-aarch64-softmmu: terminating on signal 6\n",
+        "log: VM won't start",
+        "utmctl status",
+    ),
+    (
+        "ERROR: Build directory has been generated with Meson version 1.2.3, which is incompatible with the current version 1.5.1.\n",
+        "log: stale build cache",
+        "build-qemu --clean",
+    ),
+    (
+        "fatal error: file '/pm/qemu-utm/include/qemu/osdep.h' has been modified since the precompiled header 'build/pch.gch' was built\n",
+        "log: stale build cache",
+        "build-qemu --clean",
+    ),
+];
+
+#[test]
+fn doctor_detects_each_known_failure_in_a_log_and_not_in_a_clean_one() {
+    let t = doctor_world();
+    let clean = "[1/2] Compiling C object libqemu.a.p/ui_spice-display.c.o\n[2/2] Linking target qemu-system-aarch64\nspice protocol support: YES\n";
+    let log = t.path("build.log");
+    for (message, check, fix) in KNOWN {
+        std::fs::write(&log, format!("{clean}{message}")).unwrap();
+        let out = t.helix(["run", "doctor", "--json", "--log", &log.display().to_string()]);
+        out.code(1);
+        let (rows, _) = json_checks(&out);
+        let row = state_of(&rows, check);
+        assert_eq!(row.1, "FAIL", "{message}: {row:?}");
+        assert!(row.2.contains(fix), "{message}: the fix `{}` lacks `{fix}`", row.2);
+        let others: Vec<_> =
+            rows.iter().filter(|r| r.0.starts_with("log:") && r.0 != *check).collect();
+        // Only the generic "won't start" may accompany a specific start failure.
+        assert!(
+            others.iter().all(|r| r.0.starts_with("log: VM won't start")),
+            "{message}: {others:?}"
+        );
+    }
+    // A clean log triggers nothing; a mention of d3d_tex2d that is not an error neither.
+    std::fs::write(&log, format!("{clean}note: d3d_tex2d is set up in virgl_cmd_resource_map\n"))
+        .unwrap();
+    let out = t.helix(["run", "doctor", "--json", "--log", &log.display().to_string()]);
+    let (rows, _) = json_checks(&out);
+    assert_eq!(state_of(&rows, "log").1, "ok", "{rows:#?}");
+    assert!(!rows.iter().any(|r| r.0.starts_with("log:")), "{rows:#?}");
+    // A missing --log file is reported, not ignored.
+    let out =
+        t.helix(["run", "doctor", "--json", "--log", &t.path("nope.log").display().to_string()]);
+    assert_eq!(state_of(&json_checks(&out).0, "log").1, "MISSING");
+}
+
+#[test]
+fn doctor_reads_the_build_dirs_logs_and_the_utm_debug_log_on_its_own() {
+    let t = doctor_world();
+    let build: PathBuf = t.path("pm/qemu-utm/build");
+    std::fs::create_dir_all(build.join("meson-logs")).unwrap();
+    std::fs::write(build.join("meson-logs/meson-log.txt"), "Program python3 found: YES\n").unwrap();
+    std::fs::write(
+        build.join("helix-ninja.log"),
+        "FAILED: libcommon.a.p/hw_display_virtio-gpu-virgl.c.o\n../hw/display/virtio-gpu-virgl.c:88:20: error: redefinition of 'd3d_tex2d'\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(t.path("pm/vm/helix.utm/Data")).unwrap();
+    std::fs::write(
+        t.path("pm/vm/helix.utm/Data/debug.log"),
+        "qemu-aarch64-softmmu: -spice: invalid option\n",
+    )
+    .unwrap();
+    let out = t.helix(["run", "doctor", "--json"]);
+    out.code(1);
+    let (rows, _) = json_checks(&out);
+    assert_eq!(state_of(&rows, "meson log").1, "ok");
+    assert_eq!(state_of(&rows, "build log: d3d_tex2d redefinition").1, "FAIL");
+    assert_eq!(state_of(&rows, "UTM debug log: QEMU without SPICE").1, "FAIL");
+    // The vm dir exists now, so its volume is checked too.
+    state_of(&rows, &format!("disk space {}", t.path("pm/vm").display()));
+}
