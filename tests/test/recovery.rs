@@ -217,3 +217,137 @@ fn doctor_reads_the_build_dirs_logs_and_the_utm_debug_log_on_its_own() {
     // The vm dir exists now, so its volume is checked too.
     state_of(&rows, &format!("disk space {}", t.path("pm/vm").display()));
 }
+
+/// A qemu-backed VM with two real qcow2 disks (system and ZFS) under `vm/`, each holding 1 MiB
+/// of `0xab` at offset 0.
+fn backup_world() -> (Test, PathBuf, PathBuf) {
+    let t = Test::new();
+    let vm = t.path("vm");
+    std::fs::create_dir_all(&vm).unwrap();
+    let (disk, zfs) = (vm.join("disk.qcow2"), vm.join("zfs.qcow2"));
+    for d in [&disk, &zfs] {
+        sh("qemu-img", &["create", "-q", "-f", "qcow2", &d.display().to_string(), "32M"]);
+        qemu_io(d, "write -P 0xab 0 1M");
+    }
+    let config = format!(
+        "[vm]\nbackend = \"qemu\"\ndir = \"{}\"\ndisk = \"{}\"\nzfs_disk = \"{}\"\n",
+        vm.display(),
+        disk.display(),
+        zfs.display()
+    );
+    (t.file("helix.toml", &config), disk, zfs)
+}
+
+fn sh(program: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(program).args(args).output().unwrap();
+    assert!(out.status.success(), "{program} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Run one qemu-io command; false when it fails or a pattern check does not match.
+fn qemu_io(disk: &std::path::Path, command: &str) -> bool {
+    let out = std::process::Command::new("qemu-io")
+        .args(["-c", command, &disk.display().to_string()])
+        .output()
+        .unwrap();
+    let text =
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    out.status.success() && !text.contains("Pattern verification failed")
+}
+
+fn sha256sum(p: &std::path::Path) -> String {
+    sh("sha256sum", &[&p.display().to_string()]).split_whitespace().next().unwrap().to_string()
+}
+
+#[test]
+fn backup_vm_backs_up_restores_byte_for_byte_and_its_backups_cannot_be_removed() {
+    let (t, disk, zfs) = backup_world();
+    // --dry-run plans and changes nothing.
+    let dry = t.helix(["run", "backup-vm", "--dry-run", "--name", "b1"]);
+    dry.success();
+    assert!(!t.path("vm/helix.backups").exists());
+    assert!(!t.path("state/vm-backups.json").exists());
+
+    let out = t.helix(["run", "backup-vm", "--yes", "--name", "b1"]);
+    out.success().stderr_has("backup 'b1' done");
+    let (b_disk, b_zfs) =
+        (t.path("vm/helix.backups/b1/disk.qcow2"), t.path("vm/helix.backups/b1/zfs.qcow2"));
+    assert_eq!(std::fs::read(&b_disk).unwrap(), std::fs::read(&disk).unwrap());
+    assert_eq!(std::fs::read(&b_zfs).unwrap(), std::fs::read(&zfs).unwrap());
+    // A full copy records the checksum of what it wrote; --list shows it.
+    let list = t.helix(["run", "backup-vm", "--list"]);
+    list.success().stdout_has("b1").stdout_has(&b_zfs.display().to_string());
+    if out.stderr.contains("full copy") {
+        list.stdout_has(&sha256sum(&b_disk));
+    }
+    // A second backup under the same name is refused.
+    t.helix(["run", "backup-vm", "--yes", "--name", "b1"]).code(1).stderr_has("exists already");
+
+    // Risky work changes the disk; restoring brings the backup's bytes back, and keeps the
+    // changed disk as a backup of its own.
+    assert!(qemu_io(&disk, "write -P 0xcd 0 1M"));
+    assert_ne!(std::fs::read(&disk).unwrap(), std::fs::read(&b_disk).unwrap());
+    let changed = sha256sum(&disk);
+    let r = t.helix(["run", "backup-vm", "--yes", "--restore", "b1"]);
+    r.success().stderr_has("restored from").stderr_has("--restore pre-restore-");
+    assert_eq!(std::fs::read(&disk).unwrap(), std::fs::read(&b_disk).unwrap());
+    assert_eq!(std::fs::read(&zfs).unwrap(), std::fs::read(&b_zfs).unwrap());
+    assert!(qemu_io(&disk, "read -P 0xab 0 1M"));
+    sh("qemu-img", &["check", "-q", &disk.display().to_string()]);
+    let kept: Vec<_> = std::fs::read_dir(t.path("vm/helix.backups"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("pre-restore-"))
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(sha256sum(&kept[0].join("disk.qcow2")), changed);
+    t.helix(["run", "backup-vm", "--list"]).success().stdout_has("pre-restore-");
+
+    // No helix primitive can delete, move or overwrite a backup, --yes or not.
+    let before = std::fs::read(&b_disk).unwrap();
+    let bd = b_disk.display().to_string();
+    let dir = t.path("vm/helix.backups/b1").display().to_string();
+    let t = t
+        .recipe("rm", &format!("//! Remove.\nfs::remove(\"{bd}\");\n"))
+        .recipe("rmdir", &format!("//! Remove the dir.\nfs::remove(\"{dir}\");\n"))
+        .recipe("gone", &format!("//! Forever.\nfs::remove_permanently(\"{bd}\");\n"))
+        .recipe("mv", &format!("//! Move.\nfs::move(\"{dir}\", \"{dir}-x\");\n"))
+        .recipe("over", &format!("//! Overwrite.\nfs::write(\"{bd}\", \"zero\");\n"))
+        .recipe("cp", &format!("//! Copy over.\nfs::copy(\"{}\", \"{bd}\");\n", zfs.display()));
+    for r in ["rm", "rmdir", "gone", "mv", "over", "cp"] {
+        let out = t.helix(["run", r, "--yes"]);
+        out.code(1).stderr_has("is protected by the rule `*.backup*`");
+    }
+    assert_eq!(std::fs::read(&b_disk).unwrap(), before);
+}
+
+#[test]
+fn backup_vm_snapshot_method_reverts_inside_the_image() {
+    let (t, disk, _) = backup_world();
+    t.helix([
+        "run",
+        "backup-vm",
+        "--yes",
+        "--method",
+        "snapshot",
+        "--disk",
+        &disk.display().to_string(),
+        "--name",
+        "s1",
+    ])
+    .success()
+    .stderr_has("internal snapshot s1");
+    assert!(sh("qemu-img", &["snapshot", "-l", &disk.display().to_string()]).contains("s1"));
+    assert!(qemu_io(&disk, "write -P 0xcd 0 1M"));
+    t.helix(["run", "backup-vm", "--yes", "--restore", "s1"])
+        .success()
+        .stderr_has("reverted to snapshot s1");
+    assert!(qemu_io(&disk, "read -P 0xab 0 1M"), "the snapshot's data is not back");
+    // The state before the restore was kept as a snapshot first.
+    let snaps = sh("qemu-img", &["snapshot", "-l", &disk.display().to_string()]);
+    assert!(snaps.contains("pre-restore-"), "{snaps}");
+    t.helix(["run", "backup-vm", "--restore", "nope"])
+        .code(1)
+        .stderr_has("no backup called 'nope'");
+    t.helix(["run", "backup-vm", "--method", "rsync"]).code(1).stderr_has("unknown --method");
+}
