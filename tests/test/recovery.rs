@@ -351,3 +351,97 @@ fn backup_vm_snapshot_method_reverts_inside_the_image() {
         .stderr_has("no backup called 'nope'");
     t.helix(["run", "backup-vm", "--method", "rsync"]).code(1).stderr_has("unknown --method");
 }
+
+#[test]
+fn register_vm_repurposes_a_registered_vm_without_deleting_its_disk() {
+    use crate::utm::{CREATE, UUID_A, created, fake_utm};
+    let t = fake_utm(&[(UUID_A, "stopped", "new-dev-vm")]).recipe("create", CREATE);
+    let b = created(&t);
+    let prefs = t.path("Container/Data/Library/Preferences/com.utmapp.UTM.plist");
+    crate::plist::py(t.dir.path(), &["gen_registry", prefs.to_str().unwrap(), b.to_str().unwrap()]);
+    let data = b.join("Data");
+    let t = t.recipe(
+        "show",
+        r#"//! Show.
+let vm = utm::open("vms/helix-desktop.utm");
+print(`name=${vm.name} debug=${vm.debug_log} hv=${vm.hypervisor} drive0=${vm.drives[0].image_name}`);
+print(`args=${vm.additional_arguments.join(" ")}`);
+print(`findings=${utm::check("vms/helix-desktop.utm").len()}`);
+"#,
+    );
+    let before = t.helix(["run", "show"]);
+    before.success();
+    let drive0 = before.stdout.split("drive0=").nth(1).unwrap().lines().next().unwrap().to_string();
+    let old = data.join(&drive0);
+    let old_bytes = std::fs::read(&old).unwrap();
+    let others_before = others(&data, &drive0);
+    assert!(others_before.len() >= 2, "{others_before:?}");
+
+    // The new, provisioned disk.
+    std::fs::create_dir_all(t.path("new")).unwrap();
+    let new = t.path("new/disk.qcow2");
+    sh("qemu-img", &["create", "-q", "-f", "qcow2", &new.display().to_string(), "8M"]);
+
+    // Without --repurpose: the explanation, and nothing opened without a person or --yes.
+    t.helix(["run", "register-vm", "--bundle", &b.display().to_string()])
+        .success()
+        .stderr_has("only through its own UI");
+    // An unknown VM is a clear error naming the registered ones.
+    t.helix(["run", "register-vm", "--repurpose", "nope", "--disk", &new.display().to_string()])
+        .code(1)
+        .stderr_has("new-dev-vm (");
+    // --dry-run changes nothing.
+    t.helix([
+        "run",
+        "register-vm",
+        "--dry-run",
+        "--repurpose",
+        "new-dev-vm",
+        "--disk",
+        &new.display().to_string(),
+    ])
+    .success();
+    assert!(!old.is_symlink() && std::fs::read(&old).unwrap() == old_bytes);
+
+    let out = t.helix([
+        "run",
+        "register-vm",
+        "--yes",
+        "--repurpose",
+        "new-dev-vm",
+        "--disk",
+        &new.display().to_string(),
+        "--name",
+        "helix-desktop",
+    ]);
+    out.success().stderr_has("passes utm::check");
+    // The old disk was moved aside, not deleted: the same bytes, in a protected folder.
+    assert_eq!(std::fs::read_link(&old).unwrap(), new);
+    let kept: Vec<PathBuf> = std::fs::read_dir(t.path("vms/helix.backups"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join(&drive0))
+        .collect();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(std::fs::read(&kept[0]).unwrap(), old_bytes);
+    let after = t.helix(["run", "show"]);
+    after.success().stdout_has("name=helix-desktop debug=true hv=true").stdout_has("findings=0");
+    after
+        .stdout_has("-global virtio-gpu-gl-pci.max_outputs=16")
+        .stdout_has("-serial file:/tmp/qemu-serial.log");
+    // Every other file in Data/ (the ZFS data disk, the EFI vars) is untouched.
+    assert_eq!(others(&data, &drive0), others_before);
+    let rm = format!("//! Rm.\nfs::remove(\"{}\");\n", kept[0].display());
+    t.recipe("rm", &rm).helix(["run", "rm", "--yes"]).code(1).stderr_has("protected");
+}
+
+/// The regular files in `dir` other than `except`, with their sizes.
+fn others(dir: &std::path::Path, except: &str) -> Vec<(String, u64)> {
+    let mut v: Vec<(String, u64)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_name().to_string_lossy() != except)
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.metadata().unwrap().len()))
+        .collect();
+    v.sort();
+    v
+}
