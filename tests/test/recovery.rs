@@ -415,9 +415,9 @@ print(`findings=${utm::check("vms/helix-desktop.utm").len()}`);
         "helix-desktop",
     ]);
     out.success().stderr_has("passes utm::check");
-    // The old disk was moved aside, not deleted: the same bytes, in a protected folder.
+    // The old disk was moved aside, not deleted: the same bytes, beside the bundle.
     assert_eq!(std::fs::read_link(&old).unwrap(), new);
-    let kept: Vec<PathBuf> = std::fs::read_dir(t.path("vms/helix.backups"))
+    let kept: Vec<PathBuf> = std::fs::read_dir(t.path("vms/helix-repurposed"))
         .unwrap()
         .map(|e| e.unwrap().path().join(&drive0))
         .collect();
@@ -430,8 +430,19 @@ print(`findings=${utm::check("vms/helix-desktop.utm").len()}`);
         .stdout_has("-serial file:/tmp/qemu-serial.log");
     // Every other file in Data/ (the ZFS data disk, the EFI vars) is untouched.
     assert_eq!(others(&data, &drive0), others_before);
-    let rm = format!("//! Rm.\nfs::remove(\"{}\");\n", kept[0].display());
-    t.recipe("rm", &rm).helix(["run", "rm", "--yes"]).code(1).stderr_has("protected");
+    // `helix undo` of the repurpose run puts everything back.
+    let u = t.helix(["undo", &run_of(&out)]);
+    u.success();
+    assert!(!old.is_symlink(), "{}{}", u.stdout, u.stderr);
+    assert_eq!(std::fs::read(&old).unwrap(), old_bytes);
+    t.helix(["run", "show"]).success().stdout_has("name=Helix Desktop").stdout_has("findings=0");
+}
+
+/// The run id a recipe run printed (`run `ID``), or from the journal's newest run.
+fn run_of(out: &Output) -> String {
+    let text = format!("{}{}", out.stdout, out.stderr);
+    let id = text.split("helix undo ").nth(1).expect("the run names its undo line");
+    id.split(|c: char| c.is_whitespace() || c == '`').next().unwrap().to_string()
 }
 
 /// The regular files in `dir` other than `except`, with their sizes.
