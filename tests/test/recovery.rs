@@ -302,6 +302,11 @@ fn backup_vm_backs_up_restores_byte_for_byte_and_its_backups_cannot_be_removed()
     assert_eq!(kept.len(), 1, "{kept:?}");
     assert_eq!(sha256sum(&kept[0].join("disk.qcow2")), changed);
     t.helix(["run", "backup-vm", "--list"]).success().stdout_has("pre-restore-");
+    // The kept pre-restore state is itself a backup that restores.
+    let kept_name = kept[0].file_name().unwrap().to_string_lossy().into_owned();
+    t.helix(["run", "backup-vm", "--yes", "--restore", &kept_name]).success();
+    assert_eq!(sha256sum(&disk), changed);
+    assert_eq!(std::fs::read(&zfs).unwrap(), std::fs::read(&b_zfs).unwrap());
 
     // No helix primitive can delete, move or overwrite a backup, --yes or not.
     let before = std::fs::read(&b_disk).unwrap();
