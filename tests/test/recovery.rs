@@ -461,3 +461,44 @@ fn others(dir: &std::path::Path, except: &str) -> Vec<(String, u64)> {
     v.sort();
     v
 }
+
+#[test]
+fn doctor_lists_utms_vms_and_judges_the_installed_qemu() {
+    use crate::utm::{UUID_A, fake_utm};
+    let t = fake_utm(&[
+        (UUID_A, "started", "new-dev-vm"),
+        ("0DADCFD5-C147-4870-9C0F-925F33B5D405", "stopped", "Helix Desktop"),
+    ]);
+    let toml = std::fs::read_to_string(t.path("helix.toml")).unwrap();
+    let with_vm = |name: &str| {
+        format!(
+            "{toml}[vm]\nname = \"{name}\"\nuuid = \"{UUID_A}\"\nssh_port = {}\n",
+            closed_port()
+        )
+    };
+    let t = t.file("helix.toml", &with_vm("new-dev-vm"));
+    let out = t.helix(["run", "doctor", "--json"]);
+    out.code(1);
+    let (rows, _) = json_checks(&out);
+    assert_eq!(state_of(&rows, "UTM VMs").2, "2 registered");
+    let vm = state_of(&rows, "VM new-dev-vm");
+    assert_eq!((vm.1.as_str(), vm.2.contains("started")), ("ok", true), "{vm:?}");
+    assert_eq!(state_of(&rows, "VM Helix Desktop").1, "ok");
+    // The fake app's QEMU is UTM's original (no HELIX version string) and no Mach-O at all.
+    assert!(state_of(&rows, "QEMU version").2.contains("no HELIX version string"));
+    assert_eq!(state_of(&rows, "QEMU binary").1, "FAIL");
+    // The configured VM missing from UTM points at register-vm; a refused Apple event is a FAIL.
+    let t = t.file(
+        "helix.toml",
+        &with_vm("elsewhere").replace(UUID_A, "00000000-0000-0000-0000-000000000000"),
+    );
+    let (rows, _) = json_checks(&t.helix(["run", "doctor", "--json"]));
+    let missing = state_of(&rows, "VM elsewhere");
+    assert_eq!(missing.1, "MISSING");
+    assert!(missing.2.contains("register-vm"), "{missing:?}");
+    std::fs::write(t.path("utmstate/mode"), "deny").unwrap();
+    let (rows, _) = json_checks(&t.helix(["run", "doctor", "--json"]));
+    let utm = state_of(&rows, "UTM VMs");
+    assert_eq!(utm.1, "FAIL");
+    assert!(utm.2.contains("-1743"), "{utm:?}");
+}
