@@ -350,7 +350,14 @@ fn backup_vm_snapshot_method_reverts_inside_the_image() {
     assert!(qemu_io(&disk, "read -P 0xab 0 1M"), "the snapshot's data is not back");
     // The state before the restore was kept as a snapshot first.
     let snaps = sh("qemu-img", &["snapshot", "-l", &disk.display().to_string()]);
-    assert!(snaps.contains("pre-restore-"), "{snaps}");
+    assert!(snaps.contains("before-s1-"), "{snaps}");
+    assert_eq!(
+        snaps.lines().filter(|l| l.starts_with(|c: char| c.is_ascii_digit())).count(),
+        2,
+        "one snapshot taken by the restore, not two:\n{snaps}"
+    );
+    let list = t.helix(["run", "backup-vm", "--list"]);
+    list.success().stdout_has("pre-restore-").stdout_has("snapshot before-s1-");
     t.helix(["run", "backup-vm", "--restore", "nope"])
         .code(1)
         .stderr_has("no backup called 'nope'");
