@@ -509,3 +509,98 @@ fn doctor_lists_utms_vms_and_judges_the_installed_qemu() {
     assert_eq!(utm.1, "FAIL");
     assert!(utm.2.contains("-1743"), "{utm:?}");
 }
+
+/// A helix checkout whose `stack` is a double of the real one's `build-desktop`: docker
+/// BuildKit-style output, the 6-hex image tag written to `sandbox-images/helix-<name>.version`,
+/// and the real failure (`ERROR: failed to solve: …`, exit 1) when `$STACK_FAIL` names the
+/// desktop; `$STACK_SLEEP` makes a build take that long.
+fn images_world() -> Test {
+    let t = Test::new();
+    let helix = t.path("pm/helix");
+    std::fs::create_dir_all(&helix).unwrap();
+    let stack = r##"#!/usr/bin/env bash
+set -euo pipefail
+echo "$(date +%s) $* SKIP=${SKIP_DESKTOP_TRANSFER:-} BUILDKIT=${DOCKER_BUILDKIT:-}" >> "$(dirname "$0")/stack.calls"
+name="${1#build-}"
+[ -f "Dockerfile.${name}-helix" ] || { echo "Dockerfile.${name}-helix not found"; exit 1; }
+echo "#0 building with \"default\" instance using docker driver"
+echo "#1 [internal] load build definition from Dockerfile.${name}-helix"
+sleep "${STACK_SLEEP:-0}"
+if [ "${STACK_FAIL:-}" = "$name" ]; then
+  echo "#9 [5/9] RUN apt-get install -y gnome-shell" >&2
+  echo "#9 ERROR: process \"/bin/sh -c apt-get install -y gnome-shell\" did not complete successfully: exit code: 100" >&2
+  echo "ERROR: failed to solve: process \"/bin/sh -c apt-get install -y gnome-shell\" did not complete successfully: exit code: 100" >&2
+  exit 1
+fi
+echo "#12 naming to docker.io/library/helix-${name}:latest done"
+mkdir -p sandbox-images
+printf '%s' "$(echo "$name$(cat "sandbox-images/helix-${name}.version" 2>/dev/null)" | sha256sum | cut -c1-6)" > "sandbox-images/helix-${name}.version"
+echo "✅ helix-${name} built: tag $(cat "sandbox-images/helix-${name}.version")"
+"##;
+    std::fs::write(helix.join("stack"), stack).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(helix.join("stack"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    for d in ["ubuntu", "sway"] {
+        std::fs::write(helix.join(format!("Dockerfile.{d}-helix")), "FROM ubuntu:25.10\n").unwrap();
+    }
+    let config = format!("[paths]\nhelix = \"{}\"\n", helix.display());
+    t.file("helix.toml", &config)
+}
+
+#[test]
+fn build_images_builds_keeps_logs_reports_tags_and_explains_failures() {
+    let t = images_world();
+    let helix = t.path("pm/helix");
+    // --dry-run runs nothing.
+    t.helix(["run", "build-images", "--dry-run"]).success().stdout_has("[dry-run]");
+    assert!(!helix.join("stack.calls").exists());
+
+    let out = t.helix(["run", "build-images", "--no-transfer"]);
+    out.success();
+    let tag = |d: &str| {
+        std::fs::read_to_string(helix.join(format!("sandbox-images/helix-{d}.version"))).unwrap()
+    };
+    let (u1, s1) = (tag("ubuntu"), tag("sway"));
+    assert_eq!(u1.len(), 6);
+    out.stdout_has(&format!("helix-ubuntu  {u1}"))
+        .stdout_has(&format!("helix-sway    {s1}"))
+        .stdout_has("new");
+    let calls = std::fs::read_to_string(helix.join("stack.calls")).unwrap();
+    assert!(
+        calls.contains("build-ubuntu SKIP=1 BUILDKIT=1") && calls.contains("build-sway SKIP=1"),
+        "{calls}"
+    );
+    // The whole output is kept.
+    let log = std::fs::read_to_string(t.path("state/build-images/build-ubuntu.log")).unwrap();
+    assert!(log.contains("naming to docker.io/library/helix-ubuntu:latest"), "{log}");
+
+    // A rebuild reports the new tag and the old one.
+    let out = t.helix(["run", "build-images", "--desktops", "ubuntu"]);
+    out.success().stdout_has(&format!("was {u1}"));
+    assert!(
+        std::fs::read_to_string(helix.join("stack.calls"))
+            .unwrap()
+            .contains("build-ubuntu SKIP= BUILDKIT=1")
+    );
+
+    // A failing build: the error has BuildKit's message and where the log is.
+    let t = t.env("STACK_FAIL", "sway");
+    let out = t.helix(["run", "build-images", "--desktops", "sway"]);
+    out.code(1)
+        .stderr_has("ERROR: failed to solve")
+        .stderr_has("exit 1")
+        .stderr_has(&t.path("state/build-images/build-sway.log").display().to_string());
+    // One that never finishes is stopped at the timeout, with a clear message.
+    let started = std::time::Instant::now();
+    let t = t.env("STACK_SLEEP", "30");
+    let out = t.helix(["run", "build-images", "--desktops", "ubuntu", "--timeout", "2"]);
+    out.code(1).stderr_has("did not finish within 2s");
+    assert!(started.elapsed().as_secs() < 15, "{:?}", started.elapsed());
+    // Unknown desktops and a missing checkout are explained.
+    t.helix(["run", "build-images", "--desktops", "gnome"])
+        .code(1)
+        .stderr_has("unknown desktop 'gnome'");
+    t.helix(["run", "build-images", "--helix", "/nonexistent"])
+        .code(1)
+        .stderr_has("no stack script");
+}
