@@ -415,6 +415,23 @@ print(`findings=${utm::check("vms/helix-desktop.utm").len()}`);
     .success();
     assert!(!old.is_symlink() && std::fs::read(&old).unwrap() == old_bytes);
 
+    // A running VM is not repurposed under UTM's feet.
+    let vms = t.path("utmstate/vms");
+    let stopped = std::fs::read_to_string(&vms).unwrap();
+    std::fs::write(&vms, stopped.replace("|stopped|", "|started|")).unwrap();
+    t.helix([
+        "run",
+        "register-vm",
+        "--yes",
+        "--repurpose",
+        "new-dev-vm",
+        "--disk",
+        &new.display().to_string(),
+    ])
+    .code(1)
+    .stderr_has("is started: stop it first");
+    assert!(!old.is_symlink());
+    std::fs::write(&vms, stopped).unwrap();
     let out = t.helix([
         "run",
         "register-vm",
