@@ -325,3 +325,165 @@ mod strings_tests {
         assert!(super::strings(&p, "nope").unwrap().is_empty());
     }
 }
+
+/// How [`clone_file`] made the copy.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Cloned {
+    /// `"clone"` (copy-on-write: clonefile on APFS, a reflink on Btrfs/XFS) or `"copy"`.
+    pub method: &'static str,
+    /// SHA-256 of the bytes written, for a full copy (`None` for a clone, which shares them).
+    pub sha256: Option<String>,
+    pub bytes: u64,
+}
+
+/// Copy `from` to the new file `to` the fastest safe way: a copy-on-write clone when the
+/// filesystem can (instant, no space used), else a full copy with a progress bar whose SHA-256
+/// is computed on the way. Refuses an existing destination.
+pub fn clone_file(from: &Path, to: &Path) -> Result<Cloned> {
+    if !from.is_file() && !crate::ctx::get().dry_run {
+        return Err(Error::invalid("clone source", from.display().to_string(), "it is not a file"));
+    }
+    if exists(to) {
+        return Err(Error::invalid(
+            "clone destination",
+            to.display().to_string(),
+            "it already exists; helix does not replace it — pick another name",
+        ));
+    }
+    let action =
+        Action::new("fs.clone", format!("clone `{}` to `{}`", from.display(), to.display()))
+            .args(json!({"from": from, "to": to}))
+            .undo(json!({ "remove_created": crate::paths::absolute(to) }));
+    guard::act(action, || {
+        let bytes = std::fs::metadata(from).map_err(|e| Error::fs("stat", from, e))?.len();
+        let dir = to.parent().unwrap_or(Path::new("."));
+        let tmp = dir.join(format!(
+            ".{}.helix-tmp",
+            to.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+        ));
+        let _ = std::fs::remove_file(&tmp);
+        let out = if cow_clone(from, &tmp) {
+            Cloned { method: "clone", sha256: None, bytes }
+        } else {
+            let _ = std::fs::remove_file(&tmp);
+            let sha = match copy_hashing(from, &tmp, bytes) {
+                Ok(s) => s,
+                Err(e) => {
+                    let _ = std::fs::remove_file(&tmp);
+                    return Err(e);
+                }
+            };
+            Cloned { method: "copy", sha256: Some(sha), bytes }
+        };
+        std::fs::rename(&tmp, to).map_err(|e| Error::write(to, e))?;
+        crate::ctx::get().note_created(to);
+        Ok(out)
+    })
+}
+
+/// A copy-on-write clone of `from` at the new path `to`; false when the filesystem cannot.
+fn cow_clone(from: &Path, to: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let (Ok(src), Ok(dst)) = (
+        std::ffi::CString::new(from.as_os_str().as_bytes()),
+        std::ffi::CString::new(to.as_os_str().as_bytes()),
+    ) else {
+        return false;
+    };
+    #[cfg(target_os = "macos")]
+    {
+        let _ = &dst;
+        // clonefile(2): APFS copy-on-write, keeps mode and ownership.
+        unsafe { libc::clonefile(src.as_ptr(), dst.as_ptr(), 0) == 0 }
+    }
+    #[cfg(not(target_os = "macos"))]
+    {
+        use std::os::unix::io::AsRawFd;
+        let _ = (&src, &dst);
+        let Ok(s) = std::fs::File::open(from) else { return false };
+        let Ok(d) = std::fs::OpenOptions::new().write(true).create_new(true).open(to) else {
+            return false;
+        };
+        // FICLONE: a reflink on Btrfs, XFS, bcachefs.
+        const FICLONE: libc::c_ulong = 0x4004_9409;
+        let ok = unsafe { libc::ioctl(d.as_raw_fd(), FICLONE as _, s.as_raw_fd()) } == 0;
+        if ok {
+            if let Ok(m) = s.metadata() {
+                let _ = d.set_permissions(m.permissions());
+            }
+            let _ = d.sync_all();
+        }
+        ok
+    }
+}
+
+/// Copy with a byte progress bar, fsync, and the SHA-256 of what was written.
+fn copy_hashing(from: &Path, to: &Path, len: u64) -> Result<String> {
+    use sha2::Digest;
+    use std::io::Read;
+    let mut src = std::fs::File::open(from).map_err(|e| Error::fs("open", from, e))?;
+    let mut dst = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(to)
+        .map_err(|e| Error::write(to, e))?;
+    let bar = crate::ui::progress_bytes(len, &format!("copying {}", from.display()));
+    let mut hash = sha2::Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = src.read(&mut buf).map_err(|e| Error::fs("read", from, e))?;
+        if n == 0 {
+            break;
+        }
+        hash.update(&buf[..n]);
+        dst.write_all(&buf[..n]).map_err(|e| Error::write(to, e))?;
+        bar.inc(n as u64);
+    }
+    bar.finish_and_clear();
+    dst.sync_all().map_err(|e| Error::write(to, e))?;
+    if let Ok(m) = src.metadata() {
+        let _ = dst.set_permissions(m.permissions());
+    }
+    Ok(hash.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// SHA-256 of a file's bytes, hex.
+pub fn sha256(path: &Path) -> Result<String> {
+    use sha2::Digest;
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).map_err(|e| Error::fs("open", path, e))?;
+    let mut hash = sha2::Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| Error::fs("read", path, e))?;
+        if n == 0 {
+            break;
+        }
+        hash.update(&buf[..n]);
+    }
+    Ok(hash.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+#[cfg(test)]
+mod clone_tests {
+    use super::*;
+
+    #[test]
+    fn clone_file_copies_bytes_hashes_and_refuses_to_replace() {
+        let d = tempfile::tempdir().unwrap();
+        let (a, b) = (d.path().join("a.img"), d.path().join("b.img"));
+        let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&a, &data).unwrap();
+        let c = clone_file(&a, &b).unwrap();
+        assert_eq!(std::fs::read(&b).unwrap(), data);
+        assert_eq!(c.bytes, data.len() as u64);
+        match c.method {
+            "copy" => assert_eq!(c.sha256.unwrap(), sha256(&a).unwrap()),
+            "clone" => assert!(c.sha256.is_none()),
+            m => panic!("method {m}"),
+        }
+        assert!(clone_file(&a, &b).is_err());
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 2, "a temp file was left");
+        assert!(clone_file(&d.path().join("nope"), &d.path().join("c")).is_err());
+    }
+}

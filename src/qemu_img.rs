@@ -122,6 +122,12 @@ fn run(path: &Path, argv: Vec<String>) -> Result<String> {
     Cmd::new(&argv).capture().run().map(|f| f.stdout).map_err(|e| explain(path, e))
 }
 
+/// Run inside a `guard::act` whose action already says what the command destroys (so the
+/// command classifier does not judge the bare `qemu-img snapshot -a/-d` a second time).
+fn run_within(path: &Path, argv: Vec<String>) -> Result<String> {
+    Cmd::new(&argv).capture().run_within_action().map(|f| f.stdout).map_err(|e| explain(path, e))
+}
+
 fn run_read_only(path: &Path, argv: Vec<String>) -> Result<String> {
     Cmd::new(&argv).capture().read_only().run().map(|f| f.stdout).map_err(|e| explain(path, e))
 }
@@ -364,7 +370,9 @@ pub fn snapshot_apply(path: &Path, name: &str, save_current: Option<&str>) -> Re
             why: format!("its current contents are replaced by snapshot `{name}`"),
         });
     }
-    guard::act(action, || run(path, argv).map(|_| save_current.unwrap_or_default().to_string()))
+    guard::act(action, || {
+        run_within(path, argv).map(|_| save_current.unwrap_or_default().to_string())
+    })
 }
 
 /// Delete snapshot `name`: what it kept is gone, so it is guarded.
@@ -383,7 +391,7 @@ pub fn snapshot_delete(path: &Path, name: &str) -> Result<()> {
         path: path.to_path_buf(),
         why: format!("snapshot `{name}` is deleted"),
     });
-    guard::act(action, || run(path, argv).map(|_| ()))
+    guard::act(action, || run_within(path, argv).map(|_| ()))
 }
 
 /// Check an image's consistency (`qemu-img check`). Leaks and corruptions are reported, not

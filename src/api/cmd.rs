@@ -92,6 +92,23 @@ mod cmd_api {
         r(&ctx, build(&argv, &options).and_then(|c| c.run()).map(|_| ()))
     }
 
+    /// Run a long command with its output appended to `log` (kept), a spinner showing the
+    /// newest line, and `cmd::run`'s options (`timeout` stops it with a clear error). A
+    /// non-zero exit is an error with the log's last lines. Returns the seconds it took.
+    ///
+    /// ```rhai
+    /// let secs = cmd::run_logged(["./stack", "build-ubuntu"], "/tmp/build-ubuntu.log", #{ cwd: "/tmp/helix", timeout: 7200 });
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn run_logged(
+        ctx: NativeCallContext,
+        argv: rhai::Array,
+        log: &str,
+        options: rhai::Map,
+    ) -> RhaiResult<f64> {
+        r(&ctx, build(&argv, &options).and_then(|c| c.run_logged(&convert::path(log))))
+    }
+
     /// Run a command and return its stdout (one trailing newline removed). A non-zero exit is
     /// an error. Under `--dry-run` it is not run and returns `""`; use `cmd::query` for
     /// commands that only read.

@@ -125,6 +125,35 @@ mod fs_api {
             .map(|v| v.into_iter().map(|p| Dynamic::from(p.display().to_string())).collect())
     }
 
+    /// Copy a file to a new path the fastest safe way: a copy-on-write clone (clonefile on
+    /// APFS, a reflink on Btrfs/XFS) when the filesystem can, else a full copy with a progress
+    /// bar and its SHA-256. Refuses an existing destination. Returns `#{ method, sha256, bytes }`
+    /// (`method` is `"clone"` or `"copy"`; `sha256` is `()` for a clone).
+    ///
+    /// ```rhai
+    /// let c = fs::clone_file("/tmp/disk.qcow2", "/tmp/disk.backup.qcow2");
+    /// print(`${c.method}: ${c.sha256}`);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn clone_file(ctx: NativeCallContext, from: &str, to: &str) -> RhaiResult<rhai::Map> {
+        let c = r(&ctx, crate::fs::clone_file(&path(from), &path(to)))?;
+        let mut m = rhai::Map::new();
+        m.insert("method".into(), Dynamic::from(c.method.to_string()));
+        m.insert("sha256".into(), c.sha256.map(Dynamic::from).unwrap_or(Dynamic::UNIT));
+        m.insert("bytes".into(), Dynamic::from(c.bytes as i64));
+        Ok(m)
+    }
+
+    /// SHA-256 of a file's bytes, as hex.
+    ///
+    /// ```rhai
+    /// print(fs::sha256("/etc/hostname"));
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn sha256(ctx: NativeCallContext, file: &str) -> RhaiResult<String> {
+        r(&ctx, crate::fs::sha256(&path(file)))
+    }
+
     /// Bytes used by a file, or by everything under a directory.
     ///
     /// ```rhai

@@ -7,16 +7,16 @@ use std::path::{Path, PathBuf};
 use crate::builder::Test;
 use crate::plist::{entry, py, tree};
 
-const UUID_A: &str = "17DC4F96-F1A9-4B51-962B-03D85998E0E7";
+pub(crate) const UUID_A: &str = "17DC4F96-F1A9-4B51-962B-03D85998E0E7";
 const UUID_B: &str = "0DADCFD5-C147-4870-9C0F-925F33B5D405";
 
-fn doubles() -> PathBuf {
+pub(crate) fn doubles() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/doubles")
 }
 
 /// A test whose config points at a fake UTM.app (utmctl double inside, a fake QEMU framework
 /// binary, Info.plist), with `open`/`osascript` doubles first on PATH and the VMs `vms`.
-fn fake_utm(vms: &[(&str, &str, &str)]) -> Test {
+pub(crate) fn fake_utm(vms: &[(&str, &str, &str)]) -> Test {
     let t = Test::new();
     let d = t.dir.path().to_path_buf();
     let app = d.join("UTM.app");
@@ -51,7 +51,7 @@ fn fake_utm(vms: &[(&str, &str, &str)]) -> Test {
         .env("UTM_DOUBLE_DIR", &state.display().to_string())
 }
 
-fn calls(t: &Test) -> String {
+pub(crate) fn calls(t: &Test) -> String {
     std::fs::read_to_string(t.path("calls.log")).unwrap_or_default()
 }
 
@@ -146,7 +146,7 @@ fn at<'a>(v: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value>
     Some(cur)
 }
 
-const CREATE: &str = r#"//! Creates a bundle.
+pub(crate) const CREATE: &str = r#"//! Creates a bundle.
 let uuid = utm::create_bundle("vms/helix-desktop.utm", #{
     name: "Helix Desktop", cpus: 20, memory: "60G", debug_log: true,
     arguments: ["-global", "virtio-gpu-gl-pci.edid=on", "-serial", "file:/tmp/qemu-serial.log"],
@@ -160,7 +160,7 @@ let vm = utm::open("vms/helix-desktop.utm");
 print(`${vm.name} ${vm.cpu_count} ${vm.memory_mb} ${vm.drives.len()} ${vm.drives[0].exists} ${vm.networks[0].port_forwards[1].host_port}`);
 "#;
 
-fn created(t: &Test) -> PathBuf {
+pub(crate) fn created(t: &Test) -> PathBuf {
     qcow2(&t.path("disk.qcow2"));
     qcow2(&t.path("zfs-data.qcow2"));
     std::fs::write(t.path("efi_vars.fd"), vec![0u8; 4096]).unwrap();

@@ -1,0 +1,623 @@
+//! Recovery recipes: `doctor` on this machine (where most of the Mac world is absent) and its
+//! known-failure detectors against logs that carry each message.
+
+use std::path::PathBuf;
+
+use crate::builder::{Output, Test};
+
+/// A port nothing listens on (bound, then released).
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// A config whose paths all live in the test dir: `pm/helix` is a real git checkout, every
+/// other repo, the sysroot, UTM.app and the VM are absent; SSH points at a closed port.
+fn doctor_world() -> Test {
+    let t = Test::new();
+    let pm = t.path("pm");
+    std::fs::create_dir_all(pm.join("helix")).unwrap();
+    crate::git::git(&pm.join("helix"), &["init", "-q", "-b", "main"]);
+    std::fs::write(pm.join("helix/README"), "helix\n").unwrap();
+    crate::git::git(&pm.join("helix"), &["add", "README"]);
+    crate::git::git(
+        &pm.join("helix"),
+        &["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "first"],
+    );
+    let config = format!(
+        "[paths]\npm = \"{pm}\"\nhelix = \"{pm}/helix\"\nqemu_utm = \"{pm}/qemu-utm\"\nutm = \"{pm}/UTM\"\nsysroot = \"{pm}/UTM/sysroot-macOS-arm64\"\nutm_app = \"{pm}/UTM.app\"\nzed = \"{pm}/zed\"\nqwen_code = \"{pm}/qwen-code\"\n\
+         [vm]\nbackend = \"qemu\"\ndir = \"{pm}/vm\"\nbundle = \"{pm}/vm/helix.utm\"\nssh_host = \"127.0.0.1\"\nssh_port = {port}\n",
+        pm = pm.display(),
+        port = closed_port()
+    );
+    t.file("helix.toml", &config)
+}
+
+fn json_checks(out: &Output) -> (Vec<(String, String, String)>, i64) {
+    let v: serde_json::Value = serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("doctor --json is not JSON ({e}):\n{}", out.stdout));
+    let rows = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["check"].as_str().unwrap().to_string(),
+                c["state"].as_str().unwrap().to_string(),
+                c["detail"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    (rows, v["failed"].as_i64().unwrap())
+}
+
+fn state_of<'a>(rows: &'a [(String, String, String)], check: &str) -> &'a (String, String, String) {
+    rows.iter().find(|r| r.0 == check).unwrap_or_else(|| panic!("no `{check}` row in {rows:#?}"))
+}
+
+#[test]
+fn doctor_prints_a_truthful_table_and_fails_when_things_are_missing() {
+    let t = doctor_world();
+    let out = t.helix(["run", "doctor"]);
+    out.code(1).stderr_has("check(s) failed");
+    out.stdout_has("CHECK").stdout_has("DETAIL/FIX");
+    let line = |check: &str| -> String {
+        out.stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{check} ")))
+            .unwrap_or_else(|| panic!("no `{check}` line:\n{}", out.stdout))
+            .to_string()
+    };
+    // The one checkout that exists is reported at its branch; the others are missing.
+    assert!(
+        line("repo helix").contains(" ok ") && line("repo helix").contains("main @"),
+        "{}",
+        out.stdout
+    );
+    assert!(line("repo utm").contains("MISSING"), "{}", out.stdout);
+    assert!(line("repo qemu_utm").contains("helix run setup"), "{}", out.stdout);
+    // Tools CI installs are found, with their version.
+    let ninja = line("tool ninja");
+    assert!(ninja.contains(" ok ") && ninja.contains("/ninja"), "{ninja}");
+    assert!(line("sysroot").contains("MISSING"), "{}", out.stdout);
+    assert!(line("QEMU").contains("MISSING"), "{}", out.stdout);
+    assert!(line("UTM VMs").contains("skipped"), "{}", out.stdout);
+    assert!(
+        line("VM SSH").contains("WARN") && line("VM SSH").contains("not running"),
+        "{}",
+        out.stdout
+    );
+    if cfg!(target_os = "linux") {
+        assert!(line("brew formulae").contains("skipped"), "{}", out.stdout);
+    }
+    // Free space is reported for the volumes that exist (pm), not for the missing vm dir.
+    assert!(
+        line(&format!("disk space {}", t.path("pm").display())).contains("free"),
+        "{}",
+        out.stdout
+    );
+    let vm_dir = format!("disk space {}", t.path("pm/vm").display());
+    assert!(!out.stdout.lines().any(|l| l.starts_with(&vm_dir)), "{}", out.stdout);
+
+    // --json: the same checks, parseable, with the failure count the exit status reflects.
+    let j = t.helix(["run", "doctor", "--json"]);
+    j.code(1);
+    let (rows, failed) = json_checks(&j);
+    let counted = rows.iter().filter(|r| r.1 == "FAIL" || r.1 == "MISSING").count() as i64;
+    assert_eq!(failed, counted, "{rows:#?}");
+    assert!(failed >= 5, "{rows:#?}");
+    j.stderr_has(&format!("{failed} check(s) failed"));
+    assert_eq!(state_of(&rows, "repo helix").1, "ok");
+    assert_eq!(state_of(&rows, "sysroot").1, "MISSING");
+    assert_eq!(state_of(&rows, "tool cmake").1, "ok");
+}
+
+/// A log line for each known failure of the setup document's troubleshooting section, in the
+/// words the tool that prints it uses, and the row doctor must add for it.
+const KNOWN: &[(&str, &str, &str)] = &[
+    (
+        "qemu-aarch64-softmmu: -spice: invalid option\n",
+        "log: QEMU without SPICE",
+        "built without SPICE",
+    ),
+    (
+        "../ui/spice-display.c:1012:41: error: use of undeclared identifier 'EGL_IOSURFACE_WRITE_HINT_ANGLE'\n",
+        "log: EGL_IOSURFACE_WRITE_HINT_ANGLE undeclared",
+        "ui/spice-display.c",
+    ),
+    (
+        "../hw/display/virtio-gpu-virgl.c:1190:20: error: redefinition of 'd3d_tex2d'\n",
+        "log: d3d_tex2d redefinition",
+        "virtio-gpu-virgl.c",
+    ),
+    (
+        "qemu-aarch64-softmmu: -drive if=none,file=/v/disk.qcow2: Failed to get \"write\" lock\nIs another process using the image [/v/disk.qcow2]?\n",
+        "log: VM won't start: disk locked",
+        "lsof",
+    ),
+    (
+        "qemu-aarch64-softmmu: -drive file=/v/gone.qcow2: Could not open '/v/gone.qcow2': No such file or directory\n",
+        "log: VM won't start: disk missing",
+        "utm::check",
+    ),
+    (
+        "QEMU exited from an error: qemu-aarch64-softmmu: terminating on signal 6\n",
+        "log: VM won't start",
+        "utmctl status",
+    ),
+    (
+        "ERROR: Build directory has been generated with Meson version 1.2.3, which is incompatible with the current version 1.5.1.\n",
+        "log: stale build cache",
+        "build-qemu --clean",
+    ),
+    (
+        "fatal error: file '/pm/qemu-utm/include/qemu/osdep.h' has been modified since the precompiled header 'build/pch.gch' was built\n",
+        "log: stale build cache",
+        "build-qemu --clean",
+    ),
+];
+
+#[test]
+fn doctor_detects_each_known_failure_in_a_log_and_not_in_a_clean_one() {
+    let t = doctor_world();
+    let clean = "[1/2] Compiling C object libqemu.a.p/ui_spice-display.c.o\n[2/2] Linking target qemu-system-aarch64\nspice protocol support: YES\n";
+    let log = t.path("build.log");
+    for (message, check, fix) in KNOWN {
+        std::fs::write(&log, format!("{clean}{message}")).unwrap();
+        let out = t.helix(["run", "doctor", "--json", "--log", &log.display().to_string()]);
+        out.code(1);
+        let (rows, _) = json_checks(&out);
+        let row = state_of(&rows, check);
+        assert_eq!(row.1, "FAIL", "{message}: {row:?}");
+        assert!(row.2.contains(fix), "{message}: the fix `{}` lacks `{fix}`", row.2);
+        let others: Vec<_> =
+            rows.iter().filter(|r| r.0.starts_with("log:") && r.0 != *check).collect();
+        // Only the generic "won't start" may accompany a specific start failure.
+        assert!(
+            others.iter().all(|r| r.0.starts_with("log: VM won't start")),
+            "{message}: {others:?}"
+        );
+    }
+    // A clean log triggers nothing; a mention of d3d_tex2d that is not an error neither.
+    std::fs::write(&log, format!("{clean}note: d3d_tex2d is set up in virgl_cmd_resource_map\n"))
+        .unwrap();
+    let out = t.helix(["run", "doctor", "--json", "--log", &log.display().to_string()]);
+    let (rows, _) = json_checks(&out);
+    assert_eq!(state_of(&rows, "log").1, "ok", "{rows:#?}");
+    assert!(!rows.iter().any(|r| r.0.starts_with("log:")), "{rows:#?}");
+    // A missing --log file is reported, not ignored.
+    let out =
+        t.helix(["run", "doctor", "--json", "--log", &t.path("nope.log").display().to_string()]);
+    assert_eq!(state_of(&json_checks(&out).0, "log").1, "MISSING");
+}
+
+#[test]
+fn doctor_reads_the_build_dirs_logs_and_the_utm_debug_log_on_its_own() {
+    let t = doctor_world();
+    let build: PathBuf = t.path("pm/qemu-utm/build");
+    std::fs::create_dir_all(build.join("meson-logs")).unwrap();
+    std::fs::write(build.join("meson-logs/meson-log.txt"), "Program python3 found: YES\n").unwrap();
+    std::fs::write(
+        build.join("helix-ninja.log"),
+        "FAILED: libcommon.a.p/hw_display_virtio-gpu-virgl.c.o\n../hw/display/virtio-gpu-virgl.c:88:20: error: redefinition of 'd3d_tex2d'\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(t.path("pm/vm/helix.utm/Data")).unwrap();
+    std::fs::write(
+        t.path("pm/vm/helix.utm/Data/debug.log"),
+        "qemu-aarch64-softmmu: -spice: invalid option\n",
+    )
+    .unwrap();
+    let out = t.helix(["run", "doctor", "--json"]);
+    out.code(1);
+    let (rows, _) = json_checks(&out);
+    assert_eq!(state_of(&rows, "meson log").1, "ok");
+    assert_eq!(state_of(&rows, "build log: d3d_tex2d redefinition").1, "FAIL");
+    assert_eq!(state_of(&rows, "UTM debug log: QEMU without SPICE").1, "FAIL");
+    // The vm dir exists now, so its volume is checked too.
+    state_of(&rows, &format!("disk space {}", t.path("pm/vm").display()));
+}
+
+/// A qemu-backed VM with two real qcow2 disks (system and ZFS) under `vm/`, each holding 1 MiB
+/// of `0xab` at offset 0.
+fn backup_world() -> (Test, PathBuf, PathBuf) {
+    let t = Test::new();
+    let vm = t.path("vm");
+    std::fs::create_dir_all(&vm).unwrap();
+    let (disk, zfs) = (vm.join("disk.qcow2"), vm.join("zfs.qcow2"));
+    for d in [&disk, &zfs] {
+        sh("qemu-img", &["create", "-q", "-f", "qcow2", &d.display().to_string(), "32M"]);
+        qemu_io(d, "write -P 0xab 0 1M");
+    }
+    let config = format!(
+        "[vm]\nbackend = \"qemu\"\ndir = \"{}\"\ndisk = \"{}\"\nzfs_disk = \"{}\"\n",
+        vm.display(),
+        disk.display(),
+        zfs.display()
+    );
+    (t.file("helix.toml", &config), disk, zfs)
+}
+
+fn sh(program: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(program).args(args).output().unwrap();
+    assert!(out.status.success(), "{program} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Run one qemu-io command; false when it fails or a pattern check does not match.
+fn qemu_io(disk: &std::path::Path, command: &str) -> bool {
+    let out = std::process::Command::new("qemu-io")
+        .args(["-c", command, &disk.display().to_string()])
+        .output()
+        .unwrap();
+    let text =
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    out.status.success() && !text.contains("Pattern verification failed")
+}
+
+fn sha256sum(p: &std::path::Path) -> String {
+    sh("sha256sum", &[&p.display().to_string()]).split_whitespace().next().unwrap().to_string()
+}
+
+#[test]
+fn backup_vm_backs_up_restores_byte_for_byte_and_its_backups_cannot_be_removed() {
+    let (t, disk, zfs) = backup_world();
+    // --dry-run plans and changes nothing.
+    let dry = t.helix(["run", "backup-vm", "--dry-run", "--name", "b1"]);
+    dry.success();
+    assert!(!t.path("vm/helix.backups").exists());
+    assert!(!t.path("state/vm-backups.json").exists());
+
+    let out = t.helix(["run", "backup-vm", "--yes", "--name", "b1"]);
+    out.success().stderr_has("backup 'b1' done");
+    let (b_disk, b_zfs) =
+        (t.path("vm/helix.backups/b1/disk.qcow2"), t.path("vm/helix.backups/b1/zfs.qcow2"));
+    assert_eq!(std::fs::read(&b_disk).unwrap(), std::fs::read(&disk).unwrap());
+    assert_eq!(std::fs::read(&b_zfs).unwrap(), std::fs::read(&zfs).unwrap());
+    // A full copy records the checksum of what it wrote; --list shows it.
+    let list = t.helix(["run", "backup-vm", "--list"]);
+    list.success().stdout_has("b1").stdout_has(&b_zfs.display().to_string());
+    if out.stderr.contains("full copy") {
+        list.stdout_has(&sha256sum(&b_disk));
+    }
+    // A second backup under the same name is refused.
+    t.helix(["run", "backup-vm", "--yes", "--name", "b1"]).code(1).stderr_has("exists already");
+
+    // Risky work changes the disk; restoring brings the backup's bytes back, and keeps the
+    // changed disk as a backup of its own.
+    assert!(qemu_io(&disk, "write -P 0xcd 0 1M"));
+    assert_ne!(std::fs::read(&disk).unwrap(), std::fs::read(&b_disk).unwrap());
+    let changed = sha256sum(&disk);
+    let r = t.helix(["run", "backup-vm", "--yes", "--restore", "b1"]);
+    r.success().stderr_has("restored from").stderr_has("--restore pre-restore-");
+    assert_eq!(std::fs::read(&disk).unwrap(), std::fs::read(&b_disk).unwrap());
+    assert_eq!(std::fs::read(&zfs).unwrap(), std::fs::read(&b_zfs).unwrap());
+    assert!(qemu_io(&disk, "read -P 0xab 0 1M"));
+    sh("qemu-img", &["check", "-q", &disk.display().to_string()]);
+    let kept: Vec<_> = std::fs::read_dir(t.path("vm/helix.backups"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("pre-restore-"))
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(sha256sum(&kept[0].join("disk.qcow2")), changed);
+    t.helix(["run", "backup-vm", "--list"]).success().stdout_has("pre-restore-");
+    // The kept pre-restore state is itself a backup that restores.
+    let kept_name = kept[0].file_name().unwrap().to_string_lossy().into_owned();
+    t.helix(["run", "backup-vm", "--yes", "--restore", &kept_name]).success();
+    assert_eq!(sha256sum(&disk), changed);
+    assert_eq!(std::fs::read(&zfs).unwrap(), std::fs::read(&b_zfs).unwrap());
+
+    // No helix primitive can delete, move or overwrite a backup, --yes or not.
+    let before = std::fs::read(&b_disk).unwrap();
+    let bd = b_disk.display().to_string();
+    let dir = t.path("vm/helix.backups/b1").display().to_string();
+    let t = t
+        .recipe("rm", &format!("//! Remove.\nfs::remove(\"{bd}\");\n"))
+        .recipe("rmdir", &format!("//! Remove the dir.\nfs::remove(\"{dir}\");\n"))
+        .recipe("gone", &format!("//! Forever.\nfs::remove_permanently(\"{bd}\");\n"))
+        .recipe("mv", &format!("//! Move.\nfs::move(\"{dir}\", \"{dir}-x\");\n"))
+        .recipe("over", &format!("//! Overwrite.\nfs::write(\"{bd}\", \"zero\");\n"))
+        .recipe("cp", &format!("//! Copy over.\nfs::copy(\"{}\", \"{bd}\");\n", zfs.display()));
+    for r in ["rm", "rmdir", "gone", "mv", "over", "cp"] {
+        let out = t.helix(["run", r, "--yes"]);
+        out.code(1).stderr_has("is protected by the rule `*.backup*`");
+    }
+    assert_eq!(std::fs::read(&b_disk).unwrap(), before);
+}
+
+#[test]
+fn backup_vm_snapshot_method_reverts_inside_the_image() {
+    let (t, disk, _) = backup_world();
+    t.helix([
+        "run",
+        "backup-vm",
+        "--yes",
+        "--method",
+        "snapshot",
+        "--disk",
+        &disk.display().to_string(),
+        "--name",
+        "s1",
+    ])
+    .success()
+    .stderr_has("internal snapshot s1");
+    assert!(sh("qemu-img", &["snapshot", "-l", &disk.display().to_string()]).contains("s1"));
+    assert!(qemu_io(&disk, "write -P 0xcd 0 1M"));
+    t.helix(["run", "backup-vm", "--yes", "--restore", "s1"])
+        .success()
+        .stderr_has("reverted to snapshot s1");
+    assert!(qemu_io(&disk, "read -P 0xab 0 1M"), "the snapshot's data is not back");
+    // The state before the restore was kept as a snapshot first.
+    let snaps = sh("qemu-img", &["snapshot", "-l", &disk.display().to_string()]);
+    assert!(snaps.contains("before-s1-"), "{snaps}");
+    assert_eq!(
+        snaps.lines().filter(|l| l.starts_with(|c: char| c.is_ascii_digit())).count(),
+        2,
+        "one snapshot taken by the restore, not two:\n{snaps}"
+    );
+    let list = t.helix(["run", "backup-vm", "--list"]);
+    list.success().stdout_has("pre-restore-").stdout_has("snapshot before-s1-");
+    t.helix(["run", "backup-vm", "--restore", "nope"])
+        .code(1)
+        .stderr_has("no backup called 'nope'");
+    t.helix(["run", "backup-vm", "--method", "rsync"]).code(1).stderr_has("unknown --method");
+}
+
+#[test]
+fn register_vm_repurposes_a_registered_vm_without_deleting_its_disk() {
+    use crate::utm::{CREATE, UUID_A, created, fake_utm};
+    let t = fake_utm(&[(UUID_A, "stopped", "new-dev-vm")]).recipe("create", CREATE);
+    let b = created(&t);
+    let prefs = t.path("Container/Data/Library/Preferences/com.utmapp.UTM.plist");
+    crate::plist::py(t.dir.path(), &["gen_registry", prefs.to_str().unwrap(), b.to_str().unwrap()]);
+    let data = b.join("Data");
+    let t = t.recipe(
+        "show",
+        r#"//! Show.
+let vm = utm::open("vms/helix-desktop.utm");
+print(`name=${vm.name} debug=${vm.debug_log} hv=${vm.hypervisor} drive0=${vm.drives[0].image_name}`);
+print(`args=${vm.additional_arguments.join(" ")}`);
+print(`findings=${utm::check("vms/helix-desktop.utm").len()}`);
+"#,
+    );
+    let before = t.helix(["run", "show"]);
+    before.success();
+    let drive0 = before.stdout.split("drive0=").nth(1).unwrap().lines().next().unwrap().to_string();
+    let old = data.join(&drive0);
+    let old_bytes = std::fs::read(&old).unwrap();
+    let others_before = others(&data, &drive0);
+    assert!(others_before.len() >= 2, "{others_before:?}");
+
+    // The new, provisioned disk.
+    std::fs::create_dir_all(t.path("new")).unwrap();
+    let new = t.path("new/disk.qcow2");
+    sh("qemu-img", &["create", "-q", "-f", "qcow2", &new.display().to_string(), "8M"]);
+
+    // Without --repurpose: the explanation, and nothing opened without a person or --yes.
+    t.helix(["run", "register-vm", "--bundle", &b.display().to_string()])
+        .success()
+        .stderr_has("only through its own UI");
+    // An unknown VM is a clear error naming the registered ones.
+    t.helix(["run", "register-vm", "--repurpose", "nope", "--disk", &new.display().to_string()])
+        .code(1)
+        .stderr_has("new-dev-vm (");
+    // --dry-run changes nothing.
+    t.helix([
+        "run",
+        "register-vm",
+        "--dry-run",
+        "--repurpose",
+        "new-dev-vm",
+        "--disk",
+        &new.display().to_string(),
+    ])
+    .success();
+    assert!(!old.is_symlink() && std::fs::read(&old).unwrap() == old_bytes);
+
+    // A running VM is not repurposed under UTM's feet.
+    let vms = t.path("utmstate/vms");
+    let stopped = std::fs::read_to_string(&vms).unwrap();
+    std::fs::write(&vms, stopped.replace("|stopped|", "|started|")).unwrap();
+    t.helix([
+        "run",
+        "register-vm",
+        "--yes",
+        "--repurpose",
+        "new-dev-vm",
+        "--disk",
+        &new.display().to_string(),
+    ])
+    .code(1)
+    .stderr_has("is started: stop it first");
+    assert!(!old.is_symlink());
+    std::fs::write(&vms, stopped).unwrap();
+    let out = t.helix([
+        "run",
+        "register-vm",
+        "--yes",
+        "--repurpose",
+        "new-dev-vm",
+        "--disk",
+        &new.display().to_string(),
+        "--name",
+        "helix-desktop",
+    ]);
+    out.success().stderr_has("passes utm::check");
+    // The old disk was moved aside, not deleted: the same bytes, beside the bundle.
+    assert_eq!(std::fs::read_link(&old).unwrap(), new);
+    let kept: Vec<PathBuf> = std::fs::read_dir(t.path("vms/helix-repurposed"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join(&drive0))
+        .collect();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(std::fs::read(&kept[0]).unwrap(), old_bytes);
+    let after = t.helix(["run", "show"]);
+    after.success().stdout_has("name=helix-desktop debug=true hv=true").stdout_has("findings=0");
+    after
+        .stdout_has("-global virtio-gpu-gl-pci.max_outputs=16")
+        .stdout_has("-serial file:/tmp/qemu-serial.log");
+    // Every other file in Data/ (the ZFS data disk, the EFI vars) is untouched.
+    assert_eq!(others(&data, &drive0), others_before);
+    // `helix undo` of the repurpose run puts everything back.
+    let u = t.helix(["undo", &run_of(&out)]);
+    u.success();
+    assert!(!old.is_symlink(), "{}{}", u.stdout, u.stderr);
+    assert_eq!(std::fs::read(&old).unwrap(), old_bytes);
+    t.helix(["run", "show"]).success().stdout_has("name=Helix Desktop").stdout_has("findings=0");
+}
+
+/// The run id a recipe run printed (`run `ID``), or from the journal's newest run.
+fn run_of(out: &Output) -> String {
+    let text = format!("{}{}", out.stdout, out.stderr);
+    let id = text.split("helix undo ").nth(1).expect("the run names its undo line");
+    id.split(|c: char| c.is_whitespace() || c == '`').next().unwrap().to_string()
+}
+
+/// The regular files in `dir` other than `except`, with their sizes.
+fn others(dir: &std::path::Path, except: &str) -> Vec<(String, u64)> {
+    let mut v: Vec<(String, u64)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_name().to_string_lossy() != except)
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.metadata().unwrap().len()))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn doctor_lists_utms_vms_and_judges_the_installed_qemu() {
+    use crate::utm::{UUID_A, fake_utm};
+    let t = fake_utm(&[
+        (UUID_A, "started", "new-dev-vm"),
+        ("0DADCFD5-C147-4870-9C0F-925F33B5D405", "stopped", "Helix Desktop"),
+    ]);
+    let toml = std::fs::read_to_string(t.path("helix.toml")).unwrap();
+    let with_vm = |name: &str| {
+        format!(
+            "{toml}[vm]\nname = \"{name}\"\nuuid = \"{UUID_A}\"\nssh_port = {}\n",
+            closed_port()
+        )
+    };
+    let t = t.file("helix.toml", &with_vm("new-dev-vm"));
+    let out = t.helix(["run", "doctor", "--json"]);
+    out.code(1);
+    let (rows, _) = json_checks(&out);
+    assert_eq!(state_of(&rows, "UTM VMs").2, "2 registered");
+    let vm = state_of(&rows, "VM new-dev-vm");
+    assert_eq!((vm.1.as_str(), vm.2.contains("started")), ("ok", true), "{vm:?}");
+    assert_eq!(state_of(&rows, "VM Helix Desktop").1, "ok");
+    // The fake app's QEMU is UTM's original (no HELIX version string) and no Mach-O at all.
+    assert!(state_of(&rows, "QEMU version").2.contains("no HELIX version string"));
+    assert_eq!(state_of(&rows, "QEMU binary").1, "FAIL");
+    // The configured VM missing from UTM points at register-vm; a refused Apple event is a FAIL.
+    let t = t.file(
+        "helix.toml",
+        &with_vm("elsewhere").replace(UUID_A, "00000000-0000-0000-0000-000000000000"),
+    );
+    let (rows, _) = json_checks(&t.helix(["run", "doctor", "--json"]));
+    let missing = state_of(&rows, "VM elsewhere");
+    assert_eq!(missing.1, "MISSING");
+    assert!(missing.2.contains("register-vm"), "{missing:?}");
+    std::fs::write(t.path("utmstate/mode"), "deny").unwrap();
+    let (rows, _) = json_checks(&t.helix(["run", "doctor", "--json"]));
+    let utm = state_of(&rows, "UTM VMs");
+    assert_eq!(utm.1, "FAIL");
+    assert!(utm.2.contains("-1743"), "{utm:?}");
+}
+
+/// A helix checkout whose `stack` is a double of the real one's `build-desktop`: docker
+/// BuildKit-style output, the 6-hex image tag written to `sandbox-images/helix-<name>.version`,
+/// and the real failure (`ERROR: failed to solve: …`, exit 1) when `$STACK_FAIL` names the
+/// desktop; `$STACK_SLEEP` makes a build take that long.
+fn images_world() -> Test {
+    let t = Test::new();
+    let helix = t.path("pm/helix");
+    std::fs::create_dir_all(&helix).unwrap();
+    let stack = r##"#!/usr/bin/env bash
+set -euo pipefail
+echo "$(date +%s) $* SKIP=${SKIP_DESKTOP_TRANSFER:-} BUILDKIT=${DOCKER_BUILDKIT:-}" >> "$(dirname "$0")/stack.calls"
+name="${1#build-}"
+[ -f "Dockerfile.${name}-helix" ] || { echo "Dockerfile.${name}-helix not found"; exit 1; }
+echo "#0 building with \"default\" instance using docker driver"
+echo "#1 [internal] load build definition from Dockerfile.${name}-helix"
+sleep "${STACK_SLEEP:-0}"
+if [ "${STACK_FAIL:-}" = "$name" ]; then
+  echo "#9 [5/9] RUN apt-get install -y gnome-shell" >&2
+  echo "#9 ERROR: process \"/bin/sh -c apt-get install -y gnome-shell\" did not complete successfully: exit code: 100" >&2
+  echo "ERROR: failed to solve: process \"/bin/sh -c apt-get install -y gnome-shell\" did not complete successfully: exit code: 100" >&2
+  exit 1
+fi
+echo "#12 naming to docker.io/library/helix-${name}:latest done"
+mkdir -p sandbox-images
+printf '%s' "$(echo "$name$(cat "sandbox-images/helix-${name}.version" 2>/dev/null)" | sha256sum | cut -c1-6)" > "sandbox-images/helix-${name}.version"
+echo "✅ helix-${name} built: tag $(cat "sandbox-images/helix-${name}.version")"
+"##;
+    std::fs::write(helix.join("stack"), stack).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(helix.join("stack"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    for d in ["ubuntu", "sway"] {
+        std::fs::write(helix.join(format!("Dockerfile.{d}-helix")), "FROM ubuntu:25.10\n").unwrap();
+    }
+    let config = format!("[paths]\nhelix = \"{}\"\n", helix.display());
+    t.file("helix.toml", &config)
+}
+
+#[test]
+fn build_images_builds_keeps_logs_reports_tags_and_explains_failures() {
+    let t = images_world();
+    let helix = t.path("pm/helix");
+    // --dry-run runs nothing.
+    t.helix(["run", "build-images", "--dry-run"]).success().stdout_has("[dry-run]");
+    assert!(!helix.join("stack.calls").exists());
+
+    let out = t.helix(["run", "build-images", "--no-transfer"]);
+    out.success();
+    let tag = |d: &str| {
+        std::fs::read_to_string(helix.join(format!("sandbox-images/helix-{d}.version"))).unwrap()
+    };
+    let (u1, s1) = (tag("ubuntu"), tag("sway"));
+    assert_eq!(u1.len(), 6);
+    out.stdout_has(&format!("helix-ubuntu  {u1}"))
+        .stdout_has(&format!("helix-sway    {s1}"))
+        .stdout_has("new");
+    let calls = std::fs::read_to_string(helix.join("stack.calls")).unwrap();
+    assert!(
+        calls.contains("build-ubuntu SKIP=1 BUILDKIT=1") && calls.contains("build-sway SKIP=1"),
+        "{calls}"
+    );
+    // The whole output is kept.
+    let log = std::fs::read_to_string(t.path("state/build-images/build-ubuntu.log")).unwrap();
+    assert!(log.contains("naming to docker.io/library/helix-ubuntu:latest"), "{log}");
+
+    // A rebuild reports the new tag and the old one.
+    let out = t.helix(["run", "build-images", "--desktops", "ubuntu"]);
+    out.success().stdout_has(&format!("was {u1}"));
+    assert!(
+        std::fs::read_to_string(helix.join("stack.calls"))
+            .unwrap()
+            .contains("build-ubuntu SKIP= BUILDKIT=1")
+    );
+
+    // A failing build: the error has BuildKit's message and where the log is.
+    let t = t.env("STACK_FAIL", "sway");
+    let out = t.helix(["run", "build-images", "--desktops", "sway"]);
+    out.code(1)
+        .stderr_has("ERROR: failed to solve")
+        .stderr_has("exit 1")
+        .stderr_has(&t.path("state/build-images/build-sway.log").display().to_string());
+    // One that never finishes is stopped at the timeout, with a clear message.
+    let started = std::time::Instant::now();
+    let t = t.env("STACK_SLEEP", "30");
+    let out = t.helix(["run", "build-images", "--desktops", "ubuntu", "--timeout", "2"]);
+    out.code(1).stderr_has("did not finish within 2s");
+    assert!(started.elapsed().as_secs() < 15, "{:?}", started.elapsed());
+    // Unknown desktops and a missing checkout are explained.
+    t.helix(["run", "build-images", "--desktops", "gnome"])
+        .code(1)
+        .stderr_has("unknown desktop 'gnome'");
+    t.helix(["run", "build-images", "--helix", "/nonexistent"])
+        .code(1)
+        .stderr_has("no stack script");
+}
