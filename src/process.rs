@@ -2,7 +2,7 @@
 //! one named escape hatch the guard parses), checked exit status, live streaming with the tail of
 //! stderr kept for the error, timeouts, and process groups so Ctrl-C never leaves children behind.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
