@@ -412,26 +412,11 @@ fn a_branch_is_only_fetched_and_fast_forwarded_when_update_asks() {
 }
 
 /// Run `helix ARGS` on a real pseudo-terminal (util-linux `script`), typing `keys` into it.
+/// `helix ARGS` on a real pseudo-terminal (the guard's harness), answering its y/N question.
 fn helix_on_a_pty(t: &Test, args: &str, keys: &str) -> (i32, String) {
-    use std::io::Write;
-    let mut child = Command::new("script")
-        .args(["-qec", &format!("{} {args}", crate::builder::HELIX), "/dev/null"])
-        .current_dir(t.dir.path())
-        .env("HELIX_CONFIG_DIR", t.path("config"))
-        .env("HELIX_STATE_DIR", t.path("state"))
-        .env("HOME", t.path("home"))
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("script runs");
-    let mut stdin = child.stdin.take().unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(800));
-    stdin.write_all(keys.as_bytes()).unwrap();
-    stdin.flush().unwrap();
-    let out = child.wait_with_output().unwrap();
-    drop(stdin);
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+    let argv: Vec<&str> = args.split_whitespace().collect();
+    let (out, tty) = crate::guard::with_pty(t, &argv, "Go ahead?", &format!("{keys}\n"));
+    (out.code, format!("{tty}{}{}", out.stdout, out.stderr))
 }
 
 #[test]

@@ -253,7 +253,7 @@ fn undo_stops_at_what_changed_since() {
 
 /// `helix ARGS` with a fresh pseudo-terminal as its controlling terminal (stdin is null, so
 /// only `/dev/tty` can answer). `answer` is typed once `wait_for` appears on the terminal.
-fn with_pty(t: &Test, args: &[&str], wait_for: &str, answer: &str) -> (Output, String) {
+pub fn with_pty(t: &Test, args: &[&str], wait_for: &str, answer: &str) -> (Output, String) {
     let (mut master, slave) = openpty();
     let slave_fd = slave.as_raw_fd();
     let mut cmd = Command::new(HELIX);
