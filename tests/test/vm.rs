@@ -279,10 +279,22 @@ fn real_vm_boots_with_a_seed_and_loses_its_network_with_another_mac() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let netplan =
-        String::from_utf8_lossy(&g.ssh("sudo cat /etc/netplan/50-cloud-init.yaml").stdout)
-            .into_owned();
-    assert!(netplan.contains("macaddress") && netplan.contains(FIRST_MAC), "{netplan}");
+    // cloud-init renders the network to netplan (or, with another renderer, straight to
+    // systemd-networkd); either way the match is on the first MAC.
+    let read_net = || {
+        g.ssh("sudo cat /etc/netplan/50-cloud-init.yaml /etc/systemd/network/10-cloud-init-*.network 2>/dev/null; true")
+    };
+    let mut out = read_net();
+    if out.stdout.is_empty() {
+        std::thread::sleep(Duration::from_secs(2));
+        out = read_net();
+    }
+    let netplan = String::from_utf8_lossy(&out.stdout).to_lowercase();
+    assert!(
+        netplan.contains("macaddress") && netplan.contains(FIRST_MAC),
+        "{netplan}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let pid = g.vm.pid();
     let t_down = Instant::now();
     assert_eq!(g.vm.powerdown(Duration::from_secs(120)).unwrap(), "powered off");
