@@ -191,7 +191,7 @@ pub fn find_run(dir: &Path, id: &str) -> Result<Run> {
 
 fn new_run_id() -> String {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    let (y, mo, d, h, mi, s) = civil(now.as_secs());
+    let (y, mo, d, h, mi, s) = crate::clock::civil(now.as_secs() as i64);
     // Milliseconds keep ids in time order; the suffix keeps two processes apart.
     let suffix = (now.subsec_nanos() ^ std::process::id().rotate_left(7)) & 0xfff;
     format!("{y:04}{mo:02}{d:02}-{h:02}{mi:02}{s:02}{:03}-{suffix:03x}", now.subsec_millis())
@@ -200,38 +200,13 @@ fn new_run_id() -> String {
 /// RFC 3339 UTC timestamp with milliseconds.
 pub fn timestamp(t: SystemTime) -> String {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let (y, mo, day, h, mi, s) = civil(d.as_secs());
+    let (y, mo, day, h, mi, s) = crate::clock::civil(d.as_secs() as i64);
     format!("{y:04}-{mo:02}-{day:02}T{h:02}:{mi:02}:{s:02}.{:03}Z", d.subsec_millis())
-}
-
-/// Seconds since the epoch to (year, month, day, hour, minute, second), UTC.
-/// Howard Hinnant's days-from-civil inverse; avoids a date crate for one function.
-fn civil(secs: u64) -> (i64, u32, u32, u32, u32, u32) {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d, (rem / 3600) as u32, (rem % 3600 / 60) as u32, (rem % 60) as u32)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn civil_dates() {
-        assert_eq!(civil(0), (1970, 1, 1, 0, 0, 0));
-        // 2026-11-25T18:39:17Z
-        assert_eq!(civil(1_795_631_957), (2026, 11, 25, 18, 39, 17));
-        assert_eq!(civil(951_782_400), (2000, 2, 29, 0, 0, 0));
-    }
 
     #[test]
     fn journal_round_trip() {

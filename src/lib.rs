@@ -5,6 +5,7 @@ pub mod api;
 pub mod apidoc;
 pub mod build;
 pub mod cli;
+pub mod clock;
 pub mod cloudinit;
 pub mod config;
 pub mod ctx;

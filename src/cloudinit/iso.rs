@@ -4,6 +4,7 @@
 //! descriptor, 17 Joliet descriptor, 18 terminator, 19–22 path tables, 23–24 root directories,
 //! then the files.
 
+use crate::clock::civil;
 use crate::error::{Error, Result};
 
 const SECTOR: usize = 2048;
@@ -26,23 +27,6 @@ fn both32(b: &mut [u8], v: u32) {
 fn both16(b: &mut [u8], v: u16) {
     b[..2].copy_from_slice(&v.to_le_bytes());
     b[2..4].copy_from_slice(&v.to_be_bytes());
-}
-
-/// (year, month, day, hour, minute, second) in UTC for a Unix time.
-fn civil(secs: i64) -> (i64, u32, u32, u32, u32, u32) {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Howard Hinnant's days-to-civil.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d, (rem / 3600) as u32, (rem % 3600 / 60) as u32, (rem % 60) as u32)
 }
 
 fn now() -> i64 {
