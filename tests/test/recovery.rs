@@ -76,6 +76,12 @@ fn doctor_prints_a_truthful_table_and_fails_when_things_are_missing() {
     );
     assert!(line("repo utm").contains("MISSING"), "{}", out.stdout);
     assert!(line("repo qemu_utm").contains("helix run setup"), "{}", out.stdout);
+    // zed and qwen-code are optional: absent is not a failure.
+    assert!(
+        line("repo zed").contains("skipped") && line("repo zed").contains("--with zed"),
+        "{}",
+        out.stdout
+    );
     // Tools CI installs are found, with their version.
     let ninja = line("tool ninja");
     assert!(ninja.contains(" ok ") && ninja.contains("/ninja"), "{ninja}");
