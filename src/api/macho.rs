@@ -21,6 +21,11 @@ fn edit_map(r: &crate::macho::EditReport) -> Result<rhai::Map> {
 }
 
 /// The edits of `macho::edit`'s option map.
+/// One `install_name_tool`-style edit of `file`, as the map the Rhai functions return.
+fn one_edit(file: &str, edit: crate::macho::Edit) -> Result<rhai::Map> {
+    crate::macho::edit(&crate::api::convert::path(file), &[edit], None).and_then(|x| edit_map(&x))
+}
+
 fn edits_from(opts: &rhai::Map) -> Result<(Vec<crate::macho::Edit>, Option<String>)> {
     use crate::api::convert;
     use crate::macho::Edit;
@@ -111,11 +116,7 @@ mod macho_api {
         old: &str,
         new: &str,
     ) -> RhaiResult<rhai::Map> {
-        r(
-            &ctx,
-            macho::edit(&path(file), &[Edit::Change { old: old.into(), new: new.into() }], None)
-                .and_then(|x| super::edit_map(&x)),
-        )
+        r(&ctx, super::one_edit(file, Edit::Change { old: old.into(), new: new.into() }))
     }
 
     /// `install_name_tool -id NAME`: set a dylib's install name (and re-sign).
@@ -125,11 +126,7 @@ mod macho_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn set_id(ctx: NativeCallContext, file: &str, id: &str) -> RhaiResult<rhai::Map> {
-        r(
-            &ctx,
-            macho::edit(&path(file), &[Edit::Id { name: id.into() }], None)
-                .and_then(|x| super::edit_map(&x)),
-        )
+        r(&ctx, super::one_edit(file, Edit::Id { name: id.into() }))
     }
 
     /// `install_name_tool -add_rpath PATH`. Adding an rpath that is already there is an error.
@@ -139,11 +136,7 @@ mod macho_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn add_rpath(ctx: NativeCallContext, file: &str, rpath: &str) -> RhaiResult<rhai::Map> {
-        r(
-            &ctx,
-            macho::edit(&path(file), &[Edit::AddRpath { path: rpath.into() }], None)
-                .and_then(|x| super::edit_map(&x)),
-        )
+        r(&ctx, super::one_edit(file, Edit::AddRpath { path: rpath.into() }))
     }
 
     /// `install_name_tool -delete_rpath PATH`. Deleting an rpath that is not there is an error.
@@ -153,11 +146,7 @@ mod macho_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn delete_rpath(ctx: NativeCallContext, file: &str, rpath: &str) -> RhaiResult<rhai::Map> {
-        r(
-            &ctx,
-            macho::edit(&path(file), &[Edit::DeleteRpath { path: rpath.into() }], None)
-                .and_then(|x| super::edit_map(&x)),
-        )
+        r(&ctx, super::one_edit(file, Edit::DeleteRpath { path: rpath.into() }))
     }
 
     /// `install_name_tool -rpath OLD NEW`: rename an rpath.
