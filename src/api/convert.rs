@@ -95,6 +95,13 @@ pub fn opt_secs(m: &Map, key: &'static str) -> Result<Option<Duration>> {
         .transpose()
 }
 
+/// A whole-seconds `timeout` argument as a duration; negative is an error.
+pub fn timeout(seconds: i64) -> Result<Duration> {
+    u64::try_from(seconds)
+        .map(Duration::from_secs)
+        .map_err(|_| Error::invalid("timeout", seconds.to_string(), "seconds cannot be negative"))
+}
+
 /// Reject keys a function does not know, so a typo in an options map is an error, not a no-op.
 pub fn known_keys(m: &Map, allowed: &[&str], func: &str) -> Result<()> {
     for k in m.keys() {
@@ -112,4 +119,14 @@ pub fn known_keys(m: &Map, allowed: &[&str], func: &str) -> Result<()> {
 /// serde_json → Rhai.
 pub fn from_json(v: &serde_json::Value) -> Dynamic {
     rhai::serde::to_dynamic(v).unwrap_or(Dynamic::UNIT)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn timeouts_are_whole_non_negative_seconds() {
+        assert_eq!(super::timeout(90).unwrap(), std::time::Duration::from_secs(90));
+        let e = super::timeout(-1).unwrap_err().to_string();
+        assert!(e.contains("`-1`") && e.contains("cannot be negative"), "{e}");
+    }
 }

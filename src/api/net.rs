@@ -98,22 +98,7 @@ mod net_api {
                     "the port must be a number from 1 to 65535",
                 )
             })
-            .and_then(|p| {
-                if timeout < 0 {
-                    Err(crate::error::Error::invalid(
-                        "timeout",
-                        timeout.to_string(),
-                        "seconds cannot be negative",
-                    ))
-                } else {
-                    Ok(p)
-                }
-            });
-        r(
-            &ctx,
-            checked.and_then(|p| {
-                crate::net::wait_port(host, p, std::time::Duration::from_secs(timeout as u64))
-            }),
-        )
+            .and_then(|p| Ok((p, crate::api::convert::timeout(timeout)?)));
+        r(&ctx, checked.and_then(|(p, t)| crate::net::wait_port(host, p, t)))
     }
 }

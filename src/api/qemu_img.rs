@@ -7,6 +7,15 @@ use crate::api::convert;
 use crate::error::Result;
 use crate::qemu_img::{self, ConvertOptions, CreateOptions, Info, Snapshot};
 
+/// The snapshot that keeps the current state before reverting to `name`.
+fn kept_state_name(name: &str) -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    format!("before-{name}-{secs}")
+}
+
 pub fn module() -> rhai::Module {
     exported_module!(qemu_img_api)
 }
@@ -145,13 +154,7 @@ mod qemu_img_api {
     /// ```
     #[rhai_fn(return_raw, name = "snapshot_apply")]
     pub fn snapshot_apply(ctx: NativeCallContext, image: &str, name: &str) -> RhaiResult<String> {
-        let keep = format!(
-            "before-{name}-{}",
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0)
-        );
+        let keep = super::kept_state_name(name);
         r(&ctx, qemu_img::snapshot_apply(&path(image), name, Some(&keep)))
     }
 
@@ -173,13 +176,7 @@ mod qemu_img_api {
                 let save = convert::opt(&options, "save_current")
                     .map(|v| v.as_bool().unwrap_or(true))
                     .unwrap_or(true);
-                let keep = format!(
-                    "before-{name}-{}",
-                    std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map(|d| d.as_secs())
-                        .unwrap_or(0)
-                );
+                let keep = super::kept_state_name(name);
                 qemu_img::snapshot_apply(&path(image), name, save.then_some(keep.as_str()))
             });
         r(&ctx, res)

@@ -254,21 +254,8 @@ mod ssh_api {
         command: &str,
         timeout: i64,
     ) -> RhaiResult<f64> {
-        let secs = if timeout < 0 {
-            Err(Error::invalid("timeout", timeout.to_string(), "seconds cannot be negative"))
-        } else {
-            Ok(timeout as u64)
-        };
-        r(
-            &ctx,
-            (|| {
-                crate::ssh::wait_until(
-                    &super::target(&target)?,
-                    command,
-                    std::time::Duration::from_secs(secs?),
-                )
-            })(),
-        )
+        let secs = crate::api::convert::timeout(timeout);
+        r(&ctx, (|| crate::ssh::wait_until(&super::target(&target)?, command, secs?))())
     }
 
     /// Run a command that only reads (it runs under `--dry-run` too) and return its stdout.
@@ -393,20 +380,8 @@ mod ssh_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn wait_ready(ctx: NativeCallContext, target: Dynamic, timeout: i64) -> RhaiResult<f64> {
-        let secs = if timeout < 0 {
-            Err(Error::invalid("timeout", timeout.to_string(), "seconds cannot be negative"))
-        } else {
-            Ok(timeout as u64)
-        };
-        r(
-            &ctx,
-            (|| {
-                crate::ssh::wait_ready(
-                    &super::target(&target)?,
-                    std::time::Duration::from_secs(secs?),
-                )
-            })(),
-        )
+        let secs = crate::api::convert::timeout(timeout);
+        r(&ctx, (|| crate::ssh::wait_ready(&super::target(&target)?, secs?))())
     }
 
     /// Look at `host:port` and tell what is there: `#{ state, ok, banner, message }` with
