@@ -11,7 +11,7 @@ pub enum Seg {
     Index(i64),
 }
 
-fn bad(path: &str, why: impl Into<String>) -> Error {
+pub(super) fn bad(path: &str, why: impl Into<String>) -> Error {
     Error::invalid("key path", path, why)
 }
 
@@ -96,6 +96,17 @@ pub fn join_key(prefix: &str, key: &str) -> String {
     }
 }
 
+/// Where a `set` at index `i` goes in an array of `len` items at key path `at`: an existing
+/// item, or `len` to append; anything further is an error naming the path `shown`.
+pub(super) fn index_for_set(i: i64, len: usize, at: &str, shown: &str) -> Result<usize> {
+    index(i, len).filter(|&n| n <= len).ok_or_else(|| {
+        bad(
+            shown,
+            format!("`{at}` has {len} items; index {i} is out of range (use {len} to append)"),
+        )
+    })
+}
+
 /// Resolve an index (negative counts from the end) against a length.
 pub fn index(i: i64, len: usize) -> Option<usize> {
     if i < 0 {
@@ -154,14 +165,7 @@ fn set_in(cur: &mut Value, segs: &[Seg], value: Value, shown: &str, at: &str) ->
         }
         (Seg::Index(i), Value::Array(a)) => {
             let len = a.len();
-            let Some(idx) = index(*i, len).filter(|&n| n <= len) else {
-                return Err(bad(
-                    shown,
-                    format!(
-                        "`{at}` has {len} items; index {i} is out of range (use {len} to append)"
-                    ),
-                ));
-            };
+            let idx = index_for_set(*i, len, at, shown)?;
             if last {
                 if idx == len {
                     a.push(value);

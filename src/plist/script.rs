@@ -21,7 +21,7 @@
 use plist::{Dictionary, Value};
 use rhai::{Array, Blob, Dynamic, Map};
 
-use super::path::{self, Seg};
+use super::path::{self, Seg, bad};
 use crate::error::{Error, Result};
 
 /// A plist date in Rhai: an ISO-8601 string marked as a date, so it is written back as a date.
@@ -190,12 +190,8 @@ fn container_for(next: &Seg) -> Dynamic {
     }
 }
 
-fn bad(shown: &str, why: String) -> Error {
-    Error::invalid("key path", shown, why)
-}
-
 pub fn set(root: &mut Map, segs: &[Seg], value: Dynamic, shown: &str) -> Result<()> {
-    let Seg::Key(k) = &segs[0] else { return Err(bad(shown, "it must start with a key".into())) };
+    let Seg::Key(k) = &segs[0] else { return Err(bad(shown, "it must start with a key")) };
     if segs.len() == 1 {
         root.insert(k.as_str().into(), value);
         return Ok(());
@@ -225,14 +221,7 @@ fn set_in(cur: &mut Dynamic, segs: &[Seg], value: Dynamic, shown: &str, at: &str
                 return Err(bad(shown, format!("`{at}` is a {type_name}, so it has no index {i}")));
             };
             let len = a.len();
-            let Some(idx) = path::index(*i, len).filter(|&n| n <= len) else {
-                return Err(bad(
-                    shown,
-                    format!(
-                        "`{at}` has {len} items; index {i} is out of range (use {len} to append)"
-                    ),
-                ));
-            };
+            let idx = path::index_for_set(*i, len, at, shown)?;
             if last {
                 if idx == len {
                     a.push(value);
