@@ -2,7 +2,6 @@
 //! for `helix check`, and the run itself with its journal.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use rhai::{AST, Dynamic, Engine, Scope};
 
@@ -56,9 +55,4 @@ pub fn execute(
     scope: &mut Scope,
 ) -> Result<(), Box<rhai::EvalAltResult>> {
     engine.run_ast_with_scope(scope, ast)
-}
-
-/// Where user stdlib modules are looked up for this invocation.
-pub fn stdlib_dirs(recipe_dirs: &[PathBuf]) -> Vec<PathBuf> {
-    crate::recipe::stdlib_dirs(recipe_dirs)
 }
