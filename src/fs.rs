@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 
 use crate::error::{Error, Result};
-use crate::guard::{self, Action, Target};
+use crate::guard::{self, Action};
 
 pub fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|e| Error::read(path, e))
@@ -57,8 +57,9 @@ pub fn write(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
         },
     )
     .args(json!({ "path": path, "bytes": bytes.len() }));
-    if existed && guard::protect::rule_for(path, &crate::ctx::get().config).is_some() {
-        action = action.destroys(Target::Path { path: path.to_path_buf(), recursive: false });
+    if existed {
+        // Replaced recoverably (the previous version is kept): refused only if protected.
+        action = action.touches(path, false);
     }
     let backup = if existed && !crate::ctx::get().dry_run {
         Some(guard::keep_previous(path)?)
@@ -121,8 +122,8 @@ pub fn copy(from: &Path, to: &Path) -> Result<()> {
                 Some(b) => json!({ "restore": b, "to": crate::paths::absolute(to) }),
                 None => json!({ "remove_created": crate::paths::absolute(to) }),
             });
-    if existed && guard::protect::rule_for(to, &crate::ctx::get().config).is_some() {
-        action = action.destroys(Target::Path { path: to.to_path_buf(), recursive: false });
+    if existed {
+        action = action.touches(to, false);
     }
     guard::act(action, || {
         let dir = to.parent().unwrap_or(Path::new("."));
@@ -225,17 +226,6 @@ pub fn free_space(path: &Path) -> Result<u64> {
         return Err(Error::read(path, std::io::Error::last_os_error()));
     }
     Ok(st.f_bavail as u64 * st.f_frsize as u64)
-}
-
-impl Action {
-    /// Mark `path` as destroyed when a protection rule covers it, so the guard refuses.
-    pub fn destroys_if_protected(self, path: &Path) -> Self {
-        if guard::protect::rule_for(path, &crate::ctx::get().config).is_some() {
-            self.destroys(Target::Path { path: path.to_path_buf(), recursive: true })
-        } else {
-            self
-        }
-    }
 }
 
 #[cfg(test)]

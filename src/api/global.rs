@@ -9,9 +9,8 @@ pub fn module() -> rhai::Module {
 /// The recipe being run (for step state), set by the runner.
 pub static RECIPE: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
 
-fn list_arg(ctx: &NativeCallContext, name: &str) -> Vec<String> {
+fn list_arg(name: &str) -> Vec<String> {
     // `only`/`skip` come from the recipe's own parameters when it declares them.
-    let _ = ctx;
     let args = crate::api::global::ARGS.lock().unwrap();
     match args.get(name) {
         Some(crate::recipe::Value::List(l)) => l.clone(),
@@ -42,8 +41,8 @@ mod global_api {
     #[rhai_fn(return_raw)]
     pub fn step(ctx: NativeCallContext, name: &str, body: rhai::FnPtr) -> RhaiResult<Dynamic> {
         let recipe = RECIPE.lock().unwrap().clone();
-        let only = list_arg(&ctx, "only");
-        let skip = list_arg(&ctx, "skip");
+        let only = list_arg("only");
+        let skip = list_arg("skip");
         match r(&ctx, crate::step::begin(&recipe, name, &only, &skip))? {
             crate::step::Decision::SkipDone => {
                 crate::ui::info(&format!("step `{name}`: already done (resumed)"));

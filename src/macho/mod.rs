@@ -424,7 +424,7 @@ fn replace(
     let action = Action::new(kind, detail)
         .args(args)
         .undo(json!({ "restore": backup, "to": path }))
-        .destroys_if_protected(path);
+        .touches(path, false);
     guard::act(action, || replace_file(path, bytes))
 }
 
