@@ -258,7 +258,7 @@ fn run(
             let cancelled =
                 ctx.is_cancelled() || matches!(*e, rhai::EvalAltResult::ErrorTerminated(..));
             ctx.with_journal(|j| j.end(if cancelled { "interrupted" } else { "failed" }));
-            let mut message = crate::report::runtime(&e, &recipe.source_name);
+            let mut message = ctx.redact(&crate::report::runtime(&e, &recipe.source_name));
             message
                 .push_str(&format!("  = run `{run_id}`: `helix log {run_id}` shows what it did\n"));
             let code = if cancelled { 130 } else { ctx.take_exit_code().unwrap_or(1) };

@@ -22,6 +22,7 @@ pub struct Ctx {
     cancelled: AtomicBool,
     exit_code: Mutex<Option<i32>>,
     created: Mutex<HashSet<PathBuf>>,
+    secrets: Mutex<Vec<String>>,
 }
 
 static CTX: OnceLock<Ctx> = OnceLock::new();
@@ -37,6 +38,7 @@ impl Ctx {
             cancelled: AtomicBool::new(false),
             exit_code: Mutex::new(None),
             created: Mutex::new(HashSet::new()),
+            secrets: Mutex::new(vec![]),
         }
     }
 
@@ -83,6 +85,33 @@ impl Ctx {
     pub fn created_by_run(&self, path: &Path) -> bool {
         let path = crate::paths::absolute(path);
         self.created.lock().unwrap().iter().any(|c| path.starts_with(c))
+    }
+
+    /// Remember a value (a credential read from a file) that must never be shown: every
+    /// message, command line, error and journal record of the run shows `***` instead.
+    pub fn add_secret(&self, value: &str) {
+        // Very short values would blot out ordinary text; they are not credentials anyway.
+        if value.len() >= 4 {
+            let mut s = self.secrets.lock().unwrap();
+            if !s.iter().any(|v| v == value) {
+                s.push(value.to_string());
+            }
+        }
+    }
+
+    /// `text` with every secret of the run (raw or JSON-escaped) replaced by `***`.
+    pub fn redact(&self, text: &str) -> String {
+        let secrets = self.secrets.lock().unwrap();
+        let mut out = text.to_string();
+        for v in secrets.iter() {
+            out = out.replace(v.as_str(), "***");
+            let escaped = serde_json::to_string(v).unwrap_or_default();
+            let escaped = &escaped[1..escaped.len().saturating_sub(1)];
+            if escaped != v && !escaped.is_empty() {
+                out = out.replace(escaped, "***");
+            }
+        }
+        out
     }
 }
 

@@ -41,13 +41,13 @@ pub fn build(stdlib_dirs: Vec<PathBuf>) -> Engine {
     engine.set_strict_variables(true);
     engine.disable_symbol("eval");
     engine.set_max_expr_depths(128, 64);
-    engine.on_print(|s| println!("{s}"));
+    engine.on_print(|s| println!("{}", crate::ctx::get().redact(s)));
     engine.on_debug(|s, src, pos| {
         let at = match (src, pos.line()) {
             (Some(src), Some(l)) => format!("{src}:{l}: "),
             _ => String::new(),
         };
-        eprintln!("{} {at}{s}", console::style("[debug]").dim());
+        eprintln!("{} {at}{}", console::style("[debug]").dim(), crate::ctx::get().redact(s));
     });
     // Ctrl-C: the handler flags the context; the script stops at its next operation.
     engine.on_progress(|_| crate::ctx::get().is_cancelled().then(|| "interrupted (Ctrl-C)".into()));

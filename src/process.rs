@@ -24,6 +24,9 @@ pub enum Output {
     Capture,
     /// Both are discarded (the stderr tail is still kept).
     Quiet,
+    /// A person drives it: stdin, stdout and stderr are helix's terminal, and it stays in
+    /// helix's process group (the terminal's foreground group) so it may read the terminal.
+    Interactive,
 }
 
 /// A command to run: built from an argv, configured, then run through the guard.
@@ -166,15 +169,24 @@ impl Cmd {
             cmd.env_remove(k);
         }
         cmd.envs(&self.env);
-        cmd.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        let interactive = self.output == Output::Interactive;
+        cmd.stdin(if self.stdin.is_some() {
+            Stdio::piped()
+        } else if interactive {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        });
         cmd.stdout(match self.output {
-            Output::Stream => Stdio::inherit(),
+            Output::Stream | Output::Interactive => Stdio::inherit(),
             Output::Capture => Stdio::piped(),
             Output::Quiet => Stdio::null(),
         });
-        cmd.stderr(Stdio::piped());
-        // Own process group: Ctrl-C and timeouts stop the whole tree, not just the leader.
-        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        cmd.stderr(if interactive { Stdio::inherit() } else { Stdio::piped() });
+        if !interactive {
+            // Own process group: Ctrl-C and timeouts stop the whole tree, not just the leader.
+            std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        }
         let child = cmd.spawn().map_err(|e| Error::Spawn { command: self.display(), source: e })?;
         let pid = child.id();
         children().lock().unwrap().insert(pid);
@@ -477,7 +489,8 @@ fn redact(s: &str, secrets: &[String]) -> String {
     for secret in secrets.iter().filter(|s| !s.is_empty()) {
         s = s.replace(secret.as_str(), "***");
     }
-    s
+    // And the run's own secrets (credentials a recipe read from a file).
+    crate::ctx::get().redact(&s)
 }
 
 fn redact_all(argv: &[String], secrets: &[String]) -> Vec<String> {

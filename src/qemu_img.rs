@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
+use crate::guard::undo::Outcome;
 use crate::guard::{self, Action, Target};
 use crate::process::Cmd;
 
@@ -328,8 +329,61 @@ fn has_snapshot(path: &Path, name: &str) -> Result<bool> {
     Ok(snapshot_list(path)?.iter().any(|s| s.name == name))
 }
 
-/// Take an internal snapshot named `name` (the VM must be stopped).
+/// The name a reverted-from state is kept under: `before-<name>-<unix time>`.
+pub fn kept_state_name(name: &str) -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    format!("before-{name}-{secs}")
+}
+
+/// Take an internal snapshot named `name` (the VM must be stopped). Undoing the run keeps it:
+/// a snapshot only adds a way back, and deleting it would lose what it holds.
 pub fn snapshot_create(path: &Path, name: &str) -> Result<()> {
+    snapshot_action(path, name, json!({ "kind": "qemu_img.snapshot_kept", "path": path, "name": name }))
+}
+
+/// Take snapshot `name` as the state to go back to: undoing the run reverts the disk to it
+/// (the state at undo time is kept as another snapshot first).
+pub fn checkpoint(path: &Path, name: &str) -> Result<()> {
+    snapshot_action(path, name, json!({ "kind": "qemu_img.checkpoint", "path": path, "name": name }))
+}
+
+/// Undo of [`snapshot_create`]: nothing to do, the snapshot stays.
+pub fn undo_snapshot_kept(v: &Value) -> Result<Outcome> {
+    let (path, name) = undo_fields(v)?;
+    Ok(Outcome::Skipped(format!(
+        "snapshot `{name}` of `{}` is kept (`qemu_img::snapshot_delete` removes it)",
+        path.display()
+    )))
+}
+
+/// Undo of [`checkpoint`]: revert to it, keeping the current state as a snapshot.
+pub fn undo_checkpoint(v: &Value) -> Result<Outcome> {
+    let (path, name) = undo_fields(v)?;
+    if !has_snapshot(&path, &name)? {
+        return Err(Error::other(format!(
+            "`{}` no longer has snapshot `{name}`, so helix cannot go back to it",
+            path.display()
+        )));
+    }
+    let kept = kept_state_name(&name);
+    snapshot_apply(&path, &name, Some(&kept))?;
+    Ok(Outcome::Done(format!(
+        "reverted `{}` to snapshot `{name}` (the state it had is kept as snapshot `{kept}`)",
+        path.display()
+    )))
+}
+
+fn undo_fields(v: &Value) -> Result<(PathBuf, String)> {
+    match (v.get("path").and_then(Value::as_str), v.get("name").and_then(Value::as_str)) {
+        (Some(p), Some(n)) => Ok((PathBuf::from(p), n.to_string())),
+        _ => Err(Error::other(format!("a snapshot undo record needs `path` and `name`: `{v}`"))),
+    }
+}
+
+fn snapshot_action(path: &Path, name: &str, undo: Value) -> Result<()> {
     check_snapshot_name(name)?;
     if has_snapshot(path, name)? {
         return Err(Error::other(format!(
@@ -343,7 +397,7 @@ pub fn snapshot_create(path: &Path, name: &str) -> Result<()> {
         format!("snapshot `{}` as `{name}`", path.display()),
     )
     .args(json!({ "path": path, "name": name }))
-    .undo(json!({ "snapshot_delete": name, "path": path }));
+    .undo(undo);
     guard::act(action, || run(path, argv).map(|_| ()))
 }
 

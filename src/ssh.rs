@@ -289,6 +289,29 @@ pub fn exec(t: &Target, command: &str, opts: &RunOptions) -> Result<Finished> {
     guard::act(action, run)
 }
 
+/// An interactive login shell on `t` for a person at the terminal (`ssh -t`); returns when
+/// they log out. Journaled, not classified: what a person types is theirs to decide.
+pub fn shell(t: &Target) -> Result<()> {
+    if !crate::ui::interactive() {
+        return Err(Error::other(format!(
+            "a shell on {t} needs a terminal: run helix at one, or `ssh -p {} {}@{}` yourself",
+            t.port, t.user, t.host
+        )));
+    }
+    let action = Action::new("ssh.shell", format!("open a shell on {t}"))
+        .args(json!({ "target": t.to_string() }));
+    guard::act(action, || {
+        let mut argv = ssh_argv(t, "", Mux::None, false)?;
+        argv.pop();
+        argv.insert(1, "-t".into());
+        let mut cmd = Cmd::new(&argv);
+        cmd.output = Output::Interactive;
+        // Leaving a shell with a non-zero status (the last command failed) is not an error.
+        cmd.unchecked = true;
+        cmd.run_within_action().map(|_| ())
+    })
+}
+
 /// Spawn the `ssh` process (the caller has passed the guard).
 fn exec_unguarded(t: &Target, command: &str, opts: &RunOptions, mux: Mux) -> Result<Finished> {
     let mut cmd = Cmd::new(&ssh_argv(t, command, mux, false)?);

@@ -27,27 +27,33 @@ pub fn interactive() -> bool {
 }
 
 pub fn header(text: &str) {
+    let text = &crate::ctx::get().redact(text);
     eprintln!("{} {}", style("==>").cyan().bold(), style(text).bold());
 }
 
 pub fn info(text: &str) {
+    let text = crate::ctx::get().redact(text);
     eprintln!("{} {text}", style("•").cyan());
 }
 
 pub fn warn(text: &str) {
+    let text = crate::ctx::get().redact(text);
     eprintln!("{} {text}", style("warning:").yellow().bold());
 }
 
 pub fn success(text: &str) {
+    let text = crate::ctx::get().redact(text);
     eprintln!("{} {text}", style("✓").green().bold());
 }
 
 pub fn error(text: &str) {
+    let text = crate::ctx::get().redact(text);
     eprintln!("{} {text}", style("error:").red().bold());
 }
 
 /// A dry-run plan line, on stdout: under `--dry-run` the plan is the output.
 pub fn plan(text: &str) {
+    let text = crate::ctx::get().redact(text);
     println!("{} {text}", style("[dry-run]").magenta());
 }
 

@@ -210,4 +210,47 @@ mod fs_api {
     pub fn remove_permanently(ctx: NativeCallContext, file: &str) -> RhaiResult<()> {
         r(&ctx, crate::guard::trash::remove_permanently(&path(file)))
     }
+
+    /// Everything in helix's trash, newest first: `[#{ id, original, trashed_at, size, kind,
+    /// reason, run }]` (`reason` is `removed`, or `backup` for a version kept before an
+    /// overwrite).
+    ///
+    /// ```rhai
+    /// for item in fs::trash_list() { print(`${item.id} ${item.original}`); }
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn trash_list(ctx: NativeCallContext) -> RhaiResult<rhai::Array> {
+        let items = crate::guard::trash::list().map(|items| {
+            items
+                .iter()
+                .map(|i| {
+                    let mut m = rhai::Map::new();
+                    m.insert("id".into(), i.id.clone().into());
+                    m.insert("original".into(), i.original.display().to_string().into());
+                    m.insert("trashed_at".into(), i.trashed_at.clone().into());
+                    m.insert("size".into(), Dynamic::from(i.size as i64));
+                    m.insert("kind".into(), i.kind.clone().into());
+                    m.insert("reason".into(), i.reason.clone().into());
+                    m.insert("run".into(), i.run.clone().map(Dynamic::from).unwrap_or(Dynamic::UNIT));
+                    Dynamic::from(m)
+                })
+                .collect()
+        });
+        r(&ctx, items)
+    }
+
+    /// Put a trash item back where it came from (by id, id prefix or original path); refuses
+    /// when something stands there now. `helix undo` moves it back into the trash. Returns the
+    /// path it was restored to.
+    ///
+    /// ```rhai
+    /// let back = fs::restore_from_trash("/tmp/vm/disk.qcow2");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn restore_from_trash(ctx: NativeCallContext, item: &str) -> RhaiResult<String> {
+        let res = crate::guard::trash::find(item).and_then(|found| {
+            crate::guard::trash::restore(&found).map(|_| found.original.display().to_string())
+        });
+        r(&ctx, res)
+    }
 }

@@ -8,14 +8,6 @@ use crate::error::Result;
 use crate::qemu_img::{self, ConvertOptions, CreateOptions, Info, Snapshot};
 
 /// The snapshot that keeps the current state before reverting to `name`.
-fn kept_state_name(name: &str) -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    format!("before-{name}-{secs}")
-}
-
 pub fn module() -> rhai::Module {
     exported_module!(qemu_img_api)
 }
@@ -146,6 +138,18 @@ mod qemu_img_api {
         r(&ctx, qemu_img::snapshot_create(&path(image), name))
     }
 
+    /// Take a snapshot that marks the state before a change: `helix undo` of this run reverts
+    /// the disk to it (keeping the state it has then as another snapshot, so nothing is lost).
+    /// Stop the VM first.
+    ///
+    /// ```rhai
+    /// qemu_img::checkpoint("/tmp/disk.qcow2", "before-repair");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn checkpoint(ctx: NativeCallContext, image: &str, name: &str) -> RhaiResult<()> {
+        r(&ctx, qemu_img::checkpoint(&path(image), name))
+    }
+
     /// Revert to snapshot `name`, first saving the current state as snapshot
     /// `before-<name>-<unix time>` (so nothing is lost); returns that name.
     ///
@@ -154,7 +158,7 @@ mod qemu_img_api {
     /// ```
     #[rhai_fn(return_raw, name = "snapshot_apply")]
     pub fn snapshot_apply(ctx: NativeCallContext, image: &str, name: &str) -> RhaiResult<String> {
-        let keep = super::kept_state_name(name);
+        let keep = qemu_img::kept_state_name(name);
         r(&ctx, qemu_img::snapshot_apply(&path(image), name, Some(&keep)))
     }
 
@@ -176,7 +180,7 @@ mod qemu_img_api {
                 let save = convert::opt(&options, "save_current")
                     .map(|v| v.as_bool().unwrap_or(true))
                     .unwrap_or(true);
-                let keep = super::kept_state_name(name);
+                let keep = qemu_img::kept_state_name(name);
                 qemu_img::snapshot_apply(&path(image), name, save.then_some(keep.as_str()))
             });
         r(&ctx, res)

@@ -424,4 +424,15 @@ mod ssh_api {
     pub fn close(ctx: NativeCallContext, target: Dynamic) -> RhaiResult<()> {
         r(&ctx, super::target(&target).map(|t| crate::ssh::close(&t)))
     }
+
+    /// An interactive login shell on the target for the person at the terminal; returns when
+    /// they log out.
+    ///
+    /// ```rhai
+    /// ssh::shell(ssh::target());
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn shell(ctx: NativeCallContext, target: Dynamic) -> RhaiResult<()> {
+        r(&ctx, super::target(&target).and_then(|t| crate::ssh::shell(&t)))
+    }
 }

@@ -142,4 +142,121 @@ mod sys_api {
             .unwrap_or(false);
         exists && !zombie
     }
+
+    /// The `KEY=value` lines of a credentials file (like `.env.usercreds`) as a map, read
+    /// without a shell. Values under names with KEY, TOKEN, SECRET, PASSWORD, AUTH or
+    /// CREDENTIAL in them become secrets of the run: every message, command line, error and
+    /// journal record shows `***` instead.
+    ///
+    /// ```rhai
+    /// let creds = sys::read_env_file(`${sys::home()}/pm/helix/.env.usercreds`);
+    /// let url = creds.HELIX_URL;
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn read_env_file(ctx: NativeCallContext, file: &str) -> RhaiResult<rhai::Map> {
+        let pairs = crate::envfile::read(&crate::api::convert::path(file));
+        crate::error::rhai(
+            &ctx,
+            pairs.map(|p| p.into_iter().map(|(k, v)| (k.into(), Dynamic::from(v))).collect()),
+        )
+    }
+
+    /// Mark a value as a secret of the run: it is shown as `***` from now on.
+    ///
+    /// ```rhai
+    /// sys::secret(sys::env("GITHUB_TOKEN") ?? "");
+    /// ```
+    pub fn secret(value: &str) {
+        crate::ctx::get().add_secret(value);
+    }
+
+    /// The processes that have a file open: `[#{ pid, command }]` (a stale QEMU holding a
+    /// disk's lock shows up here).
+    ///
+    /// ```rhai
+    /// for p in sys::holders("/tmp/disk.qcow2") { print(`${p.pid}: ${p.command}`); }
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn holders(ctx: NativeCallContext, file: &str) -> RhaiResult<rhai::Array> {
+        let found = crate::procs::holders(&crate::api::convert::path(file)).map(|hs| {
+            hs.into_iter()
+                .map(|h| {
+                    let mut m = rhai::Map::new();
+                    m.insert("pid".into(), Dynamic::from(h.pid as i64));
+                    m.insert("command".into(), Dynamic::from(h.command));
+                    Dynamic::from(m)
+                })
+                .collect()
+        });
+        crate::error::rhai(&ctx, found)
+    }
+
+    /// Stop a process with SIGTERM and wait up to `timeout` seconds for it to exit. Guarded:
+    /// a person confirms at the terminal (a VM's unsaved state dies with it). Returns
+    /// `"terminated"`, or `"gone"` if it had already exited.
+    ///
+    /// ```rhai
+    /// sys::terminate(12345, 30);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn terminate(ctx: NativeCallContext, pid: i64, timeout: i64) -> RhaiResult<String> {
+        let res = u32::try_from(pid)
+            .map_err(|_| crate::error::Error::invalid("process id", pid.to_string(), "not a pid"))
+            .and_then(|p| {
+                crate::procs::terminate(p, std::time::Duration::from_secs(timeout.max(0) as u64))
+            });
+        crate::error::rhai(&ctx, res)
+    }
+
+    /// Write helix's own bookkeeping (`name` relative to the state dir, e.g. `vms/dev.json`):
+    /// atomically, not journaled and not undone — it records how things are, it is not user
+    /// data. Nothing is written under `--dry-run`.
+    ///
+    /// ```rhai
+    /// sys::write_state("vms/dev.json", #{ pid: 42 }.to_json());
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn write_state(ctx: NativeCallContext, name: &str, text: &str) -> RhaiResult<()> {
+        if crate::ctx::get().dry_run {
+            return Ok(());
+        }
+        let res = state_path(name).and_then(|p| {
+            if let Some(dir) = p.parent() {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| crate::error::Error::fs("create", dir, e))?;
+            }
+            crate::fs::atomic_write_raw(&p, text.as_bytes(), None)
+        });
+        crate::error::rhai(&ctx, res)
+    }
+
+    /// Read what `sys::write_state` wrote, or `()` when there is nothing.
+    ///
+    /// ```rhai
+    /// let rec = sys::read_state("vms/dev.json");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn read_state(ctx: NativeCallContext, name: &str) -> RhaiResult<Dynamic> {
+        let res = state_path(name).and_then(|p| match std::fs::read_to_string(&p) {
+            Ok(s) => Ok(Dynamic::from(s)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Dynamic::UNIT),
+            Err(e) => Err(crate::error::Error::read(&p, e)),
+        });
+        crate::error::rhai(&ctx, res)
+    }
+}
+
+fn state_path(name: &str) -> crate::error::Result<std::path::PathBuf> {
+    let rel = std::path::Path::new(name);
+    if name.is_empty()
+        || rel.is_absolute()
+        || rel.components().any(|c| !matches!(c, std::path::Component::Normal(_)))
+    {
+        return Err(crate::error::Error::invalid(
+            "state name",
+            name,
+            "use a relative path inside the state dir, like `vms/dev.json`",
+        ));
+    }
+    Ok(crate::config::state_dir().join(rel))
 }

@@ -38,7 +38,10 @@ pub enum Outcome {
 pub type Handler = fn(&Value) -> Result<Outcome>;
 
 /// Undo kinds of other domains: `(kind, handler)`, one line each.
-pub const HANDLERS: &[(&str, Handler)] = &[];
+pub const HANDLERS: &[(&str, Handler)] = &[
+    ("qemu_img.snapshot_kept", crate::qemu_img::undo_snapshot_kept),
+    ("qemu_img.checkpoint", crate::qemu_img::undo_checkpoint),
+];
 
 /// Hex SHA-256 of `bytes` (what `fs::write` records as `sha256`).
 pub fn sha256_hex(bytes: &[u8]) -> String {
