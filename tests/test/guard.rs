@@ -318,6 +318,104 @@ pub fn with_pty(t: &Test, args: &[&str], wait_for: &str, answer: &str) -> (Outpu
     )
 }
 
+/// `helix ARGS` in a whole terminal session, as when a person runs it: stdin, stdout and stderr
+/// are a fresh pseudo-terminal (80x200). For each `(wait_for, keys)` of `script`, once
+/// `wait_for` appears on the terminal after the previous step's match, `keys` are typed
+/// (`\r` is Enter, `k` moves a menu up). Returns the exit code and everything the terminal
+/// showed; panics with the screen if a step or the exit does not come within `timeout`.
+pub fn pty_session(
+    t: &Test,
+    args: &[&str],
+    env: &[(&str, &str)],
+    script: &[(&str, &str)],
+    timeout: Duration,
+) -> (i32, String) {
+    let (mut master, slave) = openpty();
+    let winsize = libc::winsize { ws_row: 80, ws_col: 200, ws_xpixel: 0, ws_ypixel: 0 };
+    // SAFETY: TIOCSWINSZ reads a winsize from a valid pointer.
+    unsafe { libc::ioctl(slave.as_raw_fd(), libc::TIOCSWINSZ, &winsize) };
+    let slave_fd = slave.as_raw_fd();
+    let io = || Stdio::from(slave.try_clone().unwrap());
+    let mut cmd = Command::new(HELIX);
+    cmd.args(args)
+        .current_dir(t.dir.path())
+        .env("HELIX_CONFIG_DIR", t.path("config"))
+        .env("HELIX_STATE_DIR", t.path("state"))
+        .env("HOME", t.path("home"))
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm")
+        .stdin(io())
+        .stdout(io())
+        .stderr(io());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setsid and ioctl are async-signal-safe; the slave fd stays open in the child.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::setsid();
+            if libc::ioctl(slave_fd, libc::TIOCSCTTY as _, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    drop(cmd);
+    let seen = Arc::new(Mutex::new(String::new()));
+    let reader = {
+        let seen = seen.clone();
+        let mut m = master.try_clone().unwrap();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = m.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                seen.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        })
+    };
+    let deadline = Instant::now() + timeout;
+    let mut from = 0;
+    for (wait_for, keys) in script {
+        loop {
+            let screen = seen.lock().unwrap().clone();
+            if let Some(at) = screen[from.min(screen.len())..].find(wait_for) {
+                from += at + wait_for.len();
+                break;
+            }
+            if Instant::now() >= deadline || child.try_wait().unwrap().is_some() {
+                let _ = child.kill();
+                panic!("`{wait_for}` never came on the terminal; it showed:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // Let the prompt finish drawing and switch the terminal to raw mode.
+        std::thread::sleep(Duration::from_millis(300));
+        master.write_all(keys.as_bytes()).unwrap();
+    }
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("helix did not finish in time; the terminal showed:\n{}", seen.lock().unwrap());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    drop(slave);
+    // Not joined: a VM helix left running may still hold the terminal; what helix wrote before
+    // it exited is read within moments.
+    std::thread::sleep(Duration::from_millis(300));
+    drop(reader);
+    let screen = seen.lock().unwrap().clone();
+    (status.code().unwrap_or(-1), screen)
+}
+
 fn openpty() -> (std::fs::File, OwnedFd) {
     let (mut m, mut s) = (0, 0);
     // SAFETY: openpty writes two fds; null name/termios/winsize are allowed.

@@ -13,6 +13,7 @@ mod macho;
 mod net;
 mod plist;
 mod recipes;
+mod recover;
 mod recovery;
 mod ssh;
 mod sshd;

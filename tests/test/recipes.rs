@@ -206,22 +206,22 @@ fn setup_clones_pins_and_is_idempotent() {
     assert!(!second.stdout.contains("cloned"), "{}", second.stdout);
 }
 
-/// netplan-fix, vm and expand-disk on a real VM: provisioned with one MAC (cloud-init's
-/// netplan matches it), then run under another — the netplan problem — and repaired.
-#[test]
-fn netplan_fix_then_expand_disk_on_a_real_vm() {
+/// A VM with the netplan problem, configured as the `qemu` backend: provisioned (first boot
+/// with a seed) under `FIRST_MAC`, so cloud-init's netplan matches it, then configured to run
+/// under another MAC. Returns the test with its `helix.toml`, the config text, and a guard that
+/// kills the test's VMs when dropped.
+pub fn mac_problem_vm(instance_id: &str) -> (Test, String, KillVmsUnder) {
     use crate::vmimage::{self, FIRST_MAC, Guest};
-    let _turn = vmimage::vm_turn();
     let t = Test::new();
     let dir = t.path("vm");
     std::fs::create_dir_all(&dir).unwrap();
-    let _cleanup = KillVmsUnder(t.dir.path().to_path_buf());
+    let cleanup = KillVmsUnder(t.dir.path().to_path_buf());
     // Provision: first boot with the provisioning MAC and a seed, then power down.
-    let g = Guest::boot(&dir, "helix-recipes-1", FIRST_MAC);
+    let g = Guest::boot(&dir, instance_id, FIRST_MAC);
     g.wait_ssh(std::time::Duration::from_secs(600));
     assert_eq!(g.vm.powerdown(std::time::Duration::from_secs(120)).unwrap(), "powered off");
     let img = vmimage::test_image();
-    let seed = dir.join("seed-helix-recipes-1.img");
+    let seed = dir.join(format!("seed-{instance_id}.img"));
     let (port, repair_port) = (vmimage::free_port(), vmimage::free_port());
     let config = format!(
         "[vm]\nbackend = \"qemu\"\nname = \"helix-recipe-vm\"\ndisk = \"{disk}\"\nmac = \"52:42:00:ab:cd:ef\"\n\
@@ -238,7 +238,15 @@ fn netplan_fix_then_expand_disk_on_a_real_vm() {
         initrd = img.initrd.display(),
     );
     drop(g);
-    let t = t.file("helix.toml", &config);
+    (t.file("helix.toml", &config), config, cleanup)
+}
+
+/// netplan-fix, vm and expand-disk on a real VM: provisioned with one MAC (cloud-init's
+/// netplan matches it), then run under another — the netplan problem — and repaired.
+#[test]
+fn netplan_fix_then_expand_disk_on_a_real_vm() {
+    let _turn = crate::vmimage::vm_turn();
+    let (t, config, _cleanup) = mac_problem_vm("helix-recipes-1");
 
     let fix = t.helix(["run", "netplan-fix", "--wait", "600"]);
     fix.success()
@@ -278,7 +286,7 @@ fn netplan_fix_then_expand_disk_on_a_real_vm() {
 
 /// Kills any QEMU whose command line names `dir` when dropped: a failing VM test must not
 /// leave a detached VM running.
-struct KillVmsUnder(PathBuf);
+pub struct KillVmsUnder(PathBuf);
 
 impl Drop for KillVmsUnder {
     fn drop(&mut self) {
@@ -288,7 +296,7 @@ impl Drop for KillVmsUnder {
     }
 }
 
-fn g_disk(config: &str) -> PathBuf {
+pub fn g_disk(config: &str) -> PathBuf {
     let line = config.lines().find(|l| l.starts_with("disk = ")).unwrap();
     PathBuf::from(line.trim_start_matches("disk = ").trim_matches('"'))
 }

@@ -1,0 +1,3 @@
+module github.com/helixml/helix/api
+
+go 1.19
