@@ -41,6 +41,9 @@ pub fn build(stdlib_dirs: Vec<PathBuf>) -> Engine {
     engine.set_strict_variables(true);
     engine.disable_symbol("eval");
     engine.set_max_expr_depths(128, 64);
+    // Rhai's default is 8 in debug builds and 64 in release: recipes → stdlib → stdlib nests
+    // deeper than 8, and a recipe must behave the same whichever way helix was built.
+    engine.set_max_call_levels(64);
     engine.on_print(|s| println!("{}", crate::ctx::get().redact(s)));
     engine.on_debug(|s, src, pos| {
         let at = match (src, pos.line()) {

@@ -545,9 +545,10 @@ impl Cmd {
                 pending.extend_from_slice(&buf[..n]);
                 while let Some(i) = pending.iter().position(|b| *b == b'\n') {
                     let line: Vec<u8> = pending.drain(..=i).collect();
-                    let line = console::strip_ansi_codes(&String::from_utf8_lossy(&line))
-                        .trim_end()
-                        .to_string();
+                    // Shown on the spinner and in the error: never a secret of the run.
+                    let line = crate::ctx::get().redact(
+                        console::strip_ansi_codes(&String::from_utf8_lossy(&line)).trim_end(),
+                    );
                     if line.is_empty() {
                         continue;
                     }

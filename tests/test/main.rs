@@ -18,6 +18,7 @@ mod recovery;
 mod ssh;
 mod sshd;
 mod utm;
+mod video;
 mod vm;
 mod vmimage;
 

@@ -226,7 +226,7 @@ pub fn mac_problem_vm(instance_id: &str) -> (Test, String, KillVmsUnder) {
     let config = format!(
         "[vm]\nbackend = \"qemu\"\nname = \"helix-recipe-vm\"\ndisk = \"{disk}\"\nmac = \"52:42:00:ab:cd:ef\"\n\
          ssh_host = \"127.0.0.1\"\nssh_port = {port}\nssh_user = \"{user}\"\nssh_key = \"{key}\"\n\
-         provision_mac = \"{FIRST_MAC}\"\nprovision_ssh_port = {repair_port}\n\
+         provision_mac = \"{FIRST_MAC}\"\nprovision_ssh_port = {repair_port}\nzfs_disk = \"\"\n\
          [vm.qemu]\narch = \"x86_64\"\naccel = \"tcg\"\nmemory = \"1G\"\nsmp = 2\nfirmware_code = \"\"\n\
          seed = \"{seed}\"\nkernel = \"{kernel}\"\ninitrd = \"{initrd}\"\n\
          append = \"root=/dev/vda1 console=ttyS0 systemd.mask=systemd-networkd-wait-online.service\"\n",

@@ -204,6 +204,7 @@ func benchmark(args []string) {
 }
 
 func main() {
+	rand.Seed(time.Now().UnixNano())
 	a := os.Args[1:]
 	if len(a) < 2 || a[0] != "spectask" {
 		fmt.Println("Usage:\n  helix spectask [command]")
