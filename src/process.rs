@@ -275,43 +275,157 @@ impl Cmd {
     }
 }
 
-/// Copy a child's stderr to ours in whole chunks (one write per read, not per line: a noisy
-/// compiler costs next to nothing), keeping everything when capturing and the last
+/// The stderr tail kept for error messages: the newest bytes, trimmed to whole lines at the end.
+const WINDOW: usize = 16 * 1024;
+
+/// Append `chunk` to the tail `window`, keeping at most about `2 * WINDOW` bytes with
+/// memcpy-sized operations only.
+fn keep_tail(window: &mut Vec<u8>, chunk: &[u8]) {
+    if chunk.len() >= WINDOW {
+        window.clear();
+        window.extend_from_slice(&chunk[chunk.len() - WINDOW..]);
+    } else {
+        window.extend_from_slice(chunk);
+        if window.len() > 2 * WINDOW {
+            window.drain(..window.len() - WINDOW);
+        }
+    }
+}
+
+/// Copy a child's stderr to ours, keeping everything when capturing and the last
 /// `TAIL_LINES` lines for the error message.
-fn tee_stderr(mut err: impl Read, stream: bool, capture: bool) -> (Vec<u8>, String) {
-    // Keep a bounded window of the newest bytes with memcpy-sized operations only; trimmed to
-    // whole lines at the end.
-    const WINDOW: usize = 16 * 1024;
+fn tee_stderr(
+    mut err: std::process::ChildStderr,
+    stream: bool,
+    capture: bool,
+) -> (Vec<u8>, String) {
     let mut all = Vec::new();
     let mut tail: Vec<u8> = Vec::with_capacity(2 * WINDOW);
-    let mut buf = vec![0u8; 64 * 1024];
-    let stderr = std::io::stderr();
-    loop {
-        let n = match err.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
-        };
-        let chunk = &buf[..n];
-        if stream {
-            let _ = stderr.lock().write_all(chunk);
-        }
-        if capture {
-            all.extend_from_slice(chunk);
-        }
-        if chunk.len() >= WINDOW {
-            tail.clear();
-            tail.extend_from_slice(&chunk[chunk.len() - WINDOW..]);
-        } else {
-            tail.extend_from_slice(chunk);
-            if tail.len() > 2 * WINDOW {
-                tail.drain(..tail.len() - WINDOW);
+    #[cfg(target_os = "linux")]
+    let relayed = stream && !capture && splice::relay(&err, &mut tail);
+    #[cfg(not(target_os = "linux"))]
+    let relayed = false;
+    if !relayed {
+        // One write per read, not per line: a noisy compiler costs next to nothing.
+        let mut buf = vec![0u8; 64 * 1024];
+        let stderr = std::io::stderr();
+        loop {
+            let n = match err.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            let chunk = &buf[..n];
+            if stream {
+                let _ = stderr.lock().write_all(chunk);
             }
+            if capture {
+                all.extend_from_slice(chunk);
+            }
+            keep_tail(&mut tail, chunk);
         }
     }
     let text = String::from_utf8_lossy(&tail);
     let lines: Vec<&str> = text.trim_end().lines().collect();
     let keep = &lines[lines.len().saturating_sub(TAIL_LINES)..];
     (all, keep.join("\n"))
+}
+
+/// Linux: stream a child's stderr into ours without copying it through helix. `tee(2)`
+/// duplicates what is in the child's pipe into a second pipe (page references, no copy),
+/// `splice(2)` moves the original to our stderr, and of the duplicate only the last `WINDOW`
+/// bytes are read (the rest is spliced to `/dev/null`). A relay through `read`/`write` costs
+/// about as much as the noisy command itself writing to a file; this costs next to nothing.
+#[cfg(target_os = "linux")]
+mod splice {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+
+    use super::{WINDOW, keep_tail};
+
+    const CHUNK: usize = 1 << 20;
+
+    /// Relay `src` to fd 2 until EOF, keeping the tail. `false` when our stderr cannot take
+    /// a splice (a terminal, an `O_APPEND` file) and nothing was consumed yet: the caller
+    /// then copies the ordinary way.
+    pub fn relay(src: &impl AsRawFd, tail: &mut Vec<u8>) -> bool {
+        let src = src.as_raw_fd();
+        let Some((dup_r, dup_w)) = pipe() else { return false };
+        let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") else {
+            return false;
+        };
+        // SAFETY: plain fcntl on pipe fds we own or were given; failure only keeps 64 KiB pipes.
+        unsafe {
+            libc::fcntl(src, libc::F_SETPIPE_SZ, CHUNK as libc::c_int);
+            libc::fcntl(dup_w.as_raw_fd(), libc::F_SETPIPE_SZ, CHUNK as libc::c_int);
+        }
+        let mut buf = vec![0u8; WINDOW];
+        let mut first = true;
+        loop {
+            // Blocks until the child writes; 0 once it closed its end and all is read.
+            // SAFETY: tee between two valid pipe fds.
+            let n = unsafe { libc::tee(src, dup_w.as_raw_fd(), CHUNK, 0) };
+            if n == 0 {
+                return true;
+            }
+            if n < 0 {
+                if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return !first;
+            }
+            let n = n as usize;
+            if !move_all(src, 2, n) {
+                if first {
+                    // Nothing left the child's pipe: the caller reads it the ordinary way.
+                    return false;
+                }
+                // Our stderr went away mid-stream: drain so the child is not blocked.
+                let _ = move_all(src, null.as_raw_fd(), n);
+            }
+            first = false;
+            let keep = n.min(WINDOW);
+            let _ = move_all(dup_r.as_raw_fd(), null.as_raw_fd(), n - keep);
+            let mut got = 0;
+            while got < keep {
+                // SAFETY: reading into a buffer of at least `keep` bytes.
+                let r = unsafe {
+                    libc::read(dup_r.as_raw_fd(), buf[got..].as_mut_ptr().cast(), keep - got)
+                };
+                if r <= 0 {
+                    break;
+                }
+                got += r as usize;
+            }
+            keep_tail(tail, &buf[..got]);
+        }
+    }
+
+    /// Splice exactly `n` bytes from pipe `from` to `to`; `false` if that failed.
+    fn move_all(from: RawFd, to: RawFd, mut n: usize) -> bool {
+        while n > 0 {
+            // SAFETY: splice between valid fds; null offsets (pipes and stream fds).
+            let m = unsafe {
+                libc::splice(from, std::ptr::null_mut(), to, std::ptr::null_mut(), n, 0)
+            };
+            if m < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            if m <= 0 {
+                return false;
+            }
+            n -= m as usize;
+        }
+        true
+    }
+
+    fn pipe() -> Option<(OwnedFd, OwnedFd)> {
+        let mut fds = [0; 2];
+        // SAFETY: pipe2 fills two fds, owned from here on.
+        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+            return None;
+        }
+        // SAFETY: both were just opened.
+        Some(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+    }
 }
 
 /// SIGTERM the group, give it three seconds, then SIGKILL; reap through the waiter.

@@ -61,6 +61,24 @@ fn failed_command_exit_code_and_stderr_tail() {
     out.stderr_has("the-reason").stderr_has("exit code 7").stderr_has("recipes/r.rhai:2:");
 }
 
+/// A noisy command's stderr reaches ours whole and in order (on Linux without passing through
+/// helix: `tee`/`splice`), and the error still shows its last lines.
+#[test]
+fn a_noisy_stderr_streams_whole_and_the_error_keeps_its_tail() {
+    let out = Test::new()
+        .recipe("r", "//! R.\ncmd::run([\"sh\", \"-c\", \"seq 1 300000 >&2; exit 3\"]);\n")
+        .args(["run", "r"])
+        .run();
+    out.code(3);
+    let streamed: Vec<&str> =
+        out.stderr.lines().take_while(|l| l.parse::<u32>().is_ok()).collect();
+    assert_eq!(streamed.len(), 300000, "every line, in order");
+    assert!(streamed.iter().enumerate().all(|(i, l)| l.parse::<usize>().unwrap() == i + 1));
+    let error = out.stderr.split("exit code 3").nth(1).expect("the error follows the stream");
+    assert!(error.contains("299981") && error.contains("300000"), "{error}");
+    assert!(!error.contains("299980\n"), "only the last 20 lines: {error}");
+}
+
 #[test]
 fn unknown_missing_and_mistyped_parameters_are_usage_errors() {
     let t = Test::new()
