@@ -81,7 +81,8 @@ impl Journal {
     }
 
     pub fn append(&mut self, record: &Record) -> Result<()> {
-        let mut line = crate::ctx::get().redact(&serde_json::to_string(record).expect("records serialise"));
+        let mut line =
+            crate::ctx::get().redact(&serde_json::to_string(record).expect("records serialise"));
         line.push('\n');
         // One write per record: a crash leaves at most a truncated last line, which readers skip.
         self.file.write_all(line.as_bytes()).map_err(|e| Error::write(&self.path, e))

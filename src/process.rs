@@ -403,9 +403,8 @@ mod splice {
     fn move_all(from: RawFd, to: RawFd, mut n: usize) -> bool {
         while n > 0 {
             // SAFETY: splice between valid fds; null offsets (pipes and stream fds).
-            let m = unsafe {
-                libc::splice(from, std::ptr::null_mut(), to, std::ptr::null_mut(), n, 0)
-            };
+            let m =
+                unsafe { libc::splice(from, std::ptr::null_mut(), to, std::ptr::null_mut(), n, 0) };
             if m < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
                 continue;
             }

@@ -89,7 +89,11 @@ fn alive(pid: u32) -> bool {
 /// Returns `"terminated"`, or `"gone"` when it had already exited.
 pub fn terminate(pid: u32, timeout: Duration) -> Result<String> {
     if pid <= 1 || pid == std::process::id() {
-        return Err(Error::invalid("process id", pid.to_string(), "helix will not stop init or itself"));
+        return Err(Error::invalid(
+            "process id",
+            pid.to_string(),
+            "helix will not stop init or itself",
+        ));
     }
     if !alive(pid) {
         return Ok("gone".into());

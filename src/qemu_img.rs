@@ -341,13 +341,21 @@ pub fn kept_state_name(name: &str) -> String {
 /// Take an internal snapshot named `name` (the VM must be stopped). Undoing the run keeps it:
 /// a snapshot only adds a way back, and deleting it would lose what it holds.
 pub fn snapshot_create(path: &Path, name: &str) -> Result<()> {
-    snapshot_action(path, name, json!({ "kind": "qemu_img.snapshot_kept", "path": path, "name": name }))
+    snapshot_action(
+        path,
+        name,
+        json!({ "kind": "qemu_img.snapshot_kept", "path": path, "name": name }),
+    )
 }
 
 /// Take snapshot `name` as the state to go back to: undoing the run reverts the disk to it
 /// (the state at undo time is kept as another snapshot first).
 pub fn checkpoint(path: &Path, name: &str) -> Result<()> {
-    snapshot_action(path, name, json!({ "kind": "qemu_img.checkpoint", "path": path, "name": name }))
+    snapshot_action(
+        path,
+        name,
+        json!({ "kind": "qemu_img.checkpoint", "path": path, "name": name }),
+    )
 }
 
 /// Undo of [`snapshot_create`]: nothing to do, the snapshot stays.

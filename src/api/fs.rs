@@ -231,7 +231,10 @@ mod fs_api {
                     m.insert("size".into(), Dynamic::from(i.size as i64));
                     m.insert("kind".into(), i.kind.clone().into());
                     m.insert("reason".into(), i.reason.clone().into());
-                    m.insert("run".into(), i.run.clone().map(Dynamic::from).unwrap_or(Dynamic::UNIT));
+                    m.insert(
+                        "run".into(),
+                        i.run.clone().map(Dynamic::from).unwrap_or(Dynamic::UNIT),
+                    );
                     Dynamic::from(m)
                 })
                 .collect()

@@ -255,43 +255,10 @@ fn undo_stops_at_what_changed_since() {
 /// only `/dev/tty` can answer). `answer` is typed once `wait_for` appears on the terminal.
 pub fn with_pty(t: &Test, args: &[&str], wait_for: &str, answer: &str) -> (Output, String) {
     let (mut master, slave) = openpty();
-    let slave_fd = slave.as_raw_fd();
-    let mut cmd = Command::new(HELIX);
-    cmd.args(args)
-        .current_dir(t.dir.path())
-        .env("HELIX_CONFIG_DIR", t.path("config"))
-        .env("HELIX_STATE_DIR", t.path("state"))
-        .env("HOME", t.path("home"))
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    use std::os::unix::process::CommandExt;
-    // SAFETY: setsid and ioctl are async-signal-safe; the slave fd stays open in the child.
-    unsafe {
-        cmd.pre_exec(move || {
-            libc::setsid();
-            if libc::ioctl(slave_fd, libc::TIOCSCTTY as _, 0) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    let mut cmd = helix_on_pty(t, args, &slave);
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let child = cmd.spawn().unwrap();
-    let seen = Arc::new(Mutex::new(String::new()));
-    let reader = {
-        let seen = seen.clone();
-        let mut m = master.try_clone().unwrap();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 1024];
-            while let Ok(n) = m.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                seen.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        })
-    };
+    let (seen, reader) = screen_reader(&master);
     let deadline = Instant::now() + Duration::from_secs(60);
     while !seen.lock().unwrap().contains(wait_for) {
         assert!(
@@ -334,49 +301,15 @@ pub fn pty_session(
     let winsize = libc::winsize { ws_row: 80, ws_col: 200, ws_xpixel: 0, ws_ypixel: 0 };
     // SAFETY: TIOCSWINSZ reads a winsize from a valid pointer.
     unsafe { libc::ioctl(slave.as_raw_fd(), libc::TIOCSWINSZ, &winsize) };
-    let slave_fd = slave.as_raw_fd();
     let io = || Stdio::from(slave.try_clone().unwrap());
-    let mut cmd = Command::new(HELIX);
-    cmd.args(args)
-        .current_dir(t.dir.path())
-        .env("HELIX_CONFIG_DIR", t.path("config"))
-        .env("HELIX_STATE_DIR", t.path("state"))
-        .env("HOME", t.path("home"))
-        .env("NO_COLOR", "1")
-        .env("TERM", "xterm")
-        .stdin(io())
-        .stdout(io())
-        .stderr(io());
+    let mut cmd = helix_on_pty(t, args, &slave);
+    cmd.env("TERM", "xterm").stdin(io()).stdout(io()).stderr(io());
     for (k, v) in env {
         cmd.env(k, v);
     }
-    use std::os::unix::process::CommandExt;
-    // SAFETY: setsid and ioctl are async-signal-safe; the slave fd stays open in the child.
-    unsafe {
-        cmd.pre_exec(move || {
-            libc::setsid();
-            if libc::ioctl(slave_fd, libc::TIOCSCTTY as _, 0) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
     let mut child = cmd.spawn().unwrap();
     drop(cmd);
-    let seen = Arc::new(Mutex::new(String::new()));
-    let reader = {
-        let seen = seen.clone();
-        let mut m = master.try_clone().unwrap();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = m.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                seen.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        })
-    };
+    let (seen, reader) = screen_reader(&master);
     let deadline = Instant::now() + timeout;
     let mut from = 0;
     for (wait_for, keys) in script {
@@ -414,6 +347,49 @@ pub fn pty_session(
     drop(reader);
     let screen = seen.lock().unwrap().clone();
     (status.code().unwrap_or(-1), screen)
+}
+
+/// `helix ARGS` in the test's project, in a new session whose controlling terminal is `slave`.
+fn helix_on_pty(t: &Test, args: &[&str], slave: &OwnedFd) -> Command {
+    let slave_fd = slave.as_raw_fd();
+    let mut cmd = Command::new(HELIX);
+    cmd.args(args)
+        .current_dir(t.dir.path())
+        .env("HELIX_CONFIG_DIR", t.path("config"))
+        .env("HELIX_STATE_DIR", t.path("state"))
+        .env("HOME", t.path("home"))
+        .env("NO_COLOR", "1");
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setsid and ioctl are async-signal-safe; the slave fd stays open in the child.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::setsid();
+            if libc::ioctl(slave_fd, libc::TIOCSCTTY as _, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    cmd
+}
+
+/// Everything the terminal shows, collected by a thread reading the master side.
+fn screen_reader(master: &std::fs::File) -> (Arc<Mutex<String>>, std::thread::JoinHandle<()>) {
+    let seen = Arc::new(Mutex::new(String::new()));
+    let reader = {
+        let seen = seen.clone();
+        let mut m = master.try_clone().unwrap();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = m.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                seen.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        })
+    };
+    (seen, reader)
 }
 
 fn openpty() -> (std::fs::File, OwnedFd) {

@@ -70,8 +70,7 @@ fn a_noisy_stderr_streams_whole_and_the_error_keeps_its_tail() {
         .args(["run", "r"])
         .run();
     out.code(3);
-    let streamed: Vec<&str> =
-        out.stderr.lines().take_while(|l| l.parse::<u32>().is_ok()).collect();
+    let streamed: Vec<&str> = out.stderr.lines().take_while(|l| l.parse::<u32>().is_ok()).collect();
     assert_eq!(streamed.len(), 300000, "every line, in order");
     assert!(streamed.iter().enumerate().all(|(i, l)| l.parse::<usize>().unwrap() == i + 1));
     let error = out.stderr.split("exit code 3").nth(1).expect("the error follows the stream");

@@ -37,7 +37,10 @@ fn run(program: &str, args: &[&str]) -> String {
 
 /// Whether the first 64 KiB of the disk hold the byte `pattern` (read by qemu-io).
 fn holds(disk: &Path, pattern: u8) -> bool {
-    let out = run("qemu-io", &["-r", "-U", "-c", &format!("read -P {pattern:#x} 0 64k"), disk.to_str().unwrap()]);
+    let out = run(
+        "qemu-io",
+        &["-r", "-U", "-c", &format!("read -P {pattern:#x} 0 64k"), disk.to_str().unwrap()],
+    );
     !out.contains("verification failed")
 }
 
