@@ -45,6 +45,10 @@ pub struct Journal {
     path: PathBuf,
     file: File,
     started: std::time::Instant,
+    /// An action recorded how to undo it: the journal is fsynced at the end so `helix undo`
+    /// survives a crash. Without one there is nothing worth a flush (on ext4 an fsync also
+    /// writes out every file the run's commands just wrote, e.g. a big build log).
+    undoable: bool,
 }
 
 impl Journal {
@@ -58,8 +62,13 @@ impl Journal {
             .append(true)
             .open(&path)
             .map_err(|e| Error::write(&path, e))?;
-        let mut j =
-            Journal { run_id: run_id.clone(), path, file, started: std::time::Instant::now() };
+        let mut j = Journal {
+            run_id: run_id.clone(),
+            path,
+            file,
+            started: std::time::Instant::now(),
+            undoable: false,
+        };
         let cwd = std::env::current_dir().map(|p| p.display().to_string()).unwrap_or_default();
         j.append(&Record::Start {
             run: run_id,
@@ -97,6 +106,7 @@ impl Journal {
         took: Duration,
         undo: Value,
     ) {
+        self.undoable |= !undo.is_null();
         let _ = self.append(&Record::Action {
             kind: kind.into(),
             detail: detail.into(),
@@ -113,7 +123,9 @@ impl Journal {
             ms: self.started.elapsed().as_millis() as u64,
             ts: timestamp(SystemTime::now()),
         });
-        let _ = self.file.sync_all();
+        if self.undoable {
+            let _ = self.file.sync_all();
+        }
     }
 }
 

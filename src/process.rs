@@ -182,7 +182,16 @@ impl Cmd {
             Output::Capture => Stdio::piped(),
             Output::Quiet => Stdio::null(),
         });
-        cmd.stderr(if interactive { Stdio::inherit() } else { Stdio::piped() });
+        // A streamed child writes straight into a log file helix's stderr goes to; its tail is
+        // read back from the file afterwards.
+        let log = if self.output == Output::Stream { StderrLog::open() } else { None };
+        cmd.stderr(if interactive {
+            Stdio::inherit()
+        } else if let Some(l) = &log {
+            l.for_child().map(Stdio::from).unwrap_or_else(Stdio::piped)
+        } else {
+            Stdio::piped()
+        });
         if !interactive {
             // Own process group: Ctrl-C and timeouts stop the whole tree, not just the leader.
             std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
@@ -190,12 +199,12 @@ impl Cmd {
         let child = cmd.spawn().map_err(|e| Error::Spawn { command: self.display(), source: e })?;
         let pid = child.id();
         children().lock().unwrap().insert(pid);
-        let result = self.wait(child);
+        let result = self.wait(child, log);
         children().lock().unwrap().remove(&pid);
         result
     }
 
-    fn wait(&self, mut child: Child) -> Result<Finished> {
+    fn wait(&self, mut child: Child, log: Option<StderrLog>) -> Result<Finished> {
         let stdin = child.stdin.take();
         let input = self.stdin.clone();
         let feeder = stdin.map(|mut s| {
@@ -254,8 +263,13 @@ impl Cmd {
             let _ = f.join();
         }
         let stdout = stdout_reader.map(|h| h.join().unwrap_or_default()).unwrap_or_default();
-        let (stderr_all, tail) =
+        let (stderr_all, mut tail) =
             stderr_reader.map(|h| h.join().unwrap_or_default()).unwrap_or_default();
+        if let Some(l) = log
+            && tail.is_empty()
+        {
+            tail = l.tail();
+        }
         let finished = Finished {
             code: status.code(),
             stdout: String::from_utf8_lossy(&stdout).into_owned(),
@@ -292,6 +306,82 @@ fn keep_tail(window: &mut Vec<u8>, chunk: &[u8]) {
     }
 }
 
+/// helix's stderr when it is a regular file (a CI log, `2> log`): a streamed child gets the
+/// same open file, so its output lands there with no relay at all, and the lines an error
+/// shows are read back from the part of the file the child wrote.
+struct StderrLog {
+    reader: std::fs::File,
+    start: u64,
+}
+
+impl StderrLog {
+    fn open() -> Option<StderrLog> {
+        use std::os::fd::{AsRawFd, FromRawFd};
+        // SAFETY: borrow fd 2 without closing it (ManuallyDrop).
+        let ours = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(2) });
+        if !ours.metadata().ok()?.file_type().is_file() {
+            return None;
+        }
+        let reader = std::fs::File::open(Self::path()?).ok()?;
+        // Same inode: not a file that was replaced since.
+        use std::os::unix::fs::MetadataExt;
+        let (a, b) = (ours.metadata().ok()?, reader.metadata().ok()?);
+        if (a.dev(), a.ino()) != (b.dev(), b.ino()) {
+            return None;
+        }
+        // SAFETY: lseek on our own fd 2 to read its offset.
+        let start = unsafe { libc::lseek(ours.as_raw_fd(), 0, libc::SEEK_CUR) };
+        (start >= 0).then_some(StderrLog { reader, start: start as u64 })
+    }
+
+    #[cfg(target_os = "linux")]
+    fn path() -> Option<PathBuf> {
+        std::fs::read_link("/proc/self/fd/2").ok()
+    }
+
+    #[cfg(target_os = "macos")]
+    fn path() -> Option<PathBuf> {
+        let mut buf = vec![0u8; libc::PATH_MAX as usize];
+        // SAFETY: F_GETPATH writes at most PATH_MAX bytes into buf.
+        if unsafe { libc::fcntl(2, libc::F_GETPATH, buf.as_mut_ptr()) } != 0 {
+            return None;
+        }
+        let end = buf.iter().position(|b| *b == 0)?;
+        Some(PathBuf::from(String::from_utf8_lossy(&buf[..end]).into_owned()))
+    }
+
+    #[cfg(not(any(target_os = "linux", target_os = "macos")))]
+    fn path() -> Option<PathBuf> {
+        None
+    }
+
+    /// Our stderr for the child (the same open file, so writes share its offset).
+    fn for_child(&self) -> Option<std::os::fd::OwnedFd> {
+        use std::os::fd::{AsFd, BorrowedFd};
+        // SAFETY: fd 2 is open for the whole life of helix.
+        unsafe { BorrowedFd::borrow_raw(2) }.as_fd().try_clone_to_owned().ok()
+    }
+
+    /// The last lines of what was written since `open`.
+    fn tail(&self) -> String {
+        use std::os::unix::fs::FileExt;
+        // SAFETY: lseek on fd 2 only reads its offset.
+        let end = unsafe { libc::lseek(2, 0, libc::SEEK_CUR) };
+        let end = if end < 0 { return String::new() } else { end as u64 };
+        let from = self.start.max(end.saturating_sub(WINDOW as u64));
+        let mut buf = vec![0u8; (end - from.min(end)) as usize];
+        let n = self.reader.read_at(&mut buf, from).unwrap_or(0);
+        last_lines(&buf[..n])
+    }
+}
+
+/// The last `TAIL_LINES` lines of some output.
+fn last_lines(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let lines: Vec<&str> = text.trim_end().lines().collect();
+    lines[lines.len().saturating_sub(TAIL_LINES)..].join("\n")
+}
+
 /// Copy a child's stderr to ours, keeping everything when capturing and the last
 /// `TAIL_LINES` lines for the error message.
 fn tee_stderr(
@@ -324,10 +414,7 @@ fn tee_stderr(
             keep_tail(&mut tail, chunk);
         }
     }
-    let text = String::from_utf8_lossy(&tail);
-    let lines: Vec<&str> = text.trim_end().lines().collect();
-    let keep = &lines[lines.len().saturating_sub(TAIL_LINES)..];
-    (all, keep.join("\n"))
+    (all, last_lines(&tail))
 }
 
 /// Linux: stream a child's stderr into ours without copying it through helix. `tee(2)`
@@ -342,6 +429,8 @@ mod splice {
     use super::{WINDOW, keep_tail};
 
     const CHUNK: usize = 1 << 20;
+    /// How long output gathers before it is moved (the latency a person could see: none).
+    const BATCH: std::time::Duration = std::time::Duration::from_micros(200);
 
     /// Relay `src` to fd 2 until EOF, keeping the tail. `false` when our stderr cannot take
     /// a splice (a terminal, an `O_APPEND` file) and nothing was consumed yet: the caller
@@ -360,14 +449,28 @@ mod splice {
         let mut buf = vec![0u8; WINDOW];
         let mut first = true;
         loop {
-            // Blocks until the child writes; 0 once it closed its end and all is read.
+            // Wait until the child wrote (or closed its end), then let a moment's output gather
+            // in the 1 MiB pipe: a noisy child writes 4 KiB at a time, and waking for each write
+            // costs more than moving the bytes.
+            let mut pfd = libc::pollfd { fd: src, events: libc::POLLIN, revents: 0 };
+            // SAFETY: poll on one valid pollfd.
+            if unsafe { libc::poll(&mut pfd, 1, -1) } < 0 {
+                if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return !first;
+            }
+            std::thread::sleep(BATCH);
+            // 0 once the child closed its end and everything was read.
             // SAFETY: tee between two valid pipe fds.
-            let n = unsafe { libc::tee(src, dup_w.as_raw_fd(), CHUNK, 0) };
+            let n = unsafe { libc::tee(src, dup_w.as_raw_fd(), CHUNK, libc::SPLICE_F_NONBLOCK) };
             if n == 0 {
                 return true;
             }
             if n < 0 {
-                if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                let kind = std::io::Error::last_os_error().kind();
+                if kind == std::io::ErrorKind::Interrupted || kind == std::io::ErrorKind::WouldBlock
+                {
                     continue;
                 }
                 return !first;

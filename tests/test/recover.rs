@@ -118,6 +118,34 @@ fn an_unreadable_image_and_a_full_volume_are_named_and_no_terminal_means_no_fix(
     assert_eq!(std::fs::read(&disk).unwrap(), junk, "nothing touched the image");
 }
 
+/// Under UTM: a VM UTM does not list is named as unregistered, with register-vm as the way in.
+#[test]
+fn under_utm_an_unregistered_vm_is_named_with_the_way_in() {
+    let t =
+        crate::utm::fake_utm(&[("0DADCFD5-C147-4870-9C0F-925F33B5D405", "stopped", "other-vm")]);
+    std::fs::create_dir_all(t.path("vm")).unwrap();
+    let disk = t.path("vm/disk.qcow2");
+    run("qemu-img", &["create", "-q", "-f", "qcow2", disk.to_str().unwrap(), "64M"]);
+    let toml = std::fs::read_to_string(t.path("helix.toml")).unwrap();
+    let bundle = t.path("vm/helix.utm");
+    let t = t.file(
+        "helix.toml",
+        &format!(
+            "{toml}[vm]\nbackend = \"utm\"\nuuid = \"17DC4F96-F1A9-4B51-962B-03D85998E0E7\"\n\
+             disk = \"{}\"\nzfs_disk = \"\"\nbundle = \"{}\"\nssh_port = {}\n",
+            disk.display(),
+            bundle.display(),
+            closed_port()
+        ),
+    );
+    let out = t.helix(["run", "recover-vm", "--choose", "nothing"]);
+    out.success()
+        .stdout_has("registered in UTM")
+        .stderr_has("UTM does not know the VM 17DC4F96")
+        .stderr_has("next: helix run register-vm");
+    assert!(crate::utm::calls(&t).contains("utmctl list"), "{}", crate::utm::calls(&t));
+}
+
 /// A child killed when the test ends, even by a panic.
 struct KillOnDrop(std::process::Child);
 
