@@ -78,6 +78,35 @@ fn a_noisy_stderr_streams_whole_and_the_error_keeps_its_tail() {
     assert!(!error.contains("299980\n"), "only the last 20 lines: {error}");
 }
 
+/// With helix's stderr on a log file the child writes into it directly; the error's tail is
+/// read back from what the child wrote.
+#[test]
+fn into_a_log_file_the_child_writes_directly_and_the_tail_is_read_back() {
+    let t = Test::new().recipe(
+        "r",
+        "//! R.\ncmd::run([\"sh\", \"-c\", \"echo before; seq 1 50000 >&2; exit 4\"]);\n",
+    );
+    let log = t.path("run.log");
+    let mut cmd = std::process::Command::new(crate::builder::HELIX);
+    cmd.args(["run", "r"])
+        .current_dir(t.dir.path())
+        .env("HELIX_STATE_DIR", t.path("state"))
+        .env("HELIX_CONFIG_DIR", t.path("config"))
+        .env("HOME", t.path("home"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap());
+    crate::builder::detach_from_terminal(&mut cmd);
+    assert_eq!(cmd.status().unwrap().code(), Some(4));
+    let text = std::fs::read_to_string(&log).unwrap();
+    let streamed: Vec<&str> = text.lines().take_while(|l| l.parse::<u32>().is_ok()).collect();
+    assert_eq!(streamed.len(), 50000, "{}", &text[text.len().saturating_sub(2000)..]);
+    let error = text.split("exit code 4").nth(1).expect("the error follows the stream");
+    assert!(
+        error.contains("49981") && error.contains("50000") && !error.contains("49980\n"),
+        "{error}"
+    );
+}
+
 #[test]
 fn unknown_missing_and_mistyped_parameters_are_usage_errors() {
     let t = Test::new()
