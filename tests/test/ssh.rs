@@ -330,3 +330,24 @@ fn wait_until_polls_a_remote_condition_over_the_master() {
     );
     t2.helix(["run", "q"]).code(1).stderr_has("did not succeed on").stderr_has("within 1s");
 }
+
+/// `ssh::shell` gives the person at the terminal a real login shell on the target; without a
+/// terminal it says how to get one instead.
+#[test]
+fn shell_is_an_interactive_login_at_the_terminal() {
+    let sshd = Sshd::start();
+    let t = test_for(&sshd)
+        .recipe("sh", "//! S.\nssh::shell(ssh::target());\nprint(\"back in helix\");\n");
+    let (code, screen) = crate::guard::pty_session(
+        &t,
+        &["run", "sh"],
+        &[],
+        // Readline switches bracketed paste on when the prompt waits for input.
+        &[("\x1b[?2004h", "echo shell-$((6*7)); exit\r")],
+        std::time::Duration::from_secs(60),
+    );
+    assert_eq!(code, 0, "{screen}");
+    assert!(screen.contains("shell-42"), "the command ran in the remote shell:\n{screen}");
+    assert!(screen.contains("back in helix"), "{screen}");
+    t.helix(["run", "sh"]).code(1).stderr_has("needs a terminal").stderr_has("ssh -p");
+}
