@@ -2,7 +2,8 @@
 //! on an equivalent justfile, and the cost of streaming a noisy command through `process`.
 //!
 //! Run: `cargo bench --bench host` (builds release). Needs `just` on PATH for the comparison
-//! (`pip install rust-just`); without it that row is skipped.
+//! (`pip install rust-just`; `JUST=/path/to/just` picks the real binary over a pyenv shim);
+//! without it that row is skipped.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -14,22 +15,7 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 fn time_cmd(argv: &[&str], cwd: &Path, runs: usize) -> Duration {
-    let mut times = Vec::new();
-    for _ in 0..runs {
-        let t = Instant::now();
-        let st = Command::new(argv[0])
-            .args(&argv[1..])
-            .current_dir(cwd)
-            .env("HELIX_STATE_DIR", cwd.join("state"))
-            .env("HELIX_CONFIG_DIR", cwd.join("config"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .expect("runs");
-        assert!(st.success(), "{argv:?} failed");
-        times.push(t.elapsed());
-    }
-    median(times)
+    time_to(argv, cwd, runs, None)
 }
 
 fn main() {
@@ -105,16 +91,12 @@ fn main() {
 fn time_to(argv: &[&str], cwd: &Path, runs: usize, dest: Option<&Path>) -> Duration {
     let mut times = Vec::new();
     for _ in 0..runs {
-        let out = |d: Option<&Path>| match d {
-            Some(p) => Stdio::from(std::fs::File::create(p).unwrap()),
-            None => Stdio::null(),
-        };
         let (o, e) = match dest {
             Some(p) => {
                 let f = std::fs::File::create(p).unwrap();
                 (Stdio::from(f.try_clone().unwrap()), Stdio::from(f))
             }
-            None => (out(None), out(None)),
+            None => (Stdio::null(), Stdio::null()),
         };
         let t = Instant::now();
         let st = Command::new(argv[0])

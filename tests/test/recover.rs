@@ -48,12 +48,14 @@ fn snapshots(disk: &Path) -> String {
     run("qemu-img", &["snapshot", "-U", "-l", disk.to_str().unwrap()])
 }
 
-fn undo_id(stdout: &str) -> String {
-    let line = stdout
+/// The run id in the summary's `to undo this run: helix undo ID` line (stdout or a screen).
+fn undo_id(output: &str) -> String {
+    output
         .lines()
-        .find(|l| l.starts_with("to undo this run: helix undo "))
-        .unwrap_or_else(|| panic!("no undo line in:\n{stdout}"));
-    line.trim_start_matches("to undo this run: helix undo ").trim().to_string()
+        .find_map(|l| l.split("to undo this run: helix undo ").nth(1))
+        .unwrap_or_else(|| panic!("no undo line in:\n{output}"))
+        .trim()
+        .to_string()
 }
 
 #[test]
@@ -204,7 +206,8 @@ fn a_stale_qemu_holding_the_disk_is_stopped_only_when_a_person_confirms() {
 
 /// The whole flow on a real VM with the netplan MAC problem, driven at a real terminal:
 /// cancelling changes nothing; the repair takes a snapshot first and SSH answers under the new
-/// MAC; `helix undo` (once the VM is stopped) reverts the disk, and the problem is back.
+/// MAC; `helix undo` (once the VM is stopped) reverts the disk, and the problem is back; an
+/// inspection boot takes a checkpoint, shows the guest's state and powers it down.
 #[test]
 fn recover_vm_repairs_the_mac_problem_at_a_terminal_and_undo_reverts_it() {
     let _turn = crate::vmimage::vm_turn();
@@ -243,12 +246,7 @@ fn recover_vm_repairs_the_mac_problem_at_a_terminal_and_undo_reverts_it() {
     );
     assert_eq!(code, 0, "{screen}");
     assert!(screen.contains("SSH answers under the VM's own MAC 52:42:00:ab:cd:ef"), "{screen}");
-    let id = screen
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("to undo this run: helix undo "))
-        .unwrap_or_else(|| panic!("no undo line:\n{screen}"))
-        .trim()
-        .to_string();
+    let id = undo_id(&screen);
     assert!(snapshots(&disk).contains(&format!("helix-recover-{id}")), "{}", snapshots(&disk));
     t.helix([
         "run",
@@ -272,4 +270,20 @@ fn recover_vm_repairs_the_mac_problem_at_a_terminal_and_undo_reverts_it() {
         .success()
         .stderr_has("the VM runs but has no network");
     t.helix(["run", "vm", "--action", "stop"]).success();
+
+    // Inspection of the stopped VM (menu: revert, start, inspect, nothing): a checkpoint, a
+    // headless boot with the provisioning MAC, its serial log and SSH state, then power-down.
+    let (code, screen) = pty_session(
+        &t,
+        &["run", "recover-vm", "--wait", "600"],
+        &[],
+        &[("What should helix do?", "jj\r"), ("The inspection VM runs. Now?", "j\r")],
+        Duration::from_secs(900),
+    );
+    assert_eq!(code, 0, "{screen}");
+    assert!(screen.contains("the guest finished booting"), "{screen}");
+    assert!(screen.contains("the serial console so far"), "{screen}");
+    assert!(screen.contains("inspection boot ended: powered off"), "{screen}");
+    let id2 = undo_id(&screen);
+    assert!(snapshots(&disk).contains(&format!("helix-recover-{id2}")), "{}", snapshots(&disk));
 }
