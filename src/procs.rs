@@ -75,7 +75,8 @@ fn command_of(pid: u32) -> String {
         .unwrap_or_default()
 }
 
-fn alive(pid: u32) -> bool {
+/// Whether process `pid` exists and is not a zombie.
+pub fn alive(pid: u32) -> bool {
     // SAFETY: signal 0 only checks that the process exists.
     let exists = unsafe { libc::kill(pid as i32, 0) } == 0;
     let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat"))

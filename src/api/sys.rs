@@ -132,15 +132,7 @@ mod sys_api {
     /// if sys::pid_alive(1) { print("init runs"); }
     /// ```
     pub fn pid_alive(pid: i64) -> bool {
-        if pid <= 0 {
-            return false;
-        }
-        // SAFETY: kill with signal 0 only checks that the process exists.
-        let exists = unsafe { libc::kill(pid as i32, 0) } == 0;
-        let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .map(|s| s.rsplit(')').next().is_some_and(|r| r.trim_start().starts_with('Z')))
-            .unwrap_or(false);
-        exists && !zombie
+        u32::try_from(pid).is_ok_and(|p| p > 0 && crate::procs::alive(p))
     }
 
     /// The `KEY=value` lines of a credentials file (like `.env.usercreds`) as a map, read
