@@ -199,6 +199,10 @@ fn a_stale_qemu_holding_the_disk_is_stopped_only_when_a_person_confirms() {
     );
     assert_eq!(code, 0, "{screen}");
     assert!(screen.contains(&format!("process {pid} terminated")), "{screen}");
+    assert!(
+        !screen.contains("helix undo"),
+        "stopping a process is not offered as undoable: {screen}"
+    );
     let status = qemu.wait().unwrap();
     assert!(!status.success() || status.code() == Some(0), "QEMU ended: {status:?}");
     assert!(Command::new("qemu-img").arg("check").arg(&disk).output().unwrap().status.success());
