@@ -184,13 +184,15 @@ impl Cmd {
         });
         // A streamed child writes straight into a log file helix's stderr goes to; its tail is
         // read back from the file afterwards.
-        let log = if self.output == Output::Stream { StderrLog::open() } else { None };
-        cmd.stderr(if interactive {
-            Stdio::inherit()
-        } else if let Some(l) = &log {
-            l.for_child().map(Stdio::from).unwrap_or_else(Stdio::piped)
-        } else {
-            Stdio::piped()
+        let mut log = if self.output == Output::Stream { StderrLog::open() } else { None };
+        let direct = log.as_ref().and_then(StderrLog::for_child);
+        if direct.is_none() {
+            log = None;
+        }
+        cmd.stderr(match direct {
+            _ if interactive => Stdio::inherit(),
+            Some(fd) => Stdio::from(fd),
+            None => Stdio::piped(),
         });
         if !interactive {
             // Own process group: Ctrl-C and timeouts stop the whole tree, not just the leader.
@@ -263,13 +265,10 @@ impl Cmd {
             let _ = f.join();
         }
         let stdout = stdout_reader.map(|h| h.join().unwrap_or_default()).unwrap_or_default();
-        let (stderr_all, mut tail) =
+        let (stderr_all, tail) =
             stderr_reader.map(|h| h.join().unwrap_or_default()).unwrap_or_default();
-        if let Some(l) = log
-            && tail.is_empty()
-        {
-            tail = l.tail();
-        }
+        // Written straight into our log file: the tail is read back from there.
+        let tail = log.map_or(tail, |l| l.tail());
         let finished = Finished {
             code: status.code(),
             stdout: String::from_utf8_lossy(&stdout).into_owned(),
@@ -319,13 +318,14 @@ impl StderrLog {
         use std::os::fd::{AsRawFd, FromRawFd};
         // SAFETY: borrow fd 2 without closing it (ManuallyDrop).
         let ours = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(2) });
-        if !ours.metadata().ok()?.file_type().is_file() {
+        let a = ours.metadata().ok()?;
+        if !a.file_type().is_file() {
             return None;
         }
         let reader = std::fs::File::open(Self::path()?).ok()?;
         // Same inode: not a file that was replaced since.
         use std::os::unix::fs::MetadataExt;
-        let (a, b) = (ours.metadata().ok()?, reader.metadata().ok()?);
+        let b = reader.metadata().ok()?;
         if (a.dev(), a.ino()) != (b.dev(), b.ino()) {
             return None;
         }

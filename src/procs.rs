@@ -75,10 +75,11 @@ fn command_of(pid: u32) -> String {
         .unwrap_or_default()
 }
 
-/// Whether process `pid` exists and is not a zombie.
+/// Whether process `pid` exists and is not a zombie (0, which `kill` reads as "my process
+/// group", is never alive).
 pub fn alive(pid: u32) -> bool {
     // SAFETY: signal 0 only checks that the process exists.
-    let exists = unsafe { libc::kill(pid as i32, 0) } == 0;
+    let exists = pid != 0 && unsafe { libc::kill(pid as i32, 0) } == 0;
     let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .map(|s| s.rsplit(')').next().is_some_and(|r| r.trim_start().starts_with('Z')))
         .unwrap_or(false);

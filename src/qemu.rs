@@ -997,7 +997,7 @@ impl Vm {
 /// wait up to `timeout` for QEMU (pid `pid`) to exit, then QMP `quit`. Returns how it ended:
 /// `"powered off"`, `"quit"` or `"not running"`.
 pub fn powerdown_detached(qmp_socket: &Path, pid: u32, timeout: Duration) -> Result<String> {
-    let alive = move || pid != 0 && unsafe { libc::kill(pid as i32, 0) } == 0 && !is_zombie(pid);
+    let alive = move || crate::procs::alive(pid);
     let action = Action::new(
         "qemu.powerdown",
         format!("power down the detached VM (pid {pid}, QMP {})", qmp_socket.display()),
@@ -1025,12 +1025,6 @@ pub fn powerdown_detached(qmp_socket: &Path, pid: u32, timeout: Duration) -> Res
             qmp_socket.display()
         )))
     })
-}
-
-fn is_zombie(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| s.rsplit(')').next().is_some_and(|r| r.trim_start().starts_with('Z')))
-        .unwrap_or(false)
 }
 
 #[cfg(test)]
@@ -1124,14 +1118,7 @@ mod tests {
         }
     }
 
-    fn alive(pid: u32) -> bool {
-        // SAFETY: kill with signal 0 only checks that the process exists.
-        pid != 0
-            && unsafe { libc::kill(pid as i32, 0) } == 0
-            && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .unwrap_or_default()
-                .contains(") Z ")
-    }
+    use crate::procs::alive;
 
     #[test]
     fn a_vm_without_an_os_escalates_to_quit_and_a_dropped_handle_kills() {

@@ -132,7 +132,7 @@ mod sys_api {
     /// if sys::pid_alive(1) { print("init runs"); }
     /// ```
     pub fn pid_alive(pid: i64) -> bool {
-        u32::try_from(pid).is_ok_and(|p| p > 0 && crate::procs::alive(p))
+        u32::try_from(pid).is_ok_and(crate::procs::alive)
     }
 
     /// The `KEY=value` lines of a credentials file (like `.env.usercreds`) as a map, read
