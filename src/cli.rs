@@ -1,5 +1,6 @@
 //! The command line: parses, dispatches, and maps every failure to a message and an exit code
-//! (the failed command's code where one failed, 2 for usage, 130 for Ctrl-C, else 1).
+//! (see [`exit_code`]: 0 ok, 1 failed, 2 usage, 3–127 a failed command's own status, 130
+//! Ctrl-C, 141 output closed).
 
 use std::path::{Path, PathBuf};
 
@@ -30,10 +31,16 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run a recipe: `helix run build-qemu --no-install`. `helix run NAME --help` lists its parameters.
-    #[command(disable_help_flag = true)]
+    #[command(
+        disable_help_flag = true,
+        after_help = "Without NAME: a picker at a terminal, else the list of recipes.\n\
+                      `helix run NAME --help` lists NAME's own parameters; `helix run --help` \
+                      (or -h) prints this."
+    )]
     Run {
-        /// The recipe's name (or a path to a .rhai file).
-        recipe: String,
+        /// The recipe's name (or a path to a .rhai file); without it, choose one.
+        #[arg(allow_hyphen_values = true)]
+        recipe: Option<String>,
         /// Print the plan: every change is shown instead of made; reads still happen.
         #[arg(long)]
         dry_run: bool,
@@ -49,23 +56,40 @@ pub enum Command {
     },
     /// List every recipe with its description and where it comes from.
     List {
+        /// Print JSON (name, description, parameters, origin) instead of a table.
         #[arg(long)]
         json: bool,
     },
     /// Compile every recipe and stdlib module (or one recipe) with strict variables; run nothing.
-    Check { recipe: Option<String> },
-    /// Write a documented skeleton recipe to start from.
+    Check {
+        /// Only this recipe (a name or a path to a .rhai file).
+        recipe: Option<String>,
+    },
+    /// Write a documented skeleton recipe to start from, or a copy of a built-in to change it.
     New {
+        /// The new recipe's name (the file is NAME.rhai).
         name: String,
-        /// Where to put it (default: ./recipes).
+        /// Start from a copy of this recipe (the built-in of that name first): the new file
+        /// shadows it.
+        #[arg(long, value_name = "RECIPE")]
+        from: Option<String>,
+        /// Where to put it (default: the project's recipes/, else ./recipes).
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+    /// Print a recipe's source (built-in or not) and say where it comes from.
+    Show {
+        /// The recipe's name (or a path to a .rhai file).
+        name: String,
+    },
     /// Every primitive recipes can call, with signature, documentation and an example.
     Api {
+        /// Only this module (`fs`, `ssh`, … or `global`).
+        module: Option<String>,
         /// Also write Rhai definition files (for editor completion) into DIR.
         #[arg(long, value_name = "DIR")]
         definitions: Option<PathBuf>,
+        /// Print Rhai's function metadata as JSON instead of the reference.
         #[arg(long)]
         json: bool,
     },
@@ -76,16 +100,22 @@ pub enum Command {
         /// How many runs to list.
         #[arg(short = 'n', long, default_value_t = 20)]
         limit: usize,
+        /// Print JSON (the run's records, or one object per run) instead of a table.
         #[arg(long)]
         json: bool,
     },
     /// Show the merged configuration and where each value comes from.
     Config {
+        /// Print the merged configuration as JSON.
         #[arg(long)]
         json: bool,
     },
-    /// Print shell completions.
-    Completions { shell: clap_complete::Shell },
+    /// Print the shell code that completes helix's commands, recipe names and each recipe's
+    /// parameters (it asks helix as you type): `source <(helix completions bash)`.
+    Completions {
+        /// The shell to complete in.
+        shell: clap_complete::Shell,
+    },
     /// Read and fix Mach-O binaries: info, change, set-id, rpaths, rewrite-prefix, sign, verify.
     #[command(subcommand)]
     Macho(crate::macho::cli::MachoCmd),
@@ -97,6 +127,7 @@ pub enum Command {
     /// Reverse what a run changed, newest first (`helix log` shows run ids; `last` is the newest
     /// run that changed something).
     Undo {
+        /// The run to reverse: an id from `helix log`, a unique prefix, or `last`.
         run: String,
         /// Print what would be undone; change nothing.
         #[arg(long)]
@@ -106,6 +137,16 @@ pub enum Command {
 
 /// Parse, dispatch, and return the process exit code.
 pub fn main() -> i32 {
+    crate::closed_pipe::install_hook();
+    crate::complete::handle();
+    match std::panic::catch_unwind(main_inner) {
+        Ok(code) => code,
+        Err(p) if crate::closed_pipe::is_closed_pipe(p.as_ref()) => crate::closed_pipe::EXIT,
+        Err(p) => std::panic::resume_unwind(p),
+    }
+}
+
+fn main_inner() -> i32 {
     crate::ui::init_colours();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -145,8 +186,19 @@ impl Failure {
 
 impl From<crate::error::Error> for Failure {
     fn from(e: crate::error::Error) -> Self {
-        let code = e.exit_code().unwrap_or(1);
+        let code = exit_code(e.exit_code());
         Failure { message: format!("{} {e}\n", console::style("error:").red().bold()), code }
+    }
+}
+
+/// helix's exit status, given the status a failure asks for (a failed command's own, 130 for a
+/// cancel): 0 and 2 (usage) and 141 (output closed) belong to helix, so a command that failed
+/// with 1, 2, a signal or a status above 127 ends helix with 1; 3–127 pass through, so a script
+/// can still tell a failed `make` (2 → 1) from bad usage of helix (2).
+pub fn exit_code(wanted: Option<i32>) -> i32 {
+    match wanted {
+        Some(c @ 3..=127) | Some(c @ 130) => c,
+        _ => 1,
     }
 }
 
@@ -154,8 +206,36 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
     let dirs = recipe::recipe_dirs(cli.recipes.as_deref());
     match cli.command {
         Command::Run { recipe, dry_run, resume, yes, params } => {
+            let recipe = match recipe.as_deref() {
+                Some("--help" | "-h") => {
+                    let mut cmd = Cli::command();
+                    let run = cmd.find_subcommand_mut("run").expect("run is a subcommand");
+                    print!("{}", run.render_help());
+                    return Ok(0);
+                }
+                Some(name) if name.starts_with('-') => {
+                    return Err(Failure::usage(format!(
+                        "`{name}` comes before the recipe's name: `helix run NAME {name}` (see \
+                         `helix run --help`)"
+                    )));
+                }
+                Some(name) => recipe::find(&dirs, name).map_err(Failure::usage)?,
+                None => match crate::picker::pick(&dirs).map_err(Failure::from)? {
+                    crate::picker::Picked::Listed => return Ok(0),
+                    crate::picker::Picked::Run(r, words) => {
+                        let mut all = words;
+                        all.extend(params);
+                        let config = Config::load(cli.config.as_deref()).map_err(Failure::usage)?;
+                        return run(&dirs, r, all, dry_run, resume, yes, config);
+                    }
+                },
+            };
             let config = Config::load(cli.config.as_deref()).map_err(Failure::usage)?;
-            run(&dirs, &recipe, params, dry_run, resume, yes, config)
+            run(&dirs, recipe, params, dry_run, resume, yes, config)
+        }
+        Command::Show { name } => {
+            crate::recipe_files::show(&dirs, &name).map_err(Failure::usage)?;
+            Ok(0)
         }
         Command::List { json } => list(&dirs, json),
         Command::Check { recipe } => {
@@ -163,9 +243,18 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             let _ = Ctx::new(false, false, false, config).install();
             check(&dirs, recipe.as_deref())
         }
-        Command::New { name, dir } => new(&name, dir),
-        Command::Api { definitions, json } => api(definitions.as_deref(), json),
-        Command::Log { run, limit, json } => log(run.as_deref(), limit, json),
+        Command::New { name, from, dir } => {
+            let msg = crate::recipe_files::new(&dirs, &name, from.as_deref(), dir.as_deref())
+                .map_err(Failure::from)?;
+            print!("{msg}");
+            Ok(0)
+        }
+        Command::Api { module, definitions, json } => {
+            api(module.as_deref(), definitions.as_deref(), json)
+        }
+        Command::Log { run, limit, json } => {
+            crate::runlog::cli(run.as_deref(), limit, json).map_err(Failure::from)
+        }
         Command::Config { json } => {
             let config = Config::load(cli.config.as_deref()).map_err(Failure::usage)?;
             if json {
@@ -188,7 +277,7 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
         )
         .map_err(Failure::from),
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "helix", &mut std::io::stdout());
+            print!("{}", crate::complete::registration(shell).map_err(Failure::error)?);
             Ok(0)
         }
     }
@@ -196,14 +285,13 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
 
 fn run(
     dirs: &[PathBuf],
-    name: &str,
+    recipe: Recipe,
     params: Vec<String>,
     dry_run: bool,
     resume: bool,
     yes: bool,
     config: Config,
 ) -> Result<i32, Failure> {
-    let recipe = recipe::find(dirs, name).map_err(Failure::usage)?;
     if params.iter().any(|p| p == "--help" || p == "-h") {
         print!("{}", recipe::help(&recipe));
         return Ok(0);
@@ -244,24 +332,60 @@ fn run(
     let run_id = journal.run_id().to_string();
     ctx.set_journal(journal);
     install_interrupt_handler();
-    let result = crate::run::execute(&engine, &ast, &mut scope);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        crate::run::execute(&engine, &ast, &mut scope)
+    }));
     // A run leaves nothing behind: VMs it started (unless detached), children, SSH masters.
     crate::qemu::kill_all();
     crate::process::terminate_all();
     crate::ssh::close_all();
+    let step = ctx.failed_step();
+    let result = match result {
+        Ok(r) => r,
+        Err(p) => {
+            // Output closed (`helix run x | head -1`): stopped like an interrupt, quietly.
+            let closed = crate::closed_pipe::is_closed_pipe(p.as_ref());
+            let (status, why) = if closed {
+                ("interrupted", "the output was closed (its reader went away)".to_string())
+            } else {
+                ("failed", format!("helix crashed: {}", p.downcast_ref::<String>().map_or("?", |s| s)))
+            };
+            ctx.with_journal(|j| j.end_with(status, Some(&why), step.as_deref()));
+            if closed {
+                return Err(Failure { message: String::new(), code: crate::closed_pipe::EXIT });
+            }
+            std::panic::resume_unwind(p);
+        }
+    };
     match result {
         Ok(()) => {
             ctx.with_journal(|j| j.end("ok"));
+            if dry_run {
+                eprintln!("{}", crate::dry_run::summary(ctx.planned(), true));
+            }
+            if !dry_run && ctx.with_journal(|j| j.undoable()).unwrap_or(false) {
+                eprintln!("to undo what this run changed: helix undo {run_id}");
+            }
             Ok(0)
         }
         Err(e) => {
             let cancelled =
                 ctx.is_cancelled() || matches!(*e, rhai::EvalAltResult::ErrorTerminated(..));
-            ctx.with_journal(|j| j.end(if cancelled { "interrupted" } else { "failed" }));
-            let mut message = ctx.redact(&crate::report::runtime(&e, &recipe.source_name));
+            let report = ctx.redact(&crate::report::runtime(&e, &recipe.source_name));
+            ctx.with_journal(|j| {
+                j.end_with(
+                    if cancelled { "interrupted" } else { "failed" },
+                    Some(report.trim_end()),
+                    step.as_deref(),
+                )
+            });
+            let mut message = report;
             message
                 .push_str(&format!("  = run `{run_id}`: `helix log {run_id}` shows what it did\n"));
-            let code = if cancelled { 130 } else { ctx.take_exit_code().unwrap_or(1) };
+            if dry_run {
+                message.push_str(&format!("{}\n", crate::dry_run::summary(ctx.planned(), false)));
+            }
+            let code = if cancelled { 130 } else { exit_code(ctx.take_exit_code()) };
             Err(Failure { message, code })
         }
     }
@@ -301,7 +425,7 @@ fn list(dirs: &[PathBuf], json: bool) -> Result<i32, Failure> {
         };
         rows.push(vec![r.name.clone(), r.header.summary.clone(), from]);
     }
-    print!("{}", crate::ui::table(&rows));
+    print!("{}", crate::ui::table_fitted(&rows, crate::ui::output_width()));
     Ok(0)
 }
 
@@ -380,56 +504,7 @@ fn stdlib_modules(dirs: &[PathBuf]) -> Vec<(String, String, String)> {
         .collect()
 }
 
-fn new(name: &str, dir: Option<PathBuf>) -> Result<i32, Failure> {
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        return Err(Failure::usage(format!(
-            "`{name}` is not a recipe name: use letters, digits, `-` and `_`"
-        )));
-    }
-    let dir = dir.unwrap_or_else(|| PathBuf::from("recipes"));
-    let path = dir.join(format!("{name}.rhai"));
-    if path.exists() {
-        return Err(Failure::usage(format!(
-            "`{}` already exists; helix does not overwrite it",
-            path.display()
-        )));
-    }
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| Failure::error(format!("could not create `{}`: {e}", dir.display())))?;
-    crate::fs::atomic_write_raw(&path, skeleton(name).as_bytes(), Some(0o644))
-        .map_err(Failure::from)?;
-    println!("created {}\nrun it with: helix run {name} --who you", path.display());
-    Ok(0)
-}
-
-fn skeleton(name: &str) -> String {
-    format!(
-        r#"//! One line that says what `{name}` does (shown by `helix list`).
-//!
-//! More about it: what it changes, what it needs. Shown by `helix run {name} --help`.
-//!
-//! @param who        Whom to greet (default: world)
-//! @param times:int  How many times (default: 1)
-//! @flag  loud       Shout
-
-// `args` holds the parameters above, already checked; `config` the merged configuration.
-// `helix api` lists every primitive (fs::, cmd::, ui::, ...). `helix check` compiles this file.
-
-step("greet", || {{
-    let text = `hello, ${{args.who}}`;
-    if args.loud {{ text = text.to_upper(); }}
-    for i in 0..args.times {{
-        ui::info(text);
-    }}
-}});
-
-// Changes go through primitives, so `--dry-run` shows them and the guard protects your data:
-// fs::write("/tmp/{name}.txt", "done\n");
-"#
-    )
-}
-
-fn api(definitions: Option<&Path>, json: bool) -> Result<i32, Failure> {
+fn api(module: Option<&str>, definitions: Option<&Path>, json: bool) -> Result<i32, Failure> {
     let engine = crate::engine::build(vec![]);
     if let Some(dir) = definitions {
         std::fs::create_dir_all(dir)
@@ -443,70 +518,7 @@ fn api(definitions: Option<&Path>, json: bool) -> Result<i32, Failure> {
     if json {
         println!("{}", engine.gen_fn_metadata_to_json(false).unwrap_or_default());
     } else {
-        print!("{}", crate::apidoc::markdown(&engine));
+        print!("{}", crate::apidoc::markdown(&engine, module).map_err(Failure::usage)?);
     }
     Ok(0)
-}
-
-fn log(run: Option<&str>, limit: usize, json: bool) -> Result<i32, Failure> {
-    let dir = crate::config::state_dir().join("runs");
-    if let Some(id) = run {
-        let run = crate::journal::find_run(&dir, id).map_err(Failure::usage)?;
-        if json {
-            println!("{}", serde_json::to_string_pretty(&run.records).unwrap_or_default());
-            return Ok(0);
-        }
-        println!(
-            "run {} — {} — started {} — {}",
-            run.id,
-            run.recipe(),
-            run.started(),
-            run.status()
-        );
-        let mut rows = vec![vec!["ACTION".into(), "RESULT".into(), "TIME".into(), "DETAIL".into()]];
-        for r in run.actions() {
-            if let crate::journal::Record::Action { kind, detail, result, ms, .. } = r {
-                rows.push(vec![
-                    kind.clone(),
-                    first_line(result),
-                    format!("{ms}ms"),
-                    detail.clone(),
-                ]);
-            }
-        }
-        print!("{}", crate::ui::table(&rows));
-        return Ok(0);
-    }
-    let runs = crate::journal::list_runs(&dir).map_err(Failure::error)?;
-    if json {
-        let v: Vec<_> = runs.iter().take(limit).map(|r| serde_json::json!({"id": r.id, "recipe": r.recipe(), "started": r.started(), "status": r.status(), "actions": r.actions().count()})).collect();
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-        return Ok(0);
-    }
-    if runs.is_empty() {
-        println!("no runs recorded yet (journal: {})", dir.display());
-        return Ok(0);
-    }
-    let mut rows = vec![vec![
-        "RUN".into(),
-        "STARTED".into(),
-        "RECIPE".into(),
-        "STATUS".into(),
-        "ACTIONS".into(),
-    ]];
-    for r in runs.iter().take(limit) {
-        rows.push(vec![
-            r.id.clone(),
-            r.started().to_string(),
-            r.recipe().to_string(),
-            r.status().to_string(),
-            r.actions().count().to_string(),
-        ]);
-    }
-    print!("{}", crate::ui::table(&rows));
-    Ok(0)
-}
-
-fn first_line(s: &str) -> String {
-    s.lines().next().unwrap_or_default().to_string()
 }

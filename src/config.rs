@@ -45,9 +45,24 @@ fn dir_from_env(own: &str, xdg: &str, fallback: &str) -> PathBuf {
     crate::paths::home().join(fallback).join("helix")
 }
 
-/// The project file that applies in `cwd`: the nearest `helix.toml` above it.
+/// The project `cwd` is in: the nearest directory at or above it holding a `helix.toml`, or
+/// failing that, the nearest holding a `recipes/` folder with a recipe in it. One search for
+/// both, so the `helix.toml` and the `recipes/` helix uses always belong to the same project.
+pub fn project_root(cwd: &Path) -> Option<PathBuf> {
+    cwd.ancestors().find(|d| d.join("helix.toml").is_file()).map(Path::to_path_buf).or_else(|| {
+        cwd.ancestors()
+            .find(|d| {
+                std::fs::read_dir(d.join("recipes")).is_ok_and(|rd| {
+                    rd.flatten().any(|e| e.path().extension().is_some_and(|x| x == "rhai"))
+                })
+            })
+            .map(Path::to_path_buf)
+    })
+}
+
+/// The project file that applies in `cwd`: `helix.toml` in its [`project_root`].
 pub fn project_file(cwd: &Path) -> Option<PathBuf> {
-    cwd.ancestors().map(|d| d.join("helix.toml")).find(|p| p.is_file())
+    project_root(cwd).map(|d| d.join("helix.toml")).filter(|p| p.is_file())
 }
 
 impl Config {

@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use crate::config::Config;
@@ -23,6 +23,11 @@ pub struct Ctx {
     exit_code: Mutex<Option<i32>>,
     created: Mutex<HashSet<PathBuf>>,
     secrets: Mutex<Vec<String>>,
+    /// Under `--dry-run`: how many changes were planned (shown as `[dry-run] would …`) instead
+    /// of made. From the first one on, the recipe's own result lines are marked as planned.
+    planned: AtomicUsize,
+    /// The innermost `step()` that failed, for the journal's end record.
+    failed_step: Mutex<Option<String>>,
 }
 
 static CTX: OnceLock<Ctx> = OnceLock::new();
@@ -39,6 +44,8 @@ impl Ctx {
             exit_code: Mutex::new(None),
             created: Mutex::new(HashSet::new()),
             secrets: Mutex::new(vec![]),
+            planned: AtomicUsize::new(0),
+            failed_step: Mutex::new(None),
         }
     }
 
@@ -75,6 +82,28 @@ impl Ctx {
 
     pub fn take_exit_code(&self) -> Option<i32> {
         self.exit_code.lock().unwrap().take()
+    }
+
+    /// A change was planned, not made (`--dry-run`).
+    pub fn note_planned(&self) {
+        self.planned.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// How many changes this dry run planned so far.
+    pub fn planned(&self) -> usize {
+        self.planned.load(Ordering::SeqCst)
+    }
+
+    /// Step `name` failed; the innermost failing step (the first reported) is kept.
+    pub fn note_failed_step(&self, name: &str) {
+        let mut s = self.failed_step.lock().unwrap();
+        if s.is_none() {
+            *s = Some(name.to_string());
+        }
+    }
+
+    pub fn failed_step(&self) -> Option<String> {
+        self.failed_step.lock().unwrap().clone()
     }
 
     /// Remember a path this run created: removing it again is not destroying user data.

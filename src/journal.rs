@@ -37,6 +37,12 @@ pub enum Record {
         status: String,
         ms: u64,
         ts: String,
+        /// A failed run's error, as the person saw it (without colour).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+        /// The innermost `step()` that was running when it failed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        step: Option<String>,
     },
 }
 
@@ -117,11 +123,23 @@ impl Journal {
         });
     }
 
+    /// Whether an action of this run recorded how to undo it.
+    pub fn undoable(&self) -> bool {
+        self.undoable
+    }
+
     pub fn end(&mut self, status: &str) {
+        self.end_with(status, None, None)
+    }
+
+    /// End the run, keeping a failed run's error and the step it failed in.
+    pub fn end_with(&mut self, status: &str, error: Option<&str>, step: Option<&str>) {
         let _ = self.append(&Record::End {
             status: status.into(),
             ms: self.started.elapsed().as_millis() as u64,
             ts: timestamp(SystemTime::now()),
+            error: error.map(|e| console::strip_ansi_codes(e).into_owned()),
+            step: step.map(String::from),
         });
         if self.undoable {
             let _ = self.file.sync_all();
@@ -151,10 +169,37 @@ impl Run {
         }
     }
     pub fn status(&self) -> &str {
-        match self.records.last() {
+        match self.end() {
             Some(Record::End { status, .. }) => status,
             _ => "unfinished",
         }
+    }
+    /// Whether this was a `--dry-run` (nothing changed).
+    pub fn dry_run(&self) -> bool {
+        matches!(self.records.first(), Some(Record::Start { dry_run: true, .. }))
+    }
+    pub fn args(&self) -> &Value {
+        match self.records.first() {
+            Some(Record::Start { args, .. }) => args,
+            _ => &Value::Null,
+        }
+    }
+    /// How long the run took, if it ended.
+    pub fn duration(&self) -> Option<Duration> {
+        match self.end() {
+            Some(Record::End { ms, .. }) => Some(Duration::from_millis(*ms)),
+            _ => None,
+        }
+    }
+    /// A failed run's error and the step it failed in.
+    pub fn failure(&self) -> Option<(&str, Option<&str>)> {
+        match self.end() {
+            Some(Record::End { error: Some(e), step, .. }) => Some((e, step.as_deref())),
+            _ => None,
+        }
+    }
+    fn end(&self) -> Option<&Record> {
+        self.records.last().filter(|r| matches!(r, Record::End { .. }))
     }
     pub fn actions(&self) -> impl Iterator<Item = &Record> {
         self.records.iter().filter(|r| matches!(r, Record::Action { .. }))

@@ -172,12 +172,10 @@ pub fn recipe_dirs(explicit: Option<&Path>) -> Vec<PathBuf> {
         dirs.extend(std::env::split_paths(&v).filter(|p| !p.as_os_str().is_empty()));
     }
     if let Ok(cwd) = std::env::current_dir() {
-        let root = crate::config::project_file(&cwd)
-            .and_then(|f| f.parent().map(Path::to_path_buf))
-            .unwrap_or(cwd);
-        let d = root.join("recipes");
-        if d.is_dir() {
-            dirs.push(d);
+        if let Some(root) = crate::config::project_root(&cwd)
+            && root.join("recipes").is_dir()
+        {
+            dirs.push(root.join("recipes"));
         }
     }
     dirs.push(crate::config::config_dir().join("recipes"));

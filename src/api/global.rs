@@ -28,6 +28,7 @@ pub static ARGS: std::sync::Mutex<std::collections::BTreeMap<String, crate::reci
 #[export_module]
 mod global_api {
     use crate::error::{RhaiResult, rhai as r};
+    use serde_json::Value::Null;
 
     /// Run a named step. Its completion is recorded only after it succeeds; with `--resume`,
     /// recorded steps are skipped. `--only`/`--skip` lists (when the recipe declares them)
@@ -55,7 +56,13 @@ mod global_api {
             crate::step::Decision::Run { index } => {
                 crate::ui::header(&format!("[{index}] {name}"));
                 let started = std::time::Instant::now();
-                let value: Dynamic = body.call_within_context(&ctx, ())?;
+                let value: Dynamic = body.call_within_context(&ctx, ()).inspect_err(|_| {
+                    crate::ctx::get().note_failed_step(name);
+                    crate::ctx::get().with_journal(|j| {
+                        let took = started.elapsed();
+                        j.action("step", &format!("step `{name}`"), Null, "failed", took, Null)
+                    });
+                })?;
                 r(&ctx, crate::step::done(&recipe, name))?;
                 crate::ctx::get().with_journal(|j| {
                     j.action(

@@ -166,6 +166,43 @@ pub fn apply(v: &Value) -> Result<Outcome> {
     Err(Error::other(format!("helix does not know how to undo `{v}`")))
 }
 
+/// What undoing one record would do, in words (for `helix undo --dry-run`): it reads the
+/// record, touches nothing.
+pub fn plan(kind: &str, detail: &str, v: &Value) -> String {
+    if v.get("kind").is_some() {
+        return format!("reverse {detail} ({kind})");
+    }
+    if let Some(steps) = v.get("steps").and_then(Value::as_array) {
+        let parts: Vec<String> = steps.iter().rev().map(|s| plan(kind, detail, s)).collect();
+        return parts.join("; then ");
+    }
+    if let (Some(backup), Some(to)) = (path_of(v, "restore"), path_of(v, "to")) {
+        let gone = if backup.exists() { "" } else { " — but that copy is gone, so it would stop" };
+        return format!(
+            "restore `{}` to its previous bytes (kept at `{}`){gone}",
+            to.display(),
+            backup.display()
+        );
+    }
+    if let Some(created) = v.get("remove_created") {
+        return match created.as_str() {
+            Some(p) => format!("move `{p}` (created by the run) to the trash"),
+            None => "do nothing (nothing was created)".into(),
+        };
+    }
+    if let (Some(now_at), Some(back_to)) = (path_of(v, "move_back"), path_of(v, "to")) {
+        return format!("move `{}` back to `{}`", now_at.display(), back_to.display());
+    }
+    if let Some(id) = v.get("untrash").and_then(Value::as_str) {
+        return format!("restore trash item `{id}` to where it came from");
+    }
+    if let Some(argv) = v.get("run").and_then(Value::as_array) {
+        let argv: Vec<String> = argv.iter().filter_map(|a| a.as_str().map(String::from)).collect();
+        return format!("run `{}`", crate::process::display_argv(&argv));
+    }
+    format!("reverse {detail} ({kind})")
+}
+
 /// Undo every successful action of `run` that recorded how, newest first. Returns one line per
 /// action undone or skipped; stops at the first failure with what was and was not undone.
 pub fn undo_run(run: &Run) -> Result<Vec<String>> {
@@ -182,6 +219,13 @@ pub fn undo_run(run: &Run) -> Result<Vec<String>> {
         })
         .collect();
     let mut lines = vec![];
+    if crate::ctx::get().dry_run {
+        // Say what would be restored; restore nothing.
+        for (kind, detail, undo) in todo.iter().rev() {
+            lines.push(format!("would {}", plan(kind, detail, undo)));
+        }
+        return Ok(lines);
+    }
     for (n, (kind, detail, undo)) in todo.iter().rev().enumerate() {
         match apply(undo) {
             Ok(Outcome::Done(m)) => lines.push(format!("undone: {m}")),
@@ -235,6 +279,9 @@ pub fn cli(run_id: &str, dry_run: bool, config: crate::config::Config) -> Result
     }
     for l in &lines {
         println!("{l}");
+    }
+    if dry_run {
+        eprintln!("{}", crate::dry_run::summary(lines.len(), true));
     }
     if !dry_run && !lines.is_empty() {
         println!(
