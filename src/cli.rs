@@ -209,6 +209,7 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             let recipe = match recipe.as_deref() {
                 Some("--help" | "-h") => {
                     let mut cmd = Cli::command();
+                    cmd.build();
                     let run = cmd.find_subcommand_mut("run").expect("run is a subcommand");
                     print!("{}", run.render_help());
                     return Ok(0);

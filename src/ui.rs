@@ -251,7 +251,7 @@ mod tests {
 
     #[test]
     fn a_fitted_table_shrinks_the_widest_column_and_marks_the_cut() {
-        let long = "refused: ".to_string() + &"x".repeat(600);
+        let long = format!("refused: {}", "x".repeat(600));
         let rows = vec![
             vec!["ACTION".into(), "RESULT".into(), "DETAIL".into()],
             vec!["fs.write".into(), long, "write `/etc/passwd`".into()],
