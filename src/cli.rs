@@ -110,8 +110,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Print the shell code that completes helix's commands, recipe names and each recipe's
-    /// parameters (it asks helix as you type): `source <(helix completions bash)`.
+    /// Print shell code completing commands, recipe names and their parameters:
+    /// `source <(helix completions bash)`.
     Completions {
         /// The shell to complete in.
         shell: clap_complete::Shell,
@@ -246,7 +246,10 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
         }
         Command::New { name, from, dir } => {
             let msg = crate::recipe_files::new(&dirs, &name, from.as_deref(), dir.as_deref())
-                .map_err(Failure::from)?;
+                .map_err(|e| match e {
+                    crate::error::Error::Invalid { .. } => Failure::usage(e),
+                    other => Failure::from(other),
+                })?;
             print!("{msg}");
             Ok(0)
         }
@@ -365,7 +368,7 @@ fn run(
                 eprintln!("{}", crate::dry_run::summary(ctx.planned(), true));
             }
             if !dry_run && ctx.with_journal(|j| j.undoable()).unwrap_or(false) {
-                eprintln!("to undo what this run changed: helix undo {run_id}");
+                eprintln!("to undo this run: helix undo {run_id}");
             }
             Ok(0)
         }
@@ -522,4 +525,47 @@ fn api(module: Option<&str>, definitions: Option<&Path>, json: bool) -> Result<i
         print!("{}", crate::apidoc::markdown(&engine, module).map_err(Failure::usage)?);
     }
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every argument of every command and subcommand, with its command path.
+    fn all_args(cmd: &clap::Command, path: &str, out: &mut Vec<(String, String, bool)>) {
+        for a in cmd.get_arguments() {
+            let id = a.get_id().as_str().to_string();
+            if id == "help" || id == "version" {
+                continue;
+            }
+            out.push((path.to_string(), id, a.get_help().is_some()));
+        }
+        for s in cmd.get_subcommands() {
+            all_args(s, &format!("{path} {}", s.get_name()), out);
+        }
+    }
+
+    #[test]
+    fn every_flag_and_argument_has_help_text() {
+        let mut args = vec![];
+        all_args(&super::Cli::command(), "helix", &mut args);
+        assert!(args.iter().any(|(p, id, _)| p == "helix list" && id == "json"), "walks subcommands");
+        let missing: Vec<String> =
+            args.iter().filter(|(_, _, h)| !h).map(|(p, id, _)| format!("{p} <{id}>")).collect();
+        assert!(missing.is_empty(), "no help text: {missing:?}");
+    }
+
+    #[test]
+    fn a_failed_commands_status_never_reads_as_usage_or_success() {
+        use super::exit_code;
+        assert_eq!(exit_code(Some(2)), 1, "make's 2 is not helix's usage 2");
+        assert_eq!(exit_code(Some(1)), 1);
+        assert_eq!(exit_code(Some(0)), 1, "a failure never ends with 0");
+        assert_eq!(exit_code(Some(7)), 7);
+        assert_eq!(exit_code(Some(127)), 127);
+        assert_eq!(exit_code(Some(130)), 130, "Ctrl-C");
+        assert_eq!(exit_code(Some(141)), 1, "141 means helix's output closed");
+        assert_eq!(exit_code(Some(255)), 1);
+        assert_eq!(exit_code(None), 1, "killed by a signal");
+    }
 }
