@@ -32,7 +32,10 @@ pub fn markdown(engine: &Engine, module: Option<&str>) -> Result<String, String>
         let names: Vec<String> = sections.iter().map(|(n, _)| format!("`{n}`")).collect();
         sections.retain(|(n, _)| n == want);
         if sections.is_empty() {
-            return Err(format!("no module `{want}` in `helix api`: there are {}", names.join(", ")));
+            return Err(format!(
+                "no module `{want}` in `helix api`: there are {}",
+                names.join(", ")
+            ));
         }
     }
     for (name, mut fns) in sections {

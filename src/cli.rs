@@ -18,7 +18,8 @@ use crate::recipe::{self, Recipe};
     propagate_version = true
 )]
 pub struct Cli {
-    /// Look for recipes in DIR first (before $HELIX_RECIPES, ./recipes, the config dir, the built-ins).
+    /// Look for recipes in DIR first (before $HELIX_RECIPES, the project's recipes/, the config dir,
+    /// the built-ins).
     #[arg(long, global = true, value_name = "DIR")]
     pub recipes: Option<PathBuf>,
     /// Merge this config file over the user's and the project's.
@@ -227,7 +228,7 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
                         let mut all = words;
                         all.extend(params);
                         let config = Config::load(cli.config.as_deref()).map_err(Failure::usage)?;
-                        return run(&dirs, r, all, dry_run, resume, yes, config);
+                        return run(&dirs, *r, all, dry_run, resume, yes, config);
                     }
                 },
             };
@@ -352,7 +353,10 @@ fn run(
             let (status, why) = if closed {
                 ("interrupted", "the output was closed (its reader went away)".to_string())
             } else {
-                ("failed", format!("helix crashed: {}", p.downcast_ref::<String>().map_or("?", |s| s)))
+                (
+                    "failed",
+                    format!("helix crashed: {}", p.downcast_ref::<String>().map_or("?", |s| s)),
+                )
             };
             ctx.with_journal(|j| j.end_with(status, Some(&why), step.as_deref()));
             if closed {
@@ -549,7 +553,10 @@ mod tests {
     fn every_flag_and_argument_has_help_text() {
         let mut args = vec![];
         all_args(&super::Cli::command(), "helix", &mut args);
-        assert!(args.iter().any(|(p, id, _)| p == "helix list" && id == "json"), "walks subcommands");
+        assert!(
+            args.iter().any(|(p, id, _)| p == "helix list" && id == "json"),
+            "walks subcommands"
+        );
         let missing: Vec<String> =
             args.iter().filter(|(_, _, h)| !h).map(|(p, id, _)| format!("{p} <{id}>")).collect();
         assert!(missing.is_empty(), "no help text: {missing:?}");

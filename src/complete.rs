@@ -29,7 +29,9 @@ pub fn registration(shell: clap_complete::Shell) -> Result<String, String> {
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| "helix".to_string());
     let mut buf = Vec::new();
-    completer.write_registration(VAR, "helix", "helix", &exe, &mut buf).map_err(|e| e.to_string())?;
+    completer
+        .write_registration(VAR, "helix", "helix", &exe, &mut buf)
+        .map_err(|e| e.to_string())?;
     Ok(String::from_utf8_lossy(&buf).into_owned())
 }
 

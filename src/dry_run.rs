@@ -27,10 +27,7 @@ mod tests {
     #[test]
     fn the_last_line_says_nothing_was_changed() {
         console::set_colors_enabled(false);
-        assert_eq!(
-            super::summary(2, true),
-            "[dry-run] nothing was changed (2 changes planned)"
-        );
+        assert_eq!(super::summary(2, true), "[dry-run] nothing was changed (2 changes planned)");
         assert_eq!(
             super::summary(0, false),
             "[dry-run] stopped; nothing was changed (nothing to change was found)"

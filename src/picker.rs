@@ -9,7 +9,7 @@ use crate::recipe::{self, Recipe};
 /// What `helix run` alone leads to.
 pub enum Picked {
     /// Run this recipe with these parameter words (`--name value`).
-    Run(Recipe, Vec<String>),
+    Run(Box<Recipe>, Vec<String>),
     /// Nothing to run: the list was printed.
     Listed,
 }
@@ -45,7 +45,7 @@ pub fn pick(dirs: &[PathBuf]) -> Result<Picked> {
         words.push(format!("--{}", p.name));
         words.push(value);
     }
-    Ok(Picked::Run(chosen, words))
+    Ok(Picked::Run(Box::new(chosen), words))
 }
 
 /// The recipes as `helix list` shows them, for a person who typed `helix run` alone.

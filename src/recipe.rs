@@ -171,12 +171,11 @@ pub fn recipe_dirs(explicit: Option<&Path>) -> Vec<PathBuf> {
     if let Some(v) = std::env::var_os("HELIX_RECIPES") {
         dirs.extend(std::env::split_paths(&v).filter(|p| !p.as_os_str().is_empty()));
     }
-    if let Ok(cwd) = std::env::current_dir() {
-        if let Some(root) = crate::config::project_root(&cwd)
-            && root.join("recipes").is_dir()
-        {
-            dirs.push(root.join("recipes"));
-        }
+    if let Ok(cwd) = std::env::current_dir()
+        && let Some(root) = crate::config::project_root(&cwd)
+        && root.join("recipes").is_dir()
+    {
+        dirs.push(root.join("recipes"));
     }
     dirs.push(crate::config::config_dir().join("recipes"));
     let mut seen = Vec::new();

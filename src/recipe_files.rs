@@ -86,8 +86,8 @@ pub fn new(dirs: &[PathBuf], name: &str, from: Option<&str>, dir: Option<&Path>)
         search.push(dir.clone());
     }
     if let Ok(found) = recipe::find(&search, name) {
-        let ours = crate::paths::absolute(Path::new(&found.source_name))
-            == crate::paths::absolute(&path);
+        let ours =
+            crate::paths::absolute(Path::new(&found.source_name)) == crate::paths::absolute(&path);
         if ours && !found.shadows.is_empty() {
             msg.push_str(&format!(
                 "note: it shadows {}: `helix run {name}` now runs this file (remove it to get the \

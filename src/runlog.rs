@@ -118,8 +118,10 @@ pub fn args_line(args: &Value) -> String {
             Value::Bool(false) | Value::Null => {}
             Value::String(s) => words.push(format!("--{k} {}", quote(s))),
             Value::Array(a) => {
-                let items: Vec<String> =
-                    a.iter().map(|i| i.as_str().map(String::from).unwrap_or(i.to_string())).collect();
+                let items: Vec<String> = a
+                    .iter()
+                    .map(|i| i.as_str().map(String::from).unwrap_or(i.to_string()))
+                    .collect();
                 words.push(format!("--{k} {}", quote(&items.join(","))));
             }
             other => words.push(format!("--{k} {other}")),

@@ -59,8 +59,7 @@ pub fn success(text: &str) {
 /// run's reads are real, so what it says about them is true).
 fn planned_marker() -> Option<String> {
     let ctx = crate::ctx::get();
-    (ctx.dry_run && ctx.planned() > 0)
-        .then(|| format!("{} planned:", style("[dry-run]").magenta()))
+    (ctx.dry_run && ctx.planned() > 0).then(|| format!("{} planned:", style("[dry-run]").magenta()))
 }
 
 pub fn error(text: &str) {

@@ -177,7 +177,8 @@ pub fn plan(kind: &str, detail: &str, v: &Value) -> String {
         return parts.join("; then ");
     }
     if let (Some(backup), Some(to)) = (path_of(v, "restore"), path_of(v, "to")) {
-        let gone = if backup.exists() { "" } else { " — but that copy is gone, so it would stop" };
+        let gone =
+            if backup.exists() { "" } else { " — but that copy is gone, so it would stop" };
         return format!(
             "restore `{}` to its previous bytes (kept at `{}`){gone}",
             to.display(),

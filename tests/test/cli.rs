@@ -196,7 +196,10 @@ fn show_prints_a_recipes_source_and_where_it_comes_from() {
     builtin.success().stderr_has("built into helix").stderr_has("helix new hello --from hello");
     let file = concat!(env!("CARGO_MANIFEST_DIR"), "/recipes/hello.rhai");
     assert_eq!(builtin.stdout, std::fs::read_to_string(file).unwrap(), "the exact source");
-    let t = t.recipe("hello", "//! My hello.\n//! @param who  Whom (default: me)\nui::info(`hi ${args.who}`);\n");
+    let t = t.recipe(
+        "hello",
+        "//! My hello.\n//! @param who  Whom (default: me)\nui::info(`hi ${args.who}`);\n",
+    );
     let own = t.helix(["show", "hello"]);
     own.success();
     let from = own.stderr.replace(&t.dir.path().display().to_string(), "[project]");
@@ -209,7 +212,9 @@ fn new_from_copies_a_builtin_to_shadow_it_and_new_says_when_it_shadows() {
     let t = Test::new();
     std::fs::remove_dir_all(t.path("recipes")).unwrap();
     let out = t.helix(["new", "build-qemu", "--from", "build-qemu"]);
-    out.success().stdout_has("a copy of `build-qemu`").stdout_has("shadows builtin:recipes/build-qemu.rhai");
+    out.success()
+        .stdout_has("a copy of `build-qemu`")
+        .stdout_has("shadows builtin:recipes/build-qemu.rhai");
     let copy = std::fs::read_to_string(t.path("recipes/build-qemu.rhai")).unwrap();
     let original = concat!(env!("CARGO_MANIFEST_DIR"), "/recipes/build-qemu.rhai");
     assert_eq!(copy, std::fs::read_to_string(original).unwrap());
@@ -218,7 +223,10 @@ fn new_from_copies_a_builtin_to_shadow_it_and_new_says_when_it_shadows() {
     // Never over an existing file.
     std::fs::write(t.path("recipes/build-qemu.rhai"), "//! Edited.\n").unwrap();
     t.helix(["new", "build-qemu", "--from", "build-qemu"]).code(2).stderr_has("already exists");
-    assert_eq!(std::fs::read_to_string(t.path("recipes/build-qemu.rhai")).unwrap(), "//! Edited.\n");
+    assert_eq!(
+        std::fs::read_to_string(t.path("recipes/build-qemu.rhai")).unwrap(),
+        "//! Edited.\n"
+    );
     // A skeleton named like a built-in says so; an unrelated name does not.
     t.helix(["new", "hello"]).success().stdout_has("note: it shadows builtin:recipes/hello.rhai");
     let mine = t.helix(["new", "mine"]);
@@ -431,10 +439,38 @@ fn a_failed_run_journals_its_error_and_step_so_helix_log_shows_what_it_did() {
 /// Words that say something happened. A line of a dry run that uses one and is not marked as
 /// planned (`[dry-run]`) claims a change that was not made.
 const CLAIMS: &[&str] = &[
-    "wrote", "written", "created", "installed", "removed", "deleted", "restored", "started",
-    "stopped", "built", "took", "taken", "moved", "copied", "kept", "reverted", "provisioned",
-    "registered", "resized", "changed", "applied", "cloned", "signed", "downloaded", "undone",
-    "undo", "done", "opened", "saved", "fixed", "repaired", "updated",
+    "wrote",
+    "written",
+    "created",
+    "installed",
+    "removed",
+    "deleted",
+    "restored",
+    "started",
+    "stopped",
+    "built",
+    "took",
+    "taken",
+    "moved",
+    "copied",
+    "kept",
+    "reverted",
+    "provisioned",
+    "registered",
+    "resized",
+    "changed",
+    "applied",
+    "cloned",
+    "signed",
+    "downloaded",
+    "undone",
+    "undo",
+    "done",
+    "opened",
+    "saved",
+    "fixed",
+    "repaired",
+    "updated",
 ];
 
 /// The lines of a dry run's output that claim a change.
@@ -524,7 +560,11 @@ fn a_dry_run_marks_what_the_recipe_reports_and_never_offers_an_undo() {
     let t = t.recipe("boom", "//! B.\nfs::write(\"b.txt\", \"x\");\nthrow \"no\";\n");
     let failed = t.helix(["run", "boom", "--dry-run"]);
     failed.code(1);
-    assert!(failed.stderr.trim_end().ends_with("stopped; nothing was changed (1 change planned)"), "{}", failed.stderr);
+    assert!(
+        failed.stderr.trim_end().ends_with("stopped; nothing was changed (1 change planned)"),
+        "{}",
+        failed.stderr
+    );
 }
 
 fn run_of(t: &Test) -> String {
@@ -534,7 +574,10 @@ fn run_of(t: &Test) -> String {
 
 #[test]
 fn undo_dry_run_says_would_restore_and_restores_nothing() {
-    let t = Test::new().file("f.txt", "before\n").recipe("w", "//! W.\nfs::write(\"f.txt\", \"after\\n\");\nfs::write(\"new.txt\", \"n\");\n");
+    let t = Test::new().file("f.txt", "before\n").recipe(
+        "w",
+        "//! W.\nfs::write(\"f.txt\", \"after\\n\");\nfs::write(\"new.txt\", \"n\");\n",
+    );
     t.helix(["run", "w"]).success();
     let plan = t.helix(["undo", "last", "--dry-run"]);
     plan.success()
@@ -544,6 +587,9 @@ fn undo_dry_run_says_would_restore_and_restores_nothing() {
     assert!(!plan.stdout.contains("undone") && !plan.stdout.contains("undid"), "{}", plan.stdout);
     assert_eq!(std::fs::read_to_string(t.path("f.txt")).unwrap(), "after\n");
     assert!(t.path("new.txt").exists());
-    t.helix(["undo", "last"]).success().stdout_has("undone: restored `").stdout_has("f.txt` to its");
+    t.helix(["undo", "last"])
+        .success()
+        .stdout_has("undone: restored `")
+        .stdout_has("f.txt` to its");
     assert_eq!(std::fs::read_to_string(t.path("f.txt")).unwrap(), "before\n");
 }
