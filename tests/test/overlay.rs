@@ -21,7 +21,7 @@
 //! Needs root (as CI has) for `unshare -m` and overlayfs; without it the test fails and says
 //! so, rather than running the destructive body against the real machine.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Set in the re-executed test's environment.
@@ -76,7 +76,7 @@ pub fn enter(module: &str, name: &str) -> bool {
 
 /// Whether `/` of this process is an overlay mount.
 pub fn root_is_overlay() -> bool {
-    mounts().iter().any(|m| m.target == PathBuf::from("/") && m.fstype == "overlay")
+    mounts().iter().any(|m| m.target == Path::new("/") && m.fstype == "overlay")
 }
 
 struct Mount {
@@ -147,7 +147,7 @@ fn launch(test: &str) -> std::process::Output {
     // root, parents before children (the table lists them in mount order).
     let extra: Vec<String> = mounts()
         .into_iter()
-        .filter(|m| m.target != PathBuf::from("/") && !is_virtual(m))
+        .filter(|m| m.target != Path::new("/") && !is_virtual(m))
         .filter(|m| !m.target.starts_with(scratch.path()))
         .map(|m| m.target.display().to_string())
         .collect();
