@@ -12,6 +12,7 @@ mod host;
 mod httpd;
 mod macho;
 mod net;
+mod overlay;
 mod plist;
 mod recipes;
 mod recover;
