@@ -246,11 +246,16 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             check(&dirs, recipe.as_deref())
         }
         Command::New { name, from, dir } => {
-            let msg = crate::recipe_files::new(&dirs, &name, from.as_deref(), dir.as_deref())
-                .map_err(|e| match e {
-                    crate::error::Error::Invalid { .. } => Failure::usage(e),
-                    other => Failure::from(other),
-                })?;
+            let msg = crate::recipe_files::new(
+                cli.recipes.as_deref(),
+                &name,
+                from.as_deref(),
+                dir.as_deref(),
+            )
+            .map_err(|e| match e {
+                crate::error::Error::Invalid { .. } => Failure::usage(e),
+                other => Failure::from(other),
+            })?;
             print!("{msg}");
             Ok(0)
         }

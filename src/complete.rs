@@ -40,12 +40,7 @@ pub fn registration(shell: clap_complete::Shell) -> Result<String, String> {
 fn command() -> clap::Command {
     let words: Vec<OsString> = std::env::args_os().collect();
     let dirs = recipe::recipe_dirs(recipes_flag(&words).as_deref());
-    let recipe_name = words
-        .iter()
-        .skip_while(|w| *w != "--")
-        .skip_while(|w| *w != "run")
-        .nth(1)
-        .map(|w| w.to_string_lossy().into_owned());
+    let recipe_name = recipe_word(&words);
     let names = {
         let dirs = dirs.clone();
         ArgValueCandidates::new(move || recipe_candidates(&dirs))
@@ -61,6 +56,24 @@ fn command() -> clap::Command {
         .mut_subcommand("show", |c| c.mut_arg("name", |a| a.add(names.clone())))
         .mut_subcommand("check", |c| c.mut_arg("recipe", |a| a.add(names.clone())))
         .mut_subcommand("new", |c| c.mut_arg("from", |a| a.add(names.clone())))
+}
+
+/// The recipe named after `run` on the line being completed (`helix -- helix run --dry-run
+/// NAME …`): the first word after `run` that is not a flag or a flag's value.
+fn recipe_word(words: &[OsString]) -> Option<String> {
+    let line = words.iter().skip_while(|w| *w != "--").skip(1);
+    let mut after_run = line.skip_while(|w| *w != "run").skip(1);
+    while let Some(w) = after_run.next() {
+        let w = w.to_string_lossy();
+        match w.as_ref() {
+            "--recipes" | "--config" => {
+                after_run.next();
+            }
+            _ if w.starts_with('-') => {}
+            _ => return Some(w.into_owned()),
+        }
+    }
+    None
 }
 
 /// `--recipes DIR` given on the line being completed.
@@ -102,4 +115,23 @@ pub fn param_candidates(dirs: &[PathBuf], name: &str, current: &str) -> Vec<Comp
         .filter(|(f, _)| f.starts_with(current))
         .map(|(f, h)| CompletionCandidate::new(f).help(Some(h.into())))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsString;
+
+    fn words(line: &str) -> Vec<OsString> {
+        line.split(' ').map(OsString::from).collect()
+    }
+
+    #[test]
+    fn the_recipe_is_the_first_plain_word_after_run() {
+        let w = |l| super::recipe_word(&words(l));
+        assert_eq!(w("helix -- helix run hello --w").as_deref(), Some("hello"));
+        assert_eq!(w("helix -- helix run --dry-run -y hello --").as_deref(), Some("hello"));
+        assert_eq!(w("helix -- helix run --config c.toml hello").as_deref(), Some("hello"));
+        assert_eq!(w("helix -- helix run --dry-run").as_deref(), None);
+        assert_eq!(w("helix -- helix show hello").as_deref(), None);
+    }
 }

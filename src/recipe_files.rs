@@ -51,8 +51,13 @@ pub fn default_dir() -> PathBuf {
 }
 
 /// `helix new NAME [--from RECIPE] [--dir DIR]`: write the new file (never over an existing
-/// one) and return what to tell the person.
-pub fn new(dirs: &[PathBuf], name: &str, from: Option<&str>, dir: Option<&Path>) -> Result<String> {
+/// one) and return what to tell the person. `recipes` is `--recipes DIR`, if given.
+pub fn new(
+    recipes: Option<&Path>,
+    name: &str,
+    from: Option<&str>,
+    dir: Option<&Path>,
+) -> Result<String> {
     if !valid_name(name) {
         return Err(Error::invalid(
             "recipe name",
@@ -61,7 +66,7 @@ pub fn new(dirs: &[PathBuf], name: &str, from: Option<&str>, dir: Option<&Path>)
         ));
     }
     let text = match from {
-        Some(f) => source_of(dirs, f)?.text,
+        Some(f) => source_of(&recipe::recipe_dirs(recipes), f)?.text,
         None => skeleton(name),
     };
     let dir = dir.map(Path::to_path_buf).unwrap_or_else(default_dir);
@@ -80,27 +85,31 @@ pub fn new(dirs: &[PathBuf], name: &str, from: Option<&str>, dir: Option<&Path>)
         msg.push_str(&format!(" (a copy of `{f}`)"));
     }
     msg.push('\n');
-    // What `helix run NAME` means now, from the new file's own directory on.
-    let mut search: Vec<PathBuf> = dirs.to_vec();
-    if !search.iter().any(|d| crate::paths::absolute(d) == crate::paths::absolute(&dir)) {
-        search.push(dir.clone());
-    }
-    if let Ok(found) = recipe::find(&search, name) {
-        let ours =
-            crate::paths::absolute(Path::new(&found.source_name)) == crate::paths::absolute(&path);
-        if ours && !found.shadows.is_empty() {
-            msg.push_str(&format!(
-                "note: it shadows {}: `helix run {name}` now runs this file (remove it to get the \
-                 other back)\n",
-                found.shadows.join(", ")
-            ));
-        } else if !ours {
+    // What `helix run NAME` means now (the new file may have made a new project folder).
+    let dirs = &recipe::recipe_dirs(recipes);
+    let searched = dirs.iter().any(|d| crate::paths::absolute(d) == crate::paths::absolute(&dir));
+    match recipe::find(dirs, name) {
+        _ if !searched => msg.push_str(&format!(
+            "note: {} is not searched for recipes: run it with `helix --recipes {} run {name}`\n",
+            dir.display(),
+            dir.display()
+        )),
+        Ok(found)
+            if crate::paths::absolute(Path::new(&found.source_name))
+                != crate::paths::absolute(&path) =>
+        {
             msg.push_str(&format!(
                 "note: `helix run {name}` still runs {}, which comes first in the recipe search \
                  (see `helix list`)\n",
                 found.source_name
-            ));
+            ))
         }
+        Ok(found) if !found.shadows.is_empty() => msg.push_str(&format!(
+            "note: it shadows {}: `helix run {name}` now runs this file (remove it to get the \
+             other back)\n",
+            found.shadows.join(", ")
+        )),
+        _ => {}
     }
     if from.is_none() {
         msg.push_str(&format!("run it with: helix run {name} --who you\n"));

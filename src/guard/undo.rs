@@ -273,7 +273,10 @@ pub fn cli(run_id: &str, dry_run: bool, config: crate::config::Config) -> Result
         ctx.set_journal(journal);
     }
     let result = undo_run(&run);
-    ctx.with_journal(|j| j.end(if result.is_ok() { "ok" } else { "failed" }));
+    let error = result.as_ref().err().map(|e| format!("error: {e}"));
+    ctx.with_journal(|j| {
+        j.end_with(if result.is_ok() { "ok" } else { "failed" }, error.as_deref(), None)
+    });
     let lines = result?;
     if lines.is_empty() {
         println!("run `{}` ({}) recorded nothing to undo", run.id, run.recipe());

@@ -251,6 +251,12 @@ fn with_run(
     .map_err(Failure::from)?;
     ctx.set_journal(journal);
     let result = f();
-    ctx.with_journal(|j| j.end(if result.is_ok() { "ok" } else { "failed" }));
+    let error = result.as_ref().err().map(|e| format!("error: {e}"));
+    ctx.with_journal(|j| {
+        j.end_with(if result.is_ok() { "ok" } else { "failed" }, error.as_deref(), None)
+    });
+    if opts.dry_run {
+        eprintln!("{}", crate::dry_run::summary(ctx.planned(), result.is_ok()));
+    }
     result.map_err(Failure::from)
 }

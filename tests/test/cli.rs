@@ -236,6 +236,11 @@ fn new_from_copies_a_builtin_to_shadow_it_and_new_says_when_it_shadows() {
     t.helix(["new", "x", "--from", "no-such"]).code(2).stderr_has("no such recipe");
     assert!(!t.path("recipes/x.rhai").exists());
     t.helix(["new", "../evil"]).code(2).stderr_has("letters, digits");
+    // A folder helix does not search is named as such, with the way to run the file.
+    t.helix(["new", "far", "--dir", "elsewhere"])
+        .success()
+        .stdout_has("elsewhere is not searched for recipes")
+        .stdout_has("helix --recipes elsewhere run far");
     assert!(!t.path("evil.rhai").exists());
 }
 
