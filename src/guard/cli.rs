@@ -67,7 +67,7 @@ pub fn trash(cmd: TrashCommand, config: crate::config::Config) -> Result<i32> {
                     i.original.display().to_string(),
                 ]);
             }
-            print!("{}", crate::ui::table(&rows));
+            print!("{}", crate::ui::table_fitted(&rows, crate::ui::output_width()));
             Ok(0)
         }
         TrashCommand::Restore { item } => {

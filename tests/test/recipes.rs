@@ -477,9 +477,12 @@ fn every_builtin_recipe_checks_documents_itself_and_dry_runs_without_side_effect
         crate::cli::assert_truthful(&argv, &out);
     }
     // The recipes that can plan here do.
-    t.helix(["run", "setup", "--dry-run"]).success().stdout_has("[dry-run] would clone");
+    let s = t.helix(["run", "setup", "--dry-run"]);
+    s.success().stdout_has("[dry-run] would clone");
+    crate::cli::assert_truthful(&["run setup --dry-run".into()], &s);
     let p = t.helix(["run", "provision-vm", "--dry-run", "--profile", "light"]);
     p.success().stdout_has("[dry-run] would");
+    crate::cli::assert_truthful(&["run provision-vm --dry-run --profile light".into()], &p);
 }
 
 /// Every path under `dir` except helix's own state (journal, backups), with file sizes.
