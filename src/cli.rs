@@ -438,7 +438,7 @@ fn list(dirs: &[PathBuf], json: bool) -> Result<i32, Failure> {
         };
         rows.push(vec![r.name.clone(), r.header.summary.clone(), from]);
     }
-    print!("{}", crate::ui::table_fitted(&rows, crate::ui::output_width()));
+    print!("{}", crate::ui::table_fitted_keeping(&rows, crate::ui::output_width(), 1));
     Ok(0)
 }
 

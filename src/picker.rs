@@ -54,5 +54,5 @@ fn listing(recipes: &[Recipe]) -> String {
     for r in recipes {
         rows.push(vec![r.name.clone(), r.header.summary.clone()]);
     }
-    crate::ui::table_fitted(&rows, crate::ui::output_width())
+    crate::ui::table_fitted_keeping(&rows, crate::ui::output_width(), 1)
 }

@@ -23,7 +23,7 @@ pub fn list(runs: &[Run], width: Option<usize>) -> String {
     for r in runs {
         rows.push(vec![
             r.id.clone(),
-            r.started().to_string(),
+            r.started().replacen('T', " ", 1).chars().take(19).collect(),
             r.recipe().to_string(),
             status(r),
             took(r),
@@ -31,7 +31,7 @@ pub fn list(runs: &[Run], width: Option<usize>) -> String {
             args_line(r.args()),
         ]);
     }
-    crate::ui::table_fitted(&rows, width)
+    crate::ui::table_fitted_keeping(&rows, width, 1)
 }
 
 /// One run: a summary, its actions, and how it failed.

@@ -202,6 +202,11 @@ const MIN_COLUMN: usize = 8;
 /// Like [`table`], with every line fitted into `width` columns: the widest column gives way
 /// first, and a cell longer than its column ends in `…`.
 pub fn table_fitted(rows: &[Vec<String>], width: Option<usize>) -> String {
+    table_fitted_keeping(rows, width, 0)
+}
+
+/// [`table_fitted`], keeping the first `whole` columns uncut.
+pub fn table_fitted_keeping(rows: &[Vec<String>], width: Option<usize>, whole: usize) -> String {
     let cols = rows.iter().map(|r| r.len()).max().unwrap_or(0);
     let mut widths = vec![0; cols];
     for r in rows {
@@ -212,7 +217,10 @@ pub fn table_fitted(rows: &[Vec<String>], width: Option<usize>) -> String {
     if let Some(width) = width {
         let total = |w: &[usize]| w.iter().sum::<usize>() + 2 * w.len().saturating_sub(1);
         while total(&widths) > width {
-            let (i, &w) = widths.iter().enumerate().max_by_key(|(_, w)| **w).expect("columns");
+            let Some((i, &w)) = widths.iter().enumerate().skip(whole).max_by_key(|(_, w)| **w)
+            else {
+                break;
+            };
             if w <= MIN_COLUMN {
                 break;
             }
@@ -261,6 +269,9 @@ mod tests {
         }
         assert!(t.contains("refused: xxx") && t.contains('…'), "{t}");
         assert!(t.contains("write `/etc/passwd`"), "the short column is kept whole: {t}");
+        // A kept column is never cut, however narrow the width.
+        let kept = super::table_fitted_keeping(&rows, Some(20), 1);
+        assert!(kept.lines().nth(1).unwrap().starts_with("fs.write  "), "{kept}");
         // Without a width nothing is cut.
         assert!(super::table_fitted(&rows, None).contains(&"x".repeat(600)));
     }

@@ -67,7 +67,7 @@ pub fn trash(cmd: TrashCommand, config: crate::config::Config) -> Result<i32> {
                     i.original.display().to_string(),
                 ]);
             }
-            print!("{}", crate::ui::table_fitted(&rows, crate::ui::output_width()));
+            print!("{}", crate::ui::table_fitted_keeping(&rows, crate::ui::output_width(), 1));
             Ok(0)
         }
         TrashCommand::Restore { item } => {

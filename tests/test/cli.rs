@@ -398,6 +398,11 @@ fn log_lists_runs_with_status_args_and_duration_fitted_to_the_terminal() {
             assert!(console_width(line) <= 120, "{} columns: {line}", console_width(line));
         }
     }
+    // However narrow the terminal, run ids stay whole: they are what a person copies.
+    let t = t.env("COLUMNS", "50");
+    let narrow = t.helix(["log"]);
+    narrow.success();
+    assert!(narrow.stdout.contains("20261127-093000000-ccc"), "{}", narrow.stdout);
     // Piped without a width: whole lines, still no 600-character column.
     let t = t.env("COLUMNS", "");
     let whole = t.helix(["log", "20261127-0930"]);
