@@ -13,6 +13,11 @@ use crate::builder::{HELIX, Output, Test};
 
 /// `helix ARGS` with stdout a pipe whose reader is already gone: every write fails with EPIPE.
 fn with_closed_stdout(t: &Test, args: &[&str]) -> Output {
+    with_closed_pipe(t, args, false)
+}
+
+/// `helix ARGS` with stdout (or with `stderr`, stderr) a pipe whose reader is already gone.
+fn with_closed_pipe(t: &Test, args: &[&str], stderr: bool) -> Output {
     let mut fds = [0; 2];
     // SAFETY: pipe writes two fresh fds into the array.
     assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
@@ -26,9 +31,12 @@ fn with_closed_stdout(t: &Test, args: &[&str]) -> Output {
         .env("HELIX_STATE_DIR", t.path("state"))
         .env("HOME", t.path("home"))
         .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(write))
-        .stderr(Stdio::piped());
+        .stdin(Stdio::null());
+    if stderr {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::from(write));
+    } else {
+        cmd.stdout(Stdio::from(write)).stderr(Stdio::piped());
+    }
     crate::builder::detach_from_terminal(&mut cmd);
     let out = cmd.output().unwrap();
     Output {
@@ -79,6 +87,11 @@ fn every_command_ends_quietly_when_its_output_pipe_is_closed() {
     let cut = &runs.as_array().unwrap()[0];
     assert_eq!(cut["status"], "interrupted", "{cut}");
     assert!(cut["error"].as_str().unwrap().contains("output was closed"), "{cut}");
+    // The same when it is stderr (`helix run x 2>&1 | head -1`, a closed log pipe).
+    let o = with_closed_pipe(&t, &["run", "hello", "--out", &out], true);
+    assert_eq!(o.code, 141, "stderr closed");
+    let runs: serde_json::Value = serde_json::from_str(&t.helix(["log", "--json"]).stdout).unwrap();
+    assert_eq!(runs[0]["status"], "interrupted", "{}", runs[0]);
 }
 
 #[test]
@@ -236,6 +249,10 @@ fn new_from_copies_a_builtin_to_shadow_it_and_new_says_when_it_shadows() {
     t.helix(["new", "x", "--from", "no-such"]).code(2).stderr_has("no such recipe");
     assert!(!t.path("recipes/x.rhai").exists());
     t.helix(["new", "../evil"]).code(2).stderr_has("letters, digits");
+    // Not through a link either: a (dangling) symlink where the file would go is left alone.
+    std::os::unix::fs::symlink(t.path("target.txt"), t.path("recipes/link.rhai")).unwrap();
+    t.helix(["new", "link"]).code(2).stderr_has("already exists");
+    assert!(!t.path("target.txt").exists());
     // A folder helix does not search is named as such, with the way to run the file.
     t.helix(["new", "far", "--dir", "elsewhere"])
         .success()
