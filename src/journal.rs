@@ -278,5 +278,31 @@ mod tests {
         assert_eq!(runs[0].status(), "ok");
         assert_eq!(runs[0].actions().count(), 1);
         assert_eq!(find_run(dir.path(), "last").unwrap().id, runs[0].id);
+        assert!(!runs[0].dry_run());
+        assert_eq!(runs[0].failure(), None);
+    }
+
+    #[test]
+    fn a_failed_run_keeps_its_error_step_args_and_duration() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut j =
+            Journal::start(dir.path(), "demo", serde_json::json!({"who": "x"}), true).unwrap();
+        j.end_with(
+            "failed",
+            Some("\u{1b}[31merror:\u{1b}[0m boom\n  --> r.rhai:3:1"),
+            Some("write"),
+        );
+        let run = find_run(dir.path(), "last").unwrap();
+        assert!(run.dry_run());
+        assert_eq!(run.status(), "failed");
+        assert_eq!(run.args()["who"], "x");
+        assert!(run.duration().is_some());
+        // Stored without colour codes: `helix log` prints it anywhere.
+        assert_eq!(run.failure(), Some(("error: boom\n  --> r.rhai:3:1", Some("write"))));
+        // A journal from before these fields reads as it did.
+        let old = dir.path().join("20200101-000000000-000.jsonl");
+        std::fs::write(&old, "{\"type\":\"start\",\"run\":\"r\",\"recipe\":\"o\",\"args\":{},\"dry_run\":false,\"ts\":\"t\",\"cwd\":\"/\"}\n{\"type\":\"end\",\"status\":\"ok\",\"ms\":5,\"ts\":\"t\"}\n").unwrap();
+        let old = read_run(&old).unwrap();
+        assert_eq!((old.status(), old.failure()), ("ok", None));
     }
 }
