@@ -56,6 +56,15 @@ fn command() -> clap::Command {
         .mut_subcommand("show", |c| c.mut_arg("name", |a| a.add(names.clone())))
         .mut_subcommand("check", |c| c.mut_arg("recipe", |a| a.add(names.clone())))
         .mut_subcommand("new", |c| c.mut_arg("from", |a| a.add(names.clone())))
+        .mut_subcommand("api", |c| c.mut_arg("module", |a| a.add(ArgValueCandidates::new(modules))))
+}
+
+/// The modules `helix api MODULE` knows.
+fn modules() -> Vec<CompletionCandidate> {
+    let mut names: Vec<&str> =
+        crate::engine::primitive_modules().into_iter().map(|(name, _)| name).collect();
+    names.push("global");
+    names.into_iter().map(CompletionCandidate::new).collect()
 }
 
 /// The recipe named after `run` on the line being completed (`helix -- helix run --dry-run

@@ -308,6 +308,10 @@ fn completions_offer_recipe_names_and_each_recipes_parameters() {
     assert_eq!(hello, vec!["--who".to_string()]);
     let shown = bash_complete(&t, &["helix", "show", "he"]);
     assert!(shown.contains(&"hello".to_string()), "{shown:?}");
+    assert_eq!(bash_complete(&t, &["helix", "api", "qemu_"]), vec!["qemu_img".to_string()]);
+    // A recipe written after the completions were loaded is offered at once.
+    let t = t.recipe("zz-new", "//! Z.\n");
+    assert_eq!(bash_complete(&t, &["helix", "run", "zz"]), vec!["zz-new".to_string()]);
 }
 
 // ---- helix api MODULE ------------------------------------------------------------------------
