@@ -1,7 +1,8 @@
-//! Dynamic shell completion through clap_complete's `COMPLETE=$SHELL helix` protocol: the shell
-//! asks helix itself, so recipe names come from the recipe dirs of the directory you are in and
-//! a recipe's parameters (with their descriptions) from its header — including recipes written
-//! after the completions were installed. `helix completions SHELL` prints the registration.
+//! Dynamic shell completion through clap_complete's env protocol (`HELIX_COMPLETE=$SHELL
+//! helix`): the shell asks helix itself, so recipe names come from the recipe dirs of the
+//! directory you are in and a recipe's parameters (with their descriptions) from its header —
+//! including recipes written after the completions were installed. `helix completions SHELL`
+//! prints the registration.
 
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
@@ -12,8 +13,9 @@ use clap_complete::env::Shells;
 
 use crate::recipe;
 
-/// The environment variable the shell scripts set to ask for completions.
-const VAR: &str = "COMPLETE";
+/// The environment variable the shell scripts set to ask for completions (helix's own name,
+/// so a `COMPLETE` meant for another program never turns a helix run into a completion).
+const VAR: &str = "HELIX_COMPLETE";
 
 /// Answer a completion request and exit, if this process is one; otherwise return.
 pub fn handle() {

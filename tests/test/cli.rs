@@ -312,6 +312,10 @@ fn completions_offer_recipe_names_and_each_recipes_parameters() {
     // A recipe written after the completions were loaded is offered at once.
     let t = t.recipe("zz-new", "//! Z.\n");
     assert_eq!(bash_complete(&t, &["helix", "run", "zz"]), vec!["zz-new".to_string()]);
+    // Another program's `COMPLETE` in the environment does not turn a run into a completion.
+    t.helix(["list"]).success();
+    let other = t.env("COMPLETE", "bash");
+    other.helix(["list"]).success().stdout_has("zz-new").stdout_has("RECIPE");
 }
 
 // ---- helix api MODULE ------------------------------------------------------------------------
