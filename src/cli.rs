@@ -397,6 +397,10 @@ fn run(
                 .push_str(&format!("  = run `{run_id}`: `helix log {run_id}` shows what it did\n"));
             if dry_run {
                 message.push_str(&format!("{}\n", crate::dry_run::summary(ctx.planned(), false)));
+            } else if ctx.with_journal(|j| j.undoable()).unwrap_or(false) {
+                message.push_str(&format!(
+                    "  = what it changed before it stopped: `helix undo {run_id}` reverses it\n"
+                ));
             }
             let code = if cancelled { 130 } else { exit_code(ctx.take_exit_code()) };
             Err(Failure { message, code })

@@ -449,7 +449,7 @@ fn a_failed_run_journals_its_error_and_step_so_helix_log_shows_what_it_did() {
         "//! F.\n//! @param who  W (default: me)\nstep(\"first\", || { ui::info(\"one\"); });\nstep(\"second\", || {\n    fs::write(\"made.txt\", \"x\");\n    throw \"the thing broke\";\n});\n",
     );
     let out = t.helix(["run", "fails", "--who", "them"]);
-    out.code(1);
+    out.code(1).stderr_has("`helix undo ").stderr_has("reverses it");
     let id = out.stderr.split("`helix log ").nth(1).unwrap().split('`').next().unwrap().to_string();
     let log = t.helix(["log", &id]);
     log.success()
