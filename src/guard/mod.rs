@@ -6,6 +6,7 @@ pub mod classify;
 pub mod cli;
 pub mod confirm;
 pub mod protect;
+pub mod sandbox;
 pub mod trash;
 pub mod undo;
 

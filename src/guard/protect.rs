@@ -47,6 +47,11 @@ impl Rule {
 
 static REGISTERED: Mutex<Vec<(PathBuf, String)>> = Mutex::new(Vec::new());
 
+/// The paths registered with [`register`] and why.
+pub fn registered() -> Vec<(PathBuf, String)> {
+    REGISTERED.lock().unwrap().clone()
+}
+
 /// Protect `path` for the rest of this process (e.g. every disk of a registered VM, fed by the
 /// `utm`/`qemu` domains). `why` names the source: "a disk of the VM `new-dev-vm`".
 pub fn register(path: &Path, why: &str) {
@@ -57,7 +62,8 @@ pub fn register(path: &Path, why: &str) {
     }
 }
 
-const SYSTEM_ROOTS: &[&str] = &[
+/// The system roots: never removed or renamed themselves (their contents are not protected).
+pub const SYSTEM_ROOTS: &[&str] = &[
     "/Applications",
     "/System",
     "/Library",
@@ -144,7 +150,7 @@ fn within(a: &Path, b: &Path) -> bool {
 }
 
 /// Name rules: a component matching `*.backup*` or `*.safe`.
-fn name_rule(name: &str) -> Option<Rule> {
+pub fn name_rule(name: &str) -> Option<Rule> {
     let n = if cfg!(target_os = "macos") { name.to_lowercase() } else { name.to_string() };
     if n.contains(".backup") {
         return Some(Rule::builtin("the rule `*.backup*`"));
