@@ -222,7 +222,7 @@ impl Config {
     pub fn protected(&self) -> Vec<String> {
         self.get("guard.protected")
             .and_then(|v| v.as_array())
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect::<Vec<_>>())
             .unwrap_or_default()
             .into_iter()
             .filter(|e| !self.unprotected.contains(e))

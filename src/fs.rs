@@ -62,13 +62,13 @@ pub fn write(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
         action = action.touches(path, false);
     }
     let backup = if existed && !crate::ctx::get().dry_run {
-        Some(guard::keep_previous(path)?)
+        Some(crate::trash::keep_previous(path)?)
     } else {
         None
     };
     let undo = match &backup {
         Some(b) => {
-            json!({ "restore": b, "to": crate::paths::absolute(path), "sha256": guard::undo::sha256_hex(bytes) })
+            json!({ "restore": b, "to": crate::paths::absolute(path), "sha256": crate::undo::sha256_hex(bytes) })
         }
         None => json!({ "remove_created": crate::paths::absolute(path) }),
     };
@@ -116,7 +116,7 @@ pub fn copy(from: &Path, to: &Path) -> Result<()> {
     }
     let existed = to.exists();
     let backup =
-        if existed && !crate::ctx::get().dry_run { Some(guard::keep_previous(to)?) } else { None };
+        if existed && !crate::ctx::get().dry_run { Some(crate::trash::keep_previous(to)?) } else { None };
     let mut action =
         Action::new("fs.copy", format!("copy `{}` to `{}`", from.display(), to.display()))
             .args(json!({"from": from, "to": to}))

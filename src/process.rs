@@ -715,16 +715,7 @@ pub fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
-/// Quote an argv for display the way a shell user would type it.
-pub fn display_argv(argv: &[String]) -> String {
-    argv.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ")
-}
-
-fn quote(a: &str) -> String {
-    let plain =
-        !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+~".contains(c));
-    if plain { a.to_string() } else { format!("'{}'", a.replace('\'', r"'\''")) }
-}
+pub use crate::guard::quote::display_argv;
 
 fn redact(s: &str, secrets: &[String]) -> String {
     let mut s = s.to_string();

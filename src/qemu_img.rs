@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
-use crate::guard::undo::Outcome;
+use crate::undo::Outcome;
 use crate::guard::{self, Action, Target};
 use crate::process::Cmd;
 

@@ -85,12 +85,12 @@ impl Plan {
                 Some(b) if p.is_relative() => b.join(p),
                 _ => p,
             };
-            if p.symlink_metadata().is_ok() {
-                if let Some(parent) = p.parent() {
-                    places.push(parent.to_path_buf());
-                }
-                places.push(p);
+            // Its own components count even if it does not exist (yet); its directory is
+            // looked through when it does.
+            if let Some(parent) = p.parent().filter(|d| d.is_dir()) {
+                places.push(parent.to_path_buf());
             }
+            places.push(p);
         }
         read_only.extend(name_matches(&places));
         Plan::new(read_only, pinned)
@@ -438,12 +438,13 @@ mod linux {
 
     fn remount_read_only(path: &CString) -> std::io::Result<()> {
         // Keep the flags the mount already has (a user namespace may not drop them).
-        // SAFETY: statfs fills a zeroed out-parameter for a valid C string.
-        let mut st: libc::statfs = unsafe { std::mem::zeroed() };
-        if unsafe { libc::statfs(path.as_ptr(), &mut st) } != 0 {
+        // SAFETY: statvfs fills a zeroed out-parameter for a valid C string (glibc takes the
+        // flags from the statfs system call; the kernel has reported them since 2.6.36).
+        let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+        if unsafe { libc::statvfs(path.as_ptr(), &mut st) } != 0 {
             return Err(std::io::Error::last_os_error());
         }
-        let f = st.f_flags as libc::c_ulong;
+        let f = st.f_flag as libc::c_ulong;
         let mut keep = 0;
         for (st_flag, ms_flag) in [
             (libc::ST_NOSUID, libc::MS_NOSUID),
@@ -679,7 +680,7 @@ mod tests {
         let plan = Plan::new(vec![p.clone()], vec![]);
         let sh = |script: &str| {
             let argv = seatbelt_argv(&plan, vec!["sh".into(), "-c".into(), script.into()]);
-            crate::process::Cmd::new(&argv).quiet().unchecked().run().unwrap()
+            std::process::Command::new(&argv[0]).args(&argv[1..]).output().unwrap()
         };
         let q = p.display();
         let vms = base.join("vms");

@@ -428,7 +428,7 @@ fn replace(
     guard::act(action, || replace_file(path, bytes))
 }
 
-/// `guard::keep_previous`, but by hard link when the state dir is on the same filesystem: the
+/// `trash::keep_previous`, but by hard link when the state dir is on the same filesystem: the
 /// file is replaced by a rename, never written in place, so the old inode keeps the previous
 /// bytes intact and a 40 MB library costs no copy. Falls back to the guard's copy.
 fn keep_previous(path: &Path) -> Result<PathBuf> {
@@ -445,7 +445,7 @@ fn keep_previous(path: &Path) -> Result<PathBuf> {
             return Ok(dest);
         }
     }
-    guard::keep_previous(path)
+    crate::trash::keep_previous(path)
 }
 
 /// Temp file beside `path`, mode/owner/xattrs copied, fsync, rename; through sudo when the
