@@ -282,7 +282,9 @@ pub fn confine(argv: Vec<String>, cwd: Option<&Path>, try_run: TryRun) -> Confin
     match layer {
         Layer::Seatbelt => Confined { argv: seatbelt_argv(&plan, argv), hook: None },
         Layer::MountNamespace | Layer::UserNamespace => {
-            Confined { argv, hook: Some(Hook::new(&plan, layer == Layer::UserNamespace)) }
+            let dir = cwd.map(crate::paths::absolute).or_else(|| std::env::current_dir().ok());
+            let hook = Hook::new(&plan, layer == Layer::UserNamespace, dir.as_deref());
+            Confined { argv, hook: Some(hook) }
         }
     }
 }
@@ -335,7 +337,7 @@ pub struct Hook;
 
 #[cfg(not(target_os = "linux"))]
 impl Hook {
-    fn new(_: &Plan, _: bool) -> Hook {
+    fn new(_: &Plan, _: bool, _: Option<&Path>) -> Hook {
         Hook
     }
     pub fn apply(&self) -> std::io::Result<()> {
@@ -364,10 +366,14 @@ mod linux {
         mounts: Vec<(CString, bool)>,
         uid_map: Vec<u8>,
         gid_map: Vec<u8>,
+        /// The child's working directory, entered again once the mounts are made: the one
+        /// entered before them is the directory *under* any mount made on it or above it, and
+        /// relative paths from there would bypass the read-only mounts.
+        cwd: Option<CString>,
     }
 
     impl Hook {
-        pub(super) fn new(plan: &Plan, user_ns: bool) -> Hook {
+        pub(super) fn new(plan: &Plan, user_ns: bool, cwd: Option<&Path>) -> Hook {
             // SAFETY: getuid/getgid have no preconditions.
             let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
             Hook {
@@ -381,6 +387,7 @@ mod linux {
                     .collect(),
                 uid_map: format!("{uid} {uid} 1").into_bytes(),
                 gid_map: format!("{gid} {gid} 1").into_bytes(),
+                cwd: cwd.and_then(|d| CString::new(d.as_os_str().as_bytes()).ok()),
             }
         }
 
@@ -408,6 +415,12 @@ mod linux {
                 }
                 if *ro {
                     remount_read_only(path).map_err(|e| say(path, e))?;
+                }
+            }
+            if let Some(dir) = &self.cwd {
+                // SAFETY: chdir on a valid C string.
+                if unsafe { libc::chdir(dir.as_ptr()) } != 0 {
+                    return Err(std::io::Error::last_os_error());
                 }
             }
             if !self.user_ns {
@@ -521,7 +534,7 @@ mod linux {
     pub(super) fn probe(_: TryRun) -> State {
         // SAFETY: geteuid has no preconditions.
         let root = unsafe { libc::geteuid() } == 0;
-        let hook = Hook::new(&Plan::default(), !root);
+        let hook = Hook::new(&Plan::default(), !root, None);
         // Try it in a throwaway child: fork, enter, _exit with the outcome; never exec.
         // SAFETY: the child only calls async-signal-safe functions (system calls, _exit).
         let pid = unsafe { libc::fork() };

@@ -80,6 +80,11 @@ fn tree_hash(p: &Path) -> String {
     format!("{:x}", h.finalize())
 }
 
+fn listing(p: &Path) -> String {
+    let o = Command::new("ls").arg("-laR").arg(p).output().unwrap();
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
 /// Spawn `argv` in `cwd` exactly as helix's process module does: the argv and hook the OS
 /// layer gives for it.
 fn confined(argv: &[&str], cwd: &Path) -> Output {
@@ -166,7 +171,7 @@ fn the_parent_of_a_protected_tree_cannot_be_moved_or_removed() {
     // protected and stops at what is.
     let out = confined(&["make", "parent"], &w.root);
     assert!(!out.status.success());
-    assert_eq!(w.hash(), before);
+    assert_eq!(w.hash(), before, "{}\n{}", stderr(&out), listing(&w.p));
     assert!(!vms.join("scratch.txt").exists(), "the unprotected sibling went");
     let out = sh(&format!("rm -rf '{}'", w.root.display()), "/".as_ref());
     assert!(!out.status.success());
@@ -179,6 +184,8 @@ fn the_layer_is_not_a_blanket() {
     let w = World::new();
     let before = w.hash();
     // Beside the protected tree, ordinary work goes on: create, write, rename, delete.
+    // (Relative paths from the command's directory go through the mounts too: the child
+    // enters its directory again once they are made.)
     let script = "set -e; mkdir -p vms/build && echo a > vms/build/a && mv vms/build/a vms/build/b \
                   && rm vms/scratch.txt && rm -rf vms/build && echo ok";
     let out = sh(script, &w.root);
@@ -220,12 +227,13 @@ fn configured_paths_and_globs_are_read_only_for_helix_commands() {
     std::fs::write(
         t.path("wipe.sh"),
         format!(
-            "touch ran-1\nrm -rf '{0}' || echo blocked-1 > blocked-1\n: > '{1}' || echo blocked-2 > blocked-2\n",
+            "touch ran-1\nrm -rf '{0}' || echo blocked-1 > blocked-1\ncat /dev/null > '{1}' || echo blocked-2 > blocked-2\n",
             vm.display(),
             t.path("vms/other.qcow2").display()
         ),
     )
     .unwrap();
+    let vms = t.path("vms");
     let t = t.recipe(
         "g",
         &format!(
@@ -235,7 +243,7 @@ try {{ cmd::run(["python3", "-c", "open('ran-2','w'); import shutil; shutil.rmtr
 try {{ cmd::run(["sh", "-c", "cd {1} && touch ../ran-3 && rm -rf *"]); }} catch (e) {{ print(`refused: ${{e}}`); }}
 "#,
             vm.display(),
-            t.path("vms").display()
+            vms.display()
         ),
     );
     let out = t.helix(["run", "g"]);
