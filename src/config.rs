@@ -26,11 +26,8 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        let mut c = Config {
-            table: toml::Table::new(),
-            origins: BTreeMap::new(),
-            unprotected: vec![],
-        };
+        let mut c =
+            Config { table: toml::Table::new(), origins: BTreeMap::new(), unprotected: vec![] };
         let defaults: toml::Table = DEFAULTS.parse().expect("built-in config parses");
         c.merge(defaults, "built-in");
         c
@@ -314,7 +311,12 @@ mod tests {
         grown.merge_file(&file(d.path(), "helix.toml", "guard.protected = [\"/other\"]")).unwrap();
         assert_eq!(grown.protected(), vec!["/vms/a", "/vms/b", "/other"]);
         // Replacing the table or the list by something else is an error, not a removal.
-        for text in ["guard = 1\n", "guard = \"\"\n", "[guard]\nprotected = \"\"\n", "[guard]\nprotected = [1]\n"] {
+        for text in [
+            "guard = 1\n",
+            "guard = \"\"\n",
+            "[guard]\nprotected = \"\"\n",
+            "[guard]\nprotected = [1]\n",
+        ] {
             let mut c = c.clone();
             let err = c.merge_file(&file(d.path(), "helix.toml", text)).unwrap_err().to_string();
             assert!(err.contains("helix.toml") && err.contains("guard"), "{text}: {err}");
@@ -334,8 +336,12 @@ mod tests {
         let mut own = Config::default();
         own.merge_own_file(&un).unwrap();
         // Whichever file adds it later: the user's own word takes it out.
-        own.merge_file(&file(d.path(), "a.toml", "[guard]\nprotected = [\"/vms/a\", \"/vms/b\"]\n"))
-            .unwrap();
+        own.merge_file(&file(
+            d.path(),
+            "a.toml",
+            "[guard]\nprotected = [\"/vms/a\", \"/vms/b\"]\n",
+        ))
+        .unwrap();
         assert_eq!(own.protected(), vec!["/vms/b"]);
     }
 

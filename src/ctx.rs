@@ -98,9 +98,11 @@ impl Ctx {
         let set = self.created.lock().unwrap();
         if path.symlink_metadata().is_err() {
             let abs = crate::paths::absolute(path);
-            return abs.ancestors().skip(1).find(|a| a.symlink_metadata().is_ok()).is_some_and(
-                |a| a.symlink_metadata().is_ok_and(|m| set.contains(&identity(&m))),
-            );
+            return abs
+                .ancestors()
+                .skip(1)
+                .find(|a| a.symlink_metadata().is_ok())
+                .is_some_and(|a| a.symlink_metadata().is_ok_and(|m| set.contains(&identity(&m))));
         }
         own_tree(path, &set, 0)
     }

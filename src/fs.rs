@@ -115,8 +115,11 @@ pub fn copy(from: &Path, to: &Path) -> Result<()> {
         return Err(Error::invalid("copy source", from.display().to_string(), "it is not a file"));
     }
     let existed = to.exists();
-    let backup =
-        if existed && !crate::ctx::get().dry_run { Some(crate::trash::keep_previous(to)?) } else { None };
+    let backup = if existed && !crate::ctx::get().dry_run {
+        Some(crate::trash::keep_previous(to)?)
+    } else {
+        None
+    };
     let mut action =
         Action::new("fs.copy", format!("copy `{}` to `{}`", from.display(), to.display()))
             .args(json!({"from": from, "to": to}))
@@ -145,6 +148,7 @@ pub fn copy(from: &Path, to: &Path) -> Result<()> {
 }
 
 /// Move (rename) a path. Refuses to replace an existing destination: move that aside first.
+#[allow(clippy::disallowed_methods)] // fs::rename is the guarded move (inside guard::act)
 pub fn rename(from: &Path, to: &Path) -> Result<()> {
     // Under --dry-run an earlier step may only have planned to make the source.
     if !exists(from) && !crate::ctx::get().dry_run {
@@ -385,8 +389,8 @@ fn clone_to_temp(from: &Path, dir: &Path, prefix: &str) -> Option<tempfile::Name
         .prefix(prefix)
         .suffix(".helix-tmp")
         .make_in(dir, |p| {
-            let dst = std::ffi::CString::new(p.as_os_str().as_bytes())
-                .map_err(std::io::Error::other)?;
+            let dst =
+                std::ffi::CString::new(p.as_os_str().as_bytes()).map_err(std::io::Error::other)?;
             // SAFETY: clonefile(2) on two valid C strings; APFS copy-on-write, creating `p`
             // atomically (EEXIST makes tempfile pick another name).
             if unsafe { libc::clonefile(src.as_ptr(), dst.as_ptr(), 0) } == 0 {

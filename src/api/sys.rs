@@ -269,8 +269,8 @@ fn state_path(name: &str) -> crate::error::Result<std::path::PathBuf> {
     let p = dir.join(rel);
     // helix's bookkeeping stays in its state dir: a symlink placed there (a directory leading
     // elsewhere) must not carry a write outside it, and a protected path is never written.
-    let inside = crate::guard::protect::physical(&p)
-        .starts_with(crate::guard::protect::physical(&dir));
+    let inside =
+        crate::guard::protect::physical(&p).starts_with(crate::guard::protect::physical(&dir));
     if !inside {
         return Err(crate::error::Error::invalid(
             "state name",

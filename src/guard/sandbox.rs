@@ -104,8 +104,11 @@ impl Plan {
         let mut ro: Vec<PathBuf> = read_only.iter().filter_map(real).collect();
         ro.sort();
         ro.dedup();
-        let ro: Vec<PathBuf> =
-            ro.iter().filter(|p| !ro.iter().any(|q| q != *p && p.starts_with(q))).cloned().collect();
+        let ro: Vec<PathBuf> = ro
+            .iter()
+            .filter(|p| !ro.iter().any(|q| q != *p && p.starts_with(q)))
+            .cloned()
+            .collect();
         let mut pin: Vec<PathBuf> = pinned.iter().filter_map(real).collect();
         for p in &ro {
             pin.extend(p.ancestors().skip(1).map(Path::to_path_buf));
@@ -154,8 +157,9 @@ impl Plan {
 
 /// The path-like words of an argument (a shell string names its paths among other words).
 fn words(arg: &str) -> impl Iterator<Item = &str> {
-    arg.split(|c: char| c.is_whitespace() || ";|&()<>=\"'`,".contains(c))
-        .filter(|w| w.starts_with('/') || w.starts_with('~') || w.starts_with('.') || w.contains('/'))
+    arg.split(|c: char| c.is_whitespace() || ";|&()<>=\"'`,".contains(c)).filter(|w| {
+        w.starts_with('/') || w.starts_with('~') || w.starts_with('.') || w.contains('/')
+    })
 }
 
 /// What matches the name rules at or below `places` (down to [`SCAN_DEPTH`] levels), and the
@@ -612,11 +616,8 @@ mod tests {
         std::fs::create_dir_all(d.path().join("far/a/b/c/deep.safe")).unwrap();
         std::fs::write(d.path().join("disk1.qcow2"), "x").unwrap();
         let f = d.path().join("helix.toml");
-        std::fs::write(
-            &f,
-            format!("[guard]\nprotected = [\"{}/*.qcow2\"]\n", d.path().display()),
-        )
-        .unwrap();
+        std::fs::write(&f, format!("[guard]\nprotected = [\"{}/*.qcow2\"]\n", d.path().display()))
+            .unwrap();
         let mut c = Config::default();
         c.merge_file(&f).unwrap();
         let argv = vec!["sh".to_string(), "-c".into(), format!("rm -rf {}/x", work.display())];
@@ -697,7 +698,11 @@ mod tests {
         };
         let q = p.display();
         let vms = base.join("vms");
-        sh(&format!("rm -rf '{q}'; echo x > '{q}/disk'; mv '{}' '{}/moved'", vms.display(), base.display()));
+        sh(&format!(
+            "rm -rf '{q}'; echo x > '{q}/disk'; mv '{}' '{}/moved'",
+            vms.display(),
+            base.display()
+        ));
         sh(&format!("python3 -c \"import shutil; shutil.rmtree('{q}')\""));
         assert_eq!(std::fs::read_to_string(p.join("disk")).unwrap(), "keep");
         sh(&format!("rm '{}/vms/sibling'", base.display()));

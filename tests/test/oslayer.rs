@@ -158,7 +158,11 @@ fn the_parent_of_a_protected_tree_cannot_be_moved_or_removed() {
     for script in [
         format!("mv '{}' '{}/elsewhere'", vms.display(), w.root.display()),
         format!("mv '{}' /tmp/elsewhere-$$", vms.display()),
-        format!("python3 -c \"import os; os.rename('{}', '{}/x')\"", vms.display(), w.root.display()),
+        format!(
+            "python3 -c \"import os; os.rename('{}', '{}/x')\"",
+            vms.display(),
+            w.root.display()
+        ),
         format!("mv '{}' '{}/gone'", w.root.display(), w.root.parent().unwrap().display()),
     ] {
         let out = sh(&script, &w.root);
