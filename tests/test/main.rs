@@ -8,6 +8,7 @@
 mod build;
 mod builder;
 mod deps;
+mod facts;
 mod fake_mac;
 mod git;
 mod guard;
