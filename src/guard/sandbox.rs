@@ -19,7 +19,6 @@
 //! disks (pinned only: a running VM must write its disk). Where the layer cannot be set up helix
 //! says so once per run and the classifier alone stands guard ([`state`]).
 
-use std::ffi::CString;
 use std::path::{Component, Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -358,6 +357,7 @@ use linux::probe;
 #[allow(clippy::disallowed_methods)] // the probe forks (and never execs) to try a namespace
 mod linux {
     use super::*;
+    use std::ffi::CString;
     use std::os::unix::ffi::OsStrExt;
 
     const CAP_SYS_ADMIN: libc::c_ulong = 21;

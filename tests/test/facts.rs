@@ -14,9 +14,10 @@ fn read(p: &Path) -> String {
 #[test]
 fn moving_a_target_into_a_dir_the_run_made_does_not_make_it_the_runs() {
     crate::in_overlay!(moving_a_target_into_a_dir_the_run_made_does_not_make_it_the_runs);
-    let t = Test::new()
-        .file("target.txt", "the user's work\n")
-        .recipe("launder", "//! L.\nfs::mkdir(\"d\");\nfs::move(\"target.txt\", \"d/t\");\nfs::remove(\"d\");\n");
+    let t = Test::new().file("target.txt", "the user's work\n").recipe(
+        "launder",
+        "//! L.\nfs::mkdir(\"d\");\nfs::move(\"target.txt\", \"d/t\");\nfs::remove(\"d\");\n",
+    );
     let out = t.helix(["run", "launder"]);
     out.success();
     // Not deleted for good: d held something that was not the run's, so it went to the trash.
@@ -176,7 +177,11 @@ fn configuration_can_only_grow_protection() {
         std::fs::write(t.path("helix.toml"), s).unwrap();
         let out = t.helix(["run", "rm"]);
         assert_ne!(out.code, 0);
-        assert!(out.stderr.contains("helix.toml") && out.stderr.contains("guard"), "{}", out.stderr);
+        assert!(
+            out.stderr.contains("helix.toml") && out.stderr.contains("guard"),
+            "{}",
+            out.stderr
+        );
         assert_eq!(read(&vm.join("disk.img")), "vm\n");
     }
     std::fs::remove_file(t.path("helix.toml")).unwrap();

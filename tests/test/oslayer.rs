@@ -256,3 +256,66 @@ try {{ cmd::run(["sh", "-c", "cd {1} && touch ../ran-3 && rm -rf *"]); }} catch 
         assert!(t.path("blocked-1").exists() && t.path("blocked-2").exists(), "{out:?}");
     }
 }
+
+/// Re-run this one test as `nobody` (`setpriv`), outside the overlay: the overlay harness
+/// chroots, and a chrooted process may not create a user namespace. As `nobody` the body can
+/// only touch what `nobody` owns: the fixtures it makes itself in a fresh temp dir.
+fn as_nobody(test: &str) -> bool {
+    if std::env::var_os("HELIX_TEST_AS_NOBODY").is_some() {
+        // SAFETY: getuid has no preconditions.
+        assert_eq!(unsafe { libc::getuid() }, 65534, "the body runs only as nobody");
+        return true;
+    }
+    let exe = std::env::current_exe().unwrap();
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(&exe)
+        .args(["--exact", test, "--test-threads=1"])
+        .env("HELIX_TEST_AS_NOBODY", "1")
+        .env("HOME", "/nonexistent")
+        .current_dir("/tmp")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "`{test}` as nobody: {}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    false
+}
+
+#[test]
+fn without_root_the_layer_works_through_a_user_namespace() {
+    if !as_nobody("oslayer::without_root_the_layer_works_through_a_user_namespace") {
+        return;
+    }
+    let w = World::new();
+    let before = w.hash();
+    let s = helix::guard::sandbox::state(|_| false);
+    assert_eq!(
+        s,
+        &helix::guard::sandbox::State::Active(helix::guard::sandbox::Layer::UserNamespace),
+        "{}",
+        s.describe()
+    );
+    let p = w.p.display().to_string();
+    for script in [
+        format!("python3 -c \"import shutil; shutil.rmtree('{p}')\""),
+        format!("rm -rf '{p}'"),
+        "mv vms elsewhere".to_string(),
+        format!("umount -l '{p}'; rm -rf '{p}'"),
+    ] {
+        let out = sh(&script, &w.root);
+        assert!(!out.status.success(), "`{script}` succeeded as nobody");
+        assert_eq!(w.hash(), before, "`{script}`: {}", stderr(&out));
+    }
+    // Ordinary work as nobody still goes on beside it, and files keep their owner.
+    let out = sh("echo x > vms/new && rm vms/scratch.txt && stat -c %u vms/new", &w.root);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "65534\n");
+    // A sudo child cannot run in a user namespace: it is left unconfined (helix warned once).
+    let c = helix::guard::sandbox::confine(vec!["sudo".into(), "true".into()], None, |_| false);
+    assert!(c.hook.is_none() && c.argv == ["sudo", "true"]);
+}
