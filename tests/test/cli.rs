@@ -435,6 +435,7 @@ fn log_lists_runs_with_status_args_and_duration_fitted_to_the_terminal() {
     assert!(header.len() < 120, "the RESULT column is capped: {header}");
     let dry = t.helix(["log", "20261127-0915"]);
     dry.success().stdout_has("dry run").stdout_has("none was carried out");
+    insta::assert_snapshot!("helix_log_dry_run", dry.stdout);
     t.helix(["log", "--json"]).success().stdout_has("\"dry_run\": true");
 }
 
