@@ -29,7 +29,14 @@ pub fn pick(dirs: &[PathBuf]) -> Result<Picked> {
         .items(&items)
         .default(0)
         .interact_opt()
-        .map_err(|e| Error::other(format!("could not show the recipe picker: {e}")))?
+        .map_err(|e| {
+            let dialoguer::Error::IO(io) = &e;
+            if io.kind() == std::io::ErrorKind::Interrupted {
+                Error::Cancelled("no recipe chosen (interrupted)".into())
+            } else {
+                Error::other(format!("could not show the recipe picker: {e}"))
+            }
+        })?
     else {
         return Err(Error::Cancelled("no recipe chosen".into()));
     };
