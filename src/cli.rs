@@ -207,6 +207,7 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
     let dirs = recipe::recipe_dirs(cli.recipes.as_deref());
     match cli.command {
         Command::Run { recipe, dry_run, resume, yes, params } => {
+            install_interrupt_handler();
             let recipe = match recipe.as_deref() {
                 Some("--help" | "-h") => {
                     let mut cmd = Cli::command();
@@ -341,7 +342,6 @@ fn run(
     .map_err(Failure::from)?;
     let run_id = journal.run_id().to_string();
     ctx.set_journal(journal);
-    install_interrupt_handler();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         crate::run::execute(&engine, &ast, &mut scope)
     }));
@@ -411,6 +411,12 @@ fn run(
 fn install_interrupt_handler() {
     let _ = ctrlc::set_handler(|| {
         let ctx = crate::ctx::get();
+        if ctx.run_id().is_none() {
+            // No run has started (the recipe picker, a question for a parameter): nothing to
+            // stop or clean up; give the terminal its cursor back and end as interrupted.
+            let _ = console::Term::stderr().show_cursor();
+            std::process::exit(130);
+        }
         if ctx.is_cancelled() {
             // A second Ctrl-C: the person means it.
             crate::process::terminate_all();

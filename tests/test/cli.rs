@@ -164,6 +164,16 @@ fn run_alone_at_a_terminal_offers_a_picker_and_asks_required_parameters() {
     );
     assert_eq!(code, 130, "{screen}");
     assert!(!screen.contains("picked:"), "{screen}");
+    // So does Ctrl-C.
+    let (code, screen) = crate::guard::pty_session(
+        &t,
+        &["run"],
+        &[],
+        &[("Which recipe?", "\x03")],
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, 130, "{screen}");
+    assert!(!screen.contains("picked:"), "{screen}");
 }
 
 // ---- one upward search for helix.toml and recipes/ -----------------------------------------
