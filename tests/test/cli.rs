@@ -174,6 +174,8 @@ fn run_alone_at_a_terminal_offers_a_picker_and_asks_required_parameters() {
     );
     assert_eq!(code, 130, "{screen}");
     assert!(!screen.contains("picked:"), "{screen}");
+    // The picker hid the cursor; it is shown again.
+    assert!(screen.rfind("\x1b[?25h") > screen.rfind("\x1b[?25l"), "{screen:?}");
 }
 
 // ---- one upward search for helix.toml and recipes/ -----------------------------------------
