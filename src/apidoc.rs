@@ -70,6 +70,21 @@ pub fn markdown(engine: &Engine, module: Option<&str>) -> Result<String, String>
     Ok(out)
 }
 
+/// Rhai's function metadata as JSON, or only `module`'s functions (`{"module", "functions"}`).
+pub fn json(engine: &Engine, module: Option<&str>) -> Result<String, String> {
+    let all = engine.gen_fn_metadata_to_json(false).unwrap_or_default();
+    let Some(want) = module else { return Ok(all) };
+    // The same module names and the same error as the reference.
+    markdown(engine, Some(want))?;
+    let meta: Value = serde_json::from_str(&all).unwrap_or_default();
+    let fns = match want {
+        "global" => meta.get("functions"),
+        m => meta.get("modules").and_then(|x| x.get(m)).and_then(|x| x.get("functions")),
+    };
+    let v = serde_json::json!({ "module": want, "functions": fns.cloned().unwrap_or_default() });
+    Ok(serde_json::to_string_pretty(&v).unwrap_or_default())
+}
+
 /// A property getter (`get$name(vm: Vm) -> String`, Rhai's internal name) as a recipe reads
 /// it: `` `vm.name` (property of `Vm`) -> String ``.
 fn property(sig: &str) -> Option<String> {

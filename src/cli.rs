@@ -539,7 +539,7 @@ fn api(module: Option<&str>, definitions: Option<&Path>, json: bool) -> Result<i
         return Ok(0);
     }
     if json {
-        println!("{}", engine.gen_fn_metadata_to_json(false).unwrap_or_default());
+        println!("{}", crate::apidoc::json(&engine, module).map_err(Failure::usage)?);
     } else {
         print!("{}", crate::apidoc::markdown(&engine, module).map_err(Failure::usage)?);
     }

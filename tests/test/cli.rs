@@ -344,6 +344,13 @@ fn api_takes_a_module_and_lists_no_internal_entries() {
     assert!(!all.stdout.contains("::==") && !all.stdout.contains("::!="), "no operators");
     all.stdout_has("`vm.name` (property of `Vm`)");
     t.helix(["api", "nope"]).code(2).stderr_has("no module `nope`").stderr_has("`fs`");
+    let json = t.helix(["api", "ssh", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["module"], "ssh");
+    let names: Vec<&str> =
+        v["functions"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"run") && !names.contains(&"write"), "{names:?}");
+    t.helix(["api", "nope", "--json"]).code(2).stderr_has("no module `nope`");
 }
 
 // ---- exit codes --------------------------------------------------------------------------------
