@@ -169,8 +169,17 @@ pub fn apply(v: &Value) -> Result<Outcome> {
 /// What undoing one record would do, in words (for `helix undo --dry-run`): it reads the
 /// record, touches nothing.
 pub fn plan(kind: &str, detail: &str, v: &Value) -> String {
-    if v.get("kind").is_some() {
-        return format!("reverse {detail} ({kind})");
+    if let Some(k) = v.get("kind").and_then(Value::as_str) {
+        let (path, name) = (v.get("path").and_then(Value::as_str), v.get("name"));
+        return match (k, path, name.and_then(Value::as_str)) {
+            ("qemu_img.checkpoint", Some(p), Some(n)) => format!(
+                "revert `{p}` to snapshot `{n}` (the state it has now kept as another snapshot)"
+            ),
+            ("qemu_img.snapshot_kept", Some(p), Some(n)) => {
+                format!("keep snapshot `{n}` of `{p}` (nothing to undo)")
+            }
+            _ => format!("reverse {detail} ({kind})"),
+        };
     }
     if let Some(steps) = v.get("steps").and_then(Value::as_array) {
         let parts: Vec<String> = steps.iter().rev().map(|s| plan(kind, detail, s)).collect();
@@ -294,4 +303,26 @@ pub fn cli(run_id: &str, dry_run: bool, config: crate::config::Config) -> Result
         );
     }
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plan;
+
+    #[test]
+    fn a_plan_names_what_would_be_restored() {
+        let v =
+            serde_json::json!({"kind": "qemu_img.checkpoint", "path": "/vm/d.qcow2", "name": "c1"});
+        assert!(
+            plan("qemu_img.checkpoint", "d", &v)
+                .starts_with("revert `/vm/d.qcow2` to snapshot `c1`")
+        );
+        let v = serde_json::json!({"steps": [{"remove_created": "/a"}, {"move_back": "/b", "to": "/c"}]});
+        assert_eq!(
+            plan("fs.x", "d", &v),
+            "move `/b` back to `/c`; then move `/a` (created by the run) to the trash"
+        );
+        let v = serde_json::json!({"kind": "plist.set", "path": "/p"});
+        assert_eq!(plan("plist.set", "set `Name`", &v), "reverse set `Name` (plist.set)");
+    }
 }
