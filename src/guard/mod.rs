@@ -101,7 +101,8 @@ impl Action {
         self
     }
     pub fn undo(mut self, undo: Value) -> Self {
-        self.undo = undo;
+        // Journaled paths are absolute, whatever the primitive was given.
+        self.undo = undo::absolute_paths(undo);
         self
     }
     /// The action moves `path` away or replaces it recoverably: refused if protected (with

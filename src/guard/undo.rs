@@ -43,6 +43,50 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("qemu_img.checkpoint", crate::qemu_img::undo_checkpoint),
 ];
 
+/// The record with every path it names made absolute (against the current directory), so
+/// `helix undo` restores the same file from whatever directory it runs in. Path fields by
+/// record shape: `restore`/`to`, `remove_created`, `move_back`/`to`, `dir` (untrash), `path`
+/// (domain kinds, git), `git_checkout`; `steps` recursively. Other fields (a branch in `to` of
+/// `git_checkout`, argv of `run`) are left alone.
+pub fn absolute_paths(v: Value) -> Value {
+    let Value::Object(mut m) = v else { return v };
+    let abs = |x: &mut Value| {
+        if let Some(s) = x.as_str()
+            && !s.is_empty()
+        {
+            *x = Value::String(crate::paths::absolute(std::path::Path::new(s)).display().to_string());
+        }
+    };
+    let paths_in_to = m.contains_key("restore") || m.contains_key("move_back");
+    for (k, x) in m.iter_mut() {
+        match k.as_str() {
+            "restore" | "remove_created" | "move_back" | "dir" | "path" | "git_checkout" => abs(x),
+            "to" if paths_in_to => abs(x),
+            "steps" => {
+                if let Value::Array(a) = x {
+                    for s in a.iter_mut() {
+                        *s = absolute_paths(std::mem::take(s));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Value::Object(m)
+}
+
+/// A path from an undo record, refused when relative (a journal from before records were made
+/// absolute): restoring it would write wherever `helix undo` happens to run.
+fn recorded_path(v: &Value, key: &str) -> Result<Option<PathBuf>> {
+    match v.get(key).and_then(Value::as_str) {
+        None => Ok(None),
+        Some(s) if std::path::Path::new(s).is_absolute() => Ok(Some(PathBuf::from(s))),
+        Some(s) => Err(Error::other(format!(
+            "the journal names `{s}` by a relative path, so helix cannot tell which file it was; restore it by hand"
+        ))),
+    }
+}
+
 /// Hex SHA-256 of `bytes` (what `fs::write` records as `sha256`).
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
@@ -76,6 +120,16 @@ pub fn apply(v: &Value) -> Result<Outcome> {
         } else {
             Outcome::Done(done.join("; "))
         });
+    }
+    if v.get("restore").is_some() {
+        recorded_path(v, "to")?;
+    }
+    if v.get("move_back").is_some() {
+        recorded_path(v, "move_back")?;
+        recorded_path(v, "to")?;
+    }
+    if let Some(Value::String(_)) = v.get("remove_created") {
+        recorded_path(v, "remove_created")?;
     }
     if let (Some(backup), Some(to)) = (path_of(v, "restore"), path_of(v, "to")) {
         let Ok(old) = std::fs::read(&backup) else {
