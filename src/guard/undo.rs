@@ -41,13 +41,16 @@ pub type Handler = fn(&Value) -> Result<Outcome>;
 pub const HANDLERS: &[(&str, Handler)] = &[
     ("qemu_img.snapshot_kept", crate::qemu_img::undo_snapshot_kept),
     ("qemu_img.checkpoint", crate::qemu_img::undo_checkpoint),
+    ("git.remote_remove", crate::git::undo_remote_add),
+    ("git.remote_set_url", crate::git::undo_set_url),
+    ("git.checkout", crate::git::undo_checkout),
 ];
 
 /// The record with every path it names made absolute (against the current directory), so
 /// `helix undo` restores the same file from whatever directory it runs in. Path fields by
 /// record shape: `restore`/`to`, `remove_created`, `move_back`/`to`, `dir` (untrash), `path`
-/// (domain kinds, git), `git_checkout`; `steps` recursively. Other fields (a branch in `to` of
-/// `git_checkout`, argv of `run`) are left alone.
+/// (domain kinds such as git's); `steps` recursively. Other fields (argv of `run`, names) are
+/// left alone.
 pub fn absolute_paths(v: Value) -> Value {
     let Value::Object(mut m) = v else { return v };
     let abs = |x: &mut Value| {
@@ -60,7 +63,7 @@ pub fn absolute_paths(v: Value) -> Value {
     let paths_in_to = m.contains_key("restore") || m.contains_key("move_back");
     for (k, x) in m.iter_mut() {
         match k.as_str() {
-            "restore" | "remove_created" | "move_back" | "dir" | "path" | "git_checkout" => abs(x),
+            "restore" | "remove_created" | "move_back" | "dir" | "path" => abs(x),
             "to" if paths_in_to => abs(x),
             "steps" => {
                 if let Value::Array(a) = x {

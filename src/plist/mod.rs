@@ -83,25 +83,17 @@ pub fn too_deep(origin: &str) -> Error {
     )
 }
 
-/// Walk the event stream (iteratively, no tree built) and refuse a nesting deeper than
-/// [`MAX_DEPTH`]. Malformed input is left to the real parser, which explains it.
-fn check_depth(bytes: &[u8], origin: &str) -> Result<()> {
-    use plist::stream::Event;
-    let mut depth = 0usize;
-    for ev in plist::stream::Reader::new(std::io::Cursor::new(bytes)) {
-        match ev {
-            Ok(Event::StartArray(_) | Event::StartDictionary(_)) => {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    return Err(too_deep(origin));
-                }
-            }
-            Ok(Event::EndCollection) => depth = depth.saturating_sub(1),
-            Ok(_) => {}
-            Err(_) => return Ok(()),
+/// Drop a tree without recursing (a 20,000-deep tree would overflow the stack of the
+/// compiler-generated recursive drop).
+fn drop_flat(v: Value) {
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Array(a) => stack.extend(a),
+            Value::Dictionary(d) => stack.extend(d.into_iter().map(|(_, v)| v)),
+            _ => {}
         }
     }
-    Ok(())
 }
 
 /// Parse bytes (XML or binary, detected from the content). `origin` names them in errors.
@@ -110,7 +102,6 @@ pub fn parse(bytes: &[u8], origin: &str) -> Result<Doc> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(Error::invalid("property list", origin, "it is empty"));
     }
-    check_depth(bytes, origin)?;
     let value = Value::from_reader(std::io::Cursor::new(bytes)).map_err(|e| {
         Error::invalid(
             "property list",
@@ -118,6 +109,12 @@ pub fn parse(bytes: &[u8], origin: &str) -> Result<Doc> {
             format!("it is not a valid {} plist ({}); it may be truncated or damaged — nothing was changed", format.name(), plain_error(&e)),
         )
     })?;
+    // The parser builds the tree without recursion; everything after it (diffs, Rhai maps,
+    // writing) walks it recursively, so a tree deeper than any real plist stops here.
+    if value_depth(&value) > MAX_DEPTH {
+        drop_flat(value);
+        return Err(too_deep(origin));
+    }
     match value {
         Value::Dictionary(root) => Ok(Doc { root, format }),
         other => Err(Error::invalid(
@@ -222,21 +219,32 @@ pub fn to_bytes(root: &Dictionary, format: Format) -> Result<Vec<u8>> {
 /// How deep containers nest in a tree (the root dictionary is 1), counted without recursion.
 pub fn depth(root: &Dictionary) -> usize {
     let mut max = 1;
-    let mut stack: Vec<(&Value, usize)> = root.values().map(|v| (v, 2)).collect();
+    let stack: Vec<(&Value, usize)> = root.values().map(|v| (v, 2)).collect();
+    deepest(stack, &mut max);
+    max
+}
+
+/// [`depth`] of any value (a scalar is 0).
+pub fn value_depth(v: &Value) -> usize {
+    let mut max = 0;
+    deepest(vec![(v, 1)], &mut max);
+    max
+}
+
+fn deepest<'a>(mut stack: Vec<(&'a Value, usize)>, max: &mut usize) {
     while let Some((v, d)) = stack.pop() {
         match v {
             Value::Array(a) => {
-                max = max.max(d);
+                *max = (*max).max(d);
                 stack.extend(a.iter().map(|x| (x, d + 1)));
             }
             Value::Dictionary(m) => {
-                max = max.max(d);
+                *max = (*max).max(d);
                 stack.extend(m.values().map(|x| (x, d + 1)));
             }
             _ => {}
         }
     }
-    max
 }
 
 /// The file an edit of `path` writes: `path` made absolute (so the journal and `helix undo`

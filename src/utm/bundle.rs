@@ -518,6 +518,18 @@ pub fn check(path: &Path, others: &[(PathBuf, String)]) -> Result<Vec<Finding>> 
             ));
         }
     }
+    if pl::get(root, "Information.IconCustom").ok().flatten().and_then(|v| v.as_boolean())
+        == Some(true)
+        && let Some(icon) =
+            pl::get(root, "Information.Icon").ok().flatten().and_then(|v| v.as_string())
+        && !data.join(icon).exists()
+    {
+        out.push(Finding::error(
+            "missing-icon",
+            data.join(icon).display().to_string(),
+            format!("the custom icon `Data/{icon}` does not exist; UTM cannot save this VM until it does (or `Information.IconCustom` is false)"),
+        ));
+    }
     match b.uuid() {
         None => {} // reported by the schema
         Some(uuid) => {
@@ -951,6 +963,7 @@ pub fn create(path: &Path, spec: &NewBundle) -> Result<String> {
 /// Add a disk image to an existing bundle: the `Drive` entry is written first, then the image
 /// placed, so the file is never in `Data/` unreferenced.
 pub fn add_disk(path: &Path, disk: &DiskSpec) -> Result<String> {
+    check_enum("disk interface", &disk.interface, schema::INTERFACES)?;
     let b = open(path)?;
     let id = super::new_uuid();
     let ext = disk.image.extension().and_then(|e| e.to_str()).unwrap_or("qcow2");
@@ -991,40 +1004,6 @@ pub fn add_disk(path: &Path, disk: &DiskSpec) -> Result<String> {
 mod tests {
     use super::*;
 
-    fn v(a: &[&str]) -> Vec<String> {
-        a.iter().map(|s| s.to_string()).collect()
-    }
-
-    const ARGS: [&str; 10] = [
-        "-global",
-        "virtio-gpu-gl-pci.edid=on",
-        "-global",
-        "virtio-gpu-gl-pci.xres=5120",
-        "-global",
-        "virtio-gpu-gl-pci.yres=2880",
-        "-global",
-        "virtio-gpu-gl-pci.max_outputs=16",
-        "-serial",
-        "file:/tmp/qemu-serial.log",
-    ];
-
-    #[test]
-    fn arguments_are_added_once() {
-        let once = add_arguments(&v(&["-S"]), &v(&ARGS));
-        let twice = add_arguments(&once, &v(&ARGS));
-        assert_eq!(once, twice);
-        assert_eq!(once.len(), 11);
-        assert_eq!(once.iter().filter(|a| *a == "virtio-gpu-gl-pci.edid=on").count(), 1);
-        // A -global property gets one value, in place.
-        let changed = add_arguments(&once, &v(&["-global", "virtio-gpu-gl-pci.xres=3840"]));
-        assert_eq!(changed.len(), 11);
-        assert_eq!(changed[4], "virtio-gpu-gl-pci.xres=3840");
-        assert_eq!(
-            remove_arguments(&changed, &v(&["-serial", "file:/tmp/qemu-serial.log"])).len(),
-            9
-        );
-    }
-
     #[test]
     fn new_config_has_every_key_and_references_its_files() {
         let spec = NewBundle {
@@ -1048,7 +1027,9 @@ mod tests {
         let mut root = new_config(&NewBundle::default(), &[]).unwrap();
         root.insert("ConfigurationVersion".into(), int(3));
         let e = validate_config(&root, Path::new("c")).unwrap_err().to_string();
-        assert!(e.contains("ConfigurationVersion is 3") && e.contains("migrate"), "{e}");
+        assert!(e.contains("ConfigurationVersion is 3, helix reads version 4"), "{e}");
+        // Every finding of a fresh config is none: what helix writes, UTM loads.
+        assert_eq!(schema::validate(&new_config(&NewBundle::default(), &[]).unwrap()), vec![]);
         root.insert("ConfigurationVersion".into(), int(4));
         root.insert("Backend".into(), s("Apple"));
         assert!(

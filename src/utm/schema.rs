@@ -535,6 +535,15 @@ pub fn version_finding(root: &Dictionary) -> Option<Finding> {
             ));
         }
     };
+    if backend.is_none() && v.is_some_and(|v| v > LEGACY_VERSION) {
+        // UTM takes a file without Backend for a UTM 3 one, whose migration refuses versions
+        // above 2 (UTMLegacyQemuConfiguration.m): UTM cannot load it.
+        return Some(Finding::error(
+            "missing-key",
+            "Backend",
+            "`Backend` is missing; UTM takes a file without it for a UTM 3 configuration, which this is not (its ConfigurationVersion is above 2), and fails to load it — it must be `QEMU`",
+        ));
+    }
     if backend.is_none() {
         // UTMConfiguration.load: no Backend → a legacy file, migrated by UTM 4+ on open.
         if root.get("isAppleVirtualization").and_then(|v| v.as_boolean()) == Some(true) {

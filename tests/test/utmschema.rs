@@ -52,8 +52,6 @@ struct Case {
     value: Option<Value>,
     severity: Severity,
     kind: &'static str,
-    /// The finding's path, when not `path`.
-    at: Option<String>,
     /// Text the message must hold (the allowed value, for enums).
     says: Option<String>,
 }
@@ -89,18 +87,12 @@ fn cases(keys: &'static [Key], prefix: &str, sample: Option<&Dictionary>, out: &
     for k in keys {
         let path = if prefix.is_empty() { k.name.to_string() } else { format!("{prefix}.{}", k.name) };
         if k.required {
-            let (at, kind) = match path.as_str() {
-                // No Backend: UTM takes it for a UTM 3 file and migrates it.
-                "Backend" => (Some("ConfigurationVersion".to_string()), "legacy-config"),
-                _ => (None, "missing-key"),
-            };
             out.push(Case {
                 what: format!("{path} removed"),
                 path: path.clone(),
                 value: None,
                 severity: Severity::Error,
-                kind,
-                at,
+                kind: "missing-key",
                 says: None,
             });
         }
@@ -115,7 +107,6 @@ fn cases(keys: &'static [Key], prefix: &str, sample: Option<&Dictionary>, out: &
             value: Some(value),
             severity,
             kind,
-            at: None,
             says,
         });
         let here = sample.and_then(|d| d.get(k.name));
@@ -144,8 +135,9 @@ fn every_key_of_utms_schema_removed_or_bad_is_reported_by_check() {
     for p in ["Drive[0].Interface", "Sharing.DirectoryShareMode", "Serial[0].Terminal.Theme", "Network[0].PortForward[0].Protocol", "Input.UsbBusSupport", "Display[0].UpscalingFilter", "Serial[0].Target"] {
         assert!(all.iter().any(|c| c.path == p), "no case for {p}");
     }
-    let mut dirs = vec![t.path("cases/clean.utm").display().to_string()];
-    bundle(&t.path("cases/clean.utm"), &root);
+    // One parent dir each: check compares a VM's UUID with its sibling bundles'.
+    let mut dirs = vec![t.path("cases/clean/vm.utm").display().to_string()];
+    bundle(&t.path("cases/clean/vm.utm"), &root);
     for (i, c) in all.iter().enumerate() {
         let mut r = root.clone();
         match &c.value {
@@ -154,7 +146,7 @@ fn every_key_of_utms_schema_removed_or_bad_is_reported_by_check() {
             }
             Some(v) => helix::plist::set(&mut r, &c.path, v.clone()).unwrap(),
         }
-        let d = t.path(&format!("cases/{i}.utm"));
+        let d = t.path(&format!("cases/{i}/vm.utm"));
         bundle(&d, &r);
         dirs.push(d.display().to_string());
     }
@@ -162,7 +154,7 @@ fn every_key_of_utms_schema_removed_or_bad_is_reported_by_check() {
     assert!(out.contains(&format!("{}|clean", dirs[0])), "the GUI-written sample is not clean:\n{out}");
     let mut missed = vec![];
     for (i, c) in all.iter().enumerate() {
-        let at = c.at.clone().unwrap_or_else(|| c.path.clone());
+        let at = &c.path;
         let head = format!("{}|{}|{}|{at}|", dirs[i + 1], match c.severity { Severity::Error => "error", Severity::Warning => "warning" }, c.kind);
         let line = out.lines().find(|l| l.starts_with(&head));
         match (line, &c.says) {
@@ -319,10 +311,10 @@ fn utm3_and_apple_bundles_are_recognised_reported_and_never_rewritten() {
 fn old_port_forward_keys_load_and_a_qemu_bundles_vmstate_is_flagged() {
     let t = Test::new().recipe("checkall", CHECK_ALL);
     let old = Value::from_file(sample("old-forward-keys.plist")).unwrap().into_dictionary().unwrap();
-    bundle(&t.path("old.utm"), &old);
-    bundle(&t.path("vmstate.utm"), &gui_config());
-    std::fs::write(t.path("vmstate.utm/Data/vmstate"), "saved").unwrap();
-    let out = check_all(&t, &[t.path("old.utm").display().to_string(), t.path("vmstate.utm").display().to_string()]);
+    bundle(&t.path("a/old.utm"), &old);
+    bundle(&t.path("b/vmstate.utm"), &gui_config());
+    std::fs::write(t.path("b/vmstate.utm/Data/vmstate"), "saved").unwrap();
+    let out = check_all(&t, &[t.path("a/old.utm").display().to_string(), t.path("b/vmstate.utm").display().to_string()]);
     assert!(out.contains("old.utm|clean"), "{out}");
     assert!(
         out.contains("vmstate.utm|error|unreferenced|") && out.contains("only for Apple-virtualization VMs"),
