@@ -380,7 +380,10 @@ pub fn undo_remote_add(v: &serde_json::Value) -> Result<crate::guard::undo::Outc
     let (path, name) = (Path::new(undo_field(v, "path")?), undo_field(v, "name")?);
     let repo = open(path)?;
     if repo.find_remote(name).is_err() {
-        return Ok(Outcome::Skipped(format!("remote `{name}` of `{}` is already gone", path.display())));
+        return Ok(Outcome::Skipped(format!(
+            "remote `{name}` of `{}` is already gone",
+            path.display()
+        )));
     }
     repo.remote_delete(name).map_err(|e| gerr(&format!("remove remote `{name}` from"), path, e))?;
     Ok(Outcome::Done(format!("removed remote `{name}` from `{}`", path.display())))

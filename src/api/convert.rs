@@ -51,7 +51,11 @@ pub fn strings(a: &Array, what: &'static str) -> Result<Vec<String>> {
     a.iter()
         .map(|v| {
             v.clone().into_string().map_err(|t| {
-                Error::invalid(what, v.to_string(), format!("expected a string, found {}", words(t)))
+                Error::invalid(
+                    what,
+                    v.to_string(),
+                    format!("expected a string, found {}", words(t)),
+                )
             })
         })
         .collect()
@@ -69,9 +73,9 @@ pub fn opt<'a>(m: &'a Map, key: &str) -> Option<&'a Dynamic> {
 pub fn opt_str(m: &Map, key: &'static str) -> Result<Option<String>> {
     opt(m, key)
         .map(|v| {
-            v.clone()
-                .into_string()
-                .map_err(|t| Error::invalid("option", key, format!("expected a string, found {}", words(t))))
+            v.clone().into_string().map_err(|t| {
+                Error::invalid("option", key, format!("expected a string, found {}", words(t)))
+            })
         })
         .transpose()
 }
@@ -91,7 +95,11 @@ pub fn opt_int(m: &Map, key: &'static str) -> Result<Option<i64>> {
     opt(m, key)
         .map(|v| {
             v.as_int().map_err(|t| {
-                Error::invalid("option", key, format!("expected a whole number, found {}", words(t)))
+                Error::invalid(
+                    "option",
+                    key,
+                    format!("expected a whole number, found {}", words(t)),
+                )
             })
         })
         .transpose()

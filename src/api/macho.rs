@@ -46,7 +46,11 @@ fn edits_from(opts: &rhai::Map) -> Result<(Vec<crate::macho::Edit>, Option<Strin
                 Ok((
                     k.to_string(),
                     v.into_string().map_err(|t| {
-                        Error::invalid("option", key, format!("expected strings, found {}", convert::words(t)))
+                        Error::invalid(
+                            "option",
+                            key,
+                            format!("expected strings, found {}", convert::words(t)),
+                        )
                     })?,
                 ))
             })

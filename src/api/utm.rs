@@ -11,19 +11,29 @@ pub fn module() -> rhai::Module {
 }
 
 fn int_of(v: &Dynamic, what: &'static str) -> Result<i64> {
-    v.as_int()
-        .map_err(|t| Error::invalid("option", what, format!("expected a whole number, found {}", convert::words(t))))
+    v.as_int().map_err(|t| {
+        Error::invalid(
+            "option",
+            what,
+            format!("expected a whole number, found {}", convert::words(t)),
+        )
+    })
 }
 
 fn bool_of(v: &Dynamic, what: &'static str) -> Result<bool> {
-    v.as_bool()
-        .map_err(|t| Error::invalid("option", what, format!("expected true or false, found {}", convert::words(t))))
+    v.as_bool().map_err(|t| {
+        Error::invalid(
+            "option",
+            what,
+            format!("expected true or false, found {}", convert::words(t)),
+        )
+    })
 }
 
 fn str_of(v: &Dynamic, what: &'static str) -> Result<String> {
-    v.clone()
-        .into_string()
-        .map_err(|t| Error::invalid("option", what, format!("expected a string, found {}", convert::words(t))))
+    v.clone().into_string().map_err(|t| {
+        Error::invalid("option", what, format!("expected a string, found {}", convert::words(t)))
+    })
 }
 
 fn strings_of(v: &Dynamic, what: &'static str) -> Result<Vec<String>> {

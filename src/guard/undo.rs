@@ -57,7 +57,9 @@ pub fn absolute_paths(v: Value) -> Value {
         if let Some(s) = x.as_str()
             && !s.is_empty()
         {
-            *x = Value::String(crate::paths::absolute(std::path::Path::new(s)).display().to_string());
+            *x = Value::String(
+                crate::paths::absolute(std::path::Path::new(s)).display().to_string(),
+            );
         }
     };
     let paths_in_to = m.contains_key("restore") || m.contains_key("move_back");

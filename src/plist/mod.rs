@@ -79,7 +79,9 @@ pub fn too_deep(origin: &str) -> Error {
     Error::invalid(
         "property list",
         origin,
-        format!("its arrays and dictionaries nest more than {MAX_DEPTH} levels deep, which no real plist does; it is damaged or hostile — nothing was changed"),
+        format!(
+            "its arrays and dictionaries nest more than {MAX_DEPTH} levels deep, which no real plist does; it is damaged or hostile — nothing was changed"
+        ),
     )
 }
 
@@ -147,12 +149,15 @@ pub fn plain_error(e: &plist::Error) -> String {
         .unwrap_or_default();
     let what = match name.as_str() {
         "UnexpectedEof" | "UnexpectedEndOfEventStream" => "the file ends too early",
-        "UnexpectedEventType" | "ExpectedEndOfEventStream" => "a value stands where another kind is expected",
+        "UnexpectedEventType" | "ExpectedEndOfEventStream" => {
+            "a value stands where another kind is expected"
+        }
         "UnclosedString" => "a string is not closed",
         "IncompleteComment" => "a comment is not closed",
-        "InvalidUtf8AsciiStream" | "InvalidXmlUtf8" | "InvalidUtf8String" | "InvalidUtf16String" => {
-            "text that is not valid UTF-8/UTF-16"
-        }
+        "InvalidUtf8AsciiStream"
+        | "InvalidXmlUtf8"
+        | "InvalidUtf8String"
+        | "InvalidUtf16String" => "text that is not valid UTF-8/UTF-16",
         "InvalidOctalString" => "a bad octal escape",
         "UnclosedXmlElement" => "an XML element is not closed",
         "UnexpectedXmlCharactersExpectedElement" => "text stands where an element is expected",
@@ -170,7 +175,9 @@ pub fn plain_error(e: &plist::Error) -> String {
             "its trailer is damaged"
         }
         "InvalidObjectLength" => "an object has a bad length",
-        "ObjectReferenceTooLarge" | "ObjectOffsetTooLarge" => "an object reference points outside the file",
+        "ObjectReferenceTooLarge" | "ObjectOffsetTooLarge" => {
+            "an object reference points outside the file"
+        }
         "RecursiveObject" => "an object contains itself",
         "NullObjectUnimplemented" | "FillObjectUnimplemented" | "UnknownObjectType" => {
             "an object type plists do not use"
@@ -208,7 +215,11 @@ pub fn to_bytes(root: &Dictionary, format: Format) -> Result<Vec<u8>> {
         Format::Binary => value.to_writer_binary(&mut buf),
     };
     r.map_err(|e| {
-        Error::other(format!("could not encode the plist as {}: {}", format.name(), plain_error(&e)))
+        Error::other(format!(
+            "could not encode the plist as {}: {}",
+            format.name(),
+            plain_error(&e)
+        ))
     })?;
     if format == Format::Xml && !buf.ends_with(b"\n") {
         buf.push(b'\n');
@@ -231,7 +242,7 @@ pub fn value_depth(v: &Value) -> usize {
     max
 }
 
-fn deepest<'a>(mut stack: Vec<(&'a Value, usize)>, max: &mut usize) {
+fn deepest(mut stack: Vec<(&Value, usize)>, max: &mut usize) {
     while let Some((v, d)) = stack.pop() {
         match v {
             Value::Array(a) => {

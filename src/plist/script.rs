@@ -82,7 +82,10 @@ fn too_deep(at: &str) -> Error {
     Error::invalid(
         "plist value",
         if at.chars().count() > 60 { format!("{shown}…") } else { shown },
-        format!("its maps and arrays nest more than {} levels deep, more than a plist may", super::MAX_DEPTH),
+        format!(
+            "its maps and arrays nest more than {} levels deep, more than a plist may",
+            super::MAX_DEPTH
+        ),
     )
 }
 
@@ -167,7 +170,10 @@ fn map_to_dict_in(
     if let Some(t) = template {
         for (k, tv) in t.iter() {
             if let Some(v) = m.get(k.as_str()) {
-                pairs.push((k.clone(), from_dynamic_in(v, Some(tv), &path::join_key(at, k), depth)?));
+                pairs.push((
+                    k.clone(),
+                    from_dynamic_in(v, Some(tv), &path::join_key(at, k), depth)?,
+                ));
             }
         }
     }
@@ -235,7 +241,10 @@ fn set_in(cur: &mut Dynamic, segs: &[Seg], value: Dynamic, shown: &str, at: &str
             let Some(mut m) = cur.write_lock::<Map>() else {
                 return Err(bad(
                     shown,
-                    format!("`{at}` is {}, so it has no key `{k}`", crate::api::convert::words(&type_name)),
+                    format!(
+                        "`{at}` is {}, so it has no key `{k}`",
+                        crate::api::convert::words(&type_name)
+                    ),
                 ));
             };
             if last {
@@ -250,7 +259,10 @@ fn set_in(cur: &mut Dynamic, segs: &[Seg], value: Dynamic, shown: &str, at: &str
             let Some(mut a) = cur.write_lock::<Array>() else {
                 return Err(bad(
                     shown,
-                    format!("`{at}` is {}, so it has no index {i}", crate::api::convert::words(&type_name)),
+                    format!(
+                        "`{at}` is {}, so it has no index {i}",
+                        crate::api::convert::words(&type_name)
+                    ),
                 ));
             };
             let len = a.len();

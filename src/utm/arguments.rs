@@ -143,9 +143,8 @@ pub fn global_key(group: &[String]) -> Option<String> {
     }
     let v = &group[1];
     if v.starts_with("driver=") {
-        let field = |name: &str| {
-            v.split(',').find_map(|kv| kv.strip_prefix(name).map(str::to_string))
-        };
+        let field =
+            |name: &str| v.split(',').find_map(|kv| kv.strip_prefix(name).map(str::to_string));
         return Some(format!("{}.{}", field("driver=")?, field("property=")?));
     }
     v.split_once('=').map(|(k, _)| k.to_string())
@@ -296,9 +295,15 @@ mod tests {
 
     #[test]
     fn rows_split_like_utm() {
-        assert_eq!(split_row("-global virtio-gpu-gl-pci.xres=3840"), v(&["-global", "virtio-gpu-gl-pci.xres=3840"]));
+        assert_eq!(
+            split_row("-global virtio-gpu-gl-pci.xres=3840"),
+            v(&["-global", "virtio-gpu-gl-pci.xres=3840"])
+        );
         assert_eq!(split_row("  -usbdevice\tkeyboard  "), v(&["-usbdevice", "keyboard"]));
-        assert_eq!(split_row("-append \"console=ttyAMA0 quiet\""), v(&["-append", "console=ttyAMA0 quiet"]));
+        assert_eq!(
+            split_row("-append \"console=ttyAMA0 quiet\""),
+            v(&["-append", "console=ttyAMA0 quiet"])
+        );
         // Quotes inside a token are kept; only a pair wrapping the whole token goes.
         assert_eq!(split_row("file=\"/a b\",if=none"), v(&["file=\"/a b\",if=none"]));
         // An unmatched quote is dropped.
@@ -351,9 +356,26 @@ mod tests {
 
     #[test]
     fn token_rows_and_mixed_rows_stay_in_their_form() {
-        let tok = v(&["-S", "-global", "virtio-gpu-gl-pci.xres=3840", "-device virtio-rng-pci -device virtio-balloon-pci"]);
-        let out = add(&tok, &v(&["-global", "virtio-gpu-gl-pci.xres=5120", "-device", "virtio-balloon-pci"])).unwrap();
-        assert_eq!(out, v(&["-S", "-global", "virtio-gpu-gl-pci.xres=5120", "-device virtio-rng-pci -device virtio-balloon-pci"]));
+        let tok = v(&[
+            "-S",
+            "-global",
+            "virtio-gpu-gl-pci.xres=3840",
+            "-device virtio-rng-pci -device virtio-balloon-pci",
+        ]);
+        let out = add(
+            &tok,
+            &v(&["-global", "virtio-gpu-gl-pci.xres=5120", "-device", "virtio-balloon-pci"]),
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            v(&[
+                "-S",
+                "-global",
+                "virtio-gpu-gl-pci.xres=5120",
+                "-device virtio-rng-pci -device virtio-balloon-pci"
+            ])
+        );
         // Duplicated keys collapse to one (QEMU would take the last).
         let dup = v(&["-global a.b=1", "-S", "-global a.b=2"]);
         assert_eq!(add(&dup, &v(&["-global", "a.b=3"])).unwrap(), v(&["-global a.b=3", "-S"]));
@@ -365,7 +387,10 @@ mod tests {
             remove(&out, &v(&["-device", "virtio-rng-pci"])),
             v(&["-S", "-global", "virtio-gpu-gl-pci.xres=5120", "-device virtio-balloon-pci"])
         );
-        assert_eq!(remove(&out, &v(&["-global", "virtio-gpu-gl-pci.xres=5120"])), v(&["-S", "-device virtio-rng-pci -device virtio-balloon-pci"]));
+        assert_eq!(
+            remove(&out, &v(&["-global", "virtio-gpu-gl-pci.xres=5120"])),
+            v(&["-S", "-device virtio-rng-pci -device virtio-balloon-pci"])
+        );
     }
 
     #[test]

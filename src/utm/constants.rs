@@ -675,4 +675,3 @@ pub const ICONS: &[&str] = &[
     "xubuntu",
     "yunos",
 ];
-

@@ -531,7 +531,11 @@ pub fn version_finding(root: &Dictionary) -> Option<Finding> {
             return Some(Finding::error(
                 "bad-type",
                 "ConfigurationVersion",
-                format!("ConfigurationVersion is {} {}, not an integer; UTM refuses to load it", article(kind_of(other)), kind_of(other)),
+                format!(
+                    "ConfigurationVersion is {} {}, not an integer; UTM refuses to load it",
+                    article(kind_of(other)),
+                    kind_of(other)
+                ),
             ));
         }
     };
@@ -575,7 +579,10 @@ pub fn version_finding(root: &Dictionary) -> Option<Finding> {
             return Some(Finding::error(
                 "bad-value",
                 "Backend",
-                format!("Backend `{other}` is not one UTM knows; {}", expected(other, &["QEMU", "Apple"])),
+                format!(
+                    "Backend `{other}` is not one UTM knows; {}",
+                    expected(other, &["QEMU", "Apple"])
+                ),
             ));
         }
         None => unreachable!("handled above"),
@@ -585,17 +592,23 @@ pub fn version_finding(root: &Dictionary) -> Option<Finding> {
         Some(n) if n < VERSION => Some(Finding::error(
             "version",
             "ConfigurationVersion",
-            format!("ConfigurationVersion is {n}, helix reads version {VERSION} only, and so do UTM 4 and 5 (\"This configuration is too old and is not supported\")"),
+            format!(
+                "ConfigurationVersion is {n}, helix reads version {VERSION} only, and so do UTM 4 and 5 (\"This configuration is too old and is not supported\")"
+            ),
         )),
         Some(n) => Some(Finding::error(
             "version",
             "ConfigurationVersion",
-            format!("ConfigurationVersion is {n}, helix reads version {VERSION}: it was written by a newer UTM than helix knows; update helix"),
+            format!(
+                "ConfigurationVersion is {n}, helix reads version {VERSION}: it was written by a newer UTM than helix knows; update helix"
+            ),
         )),
         None => Some(Finding::error(
             "missing-key",
             "ConfigurationVersion",
-            format!("the QEMU configuration has no ConfigurationVersion; UTM refuses it (it must be {VERSION})"),
+            format!(
+                "the QEMU configuration has no ConfigurationVersion; UTM refuses it (it must be {VERSION})"
+            ),
         )),
     }
 }
@@ -639,7 +652,10 @@ fn bad_type(path: &str, want: &str, v: &Value) -> Finding {
     Finding::error(
         "bad-type",
         path,
-        format!("`{path}` is {} {got}; UTM requires {want} there and refuses to load the file", article(got)),
+        format!(
+            "`{path}` is {} {got}; UTM requires {want} there and refuses to load the file",
+            article(got)
+        ),
     )
 }
 
@@ -725,7 +741,10 @@ fn check_value(cx: &Cx, v: &Value, ty: Ty, path: &str, out: &mut Vec<Finding>) {
                 out.push(Finding::error(
                     "bad-value",
                     path,
-                    format!("`{path}` is `{x}`, not an architecture UTM knows; {}", expected(x, c::ARCHITECTURES)),
+                    format!(
+                        "`{path}` is `{x}`, not an architecture UTM knows; {}",
+                        expected(x, c::ARCHITECTURES)
+                    ),
                 ));
             }
         }
@@ -796,7 +815,10 @@ fn check_value(cx: &Cx, v: &Value, ty: Ty, path: &str, out: &mut Vec<Finding>) {
                 out.push(Finding::warning(
                     "unknown-icon",
                     path,
-                    format!("`{path}` is `{x}`, not one of UTM's built-in icons: UTM shows no icon; {}", expected(x, c::ICONS)),
+                    format!(
+                        "`{path}` is `{x}`, not one of UTM's built-in icons: UTM shows no icon; {}",
+                        expected(x, c::ICONS)
+                    ),
                 ));
             }
         }

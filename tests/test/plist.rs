@@ -461,7 +461,10 @@ fn a_plist_edited_through_a_symlink_stays_a_link_and_new_files_are_0644() {
     assert!(d.join("link.plist").symlink_metadata().unwrap().file_type().is_symlink());
     assert_eq!(std::fs::read_link(d.join("link.plist")).unwrap(), Path::new("real/c.plist"));
     let after = tree(d, &d.join("real/c.plist"));
-    assert_eq!(entry(entry(&after, "QEMU").unwrap(), "DebugLog").unwrap(), &serde_json::json!(["bool", true]));
+    assert_eq!(
+        entry(entry(&after, "QEMU").unwrap(), "DebugLog").unwrap(),
+        &serde_json::json!(["bool", true])
+    );
     for f in ["fresh.plist", "x.utm/config.plist"] {
         let mode = std::fs::metadata(d.join(f)).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o644, "{f} has mode {mode:o}");
@@ -485,7 +488,10 @@ fn plist_errors_are_in_plain_words() {
         "<?xml version=\"1.0\"?><plist version=\"1.0\"><dict><key>d</key><data>!!!not base64</data></dict></plist>",
     )
     .unwrap();
-    for (f, words) in [("cut.plist", "not a valid binary plist"), ("b64.plist", "a <data> element is not valid base64")] {
+    for (f, words) in [
+        ("cut.plist", "not a valid binary plist"),
+        ("b64.plist", "a <data> element is not valid base64"),
+    ] {
         let out = t.helix(["run", "read", "--f", f]);
         out.code(1).stderr_has(words);
         for debug in ["InvalidDataString", "Io(", "Error {", "kind:", "UnexpectedEof"] {

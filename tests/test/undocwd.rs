@@ -64,7 +64,8 @@ fn a_run_with_relative_paths_is_undone_from_another_directory() {
 
     t.helix(["run", "touch"]).success();
     // Every journaled path is absolute.
-    let runs: Vec<_> = std::fs::read_dir(d.join("state/runs")).unwrap().flatten().map(|e| e.path()).collect();
+    let runs: Vec<_> =
+        std::fs::read_dir(d.join("state/runs")).unwrap().flatten().map(|e| e.path()).collect();
     let mut undo_paths = 0;
     for r in &runs {
         for line in std::fs::read_to_string(r).unwrap().lines() {
@@ -86,7 +87,17 @@ fn a_run_with_relative_paths_is_undone_from_another_directory() {
     out.success();
     assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0, "undo wrote into its cwd");
     assert_eq!(std::fs::read_to_string(d.join("w.txt")).unwrap(), "old");
-    for gone in ["n.txt", "newdir", "copy.txt", "moved.txt", "link.txt", "new.plist", "vms/new.utm", "img.qcow2", "clone"] {
+    for gone in [
+        "n.txt",
+        "newdir",
+        "copy.txt",
+        "moved.txt",
+        "link.txt",
+        "new.plist",
+        "vms/new.utm",
+        "img.qcow2",
+        "clone",
+    ] {
         assert!(d.join(gone).symlink_metadata().is_err(), "{gone} is still there:\n{}", out.stdout);
     }
     assert_eq!(std::fs::read_to_string(d.join("m.txt")).unwrap(), "m");
@@ -96,8 +107,15 @@ fn a_run_with_relative_paths_is_undone_from_another_directory() {
     assert!(d.join("plink.plist").symlink_metadata().unwrap().file_type().is_symlink());
     assert_eq!(std::fs::read(d.join("vm.utm/config.plist")).unwrap(), vm_before);
     assert_eq!(std::fs::read(d.join("lib.so")).unwrap(), lib_before);
-    assert!(!git2::Repository::open(d.join("src-repo")).unwrap().head_detached().unwrap(), "the checkout was not undone");
-    let snaps = std::process::Command::new("qemu-img").args(["snapshot", "-l"]).arg(d.join("snap.qcow2")).output().unwrap();
+    assert!(
+        !git2::Repository::open(d.join("src-repo")).unwrap().head_detached().unwrap(),
+        "the checkout was not undone"
+    );
+    let snaps = std::process::Command::new("qemu-img")
+        .args(["snapshot", "-l"])
+        .arg(d.join("snap.qcow2"))
+        .output()
+        .unwrap();
     // The checkpoint's undo reverted the image to it, keeping the state it had.
     assert!(String::from_utf8_lossy(&snaps.stdout).contains("before-s1-"), "{}", out.stdout);
 }

@@ -65,17 +65,35 @@ fn bad_value(ty: Ty) -> (Value, Severity, &'static str, Option<String>) {
         Ty::Strings => (s("-S"), Severity::Error, "bad-type", None),
         Ty::Uuid => (s("17DC4F96-F1A9-4B51-962B"), Severity::Error, "bad-uuid", None),
         Ty::Mac => (s("52:42:AB:CD:EF"), Severity::Error, "bad-mac", None),
-        Ty::Port => (Value::Integer(70000.into()), Severity::Error, "bad-value", Some("1 to 65535".into())),
+        Ty::Port => {
+            (Value::Integer(70000.into()), Severity::Error, "bad-value", Some("1 to 65535".into()))
+        }
         Ty::Enum(vals) => match vals.iter().find(|v| v.to_lowercase() != **v) {
             // The right word in the wrong case: UTM's raw values are case-exact.
-            Some(v) => (s(&v.to_lowercase()), Severity::Error, "bad-value", Some(format!("did you mean `{v}`"))),
+            Some(v) => (
+                s(&v.to_lowercase()),
+                Severity::Error,
+                "bad-value",
+                Some(format!("did you mean `{v}`")),
+            ),
             None => (s("bogus"), Severity::Error, "bad-value", Some(format!("`{}`", vals[0]))),
         },
-        Ty::Arch => (s("arm64"), Severity::Error, "bad-value", Some("did you mean `aarch64`".into())),
-        Ty::Target => (s("q35"), Severity::Error, "bad-value", Some("not one of aarch64's machine targets".into())),
-        Ty::Cpu => (s("cortex-z99"), Severity::Warning, "bad-value", Some("`default` CPU instead".into())),
+        Ty::Arch => {
+            (s("arm64"), Severity::Error, "bad-value", Some("did you mean `aarch64`".into()))
+        }
+        Ty::Target => (
+            s("q35"),
+            Severity::Error,
+            "bad-value",
+            Some("not one of aarch64's machine targets".into()),
+        ),
+        Ty::Cpu => {
+            (s("cortex-z99"), Severity::Warning, "bad-value", Some("`default` CPU instead".into()))
+        }
         Ty::Device(_) => (s("virtio-gpu-gl-pcie"), Severity::Warning, "unknown-device", None),
-        Ty::Icon => (s("ubuntoo"), Severity::Warning, "unknown-icon", Some("did you mean `ubuntu`".into())),
+        Ty::Icon => {
+            (s("ubuntoo"), Severity::Warning, "unknown-icon", Some("did you mean `ubuntu`".into()))
+        }
         Ty::Dict(_) | Ty::Array(_) | Ty::ArrayEither(..) => {
             (Value::Integer(1.into()), Severity::Error, "bad-type", None)
         }
@@ -85,7 +103,8 @@ fn bad_value(ty: Ty) -> (Value, Severity, &'static str, Option<String>) {
 /// Every key of the schema, walked through the sample (arrays at their first item).
 fn cases(keys: &'static [Key], prefix: &str, sample: Option<&Dictionary>, out: &mut Vec<Case>) {
     for k in keys {
-        let path = if prefix.is_empty() { k.name.to_string() } else { format!("{prefix}.{}", k.name) };
+        let path =
+            if prefix.is_empty() { k.name.to_string() } else { format!("{prefix}.{}", k.name) };
         if k.required {
             out.push(Case {
                 what: format!("{path} removed"),
@@ -97,8 +116,18 @@ fn cases(keys: &'static [Key], prefix: &str, sample: Option<&Dictionary>, out: &
             });
         }
         let (value, severity, kind, says) = match (path.as_str(), k.ty) {
-            ("ConfigurationVersion", _) => (Value::Integer(3.into()), Severity::Error, "version", Some("helix reads version 4".into())),
-            ("Backend", _) => (Value::String("qemu".into()), Severity::Error, "bad-value", Some("did you mean `QEMU`".into())),
+            ("ConfigurationVersion", _) => (
+                Value::Integer(3.into()),
+                Severity::Error,
+                "version",
+                Some("helix reads version 4".into()),
+            ),
+            ("Backend", _) => (
+                Value::String("qemu".into()),
+                Severity::Error,
+                "bad-value",
+                Some("did you mean `QEMU`".into()),
+            ),
             _ => bad_value(k.ty),
         };
         out.push(Case {
@@ -132,7 +161,15 @@ fn every_key_of_utms_schema_removed_or_bad_is_reported_by_check() {
     cases(schema::TOP, "", Some(&root), &mut all);
     // Every enum of the schema is in the table, and each section has its cases.
     assert!(all.len() > 150, "only {} cases", all.len());
-    for p in ["Drive[0].Interface", "Sharing.DirectoryShareMode", "Serial[0].Terminal.Theme", "Network[0].PortForward[0].Protocol", "Input.UsbBusSupport", "Display[0].UpscalingFilter", "Serial[0].Target"] {
+    for p in [
+        "Drive[0].Interface",
+        "Sharing.DirectoryShareMode",
+        "Serial[0].Terminal.Theme",
+        "Network[0].PortForward[0].Protocol",
+        "Input.UsbBusSupport",
+        "Display[0].UpscalingFilter",
+        "Serial[0].Target",
+    ] {
         assert!(all.iter().any(|c| c.path == p), "no case for {p}");
     }
     // One parent dir each: check compares a VM's UUID with its sibling bundles'.
@@ -151,19 +188,45 @@ fn every_key_of_utms_schema_removed_or_bad_is_reported_by_check() {
         dirs.push(d.display().to_string());
     }
     let out = check_all(&t, &dirs);
-    assert!(out.contains(&format!("{}|clean", dirs[0])), "the GUI-written sample is not clean:\n{out}");
+    assert!(
+        out.contains(&format!("{}|clean", dirs[0])),
+        "the GUI-written sample is not clean:\n{out}"
+    );
     let mut missed = vec![];
     for (i, c) in all.iter().enumerate() {
         let at = &c.path;
-        let head = format!("{}|{}|{}|{at}|", dirs[i + 1], match c.severity { Severity::Error => "error", Severity::Warning => "warning" }, c.kind);
+        let head = format!(
+            "{}|{}|{}|{at}|",
+            dirs[i + 1],
+            match c.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            },
+            c.kind
+        );
         let line = out.lines().find(|l| l.starts_with(&head));
         match (line, &c.says) {
-            (None, _) => missed.push(format!("{}: no `{head}` in\n  {}", c.what, out.lines().filter(|l| l.starts_with(&format!("{}|", dirs[i + 1]))).collect::<Vec<_>>().join("\n  "))),
-            (Some(l), Some(s)) if !l.contains(s.as_str()) => missed.push(format!("{}: message lacks {s:?}: {l}", c.what)),
+            (None, _) => missed.push(format!(
+                "{}: no `{head}` in\n  {}",
+                c.what,
+                out.lines()
+                    .filter(|l| l.starts_with(&format!("{}|", dirs[i + 1])))
+                    .collect::<Vec<_>>()
+                    .join("\n  ")
+            )),
+            (Some(l), Some(s)) if !l.contains(s.as_str()) => {
+                missed.push(format!("{}: message lacks {s:?}: {l}", c.what))
+            }
             _ => {}
         }
     }
-    assert!(missed.is_empty(), "{} of {} cases not reported:\n{}", missed.len(), all.len(), missed.join("\n"));
+    assert!(
+        missed.is_empty(),
+        "{} of {} cases not reported:\n{}",
+        missed.len(),
+        all.len(),
+        missed.join("\n")
+    );
 }
 
 #[test]
@@ -202,7 +265,8 @@ print(`x86 ${utm::open("x86.utm").target} findings=${utm::check("x86.utm").len()
     std::fs::write(t.path("disk.qcow2"), "d").unwrap();
     let out = t.helix(["run", "bad"]);
     out.success();
-    let errs: Vec<&str> = out.stdout.lines().filter(|l| l.starts_with("ERR") || l == &"CREATED").collect();
+    let errs: Vec<&str> =
+        out.stdout.lines().filter(|l| l.starts_with("ERR") || l == &"CREATED").collect();
     let want = [
         "did you mean `aarch64`",
         "invalid architecture `riscv64`",
@@ -281,9 +345,15 @@ fn gui_argument_rows_are_edited_in_place_once_and_never_duplicated() {
 fn utm3_and_apple_bundles_are_recognised_reported_and_never_rewritten() {
     let t = Test::new()
         .recipe("checkall", CHECK_ALL)
-        .recipe("conf", "//! C.\n//! @param b B (required)\nutm::configure(args.b, #{ debug_log: true });\n")
+        .recipe(
+            "conf",
+            "//! C.\n//! @param b B (required)\nutm::configure(args.b, #{ debug_log: true });\n",
+        )
         .recipe("open", "//! O.\n//! @param b B (required)\nutm::open(args.b);\n")
-        .recipe("args", "//! A.\n//! @param b B (required)\nutm::add_arguments(args.b, [\"-S\"]);\n");
+        .recipe(
+            "args",
+            "//! A.\n//! @param b B (required)\nutm::add_arguments(args.b, [\"-S\"]);\n",
+        );
     let v2 = t.path("old.utm");
     std::fs::create_dir_all(v2.join("Images")).unwrap();
     std::fs::copy(sample("v2-config.plist"), v2.join("config.plist")).unwrap();
@@ -295,7 +365,10 @@ fn utm3_and_apple_bundles_are_recognised_reported_and_never_rewritten() {
     let out = check_all(&t, &[v2.display().to_string(), t.path("apple.utm").display().to_string()]);
     assert!(out.contains("old.utm|error|legacy-config|ConfigurationVersion|this is a UTM 3 configuration (ConfigurationVersion 2"), "{out}");
     assert!(out.contains("old.utm|warning|legacy-images|"), "{out}");
-    assert!(out.contains("apple.utm|error|backend|Backend|this is an Apple-virtualization VM"), "{out}");
+    assert!(
+        out.contains("apple.utm|error|backend|Backend|this is an Apple-virtualization VM"),
+        "{out}"
+    );
     for r in ["conf", "open", "args"] {
         t.helix(["run", r, "--b", "old.utm"])
             .code(1)
@@ -303,21 +376,30 @@ fn utm3_and_apple_bundles_are_recognised_reported_and_never_rewritten() {
             .stderr_has(&format!("recipes/{r}.rhai:3"));
         t.helix(["run", r, "--b", "apple.utm"]).code(1).stderr_has("helix handles QEMU VMs only");
     }
-    assert_eq!(std::fs::read(v2.join("config.plist")).unwrap(), before, "the UTM 3 file was touched");
+    assert_eq!(
+        std::fs::read(v2.join("config.plist")).unwrap(),
+        before,
+        "the UTM 3 file was touched"
+    );
     assert!(v2.join("Images/ubuntu.qcow2").exists());
 }
 
 #[test]
 fn old_port_forward_keys_load_and_a_qemu_bundles_vmstate_is_flagged() {
     let t = Test::new().recipe("checkall", CHECK_ALL);
-    let old = Value::from_file(sample("old-forward-keys.plist")).unwrap().into_dictionary().unwrap();
+    let old =
+        Value::from_file(sample("old-forward-keys.plist")).unwrap().into_dictionary().unwrap();
     bundle(&t.path("a/old.utm"), &old);
     bundle(&t.path("b/vmstate.utm"), &gui_config());
     std::fs::write(t.path("b/vmstate.utm/Data/vmstate"), "saved").unwrap();
-    let out = check_all(&t, &[t.path("a/old.utm").display().to_string(), t.path("b/vmstate.utm").display().to_string()]);
+    let out = check_all(
+        &t,
+        &[t.path("a/old.utm").display().to_string(), t.path("b/vmstate.utm").display().to_string()],
+    );
     assert!(out.contains("old.utm|clean"), "{out}");
     assert!(
-        out.contains("vmstate.utm|error|unreferenced|") && out.contains("only for Apple-virtualization VMs"),
+        out.contains("vmstate.utm|error|unreferenced|")
+            && out.contains("only for Apple-virtualization VMs"),
         "{out}"
     );
 }
