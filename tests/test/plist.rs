@@ -472,6 +472,16 @@ fn a_plist_edited_through_a_symlink_stays_a_link_and_new_files_are_0644() {
     t.helix(["undo", "last"]).success();
     assert_eq!(std::fs::read(d.join("real/c.plist")).unwrap(), before);
     assert!(d.join("link.plist").symlink_metadata().unwrap().file_type().is_symlink());
+    // A link is no way around protection: editing through it to a protected file is refused.
+    std::fs::copy(d.join("real/c.plist"), d.join("real/vm.backup.plist")).unwrap();
+    std::os::unix::fs::symlink("real/vm.backup.plist", d.join("safe-looking.plist")).unwrap();
+    std::fs::write(
+        d.join("recipes/p.rhai"),
+        "//! P.\nplist::edit(\"safe-looking.plist\", |d| { d.QEMU.DebugLog = true; });\n",
+    )
+    .unwrap();
+    t.helix(["run", "p"]).code(1).stderr_has("is protected");
+    assert_eq!(std::fs::read(d.join("real/vm.backup.plist")).unwrap(), before);
 }
 
 #[test]
@@ -503,4 +513,18 @@ fn plist_errors_are_in_plain_words() {
     assert!(!out.stderr.contains("i64"), "{}", out.stderr);
     let out = t.helix(["run", "badval"]);
     out.code(1).stderr_has("a function cannot be stored in a plist");
+}
+
+#[test]
+fn qemu_img_json_nested_too_deep_is_a_plain_error_not_a_crash() {
+    // qemu-img's JSON goes through serde_json, which stops at 128 levels.
+    let deep = format!(
+        "{{\"format\": \"qcow2\", \"virtual-size\": 1, \"x\": {}1{}}}",
+        "[".repeat(20_000),
+        "]".repeat(20_000)
+    );
+    let e = helix::qemu_img::parse_info(&deep).unwrap_err();
+    assert!(e.contains("nests more than 128 levels deep"), "{e}");
+    let ok = "{\"format\": \"qcow2\", \"virtual-size\": 1048576}";
+    assert_eq!(helix::qemu_img::parse_info(ok).unwrap().virtual_size, 1_048_576);
 }

@@ -5,6 +5,7 @@
 use crate::builder::Test;
 
 const RECIPE: &str = r#"//! Touch everything by relative paths.
+//! @param url Download URL (required)
 fs::write("w.txt", "new");
 fs::write("n.txt", "created");
 fs::mkdir("newdir/sub");
@@ -25,6 +26,12 @@ git::clone("src-repo", "clone");
 git::add_remote("clone", "up", "src-repo");
 git::checkout("src-repo", "HEAD~0");
 macho::change("lib.so", "/usr/lib/libSystem.B.dylib", "/usr/lib/libSystem.C.dylib");
+fs::mkdir("bdir");
+fs::write("bdir/build.ninja", "");
+build::clean("bdir");
+qemu_img::convert("disk.qcow2", "conv.qcow2");
+fs::clone_file("w.txt", "clone.txt");
+net::download(args.url, "dl.bin");
 "#;
 
 fn qemu_img(args: &[&str], dir: &std::path::Path) {
@@ -62,7 +69,9 @@ fn a_run_with_relative_paths_is_undone_from_another_directory() {
     std::fs::copy(&lib, d.join("lib.so")).unwrap();
     let lib_before = std::fs::read(d.join("lib.so")).unwrap();
 
-    t.helix(["run", "touch"]).success();
+    let http = crate::httpd::Httpd::start();
+    http.route("/f", crate::httpd::Route::Serve(b"downloaded".to_vec()));
+    t.helix(["run", "touch", "--url", &http.url("/f")]).success();
     // Every journaled path is absolute.
     let runs: Vec<_> =
         std::fs::read_dir(d.join("state/runs")).unwrap().flatten().map(|e| e.path()).collect();
@@ -79,13 +88,19 @@ fn a_run_with_relative_paths_is_undone_from_another_directory() {
             }
         }
     }
-    assert!(undo_paths >= 18, "only {undo_paths} undo paths journaled");
+    assert!(undo_paths >= 24, "only {undo_paths} undo paths journaled");
 
     let elsewhere = tempfile::tempdir().unwrap();
     let t = t.cwd(elsewhere.path());
     let out = t.helix(["undo", "last"]);
     out.success();
     assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0, "undo wrote into its cwd");
+    let aside: Vec<_> = std::fs::read_dir(&d)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains("helix-old"))
+        .collect();
+    assert!(aside.is_empty(), "the build dir moved aside is still there");
     assert_eq!(std::fs::read_to_string(d.join("w.txt")).unwrap(), "old");
     for gone in [
         "n.txt",
