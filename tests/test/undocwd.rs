@@ -134,3 +134,24 @@ fn a_run_with_relative_paths_is_undone_from_another_directory() {
     // The checkpoint's undo reverted the image to it, keeping the state it had.
     assert!(String::from_utf8_lossy(&snaps.stdout).contains("before-s1-"), "{}", out.stdout);
 }
+
+#[test]
+fn a_relative_path_in_an_old_journal_is_refused_not_guessed() {
+    use helix::guard::undo::{absolute_paths, apply};
+    use serde_json::json;
+    for rec in [
+        json!({ "restore": "/tmp/x", "to": "rel.txt" }),
+        json!({ "remove_created": "rel.txt" }),
+        json!({ "move_back": "a", "to": "/tmp/b" }),
+    ] {
+        let e = apply(&rec).unwrap_err().to_string();
+        assert!(e.contains("by a relative path"), "{rec}: {e}");
+    }
+    // What a primitive journals today is absolute, and names that are not paths stay as given.
+    let here = std::env::current_dir().unwrap();
+    let v = absolute_paths(json!({ "kind": "git.checkout", "path": "repo", "rev": "main" }));
+    assert_eq!(v["path"], here.join("repo").display().to_string());
+    assert_eq!(v["rev"], "main");
+    let v = absolute_paths(json!({ "steps": [{ "restore": "k", "to": "./a/../b" }] }));
+    assert_eq!(v["steps"][0]["to"], here.join("b").display().to_string());
+}
