@@ -956,6 +956,24 @@ mod tests {
     }
 
     #[test]
+    fn other_architectures_are_known_but_unchecked_and_uefi_needs_firmware() {
+        let spec = crate::utm::bundle::NewBundle::default();
+        let mut root = crate::utm::bundle::new_config(&spec, &[]).unwrap();
+        assert_eq!(validate(&root), vec![]);
+        crate::plist::set(&mut root, "System.Architecture", Value::String("sparc64".into()))
+            .unwrap();
+        let f = validate(&root);
+        assert!(
+            f.iter().any(|f| f.path == "QEMU.UEFIBoot" && f.severity == Severity::Error),
+            "{f:?}"
+        );
+        let unchecked: Vec<&str> =
+            f.iter().filter(|f| f.kind == "unchecked").map(|f| f.path.as_str()).collect();
+        assert!(unchecked.contains(&"System.Target") && unchecked.contains(&"System.CPU"));
+        assert!(f.iter().all(|f| f.kind != "bad-value" || f.path == "QEMU.UEFIBoot"), "{f:?}");
+    }
+
+    #[test]
     fn the_tables_hold_what_helix_writes() {
         assert!(c::AARCH64_TARGETS.contains(&"virt") && c::X86_64_TARGETS.contains(&"q35"));
         assert!(!c::AARCH64_TARGETS.contains(&"q35") && !c::X86_64_TARGETS.contains(&"virt"));
