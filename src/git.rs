@@ -375,8 +375,8 @@ fn undo_field<'a>(v: &'a serde_json::Value, key: &str) -> Result<&'a str> {
 }
 
 /// Undo of [`add_remote`]: remove the remote again (gone already: nothing to do).
-pub fn undo_remote_add(v: &serde_json::Value) -> Result<crate::guard::undo::Outcome> {
-    use crate::guard::undo::Outcome;
+pub fn undo_remote_add(v: &serde_json::Value) -> Result<crate::undo::Outcome> {
+    use crate::undo::Outcome;
     let (path, name) = (Path::new(undo_field(v, "path")?), undo_field(v, "name")?);
     let repo = open(path)?;
     if repo.find_remote(name).is_err() {
@@ -391,8 +391,8 @@ pub fn undo_remote_add(v: &serde_json::Value) -> Result<crate::guard::undo::Outc
 
 /// Undo of [`set_url`]: point the remote back at its old URL (refused when the journal only
 /// has it with its password hidden).
-pub fn undo_set_url(v: &serde_json::Value) -> Result<crate::guard::undo::Outcome> {
-    use crate::guard::undo::Outcome;
+pub fn undo_set_url(v: &serde_json::Value) -> Result<crate::undo::Outcome> {
+    use crate::undo::Outcome;
     let (path, name, url) =
         (Path::new(undo_field(v, "path")?), undo_field(v, "name")?, undo_field(v, "url")?);
     if url.contains("***@") {
@@ -409,8 +409,8 @@ pub fn undo_set_url(v: &serde_json::Value) -> Result<crate::guard::undo::Outcome
 
 /// Undo of a checkout: check out what HEAD was before (through [`checkout`], so a dirty
 /// worktree is guarded as usual).
-pub fn undo_checkout(v: &serde_json::Value) -> Result<crate::guard::undo::Outcome> {
-    use crate::guard::undo::Outcome;
+pub fn undo_checkout(v: &serde_json::Value) -> Result<crate::undo::Outcome> {
+    use crate::undo::Outcome;
     let path = Path::new(undo_field(v, "path")?);
     let Ok(rev) = undo_field(v, "rev") else {
         return Ok(Outcome::Skipped(format!("`{}` had no HEAD before", path.display())));

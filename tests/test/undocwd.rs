@@ -137,7 +137,8 @@ fn a_run_with_relative_paths_is_undone_from_another_directory() {
 
 #[test]
 fn a_relative_path_in_an_old_journal_is_refused_not_guessed() {
-    use helix::guard::undo::{absolute_paths, apply};
+    use helix::guard::absolute_paths;
+    use helix::undo::apply;
     use serde_json::json;
     for rec in [
         json!({ "restore": "/tmp/x", "to": "rel.txt" }),

@@ -46,40 +46,6 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("git.checkout", crate::git::undo_checkout),
 ];
 
-/// The record with every path it names made absolute (against the current directory), so
-/// `helix undo` restores the same file from whatever directory it runs in. Path fields by
-/// record shape: `restore`/`to`, `remove_created`, `move_back`/`to`, `dir` (untrash), `path`
-/// (domain kinds such as git's); `steps` recursively. Other fields (argv of `run`, names) are
-/// left alone.
-pub fn absolute_paths(v: Value) -> Value {
-    let Value::Object(mut m) = v else { return v };
-    let abs = |x: &mut Value| {
-        if let Some(s) = x.as_str()
-            && !s.is_empty()
-        {
-            *x = Value::String(
-                crate::paths::absolute(std::path::Path::new(s)).display().to_string(),
-            );
-        }
-    };
-    let paths_in_to = m.contains_key("restore") || m.contains_key("move_back");
-    for (k, x) in m.iter_mut() {
-        match k.as_str() {
-            "restore" | "remove_created" | "move_back" | "dir" | "path" => abs(x),
-            "to" if paths_in_to => abs(x),
-            "steps" => {
-                if let Value::Array(a) = x {
-                    for s in a.iter_mut() {
-                        *s = absolute_paths(std::mem::take(s));
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    Value::Object(m)
-}
-
 /// A path from an undo record, refused when relative (a journal from before records were made
 /// absolute): restoring it would write wherever `helix undo` happens to run.
 fn recorded_path(v: &Value, key: &str) -> Result<Option<PathBuf>> {
@@ -171,7 +137,7 @@ pub fn apply(v: &Value) -> Result<Outcome> {
         if p.symlink_metadata().is_err() {
             return Ok(Outcome::Skipped(format!("`{}` is already gone", p.display())));
         }
-        super::trash::remove(&p)?;
+        crate::trash::remove(&p)?;
         return Ok(Outcome::Done(format!(
             "moved `{}` (created by the run) to the trash",
             p.display()
@@ -205,7 +171,7 @@ pub fn apply(v: &Value) -> Result<Outcome> {
         )));
     }
     if let Some(id) = v.get("untrash").and_then(Value::as_str) {
-        let item = super::trash::find(id).map_err(|_| {
+        let item = crate::trash::find(id).map_err(|_| {
             Error::other(format!("trash item `{id}` is no longer in the trash (emptied?)"))
         })?;
         if item.original.symlink_metadata().is_ok() && !item.stored().exists() {
@@ -214,7 +180,7 @@ pub fn apply(v: &Value) -> Result<Outcome> {
                 item.original.display()
             )));
         }
-        super::trash::restore(&item)?;
+        crate::trash::restore(&item)?;
         return Ok(Outcome::Done(format!("restored `{}` from the trash", item.original.display())));
     }
     if let Some(argv) = v.get("run").and_then(Value::as_array) {
