@@ -94,7 +94,7 @@ impl Action {
         }
     }
     pub fn args(mut self, args: Value) -> Self {
-        self.args = args;
+        self.args = absolute_args(self.kind, args);
         self
     }
     pub fn destroys(mut self, target: Target) -> Self {
@@ -223,6 +223,35 @@ fn journal(action: &Action, result: &str, started: Instant) {
 /// Refuse outright (used where no confirmation may unlock an action).
 pub fn refuse(command: impl Into<String>, reason: impl Into<String>) -> Error {
     Error::Refused { command: command.into(), reason: reason.into() }
+}
+
+/// An action's arguments with its local file paths made absolute, so the journal names the
+/// same files from any directory: for the domains whose arguments are paths on this machine
+/// (`fs`, `qemu_img`, `build`, `utm`, `plist`, `macho`, `net`: keys `path`, `from`, `to`,
+/// `src`, `dest`, `dir`, `link`, `log`; `git`: `path` only). A symlink's `target`, a backing
+/// file (relative to its image by design), remote paths (`ssh`) and numbers stay as given.
+pub fn absolute_args(kind: &str, v: Value) -> Value {
+    let domain = kind.split('.').next().unwrap_or("");
+    let keys: &[&str] = match domain {
+        "fs" | "qemu_img" | "build" | "utm" | "plist" | "macho" | "net" => {
+            &["path", "from", "to", "src", "dest", "dir", "link", "log"]
+        }
+        "git" => &["path"],
+        _ => return v,
+    };
+    let Value::Object(mut m) = v else { return v };
+    for (k, x) in m.iter_mut() {
+        if keys.contains(&k.as_str())
+            && let Some(s) = x.as_str()
+            && !s.is_empty()
+            && !s.contains("://")
+        {
+            *x = Value::String(
+                crate::paths::absolute(std::path::Path::new(s)).display().to_string(),
+            );
+        }
+    }
+    Value::Object(m)
 }
 
 /// The record with every path it names made absolute (against the current directory), so

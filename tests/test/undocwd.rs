@@ -89,6 +89,25 @@ fn a_run_with_relative_paths_is_undone_from_another_directory() {
         }
     }
     assert!(undo_paths >= 24, "only {undo_paths} undo paths journaled");
+    // So are the paths in the actions' arguments (what `helix log` shows).
+    let mut arg_paths = 0;
+    for r in &runs {
+        for line in std::fs::read_to_string(r).unwrap().lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
+            let kind = v.get("kind").and_then(|k| k.as_str()).unwrap_or("");
+            let args = v.get("args").cloned().unwrap_or_default();
+            for k in ["path", "from", "to", "src", "dest", "dir", "link"] {
+                if let Some(p) = args.get(k).and_then(|p| p.as_str())
+                    && !(kind == "git.checkout" && k == "to")
+                    && !p.contains("://")
+                {
+                    assert!(p.starts_with('/'), "relative `{k}` in the args of {line}");
+                    arg_paths += 1;
+                }
+            }
+        }
+    }
+    assert!(arg_paths >= 24, "only {arg_paths} argument paths journaled");
 
     let elsewhere = tempfile::tempdir().unwrap();
     let t = t.cwd(elsewhere.path());
