@@ -425,3 +425,57 @@ for c in [#{ network_mode: "bridged" }, #{ mac: "03:00:00:00:00:01" }, #{ port_f
         .stdout_lacks("CHANGED");
     assert_eq!(std::fs::read(t.path("gui.utm/config.plist")).unwrap(), before);
 }
+
+#[test]
+fn register_vm_on_a_gui_written_bundle_replaces_rows_in_place_and_adds_no_duplicates() {
+    use crate::utm::{UUID_A, fake_utm};
+    let t = fake_utm(&[(UUID_A, "stopped", "new-dev-vm")]).recipe(
+        "show",
+        "//! S.\nlet vm = utm::open(\"vms/new-dev-vm.utm\");\nfor r in vm.additional_arguments { print(`row ${r}`); }\n",
+    );
+    let b = t.path("vms/new-dev-vm.utm");
+    bundle(&b, &gui_config());
+    let qcow2 = |p: &Path| {
+        let _ = std::fs::remove_file(p);
+        let out = std::process::Command::new("qemu-img")
+            .args(["create", "-q", "-f", "qcow2"])
+            .arg(p)
+            .arg("8M")
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+    };
+    qcow2(&b.join("Data/2C5A4C1E-8E49-4E0B-9C2B-6F0D3C1A7B11.qcow2"));
+    let prefs = t.path("Container/Data/Library/Preferences/com.utmapp.UTM.plist");
+    crate::plist::py(t.dir.path(), &["gen_registry", prefs.to_str().unwrap(), b.to_str().unwrap()]);
+    std::fs::create_dir_all(t.path("new")).unwrap();
+    qcow2(&t.path("new/disk.qcow2"));
+    let new = t.path("new/disk.qcow2").display().to_string();
+    let run = [
+        "run",
+        "register-vm",
+        "--yes",
+        "--repurpose",
+        "new-dev-vm",
+        "--disk",
+        &new,
+        "--name",
+        "helix-desktop",
+    ];
+    t.helix(run).success().stderr_has("passes utm::check");
+    let out = t.helix(["run", "show"]);
+    out.success();
+    let rows: Vec<&str> = out.stdout.lines().filter_map(|l| l.strip_prefix("row ")).collect();
+    assert_eq!(
+        rows,
+        [
+            "-global virtio-gpu-gl-pci.edid=on",
+            "-global virtio-gpu-gl-pci.xres=5120",
+            "-usbdevice keyboard",
+            "-append \"console=ttyAMA0 quiet\"",
+            "-global virtio-gpu-gl-pci.yres=2880",
+            "-global virtio-gpu-gl-pci.max_outputs=16",
+            "-serial file:/tmp/qemu-serial.log",
+        ]
+    );
+}
