@@ -32,6 +32,8 @@ pub fn pick(dirs: &[PathBuf]) -> Result<Picked> {
         .map_err(|e| {
             let dialoguer::Error::IO(io) = &e;
             if io.kind() == std::io::ErrorKind::Interrupted {
+                // dialoguer hid the cursor and leaves it hidden when interrupted.
+                let _ = console::Term::stderr().show_cursor();
                 Error::Cancelled("no recipe chosen (interrupted)".into())
             } else {
                 Error::other(format!("could not show the recipe picker: {e}"))
