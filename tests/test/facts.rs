@@ -220,3 +220,31 @@ fn run_with_env(t: &Test, env: &[(&str, &str)]) -> crate::builder::Output {
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
+
+#[test]
+fn laundering_a_protected_vm_dir_through_commands_leaves_it_intact() {
+    crate::in_overlay!(laundering_a_protected_vm_dir_through_commands_leaves_it_intact);
+    let t = Test::new().file("vms/helix-vm/disk.img", "vm disk\n");
+    let vm = t.path("vms/helix-vm");
+    std::fs::write(
+        t.path("config/config.toml"),
+        format!("[guard]\nprotected = [\"{}\"]\n", vm.display()),
+    )
+    .unwrap();
+    // Whether the classifier refuses each command first or the OS layer stops it as it runs,
+    // the VM dir is never moved into the run's own dir and deleted with it.
+    let t = t.recipe(
+        "l",
+        &format!(
+            "//! L.\nfs::mkdir(\"d\");\nfs::symlink(\"{0}\", \"lnk\");\n\
+             try {{ cmd::run([\"mv\", \"{0}\", \"d/x\"]); }} catch {{}}\n\
+             try {{ cmd::run([\"sh\", \"-c\", \"mv vms/helix-vm d/y\"]); }} catch {{}}\n\
+             try {{ cmd::run([\"rm\", \"-rf\", \"d\"]); }} catch {{}}\n\
+             try {{ cmd::run([\"rm\", \"-rf\", \"lnk/\"]); }} catch {{}}\n\
+             try {{ cmd::run([\"truncate\", \"-s0\", \"lnk/disk.img\"]); }} catch {{}}\n",
+            vm.display()
+        ),
+    );
+    let out = t.helix(["run", "l"]);
+    assert_eq!(read(&vm.join("disk.img")), "vm disk\n", "{out:?}");
+}
