@@ -877,7 +877,9 @@ pub fn place_file(
                 ),
             )
             .args(json!({"from": src, "to": dest}))
-            .undo(json!({"remove_created": dest})),
+            .undo(json!({"remove_created": dest}))
+            // A second name for a protected disk would let a VM write it: refused.
+            .touches(src, false),
             || {
                 std::fs::hard_link(src, &dest).map_err(|e| Error::fs("hard-link", &dest, e))?;
                 crate::ctx::get().note_created(&dest);

@@ -248,3 +248,16 @@ fn laundering_a_protected_vm_dir_through_commands_leaves_it_intact() {
     let out = t.helix(["run", "l"]);
     assert_eq!(read(&vm.join("disk.img")), "vm disk\n", "{out:?}");
 }
+
+#[test]
+fn a_download_never_resumes_into_a_protected_part_file() {
+    crate::in_overlay!(a_download_never_resumes_into_a_protected_part_file);
+    let t = Test::new().file("old.backup/disk.img.part", "half of something precious").recipe(
+        "d",
+        "//! D.\nnet::download(\"http://127.0.0.1:9/disk.img\", \"old.backup/disk.img\");\n",
+    );
+    let out = t.helix(["run", "d"]);
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("protected") && out.stderr.contains("d.rhai:2"), "{}", out.stderr);
+    assert_eq!(read(&t.path("old.backup/disk.img.part")), "half of something precious");
+}
