@@ -318,4 +318,12 @@ fn without_root_the_layer_works_through_a_user_namespace() {
     // A sudo child cannot run in a user namespace: it is left unconfined (helix warned once).
     let c = helix::guard::sandbox::confine(vec!["sudo".into(), "true".into()], None, |_| false);
     assert!(c.hook.is_none() && c.argv == ["sudo", "true"]);
+    // Through the binary: said once per run, however many such commands run.
+    let t = Test::new().recipe(
+        "s",
+        "//! S.\ntry { cmd::sudo([\"true\"]); } catch {}\ntry { cmd::sudo([\"true\"]); } catch {}\ncmd::run([\"true\"]);\n",
+    );
+    let out = t.helix(["run", "s"]);
+    assert_eq!(out.stderr.matches("not in force").count(), 1, "{}", out.stderr);
+    assert!(out.stderr.contains("cannot run sudo"), "{}", out.stderr);
 }
