@@ -135,8 +135,23 @@ fn configuration_can_only_grow_protection() {
     let t = Test::new().file("vms/helix-vm/disk.img", "vm\n");
     let vm = t.path("vms/helix-vm");
     let own = format!("[guard]\nprotected = [\"{}\"]\n", vm.display());
-    std::fs::create_dir_all(t.path("home/.config/helix")).unwrap();
-    std::fs::write(t.path("home/.config/helix/config.toml"), &own).unwrap();
+    // The user's own file is found through the user database, not `$HOME` (which the test,
+    // like any caller, sets): here, inside the overlay, root's real home.
+    let own_file = helix::config::own_file();
+    assert!(!own_file.starts_with(t.path("")), "{}", own_file.display());
+    std::fs::create_dir_all(own_file.parent().unwrap()).unwrap();
+    std::fs::write(&own_file, &own).unwrap();
+    // An `unprotect` in the config dir the environment chose (`HELIX_CONFIG_DIR`, which the
+    // test builder sets, like `$HOME`) is an error, and nothing runs.
+    std::fs::write(
+        t.path("config/config.toml"),
+        format!("[guard]\nunprotect = [\"{}\"]\n", vm.display()),
+    )
+    .unwrap();
+    let out = t.helix(["run", "rm"]);
+    assert!(out.stderr.contains("only honoured in your own config file"), "{out:?}");
+    assert_eq!(read(&vm.join("disk.img")), "vm\n");
+    std::fs::remove_file(t.path("config/config.toml")).unwrap();
     let t = t.recipe("rm", &format!("//! R.\nfs::remove(\"{}\");\n", vm.display()));
     let spellings = [
         "[guard]\nprotected = []\n",
@@ -186,11 +201,7 @@ fn configuration_can_only_grow_protection() {
     }
     std::fs::remove_file(t.path("helix.toml")).unwrap();
     // The user's own file can take its entry out again.
-    std::fs::write(
-        t.path("home/.config/helix/config.toml"),
-        format!("{own}unprotect = [\"{}\"]\n", vm.display()),
-    )
-    .unwrap();
+    std::fs::write(&own_file, format!("{own}unprotect = [\"{}\"]\n", vm.display())).unwrap();
     t.helix(["run", "rm"]).success();
     assert!(!vm.exists(), "unprotected by the user: moved to the trash");
 }
