@@ -11,6 +11,7 @@ mod host;
 mod httpd;
 mod macho;
 mod net;
+mod overlay;
 mod plist;
 mod recipes;
 mod recover;
