@@ -423,7 +423,7 @@ pub fn sh_quote(s: &str) -> String {
 
 /// The remote script of [`write_file`]: content from stdin into a temp file beside the target,
 /// mode (or the old file's mode and owner), then an atomic rename.
-fn write_script(path: &str, opts: &WriteOptions) -> String {
+pub(crate) fn write_script(path: &str, opts: &WriteOptions) -> String {
     let chmod = match opts.mode {
         Some(m) => format!("chmod {m:o} \"$t\""),
         None => "if [ ! -e \"$p\" ]; then chmod 644 \"$t\"; fi".to_string(),

@@ -1,6 +1,7 @@
 //! helix's one integration-test binary: each module is a scenario area; `Test` is the builder
 //! that makes a temp recipe dir, runs the real `helix` binary and checks what it printed.
 
+mod adversarial;
 mod build;
 mod builder;
 mod deps;
@@ -13,6 +14,7 @@ mod macho;
 mod net;
 mod overlay;
 mod plist;
+mod questions;
 mod recipes;
 mod recover;
 mod recovery;

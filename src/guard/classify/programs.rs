@@ -38,9 +38,11 @@ pub fn classify(prog: &str, rest: &[Arg], scope: &Scope) -> Option<Finding> {
                 &operands(rest, &["-n", "-s", "--iterations", "--size", "--random-source"]),
             ),
         ),
-        "truncate" => Some(
-            Finding::new("`truncate` cuts files to a size", Severity::YesNo)
-                .with_targets(&operands(rest, &["-s", "-r", "--size", "--reference"])),
+        // A new file is only created; an existing one (through links) is cut.
+        "truncate" => onto_existing(
+            "`truncate` cuts an existing file to a size",
+            &operands(rest, &["-s", "-r", "--size", "--reference"]),
+            scope,
         ),
         "find" | "gfind" => find(rest, scope),
         "wipefs" => {
@@ -85,6 +87,14 @@ pub fn classify(prog: &str, rest: &[Arg], scope: &Scope) -> Option<Finding> {
             let device = target.text.starts_with("/dev/")
                 && !matches!(target.text.as_str(), "/dev/null" | "/dev/stdout" | "/dev/stderr");
             if matches!(target.text.as_str(), "/dev/null" | "/dev/stdout" | "/dev/stderr") {
+                return None;
+            }
+            // A file that does not exist yet is only created.
+            if !device
+                && !target.dynamic
+                && !target.own
+                && scope.exists(&target.text) == Some(false)
+            {
                 return None;
             }
             let unknown = target.dynamic;
@@ -296,16 +306,20 @@ pub fn classify(prog: &str, rest: &[Arg], scope: &Scope) -> Option<Finding> {
                         && a.text[1..].starts_with(|c: char| c.is_ascii_alphabetic())
                         && a.text[1..].contains('i'))
             });
-            let script_runs = rest.iter().any(|a| {
-                let t = a.text.as_str();
-                !t.starts_with('-')
-                    && (t.contains("/e")
-                        || t.starts_with("e ")
-                        || t.contains(";e ")
-                        || t.contains("/w ")
-                        || t.starts_with("w ")
-                        || t.contains("\nw "))
-            });
+            let scripts: Vec<&str> = match opt_value(rest, &["-e"], &["expression"]) {
+                Some(_) => rest
+                    .windows(2)
+                    .filter(|w| w[0].text == "-e" || w[0].text == "--expression")
+                    .map(|w| w[1].text.as_str())
+                    .collect(),
+                None => operands(rest, &["-f", "--file", "-l"])
+                    .first()
+                    .map(|a| a.text.as_str())
+                    .into_iter()
+                    .collect(),
+            };
+            let script_runs = rest.iter().any(|a| a.text == "-f" || a.text.starts_with("--file"))
+                || scripts.iter().any(|s| sed_runs_or_writes(s));
             if script_runs {
                 return Some(Finding::new(
                     "the `sed` script runs commands or writes files",
@@ -794,6 +808,26 @@ fn docker(rest: &[Arg]) -> Option<Finding> {
         return Some(Finding::new(what, Severity::YesNo));
     }
     None
+}
+
+/// A `sed` script with an `e` command, a `w FILE` command, or an `s` command with the `e`/`w`
+/// flag (GNU sed runs the pattern space as a command, or writes a file).
+fn sed_runs_or_writes(script: &str) -> bool {
+    script.split([';', '\n']).any(|cmd| {
+        let t = cmd
+            .trim()
+            .trim_start_matches(|c: char| c.is_ascii_digit() || matches!(c, '$' | ',' | '!' | ' '));
+        let mut chars = t.chars();
+        match chars.next() {
+            Some('e') | Some('w') | Some('W') => matches!(chars.next(), None | Some(' ')),
+            Some('s') => {
+                let Some(delim) = chars.next() else { return false };
+                let parts: Vec<&str> = t[1 + delim.len_utf8()..].split(delim).collect();
+                parts.len() >= 3 && parts[2].contains(['e', 'w'])
+            }
+            _ => false,
+        }
+    })
 }
 
 /// A rule that fires on those of `files` that exist now (or may: only known at run time).
