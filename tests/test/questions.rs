@@ -24,7 +24,7 @@ fn intact(t: &Test) -> bool {
 /// Ask about `script`, answer "no", and return the question's target lines.
 fn ask(t: Test, script: &str) -> (Test, String) {
     let t = t.recipe("q", &format!("//! Asks.\ncmd::shell({script:?});\n"));
-    let (out, tty) = with_pty(&t, &["run", "q"], "to go ahead", "no\n");
+    let (out, tty) = with_pty(&t, &["run", "q"], "ahead", "no\n");
     assert_ne!(out.code, 0, "declined, yet it succeeded:\n{tty}");
     assert!(intact(&t), "declined, yet the data changed:\n{tty}");
     assert!(tty.contains("cancelled; nothing was changed"), "{tty}");

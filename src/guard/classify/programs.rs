@@ -306,17 +306,14 @@ pub fn classify(prog: &str, rest: &[Arg], scope: &Scope) -> Option<Finding> {
                         && a.text[1..].starts_with(|c: char| c.is_ascii_alphabetic())
                         && a.text[1..].contains('i'))
             });
+            let ops = operands(rest, &["-f", "--file", "-l"]);
             let scripts: Vec<&str> = match opt_value(rest, &["-e"], &["expression"]) {
                 Some(_) => rest
                     .windows(2)
                     .filter(|w| w[0].text == "-e" || w[0].text == "--expression")
                     .map(|w| w[1].text.as_str())
                     .collect(),
-                None => operands(rest, &["-f", "--file", "-l"])
-                    .first()
-                    .map(|a| a.text.as_str())
-                    .into_iter()
-                    .collect(),
+                None => ops.first().map(|a| a.text.as_str()).into_iter().collect(),
             };
             let script_runs = rest.iter().any(|a| a.text == "-f" || a.text.starts_with("--file"))
                 || scripts.iter().any(|s| sed_runs_or_writes(s));

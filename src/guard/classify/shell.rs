@@ -501,8 +501,18 @@ impl Walker {
             "trap" => {
                 let ops = operands(rest, &[]);
                 match ops.first() {
+                    // The handler runs in this shell, with its variables, when the signal comes.
+                    Some(h) if h.dynamic => Some(Finding::new(
+                        "a `trap` handler only known at run time",
+                        Severity::YesNo,
+                    )),
                     Some(h) if h.text != "-" && !h.text.is_empty() && ops.len() >= 2 => {
-                        sub_script(h, &self.scope)
+                        match self.scope.deeper() {
+                            Some(inner) => {
+                                script(&h.text, &Scope { vars: self.scope.vars.clone(), ..inner })
+                            }
+                            None => Some(too_deep()),
+                        }
                     }
                     _ => None,
                 }
