@@ -196,13 +196,20 @@ enum Mux {
     None,
 }
 
+/// Create the directory of helix's known-hosts file, once the guard has let `ssh` run (under
+/// `--dry-run` nothing is created).
+fn known_hosts_dir() -> Result<()> {
+    let kh = known_hosts_file();
+    match kh.parent() {
+        Some(dir) => std::fs::create_dir_all(dir).map_err(|e| Error::fs("create", dir, e)),
+        None => Ok(()),
+    }
+}
+
 /// The full `ssh` argv for `remote` on `t`.
 fn ssh_argv(t: &Target, remote: &str, mux: Mux, batch_auth_only: bool) -> Result<Vec<String>> {
     t.validate()?;
     let kh = known_hosts_file();
-    if let Some(dir) = kh.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| Error::fs("create", dir, e))?;
-    }
     let mut a: Vec<String> = vec!["ssh".into()];
     let mut o = |k: &str, v: &str| {
         a.push("-o".into());
@@ -280,7 +287,11 @@ pub fn exec(t: &Target, command: &str, opts: &RunOptions) -> Result<Finished> {
     // `ProxyCommand` as local code.
     let mut cmd = ssh_cmd(t, command, opts, Mux::Master)?;
     cmd.read_only = opts.read_only;
-    cmd.guarded(action, |r| r.run()).map_err(|e| explain(e, t, command))
+    cmd.guarded(action, |r| {
+        known_hosts_dir()?;
+        r.run()
+    })
+    .map_err(|e| explain(e, t, command))
 }
 
 /// An interactive login shell on `t` for a person at the terminal (`ssh -t`); returns when
@@ -301,7 +312,10 @@ pub fn shell(t: &Target) -> Result<()> {
     cmd.output = Output::Interactive;
     // Leaving a shell with a non-zero status (the last command failed) is not an error.
     cmd.unchecked = true;
-    cmd.guarded(action, |r| r.run().map(|_| ()))
+    cmd.guarded(action, |r| {
+        known_hosts_dir()?;
+        r.run().map(|_| ())
+    })
 }
 
 /// The `ssh` process for `command` on `t` (run through the guard by the caller).
@@ -464,6 +478,7 @@ pub fn write_file(t: &Target, path: &str, content: &[u8], opts: &WriteOptions) -
         RunOptions { output: Output::Quiet, stdin: Some(content.to_vec()), ..Default::default() };
     let cmd = ssh_cmd(t, &script, &o, Mux::Master)?;
     cmd.guarded(action, |r| {
+        known_hosts_dir()?;
         r.run().map(|_| ()).map_err(|e| match e {
             Error::CommandFailed { status, code, stderr_tail, .. } => Error::CommandFailed {
                 command: format!("write {path}` on `{t}"),
@@ -625,6 +640,7 @@ pub fn probe(
     let (Probe::Banner { version }, Some(t)) = (&p, login) else { return Ok(p) };
     let t = Target { host: host.to_string(), port, ..t.clone() };
     let o = RunOptions { output: Output::Capture, unchecked: true, ..Default::default() };
+    known_hosts_dir()?;
     let f = ssh_cmd(&t, "true", &o, Mux::None)?.read_only().run()?;
     Ok(if f.success {
         Probe::Ready { version: version.clone() }
@@ -661,6 +677,7 @@ pub fn wait_ready(t: &Target, timeout: Duration) -> Result<f64> {
     .args(json!({ "target": t.to_string(), "timeout": timeout.as_secs_f64() }));
     let login = RunOptions { output: Output::Capture, unchecked: true, ..Default::default() };
     ssh_cmd(t, "true", &login, Mux::Master)?.guarded(action, |runner| {
+        known_hosts_dir()?;
         let started = Instant::now();
         let spinner = crate::ui::spinner(&format!("waiting for SSH on {t}"));
         let mut login_error: Option<String> = None;
@@ -736,6 +753,7 @@ pub fn wait_until(t: &Target, command: &str, timeout: Duration) -> Result<f64> {
     .args(json!({ "target": t.to_string(), "command": command, "timeout": timeout.as_secs_f64() }));
     let poll = RunOptions { output: Output::Capture, unchecked: true, ..Default::default() };
     ssh_cmd(t, command, &poll, Mux::Master)?.guarded(action, |runner| {
+        known_hosts_dir()?;
         let started = Instant::now();
         let spinner = crate::ui::spinner(&format!("waiting until `{command}` succeeds on {t}"));
         loop {

@@ -59,6 +59,14 @@ const DESTRUCTIVE: &[(&str, &str)] = &[
     ("disk", r#"cmd::run(["qemu-io", "-c", "write -P 0 0 64k", "{Q}"]);"#),
     ("disk", r#"cmd::run(["qemu-io", "{Q}"], #{ stdin: "write 0 64k\n" });"#),
     ("disk", r#"cmd::run(["debugfs", "-w", "-R", "rm /x", "{Q}"]);"#),
+    // every entry point of the cmd:: API
+    ("entry", r#"cmd::run_logged(["rm", "-rf", "target"], "{D}/log.txt", #{ cwd: "{D}" });"#),
+    ("entry", r#"cmd::run_logged(["sh"], "{D}/log.txt", #{ stdin: "rm -rf {T}\n" });"#),
+    ("entry", r#"cmd::unchecked(["rm", "-rf", "{T}"]);"#),
+    ("entry", r#"cmd::output(["rm", "-rf", "{T}"]);"#),
+    ("entry", r#"cmd::query(["rm", "-rf", "{T}"]);"#),
+    ("entry", r#"cmd::sudo(["rm", "-rf", "{T}"]);"#),
+    ("entry", r#"cmd::run(["rm", "-rf", "vm"], #{ cwd: "{VMS}" });"#),
     // wrappers helix looks through
     ("wrapper", r#"cmd::run(["sudo", "rm", "-rf", "{T}"]);"#),
     ("wrapper", r#"cmd::run(["sudo", "-u", "root", "rm", "-rf", "{T}"]);"#),

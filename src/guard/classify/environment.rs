@@ -8,7 +8,6 @@ use std::path::PathBuf;
 
 use super::finding::{Finding, Severity};
 use super::state::Scope;
-use super::words::Arg;
 
 /// Variables whose value is code, a file of code, or a program to run instead.
 const CODE_VARS: &[&str] = &[
@@ -64,9 +63,9 @@ const CODE_VARS: &[&str] = &[
     "VISUAL",
 ];
 
-/// `name=value` in a command's environment: destructive when it changes what runs.
-pub fn check(name: &str, value: &str, _args: &[Arg], _scope: &Scope) -> Option<Finding> {
-    let _ = value;
+/// A variable `name` set in a command's environment: destructive when it changes what runs
+/// (whatever its value: an empty `LD_PRELOAD` is harmless, but the rule stays simple).
+pub fn check(name: &str) -> Option<Finding> {
     let code = name.starts_with("BASH_FUNC_") || CODE_VARS.contains(&name);
     code.then(|| {
         Finding::new(

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use super::finding::{Finding, Severity};
 use super::state::Scope;
-use super::words::{Arg, basename, has_flag, operands, opt_value};
+use super::words::{Arg, has_flag, operands, opt_value};
 use super::{is_shell, shell};
 
 /// `Some(result)` when `prog` runs code given to it.
@@ -362,6 +362,5 @@ fn cmake(rest: &[Arg]) -> Option<Finding> {
     if rest.iter().any(|a| a.text == "-P") {
         return Some(Finding::new("`cmake -P` runs a script file", Severity::YesNo));
     }
-    let _ = basename;
     None
 }

@@ -50,7 +50,7 @@ pub fn command(
     scope.stdin = stdin.map(|s| String::from_utf8_lossy(s).into_owned());
     scope.env = env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     let args: Vec<Arg> = argv.iter().map(|a| Arg::lit(a)).collect();
-    let from_env = env.iter().find_map(|(k, v)| environment::check(k, v, &args, &scope));
+    let from_env = env.keys().find_map(|k| environment::check(k));
     let f = analyze(&args, &scope);
     match (from_env, f) {
         (Some(a), Some(b)) => Some(a.merge(b)),

@@ -729,7 +729,7 @@ fn mv_cp(prog: &str, rest: &[Arg], scope: &Scope) -> Option<Finding> {
     if cmd == "mv" {
         let away: Vec<Arg> = sources
             .iter()
-            .filter(|s| s.dynamic || exists(scope, &s.text) || scope.is_remote() && false)
+            .filter(|s| s.dynamic || exists(scope, &s.text))
             .cloned()
             .collect();
         if !away.is_empty() {

@@ -446,7 +446,7 @@ impl Walker {
             if let Some((k, v)) = self.assign(a, alone)
                 && !alone
             {
-                self.add(environment::check(&k, &v, &words, &scope));
+                self.add(environment::check(&k));
                 scope.env.insert(k, v);
             }
         }
@@ -527,7 +527,7 @@ impl Walker {
                     } else {
                         Val::Words(vec![v.to_string()])
                     };
-                    if let Some(f) = environment::check(k, v, rest, &self.scope) {
+                    if let Some(f) = environment::check(k) {
                         self.add(Some(f));
                     }
                     if name == "export" {

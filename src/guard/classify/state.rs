@@ -189,8 +189,7 @@ impl Scope {
     /// symbolic link (locally).
     fn link_of(&self, p: &Path) -> Option<PathBuf> {
         let fs = self.fs.borrow();
-        if let Some((l, t, _)) = fs.links.iter().rev().find(|(l, _, _)| l == p) {
-            let _ = l;
+        if let Some((_, t, _)) = fs.links.iter().rev().find(|(l, _, _)| l == p) {
             return Some(t.clone());
         }
         drop(fs);
@@ -257,9 +256,7 @@ impl Scope {
     pub fn note_link(&self, target: &str, link: &str, hard: bool) {
         let Some(l) = self.absolute(link) else { return };
         // A symlink's relative target is relative to the link's directory.
-        let t = if self.is_remote() || target.starts_with('/') || target.starts_with('~') {
-            self.absolute(target)
-        } else if hard {
+        let t = if self.is_remote() || target.starts_with('/') || target.starts_with('~') || hard {
             self.absolute(target)
         } else {
             Some(l.parent().unwrap_or(Path::new("/")).join(target))

@@ -722,3 +722,23 @@ fn the_built_in_recipes_commands_run_unasked() {
     }
     assert!(asked.is_empty(), "the recipes' own commands would ask:\n{}", asked.join("\n"));
 }
+
+/// The finding travels in the action: the same argv in two directories gives two actions that
+/// each know their own resolved target (no lookup by argv afterwards).
+#[test]
+fn the_action_carries_its_own_finding() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let argv: Vec<String> = ["rm", "-rf", "x"].iter().map(|s| s.to_string()).collect();
+    let none = Default::default();
+    let in_a = crate::guard::Action::command(&argv, Some(a.path()), None, &none);
+    let in_b = crate::guard::Action::command(&argv, Some(b.path()), None, &none);
+    let target = |act: &crate::guard::Action| act.findings().next().unwrap().local_paths();
+    assert_eq!(target(&in_a), vec![a.path().join("x")]);
+    assert_eq!(target(&in_b), vec![b.path().join("x")]);
+    // Secrets are redacted from what is shown, not from what is judged.
+    let argv: Vec<String> = ["rm", "-rf", "/tmp/s3cret"].iter().map(|s| s.to_string()).collect();
+    let act = crate::guard::Action::command(&argv, None, None, &none).redact(&["s3cret".into()]);
+    assert!(!act.detail.contains("s3cret") && act.findings().count() == 1, "{act:?}");
+    assert!(act.findings().all(|f| f.hits.iter().all(|h| !h.written.contains("s3cret"))));
+}

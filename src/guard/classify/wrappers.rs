@@ -202,7 +202,7 @@ pub fn wrapped(args: &[Arg], scope: &Scope) -> Option<Finding> {
     let mut found: Option<Finding> = None;
     while i < args.len() && is_assignment(&args[i].text) {
         let (k, v) = args[i].text.split_once('=').unwrap_or_default();
-        if let Some(f) = environment::check(k, v, &args[i..], &scope) {
+        if let Some(f) = environment::check(k) {
             found = Some(f);
         }
         scope.env.insert(k.to_string(), v.to_string());
@@ -267,7 +267,7 @@ fn env_cmd(rest: &[Arg], scope: &Scope) -> Option<Finding> {
         if !a.starts_with('-') && a.contains('=') {
             // env takes any `NAME=value` (even names a shell would not: `BASH_FUNC_ls%%`).
             let (k, v) = a.split_once('=').unwrap_or_default();
-            if let Some(f) = environment::check(k, v, &rest[i..], &scope) {
+            if let Some(f) = environment::check(k) {
                 return Some(f);
             }
             scope.env.insert(k.to_string(), v.to_string());
