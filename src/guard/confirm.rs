@@ -67,7 +67,7 @@ pub fn prompt_for(detail: &str, targets: &[Target]) -> Prompt {
                 let on = finding.host.as_deref().map(|h| format!(" on `{h}`")).unwrap_or_default();
                 lines.push(format!(
                     "the command `{}`{on} — {}",
-                    crate::process::display_argv(argv),
+                    super::quote::display_argv(argv),
                     finding.why
                 ));
                 let mut large = false;
@@ -148,8 +148,7 @@ pub fn describe_path(path: &Path) -> (String, u64, bool) {
             (format!("`{}` — a symbolic link to `{to}`", shown.display()), 0, false)
         }
         Ok(m) if m.is_dir() => {
-            let bytes = crate::fs::size(path).unwrap_or(0);
-            let files = crate::fs::count_files(path);
+            let (bytes, files) = tree_size(path);
             (
                 format!(
                     "`{}` — directory, {} in {files} file{}",
@@ -169,13 +168,28 @@ pub fn describe_path(path: &Path) -> (String, u64, bool) {
     }
 }
 
+/// Bytes and files under a directory (links not followed).
+fn tree_size(path: &Path) -> (u64, u64) {
+    match path.symlink_metadata() {
+        Ok(m) if m.is_dir() => std::fs::read_dir(path)
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| tree_size(&e.path()))
+                    .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+            })
+            .unwrap_or((0, 0)),
+        Ok(m) => (m.len(), 1),
+        Err(_) => (0, 0),
+    }
+}
+
 /// How to run the refused operation with a person present.
 fn how_to_run() -> String {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let line = if args.is_empty() {
         "helix …".to_string()
     } else {
-        format!("helix {}", crate::process::display_argv(&args))
+        format!("helix {}", super::quote::display_argv(&args))
     };
     format!(
         "run `{line}` yourself in an interactive terminal to be asked (no flag, environment variable or config key answers it)"
@@ -317,7 +331,7 @@ mod tests {
         );
         let argv: Vec<String> = ["rm", "-rf", "build"].iter().map(|s| s.to_string()).collect();
         let finding =
-            super::super::classify::command(&argv, Some(d.path()), None, &Default::default())
+            crate::guard::classify::command(&argv, Some(d.path()), None, &Default::default())
                 .unwrap();
         let p = prompt_for("run", &[Target::Command { argv, finding }]);
         assert_eq!(p.typed.as_deref(), Some("build"));

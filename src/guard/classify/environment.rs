@@ -104,7 +104,7 @@ fn which(prog: &str, path: &str, scope: &Scope) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     for dir in path.split(':') {
         let dir = if dir.is_empty() { "." } else { dir };
-        let Some(d) = scope.absolute(dir) else { return None };
+        let d = scope.absolute(dir)?;
         let p = d.join(prog);
         if p.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0) {
             return Some(p.canonicalize().unwrap_or(p));

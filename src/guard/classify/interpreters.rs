@@ -189,7 +189,7 @@ fn shell_argv(prog: &str, rest: &[Arg], scope: &Scope) -> Option<Finding> {
             continue;
         }
         if a.starts_with('-') && !a.starts_with("--") && a.len() > 1 && a[1..].contains('c') {
-            let Some(script) = rest.get(i + 1) else { return None };
+            let script = rest.get(i + 1)?;
             return shell::sub_script(script, scope);
         }
         if a.starts_with('-') && !a.starts_with("--") && a[1..].contains('s') {
@@ -227,7 +227,7 @@ fn awk(prog: &str, rest: &[Arg]) -> Option<Finding> {
         return Some(Finding::new(format!("`{prog} -f` runs a program file"), Severity::YesNo));
     }
     let ops = operands(rest, &["-F", "-v", "--assign", "--field-separator"]);
-    let Some(program) = ops.first() else { return None };
+    let program = ops.first()?;
     if program.dynamic {
         return Some(Finding::new(
             format!("`{prog}` runs a program only known at run time"),

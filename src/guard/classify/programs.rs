@@ -517,14 +517,16 @@ fn find(rest: &[Arg], scope: &Scope) -> Option<Finding> {
                 });
             }
             i = end;
-        } else if matches!(t, "-fprint" | "-fprint0" | "-fprintf" | "-fls") {
-            if let Some(f) = rest.get(i + 1).and_then(|o| {
+        } else if matches!(t, "-fprint" | "-fprint0" | "-fprintf" | "-fls")
+            && let Some(f) = rest.get(i + 1).and_then(|o| {
                 onto_existing(
                     "`find -fprint` onto an existing file replaces it",
                     std::slice::from_ref(o),
                     scope,
                 )
-            }) {
+            })
+        {
+            {
                 found = Some(match found {
                     Some(g) => g.merge(f),
                     None => f,
@@ -727,11 +729,8 @@ fn mv_cp(prog: &str, rest: &[Arg], scope: &Scope) -> Option<Finding> {
     let (sources, dest, as_target) = sources_and_dest(rest)?;
     let mut found: Option<Finding> = None;
     if cmd == "mv" {
-        let away: Vec<Arg> = sources
-            .iter()
-            .filter(|s| s.dynamic || exists(scope, &s.text))
-            .cloned()
-            .collect();
+        let away: Vec<Arg> =
+            sources.iter().filter(|s| s.dynamic || exists(scope, &s.text)).cloned().collect();
         if !away.is_empty() {
             found = Some(
                 Finding::new("`mv` moves an existing path away", Severity::YesNo)

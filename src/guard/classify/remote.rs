@@ -83,7 +83,7 @@ pub fn ssh(rest: &[Arg], scope: &Scope) -> Option<Finding> {
         return Some(f);
     }
     let r = skip_opts(rest, WITH_ARG, true);
-    let Some((host, cmd)) = r.split_first() else { return None };
+    let (host, cmd) = r.split_first()?;
     let Some(inner) = scope.deeper() else { return Some(too_deep()) };
     let mut remote = Scope::remote(&host.text);
     remote.depth = inner.depth;
@@ -139,7 +139,7 @@ pub fn scp(prog: &str, rest: &[Arg], scope: &Scope) -> Option<Finding> {
     {
         return Some(
             Finding::new("`scp` onto an existing file replaces it", Severity::YesNo)
-                .with_targets(&[dest.clone()]),
+                .with_targets(std::slice::from_ref(dest)),
         );
     }
     None

@@ -625,11 +625,9 @@ impl Walker {
                     self.scope.note_created_if_new(&o.text);
                 }
             }
-            "tee" => {
-                if !has_flag(rest, 'a', &["append"]) {
-                    for o in operands(rest, &[]) {
-                        self.scope.note_created_if_new(&o.text);
-                    }
+            "tee" if !has_flag(rest, 'a', &["append"]) => {
+                for o in operands(rest, &[]) {
+                    self.scope.note_created_if_new(&o.text);
                 }
             }
             "dd" => {

@@ -4,8 +4,6 @@
 //! `nsenter`), who runs it (`su -c`, `runuser`, `setpriv`, `pkexec`), or when (`at`, `batch`),
 //! or that record or drive it (`strace`, `script -c`, `expect`, `tmux`) — count as destructive.
 
-use std::path::PathBuf;
-
 use super::finding::{Finding, Severity};
 use super::state::Scope;
 use super::words::{Arg, is_assignment, skip_opts};
@@ -254,7 +252,7 @@ fn env_cmd(rest: &[Arg], scope: &Scope) -> Option<Finding> {
         if matches!(a.as_str(), "-u" | "--unset" | "-C" | "--chdir") {
             if a == "-C" || a == "--chdir" {
                 let d = rest.get(i + 1).map(|d| d.text.clone()).unwrap_or_default();
-                scope.cwd = scope.absolute(&d).map(PathBuf::from);
+                scope.cwd = scope.absolute(&d);
             }
             i += 2;
             continue;
