@@ -196,9 +196,20 @@ enum Mux {
     None,
 }
 
-/// Create the directory of helix's known-hosts file, once the guard has let `ssh` run (under
-/// `--dry-run` nothing is created).
-fn known_hosts_dir() -> Result<()> {
+/// What `ssh` needs before it starts, checked once the guard has let it run (under `--dry-run`
+/// nothing is checked or created): the key file exists, the known-hosts directory does.
+fn ready(t: &Target) -> Result<()> {
+    if let Some(k) = &t.key
+        && !k.exists()
+        && !k.with_extension("pub").exists()
+        && !PathBuf::from(format!("{}.pub", k.display())).exists()
+    {
+        return Err(Error::invalid(
+            "ssh key",
+            k.display().to_string(),
+            "no such file: create one with `ssh-keygen -t ed25519` or set `vm.ssh_key` in the config",
+        ));
+    }
     let kh = known_hosts_file();
     match kh.parent() {
         Some(dir) => std::fs::create_dir_all(dir).map_err(|e| Error::fs("create", dir, e)),
@@ -241,16 +252,6 @@ fn ssh_argv(t: &Target, remote: &str, mux: Mux, batch_auth_only: bool) -> Result
         }
     }
     if let Some(k) = &t.key {
-        if !k.exists()
-            && !k.with_extension("pub").exists()
-            && !PathBuf::from(format!("{}.pub", k.display())).exists()
-        {
-            return Err(Error::invalid(
-                "ssh key",
-                k.display().to_string(),
-                "no such file: create one with `ssh-keygen -t ed25519` or set `vm.ssh_key` in the config",
-            ));
-        }
         o("IdentitiesOnly", "yes");
         a.push("-i".into());
         a.push(k.display().to_string());
@@ -288,7 +289,7 @@ pub fn exec(t: &Target, command: &str, opts: &RunOptions) -> Result<Finished> {
     let mut cmd = ssh_cmd(t, command, opts, Mux::Master)?;
     cmd.read_only = opts.read_only;
     cmd.guarded(action, |r| {
-        known_hosts_dir()?;
+        ready(t)?;
         r.run()
     })
     .map_err(|e| explain(e, t, command))
@@ -313,7 +314,7 @@ pub fn shell(t: &Target) -> Result<()> {
     // Leaving a shell with a non-zero status (the last command failed) is not an error.
     cmd.unchecked = true;
     cmd.guarded(action, |r| {
-        known_hosts_dir()?;
+        ready(t)?;
         r.run().map(|_| ())
     })
 }
@@ -478,7 +479,7 @@ pub fn write_file(t: &Target, path: &str, content: &[u8], opts: &WriteOptions) -
         RunOptions { output: Output::Quiet, stdin: Some(content.to_vec()), ..Default::default() };
     let cmd = ssh_cmd(t, &script, &o, Mux::Master)?;
     cmd.guarded(action, |r| {
-        known_hosts_dir()?;
+        ready(t)?;
         r.run().map(|_| ()).map_err(|e| match e {
             Error::CommandFailed { status, code, stderr_tail, .. } => Error::CommandFailed {
                 command: format!("write {path}` on `{t}"),
@@ -640,7 +641,7 @@ pub fn probe(
     let (Probe::Banner { version }, Some(t)) = (&p, login) else { return Ok(p) };
     let t = Target { host: host.to_string(), port, ..t.clone() };
     let o = RunOptions { output: Output::Capture, unchecked: true, ..Default::default() };
-    known_hosts_dir()?;
+    ready(&t)?;
     let f = ssh_cmd(&t, "true", &o, Mux::None)?.read_only().run()?;
     Ok(if f.success {
         Probe::Ready { version: version.clone() }
@@ -677,7 +678,7 @@ pub fn wait_ready(t: &Target, timeout: Duration) -> Result<f64> {
     .args(json!({ "target": t.to_string(), "timeout": timeout.as_secs_f64() }));
     let login = RunOptions { output: Output::Capture, unchecked: true, ..Default::default() };
     ssh_cmd(t, "true", &login, Mux::Master)?.guarded(action, |runner| {
-        known_hosts_dir()?;
+        ready(t)?;
         let started = Instant::now();
         let spinner = crate::ui::spinner(&format!("waiting for SSH on {t}"));
         let mut login_error: Option<String> = None;
@@ -753,7 +754,7 @@ pub fn wait_until(t: &Target, command: &str, timeout: Duration) -> Result<f64> {
     .args(json!({ "target": t.to_string(), "command": command, "timeout": timeout.as_secs_f64() }));
     let poll = RunOptions { output: Output::Capture, unchecked: true, ..Default::default() };
     ssh_cmd(t, command, &poll, Mux::Master)?.guarded(action, |runner| {
-        known_hosts_dir()?;
+        ready(t)?;
         let started = Instant::now();
         let spinner = crate::ui::spinner(&format!("waiting until `{command}` succeeds on {t}"));
         loop {
@@ -883,7 +884,7 @@ mod tests {
         let cp = t.control_path().unwrap();
         assert!(cp.display().to_string().len() < 100, "{}", cp.display());
         let missing = Target { key: Some(dir.path().join("nope")), ..defaults() };
-        let e = ssh_argv(&missing, "true", Mux::None, false).unwrap_err().to_string();
+        let e = ready(&missing).unwrap_err().to_string();
         assert!(e.contains("ssh-keygen"), "{e}");
         let cdir = cp.parent().unwrap().to_path_buf();
         assert_eq!(std::fs::metadata(&cdir).unwrap().permissions().mode() & 0o777, 0o700);
