@@ -145,6 +145,23 @@ const DESTRUCTIVE: &[(&str, &str)] = &[
     ("as-run", r#"cmd::shell("ln {F} {D}/h1; : > {D}/h1");"#),
     ("as-run", r#"cmd::shell("mkdir -p {D}/l4 && mv {T} {D}/l4/t && rm -rf {D}/l4");"#),
     ("as-run", r#"cmd::shell("cd {D} && ln -s target t && cd t && rm -rf sub");"#),
+    // other spellings of the same paths
+    ("spelling", r#"cmd::run(["rm", "-rf", "{D}/other/../target"]);"#),
+    ("spelling", r#"cmd::run(["rm", "-rf", "{T}/sub/../../vms/vm"]);"#),
+    ("spelling", r#"cmd::run(["rm", "-rf", "--", "{T}"]);"#),
+    ("spelling", r#"cmd::run(["rm", "-rf", "{T}//"]);"#),
+    ("spelling", r#"cmd::shell("cd {T}/.. && rm -rf target");"#),
+    ("spelling", r#"cmd::shell("cd ~ && cd {VMS} && rm -rf ./vm/");"#),
+    ("spelling", r#"cmd::shell("rm -rf {VMS}/[v]m");"#),
+    ("spelling", r#"cmd::shell("rm -rf {VMS}/?m");"#),
+    ("spelling", r#"cmd::shell("rm -rf {D}/data.back*");"#),
+    ("spelling", r#"cmd::shell("x=tar; y=get; rm -rf {D}/${x}${y}");"#),
+    ("spelling", r#"cmd::run(["sh", "-c", "rm -rf \"$1\"", "sh", "{T}"]);"#),
+    ("spelling", r#"cmd::shell("set -- {T}; rm -rf \"$@\"");"#),
+    (
+        "spelling",
+        r#"cmd::run(["find", "{D}", "-name", "*.backup", "-exec", "rm", "-rf", "{}", "+"]);"#,
+    ),
     // targets only known at run time
     ("unknown", r#"cmd::shell("rm -rf $UNSET_HELIX_VAR/");"#),
     ("unknown", r#"cmd::shell("rm -rf \"$(cat {D}/list)\"");"#),
