@@ -90,7 +90,10 @@ pub fn prompt_for(detail: &str, targets: &[Target]) -> Prompt {
             }
         }
     }
-    Prompt { op: detail.to_string(), lines, typed }
+    // Resolved paths may hold a secret of the run (a token in a directory name): never shown.
+    let ctx = crate::ctx::get();
+    let lines = lines.iter().map(|l| ctx.redact(l)).collect();
+    Prompt { op: ctx.redact(detail), lines, typed }
 }
 
 fn file_name(p: &Path) -> String {
