@@ -58,20 +58,9 @@ pub fn command(
     }
 }
 
-/// Why `argv` is destructive, or `None` (run in helix's directory, no stdin).
-pub fn classify_argv(argv: &[String]) -> Option<String> {
-    command(argv, None, None, &BTreeMap::new()).map(|f| f.why)
-}
-
 /// Why a local shell script is destructive, or `None`.
 pub fn classify_shell(script: &str) -> Option<String> {
     analyze_shell(script, &Scope::local(None)).map(|f| f.why)
-}
-
-/// Why a script run on another machine is destructive, or `None`: remote-side rules (no local
-/// filesystem checks; paths are the remote shell's).
-pub fn classify_remote(script: &str) -> Option<String> {
-    analyze_shell(script, &Scope::remote("the remote host")).map(|f| f.why)
 }
 
 /// The full classification of a shell script in `scope`.

@@ -5,6 +5,14 @@ use std::path::Path;
 
 use super::*;
 
+fn classify_argv(argv: &[String]) -> Option<String> {
+    command(argv, None, None, &Default::default()).map(|f| f.why)
+}
+
+fn classify_remote(script: &str) -> Option<String> {
+    analyze_shell(script, &Scope::remote("vm")).map(|f| f.why)
+}
+
 fn argv(s: &[&str]) -> Vec<String> {
     s.iter().map(|x| x.to_string()).collect()
 }
@@ -315,7 +323,7 @@ fn ordinary_forms_pass() {
 }
 
 #[test]
-fn signatures_other_modules_use() {
+fn argv_shell_and_remote_entry_points() {
     assert!(classify_argv(&argv(&["sh", "-c", "cd x && rm -rf y"])).is_some());
     assert!(classify_argv(&argv(&["git", "status"])).is_none());
     assert!(classify_shell("sudo sh -c 'rm -rf /tmp/x'").is_some());
