@@ -436,17 +436,19 @@ pub fn snapshot_apply(path: &Path, name: &str, save_current: Option<&str>) -> Re
         snapshot_create(path, keep)?;
     }
     let argv = vec![program(), "snapshot".into(), "-a".into(), name.into(), s(path)];
-    let mut action = Action::new(
+    let action = Action::new(
         "qemu_img.snapshot_apply",
         format!("revert `{}` to snapshot `{name}`", path.display()),
     )
     .args(json!({ "path": path, "name": name, "saved_current_as": save_current }));
-    if save_current.is_none() {
-        action = action.destroys(Target::Disk {
+    let action = match save_current {
+        None => action.destroys(Target::Disk {
             path: path.to_path_buf(),
             why: format!("its current contents are replaced by snapshot `{name}`"),
-        });
-    }
+        }),
+        // The current state was just kept as a snapshot: the revert destroys nothing.
+        Some(_) => action.recovers(path),
+    };
     run_as(path, argv, action, |_| save_current.unwrap_or_default().to_string())
 }
 

@@ -77,6 +77,9 @@ pub struct Action {
     /// Paths the action moves away or replaces recoverably (trash, rename): never asked about,
     /// but refused when protected. `(path, whole tree)`.
     pub touches: Vec<(PathBuf, bool)>,
+    /// Paths whose state this action's own undo brings back (a snapshot taken first): what
+    /// the command it runs does to them is covered and not asked about again.
+    pub recovers: Vec<PathBuf>,
 }
 
 impl Action {
@@ -88,6 +91,7 @@ impl Action {
             destroys: vec![],
             undo: Value::Null,
             touches: vec![],
+            recovers: vec![],
         }
     }
     pub fn args(mut self, args: Value) -> Self {
@@ -107,6 +111,14 @@ impl Action {
     /// `tree`, also if anything inside is), never asked about.
     pub fn touches(mut self, path: &std::path::Path, tree: bool) -> Self {
         self.touches.push((path.to_path_buf(), tree));
+        self
+    }
+
+    /// The action keeps `path`'s current state where its undo restores it (a snapshot taken
+    /// before a revert), so the command's rewrite of `path` destroys nothing. Call before
+    /// [`Action::runs`].
+    pub fn recovers(mut self, path: &std::path::Path) -> Self {
+        self.recovers.push(path.to_path_buf());
         self
     }
 
@@ -138,12 +150,14 @@ impl Action {
             let covered = !finding.hits.is_empty()
                 && finding.hits.iter().all(|h| {
                     h.local().is_some_and(|p| {
-                        self.destroys.iter().any(|t| match t {
-                            Target::Path { path, .. } | Target::Disk { path, .. } => {
-                                protect::physical(path) == protect::physical(p)
-                            }
-                            _ => false,
-                        })
+                        let p = protect::physical(p);
+                        self.recovers.iter().any(|r| protect::physical(r) == p)
+                            || self.destroys.iter().any(|t| match t {
+                                Target::Path { path, .. } | Target::Disk { path, .. } => {
+                                    protect::physical(path) == p
+                                }
+                                _ => false,
+                            })
                     })
                 });
             if !covered {
