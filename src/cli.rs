@@ -7,7 +7,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::config::Config;
 use crate::ctx::Ctx;
-use crate::recipe::{self, Recipe};
+use crate::recipe;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -161,7 +161,7 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
         Command::Check { recipe } => {
             let config = Config::load(cli.config.as_deref()).map_err(Failure::usage)?;
             let _ = Ctx::new(false, false, false, config).install();
-            check(&dirs, recipe.as_deref())
+            crate::check::command::run(&dirs, recipe.as_deref())
         }
         Command::New { name, dir } => new(&name, dir),
         Command::Api { definitions, json } => api(definitions.as_deref(), json),
@@ -208,6 +208,7 @@ fn run(
         print!("{}", recipe::help(&recipe));
         return Ok(0);
     }
+    crate::check::command::gate(dirs, &recipe)?;
     // helix's own run flags may also follow the recipe's parameters
     // (`helix run provision-vm --cpus 8 --resume`), unless the recipe declares one itself.
     let mut params = params;
@@ -303,81 +304,6 @@ fn list(dirs: &[PathBuf], json: bool) -> Result<i32, Failure> {
     }
     print!("{}", crate::ui::table(&rows));
     Ok(0)
-}
-
-fn check(dirs: &[PathBuf], only: Option<&str>) -> Result<i32, Failure> {
-    let engine = crate::engine::build(recipe::stdlib_dirs(dirs));
-    let recipes: Vec<Recipe> = match only {
-        Some(name) => vec![recipe::find(dirs, name).map_err(Failure::usage)?],
-        None => recipe::discover(dirs).map_err(Failure::error)?,
-    };
-    let mut failed = 0;
-    let mut checked = 0;
-    for r in &recipes {
-        checked += 1;
-        let args = r
-            .header
-            .params
-            .iter()
-            .map(|p| (p.name.clone(), recipe::Value::Str(String::new())))
-            .collect();
-        let scope = crate::run::scope(&args);
-        let result = crate::run::compile(&engine, r, &scope)
-            .and_then(|ast| crate::run::check_imports(&engine, &ast, r));
-        match result {
-            Ok(()) => println!("{} {}", console::style("ok").green(), r.name),
-            Err(m) => {
-                failed += 1;
-                println!("{} {}", console::style("FAILED").red().bold(), r.name);
-                eprint!("{m}");
-            }
-        }
-    }
-    if only.is_none() {
-        for (name, source, text) in stdlib_modules(&recipe::stdlib_dirs(dirs)) {
-            checked += 1;
-            crate::sources::remember(&source, &text);
-            match engine.compile(&text) {
-                Ok(_) => println!("{} stdlib/{name}", console::style("ok").green()),
-                Err(e) => {
-                    failed += 1;
-                    println!("{} stdlib/{name}", console::style("FAILED").red().bold());
-                    eprint!("{}", crate::report::parse(&e, &source));
-                }
-            }
-        }
-    }
-    if failed > 0 {
-        return Err(Failure {
-            message: format!("{failed} of {checked} failed to compile\n"),
-            code: 1,
-        });
-    }
-    Ok(0)
-}
-
-/// Every stdlib module visible: `(name, source name, text)`, user dirs shadowing built-ins.
-fn stdlib_modules(dirs: &[PathBuf]) -> Vec<(String, String, String)> {
-    let mut names: Vec<String> = Vec::new();
-    for d in dirs {
-        if let Ok(rd) = std::fs::read_dir(d) {
-            for e in rd.flatten() {
-                let p = e.path();
-                if p.extension().is_some_and(|x| x == "rhai") {
-                    names.push(p.file_stem().unwrap().to_string_lossy().into_owned());
-                }
-            }
-        }
-    }
-    for f in recipe::BUILTIN_STDLIB.files() {
-        names.push(f.path().file_stem().unwrap_or_default().to_string_lossy().into_owned());
-    }
-    names.sort();
-    names.dedup();
-    names
-        .into_iter()
-        .filter_map(|n| crate::engine::StdlibResolver::locate(dirs, &n).map(|(s, t)| (n, s, t)))
-        .collect()
 }
 
 fn new(name: &str, dir: Option<PathBuf>) -> Result<i32, Failure> {

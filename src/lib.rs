@@ -4,6 +4,7 @@
 pub mod api;
 pub mod apidoc;
 pub mod build;
+pub mod check;
 pub mod cli;
 pub mod clock;
 pub mod cloudinit;

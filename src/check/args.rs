@@ -1,0 +1,55 @@
+//! `args.brnach` when the header declares `branch`: every read of the `args` map (`args.X`,
+//! `args?.X`, `args["x"]`) is checked against the recipe's `@param`/`@flag` names, since a
+//! misspelt one is `()` at run time and the recipe carries on with nothing.
+
+use rhai::{ASTNode, Expr};
+
+use super::{Context, Diagnostic, suggest};
+
+pub fn visit(path: &[ASTNode], cx: &Context, out: &mut Vec<Diagnostic>) {
+    let Some(params) = &cx.params else { return };
+    let Some(ASTNode::Expr(Expr::Dot(x, _, _) | Expr::Index(x, _, _))) = path.last() else {
+        return;
+    };
+    let Expr::Variable(v, _, _) = &x.lhs else { return };
+    if v.1 != "args" || !v.2.is_empty() || cx.declared.iter().any(|d| d == "args") {
+        return;
+    }
+    // `args.a.b` is `Dot(args, Dot(a, b))`: the name is the first link of the chain.
+    let mut rhs = &x.rhs;
+    while let Expr::Dot(inner, _, _) | Expr::Index(inner, _, _) = rhs {
+        if matches!(path.last(), Some(ASTNode::Expr(Expr::Index(..)))) {
+            break;
+        }
+        rhs = &inner.lhs;
+    }
+    let (name, pos) = match rhs {
+        Expr::Property(p, pos) => (p.2.to_string(), *pos),
+        Expr::StringConstant(s, pos) => (s.to_string(), *pos),
+        Expr::MethodCall(..) => return, // args.keys(), args.len(): the map's own methods
+        _ => return,                    // args[name]: not knowable here
+    };
+    if params.iter().any(|p| *p == name) {
+        return;
+    }
+    let help = suggest::hint(&name, params.iter().map(String::as_str));
+    let declared = if params.is_empty() {
+        "the header declares no parameters".to_string()
+    } else {
+        format!(
+            "the header declares {}",
+            params.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+        )
+    };
+    let name_shown =
+        if name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') { format!("args.{name}") } else { format!("args[\"{name}\"]") };
+    out.push(cx.at(
+        pos,
+        format!("`{name_shown}` is not a parameter of this recipe: {declared}"),
+        if help.is_empty() {
+            "declare it in the header: `//! @param NAME  what it is`".into()
+        } else {
+            help
+        },
+    ));
+}

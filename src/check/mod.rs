@@ -1,0 +1,327 @@
+//! `helix check`: a static analysis of recipes and stdlib modules that finds an author's
+//! mistakes before anything runs — it compiles with strict variables, then walks the AST:
+//! every namespaced call resolved against the registered primitives and the stdlib modules by
+//! name and number of arguments, every `args.X` against the header, the header itself read
+//! strictly, and the in-place methods whose `()` result is used. Each finding is reported like a
+//! run-time error (`file:line:col`, the source line, a caret) with a "did you mean".
+//!
+//! `helix run` runs the same check first, so no recipe starts with a detectable mistake.
+
+mod args;
+mod calls;
+pub mod command;
+pub mod header;
+mod inplace;
+mod suggest;
+pub mod surface;
+
+pub use suggest::{closest, hint};
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use rhai::{AST, ASTNode, Engine, Position, Scope, Stmt};
+
+use crate::recipe::Recipe;
+use surface::{Func, Surface};
+
+/// One finding: where, what, and what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub source: String,
+    pub line: usize,
+    pub col: usize,
+    pub message: String,
+    pub help: String,
+}
+
+impl Diagnostic {
+    /// `error: …`, `--> file:line:col`, the line, a caret, `= help: …`.
+    pub fn render(&self) -> String {
+        let mut out = crate::report::at(&self.source, self.line, self.col, &self.message);
+        if !self.help.is_empty() {
+            out.push_str(&format!("  = help: {}\n", self.help));
+        }
+        out
+    }
+}
+
+/// A stdlib module as an `import` sees it.
+#[derive(Debug, Default)]
+pub struct ModuleInfo {
+    pub source: String,
+    pub fns: Vec<Func>,
+    pub vars: Vec<String>,
+}
+
+/// What the walk knows about the file it checks.
+pub struct Context<'a> {
+    pub surface: &'a Surface,
+    pub source: String,
+    /// Import alias → module.
+    pub imports: BTreeMap<String, ModuleInfo>,
+    /// Functions the file defines.
+    pub local_fns: Vec<Func>,
+    /// Every name the file binds (`let`, `const`, parameters, loop variables).
+    pub declared: Vec<String>,
+    /// The recipe's parameter names; `None` for a stdlib module (it has no `args`).
+    pub params: Option<Vec<String>>,
+    /// Leave namespaces that match no import alone (Rhai reports them itself).
+    pub unknown_aliases_ok: bool,
+}
+
+impl Context<'_> {
+    fn at(&self, pos: Position, message: String, help: String) -> Diagnostic {
+        Diagnostic {
+            source: self.source.clone(),
+            line: pos.line().unwrap_or(0),
+            col: pos.position().unwrap_or(1),
+            message,
+            help,
+        }
+    }
+}
+
+/// Everything `check` needs that does not depend on the file: the engine's surface and where
+/// stdlib modules are found. Build it once, check many files.
+pub struct Checker {
+    pub engine: Engine,
+    pub surface: Surface,
+    pub stdlib_dirs: Vec<PathBuf>,
+}
+
+impl Checker {
+    pub fn new(stdlib_dirs: Vec<PathBuf>) -> Checker {
+        let engine = crate::engine::build(stdlib_dirs.clone());
+        let surface = Surface::of(&engine);
+        Checker { engine, surface, stdlib_dirs }
+    }
+
+    /// Every problem in `recipe`: its header, its compilation, its calls and `args`.
+    pub fn recipe(&self, recipe: &Recipe) -> Vec<Diagnostic> {
+        let mut out = header::check(&recipe.text, &recipe.source_name);
+        let params: Vec<String> = recipe.header.params.iter().map(|p| p.name.clone()).collect();
+        let mut scope = Scope::new();
+        let args: rhai::Map =
+            params.iter().map(|p| (p.as_str().into(), rhai::Dynamic::UNIT)).collect();
+        scope.push("args", args);
+        scope.push("config", rhai::Map::new());
+        out.extend(self.script(&recipe.text, &recipe.source_name, &scope, Some(params)));
+        out
+    }
+
+    /// Every problem in a stdlib module's text.
+    pub fn module(&self, text: &str, source: &str) -> Vec<Diagnostic> {
+        self.script(text, source, &Scope::new(), None)
+    }
+
+    fn script(
+        &self,
+        text: &str,
+        source: &str,
+        scope: &Scope,
+        params: Option<Vec<String>>,
+    ) -> Vec<Diagnostic> {
+        crate::sources::remember(source, text);
+        let ast = match self.engine.compile_with_scope(scope, text) {
+            Ok(a) => a,
+            Err(e) => return vec![compile_error(&e, text, source, &self.surface)],
+        };
+        let mut out = Vec::new();
+        let mut cx = Context {
+            surface: &self.surface,
+            source: source.to_string(),
+            imports: BTreeMap::new(),
+            local_fns: script_fns(&ast, ""),
+            declared: declared(&ast),
+            params,
+            unknown_aliases_ok: false,
+        };
+        for (alias, path, pos) in imports(&ast) {
+            match self.load_module(&path) {
+                Ok(m) => {
+                    cx.imports.insert(alias, m);
+                }
+                Err(e) => out.push(cx.at(pos, e.0, e.1)),
+            }
+        }
+        ast.walk(&mut |path: &[ASTNode]| {
+            calls::visit(path, &cx, &mut out);
+            args::visit(path, &cx, &mut out);
+            inplace::visit(path, &cx, &mut out);
+            true
+        });
+        out.sort_by_key(|d| (d.line, d.col));
+        out.dedup();
+        out
+    }
+
+    /// Compile stdlib module `path` (without running it) and list what it offers.
+    fn load_module(&self, path: &str) -> Result<ModuleInfo, (String, String)> {
+        let Some((source, text)) = crate::engine::StdlibResolver::locate(&self.stdlib_dirs, path)
+        else {
+            let known = command::stdlib_modules(&self.stdlib_dirs);
+            let names: Vec<&str> = known.iter().map(|(n, _, _)| n.as_str()).collect();
+            let help = hint(path, names.iter().copied());
+            return Err((
+                format!("there is no stdlib module `{path}`"),
+                if help.is_empty() { format!("the modules: {}", names.join(", ")) } else { help },
+            ));
+        };
+        crate::sources::remember(&source, &text);
+        let ast = self.engine.compile(&text).map_err(|e| {
+            (format!("stdlib module `{path}` does not compile: {}", e.0), format!("see {source}"))
+        })?;
+        let mut vars = Vec::new();
+        for s in ast.statements() {
+            match s {
+                Stmt::Var(x, ..) => vars.push(x.0.name.to_string()),
+                Stmt::Export(x, _) => {
+                    vars.push(if x.1.name.is_empty() { x.0.name.to_string() } else { x.1.name.to_string() })
+                }
+                _ => {}
+            }
+        }
+        Ok(ModuleInfo { source, fns: script_fns(&ast, path), vars })
+    }
+}
+
+/// The public functions an AST defines, with signatures written as `name(a, b)`.
+fn script_fns(ast: &AST, _ns: &str) -> Vec<Func> {
+    ast.iter_functions()
+        .filter(|f| f.access != rhai::FnAccess::Private)
+        .map(|f| Func {
+            name: f.name.to_string(),
+            arity: f.params.len(),
+            signature: format!("{}({})", f.name, f.params.join(", ")),
+        })
+        .collect()
+}
+
+/// `import "path" as alias;` anywhere in the file.
+fn imports(ast: &AST) -> Vec<(String, String, Position)> {
+    let mut out = Vec::new();
+    ast.walk(&mut |path: &[ASTNode]| {
+        if let Some(ASTNode::Stmt(Stmt::Import(x, pos))) = path.last()
+            && let rhai::Expr::StringConstant(p, _) = &x.0
+        {
+            out.push((x.1.name.to_string(), p.to_string(), *pos));
+        }
+        true
+    });
+    out
+}
+
+/// Every name the file binds: variables, constants, loop variables, function parameters.
+fn declared(ast: &AST) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    ast.walk(&mut |path: &[ASTNode]| {
+        match path.last() {
+            Some(ASTNode::Stmt(Stmt::Var(x, ..))) => out.push(x.0.name.to_string()),
+            Some(ASTNode::Stmt(Stmt::For(x, _))) => {
+                out.push(x.0.name.to_string());
+                if let Some(i) = &x.1 {
+                    out.push(i.name.to_string());
+                }
+            }
+            _ => {}
+        }
+        true
+    });
+    for f in ast.iter_functions() {
+        // A closure that uses `args` gets it as a (captured) parameter: that is not a new `args`.
+        let closure = f.name.starts_with("anon$");
+        out.extend(f.params.iter().filter(|p| !(closure && **p == "args")).map(|p| p.to_string()));
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// A compile error, with a "did you mean" for an undefined variable or module.
+fn compile_error(e: &rhai::ParseError, text: &str, source: &str, surface: &Surface) -> Diagnostic {
+    let pos = crate::report::parse_position(e, text);
+    let (message, help) = match &*e.0 {
+        rhai::ParseErrorType::VariableUndefined(name) => {
+            let words = bound_words(text);
+            let candidates = words.iter().map(String::as_str).chain(["args", "config"]);
+            (format!("there is no variable `{name}` here"), or(hint(name, candidates), "declare it with `let` first".into()))
+        }
+        rhai::ParseErrorType::ModuleUndefined(name) => {
+            let mut known: Vec<String> = surface.modules.keys().cloned().collect();
+            known.extend(import_aliases(text));
+            (
+                format!("there is no module `{name}`"),
+                or(
+                    hint(name, known.iter().map(String::as_str)),
+                    format!("a stdlib module needs `import \"{name}\" as {name};` first"),
+                ),
+            )
+        }
+        other => (crate::report::parse_message(other), String::new()),
+    };
+    Diagnostic {
+        source: source.to_string(),
+        line: pos.line().unwrap_or(0),
+        col: pos.position().unwrap_or(1),
+        message,
+        help,
+    }
+}
+
+fn or(a: String, b: String) -> String {
+    if a.is_empty() { b } else { a }
+}
+
+/// Names a file binds, found in its text (used when it does not compile, so there is no AST):
+/// the word after `let`, `const`, `for`, `fn` parameters and closure parameters.
+fn bound_words(text: &str) -> Vec<String> {
+    let ident = |s: &str| -> String {
+        s.trim_start().chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect()
+    };
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let mut rest = line;
+        while let Some(i) = rest.find(|c: char| c.is_alphabetic() || c == '|') {
+            rest = &rest[i..];
+            for kw in ["let ", "const ", "for "] {
+                if let Some(r) = rest.strip_prefix(kw) {
+                    let r = r.trim_start().trim_start_matches('(');
+                    out.push(ident(r));
+                    if let Some((_, second)) = r.split_once(',') {
+                        out.push(ident(second));
+                    }
+                }
+            }
+            if let Some(r) = rest.strip_prefix("fn ")
+                && let Some(open) = r.find('(')
+                && let Some(close) = r[open..].find(')')
+            {
+                out.extend(r[open + 1..open + close].split(',').map(ident));
+            }
+            if let Some(r) = rest.strip_prefix('|')
+                && let Some(close) = r.find('|')
+            {
+                out.extend(r[..close].split(',').map(ident));
+            }
+            let skip = rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len()).max(1);
+            rest = &rest[skip..];
+        }
+    }
+    out.retain(|w| !w.is_empty());
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn import_aliases(text: &str) -> Vec<String> {
+    text.match_indices(" as ")
+        .map(|(i, _)| {
+            text[i + 4..].chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect()
+        })
+        .filter(|s: &String| !s.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,148 @@
+//! The analysis on recipe texts, without running anything.
+
+use super::*;
+use crate::recipe::{Origin, parse_header};
+
+fn recipe(text: &str) -> Recipe {
+    Recipe {
+        name: "t".into(),
+        origin: Origin::BuiltIn,
+        source_name: "t.rhai".into(),
+        text: text.into(),
+        header: parse_header(text, "t.rhai").unwrap(),
+        shadows: vec![],
+    }
+}
+
+fn checker_with(modules: &[(&str, &str)]) -> (Checker, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in modules {
+        std::fs::write(dir.path().join(format!("{name}.rhai")), text).unwrap();
+    }
+    (Checker::new(vec![dir.path().to_path_buf()]), dir)
+}
+
+fn found(text: &str) -> Vec<String> {
+    let (c, _d) = checker_with(&[("util", "const LIMIT = 3;\nfn twice(x) { x * 2 }\nprivate fn hidden() {}\n")]);
+    c.recipe(&recipe(text))
+        .into_iter()
+        .map(|d| format!("{}:{} {} | {}", d.line, d.col, d.message, d.help))
+        .collect()
+}
+
+#[test]
+fn a_correct_recipe_has_no_findings() {
+    let text = "//! Fine.\n//! @param branch  Branch (default: main)\n//! @flag  no-start  Stay\nimport \"util\" as util;\nlet s = \"a-b\";\ns.replace(\"-\", \"_\");\nlet t = s.to_upper();\nlet a = [];\na.push(1);\nlet n = util::twice(util::LIMIT);\nlet b = args.branch;\nlet c = args[\"no-start\"];\nfn helper(x) { x + 1 }\nlet h = helper(2);\nfs::exists(\"/tmp\");\nlet f = |x| x + 1;\nlet g = f.call(1);\nprint(`${t} ${n} ${b} ${c} ${h} ${g}`);\n";
+    assert_eq!(found(text), Vec::<String>::new());
+}
+
+#[test]
+fn unknown_primitives_and_wrong_arity() {
+    let f = found("//! X.\nfs::mkdirs(\"/tmp/a\");\n");
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(f[0].starts_with("2:1 `fs::mkdirs` is not a primitive"), "{f:?}");
+    assert!(f[0].contains("did you mean `mkdir`?"), "{f:?}");
+    let f = found("//! X.\nlet s = qemu_img::snapshots(\"d.qcow2\");\n");
+    assert!(f[0].contains("`qemu_img::snapshots` is not a primitive"), "{f:?}");
+    let f = found("//! X.\nfs::copy(\"a\");\n");
+    assert!(f[0].contains("`fs::copy` does not take 1 argument"), "{f:?}");
+    assert!(f[0].contains("`fs::copy(from: String, to: String)`"), "{f:?}");
+}
+
+#[test]
+fn stdlib_functions_and_constants_by_name_and_arity() {
+    let f = found("//! X.\nimport \"util\" as util;\nutil::twise(1);\n");
+    assert!(f[0].starts_with("3:1 `util::twise`: module"), "{f:?}");
+    assert!(f[0].contains("did you mean `twice`?"), "{f:?}");
+    let f = found("//! X.\nimport \"util\" as util;\nutil::twice(1, 2);\n");
+    assert!(f[0].contains("does not take 2 arguments"), "{f:?}");
+    assert!(f[0].contains("`util::twice(x)`"), "{f:?}");
+    let f = found("//! X.\nimport \"util\" as util;\nutil::hidden();\n");
+    assert!(f[0].contains("has no function `hidden`"), "{f:?}");
+    let f = found("//! X.\nimport \"util\" as util;\nprint(util::LIMT);\n");
+    assert!(f[0].contains("has no constant `LIMT`") && f[0].contains("`LIMIT`"), "{f:?}");
+    let f = found("//! X.\nimport \"utill\" as u;\n");
+    assert!(f[0].contains("there is no stdlib module `utill`"), "{f:?}");
+}
+
+#[test]
+fn args_are_checked_against_the_header() {
+    let f = found("//! X.\n//! @param branch  B\nprint(args.brnach);\n");
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(f[0].starts_with("3:12 `args.brnach` is not a parameter"), "{f:?}");
+    assert!(f[0].contains("did you mean `branch`?"), "{f:?}");
+    let f = found("//! X.\n//! @flag no-start  B\nprint(args[\"no_start\"]);\n");
+    assert!(f[0].contains("`args.no_start` is not a parameter"), "{f:?}");
+    assert!(f[0].contains("`no-start`"), "{f:?}");
+    let f = found("//! X.\nlet v = args?.vm;\n");
+    assert!(f[0].contains("declares no parameters"), "{f:?}");
+    // Inside a closure and a function body too.
+    let f = found("//! X.\n//! @param vm  V\nstep(\"a\", || { print(args.vn); });\n");
+    assert!(f[0].contains("`args.vn`"), "{f:?}");
+    // The map's own methods are not parameters.
+    assert!(found("//! X.\nprint(args.keys());\n").is_empty());
+}
+
+#[test]
+fn in_place_methods_used_as_values() {
+    for (code, method) in [
+        ("let s = \"a\"; let v = s.replace(\"a\", \"b\");", "replace"),
+        ("let a = []; let b = a.push(1);", "push"),
+        ("let s = \" a \"; let n = s.trim().len();", "trim"),
+        ("let s = \"a\"; print(s.make_upper());", "make_upper"),
+        ("let s = \"a\"; let t = `${s.trim()}`;", "trim"),
+        ("let a = [2, 1]; for x in a.sort() { }", "sort"),
+        ("let s = \"a\"; if s.trim() == \"\" { }", "trim"),
+    ] {
+        let f = found(&format!("//! X.\n{code}\n"));
+        assert_eq!(f.len(), 1, "{code}: {f:?}");
+        assert!(f[0].contains(&format!("`{method}` changes its value in place")), "{f:?}");
+    }
+    // As statements they are right.
+    assert!(found("//! X.\nlet s = \"a\";\ns.replace(\"a\", \"b\");\ns.trim();\nlet m = #{ a: [] };\nm.a.push(1);\n").is_empty());
+}
+
+#[test]
+fn plain_calls_must_exist() {
+    let f = found("//! X.\nfn helper(x) { x }\nhelpr(1);\n");
+    assert!(f[0].contains("there is no function `helpr`") && f[0].contains("`helper`"), "{f:?}");
+    let f = found("//! X.\nfn helper(x) { x }\nhelper(1, 2);\n");
+    assert!(f[0].contains("`helper` does not take 2 arguments"), "{f:?}");
+    let f = found("//! X.\nstep(\"a\");\n");
+    assert!(f[0].contains("`step` does not take 1 argument"), "{f:?}");
+}
+
+#[test]
+fn compile_errors_suggest_names() {
+    let f = found("//! X.\nlet branch = 1;\nprint(brnach);\n");
+    assert!(f[0].starts_with("3:7 there is no variable `brnach` here"), "{f:?}");
+    assert!(f[0].contains("did you mean `branch`?"), "{f:?}");
+    let f = found("//! X.\nfss::exists(\"/\");\n");
+    assert!(f[0].contains("there is no module `fss`") && f[0].contains("`fs`"), "{f:?}");
+    // A missing `;` points at the end of the statement that lacks it.
+    let f = found("//! X.\nlet a = 1\n\n// note\nlet b = 2;\n");
+    assert!(f[0].starts_with("2:10 missing `;`"), "{f:?}");
+}
+
+#[test]
+fn header_problems_come_with_the_rest() {
+    let f = found("//! X.\n//! @parm who  W\nfs::mkdirs(\"a\");\n");
+    assert_eq!(f.len(), 2, "{f:?}");
+    assert!(f[0].starts_with("2:5 unknown header keyword"), "{f:?}");
+}
+
+#[test]
+fn every_builtin_recipe_and_module_passes() {
+    let c = Checker::new(vec![]);
+    let recipes = crate::recipe::discover(&[]).unwrap();
+    assert!(recipes.len() >= 10);
+    for r in &recipes {
+        let f = c.recipe(r);
+        assert!(f.is_empty(), "{}: {}", r.name, f.iter().map(Diagnostic::render).collect::<String>());
+    }
+    for (name, source, text) in command::stdlib_modules(&[]) {
+        let f = c.module(&text, &source);
+        assert!(f.is_empty(), "{name}: {}", f.iter().map(Diagnostic::render).collect::<String>());
+    }
+}
+
