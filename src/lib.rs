@@ -14,6 +14,7 @@ pub mod deps;
 pub mod engine;
 pub mod envfile;
 pub mod error;
+pub mod explain;
 pub mod fs;
 pub mod git;
 pub mod guard;

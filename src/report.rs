@@ -16,6 +16,7 @@ pub fn runtime(err: &EvalAltResult, source: &str) -> String {
     let mut cur = err;
     let mut src = source.to_string();
     let message;
+    let mut notes = Vec::new();
     loop {
         match cur {
             EvalAltResult::ErrorInFunctionCall(name, fn_src, inner, pos) => {
@@ -46,7 +47,13 @@ pub fn runtime(err: &EvalAltResult, source: &str) -> String {
                 break;
             }
             other => {
-                message = describe(other);
+                message = match crate::explain::explain(other, &src) {
+                    Some((m, n)) => {
+                        notes = n;
+                        m
+                    }
+                    None => describe(other),
+                };
                 frames.push(Frame {
                     source: src.clone(),
                     pos: other.position(),
@@ -60,6 +67,9 @@ pub fn runtime(err: &EvalAltResult, source: &str) -> String {
     let inner = frames.pop().expect("at least one frame");
     let mut out = format!("{}\n", crate_style_error(&message));
     out.push_str(&snippet(&inner.source, inner.pos));
+    for n in &notes {
+        out.push_str(&format!("  = note: {n}\n"));
+    }
     for f in frames.iter().rev() {
         out.push_str(&format!("  = {} at {}\n", f.note, location(&f.source, f.pos)));
         if let Some(l) = f.pos.line().and_then(|l| crate::sources::line(&f.source, l)) {

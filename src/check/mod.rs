@@ -175,7 +175,10 @@ impl Checker {
         let mut vars = Vec::new();
         for s in ast.statements() {
             match s {
-                Stmt::Var(x, ..) => vars.push(x.0.name.to_string()),
+                // Only what a module exports is visible as `alias::NAME`.
+                Stmt::Var(x, flags, _) if flags.contains(rhai::ASTFlags::EXPORTED) => {
+                    vars.push(x.0.name.to_string())
+                }
                 Stmt::Export(x, _) => {
                     vars.push(if x.1.name.is_empty() { x.0.name.to_string() } else { x.1.name.to_string() })
                 }

@@ -23,7 +23,7 @@ fn checker_with(modules: &[(&str, &str)]) -> (Checker, tempfile::TempDir) {
 }
 
 fn found(text: &str) -> Vec<String> {
-    let (c, _d) = checker_with(&[("util", "const LIMIT = 3;\nfn twice(x) { x * 2 }\nprivate fn hidden() {}\n")]);
+    let (c, _d) = checker_with(&[("util", "export const LIMIT = 3;\nlet private_state = 1;\nfn twice(x) { x * 2 }\nprivate fn hidden() {}\n")]);
     c.recipe(&recipe(text))
         .into_iter()
         .map(|d| format!("{}:{} {} | {}", d.line, d.col, d.message, d.help))
@@ -61,6 +61,8 @@ fn stdlib_functions_and_constants_by_name_and_arity() {
     assert!(f[0].contains("has no function `hidden`"), "{f:?}");
     let f = found("//! X.\nimport \"util\" as util;\nprint(util::LIMT);\n");
     assert!(f[0].contains("has no constant `LIMT`") && f[0].contains("`LIMIT`"), "{f:?}");
+    let f = found("//! X.\nimport \"util\" as util;\nprint(util::private_state);\n");
+    assert!(f[0].contains("has no constant `private_state`"), "{f:?}");
     let f = found("//! X.\nimport \"utill\" as u;\n");
     assert!(f[0].contains("there is no stdlib module `utill`"), "{f:?}");
 }

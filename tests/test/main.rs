@@ -3,6 +3,7 @@
 
 mod build;
 mod builder;
+mod check;
 mod deps;
 mod fake_mac;
 mod git;
