@@ -216,7 +216,8 @@ mod tests {
 
     #[test]
     fn signatures_split_into_friendly_types() {
-        let (n, t) = split_signature("git::checkout (&str | ImmutableString | String, ())").unwrap();
+        let (n, t) =
+            split_signature("git::checkout (&str | ImmutableString | String, ())").unwrap();
         assert_eq!(n, "git::checkout");
         assert_eq!(t, ["&str | ImmutableString | String", "()"]);
         assert_eq!(friendly(&t[0]), "String");
@@ -234,7 +235,10 @@ mod tests {
         );
         assert_eq!(m, "`fs::copy` cannot be called with (String, ())");
         assert!(notes[0].contains("`fs::copy(from: String, to: String)`"), "{notes:?}");
-        assert!(notes[1].starts_with("argument 2 (`dest.replace(\"a\", \"b\")`) is `()`"), "{notes:?}");
+        assert!(
+            notes[1].starts_with("argument 2 (`dest.replace(\"a\", \"b\")`) is `()`"),
+            "{notes:?}"
+        );
         assert!(notes[1].contains("in place"), "{notes:?}");
     }
 

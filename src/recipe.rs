@@ -538,7 +538,8 @@ mod tests {
 
     #[test]
     fn bad_header_type_is_left_out_for_check_to_report() {
-        let h = parse_header("//! x\n//! @param a:blob thing\n//! @param b  B\n", "r.rhai").unwrap();
+        let h =
+            parse_header("//! x\n//! @param a:blob thing\n//! @param b  B\n", "r.rhai").unwrap();
         assert_eq!(h.params.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["b"]);
         let e = parse_param("a:blob thing", false, "r.rhai", 2).unwrap_err().to_string();
         assert!(e.contains("r.rhai:2") && e.contains("blob"), "{e}");

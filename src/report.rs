@@ -130,7 +130,8 @@ pub fn parse_position(err: &ParseError, text: &str) -> Position {
 
 /// Render one finding at `source:line:col` (used by `helix check`).
 pub fn at(source: &str, line: usize, col: usize, message: &str) -> String {
-    let pos = if line == 0 { Position::NONE } else { Position::new(line as u16, col.max(1) as u16) };
+    let pos =
+        if line == 0 { Position::NONE } else { Position::new(line as u16, col.max(1) as u16) };
     let mut out = format!("{}\n", crate_style_error(message));
     out.push_str(&snippet(source, pos));
     out

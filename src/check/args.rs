@@ -41,8 +41,11 @@ pub fn visit(path: &[ASTNode], cx: &Context, out: &mut Vec<Diagnostic>) {
             params.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
         )
     };
-    let name_shown =
-        if name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') { format!("args.{name}") } else { format!("args[\"{name}\"]") };
+    let name_shown = if name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        format!("args.{name}")
+    } else {
+        format!("args[\"{name}\"]")
+    };
     out.push(cx.at(
         pos,
         format!("`{name_shown}` is not a parameter of this recipe: {declared}"),

@@ -68,7 +68,10 @@ fn namespaced(
             out.push(cx.at(
                 pos,
                 format!("`{qualified}`: module `{}` has no function `{name}`", m.source),
-                or_else(help, format!("its functions: {}", names(m.fns.iter().map(|f| f.name.as_str())))),
+                or_else(
+                    help,
+                    format!("its functions: {}", names(m.fns.iter().map(|f| f.name.as_str()))),
+                ),
             ));
         } else if !same.iter().any(|f| f.arity == argc) {
             out.push(cx.at(
@@ -84,8 +87,13 @@ fn namespaced(
     }
     // An alias nobody imported (strict variables usually stop this at compile time).
     if !cx.unknown_aliases_ok {
-        let known: Vec<&str> =
-            cx.surface.modules.keys().map(String::as_str).chain(cx.imports.keys().map(String::as_str)).collect();
+        let known: Vec<&str> = cx
+            .surface
+            .modules
+            .keys()
+            .map(String::as_str)
+            .chain(cx.imports.keys().map(String::as_str))
+            .collect();
         out.push(cx.at(
             pos,
             format!("there is no module `{ns}`"),
@@ -120,7 +128,8 @@ fn plain(cx: &Context, name: &str, argc: usize, pos: Position, out: &mut Vec<Dia
         ));
         return;
     }
-    let arities = local.iter().map(|f| f.arity).chain(global.into_iter().flatten().map(|f| f.arity));
+    let arities =
+        local.iter().map(|f| f.arity).chain(global.into_iter().flatten().map(|f| f.arity));
     if !arities.clone().any(|a| a == argc) {
         let sigs = local
             .iter()

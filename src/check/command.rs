@@ -37,7 +37,10 @@ pub fn run(dirs: &[PathBuf], only: Option<&str>) -> Result<i32, Failure> {
         }
     }
     if failed > 0 {
-        return Err(Failure { message: format!("{failed} of {checked} failed the check\n"), code: 1 });
+        return Err(Failure {
+            message: format!("{failed} of {checked} failed the check\n"),
+            code: 1,
+        });
     }
     Ok(0)
 }
@@ -52,7 +55,11 @@ pub fn gate(dirs: &[PathBuf], recipe: &Recipe) -> Result<(), Failure> {
     message.push_str(&format!(
         "  = `{}` did not start: {} found by `helix check {}`\n",
         recipe.name,
-        if found.len() == 1 { "1 problem".to_string() } else { format!("{} problems", found.len()) },
+        if found.len() == 1 {
+            "1 problem".to_string()
+        } else {
+            format!("{} problems", found.len())
+        },
         recipe.name
     ));
     Err(Failure { message, code: 1 })

@@ -42,8 +42,7 @@ pub fn check(text: &str, source: &str) -> Vec<Diagnostic> {
                     out.push(at(
                         line,
                         indent + 1,
-                        "this parameter is in a plain `//` comment, so helix never sees it"
-                            .into(),
+                        "this parameter is in a plain `//` comment, so helix never sees it".into(),
                         "start the line with `//!` like the rest of the header".into(),
                     ));
                 }
@@ -102,7 +101,10 @@ pub fn check(text: &str, source: &str) -> Vec<Diagnostic> {
             out.push(at(
                 line,
                 name_col,
-                format!("`--{}` is one of helix's own flags, so the recipe would never get it", p.name),
+                format!(
+                    "`--{}` is one of helix's own flags, so the recipe would never get it",
+                    p.name
+                ),
                 "choose another name".into(),
             ));
         }
@@ -147,6 +149,21 @@ pub fn check(text: &str, source: &str) -> Vec<Diagnostic> {
     out
 }
 
+/// The names on every `@param`/`@flag` line of the header, readable or not.
+pub fn declared_names(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .take_while(|l| l.is_empty() || l.starts_with("//"))
+        .filter_map(|l| l.strip_prefix("//!"))
+        .filter_map(|l| {
+            let l = l.trim_start();
+            l.strip_prefix("@param").or_else(|| l.strip_prefix("@flag"))
+        })
+        .filter_map(|rest| rest.split_whitespace().next())
+        .map(|spec| spec.split(':').next().unwrap_or(spec).to_string())
+        .collect()
+}
+
 /// Misspelt or unclosed `(default: …)` / `(required)` in a parameter's description.
 fn annotations(
     raw: &str,
@@ -160,8 +177,10 @@ fn annotations(
     while i < raw.len() {
         let c = bytes[i];
         if c.is_ascii_alphabetic() && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric()) {
-            let end =
-                raw[i..].find(|c: char| !c.is_ascii_alphabetic()).map(|e| i + e).unwrap_or(raw.len());
+            let end = raw[i..]
+                .find(|c: char| !c.is_ascii_alphabetic())
+                .map(|e| i + e)
+                .unwrap_or(raw.len());
             let word = &raw[i..end];
             let after = raw[end..].chars().next();
             let before_paren = i > 0 && bytes[i - 1] == b'(';
@@ -173,7 +192,10 @@ fn annotations(
                         line,
                         i + 1,
                         format!("`{word}` is not a header annotation"),
-                        format!("did you mean `({meant}{}`?", if *meant == "default" { ": …)" } else { ")" }),
+                        format!(
+                            "did you mean `({meant}{}`?",
+                            if *meant == "default" { ": …)" } else { ")" }
+                        ),
                     ));
                 }
             }

@@ -100,7 +100,11 @@ impl Checker {
     /// Every problem in `recipe`: its header, its compilation, its calls and `args`.
     pub fn recipe(&self, recipe: &Recipe) -> Vec<Diagnostic> {
         let mut out = header::check(&recipe.text, &recipe.source_name);
-        let params: Vec<String> = recipe.header.params.iter().map(|p| p.name.clone()).collect();
+        let mut params: Vec<String> = recipe.header.params.iter().map(|p| p.name.clone()).collect();
+        // A parameter whose line is wrong is reported once, not again at every `args.X`.
+        params.extend(header::declared_names(&recipe.text));
+        params.sort();
+        params.dedup();
         let mut scope = Scope::new();
         let args: rhai::Map =
             params.iter().map(|p| (p.as_str().into(), rhai::Dynamic::UNIT)).collect();
@@ -179,9 +183,11 @@ impl Checker {
                 Stmt::Var(x, flags, _) if flags.contains(rhai::ASTFlags::EXPORTED) => {
                     vars.push(x.0.name.to_string())
                 }
-                Stmt::Export(x, _) => {
-                    vars.push(if x.1.name.is_empty() { x.0.name.to_string() } else { x.1.name.to_string() })
-                }
+                Stmt::Export(x, _) => vars.push(if x.1.name.is_empty() {
+                    x.0.name.to_string()
+                } else {
+                    x.1.name.to_string()
+                }),
                 _ => {}
             }
         }
@@ -248,7 +254,10 @@ fn compile_error(e: &rhai::ParseError, text: &str, source: &str, surface: &Surfa
         rhai::ParseErrorType::VariableUndefined(name) => {
             let words = bound_words(text);
             let candidates = words.iter().map(String::as_str).chain(["args", "config"]);
-            (format!("there is no variable `{name}` here"), or(hint(name, candidates), "declare it with `let` first".into()))
+            (
+                format!("there is no variable `{name}` here"),
+                or(hint(name, candidates), "declare it with `let` first".into()),
+            )
         }
         rhai::ParseErrorType::ModuleUndefined(name) => {
             let mut known: Vec<String> = surface.modules.keys().cloned().collect();
@@ -307,7 +316,10 @@ fn bound_words(text: &str) -> Vec<String> {
             {
                 out.extend(r[..close].split(',').map(ident));
             }
-            let skip = rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len()).max(1);
+            let skip = rest
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len())
+                .max(1);
             rest = &rest[skip..];
         }
     }

@@ -25,8 +25,10 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         4..=7 => 2,
         _ => 3,
     };
-    let mut found: Vec<(usize, &str)> = candidates
-        .into_iter()
+    let all: Vec<&'a str> = candidates.into_iter().collect();
+    let mut found: Vec<(usize, &str)> = all
+        .iter()
+        .copied()
         .filter(|c| *c != name)
         .filter_map(|c| {
             let d = if norm(c) == norm(name) { 0 } else { distance(name, c) };
@@ -35,7 +37,20 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .collect();
     found.sort();
     found.dedup();
-    found.into_iter().take(3).map(|(_, c)| c).collect()
+    let mut out: Vec<&str> = found.into_iter().map(|(_, c)| c).collect();
+    // Then names that share all but the end of it: `snapshots` → `snapshot_list`.
+    let chars: Vec<char> = name.chars().collect();
+    for c in all {
+        let common = chars.iter().zip(c.chars()).take_while(|(a, b)| **a == *b).count();
+        if common >= 4
+            && common + 1 >= chars.len().min(c.chars().count())
+            && !out.contains(&c)
+            && c != name
+        {
+            out.push(c);
+        }
+    }
+    out.into_iter().take(3).collect()
 }
 
 /// ` (did you mean `a` or `b`?)` or an empty string, to append to a message.
@@ -69,11 +84,20 @@ mod tests {
         assert_eq!(closest("no_start", ["start", "no-start"])[0], "no-start");
         // Short names allow one edit only: `ab` is not a typo of `xyz`.
         assert!(closest("ab", ["xyz"]).is_empty());
+        // A name that is the start of a longer one.
+        assert_eq!(
+            closest("snapshots", ["snapshot_list", "snapshot_create", "info"]),
+            ["snapshot_list", "snapshot_create"]
+        );
+        assert!(closest("snaps", ["snowflake"]).is_empty());
     }
 
     #[test]
     fn hint_reads_as_a_question() {
-        assert_eq!(hint("snapshots", ["snapshot_list", "snapshot"]), "did you mean `snapshot`?");
+        assert_eq!(
+            hint("snapshots", ["snapshot_list", "snapshot"]),
+            "did you mean `snapshot` or `snapshot_list`?"
+        );
         assert_eq!(hint("zzz", ["snapshot"]), "");
     }
 }

@@ -54,7 +54,8 @@ impl Surface {
         let mut returns: BTreeMap<String, Vec<(bool, bool)>> = BTreeMap::new();
         for (ns, name, arity, params, ret, global) in rows {
             let shown = if ns.is_empty() { name.clone() } else { format!("{ns}::{name}") };
-            let signature = crate::apidoc::clean_signature(&format!("{shown}({})", params.join(", ")));
+            let signature =
+                crate::apidoc::clean_signature(&format!("{shown}({})", params.join(", ")));
             let f = Func { name: name.clone(), arity, signature };
             if !ns.is_empty() {
                 s.modules.entry(ns.clone()).or_default().push(f.clone());
@@ -84,7 +85,10 @@ impl Surface {
 
     /// The functions of namespace `ns` called `name`.
     pub fn module_fns(&self, ns: &str, name: &str) -> Vec<&Func> {
-        self.modules.get(ns).map(|v| v.iter().filter(|f| f.name == name).collect()).unwrap_or_default()
+        self.modules
+            .get(ns)
+            .map(|v| v.iter().filter(|f| f.name == name).collect())
+            .unwrap_or_default()
     }
 }
 

@@ -23,7 +23,10 @@ fn checker_with(modules: &[(&str, &str)]) -> (Checker, tempfile::TempDir) {
 }
 
 fn found(text: &str) -> Vec<String> {
-    let (c, _d) = checker_with(&[("util", "export const LIMIT = 3;\nlet private_state = 1;\nfn twice(x) { x * 2 }\nprivate fn hidden() {}\n")]);
+    let (c, _d) = checker_with(&[(
+        "util",
+        "export const LIMIT = 3;\nlet private_state = 1;\nfn twice(x) { x * 2 }\nprivate fn hidden() {}\n",
+    )]);
     c.recipe(&recipe(text))
         .into_iter()
         .map(|d| format!("{}:{} {} | {}", d.line, d.col, d.message, d.help))
@@ -140,11 +143,15 @@ fn every_builtin_recipe_and_module_passes() {
     assert!(recipes.len() >= 10);
     for r in &recipes {
         let f = c.recipe(r);
-        assert!(f.is_empty(), "{}: {}", r.name, f.iter().map(Diagnostic::render).collect::<String>());
+        assert!(
+            f.is_empty(),
+            "{}: {}",
+            r.name,
+            f.iter().map(Diagnostic::render).collect::<String>()
+        );
     }
     for (name, source, text) in command::stdlib_modules(&[]) {
         let f = c.module(&text, &source);
         assert!(f.is_empty(), "{name}: {}", f.iter().map(Diagnostic::render).collect::<String>());
     }
 }
-

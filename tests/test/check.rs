@@ -91,7 +91,7 @@ fn a_correct_recipe_with_the_same_constructs_is_accepted_and_runs() {
     let out = t.helix(["check", ok.to_str().unwrap()]);
     out.success().stdout_has("ok check-ok");
     assert!(out.stderr.is_empty(), "{}", out.stderr);
-    t.helix(["run", ok.to_str().unwrap(), "--dry-run"]).success().stdout_has("checking out main");
+    t.helix(["run", ok.to_str().unwrap(), "--dry-run"]).success().stderr_has("checking out main");
 }
 
 #[test]
@@ -111,7 +111,8 @@ fn run_refuses_to_start_a_recipe_with_a_detectable_mistake() {
     assert!(!target.exists(), "the first step ran");
     assert!(!out.stdout.contains("[1] write"), "{}", out.stdout);
     // A header mistake is refused the same way, before any argument parsing.
-    let t = Test::new().recipe("hdr", "//! H.\n//! @param n:int  N (default: abc)\nprint(args.n);\n");
+    let t =
+        Test::new().recipe("hdr", "//! H.\n//! @param n:int  N (default: abc)\nprint(args.n);\n");
     t.helix(["run", "hdr"]).code(1).stderr_has("not a value of the parameter's type");
     // `helix list` still lists a recipe with a bad header line (check reports it).
     let t = Test::new().recipe("bad-type", "//! Still listed.\n//! @param n:blob  N\nprint(1);\n");
@@ -141,7 +142,7 @@ fn runtime_errors_are_in_helix_words() {
     let out = t.helix(["run", "unit-arg"]);
     out.code(1)
         .stderr_has("error: `fs::copy` cannot be called with (String, ())")
-        .stderr_has("unit-arg.rhai:3:1")
+        .stderr_has("unit-arg.rhai:3:5")
         .stderr_has("= note: it takes `fs::copy(from: String, to: String)`")
         .stderr_has("argument 2 (`m.to`) is `()`")
         .stderr_has("in place");
