@@ -252,8 +252,10 @@ fn run(
     crate::ssh::close_all();
     match result {
         Ok(()) => {
-            ctx.with_journal(|j| j.end("ok"));
-            Ok(0)
+            // `exit(code, message)` ends the recipe with its code; the message is already out.
+            let code = crate::api::global::take_exit().unwrap_or(0);
+            ctx.with_journal(|j| j.end(if code == 0 { "ok" } else { "failed" }));
+            Ok(code)
         }
         Err(e) => {
             let cancelled =

@@ -104,8 +104,19 @@ fn namespaced(
 
 fn plain(cx: &Context, name: &str, argc: usize, pos: Position, out: &mut Vec<Diagnostic>) {
     // Names Rhai's parser handles itself, or calls through a variable holding a closure.
-    if matches!(name, "Fn" | "call" | "curry" | "is_def_var" | "is_def_fn" | "is_shared" | "eval")
-        || !name.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
+    if matches!(
+        name,
+        "print"
+            | "debug"
+            | "type_of"
+            | "Fn"
+            | "call"
+            | "curry"
+            | "is_def_var"
+            | "is_def_fn"
+            | "is_shared"
+            | "eval"
+    ) || !name.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
         || cx.declared.iter().any(|d| d == name)
     {
         return;

@@ -10,6 +10,7 @@ mod git;
 mod guard;
 mod host;
 mod httpd;
+mod language;
 mod macho;
 mod net;
 mod plist;
