@@ -63,9 +63,13 @@ pub enum Command {
     },
     /// Every primitive recipes can call, with signature, documentation and an example.
     Api {
-        /// Also write Rhai definition files (for editor completion) into DIR.
+        /// Write Rhai definition files (for editor completion) into DIR: every primitive, the
+        /// stdlib modules, `args` and `config`.
         #[arg(long, value_name = "DIR")]
         definitions: Option<PathBuf>,
+        /// With --definitions: document this recipe's parameters on `args`.
+        #[arg(long, value_name = "NAME", requires = "definitions")]
+        recipe: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -164,7 +168,21 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             crate::check::command::run(&dirs, recipe.as_deref())
         }
         Command::New { name, dir } => new(&name, dir),
-        Command::Api { definitions, json } => api(definitions.as_deref(), json),
+        Command::Api { definitions: Some(dir), recipe, .. } => {
+            let recipe =
+                recipe.map(|n| recipe::find(&dirs, &n)).transpose().map_err(Failure::usage)?;
+            let files =
+                crate::definitions::write(&dir, &recipe::stdlib_dirs(&dirs), recipe.as_ref())
+                    .map_err(|e| {
+                        Failure::error(format!(
+                            "could not write definitions to `{}`: {e}",
+                            dir.display()
+                        ))
+                    })?;
+            eprintln!("wrote {} Rhai definition files to {}", files.len(), dir.display());
+            Ok(0)
+        }
+        Command::Api { definitions, json, .. } => api(definitions.as_deref(), json),
         Command::Log { run, limit, json } => log(run.as_deref(), limit, json),
         Command::Config { json } => {
             let config = Config::load(cli.config.as_deref()).map_err(Failure::usage)?;

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod cloudinit;
 pub mod config;
 pub mod ctx;
+pub mod definitions;
 pub mod deps;
 pub mod engine;
 pub mod envfile;

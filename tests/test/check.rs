@@ -155,3 +155,36 @@ fn runtime_errors_are_in_helix_words() {
     let out = t.helix(["run", "semi"]);
     out.code(1).stderr_has("missing `;`").stderr_has("semi.rhai:2:10").stderr_has("2 | let a = 1");
 }
+
+#[test]
+fn api_definitions_cover_primitives_stdlib_and_a_recipes_args() {
+    let t = Test::new().module("util", "/// Twice x.\nfn twice(x) { x * 2 }\n");
+    let out = t.helix(["api", "--definitions", "defs", "--recipe", "vm"]);
+    out.success().stderr_has("Rhai definition files to defs");
+    let read = |f: &str| {
+        std::fs::read_to_string(t.path("defs").join(f)).unwrap_or_else(|e| panic!("{f}: {e}"))
+    };
+    let fs = read("fs.d.rhai");
+    assert!(fs.starts_with("module fs;"), "{fs}");
+    assert!(fs.contains("fn copy(from: "), "{fs}");
+    assert!(fs.contains("/// "), "primitives keep their docs: {fs}");
+    let vm = read("vm.d.rhai");
+    assert!(vm.starts_with("module vm;") && vm.contains("fn start("), "{vm}");
+    assert!(read("pins.d.rhai").contains("const QEMU_BRANCH: ?;"));
+    assert!(read("util.d.rhai").contains("/// Twice x.\nfn twice(x: ?) -> ?;"));
+    let scope = read("__scope__.d.rhai");
+    assert!(scope.contains("The parameters of recipe `vm`"), "{scope}");
+    assert!(
+        scope.contains(
+            "`args.action` (one of list, status, start, stop, ssh): What to do (required)"
+        ),
+        "{scope}"
+    );
+    assert!(scope.contains("const args: Map;") && scope.contains("const config: Map;"), "{scope}");
+    assert!(read("__static__.d.rhai").contains("fn step("), "the globals");
+    // --recipe alone is a usage error; an unknown recipe is named.
+    t.helix(["api", "--recipe", "vm"]).code(2);
+    t.helix(["api", "--definitions", "d2", "--recipe", "vmm"])
+        .code(2)
+        .stderr_has("did you mean `vm`?");
+}
