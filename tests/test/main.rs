@@ -13,6 +13,7 @@ mod httpd;
 mod language;
 mod macho;
 mod net;
+mod overlay;
 mod plist;
 mod recipes;
 mod recover;
