@@ -53,11 +53,11 @@ fn function_not_found(
         None => (None, name),
     };
     let same: Vec<String> = match ns {
-        Some(ns) => surface.module_fns(ns, short).iter().map(|f| f.signature.clone()).collect(),
+        Some(ns) => surface.module_fns(ns, short).iter().map(|f| f.signature()).collect(),
         None => surface
             .global
             .get(short)
-            .map(|v| v.iter().map(|f| f.signature.clone()).collect())
+            .map(|v| v.iter().map(|f| f.signature()).collect())
             .unwrap_or_default(),
     };
     if same.is_empty() {

@@ -56,7 +56,7 @@ fn namespaced(
             out.push(cx.at(
                 pos,
                 format!("`{qualified}` does not take {}", count(argc)),
-                format!("it is called as {}", list(same.iter().map(|f| f.signature.clone()))),
+                format!("it is called as {}", list(same.iter().map(|f| f.signature()))),
             ));
         }
         return;
@@ -79,7 +79,7 @@ fn namespaced(
                 format!("`{qualified}` does not take {}", count(argc)),
                 format!(
                     "it is defined as {}",
-                    list(same.iter().map(|f| format!("{ns}::{}", f.signature)))
+                    list(same.iter().map(|f| format!("{ns}::{}", f.signature())))
                 ),
             ));
         }
@@ -144,8 +144,8 @@ fn plain(cx: &Context, name: &str, argc: usize, pos: Position, out: &mut Vec<Dia
     if !arities.clone().any(|a| a == argc) {
         let sigs = local
             .iter()
-            .map(|f| f.signature.clone())
-            .chain(global.into_iter().flatten().map(|f| f.signature.clone()));
+            .map(|f| f.signature())
+            .chain(global.into_iter().flatten().map(|f| f.signature()));
         out.push(cx.at(
             pos,
             format!("`{name}` does not take {}", count(argc)),

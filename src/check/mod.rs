@@ -202,7 +202,7 @@ fn script_fns(ast: &AST, _ns: &str) -> Vec<Func> {
         .map(|f| Func {
             name: f.name.to_string(),
             arity: f.params.len(),
-            signature: format!("{}({})", f.name, f.params.join(", ")),
+            raw: format!("{}({})", f.name, f.params.join(", ")),
         })
         .collect()
 }

@@ -13,8 +13,16 @@ pub struct Func {
     pub name: String,
     /// Number of arguments a call passes (a method's object counts).
     pub arity: usize,
-    /// `fs::copy(from: String, to: String)`, as `helix api` writes it.
-    pub signature: String,
+    /// `fs::copy(from: &str, to: &str)`, as Rhai's metadata has it; see [`Func::signature`].
+    pub raw: String,
+}
+
+impl Func {
+    /// `fs::copy(from: String, to: String)`, as `helix api` writes it (made only when shown:
+    /// there are thousands of functions and a check shows a handful).
+    pub fn signature(&self) -> String {
+        crate::apidoc::clean_signature(&self.raw)
+    }
 }
 
 /// The callable surface of an engine.
@@ -54,9 +62,8 @@ impl Surface {
         let mut returns: BTreeMap<String, Vec<(bool, bool)>> = BTreeMap::new();
         for (ns, name, arity, params, ret, global) in rows {
             let shown = if ns.is_empty() { name.clone() } else { format!("{ns}::{name}") };
-            let signature =
-                crate::apidoc::clean_signature(&format!("{shown}({})", params.join(", ")));
-            let f = Func { name: name.clone(), arity, signature };
+            let raw = format!("{shown}({})", params.join(", "));
+            let f = Func { name: name.clone(), arity, raw };
             if !ns.is_empty() {
                 s.modules.entry(ns.clone()).or_default().push(f.clone());
             }
@@ -101,7 +108,7 @@ mod tests {
         let s = Surface::of(&crate::engine::build(vec![]));
         let copy = s.module_fns("fs", "copy");
         assert!(!copy.is_empty());
-        assert!(copy.iter().all(|f| f.signature.starts_with("fs::copy(")), "{copy:?}");
+        assert!(copy.iter().all(|f| f.signature().starts_with("fs::copy(")), "{copy:?}");
         assert!(copy.iter().any(|f| f.arity == 2), "{copy:?}");
         assert!(s.module_fns("fs", "mkdirs").is_empty());
         assert!(s.global.contains_key("step"));
