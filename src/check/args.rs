@@ -29,7 +29,7 @@ pub fn visit(path: &[ASTNode], cx: &Context, out: &mut Vec<Diagnostic>) {
         Expr::MethodCall(..) => return, // args.keys(), args.len(): the map's own methods
         _ => return,                    // args[name]: not knowable here
     };
-    if params.iter().any(|p| *p == name) {
+    if params.contains(&name) {
         return;
     }
     let help = suggest::hint(&name, params.iter().map(String::as_str));
