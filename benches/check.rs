@@ -43,7 +43,9 @@ fn main() {
         ms(new),
         ms(engine_only)
     );
-    println!("| recipe | lines | compile only | check (without building the checker) | whole gate |");
+    println!(
+        "| recipe | lines | compile only | check (without building the checker) | whole gate |"
+    );
     println!("|---|---|---|---|---|");
     let checker = helix::check::Checker::new(vec![]);
     let (mut all_compile, mut all_check) = (Duration::ZERO, Duration::ZERO);
@@ -80,10 +82,5 @@ fn main() {
             ms(new + check)
         );
     }
-    println!(
-        "| **all {}** | | {} | {} | |",
-        recipes.len(),
-        ms(all_compile),
-        ms(all_check)
-    );
+    println!("| **all {}** | | {} | {} | |", recipes.len(), ms(all_compile), ms(all_check));
 }

@@ -7,11 +7,20 @@ use rhai::{ASTNode, Expr, Stmt};
 use super::{Context, Diagnostic};
 
 pub fn visit(path: &[ASTNode], cx: &Context, out: &mut Vec<Diagnostic>) {
-    let Some(ASTNode::Expr(Expr::MethodCall(x, pos))) = path.last() else { return };
-    if !cx.surface.in_place.contains(x.name.as_str()) {
-        return;
-    }
-    if !value_is_used(path) {
+    let (x, pos) = match path.last() {
+        Some(ASTNode::Expr(Expr::MethodCall(x, pos))) => (x, pos),
+        // The function-call form: `let v = replace(s, "a", "b")`, `let d = plist::set(d, …)`.
+        Some(ASTNode::Expr(Expr::FnCall(x, pos))) if x.op_token.is_none() => (x, pos),
+        _ => return,
+    };
+    let in_place = if x.namespace.is_empty() {
+        cx.surface.in_place.contains(x.name.as_str())
+            && !cx.local_fns.iter().any(|f| f.name == x.name.as_str())
+    } else {
+        let ns = x.namespace.path.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join("::");
+        cx.surface.module_in_place.contains(&(ns, x.name.to_string()))
+    };
+    if !in_place || !value_is_used(path) {
         return;
     }
     let name = x.name.as_str();
@@ -22,7 +31,7 @@ pub fn visit(path: &[ASTNode], cx: &Context, out: &mut Vec<Diagnostic>) {
         "make_lower" => "use `s.to_lower()`, which returns the new text",
         "push" | "append" | "insert" => "call it on its own line, then use the array",
         "sort" | "reverse" | "dedup" => "call it on its own line, then use the array",
-        _ => "call it on its own line, then use the variable it changed",
+        _ => "call it on its own line, then use the value it changed",
     };
     out.push(cx.at(
         *pos,
@@ -42,13 +51,31 @@ fn value_is_used(path: &[ASTNode]) -> bool {
             ASTNode::Expr(Expr::Dot(d, _, _)) if is_same(&d.rhs, &path[i]) => i -= 1,
             // Anything to the left of a `.`/`[` is an object something else is called on.
             ASTNode::Expr(Expr::Dot(..) | Expr::Index(..)) => return true,
-            ASTNode::Stmt(Stmt::Expr(_)) => return false,
+            // The last statement of an expression block (`${ s.trim() }`) is the block's value.
+            ASTNode::Stmt(Stmt::Expr(_)) => {
+                let block = i.checked_sub(2).map(|b| &path[b]);
+                match block {
+                    Some(ASTNode::Expr(Expr::Stmt(b)))
+                        if b.statements().last().is_some_and(|l| is_stmt(l, parent)) =>
+                    {
+                        i -= 2
+                    }
+                    _ => return false,
+                }
+            }
             // A `switch` statement's arms (`"a" => list.push(x),`) are statements; only what it
             // switches on is a value.
             ASTNode::Stmt(Stmt::Switch(x, _)) => return is_same(&x.0, &path[i]),
             ASTNode::Stmt(_) => return !matches!(parent, ASTNode::Stmt(Stmt::Block(_))),
             _ => return true,
         }
+    }
+}
+
+fn is_stmt(s: &Stmt, node: &ASTNode) -> bool {
+    match node {
+        ASTNode::Stmt(n) => std::ptr::eq(s, *n),
+        _ => false,
     }
 }
 

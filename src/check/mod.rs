@@ -92,7 +92,10 @@ pub struct Checker {
 
 impl Checker {
     pub fn new(stdlib_dirs: Vec<PathBuf>) -> Checker {
-        let engine = crate::engine::build(stdlib_dirs.clone());
+        let mut engine = crate::engine::build(stdlib_dirs.clone());
+        // Check what was written: the optimiser would drop dead code (`if false { … }`) and fold
+        // constants before the walk sees them.
+        engine.set_optimization_level(rhai::OptimizationLevel::None);
         let surface = Surface::of(&engine);
         Checker { engine, surface, stdlib_dirs }
     }

@@ -35,6 +35,8 @@ pub struct Surface {
     pub global: BTreeMap<String, Vec<Func>>,
     /// Methods whose every form takes its object by reference and returns `()`.
     pub in_place: BTreeSet<String>,
+    /// The same for namespaced functions: `plist::set` → (`plist`, `set`).
+    pub module_in_place: BTreeSet<(String, String)>,
 }
 
 impl Surface {
@@ -60,18 +62,20 @@ impl Surface {
         );
         let mut s = Surface::default();
         let mut returns: BTreeMap<String, Vec<(bool, bool)>> = BTreeMap::new();
+        let mut module_returns: BTreeMap<(String, String), Vec<(bool, bool)>> = BTreeMap::new();
         for (ns, name, arity, params, ret, global) in rows {
             let shown = if ns.is_empty() { name.clone() } else { format!("{ns}::{name}") };
             let raw = format!("{shown}({})", params.join(", "));
             let f = Func { name: name.clone(), arity, raw };
+            let by_ref = params.first().is_some_and(|p| p.contains("&mut"));
+            let ret: String = ret.chars().filter(|c| !c.is_whitespace()).collect();
+            let unit = ret.is_empty() || ret == "()" || ret.ends_with("<()>");
             if !ns.is_empty() {
                 s.modules.entry(ns.clone()).or_default().push(f.clone());
+                module_returns.entry((ns.clone(), name.clone())).or_default().push((by_ref, unit));
             }
             if ns.is_empty() || global {
                 s.global.entry(name.clone()).or_default().push(f);
-                let by_ref = params.first().is_some_and(|p| p.contains("&mut"));
-                let ret: String = ret.chars().filter(|c| !c.is_whitespace()).collect();
-                let unit = ret.is_empty() || ret == "()" || ret.ends_with("<()>");
                 returns.entry(name).or_default().push((by_ref, unit));
             }
         }
@@ -86,6 +90,11 @@ impl Surface {
                     && forms.iter().all(|(by_ref, unit)| *by_ref && *unit)
             })
             .map(|(n, _)| n)
+            .collect();
+        s.module_in_place = module_returns
+            .into_iter()
+            .filter(|(_, forms)| forms.iter().all(|(by_ref, unit)| *by_ref && *unit))
+            .map(|(k, _)| k)
             .collect();
         s
     }
@@ -117,6 +126,8 @@ mod tests {
             assert!(s.in_place.contains(m), "{m} is in place: {:?}", s.in_place);
         }
         // Methods that return something (at least in one form) are not flagged.
+        assert!(s.module_in_place.contains(&("plist".to_string(), "set".to_string())));
+        assert!(!s.module_in_place.contains(&("plist".to_string(), "remove".to_string())));
         for m in ["pop", "to_upper", "remove", "len", "join", "split"] {
             assert!(!s.in_place.contains(m), "{m} returns a value");
         }

@@ -155,3 +155,58 @@ fn every_builtin_recipe_and_module_passes() {
         assert!(f.is_empty(), "{name}: {}", f.iter().map(Diagnostic::render).collect::<String>());
     }
 }
+
+#[test]
+fn in_place_functions_in_call_form_and_primitives() {
+    let f = found("//! X.\nlet s = \"a\";\nlet v = replace(s, \"a\", \"b\");\n");
+    assert!(f[0].contains("`replace` changes its value in place"), "{f:?}");
+    let f = found("//! X.\nlet d = #{};\nlet e = plist::set(d, \"a\", 1);\n");
+    assert!(f[0].contains("`set` changes its value in place"), "{f:?}");
+    // As statements: right. A recipe's own `fn replace` is its own business.
+    assert!(found("//! X.\nlet d = #{};\nplist::set(d, \"a\", 1);\nlet s = \"a\";\nreplace(s, \"a\", \"b\");\n").is_empty());
+    assert!(found("//! X.\nfn replace(a, b, c) { a }\nlet v = replace(1, 2, 3);\n").is_empty());
+}
+
+#[test]
+fn other_spellings_and_indirections() {
+    // An import under another alias is resolved through the alias.
+    let f = found("//! X.\nimport \"util\" as u;\nu::twise(1);\n");
+    assert!(f[0].contains("`u::twise`") && f[0].contains("`twice`"), "{f:?}");
+    // Imports inside a function body and calls inside closures, functions, nested blocks, maps.
+    let f =
+        found("//! X.\nfn f() {\n    import \"util\" as u;\n    [#{ a: || u::twice(1, 2) }]\n}\n");
+    assert!(f[0].contains("does not take 2 arguments"), "{f:?}");
+    let f =
+        found("//! X.\nlet m = #{ run: || { if true { while false { fs::mkdirs(\"a\"); } } } };\n");
+    assert!(f[0].contains("`fs::mkdirs`"), "{f:?}");
+    // args through `?.`, `[…]` with a hyphen, and a chain.
+    let f = found("//! X.\n//! @param vm  V\nlet x = args?.vn?.name;\n");
+    assert!(f[0].contains("`args.vn`"), "{f:?}");
+    let f = found("//! X.\n//! @flag no-start  S\nlet x = args[\"no-strat\"];\n");
+    assert!(f[0].contains("`args[\"no-strat\"]`") && f[0].contains("`no-start`"), "{f:?}");
+    // A recipe that binds its own `args` is left alone; a function parameter named `args` too.
+    assert!(found("//! X.\nlet args = #{ x: 1 };\nprint(args.y);\n").is_empty());
+    assert!(found("//! X.\nfn f(args) { args.anything }\nprint(f(#{}));\n").is_empty());
+    // A closure held in a variable is called, not looked up as a function.
+    assert!(
+        found("//! X.\nlet f = |x| x + 1;\nprint(f.call(1));\nfn g(h) { h.call(2) }\n").is_empty()
+    );
+    // Method calls on values of helix's types resolve (`Progress`), and `this` in methods.
+    assert!(found("//! X.\nlet p = ui::progress(3, \"x\");\np.inc(1);\np.finish();\n").is_empty());
+}
+
+#[test]
+fn stdlib_modules_are_checked_like_recipes() {
+    let (c, _d) = checker_with(&[("base", "fn one() { 1 }\n")]);
+    let f = c.module(
+        "import \"base\" as base;\nfn two() { base::on() + fs::mkdirs(\"a\") }\n",
+        "m.rhai",
+    );
+    let msgs: Vec<String> = f.iter().map(|d| d.message.clone()).collect();
+    assert_eq!(f.len(), 2, "{msgs:?}");
+    assert!(msgs[0].contains("`base::on`") && f[0].help.contains("`one`"), "{msgs:?}");
+    assert!(msgs[1].contains("`fs::mkdirs`"), "{msgs:?}");
+    // A module has no `args`: strict variables say so.
+    let f = c.module("fn three() { args.x }\n", "m.rhai");
+    assert!(f[0].message.contains("no variable `args`"), "{f:?}");
+}
