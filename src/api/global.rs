@@ -42,7 +42,9 @@ fn plain_data(v: &Dynamic) -> bool {
 }
 
 fn exit_now(code: i64, message: &str) -> Box<rhai::EvalAltResult> {
-    let code = i32::try_from(code).unwrap_or(1);
+    let Ok(code) = u8::try_from(code).map(i32::from) else {
+        return format!("`exit({code}, …)`: an exit code is a number from 0 to 255").into();
+    };
     if !message.is_empty() {
         if code == 0 { crate::ui::info(message) } else { crate::ui::error(message) }
     }

@@ -12,12 +12,17 @@ fn a_resumed_step_returns_the_value_it_returned_when_it_ran() {
          let n = step(\"count\", || { print(\"counting\"); 41 + 1 });\n\
          let m = step(\"facts\", || #{ dir: \"/tmp/x\", list: [1, 2], ok: true });\n\
          let u = step(\"nothing\", || { let x = 1; });\n\
+         let c = step(\"closure\", || |x| x + 1);\n\
+         let f = step(\"float\", || 1.5);\n\
          if args.fail { throw \"stop here\"; }\n\
-         print(`n=${n} dir=${m.dir} len=${m.list.len()} ok=${m.ok} u=${type_of(u)}`);\n",
+         print(`n=${n} dir=${m.dir} len=${m.list.len()} ok=${m.ok} u=${type_of(u)} f=${f * 2.0}`);\n\
+         print(`closure: ${type_of(c)}`);\n",
     );
     t.helix(["run", "decide", "--fail"]).code(1).stdout_has("counting");
     let out = t.helix(["run", "decide", "--resume"]);
-    out.success().stdout_has("n=42 dir=/tmp/x len=2 ok=true u=()").stdout_lacks("counting");
+    out.success().stdout_has("n=42 dir=/tmp/x len=2 ok=true u=() f=3.0").stdout_lacks("counting");
+    // What a state file cannot hold (a closure) comes back as `()`, not as something else.
+    out.stdout_has("closure: ()");
     // A fresh run starts over and computes again.
     t.helix(["run", "decide"]).success().stdout_has("counting").stdout_has("n=42");
 }
@@ -30,7 +35,9 @@ fn exit_ends_a_recipe_with_its_code_and_no_caret() {
             "//! Bails.\nfn check_vm() {\n    step(\"look\", || { exit(3, \"no VM here: create one with helix run provision-vm\"); });\n}\ncheck_vm();\nprint(\"after exit\");\n",
         )
         .recipe("done", "//! Done early.\nexit(0, \"nothing to do\");\nprint(\"after exit\");\n")
-        .recipe("code", "//! Code only.\nexit(4);\n");
+        .recipe("code", "//! Code only.\nexit(4);\n")
+        .recipe("caught", "//! Not catchable.\ntry { exit(5, \"out\"); } catch (e) { print(\"caught\"); }\nprint(\"after\");\n")
+        .recipe("range", "//! Out of range.\nexit(300, \"x\");\n");
     let out = t.helix(["run", "bail"]);
     out.code(3).stderr_has("no VM here: create one with helix run provision-vm");
     assert!(!out.stdout.contains("after exit"), "{}", out.stdout);
@@ -38,6 +45,10 @@ fn exit_ends_a_recipe_with_its_code_and_no_caret() {
     let out = t.helix(["run", "done"]);
     out.success().stderr_has("nothing to do").stdout_lacks("after exit");
     t.helix(["run", "code"]).code(4);
+    // `try`/`catch` does not swallow it: exit means exit.
+    let out = t.helix(["run", "caught"]);
+    out.code(5).stdout_lacks("caught").stdout_lacks("after");
+    t.helix(["run", "range"]).code(1).stderr_has("an exit code is a number from 0 to 255");
 }
 
 #[test]
