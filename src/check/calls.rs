@@ -14,6 +14,9 @@ pub fn visit(path: &[ASTNode], cx: &Context, out: &mut Vec<Diagnostic>) {
         Some(ASTNode::Expr(Expr::FnCall(x, pos)) | ASTNode::Stmt(Stmt::FnCall(x, pos))) => {
             call(cx, x, *pos, out)
         }
+        Some(ASTNode::Expr(Expr::MethodCall(x, pos))) => {
+            method(cx, &x.name, x.args.len() + 1, *pos, out)
+        }
         Some(ASTNode::Expr(Expr::Variable(x, _, pos))) if !x.2.is_empty() => {
             let ns = x.2.path.iter().map(|i| i.name.as_str()).collect::<Vec<_>>();
             let at = x.2.path.first().map(|i| i.pos).unwrap_or(*pos);
@@ -151,6 +154,60 @@ fn plain(cx: &Context, name: &str, argc: usize, pos: Position, out: &mut Vec<Dia
             format!("`{name}` does not take {}", count(argc)),
             format!("it is called as {}", list(sigs)),
         ));
+    }
+}
+
+/// `value.name(…)`: some function of that name must take the value and the arguments. A map
+/// may hold a closure under any key (`obj.run()`), so names the file uses as map keys pass.
+fn method(cx: &Context, name: &str, argc: usize, pos: Position, out: &mut Vec<Diagnostic>) {
+    if matches!(name, "call" | "curry" | "type_of" | "is_shared")
+        || cx.map_keys.iter().any(|k| k == name)
+        || cx.local_fns.iter().any(|f| f.name == name)
+    {
+        return;
+    }
+    match cx.surface.global.get(name) {
+        None => {
+            // A primitive is called with its namespace, not as a method: `ui::inc(bar, 1)`.
+            let namespaced: Vec<String> = cx
+                .surface
+                .modules
+                .iter()
+                .filter(|(_, fs)| fs.iter().any(|f| f.name == name && f.arity == argc))
+                .map(|(ns, _)| format!("`{ns}::{name}(value, …)`"))
+                .collect();
+            if !namespaced.is_empty() {
+                out.push(cx.at(
+                    pos,
+                    format!("`{name}` is a primitive, not a method of the value"),
+                    format!("call it as {}", namespaced.join(" or ")),
+                ));
+                return;
+            }
+            let candidates = cx
+                .surface
+                .global
+                .iter()
+                .filter(|(_, fs)| fs.iter().any(|f| f.arity == argc))
+                .map(|(n, _)| n.as_str());
+            out.push(cx.at(
+                pos,
+                format!("there is no method `{name}`"),
+                or_else(
+                    suggest::hint(name, candidates),
+                    "`helix api` lists helix's functions; Rhai's are in its book".into(),
+                ),
+            ));
+        }
+        Some(fns) if !fns.iter().any(|f| f.arity == argc) => {
+            let sigs = fns.iter().map(|f| f.signature());
+            out.push(cx.at(
+                pos,
+                format!("`.{name}(…)` does not take {}", count(argc - 1)),
+                format!("it is called as {} (the value before the `.` is the first)", list(sigs)),
+            ));
+        }
+        Some(_) => {}
     }
 }
 

@@ -64,6 +64,8 @@ pub struct Context<'a> {
     pub local_fns: Vec<Func>,
     /// Every name the file binds (`let`, `const`, parameters, loop variables).
     pub declared: Vec<String>,
+    /// Every name the file uses as a map key or property (a map may hold a closure there).
+    pub map_keys: Vec<String>,
     /// The recipe's parameter names; `None` for a stdlib module (it has no `args`).
     pub params: Option<Vec<String>>,
     /// Leave namespaces that match no import alone (Rhai reports them itself).
@@ -141,6 +143,7 @@ impl Checker {
             imports: BTreeMap::new(),
             local_fns: script_fns(&ast, ""),
             declared: declared(&ast),
+            map_keys: map_keys(&ast),
             params,
             unknown_aliases_ok: false,
         };
@@ -245,6 +248,24 @@ fn declared(ast: &AST) -> Vec<String> {
         let closure = f.name.starts_with("anon$");
         out.extend(f.params.iter().filter(|p| !(closure && **p == "args")).map(|p| p.to_string()));
     }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Keys of map literals and properties written anywhere in the file.
+fn map_keys(ast: &AST) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    ast.walk(&mut |path: &[ASTNode]| {
+        match path.last() {
+            Some(ASTNode::Expr(rhai::Expr::Map(m, _))) => {
+                out.extend(m.0.iter().map(|(k, _)| k.name.to_string()))
+            }
+            Some(ASTNode::Expr(rhai::Expr::Property(p, _))) => out.push(p.2.to_string()),
+            _ => {}
+        }
+        true
+    });
     out.sort();
     out.dedup();
     out

@@ -191,8 +191,16 @@ fn other_spellings_and_indirections() {
     assert!(
         found("//! X.\nlet f = |x| x + 1;\nprint(f.call(1));\nfn g(h) { h.call(2) }\n").is_empty()
     );
-    // Method calls on values of helix's types resolve (`Progress`), and `this` in methods.
-    assert!(found("//! X.\nlet p = ui::progress(3, \"x\");\np.inc(1);\np.finish();\n").is_empty());
+    // Primitives on helix's types (`Progress`) are called with their namespace.
+    assert!(
+        found("//! X.\nlet p = ui::progress(3, \"x\");\nui::inc(p, 1);\nui::finish(p);\n")
+            .is_empty()
+    );
+    let f = found("//! X.\nlet p = ui::progress(3, \"x\");\np.inc(1);\n");
+    assert!(
+        f[0].contains("`inc` is a primitive, not a method") && f[0].contains("`ui::inc(value, …)`"),
+        "{f:?}"
+    );
 }
 
 #[test]
@@ -209,4 +217,14 @@ fn stdlib_modules_are_checked_like_recipes() {
     // A module has no `args`: strict variables say so.
     let f = c.module("fn three() { args.x }\n", "m.rhai");
     assert!(f[0].message.contains("no variable `args`"), "{f:?}");
+}
+
+#[test]
+fn methods_must_exist_with_their_arity() {
+    let f = found("//! X.\nlet s = \"a\";\nprint(s.to_uppr());\n");
+    assert!(f[0].contains("there is no method `to_uppr`") && f[0].contains("`to_upper`"), "{f:?}");
+    let f = found("//! X.\nlet s = \"a\";\nprint(s.starts_with());\n");
+    assert!(f[0].contains("`.starts_with(…)` does not take no arguments"), "{f:?}");
+    // A closure kept in a map is called like a method; a recipe's own fn too.
+    assert!(found("//! X.\nlet o = #{ run: || 1 };\nprint(o.run());\nfn twice(x) { x * 2 }\nprint(3.twice());\n").is_empty());
 }

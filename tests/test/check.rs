@@ -46,6 +46,8 @@ const CORPUS: &[(&str, usize, &str)] = &[
     ("31-in-place-inside-step", 5, "`make_lower` changes its value in place"),
     ("32-ui-misspelt", 3, "did you mean `success`?"),
     ("33-sort-as-value", 4, "`sort` changes its value in place"),
+    ("34-unknown-method", 4, "did you mean `to_upper`?"),
+    ("35-primitive-as-method", 4, "call it as `ui::inc(value, …)`"),
 ];
 
 #[test]
