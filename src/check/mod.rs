@@ -50,6 +50,7 @@ impl Diagnostic {
 #[derive(Debug, Default)]
 pub struct ModuleInfo {
     pub source: String,
+    pub text: String,
     pub fns: Vec<Func>,
     pub vars: Vec<String>,
 }
@@ -115,13 +116,26 @@ impl Checker {
             params.iter().map(|p| (p.as_str().into(), rhai::Dynamic::UNIT)).collect();
         scope.push("args", args);
         scope.push("config", rhai::Map::new());
-        out.extend(self.script(&recipe.text, &recipe.source_name, &scope, Some(params)));
+        let (found, mut imported) =
+            self.script(&recipe.text, &recipe.source_name, &scope, Some(params));
+        out.extend(found);
+        // The stdlib modules it imports, and theirs: a mistake in one stops the run just as well.
+        let mut seen = vec![recipe.source_name.clone()];
+        while let Some((source, text)) = imported.pop() {
+            if seen.contains(&source) {
+                continue;
+            }
+            seen.push(source.clone());
+            let (found, more) = self.script(&text, &source, &Scope::new(), None);
+            out.extend(found);
+            imported.extend(more);
+        }
         out
     }
 
     /// Every problem in a stdlib module's text.
     pub fn module(&self, text: &str, source: &str) -> Vec<Diagnostic> {
-        self.script(text, source, &Scope::new(), None)
+        self.script(text, source, &Scope::new(), None).0
     }
 
     fn script(
@@ -130,11 +144,11 @@ impl Checker {
         source: &str,
         scope: &Scope,
         params: Option<Vec<String>>,
-    ) -> Vec<Diagnostic> {
+    ) -> (Vec<Diagnostic>, Vec<(String, String)>) {
         crate::sources::remember(source, text);
         let ast = match self.engine.compile_with_scope(scope, text) {
             Ok(a) => a,
-            Err(e) => return vec![compile_error(&e, text, source, &self.surface)],
+            Err(e) => return (vec![compile_error(&e, text, source, &self.surface)], vec![]),
         };
         let mut out = Vec::new();
         let mut cx = Context {
@@ -163,7 +177,8 @@ impl Checker {
         });
         out.sort_by_key(|d| (d.line, d.col));
         out.dedup();
-        out
+        let imported = cx.imports.values().map(|m| (m.source.clone(), m.text.clone())).collect();
+        (out, imported)
     }
 
     /// Compile stdlib module `path` (without running it) and list what it offers.
@@ -197,7 +212,7 @@ impl Checker {
                 _ => {}
             }
         }
-        Ok(ModuleInfo { source, fns: script_fns(&ast, path), vars })
+        Ok(ModuleInfo { fns: script_fns(&ast, path), vars, source, text })
     }
 }
 

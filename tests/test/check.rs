@@ -132,6 +132,10 @@ fn check_covers_user_stdlib_modules_and_what_recipes_import_from_them() {
     out.stderr_has("`util::twice` does not take 2 arguments")
         .stderr_has("`util::twice(x)`")
         .stderr_has("stdlib/util.rhai:3:15");
+    // `helix run` checks what a recipe imports too: the mistake inside `util` stops it first.
+    let t = t
+        .recipe("imports", "//! Imports util.\nimport \"util\" as util;\nprint(util::twice(2));\n");
+    t.helix(["run", "imports"]).code(1).stderr_has("stdlib/util.rhai:3:15").stdout_lacks("4");
 }
 
 #[test]
