@@ -22,9 +22,11 @@ pub fn explain(err: &EvalAltResult, source: &str) -> Option<(String, Vec<String>
             let what = expr.map(|e| format!("`{e}`")).unwrap_or_else(|| "the value".into());
             let (message, note) = if on == "()" {
                 (
-                    format!("{what} is `()`, so it has no property `{prop}` to {}", if write { "set" } else { "read" }),
-                    "`()` is what a missing map key, an unset `args.X`, or a method that changes its value in place (`replace`, `push`, `trim`) gives"
-                        .to_string(),
+                    format!(
+                        "{what} is `()`, so it has no property `{prop}` to {}",
+                        if write { "set" } else { "read" }
+                    ),
+                    UNIT_CAUSES.to_string(),
                 )
             } else {
                 (
@@ -34,8 +36,35 @@ pub fn explain(err: &EvalAltResult, source: &str) -> Option<(String, Vec<String>
             };
             Some((message, vec![note]))
         }
+        EvalAltResult::ErrorIndexingType(ty, pos) if ty.starts_with("()") => {
+            let expr = line(*pos).and_then(|l| object_before_index(&l, pos.position()));
+            let what = expr.map(|e| format!("`{e}`")).unwrap_or_else(|| "the value".into());
+            Some((
+                format!("{what} is `()`, so it cannot be indexed with `[…]`"),
+                vec![UNIT_CAUSES.to_string()],
+            ))
+        }
         _ => None,
     }
+}
+
+const UNIT_CAUSES: &str = "`()` is what a missing map key, an unset `args.X`, or a method that changes its value in place (`replace`, `push`, `trim`) gives";
+
+/// The expression left of the `[` at (or after) `col`: `m.list` in `let x = m.list[0];`.
+fn object_before_index(line: &str, col: Option<usize>) -> Option<String> {
+    let from = col.unwrap_or(1).saturating_sub(1).min(line.len());
+    let at = line[from..].find('[').map(|i| from + i).or_else(|| line[..from].rfind('['))?;
+    let before: Vec<char> = line[..at].chars().collect();
+    let mut start = before.len();
+    while start > 0 {
+        let c = before[start - 1];
+        if !(c.is_alphanumeric() || c == '_' || c == '.' || c == ':' || c == '?') {
+            break;
+        }
+        start -= 1;
+    }
+    let e: String = before[start..].iter().collect();
+    (!e.is_empty()).then_some(e)
 }
 
 fn function_not_found(

@@ -144,7 +144,9 @@ fn runtime_errors_are_in_helix_words() {
     let t = Test::new()
         .recipe("unit-arg", "//! U.\nlet m = #{ from: \"/tmp/a\" };\nfs::copy(m.from, m.to);\n")
         .recipe("unit-prop", "//! P.\nlet cfg = #{};\ncfg.qemu.DebugLog = true;\n")
-        .recipe("semi", "//! S.\nlet a = 1\nlet b = 2;\n");
+        .recipe("semi", "//! S.\nlet a = 1\nlet b = 2;\n")
+        .recipe("unit-get", "//! G.\nlet cfg = #{};\nlet on = cfg.qemu.DebugLog;\n")
+        .recipe("unit-index", "//! I.\nlet m = #{};\nlet first = m.list[0];\n");
     let out = t.helix(["run", "unit-arg"]);
     out.code(1)
         .stderr_has("error: `fs::copy` cannot be called with (String, ())")
@@ -157,6 +159,12 @@ fn runtime_errors_are_in_helix_words() {
     let out = t.helix(["run", "unit-prop"]);
     out.code(1).stderr_has("`cfg.qemu` is `()`, so it has no property `DebugLog` to set");
     assert!(!out.stderr.contains("setter is not registered"), "{}", out.stderr);
+    let out = t.helix(["run", "unit-get"]);
+    out.code(1).stderr_has("`cfg.qemu` is `()`, so it has no property `DebugLog` to read");
+    let out = t.helix(["run", "unit-index"]);
+    out.code(1)
+        .stderr_has("`m.list` is `()`, so it cannot be indexed")
+        .stderr_has("missing map key");
     // A missing `;`: the caret is on the statement that lacks it, not on the next line.
     let out = t.helix(["run", "semi"]);
     out.code(1).stderr_has("missing `;`").stderr_has("semi.rhai:2:10").stderr_has("2 | let a = 1");
