@@ -184,7 +184,8 @@ fn annotations(
             let word = &raw[i..end];
             let after = raw[end..].chars().next();
             let before_paren = i > 0 && bytes[i - 1] == b'(';
-            let keyword_like = after == Some(':') || (before_paren && after == Some(')'));
+            // `(defualt: x)`, `(requierd)`; prose ("uses defaults: a, b") is left alone.
+            let keyword_like = before_paren && (after == Some(':') || after == Some(')'));
             if keyword_like && !ANNOTATIONS.contains(&word.to_lowercase().as_str()) {
                 let close = suggest::closest(&word.to_lowercase(), ANNOTATIONS.iter().copied());
                 if let Some(meant) = close.first() {
@@ -250,8 +251,12 @@ mod tests {
         assert!(m[0].contains("(default: …)"), "{m:?}");
         let m = msgs("//! X.\n//! @param who  Whom (requierd)\n");
         assert!(m[0].contains("`requierd` is not a header annotation"), "{m:?}");
-        // Prose with a colon is prose.
+        // Prose with a colon is prose, even a word close to `default`.
         assert!(msgs("//! X.\n//! @param who  Whom, e.g. note: it greets\n").is_empty());
+        assert!(msgs("//! X.\n//! @param who  Uses the defaults: a, b (default: c)\n").is_empty());
+        // A default written without parentheses would be prose to helix: say so.
+        let m = msgs("//! X.\n//! @param vm  The VM, default: dev\n");
+        assert!(m[0].contains("a default is written in parentheses"), "{m:?}");
     }
 
     #[test]
