@@ -8,9 +8,9 @@ use super::Diagnostic;
 use super::suggest;
 use crate::recipe::{self, Kind};
 
-/// Words `helix run` reads itself: a parameter with one of these names could never be given.
-pub const RESERVED: &[&str] =
-    &["yes", "y", "dry-run", "resume", "help", "h", "version", "recipes", "config"];
+/// `helix run`'s own flags: a parameter named like one would hide it (`--dry-run` that plans
+/// nothing) or never be seen (`--help`).
+pub const RESERVED: &[&str] = &["yes", "y", "dry-run", "resume", "help", "h"];
 
 const KEYWORDS: &[&str] = &["param", "flag"];
 const ANNOTATIONS: &[&str] = &["default", "required"];
@@ -102,7 +102,7 @@ pub fn check(text: &str, source: &str) -> Vec<Diagnostic> {
                 line,
                 name_col,
                 format!(
-                    "`--{}` is one of helix's own flags, so the recipe would never get it",
+                    "`--{}` is one of `helix run`'s own flags: a parameter of that name would hide it or never be seen",
                     p.name
                 ),
                 "choose another name".into(),
@@ -265,7 +265,7 @@ mod tests {
         assert!(m[0].contains("`n` is declared twice (first on line 2)"), "{m:?}");
         let m = msgs("//! X.\n//! @flag yes  Answer\n//! @param dry-run  Plan\n");
         assert_eq!(m.len(), 2, "{m:?}");
-        assert!(m[0].contains("`--yes` is one of helix's own flags"), "{m:?}");
+        assert!(m[0].contains("`--yes` is one of `helix run`'s own flags"), "{m:?}");
         let m = msgs("//! X.\n//! @param n:int  Count (default: abc)\n");
         assert!(m[0].contains("2:25 the default is not a value"), "{m:?}");
         assert!(m[0].contains("whole number"), "{m:?}");
