@@ -169,18 +169,7 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
         }
         Command::New { name, dir } => new(&name, dir),
         Command::Api { definitions: Some(dir), recipe, .. } => {
-            let recipe =
-                recipe.map(|n| recipe::find(&dirs, &n)).transpose().map_err(Failure::usage)?;
-            let files =
-                crate::definitions::write(&dir, &recipe::stdlib_dirs(&dirs), recipe.as_ref())
-                    .map_err(|e| {
-                        Failure::error(format!(
-                            "could not write definitions to `{}`: {e}",
-                            dir.display()
-                        ))
-                    })?;
-            eprintln!("wrote {} Rhai definition files to {}", files.len(), dir.display());
-            Ok(0)
+            crate::definitions::command(&dir, recipe.as_deref(), &dirs)
         }
         Command::Api { definitions, json, .. } => api(definitions.as_deref(), json),
         Command::Log { run, limit, json } => log(run.as_deref(), limit, json),

@@ -10,6 +10,22 @@ use rhai::{ASTNode, Stmt};
 
 use crate::recipe::{Kind, Recipe};
 
+/// `helix api --definitions DIR [--recipe NAME]`.
+pub fn command(
+    dir: &Path,
+    recipe: Option<&str>,
+    dirs: &[PathBuf],
+) -> Result<i32, crate::cli::Failure> {
+    use crate::cli::Failure;
+    let recipe =
+        recipe.map(|n| crate::recipe::find(dirs, n)).transpose().map_err(Failure::usage)?;
+    let files = write(dir, &crate::recipe::stdlib_dirs(dirs), recipe.as_ref()).map_err(|e| {
+        Failure::error(format!("could not write definitions to `{}`: {e}", dir.display()))
+    })?;
+    eprintln!("wrote {} Rhai definition files to {}", files.len(), dir.display());
+    Ok(0)
+}
+
 /// Write the definition files into `dir`; returns the files written.
 pub fn write(
     dir: &Path,
