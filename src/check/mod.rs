@@ -53,6 +53,8 @@ pub struct ModuleInfo {
     pub text: String,
     pub fns: Vec<Func>,
     pub vars: Vec<String>,
+    /// Its map keys: a map it returns may carry closures a recipe calls as methods.
+    pub map_keys: Vec<String>,
 }
 
 /// What the walk knows about the file it checks.
@@ -164,6 +166,7 @@ impl Checker {
         for (alias, path, pos) in imports(&ast) {
             match self.load_module(&path) {
                 Ok(m) => {
+                    cx.map_keys.extend(m.map_keys.iter().cloned());
                     cx.imports.insert(alias, m);
                 }
                 Err(e) => out.push(cx.at(pos, e.0, e.1)),
@@ -212,7 +215,7 @@ impl Checker {
                 _ => {}
             }
         }
-        Ok(ModuleInfo { fns: script_fns(&ast, path), vars, source, text })
+        Ok(ModuleInfo { fns: script_fns(&ast, path), vars, map_keys: map_keys(&ast), source, text })
     }
 }
 

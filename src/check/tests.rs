@@ -23,10 +23,13 @@ fn checker_with(modules: &[(&str, &str)]) -> (Checker, tempfile::TempDir) {
 }
 
 fn found(text: &str) -> Vec<String> {
-    let (c, _d) = checker_with(&[(
-        "util",
-        "export const LIMIT = 3;\nlet private_state = 1;\nfn twice(x) { x * 2 }\nprivate fn hidden() {}\n",
-    )]);
+    let (c, _d) = checker_with(&[
+        (
+            "util",
+            "export const LIMIT = 3;\nlet private_state = 1;\nfn twice(x) { x * 2 }\nprivate fn hidden() {}\n",
+        ),
+        ("handle", "fn make() { #{ start: || 1 } }\n"),
+    ]);
     c.recipe(&recipe(text))
         .into_iter()
         .map(|d| format!("{}:{} {} | {}", d.line, d.col, d.message, d.help))
@@ -227,4 +230,14 @@ fn methods_must_exist_with_their_arity() {
     assert!(f[0].contains("`.starts_with(…)` does not take no arguments"), "{f:?}");
     // A closure kept in a map is called like a method; a recipe's own fn too.
     assert!(found("//! X.\nlet o = #{ run: || 1 };\nprint(o.run());\nfn twice(x) { x * 2 }\nprint(3.twice());\n").is_empty());
+}
+
+#[test]
+fn a_closure_from_an_imported_module_map_is_a_method() {
+    assert!(
+        found("//! X.\nimport \"handle\" as h;\nlet vm = h::make();\nprint(vm.start());\n")
+            .is_empty()
+    );
+    let f = found("//! X.\nimport \"handle\" as h;\nlet vm = h::make();\nprint(vm.strat());\n");
+    assert!(f[0].contains("there is no method `strat`"), "{f:?}");
 }
