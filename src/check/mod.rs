@@ -157,7 +157,7 @@ impl Checker {
             surface: &self.surface,
             source: source.to_string(),
             imports: BTreeMap::new(),
-            local_fns: script_fns(&ast, ""),
+            local_fns: script_fns(&ast),
             declared: declared(&ast),
             map_keys: map_keys(&ast),
             params,
@@ -215,12 +215,12 @@ impl Checker {
                 _ => {}
             }
         }
-        Ok(ModuleInfo { fns: script_fns(&ast, path), vars, map_keys: map_keys(&ast), source, text })
+        Ok(ModuleInfo { fns: script_fns(&ast), vars, map_keys: map_keys(&ast), source, text })
     }
 }
 
 /// The public functions an AST defines, with signatures written as `name(a, b)`.
-fn script_fns(ast: &AST, _ns: &str) -> Vec<Func> {
+fn script_fns(ast: &AST) -> Vec<Func> {
     ast.iter_functions()
         .filter(|f| f.access != rhai::FnAccess::Private)
         .map(|f| Func {
