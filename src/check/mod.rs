@@ -71,6 +71,8 @@ pub struct Context<'a> {
     pub map_keys: Vec<String>,
     /// The recipe's parameter names; `None` for a stdlib module (it has no `args`).
     pub params: Option<Vec<String>>,
+    /// The words of each `choice(…)` parameter.
+    pub choices: BTreeMap<String, Vec<String>>,
     /// Leave namespaces that match no import alone (Rhai reports them itself).
     pub unknown_aliases_ok: bool,
 }
@@ -118,8 +120,15 @@ impl Checker {
             params.iter().map(|p| (p.as_str().into(), rhai::Dynamic::UNIT)).collect();
         scope.push("args", args);
         scope.push("config", rhai::Map::new());
+        let choices = recipe
+            .header
+            .params
+            .iter()
+            .filter(|p| !p.choices.is_empty())
+            .map(|p| (p.name.clone(), p.choices.clone()))
+            .collect();
         let (found, mut imported) =
-            self.script(&recipe.text, &recipe.source_name, &scope, Some(params));
+            self.script_with(&recipe.text, &recipe.source_name, &scope, Some(params), choices);
         out.extend(found);
         // The stdlib modules it imports, and theirs: a mistake in one stops the run just as well.
         let mut seen = vec![recipe.source_name.clone()];
@@ -147,6 +156,17 @@ impl Checker {
         scope: &Scope,
         params: Option<Vec<String>>,
     ) -> (Vec<Diagnostic>, Vec<(String, String)>) {
+        self.script_with(text, source, scope, params, BTreeMap::new())
+    }
+
+    fn script_with(
+        &self,
+        text: &str,
+        source: &str,
+        scope: &Scope,
+        params: Option<Vec<String>>,
+        choices: BTreeMap<String, Vec<String>>,
+    ) -> (Vec<Diagnostic>, Vec<(String, String)>) {
         crate::sources::remember(source, text);
         let ast = match self.engine.compile_with_scope(scope, text) {
             Ok(a) => a,
@@ -161,6 +181,7 @@ impl Checker {
             declared: declared(&ast),
             map_keys: map_keys(&ast),
             params,
+            choices,
             unknown_aliases_ok: false,
         };
         for (alias, path, pos) in imports(&ast) {

@@ -241,3 +241,15 @@ fn a_closure_from_an_imported_module_map_is_a_method() {
     let f = found("//! X.\nimport \"handle\" as h;\nlet vm = h::make();\nprint(vm.strat());\n");
     assert!(f[0].contains("there is no method `strat`"), "{f:?}");
 }
+
+#[test]
+fn choice_parameters_are_compared_with_their_words() {
+    let text = "//! X.\n//! @param action:choice(list|start|stop)  What (default: list)\nif args.action == \"strat\" { print(1); }\nif \"list\" == args.action { print(2); }\n";
+    let f = found(text);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(
+        f[0].starts_with("3:19 `strat` is not one of `--action`'s choices (list, start, stop)"),
+        "{f:?}"
+    );
+    assert!(f[0].contains("did you mean `start`?"), "{f:?}");
+}

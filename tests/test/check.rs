@@ -48,6 +48,7 @@ const CORPUS: &[(&str, usize, &str)] = &[
     ("33-sort-as-value", 4, "`sort` changes its value in place"),
     ("34-unknown-method", 4, "did you mean `to_upper`?"),
     ("35-primitive-as-method", 4, "call it as `ui::inc(value, …)`"),
+    ("36-choice-never-matches", 4, "`strat` is not one of `--action`'s choices"),
 ];
 
 #[test]
