@@ -52,8 +52,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Compile every recipe and stdlib module (or one recipe) with strict variables; run nothing.
-    Check { recipe: Option<String> },
+    /// Find recipe mistakes without running anything: unknown calls, wrong arguments, `args`
+    /// the header lacks, header errors, in-place methods used as values (`helix run` checks first).
+    Check {
+        /// One recipe (and the stdlib modules it imports); without it, every recipe and module.
+        recipe: Option<String>,
+    },
     /// Write a documented skeleton recipe to start from.
     New {
         name: String,
