@@ -95,7 +95,7 @@ mod ui_api {
     /// Ask a yes/no question; with no terminal the default stands.
     ///
     /// ```rhai
-    /// let go = ui::confirm("Restart UTM now?", false);
+    /// let restart = ui::confirm("Restart UTM now?", false);
     /// ```
     #[rhai_fn(return_raw, name = "confirm")]
     pub fn confirm_default(
@@ -161,8 +161,8 @@ mod ui_api {
     ///
     /// ```rhai
     /// let bar = ui::progress(3, "copying");
-    /// bar.inc(1);
-    /// bar.finish();
+    /// ui::inc(bar, 1);
+    /// ui::finish(bar);
     /// ```
     pub fn progress(total: i64, message: &str) -> Progress {
         Progress(crate::ui::progress(total.max(0) as u64, message))

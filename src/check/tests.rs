@@ -253,3 +253,64 @@ fn choice_parameters_are_compared_with_their_words() {
     );
     assert!(f[0].contains("did you mean `start`?"), "{f:?}");
 }
+
+#[test]
+fn a_module_function_is_not_a_method_at_run_time_either() {
+    // What the check says about `bar.inc(1)` is what Rhai does: only `ui::inc(bar, 1)` runs.
+    let engine = crate::engine::build(vec![]);
+    let e = engine.run("let bar = ui::progress(3, \"x\");\nbar.inc(1);\n").unwrap_err();
+    assert!(e.to_string().contains("Function not found: inc"), "{e}");
+    engine.run("let bar = ui::progress(3, \"x\");\nui::inc(bar, 1);\nui::finish(bar);\n").unwrap();
+}
+
+#[test]
+fn every_example_in_helix_api_passes_the_check() {
+    let c = Checker::new(vec![]);
+    let meta: serde_json::Value =
+        serde_json::from_str(&c.engine.gen_fn_metadata_to_json(false).unwrap()).unwrap();
+    let mut fns: Vec<serde_json::Value> = meta["functions"].as_array().cloned().unwrap_or_default();
+    for m in meta["modules"].as_object().unwrap().values() {
+        fns.extend(m["functions"].as_array().cloned().unwrap_or_default());
+    }
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for f in &fns {
+        let docs: Vec<String> = f["docComments"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|d| d.as_str()).map(String::from).collect())
+            .unwrap_or_default();
+        let text: String = docs
+            .iter()
+            .flat_map(|d| d.lines())
+            .map(|l| {
+                l.trim_start_matches("///").strip_prefix(' ').unwrap_or(l.trim_start_matches("///"))
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut rest = text.as_str();
+        while let Some(i) = rest.find("```rhai") {
+            let body = &rest[i + 7..];
+            let end = body.find("```").unwrap_or(body.len());
+            let code = &body[..end];
+            rest = &body[end..].get(3..).unwrap_or("");
+            checked += 1;
+            // Examples of a VM handle's methods take the handle as given.
+            let prelude = if code.contains("vm.") && !code.contains("let vm") {
+                "let vm = qemu::start(#{});\n"
+            } else {
+                ""
+            };
+            let r = recipe(&format!("//! Example.\n{prelude}{code}"));
+            let found = c.recipe(&r);
+            if !found.is_empty() {
+                failures.push(format!(
+                    "{}:\n{code}\n{}",
+                    f["name"],
+                    found.iter().map(Diagnostic::render).collect::<String>()
+                ));
+            }
+        }
+    }
+    assert!(checked > 100, "{checked}");
+    assert!(failures.is_empty(), "{} examples fail:\n{}", failures.len(), failures.join("\n"));
+}
