@@ -292,7 +292,7 @@ fn every_example_in_helix_api_passes_the_check() {
             let body = &rest[i + 7..];
             let end = body.find("```").unwrap_or(body.len());
             let code = &body[..end];
-            rest = &body[end..].get(3..).unwrap_or("");
+            rest = body[end..].get(3..).unwrap_or("");
             checked += 1;
             // Examples of a VM handle's methods take the handle as given.
             let prelude = if code.contains("vm.") && !code.contains("let vm") {
