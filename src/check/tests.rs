@@ -314,3 +314,22 @@ fn every_example_in_helix_api_passes_the_check() {
     assert!(checked > 100, "{checked}");
     assert!(failures.is_empty(), "{} examples fail:\n{}", failures.len(), failures.join("\n"));
 }
+
+#[test]
+fn the_readme_recipes_pass_the_check() {
+    let c = Checker::new(vec![]);
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let mut blocks = 0;
+    for block in readme.split("```rhai\n").skip(1) {
+        let code = block.split("```").next().unwrap();
+        blocks += 1;
+        let found = c.recipe(&recipe(code));
+        assert!(
+            found.is_empty(),
+            "README:\n{code}\n{}",
+            found.iter().map(Diagnostic::render).collect::<String>()
+        );
+    }
+    assert!(blocks >= 1);
+}
