@@ -89,7 +89,7 @@ fn namespaced(
         return;
     }
     // An alias nobody imported (strict variables usually stop this at compile time).
-    if !cx.unknown_aliases_ok {
+    if !cx.failed_imports.iter().any(|a| a == ns) {
         let known: Vec<&str> = cx
             .surface
             .modules

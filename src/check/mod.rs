@@ -73,8 +73,8 @@ pub struct Context<'a> {
     pub params: Option<Vec<String>>,
     /// The words of each `choice(…)` parameter.
     pub choices: BTreeMap<String, Vec<String>>,
-    /// Leave namespaces that match no import alone (Rhai reports them itself).
-    pub unknown_aliases_ok: bool,
+    /// Imports that failed (reported once, at the import): calls through them are not judged.
+    pub failed_imports: Vec<String>,
 }
 
 impl Context<'_> {
@@ -182,7 +182,7 @@ impl Checker {
             map_keys: map_keys(&ast),
             params,
             choices,
-            unknown_aliases_ok: false,
+            failed_imports: Vec::new(),
         };
         for (alias, path, pos) in imports(&ast) {
             match self.load_module(&path) {
@@ -190,7 +190,13 @@ impl Checker {
                     cx.map_keys.extend(m.map_keys.iter().cloned());
                     cx.imports.insert(alias, m);
                 }
-                Err(e) => out.push(cx.at(pos, e.0, e.1)),
+                Err(e) => {
+                    cx.failed_imports.push(alias);
+                    match e {
+                        LoadError::Missing(message, help) => out.push(cx.at(pos, message, help)),
+                        LoadError::Broken(d) => out.push(d),
+                    }
+                }
             }
         }
         ast.walk(&mut |path: &[ASTNode]| {
@@ -206,21 +212,23 @@ impl Checker {
     }
 
     /// Compile stdlib module `path` (without running it) and list what it offers.
-    fn load_module(&self, path: &str) -> Result<ModuleInfo, (String, String)> {
+    fn load_module(&self, path: &str) -> Result<ModuleInfo, LoadError> {
         let Some((source, text)) = crate::engine::StdlibResolver::locate(&self.stdlib_dirs, path)
         else {
             let known = command::stdlib_modules(&self.stdlib_dirs);
             let names: Vec<&str> = known.iter().map(|(n, _, _)| n.as_str()).collect();
             let help = hint(path, names.iter().copied());
-            return Err((
+            return Err(LoadError::Missing(
                 format!("there is no stdlib module `{path}`"),
                 if help.is_empty() { format!("the modules: {}", names.join(", ")) } else { help },
             ));
         };
         crate::sources::remember(&source, &text);
-        let ast = self.engine.compile(&text).map_err(|e| {
-            (format!("stdlib module `{path}` does not compile: {}", e.0), format!("see {source}"))
-        })?;
+        // Its own compile error, at its own line: that is where the fix goes.
+        let ast = self
+            .engine
+            .compile(&text)
+            .map_err(|e| LoadError::Broken(compile_error(&e, &text, &source, &self.surface)))?;
         let mut vars = Vec::new();
         for s in ast.statements() {
             match s {
@@ -238,6 +246,14 @@ impl Checker {
         }
         Ok(ModuleInfo { fns: script_fns(&ast), vars, map_keys: map_keys(&ast), source, text })
     }
+}
+
+/// Why an `import` found nothing to check against.
+enum LoadError {
+    /// No such module: the message and help, reported at the `import`.
+    Missing(String, String),
+    /// The module does not compile: its own error, in its own file.
+    Broken(Diagnostic),
 }
 
 /// The public functions an AST defines, with signatures written as `name(a, b)`.

@@ -333,3 +333,11 @@ fn the_readme_recipes_pass_the_check() {
     }
     assert!(blocks >= 1);
 }
+
+#[test]
+fn a_broken_import_is_reported_in_its_own_file() {
+    let (c, _d) = checker_with(&[("broken", "fn f() {\n    let x = ;\n}\n")]);
+    let f = c.recipe(&recipe("//! X.\nimport \"broken\" as b;\nb::f();\n"));
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(f[0].source.ends_with("broken.rhai") && f[0].line == 2, "{f:?}");
+}
