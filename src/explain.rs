@@ -36,6 +36,19 @@ pub fn explain(err: &EvalAltResult, source: &str) -> Option<(String, Vec<String>
             };
             Some((message, vec![note]))
         }
+        EvalAltResult::ErrorMismatchDataType(expected, actual, _) if !expected.is_empty() => {
+            let got = if actual.is_empty() { String::new() } else { friendly(actual) };
+            let mut notes = Vec::new();
+            if got == "()" {
+                notes.push(UNIT_CAUSES.to_string());
+            }
+            let message = if got.is_empty() {
+                format!("this needs a {}", friendly(expected))
+            } else {
+                format!("this needs a {}, but it is {}", friendly(expected), article(&got))
+            };
+            Some((message, notes))
+        }
         EvalAltResult::ErrorIndexingType(ty, pos) if ty.starts_with("()") => {
             let expr = line(*pos).and_then(|l| object_before_index(&l, pos.position()));
             let what = expr.map(|e| format!("`{e}`")).unwrap_or_else(|| "the value".into());
@@ -153,12 +166,22 @@ fn friendly(t: &str) -> String {
         return "String".into();
     }
     match t {
-        "i64" => "int".into(),
+        "i64" | "int" => "int".into(),
+        "bool" => "bool".into(),
         "f64" => "float".into(),
         "rhai::Array" | "Array" | "array" => "Array".into(),
         "rhai::Map" | "Map" | "map" => "Map".into(),
         "Fn" | "FnPtr" => "closure".into(),
         other => other.to_string(),
+    }
+}
+
+/// `()` → "`()`", `int` → "an int", `String` → "a String".
+fn article(t: &str) -> String {
+    match t {
+        "()" => "`()`".into(),
+        t if t.starts_with(['a', 'e', 'i', 'o', 'u']) => format!("an {t}"),
+        t => format!("a {t}"),
     }
 }
 
@@ -275,6 +298,16 @@ mod tests {
     fn an_unknown_function_gets_a_suggestion() {
         let (_, notes) = function_not_found("fs::mkdirs", &["String".into()], None, None);
         assert!(notes[0].contains("did you mean `mkdir`?"), "{notes:?}");
+    }
+
+    #[test]
+    fn a_wrong_type_is_named_in_recipe_words() {
+        let e = EvalAltResult::ErrorMismatchDataType("bool".into(), "i64".into(), Position::NONE);
+        assert_eq!(explain(&e, "x").unwrap().0, "this needs a bool, but it is an int");
+        let e = EvalAltResult::ErrorMismatchDataType("bool".into(), "()".into(), Position::NONE);
+        let (m, notes) = explain(&e, "x").unwrap();
+        assert_eq!(m, "this needs a bool, but it is `()`");
+        assert!(notes[0].contains("missing map key"), "{notes:?}");
     }
 
     #[test]

@@ -147,7 +147,8 @@ fn runtime_errors_are_in_helix_words() {
         .recipe("unit-prop", "//! P.\nlet cfg = #{};\ncfg.qemu.DebugLog = true;\n")
         .recipe("semi", "//! S.\nlet a = 1\nlet b = 2;\n")
         .recipe("unit-get", "//! G.\nlet cfg = #{};\nlet on = cfg.qemu.DebugLog;\n")
-        .recipe("unit-index", "//! I.\nlet m = #{};\nlet first = m.list[0];\n");
+        .recipe("unit-index", "//! I.\nlet m = #{};\nlet first = m.list[0];\n")
+        .recipe("unit-if", "//! F.\nlet m = #{};\nif m.enabled { print(1); }\n");
     let out = t.helix(["run", "unit-arg"]);
     out.code(1)
         .stderr_has("error: `fs::copy` cannot be called with (String, ())")
@@ -166,6 +167,9 @@ fn runtime_errors_are_in_helix_words() {
     out.code(1)
         .stderr_has("`m.list` is `()`, so it cannot be indexed")
         .stderr_has("missing map key");
+    let out = t.helix(["run", "unit-if"]);
+    out.code(1).stderr_has("this needs a bool, but it is `()`").stderr_has("unit-if.rhai:3:");
+    assert!(!out.stderr.contains("Data type incorrect"), "{}", out.stderr);
     // A missing `;`: the caret is on the statement that lacks it, not on the next line.
     let out = t.helix(["run", "semi"]);
     out.code(1).stderr_has("missing `;`").stderr_has("semi.rhai:2:10").stderr_has("2 | let a = 1");
