@@ -135,8 +135,23 @@ fn configuration_can_only_grow_protection() {
     let t = Test::new().file("vms/helix-vm/disk.img", "vm\n");
     let vm = t.path("vms/helix-vm");
     let own = format!("[guard]\nprotected = [\"{}\"]\n", vm.display());
-    std::fs::create_dir_all(t.path("home/.config/helix")).unwrap();
-    std::fs::write(t.path("home/.config/helix/config.toml"), &own).unwrap();
+    // The user's own file is found through the user database, not `$HOME` (which the test,
+    // like any caller, sets): here, inside the overlay, root's real home.
+    let own_file = helix::config::own_file();
+    assert!(!own_file.starts_with(t.path("")), "{}", own_file.display());
+    std::fs::create_dir_all(own_file.parent().unwrap()).unwrap();
+    std::fs::write(&own_file, &own).unwrap();
+    // An `unprotect` in the config dir the environment chose (`HELIX_CONFIG_DIR`, which the
+    // test builder sets, like `$HOME`) is an error, and nothing runs.
+    std::fs::write(
+        t.path("config/config.toml"),
+        format!("[guard]\nunprotect = [\"{}\"]\n", vm.display()),
+    )
+    .unwrap();
+    let out = t.helix(["run", "rm"]);
+    assert!(out.stderr.contains("only honoured in your own config file"), "{out:?}");
+    assert_eq!(read(&vm.join("disk.img")), "vm\n");
+    std::fs::remove_file(t.path("config/config.toml")).unwrap();
     let t = t.recipe("rm", &format!("//! R.\nfs::remove(\"{}\");\n", vm.display()));
     let spellings = [
         "[guard]\nprotected = []\n",
@@ -186,11 +201,7 @@ fn configuration_can_only_grow_protection() {
     }
     std::fs::remove_file(t.path("helix.toml")).unwrap();
     // The user's own file can take its entry out again.
-    std::fs::write(
-        t.path("home/.config/helix/config.toml"),
-        format!("{own}unprotect = [\"{}\"]\n", vm.display()),
-    )
-    .unwrap();
+    std::fs::write(&own_file, format!("{own}unprotect = [\"{}\"]\n", vm.display())).unwrap();
     t.helix(["run", "rm"]).success();
     assert!(!vm.exists(), "unprotected by the user: moved to the trash");
 }
@@ -219,4 +230,45 @@ fn run_with_env(t: &Test, env: &[(&str, &str)]) -> crate::builder::Output {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+#[test]
+fn laundering_a_protected_vm_dir_through_commands_leaves_it_intact() {
+    crate::in_overlay!(laundering_a_protected_vm_dir_through_commands_leaves_it_intact);
+    let t = Test::new().file("vms/helix-vm/disk.img", "vm disk\n");
+    let vm = t.path("vms/helix-vm");
+    std::fs::write(
+        t.path("config/config.toml"),
+        format!("[guard]\nprotected = [\"{}\"]\n", vm.display()),
+    )
+    .unwrap();
+    // Whether the classifier refuses each command first or the OS layer stops it as it runs,
+    // the VM dir is never moved into the run's own dir and deleted with it.
+    let t = t.recipe(
+        "l",
+        &format!(
+            "//! L.\nfs::mkdir(\"d\");\nfs::symlink(\"{0}\", \"lnk\");\n\
+             try {{ cmd::run([\"mv\", \"{0}\", \"d/x\"]); }} catch {{}}\n\
+             try {{ cmd::run([\"sh\", \"-c\", \"mv vms/helix-vm d/y\"]); }} catch {{}}\n\
+             try {{ cmd::run([\"rm\", \"-rf\", \"d\"]); }} catch {{}}\n\
+             try {{ cmd::run([\"rm\", \"-rf\", \"lnk/\"]); }} catch {{}}\n\
+             try {{ cmd::run([\"truncate\", \"-s0\", \"lnk/disk.img\"]); }} catch {{}}\n",
+            vm.display()
+        ),
+    );
+    let out = t.helix(["run", "l"]);
+    assert_eq!(read(&vm.join("disk.img")), "vm disk\n", "{out:?}");
+}
+
+#[test]
+fn a_download_never_resumes_into_a_protected_part_file() {
+    crate::in_overlay!(a_download_never_resumes_into_a_protected_part_file);
+    let t = Test::new().file("old.backup/disk.img.part", "half of something precious").recipe(
+        "d",
+        "//! D.\nnet::download(\"http://127.0.0.1:9/disk.img\", \"old.backup/disk.img\");\n",
+    );
+    let out = t.helix(["run", "d"]);
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("protected") && out.stderr.contains("d.rhai:2"), "{}", out.stderr);
+    assert_eq!(read(&t.path("old.backup/disk.img.part")), "half of something precious");
 }

@@ -5,6 +5,7 @@
 //! choke point in `clippy.toml` is for helix's own code.
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
+mod adversarial;
 mod build;
 mod builder;
 mod check;
@@ -21,6 +22,7 @@ mod net;
 mod oslayer;
 mod overlay;
 mod plist;
+mod questions;
 mod recipes;
 mod recover;
 mod recovery;
