@@ -96,7 +96,7 @@ fn property(sig: &str) -> Option<String> {
 }
 
 /// Rust types as a recipe author knows them: `RhaiResult<i64>` → `int`, `&str` → `String`.
-fn clean_signature(sig: &str) -> String {
+pub(crate) fn clean_signature(sig: &str) -> String {
     let mut s = sig.to_string();
     if let Some(i) = s.find("-> RhaiResult<") {
         let inner = &s[i + "-> RhaiResult<".len()..s.len().saturating_sub(1)];

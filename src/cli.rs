@@ -2,7 +2,7 @@
 //! (see [`exit_code`]: 0 ok, 1 failed, 2 usage, 3–127 a failed command's own status, 130
 //! Ctrl-C, 141 output closed).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
@@ -61,9 +61,10 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Compile every recipe and stdlib module (or one recipe) with strict variables; run nothing.
+    /// Find recipe mistakes without running anything: unknown calls, wrong arguments, `args`
+    /// the header lacks, header errors, in-place methods used as values (`helix run` checks first).
     Check {
-        /// Only this recipe (a name or a path to a .rhai file).
+        /// One recipe (and the stdlib modules it imports); without it, every recipe and module.
         recipe: Option<String>,
     },
     /// Write a documented skeleton recipe to start from, or a copy of a built-in to change it.
@@ -87,9 +88,13 @@ pub enum Command {
     Api {
         /// Only this module (`fs`, `ssh`, … or `global`).
         module: Option<String>,
-        /// Also write Rhai definition files (for editor completion) into DIR.
+        /// Write Rhai definition files (for editor completion) into DIR: every primitive, the
+        /// stdlib modules, `args` and `config`.
         #[arg(long, value_name = "DIR")]
         definitions: Option<PathBuf>,
+        /// With --definitions: document this recipe's parameters on `args`.
+        #[arg(long, value_name = "NAME", requires = "definitions")]
+        recipe: Option<String>,
         /// Print Rhai's function metadata as JSON instead of the reference.
         #[arg(long)]
         json: bool,
@@ -244,7 +249,7 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
         Command::Check { recipe } => {
             let config = Config::load(cli.config.as_deref()).map_err(Failure::usage)?;
             let _ = Ctx::new(false, false, false, config).install();
-            check(&dirs, recipe.as_deref())
+            crate::check::command::run(&dirs, recipe.as_deref())
         }
         Command::New { name, from, dir } => {
             let msg = crate::recipe_files::new(
@@ -260,9 +265,10 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             print!("{msg}");
             Ok(0)
         }
-        Command::Api { module, definitions, json } => {
-            api(module.as_deref(), definitions.as_deref(), json)
+        Command::Api { definitions: Some(dir), recipe, .. } => {
+            crate::definitions::command(&dir, recipe.as_deref(), &dirs)
         }
+        Command::Api { module, json, .. } => api(module.as_deref(), json),
         Command::Log { run, limit, json } => {
             crate::runlog::cli(run.as_deref(), limit, json).map_err(Failure::from)
         }
@@ -307,6 +313,7 @@ fn run(
         print!("{}", recipe::help(&recipe));
         return Ok(0);
     }
+    crate::check::command::gate(dirs, &recipe)?;
     // helix's own run flags may also follow the recipe's parameters
     // (`helix run provision-vm --cpus 8 --resume`), unless the recipe declares one itself.
     let mut params = params;
@@ -372,14 +379,16 @@ fn run(
     };
     match result {
         Ok(()) => {
-            ctx.with_journal(|j| j.end("ok"));
+            // `exit(code, message)` ends the recipe with its code; the message is already out.
+            let code = crate::api::global::take_exit().unwrap_or(0);
+            ctx.with_journal(|j| j.end(if code == 0 { "ok" } else { "failed" }));
             if dry_run {
                 eprintln!("{}", crate::dry_run::summary(ctx.planned(), true));
             }
-            if !dry_run && ctx.with_journal(|j| j.undoable()).unwrap_or(false) {
+            if code == 0 && !dry_run && ctx.with_journal(|j| j.undoable()).unwrap_or(false) {
                 eprintln!("to undo this run: helix undo {run_id}");
             }
-            Ok(0)
+            Ok(code)
         }
         Err(e) => {
             let cancelled =
@@ -452,92 +461,8 @@ fn list(dirs: &[PathBuf], json: bool) -> Result<i32, Failure> {
     Ok(0)
 }
 
-fn check(dirs: &[PathBuf], only: Option<&str>) -> Result<i32, Failure> {
-    let engine = crate::engine::build(recipe::stdlib_dirs(dirs));
-    let recipes: Vec<Recipe> = match only {
-        Some(name) => vec![recipe::find(dirs, name).map_err(Failure::usage)?],
-        None => recipe::discover(dirs).map_err(Failure::error)?,
-    };
-    let mut failed = 0;
-    let mut checked = 0;
-    for r in &recipes {
-        checked += 1;
-        let args = r
-            .header
-            .params
-            .iter()
-            .map(|p| (p.name.clone(), recipe::Value::Str(String::new())))
-            .collect();
-        let scope = crate::run::scope(&args);
-        let result = crate::run::compile(&engine, r, &scope)
-            .and_then(|ast| crate::run::check_imports(&engine, &ast, r));
-        match result {
-            Ok(()) => println!("{} {}", console::style("ok").green(), r.name),
-            Err(m) => {
-                failed += 1;
-                println!("{} {}", console::style("FAILED").red().bold(), r.name);
-                eprint!("{m}");
-            }
-        }
-    }
-    if only.is_none() {
-        for (name, source, text) in stdlib_modules(&recipe::stdlib_dirs(dirs)) {
-            checked += 1;
-            crate::sources::remember(&source, &text);
-            match engine.compile(&text) {
-                Ok(_) => println!("{} stdlib/{name}", console::style("ok").green()),
-                Err(e) => {
-                    failed += 1;
-                    println!("{} stdlib/{name}", console::style("FAILED").red().bold());
-                    eprint!("{}", crate::report::parse(&e, &source));
-                }
-            }
-        }
-    }
-    if failed > 0 {
-        return Err(Failure {
-            message: format!("{failed} of {checked} failed to compile\n"),
-            code: 1,
-        });
-    }
-    Ok(0)
-}
-
-/// Every stdlib module visible: `(name, source name, text)`, user dirs shadowing built-ins.
-fn stdlib_modules(dirs: &[PathBuf]) -> Vec<(String, String, String)> {
-    let mut names: Vec<String> = Vec::new();
-    for d in dirs {
-        if let Ok(rd) = std::fs::read_dir(d) {
-            for e in rd.flatten() {
-                let p = e.path();
-                if p.extension().is_some_and(|x| x == "rhai") {
-                    names.push(p.file_stem().unwrap().to_string_lossy().into_owned());
-                }
-            }
-        }
-    }
-    for f in recipe::BUILTIN_STDLIB.files() {
-        names.push(f.path().file_stem().unwrap_or_default().to_string_lossy().into_owned());
-    }
-    names.sort();
-    names.dedup();
-    names
-        .into_iter()
-        .filter_map(|n| crate::engine::StdlibResolver::locate(dirs, &n).map(|(s, t)| (n, s, t)))
-        .collect()
-}
-
-fn api(module: Option<&str>, definitions: Option<&Path>, json: bool) -> Result<i32, Failure> {
+fn api(module: Option<&str>, json: bool) -> Result<i32, Failure> {
     let engine = crate::engine::build(vec![]);
-    if let Some(dir) = definitions {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Failure::error(format!("could not create `{}`: {e}", dir.display())))?;
-        engine.definitions().with_headers(true).write_to_dir(dir).map_err(|e| {
-            Failure::error(format!("could not write definitions to `{}`: {e}", dir.display()))
-        })?;
-        eprintln!("wrote Rhai definition files to {}", dir.display());
-        return Ok(0);
-    }
     if json {
         println!("{}", crate::apidoc::json(&engine, module).map_err(Failure::usage)?);
     } else {

@@ -22,6 +22,8 @@ pub enum Kind {
     Path,
     Size,
     List,
+    /// One of the words listed in the header: `choice(list|status|start)`.
+    Choice,
 }
 
 impl Kind {
@@ -48,6 +50,9 @@ pub struct Param {
     pub required: bool,
     pub default: Option<String>,
     pub description: String,
+    /// The accepted words of a `choice(a|b|c)` parameter (empty for other types).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -89,7 +94,9 @@ pub struct Recipe {
     pub shadows: Vec<String>,
 }
 
-/// Parse the leading `//!` block. Never evaluates the script.
+/// Parse the leading `//!` block. Never evaluates the script. A `@param` line helix cannot read
+/// is left out here (so `helix list` still lists the recipe) and reported by `helix check`,
+/// which `helix run` runs first.
 pub fn parse_header(text: &str, source: &str) -> Result<Header> {
     let mut h = Header::default();
     let mut prose = Vec::new();
@@ -101,9 +108,9 @@ pub fn parse_header(text: &str, source: &str) -> Result<Header> {
         let Some(doc) = t.strip_prefix("//!") else { break };
         let doc = doc.strip_prefix(' ').unwrap_or(doc);
         if let Some(rest) = doc.trim_start().strip_prefix("@param") {
-            h.params.push(parse_param(rest, false, source, i + 1)?);
+            h.params.extend(parse_param(rest, false, source, i + 1).ok());
         } else if let Some(rest) = doc.trim_start().strip_prefix("@flag") {
-            h.params.push(parse_param(rest, true, source, i + 1)?);
+            h.params.extend(parse_param(rest, true, source, i + 1).ok());
         } else {
             prose.push(doc.trim_end().to_string());
         }
@@ -118,8 +125,9 @@ pub fn parse_header(text: &str, source: &str) -> Result<Header> {
     Ok(h)
 }
 
-/// `NAME[:TYPE]  description [(required)] [(default: VALUE)]`
-fn parse_param(rest: &str, flag: bool, source: &str, line: usize) -> Result<Param> {
+/// `NAME[:TYPE]  description [(required)] [(default: VALUE)]`; TYPE may be
+/// `choice(a|b|c)`.
+pub(crate) fn parse_param(rest: &str, flag: bool, source: &str, line: usize) -> Result<Param> {
     let rest = rest.trim();
     let (spec, desc) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
     let bad =
@@ -127,11 +135,24 @@ fn parse_param(rest: &str, flag: bool, source: &str, line: usize) -> Result<Para
     if spec.is_empty() {
         return Err(bad("`@param`/`@flag` needs a name"));
     }
+    let mut choices = Vec::new();
     let (name, kind) = match spec.split_once(':') {
+        Some((n, k)) if k.starts_with("choice(") => {
+            let Some(inner) = k.strip_prefix("choice(").and_then(|k| k.strip_suffix(')')) else {
+                return Err(bad("`choice(…)` needs its words in parentheses: `choice(a|b|c)`"));
+            };
+            choices = inner.split('|').map(|c| c.trim().to_string()).collect();
+            if choices.iter().any(String::is_empty) {
+                return Err(bad(&format!("`{k}` has an empty choice: write `choice(a|b|c)`")));
+            }
+            (n, Kind::Choice)
+        }
         Some((n, k)) => (
             n,
             Kind::parse(k).ok_or_else(|| {
-                bad(&format!("unknown type `{k}` (string, int, float, bool, path, size, list)"))
+                bad(&format!(
+                    "unknown type `{k}` (string, int, float, bool, path, size, list, choice(a|b))"
+                ))
             })?,
         ),
         None => (spec, if flag { Kind::Bool } else { Kind::String }),
@@ -159,6 +180,7 @@ fn parse_param(rest: &str, flag: bool, source: &str, line: usize) -> Result<Para
         required,
         default,
         description: description.trim().to_string(),
+        choices,
     })
 }
 
@@ -365,7 +387,8 @@ pub fn parse_args(recipe: &Recipe, words: &[String]) -> Result<BTreeMap<String, 
     Ok(out)
 }
 
-fn convert(p: &Param, raw: &str) -> std::result::Result<Value, String> {
+/// `raw` as a value of `p`'s type, or why it is not one.
+pub(crate) fn convert(p: &Param, raw: &str) -> std::result::Result<Value, String> {
     let bad = |what: &str| format!("`--{}` takes {what}, not `{raw}`", p.name);
     Ok(match p.kind {
         Kind::String | Kind::Path => Value::Str(if p.kind == Kind::Path {
@@ -387,6 +410,12 @@ fn convert(p: &Param, raw: &str) -> std::result::Result<Value, String> {
         Kind::List => Value::List(
             raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect(),
         ),
+        Kind::Choice => {
+            if !p.choices.iter().any(|c| c == raw) {
+                return Err(bad(&format!("one of {}", p.choices.join(", "))));
+            }
+            Value::Str(raw.to_string())
+        }
     })
 }
 
@@ -398,7 +427,7 @@ pub fn help(recipe: &Recipe) -> String {
     }
     out.push_str(&format!("\nUsage: helix run {} [--dry-run] [--resume]", recipe.name));
     for p in recipe.header.params.iter().filter(|p| p.required) {
-        out.push_str(&format!(" --{} <{}>", p.name, kind_name(p.kind)));
+        out.push_str(&format!(" --{} <{}>", p.name, value_name(p)));
     }
     if recipe.header.params.iter().any(|p| !p.required) {
         out.push_str(" [OPTIONS]");
@@ -414,7 +443,7 @@ pub fn help(recipe: &Recipe) -> String {
                 let left = if p.flag {
                     format!("  --{}", p.name)
                 } else {
-                    format!("  --{} <{}>", p.name, kind_name(p.kind))
+                    format!("  --{} <{}>", p.name, value_name(p))
                 };
                 let mut d = p.description.clone();
                 if p.required {
@@ -432,6 +461,14 @@ pub fn help(recipe: &Recipe) -> String {
     out
 }
 
+/// What `--help` shows for a parameter's value: its type, or a choice's words.
+fn value_name(p: &Param) -> String {
+    match p.kind {
+        Kind::Choice => p.choices.join("|"),
+        k => kind_name(k).to_string(),
+    }
+}
+
 fn kind_name(k: Kind) -> &'static str {
     match k {
         Kind::String => "TEXT",
@@ -441,6 +478,7 @@ fn kind_name(k: Kind) -> &'static str {
         Kind::Path => "PATH",
         Kind::Size => "SIZE",
         Kind::List => "A,B,..",
+        Kind::Choice => "CHOICE",
     }
 }
 
@@ -496,8 +534,11 @@ mod tests {
     }
 
     #[test]
-    fn bad_header_type_is_reported() {
-        let e = parse_header("//! x\n//! @param a:blob thing\n", "r.rhai").unwrap_err().to_string();
+    fn bad_header_type_is_left_out_for_check_to_report() {
+        let h =
+            parse_header("//! x\n//! @param a:blob thing\n//! @param b  B\n", "r.rhai").unwrap();
+        assert_eq!(h.params.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["b"]);
+        let e = parse_param("a:blob thing", false, "r.rhai", 2).unwrap_err().to_string();
         assert!(e.contains("r.rhai:2") && e.contains("blob"), "{e}");
     }
 

@@ -8,6 +8,7 @@
 mod adversarial;
 mod build;
 mod builder;
+mod check;
 mod cli;
 mod deps;
 mod facts;
@@ -16,6 +17,7 @@ mod git;
 mod guard;
 mod host;
 mod httpd;
+mod language;
 mod macho;
 mod net;
 mod oslayer;
