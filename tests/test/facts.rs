@@ -134,6 +134,7 @@ fn configuration_can_only_grow_protection() {
     crate::in_overlay!(configuration_can_only_grow_protection);
     let t = Test::new().file("vms/helix-vm/disk.img", "vm\n");
     let vm = t.path("vms/helix-vm");
+    let t = t.recipe("rm", &format!("//! R.\nfs::remove(\"{}\");\n", vm.display()));
     let own = format!("[guard]\nprotected = [\"{}\"]\n", vm.display());
     // The user's own file is found through the user database, not `$HOME` (which the test,
     // like any caller, sets): here, inside the overlay, root's real home.
@@ -152,7 +153,6 @@ fn configuration_can_only_grow_protection() {
     assert!(out.stderr.contains("only honoured in your own config file"), "{out:?}");
     assert_eq!(read(&vm.join("disk.img")), "vm\n");
     std::fs::remove_file(t.path("config/config.toml")).unwrap();
-    let t = t.recipe("rm", &format!("//! R.\nfs::remove(\"{}\");\n", vm.display()));
     let spellings = [
         "[guard]\nprotected = []\n",
         "guard.protected = []\n",
@@ -271,4 +271,26 @@ fn a_download_never_resumes_into_a_protected_part_file() {
     assert_ne!(out.code, 0);
     assert!(out.stderr.contains("protected") && out.stderr.contains("d.rhai:2"), "{}", out.stderr);
     assert_eq!(read(&t.path("old.backup/disk.img.part")), "half of something precious");
+}
+
+#[test]
+fn the_operating_systems_files_are_never_written_by_a_recipe() {
+    crate::in_overlay!(the_operating_systems_files_are_never_written_by_a_recipe);
+    let before = std::fs::read("/etc/passwd").unwrap();
+    for (name, body) in [
+        ("w", "fs::write(\"/etc/passwd\", \"x\");"),
+        ("viaup", "fs::write(\"/tmp/../etc/passwd\", \"x\");"),
+        ("rm", "fs::remove(\"/etc/passwd\");"),
+        ("mv", "fs::move(\"/etc/passwd\", \"/tmp/p\");"),
+        ("cmd", "cmd::run([\"truncate\", \"-s0\", \"/etc/passwd\"]);"),
+    ] {
+        let t = Test::new().recipe(name, &format!("//! S.\n{body}\n"));
+        let out = t.helix(["run", name]);
+        assert_ne!(out.code, 0, "{name}: {out:?}");
+        assert!(
+            out.stderr.contains("operating system") || out.stderr.contains("refused"),
+            "{name}: {out:?}"
+        );
+        assert_eq!(std::fs::read("/etc/passwd").unwrap(), before, "{name} changed /etc/passwd");
+    }
 }
