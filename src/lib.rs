@@ -8,6 +8,7 @@ pub mod cli;
 pub mod clock;
 pub mod cloudinit;
 pub mod config;
+pub mod config_init;
 pub mod ctx;
 pub mod deps;
 pub mod engine;
