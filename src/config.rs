@@ -199,7 +199,11 @@ impl Config {
     /// Fill the values the built-in file leaves empty from this machine (see the module doc).
     /// A value any file sets is kept as it is.
     pub fn fill_from_machine(&mut self) {
-        let empty = |c: &Config, key: &str| c.get_str(key).is_some_and(str::is_empty);
+        // Only the built-in empties: a file that sets `zfs_disk = ""` means "none".
+        let empty = |c: &Config, key: &str| {
+            c.get_str(key).is_some_and(str::is_empty)
+                && c.origins.get(key).is_some_and(|o| o == "built-in")
+        };
         if empty(self, "vm.backend") {
             let b = if crate::paths::is_macos() { "utm" } else { "qemu" };
             self.set("vm.backend", b, &format!("this machine ({})", crate::paths::os()));
@@ -429,6 +433,12 @@ mod tests {
         assert_eq!(c.get_str("vm.backend"), Some("utm"));
         assert_eq!(c.get_str("vm.disk"), Some("/d.qcow2"));
         assert_eq!(c.get_str("vm.ssh_user"), Some("me"));
+        // An empty value a file sets means "none" and stays empty.
+        std::fs::write(&f, "[vm]\nzfs_disk = \"\"\n").unwrap();
+        let mut c = Config::default();
+        c.merge_file(&f).unwrap();
+        c.fill_from_machine();
+        assert_eq!(c.get_str("vm.zfs_disk"), Some(""));
     }
 
     #[test]
