@@ -11,6 +11,8 @@ mod host;
 mod httpd;
 mod mac_world;
 mod macho;
+#[cfg(target_os = "macos")]
+mod macos;
 mod net;
 mod on_mac;
 mod plist;

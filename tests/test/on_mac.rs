@@ -245,3 +245,223 @@ fn the_default_config_is_this_users_mac() {
         ))
         .stdout_has(&format!("vm.disk = \"{}/disk.qcow2\"    # vm.dir", w.vm_dir().display()));
 }
+
+fn framework_binary(w: &MacWorld) -> std::path::PathBuf {
+    w.app().join(
+        "Contents/Frameworks/qemu-aarch64-softmmu.framework/Versions/A/qemu-aarch64-softmmu",
+    )
+}
+
+fn holds(file: &std::path::Path, needle: &str) -> bool {
+    std::fs::read(file).unwrap().windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+/// build-qemu for real on a fresh Mac's defaults: builds the fake QEMU against the sysroot in
+/// `~/pm`, installs it into `/Applications/UTM.app`, and names nobody's VM. A second run says
+/// there is nothing to install — and does not then claim it installed it.
+#[test]
+fn build_qemu_on_a_fresh_mac_installs_into_utm_and_names_no_vm() {
+    let w = MacWorld::new();
+    let first = w.helix(["run", "build-qemu"]);
+    first
+        .success()
+        .stderr_has(&format!("installed {}", framework_binary(&w).display()))
+        .stderr_has("done — UTM loads the new QEMU the next time it starts a VM");
+    for other in ["utmctl start", "17DC4F96", "luke", "/Volumes/Big", "new-dev-vm"] {
+        assert!(!first.stderr.contains(other) && !first.stdout.contains(other), "{other}:\n{}", first.stderr);
+    }
+    assert!(holds(&framework_binary(&w), crate::fake_mac::VERSION_STRING));
+    w.helix(["run", "verify-qemu"]).success().stderr_has("the installed QEMU is good");
+
+    let again = w.helix(["run", "build-qemu"]);
+    again.success().stderr_has("already is this build; nothing to install");
+    assert!(!again.stderr.contains("✓ installed"), "{}", again.stderr);
+
+    // With the VM registered in UTM, the last line says how to start *this* VM.
+    let w = w.with_vm();
+    w.helix(["run", "build-qemu"])
+        .success()
+        .stderr_has(&format!("utmctl start {VM_UUID}"));
+}
+
+/// The vm recipe on defaults drives UTM through utmctl by the UUID found in UTM's registry.
+#[test]
+fn vm_recipe_on_defaults_drives_the_registered_vm_through_utmctl() {
+    let w = MacWorld::new().with_vm();
+    w.helix(["run", "vm", "--action", "status"]).success().stdout_has("helix-desktop: stopped");
+    w.helix(["run", "vm", "--action", "start"]).success();
+    w.helix(["run", "vm", "--action", "status"]).success().stdout_has("helix-desktop: started");
+    assert!(w.calls().contains(&format!("utmctl start {VM_UUID}\n")), "{}", w.calls());
+    // Stopping a running VM needs a person.
+    w.helix(["run", "vm", "--action", "stop"]).code(1).stderr_has("needs a person to confirm");
+}
+
+/// provision-vm's host steps for real on defaults: the disks, the UEFI vars copied from
+/// Homebrew's template (the branch a `.replace(…)` used as a value broke), the seed, and the
+/// UTM bundle — the guest steps need an arm64 VM (tests/test/vm*.rs).
+#[test]
+fn provision_vm_host_steps_on_defaults_make_disks_uefi_vars_seed_and_bundle() {
+    let w = MacWorld::new();
+    let dir = w.vm_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    let template = w.root.join("opt/homebrew/share/qemu/edk2-arm-vars.fd");
+    std::fs::write(&template, vec![0x5au8; 64 * 1024]).unwrap();
+    // The cloud image, already downloaded (no network here).
+    let img = dir.join("ubuntu-cloud.img");
+    let out = std::process::Command::new("qemu-img")
+        .args(["create", "-q", "-f", "qcow2"])
+        .arg(&img)
+        .arg("32M")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let out = w.helix(["run", "provision-vm", "--only", "download,disk,cloudinit"]);
+    out.success().stderr_has("already downloaded");
+    assert_eq!(std::fs::read(dir.join("efi_vars.fd")).unwrap(), vec![0x5au8; 64 * 1024]);
+    assert_eq!(crate::vm_bytes(&w.t, &dir.join("disk.qcow2")), 256 << 30);
+    assert_eq!(crate::vm_bytes(&w.t, &dir.join("zfs-data.qcow2")), 128 << 30);
+    assert!(std::fs::metadata(dir.join("seed-fat.img")).unwrap().len() > 0);
+    let out = w.helix(["run", "provision-vm", "--only", "utm_bundle"]);
+    out.success();
+    let bundle = dir.join("helix-desktop.utm");
+    let plist = std::fs::read(bundle.join("config.plist")).unwrap();
+    let plist = String::from_utf8_lossy(&plist);
+    assert!(plist.contains("helix-desktop"), "the bundle is named after vm.name");
+}
+
+/// backup-vm for real on defaults: the registered VM's disks copied into the protected
+/// `helix.backups` folder beside them.
+#[test]
+fn backup_vm_on_defaults_copies_the_vms_disks() {
+    let w = MacWorld::new().with_vm();
+    w.helix(["run", "backup-vm", "--yes", "--name", "b1"]).success();
+    let b = w.vm_dir().join("helix.backups/b1");
+    for d in ["disk.qcow2", "zfs-data.qcow2"] {
+        assert_eq!(
+            crate::vm_bytes(&w.t, &b.join(d)),
+            crate::vm_bytes(&w.t, &w.vm_dir().join(d)),
+            "{d} backed up"
+        );
+    }
+    w.helix(["run", "backup-vm", "--list"]).success().stdout_has("b1");
+}
+
+/// expand-disk for real on defaults: the registered VM is stopped, so the image grows at
+/// once; `--no-start` leaves it stopped (the guest's growpart needs the arm64 VM).
+#[test]
+fn expand_disk_on_defaults_grows_the_registered_vms_disk() {
+    let w = MacWorld::new().with_vm();
+    let out = w.helix(["run", "expand-disk", "--size", "128M", "--no-start"]);
+    out.success();
+    assert_eq!(crate::vm_bytes(&w.t, &w.vm_dir().join("disk.qcow2")), 128 << 20);
+    assert!(!w.calls().contains("utmctl start"), "{}", w.calls());
+    w.helix(["run", "expand-disk", "--size", "64M"]).code(1).stderr_has("refusing to shrink");
+}
+
+/// recover-vm for real on defaults: the facts come from UTM (registered, stopped) and the
+/// disks UTM's registry points at.
+#[test]
+fn recover_vm_on_defaults_finds_nothing_wrong_with_a_healthy_vm() {
+    let w = MacWorld::new().with_vm();
+    let out = w.helix(["run", "recover-vm", "--choose", "nothing"]);
+    out.success()
+        .stderr_has("no known problem found")
+        .stdout_has("registered in UTM")
+        .stdout_has("disk.qcow2");
+    // UTM forgets the VM: named, with the way back in.
+    w.set_vms(&[]);
+    let out = w.helix(["run", "recover-vm", "--choose", "nothing"]);
+    out.success().stderr_has(&format!("UTM does not know the VM {VM_UUID}"));
+}
+
+/// The simulated root adds protection and takes none away: its system roots, volumes and the
+/// root itself are refused — through a symlink, `..`, a trailing slash, a glob, a command —
+/// and the real ones still are.
+#[test]
+fn a_simulated_macs_roots_are_protected_and_the_real_ones_still_are() {
+    let w = MacWorld::new();
+    let root = w.root.display().to_string();
+    std::os::unix::fs::symlink(w.root.join("Volumes/External"), w.home.join("ext")).unwrap();
+    let attempts = [
+        format!("fs::remove(\"{root}/Applications\");"),
+        format!("fs::remove(\"{root}/Volumes/External\");"),
+        format!("fs::remove(\"{root}/Users/../Volumes/External\");"),
+        "fs::remove(\"~/ext/\");".to_string(),
+        format!("fs::remove(\"{root}\");"),
+        format!("fs::move(\"{root}/Volumes/External\", \"{root}/elsewhere\");"),
+        format!("fs::remove(\"{root}/Library/\");"),
+        format!("cmd::run([\"rm\", \"-rf\", \"{root}/Volumes/External\"]);"),
+        format!("cmd::shell(\"cd {root}/Volumes && rm -rf External\");"),
+        format!("for p in fs::glob(\"{root}/Vol*/*\") {{ fs::remove(p); }}"),
+        // The real roots, under the simulation.
+        "fs::remove(\"/Volumes/Nope\");".to_string(),
+    ];
+    let fixtures = w.root.join(".attack-recipes");
+    std::fs::create_dir_all(&fixtures).unwrap();
+    for (i, body) in attempts.iter().enumerate() {
+        std::fs::write(fixtures.join(format!("a{i}.rhai")), format!("//! Attack {i}.\n{body}\n"))
+            .unwrap();
+        let out = w.helix(["--recipes", fixtures.to_str().unwrap(), "run", &format!("a{i}")]);
+        assert_ne!(out.code, 0, "{body} was allowed:\n{}", out.stderr);
+        assert!(
+            out.stderr.contains("protected") || out.stderr.contains("needs a person"),
+            "{body}:\n{}",
+            out.stderr
+        );
+        assert!(w.root.join("Volumes/External").is_dir() && w.root.join("Applications/UTM.app").is_dir());
+    }
+    // Dry-run plans say so for the real system roots too.
+    std::fs::write(fixtures.join("real.rhai"), "//! Real.\nfs::remove(\"/usr\");\n").unwrap();
+    w.helix(["--recipes", fixtures.to_str().unwrap(), "run", "real", "--dry-run"])
+        .stdout_has("refused: protected by the rule `/usr`");
+}
+
+/// `helix config init` shows the VMs UTM knows and writes the chosen one to the user's config
+/// file, keeping what was there; without a terminal it needs `--vm`.
+#[test]
+fn config_init_finds_the_vm_in_utm_and_writes_it_to_the_users_config() {
+    let w = MacWorld::new();
+    // A fresh Mac: UTM knows no VM; nothing is written.
+    w.helix(["config", "init"]).success().stderr_has("UTM knows no VM on this machine yet");
+    let file = w.home.join(".config/helix/config.toml");
+    assert!(!file.exists());
+
+    let w = w.with_vm();
+    let other = w.root.join("Volumes/External/old.utm");
+    std::fs::create_dir_all(&other).unwrap();
+    let other_uuid = "0DADCFD5-C147-4870-9C0F-925F33B5D405";
+    crate::mac_world::write_registry(
+        &w.preferences(),
+        &[(VM_UUID, "helix-desktop", &w.vm_dir().join("helix-desktop.utm")), (other_uuid, "Old Linux", &other)],
+    );
+    w.set_vms(&[(VM_UUID, "stopped", "helix-desktop"), (other_uuid, "started", "Old Linux")]);
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, "# mine\n[vm]\nssh_port = 2300 # my port\n").unwrap();
+
+    let out = w.helix(["config", "init"]);
+    out.code(1)
+        .stderr_has("2 VM(s) UTM knows")
+        .stderr_has(&format!("Old Linux ({other_uuid}), started"))
+        .stderr_has("pass --vm NAME_OR_UUID");
+    w.helix(["config", "init", "--vm", "nope"]).code(1).stderr_has("`Old Linux`");
+    w.helix(["config", "init", "--vm", "Old Linux"]).success().stderr_has("wrote vm.name, vm.uuid, vm.bundle");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.starts_with("# mine\n[vm]\n") && text.contains("ssh_port = 2300 # my port"), "{text}");
+    let out = w.helix(["config"]);
+    out.success()
+        .stdout_has(&format!("vm.uuid = \"{other_uuid}\"    # {}", file.display()))
+        .stdout_has(&format!("vm.bundle = \"{}\"", other.display()))
+        .stdout_has("vm.ssh_port = 2300");
+    // At a terminal: the menu shows what was found; the configured VM is highlighted.
+    let (code, screen) = crate::guard::pty_session(
+        &w.t,
+        &["config", "init"],
+        &[],
+        &[("Which of these is the Helix VM?", "\x1b[A\r")],
+        std::time::Duration::from_secs(60),
+    );
+    assert_eq!(code, 0, "{screen}");
+    assert!(screen.contains("None of these"), "{screen}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains(&format!("uuid = \"{VM_UUID}\"")), "{text}");
+}
