@@ -56,6 +56,22 @@ fn commits(line: &str) -> String {
         .join(" ")
 }
 
+/// setup works on its repositories concurrently: its plan lines, grouped by the checkout they
+/// name (a stable sort, so each repository's lines keep their order).
+fn by_repository(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let is_plan = |l: &&str| l.starts_with("[dry-run]");
+    let start = lines.iter().position(|l| is_plan(l)).unwrap_or(0);
+    let end = start + lines[start..].iter().take_while(|l| is_plan(l)).count();
+    let mut plan: Vec<&str> = lines[start..end].to_vec();
+    let repo = |l: &&str| l.rsplit("`<mac>/").next().unwrap_or("").to_string();
+    plan.sort_by_key(repo);
+    let mut out: Vec<&str> = lines[..start].to_vec();
+    out.extend(plan);
+    out.extend(&lines[end..]);
+    out.join("\n") + "\n"
+}
+
 /// `66.1G free` (this machine's free space) → `<size> free`; recover-vm's `free on DIR  66.1G`
 /// row likewise.
 fn free_space(text: &str) -> String {
@@ -143,7 +159,10 @@ fn dry_runs(w: &MacWorld, world: &str, stops: &[(&str, &str)]) {
         let mut argv = vec!["run".to_string(), name.clone(), "--dry-run".to_string()];
         argv.extend(required(&name).into_iter().map(String::from));
         let out = w.helix(argv.clone());
-        let text = shown(w, &out);
+        let mut text = shown(w, &out);
+        if name == "setup" {
+            text = by_repository(&text);
+        }
         match stops.iter().find(|(n, _)| *n == name) {
             Some((_, why)) if out.code != 1 || !out.stderr.contains(why) => {
                 wrong.push(format!("`helix {}` should stop with {why:?}:\n{text}", argv.join(" ")))
@@ -247,9 +266,8 @@ fn the_default_config_is_this_users_mac() {
 }
 
 fn framework_binary(w: &MacWorld) -> std::path::PathBuf {
-    w.app().join(
-        "Contents/Frameworks/qemu-aarch64-softmmu.framework/Versions/A/qemu-aarch64-softmmu",
-    )
+    w.app()
+        .join("Contents/Frameworks/qemu-aarch64-softmmu.framework/Versions/A/qemu-aarch64-softmmu")
 }
 
 fn holds(file: &std::path::Path, needle: &str) -> bool {
@@ -268,7 +286,11 @@ fn build_qemu_on_a_fresh_mac_installs_into_utm_and_names_no_vm() {
         .stderr_has(&format!("installed {}", framework_binary(&w).display()))
         .stderr_has("done — UTM loads the new QEMU the next time it starts a VM");
     for other in ["utmctl start", "17DC4F96", "luke", "/Volumes/Big", "new-dev-vm"] {
-        assert!(!first.stderr.contains(other) && !first.stdout.contains(other), "{other}:\n{}", first.stderr);
+        assert!(
+            !first.stderr.contains(other) && !first.stdout.contains(other),
+            "{other}:\n{}",
+            first.stderr
+        );
     }
     assert!(holds(&framework_binary(&w), crate::fake_mac::VERSION_STRING));
     w.helix(["run", "verify-qemu"]).success().stderr_has("the installed QEMU is good");
@@ -279,9 +301,7 @@ fn build_qemu_on_a_fresh_mac_installs_into_utm_and_names_no_vm() {
 
     // With the VM registered in UTM, the last line says how to start *this* VM.
     let w = w.with_vm();
-    w.helix(["run", "build-qemu"])
-        .success()
-        .stderr_has(&format!("utmctl start {VM_UUID}"));
+    w.helix(["run", "build-qemu"]).success().stderr_has(&format!("utmctl start {VM_UUID}"));
 }
 
 /// The vm recipe on defaults drives UTM through utmctl by the UUID found in UTM's registry.
@@ -393,8 +413,9 @@ fn a_simulated_macs_roots_are_protected_and_the_real_ones_still_are() {
         format!("cmd::run([\"rm\", \"-rf\", \"{root}/Volumes/External\"]);"),
         format!("cmd::shell(\"cd {root}/Volumes && rm -rf External\");"),
         format!("for p in fs::glob(\"{root}/Vol*/*\") {{ fs::remove(p); }}"),
-        // The real roots, under the simulation.
-        "fs::remove(\"/Volumes/Nope\");".to_string(),
+        // The real roots, under the simulation (a command: `fs::remove` of a missing path is
+        // a no-op before the guard is asked).
+        "cmd::run([\"rm\", \"-rf\", \"/Volumes/Nope\"]);".to_string(),
     ];
     let fixtures = w.root.join(".attack-recipes");
     std::fs::create_dir_all(&fixtures).unwrap();
@@ -408,7 +429,10 @@ fn a_simulated_macs_roots_are_protected_and_the_real_ones_still_are() {
             "{body}:\n{}",
             out.stderr
         );
-        assert!(w.root.join("Volumes/External").is_dir() && w.root.join("Applications/UTM.app").is_dir());
+        assert!(
+            w.root.join("Volumes/External").is_dir()
+                && w.root.join("Applications/UTM.app").is_dir()
+        );
     }
     // Dry-run plans say so for the real system roots too.
     std::fs::write(fixtures.join("real.rhai"), "//! Real.\nfs::remove(\"/usr\");\n").unwrap();
@@ -432,7 +456,10 @@ fn config_init_finds_the_vm_in_utm_and_writes_it_to_the_users_config() {
     let other_uuid = "0DADCFD5-C147-4870-9C0F-925F33B5D405";
     crate::mac_world::write_registry(
         &w.preferences(),
-        &[(VM_UUID, "helix-desktop", &w.vm_dir().join("helix-desktop.utm")), (other_uuid, "Old Linux", &other)],
+        &[
+            (VM_UUID, "helix-desktop", &w.vm_dir().join("helix-desktop.utm")),
+            (other_uuid, "Old Linux", &other),
+        ],
     );
     w.set_vms(&[(VM_UUID, "stopped", "helix-desktop"), (other_uuid, "started", "Old Linux")]);
     std::fs::create_dir_all(file.parent().unwrap()).unwrap();
@@ -444,9 +471,14 @@ fn config_init_finds_the_vm_in_utm_and_writes_it_to_the_users_config() {
         .stderr_has(&format!("Old Linux ({other_uuid}), started"))
         .stderr_has("pass --vm NAME_OR_UUID");
     w.helix(["config", "init", "--vm", "nope"]).code(1).stderr_has("`Old Linux`");
-    w.helix(["config", "init", "--vm", "Old Linux"]).success().stderr_has("wrote vm.name, vm.uuid, vm.bundle");
+    w.helix(["config", "init", "--vm", "Old Linux"])
+        .success()
+        .stderr_has("wrote vm.name, vm.uuid, vm.bundle");
     let text = std::fs::read_to_string(&file).unwrap();
-    assert!(text.starts_with("# mine\n[vm]\n") && text.contains("ssh_port = 2300 # my port"), "{text}");
+    assert!(
+        text.starts_with("# mine\n[vm]\n") && text.contains("ssh_port = 2300 # my port"),
+        "{text}"
+    );
     let out = w.helix(["config"]);
     out.success()
         .stdout_has(&format!("vm.uuid = \"{other_uuid}\"    # {}", file.display()))
