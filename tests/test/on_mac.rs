@@ -61,7 +61,7 @@ fn commits(line: &str) -> String {
 fn by_repository(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
     let is_plan = |l: &&str| l.starts_with("[dry-run]");
-    let start = lines.iter().position(|l| is_plan(l)).unwrap_or(0);
+    let start = lines.iter().position(is_plan).unwrap_or(0);
     let end = start + lines[start..].iter().take_while(|l| is_plan(l)).count();
     let mut plan: Vec<&str> = lines[start..end].to_vec();
     let repo = |l: &&str| l.rsplit("`<mac>/").next().unwrap_or("").to_string();
