@@ -497,3 +497,44 @@ fn config_init_finds_the_vm_in_utm_and_writes_it_to_the_users_config() {
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.contains(&format!("uuid = \"{VM_UUID}\"")), "{text}");
 }
+
+/// netplan-fix, register-vm and build-images for real on defaults, as far as the doubles
+/// reach: netplan-fix starts the registered VM through utmctl and tells "not running" from
+/// the netplan problem; register-vm sees UTM already knows the bundle; build-images runs the
+/// checkout's `stack`.
+#[test]
+fn netplan_fix_register_vm_and_build_images_on_defaults() {
+    let w = MacWorld::new().with_vm();
+    let out = w.helix(["run", "netplan-fix", "--wait", "3"]);
+    out.code(1)
+        .stderr_has("nothing listens on 127.0.0.1:2222")
+        .stderr_has("not the netplan problem");
+    assert!(w.calls().contains(&format!("utmctl start {VM_UUID}\n")), "{}", w.calls());
+    w.helix(["run", "register-vm"]).success().stderr_has(&format!(
+        "UTM already knows {}",
+        w.vm_dir().join("helix-desktop.utm").display()
+    ));
+    let out = w.helix(["run", "build-images", "--desktops", "sway"]);
+    out.success().stdout_has("helix-sway").stderr_has("built in");
+    assert!(w.home.join("pm/helix/sandbox-images/helix-sway.version").is_file());
+}
+
+/// setup for real on defaults: the checkouts get the remotes a Mac's clones have; the pinned
+/// UTM commit needs GitHub, which this machine cannot reach — a clear error naming the
+/// checkout, not a half-done silence.
+#[test]
+fn setup_on_defaults_adds_the_remotes_and_names_what_needs_the_network() {
+    let w = MacWorld::new();
+    let out = w.helix(["run", "setup"]);
+    out.code(1)
+        .stderr_has("1 of 3 repositories failed")
+        .stderr_has("pm/UTM`: git: could not fetch `origin`");
+    let remotes = std::process::Command::new("git")
+        .args(["remote", "-v"])
+        .current_dir(w.home.join("pm/qemu-utm"))
+        .output()
+        .unwrap();
+    let remotes = String::from_utf8_lossy(&remotes.stdout);
+    assert!(remotes.contains("helixml\tgit@github.com:helixml/qemu-utm.git"), "{remotes}");
+    assert!(remotes.contains("origin\thttps://github.com/utmapp/qemu"), "{remotes}");
+}
