@@ -92,6 +92,8 @@ pub fn known_keys() -> Vec<String> {
 /// A likely misspelling: a few edits apart (relative to the length), or one name inside the
 /// other (`utm` for `utm_app`).
 fn close_to(known: &str, typed: &str) -> bool {
+    let (known, typed) = (known.to_lowercase(), typed.to_lowercase());
+    let (known, typed) = (known.as_str(), typed.as_str());
     let edits = crate::recipe::levenshtein(known, typed);
     edits <= if typed.len() >= 4 { 2 } else { 1 }
         || (typed.len() >= 3
@@ -110,7 +112,10 @@ fn check_keys(table: &toml::Table, path: &Path) -> Result<()> {
         f: &mut dyn FnMut(&str, &toml::Value) -> Result<()>,
     ) -> Result<()> {
         for (k, v) in t {
-            let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+            // A quoted key holding a dot (`"vm.ssh_user" = …`) names no setting: refused as
+            // unknown, like any other key helix would otherwise silently ignore.
+            let k = if k.contains('.') { format!("\"{k}\"") } else { k.clone() };
+            let key = if prefix.is_empty() { k } else { format!("{prefix}.{k}") };
             f(&key, v)?;
             if let toml::Value::Table(sub) = v {
                 walk(sub, &key, f)?;
@@ -616,6 +621,12 @@ mod tests {
         assert!(e.contains("`vm.name` is a value"), "{e}");
         let e = err("[pins]\nutm_comit = \"abc\"\n");
         assert!(e.contains("`pins.utm_commit`"), "{e}");
+        let e = err("\"vm.ssh_user\" = \"me\"\n");
+        assert!(e.contains("unknown key `\"vm.ssh_user\"`"), "{e}");
+        let e = err("vm = { ssh_usr = \"me\" }\n");
+        assert!(e.contains("unknown key `vm.ssh_usr`"), "{e}");
+        let e = err("[VM]\nssh_user = \"me\"\n");
+        assert!(e.contains("unknown key `VM`: did you mean `vm`"), "{e}");
         let e = err("[wat]\nzzzzzzzz = 1\n");
         assert!(e.contains("unknown key `wat`") && e.contains("helix config"), "{e}");
         // Known keys, the optional pins and the guard's list pass.
