@@ -168,7 +168,7 @@ pub fn set_vm_keys(text: &str, keys: &[(&str, String)]) -> Result<String> {
     Ok(out)
 }
 
-/// `helix config init`: find, ask, write. Returns what it printed for the person.
+/// `helix config init`: find, ask, write (or say why nothing was written).
 pub fn run(config: &Config, wanted: Option<&str>) -> Result<()> {
     let (found, notes) = find_vms(config);
     for n in &notes {
