@@ -538,3 +538,17 @@ fn setup_on_defaults_adds_the_remotes_and_names_what_needs_the_network() {
     assert!(remotes.contains("helixml\tgit@github.com:helixml/qemu-utm.git"), "{remotes}");
     assert!(remotes.contains("origin\thttps://github.com/utmapp/qemu"), "{remotes}");
 }
+
+/// test-video for real on defaults: the helix CLI built with the real `go build` in
+/// `~/pm/helix/api`, the credentials read from `~/pm/helix/.env.usercreds` (the key never
+/// shown), the session benchmarked; the run's files go to `~/.local/state/helix`.
+#[test]
+fn test_video_on_defaults_builds_the_cli_in_the_checkout_and_benchmarks() {
+    let MacWorld { t, root, home } = MacWorld::new();
+    let t = t.env("FAKE_HELIX_EXPECT_KEY", "hl-mac-world-key").env("FAKE_HELIX_READY_AFTER", "1");
+    let w = MacWorld { t, root, home };
+    let out = w.helix(["run", "test-video", "--duration", "2", "--ready", "60"]);
+    out.success().stderr_has("built ").stdout_has("frame rate");
+    assert!(!out.stdout.contains("hl-mac-world-key") && !out.stderr.contains("hl-mac-world-key"));
+    assert!(w.home.join(".local/state/helix/test-video").is_dir());
+}
