@@ -275,13 +275,14 @@ fn recover_vm_repairs_the_mac_problem_at_a_terminal_and_undo_reverts_it() {
         .stderr_has("the VM runs but has no network");
     t.helix(["run", "vm", "--action", "stop"]).success();
 
-    // Inspection of the stopped VM (menu: revert, start, inspect, nothing): a checkpoint, a
-    // headless boot with the provisioning MAC, its serial log and SSH state, then power-down.
+    // Inspection of the stopped VM (no problem found, so the menu is: nothing, revert, start,
+    // inspect): a checkpoint, a headless boot with the provisioning MAC, its serial log and
+    // SSH state, then power-down.
     let (code, screen) = pty_session(
         &t,
         &["run", "recover-vm", "--wait", "600"],
         &[],
-        &[("What should helix do?", "jj\r"), ("The inspection VM runs. Now?", "j\r")],
+        &[("What should helix do?", "jjj\r"), ("The inspection VM runs. Now?", "j\r")],
         Duration::from_secs(900),
     );
     assert_eq!(code, 0, "{screen}");
