@@ -110,11 +110,14 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Show the merged configuration and where each value comes from.
+    /// Show the merged configuration and where each value comes from; `helix config init`
+    /// finds your VM in UTM and writes it to your config.
     Config {
         /// Print the merged configuration as JSON.
         #[arg(long)]
         json: bool,
+        #[command(subcommand)]
+        action: Option<ConfigCommand>,
     },
     /// Print shell code completing commands, recipe names and their parameters:
     /// `source <(helix completions bash)`.
@@ -138,6 +141,17 @@ pub enum Command {
         /// Print what would be undone; change nothing.
         #[arg(long)]
         dry_run: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// Find the VMs UTM knows (its registry, `utmctl list`), ask which is the Helix VM, and
+    /// write its name, UUID and bundle to your config file (~/.config/helix/config.toml).
+    Init {
+        /// The VM's name or UUID, instead of asking.
+        #[arg(long, value_name = "NAME_OR_UUID")]
+        vm: Option<String>,
     },
 }
 
@@ -272,7 +286,13 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
         Command::Log { run, limit, json } => {
             crate::runlog::cli(run.as_deref(), limit, json).map_err(Failure::from)
         }
-        Command::Config { json } => {
+        Command::Config { action: Some(ConfigCommand::Init { vm }), .. } => {
+            let config = Config::load(cli.config.as_deref()).map_err(Failure::usage)?;
+            let _ = Ctx::new(false, false, false, config.clone()).install();
+            crate::config_init::run(&config, vm.as_deref()).map_err(Failure::from)?;
+            Ok(0)
+        }
+        Command::Config { json, action: None } => {
             let config = Config::load(cli.config.as_deref()).map_err(Failure::usage)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&config.to_json()).unwrap_or_default());

@@ -1,6 +1,12 @@
 //! Configuration: the built-in defaults, the user's file, a project's `helix.toml` and
 //! `--config`, merged key by key with the origin of every value kept for `helix config`.
 //!
+//! The built-in file names nobody's machine: what depends on the machine is left empty there
+//! and filled in by [`Config::load`] from this machine — the backend from the OS, the SSH user
+//! from the account, the VM's UUID and bundle from UTM's registry, its disks from `vm.dir` —
+//! with the origin saying so. Every file is checked against the built-in keys: a key helix
+//! does not know is an error with the closest known key, not a silently ignored setting.
+//!
 //! Protection only grows: `guard.protected` is the union of every file's list, and a file can
 //! neither empty it nor replace the `guard` table. Only the user's own file
 //! (`.config/helix/config.toml` of the home the user database gives) may take an entry out, with `guard.unprotect`; anywhere else
@@ -25,13 +31,140 @@ pub struct Config {
 }
 
 impl Default for Config {
+    /// The built-in file alone (absolute paths under a simulated Mac's root, if any).
     fn default() -> Self {
         let mut c =
             Config { table: toml::Table::new(), origins: BTreeMap::new(), unprotected: vec![] };
-        let defaults: toml::Table = DEFAULTS.parse().expect("built-in config parses");
-        c.merge(defaults, "built-in");
+        c.merge(relocate(builtin()), "built-in");
         c
     }
+}
+
+fn builtin() -> toml::Table {
+    DEFAULTS.parse().expect("built-in config parses")
+}
+
+/// The built-in absolute paths (`/Applications/UTM.app`) where they are on this machine
+/// (`paths::system`: under `HELIX_MAC_ROOT` when helix runs in a simulated Mac).
+fn relocate(t: toml::Table) -> toml::Table {
+    fn walk(v: toml::Value) -> toml::Value {
+        match v {
+            toml::Value::String(s) if s.starts_with('/') => {
+                toml::Value::String(crate::paths::system(&s).display().to_string())
+            }
+            toml::Value::Array(a) => toml::Value::Array(a.into_iter().map(walk).collect()),
+            toml::Value::Table(t) => {
+                toml::Value::Table(t.into_iter().map(|(k, v)| (k, walk(v))).collect())
+            }
+            other => other,
+        }
+    }
+    t.into_iter().map(|(k, v)| (k, walk(v))).collect()
+}
+
+/// Keys a file may set that the built-in file leaves out: `[pins]` overrides `stdlib/pins.rhai`;
+/// `guard.unprotect` (the user's own file only).
+const OPTIONAL_KEYS: &[&str] = &[
+    "pins.utm_commit",
+    "pins.qemu_branch",
+    "pins.ubuntu_image_url",
+    "pins.ubuntu_image_sha256",
+    "guard.unprotect",
+];
+
+/// Every dotted key helix knows (the built-in leaves and [`OPTIONAL_KEYS`]).
+pub fn known_keys() -> Vec<String> {
+    fn walk(t: &toml::Table, prefix: &str, out: &mut Vec<String>) {
+        for (k, v) in t {
+            let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+            match v {
+                toml::Value::Table(sub) => walk(sub, &key, out),
+                _ => out.push(key),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&builtin(), "", &mut out);
+    out.extend(OPTIONAL_KEYS.iter().map(|k| k.to_string()));
+    out
+}
+
+/// A likely misspelling: a few edits apart (relative to the length), or one name inside the
+/// other (`utm` for `utm_app`).
+fn close_to(known: &str, typed: &str) -> bool {
+    let (known, typed) = (known.to_lowercase(), typed.to_lowercase());
+    let (known, typed) = (known.as_str(), typed.as_str());
+    let edits = crate::recipe::levenshtein(known, typed);
+    edits <= if typed.len() >= 4 { 2 } else { 1 }
+        || (typed.len() >= 3
+            && known.len() >= 3
+            && (known.contains(typed) || typed.contains(known)))
+}
+
+/// Refuse a key helix does not know (or a table where a value belongs, and the reverse),
+/// naming the closest known key.
+fn check_keys(table: &toml::Table, path: &Path) -> Result<()> {
+    let known = known_keys();
+    let is_table = |key: &str| known.iter().any(|k| k.starts_with(&format!("{key}.")));
+    fn walk(
+        t: &toml::Table,
+        prefix: &str,
+        f: &mut dyn FnMut(&str, &toml::Value) -> Result<()>,
+    ) -> Result<()> {
+        for (k, v) in t {
+            // A quoted key holding a dot (`"vm.ssh_user" = …`) names no setting: refused as
+            // unknown, like any other key helix would otherwise silently ignore.
+            let k = if k.contains('.') { format!("\"{k}\"") } else { k.clone() };
+            let key = if prefix.is_empty() { k } else { format!("{prefix}.{k}") };
+            f(&key, v)?;
+            if let toml::Value::Table(sub) = v {
+                walk(sub, &key, f)?;
+            }
+        }
+        Ok(())
+    }
+    walk(table, "", &mut |key, v| {
+        let table_here = matches!(v, toml::Value::Table(_));
+        if table_here && is_table(key) || !table_here && known.iter().any(|k| k == key) {
+            return Ok(());
+        }
+        let message = if table_here && known.iter().any(|k| k == key) {
+            format!("`{key}` is a value, not a table (e.g. `{key} = ...`)")
+        } else if !table_here && is_table(key) {
+            format!("`{key}` is a table of settings (`[{key}]`), not a value")
+        } else {
+            let leaf = key.rsplit('.').next().unwrap_or(key);
+            let mut names: Vec<String> = known.clone();
+            for k in &known {
+                let mut parts: Vec<&str> = k.split('.').collect();
+                while parts.len() > 1 {
+                    parts.pop();
+                    names.push(parts.join("."));
+                }
+            }
+            names.sort();
+            names.dedup();
+            let mut close: Vec<&String> = names
+                .iter()
+                .filter(|k| {
+                    let kl = k.rsplit('.').next().unwrap_or(k);
+                    close_to(k, key) || close_to(kl, leaf)
+                })
+                .collect();
+            close.sort_by_key(|k| crate::recipe::levenshtein(k, key));
+            close.truncate(3);
+            let hint = if close.is_empty() {
+                "`helix config` lists every key".to_string()
+            } else {
+                format!(
+                    "did you mean {}?",
+                    close.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                )
+            };
+            format!("unknown key `{key}`: {hint}")
+        };
+        Err(Error::Config { path: path.to_path_buf(), message })
+    })
 }
 
 /// helix's config dir: `$HELIX_CONFIG_DIR`, else `$XDG_CONFIG_HOME/helix`, else `~/.config/helix`.
@@ -133,7 +266,78 @@ impl Config {
             }
             c.merge_file(p)?;
         }
+        c.fill_from_machine();
         Ok(c)
+    }
+
+    /// Fill the values the built-in file leaves empty from this machine (see the module doc).
+    /// A value any file sets is kept as it is.
+    pub fn fill_from_machine(&mut self) {
+        // Only the built-in empties: a file that sets `zfs_disk = ""` means "none".
+        let empty = |c: &Config, key: &str| {
+            c.get_str(key).is_some_and(str::is_empty)
+                && c.origins.get(key).is_some_and(|o| o == "built-in")
+        };
+        if empty(self, "vm.backend") {
+            let b = if crate::paths::is_macos() { "utm" } else { "qemu" };
+            self.set("vm.backend", b, &format!("this machine ({})", crate::paths::os()));
+        }
+        if empty(self, "vm.ssh_user")
+            && let Some(user) = crate::paths::user_name()
+        {
+            self.set("vm.ssh_user", &user, "this machine (your user name)");
+        }
+        if empty(self, "vm.uuid") || empty(self, "vm.bundle") {
+            let prefs = crate::paths::expand(self.get_str("paths.utm_preferences").unwrap_or(""));
+            let name = self.get_str("vm.name").unwrap_or("").to_string();
+            let uuid = self.get_str("vm.uuid").unwrap_or("").to_string();
+            let found = crate::utm::registry::entries_from(&prefs).ok().and_then(|es| {
+                es.into_iter().find(|e| {
+                    if uuid.is_empty() {
+                        e.name.as_deref() == Some(name.as_str())
+                    } else {
+                        e.uuid.eq_ignore_ascii_case(&uuid)
+                    }
+                })
+            });
+            if let Some(e) = found {
+                let origin = format!("UTM's registry ({})", prefs.display());
+                if uuid.is_empty() {
+                    self.set("vm.uuid", &e.uuid, &origin);
+                }
+                if empty(self, "vm.bundle")
+                    && let Some(p) = &e.path
+                {
+                    self.set("vm.bundle", &p.display().to_string(), &origin);
+                }
+            }
+        }
+        let dir = self.get_str("vm.dir").unwrap_or("").to_string();
+        for (key, file) in [
+            ("vm.bundle", "helix-desktop.utm"),
+            ("vm.disk", "disk.qcow2"),
+            ("vm.zfs_disk", "zfs-data.qcow2"),
+        ] {
+            if empty(self, key) && !dir.is_empty() {
+                self.set(key, &format!("{dir}/{file}"), "vm.dir (what provision-vm makes there)");
+            }
+        }
+    }
+
+    fn set(&mut self, key: &str, value: &str, origin: &str) {
+        let (table, leaf) = key.rsplit_once('.').unwrap_or(("", key));
+        let mut cur = &mut self.table;
+        for part in table.split('.').filter(|p| !p.is_empty()) {
+            cur = match cur
+                .entry(part.to_string())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+            {
+                toml::Value::Table(t) => t,
+                _ => return,
+            };
+        }
+        cur.insert(leaf.to_string(), toml::Value::String(value.to_string()));
+        self.origins.insert(key.to_string(), origin.to_string());
     }
 
     /// Merge a file that may only add protection (a project's, `--config`, an env-chosen dir).
@@ -151,6 +355,7 @@ impl Config {
         let bad = |message: String| Error::Config { path: path.to_path_buf(), message };
         let mut table: toml::Table =
             text.parse().map_err(|e: toml::de::Error| bad(e.to_string().trim_end().to_string()))?;
+        check_keys(&table, path)?;
         let before: Vec<String> = self
             .get("guard.protected")
             .and_then(|v| v.as_array())
@@ -311,9 +516,9 @@ mod tests {
         let mut c = Config::default();
         c.merge_file(&f).unwrap();
         assert_eq!(c.get("vm.ssh_port").and_then(|v| v.as_integer()), Some(2223));
-        assert_eq!(c.get_str("vm.ssh_user"), Some("luke"));
+        assert_eq!(c.get_str("vm.ssh_host"), Some("127.0.0.1"));
         assert_eq!(c.origins["vm.ssh_port"], f.display().to_string());
-        assert_eq!(c.origins["vm.ssh_user"], "built-in");
+        assert_eq!(c.origins["vm.ssh_host"], "built-in");
     }
 
     fn file(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -378,6 +583,94 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(own.protected(), vec!["/vms/b"]);
+    }
+
+    #[test]
+    fn the_builtin_file_names_no_one() {
+        // No user, VM UUID, volume or person's VM name: those come from the machine.
+        let text: String = DEFAULTS
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("\n")
+            .to_lowercase();
+        for bad in ["luke", "/volumes", "17dc4f96", "d999e038", "linux-broken", "new-dev-vm"] {
+            assert!(!text.contains(bad), "the built-in config names `{bad}`");
+        }
+        let c = Config::default();
+        for key in ["vm.uuid", "vm.backend", "vm.ssh_user", "vm.bundle", "vm.disk", "vm.zfs_disk"] {
+            assert_eq!(c.get_str(key), Some(""), "{key} is left to the machine");
+        }
+    }
+
+    #[test]
+    fn the_machine_fills_what_the_builtin_file_leaves_empty() {
+        let mut c = Config::default();
+        c.fill_from_machine();
+        let backend = if cfg!(target_os = "macos") { "utm" } else { "qemu" };
+        if crate::paths::mac_root().is_none() {
+            assert_eq!(c.get_str("vm.backend"), Some(backend));
+        }
+        let dir = c.get_str("vm.dir").unwrap().to_string();
+        assert_eq!(c.get_str("vm.disk"), Some(format!("{dir}/disk.qcow2").as_str()));
+        assert!(c.origins["vm.disk"].contains("vm.dir"), "{}", c.origins["vm.disk"]);
+        // A set value is kept.
+        let dir2 = tempfile::tempdir().unwrap();
+        let f = dir2.path().join("helix.toml");
+        std::fs::write(&f, "[vm]\nbackend = \"utm\"\ndisk = \"/d.qcow2\"\nssh_user = \"me\"\n")
+            .unwrap();
+        let mut c = Config::default();
+        c.merge_file(&f).unwrap();
+        c.fill_from_machine();
+        assert_eq!(c.get_str("vm.backend"), Some("utm"));
+        assert_eq!(c.get_str("vm.disk"), Some("/d.qcow2"));
+        assert_eq!(c.get_str("vm.ssh_user"), Some("me"));
+        // An empty value a file sets means "none" and stays empty.
+        std::fs::write(&f, "[vm]\nzfs_disk = \"\"\n").unwrap();
+        let mut c = Config::default();
+        c.merge_file(&f).unwrap();
+        c.fill_from_machine();
+        assert_eq!(c.get_str("vm.zfs_disk"), Some(""));
+    }
+
+    #[test]
+    fn unknown_and_misplaced_keys_are_errors_with_the_closest_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("helix.toml");
+        let err = |text: &str| {
+            std::fs::write(&f, text).unwrap();
+            Config::default().merge_file(&f).unwrap_err().to_string()
+        };
+        let e = err("[vm]\nssh_usr = \"me\"\n");
+        assert!(e.contains("unknown key `vm.ssh_usr`") && e.contains("`vm.ssh_user`"), "{e}");
+        assert!(e.contains("helix.toml"), "{e}");
+        let e = err("[paths]\nutm-app = \"/x\"\n");
+        assert!(e.contains("did you mean `paths.utm_app`"), "{e}");
+        let e = err("[vm.qmeu]\nsmp = 2\n");
+        assert!(e.contains("unknown key `vm.qmeu`") && e.contains("`vm.qemu"), "{e}");
+        let e = err("ssh_user = \"me\"\n");
+        assert!(e.contains("unknown key `ssh_user`") && e.contains("`vm.ssh_user`"), "{e}");
+        let e = err("vm = 1\n");
+        assert!(e.contains("`vm` is a table"), "{e}");
+        let e = err("[vm.name]\nx = 1\n");
+        assert!(e.contains("`vm.name` is a value"), "{e}");
+        let e = err("[pins]\nutm_comit = \"abc\"\n");
+        assert!(e.contains("`pins.utm_commit`"), "{e}");
+        let e = err("\"vm.ssh_user\" = \"me\"\n");
+        assert!(e.contains("unknown key `\"vm.ssh_user\"`"), "{e}");
+        let e = err("vm = { ssh_usr = \"me\" }\n");
+        assert!(e.contains("unknown key `vm.ssh_usr`"), "{e}");
+        let e = err("[VM]\nssh_user = \"me\"\n");
+        assert!(e.contains("unknown key `VM`: did you mean `vm`"), "{e}");
+        let e = err("[wat]\nzzzzzzzz = 1\n");
+        assert!(e.contains("unknown key `wat`") && e.contains("helix config"), "{e}");
+        // Known keys, the optional pins and the guard's list pass.
+        std::fs::write(
+            &f,
+            "[vm]\nssh_port = 2\n[pins]\nutm_commit = \"a\"\n[guard]\nprotected = [\"/x\"]\n",
+        )
+        .unwrap();
+        Config::default().merge_file(&f).unwrap();
     }
 
     #[test]

@@ -162,9 +162,12 @@ pub fn brew_prefix() -> Option<PathBuf> {
     {
         return Some(PathBuf::from(out.stdout.trim()));
     }
-    let default = if cfg!(target_arch = "aarch64") { "/opt/homebrew" } else { "/usr/local" };
-    (cfg!(target_os = "macos") && Path::new(default).join("bin/brew").exists())
-        .then(|| PathBuf::from(default))
+    let default = if cfg!(target_arch = "aarch64") || crate::paths::mac_root().is_some() {
+        crate::paths::system("/opt/homebrew")
+    } else {
+        PathBuf::from("/usr/local")
+    };
+    (crate::paths::is_macos() && default.join("bin/brew").exists()).then_some(default)
 }
 
 /// Where `name` would be run from: Homebrew's keg-only `opt/NAME/bin` first, then `PATH`.

@@ -278,9 +278,15 @@ fn fetch_refspecs(
     bar: Option<&ProgressBar>,
 ) -> Result<()> {
     let repo = open(path)?;
-    let mut r = repo
-        .find_remote(remote)
-        .map_err(|e| gerr(&format!("find remote `{remote}` in"), path, e))?;
+    let mut r = match repo.find_remote(remote) {
+        Ok(r) => r,
+        // Under --dry-run the remote may only have been planned (`would add remote`).
+        Err(_) if crate::ctx::get().dry_run => {
+            crate::ui::plan(&format!("would fetch `{remote}` in `{}`", path.display()));
+            return Ok(());
+        }
+        Err(e) => return Err(gerr(&format!("find remote `{remote}` in"), path, e)),
+    };
     let url = display_url(r.url().unwrap_or(""));
     let action =
         Action::new("git.fetch", format!("fetch `{remote}` ({url}) in `{}`", path.display()))

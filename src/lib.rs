@@ -16,6 +16,7 @@ pub mod closed_pipe;
 pub mod cloudinit;
 pub mod complete;
 pub mod config;
+pub mod config_init;
 pub mod ctx;
 pub mod definitions;
 pub mod deps;

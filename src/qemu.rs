@@ -697,7 +697,8 @@ pub fn start(spec: &VmSpec) -> Result<Vm> {
             need(t, "UEFI vars template")?;
             crate::fs::copy(t, vars)?;
         }
-        if let Some(v) = &fw.vars {
+        // Under --dry-run an earlier step may only have planned the vars copy.
+        if let Some(v) = fw.vars.as_ref().filter(|_| !dry_run) {
             need(v, "UEFI vars file")?;
         }
     }

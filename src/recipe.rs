@@ -299,7 +299,7 @@ fn similar(a: &str, b: &str) -> bool {
     a.contains(b) || b.contains(a) || levenshtein(a, b) <= 2
 }
 
-fn levenshtein(a: &str, b: &str) -> usize {
+pub(crate) fn levenshtein(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

@@ -10,13 +10,13 @@ pub fn module() -> rhai::Module {
 mod sys_api {
     use crate::error::RhaiResult;
 
-    /// `"macos"` or `"linux"`.
+    /// `"macos"` or `"linux"` (`"macos"` in a simulated Mac too: `HELIX_MAC_ROOT`).
     ///
     /// ```rhai
     /// if sys::os() == "macos" { print("on a Mac"); }
     /// ```
     pub fn os() -> String {
-        std::env::consts::OS.into()
+        crate::paths::os().into()
     }
 
     /// `"aarch64"` or `"x86_64"`.

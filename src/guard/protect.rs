@@ -8,6 +8,9 @@
 //! protects itself, everything in it and its ancestors) and paths registered at run time with
 //! [`register`] (every disk of a registered VM).
 //!
+//! Under a simulated Mac (`HELIX_MAC_ROOT`, see `paths`), its root and system roots are
+//! protected as well — in addition to the real ones, never instead.
+//!
 //! Matching is done on resolved paths — `~` expanded, `..` and symlinks of the parent resolved
 //! physically, trailing slashes meaning "the directory the link points to" — and
 //! case-insensitively on macOS, whose filesystems usually are.
@@ -186,7 +189,10 @@ pub fn name_rule(name: &str) -> Option<Rule> {
 pub fn rule_for(path: &Path, config: &Config) -> Option<Rule> {
     let p = physical(path);
     let home = canonical_prefix(&crate::paths::home());
-    if p == Path::new("/") {
+    // A simulated Mac (`HELIX_MAC_ROOT`, for tests) adds its roots; the real ones stay.
+    let sim = crate::paths::mac_root().map(|r| canonical_prefix(&r));
+    let roots: Vec<PathBuf> = std::iter::once(PathBuf::from("/")).chain(sim.clone()).collect();
+    if roots.iter().any(|r| same(&p, r)) {
         return Some(Rule::builtin("the rule `/`"));
     }
     if within(&home, &p) {
@@ -197,18 +203,21 @@ pub fn rule_for(path: &Path, config: &Config) -> Option<Rule> {
         };
         return Some(Rule::builtin(what));
     }
-    for root in SYSTEM_ROOTS {
-        if same(&p, Path::new(root)) || canonical_prefix(Path::new(root)) == p {
-            return Some(Rule::builtin(format!("the rule `{root}`")));
+    for base in &roots {
+        for root in SYSTEM_ROOTS {
+            let r = base.join(root.trim_start_matches('/'));
+            if same(&p, &r) || canonical_prefix(&r) == p {
+                return Some(Rule::builtin(format!("the rule `{root}`")));
+            }
+        }
+        if p.parent().is_some_and(|d| same(d, &base.join("Volumes"))) {
+            return Some(Rule::builtin("the rule `/Volumes/*`"));
         }
     }
     if let Some(root) = system_tree(&p) {
         return Some(Rule::builtin(format!(
             "the rule `{root}/**` (the operating system's own files)"
         )));
-    }
-    if p.parent().is_some_and(|d| same(d, Path::new("/Volumes"))) {
-        return Some(Rule::builtin("the rule `/Volumes/*`"));
     }
     if is_mount_point(&p) {
         return Some(Rule::builtin("the rule `mount points` (a whole volume is mounted there)"));

@@ -94,6 +94,17 @@ impl Plan {
         if let Ok(rd) = std::fs::read_dir("/Volumes") {
             places.extend(rd.flatten().map(|e| e.path()));
         }
+        // A simulated Mac (`HELIX_MAC_ROOT`, tests): its root, system roots and volumes too.
+        if let Some(root) = crate::paths::mac_root() {
+            pinned.push(root.clone());
+            pinned
+                .extend(protect::SYSTEM_ROOTS.iter().map(|r| root.join(r.trim_start_matches('/'))));
+            if let Ok(rd) = std::fs::read_dir(root.join("Volumes")) {
+                let volumes: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
+                pinned.extend(volumes.iter().cloned());
+                places.extend(volumes);
+            }
+        }
         read_only.extend(name_matches(&places));
         Plan::new(read_only, pinned)
     }

@@ -17,7 +17,10 @@ use std::path::PathBuf;
 
 fn config_path(key: &str, fallback: &str) -> PathBuf {
     let cfg = &crate::ctx::get().config;
-    crate::paths::expand(cfg.get_str(key).unwrap_or(fallback))
+    match cfg.get_str(key) {
+        Some(v) => crate::paths::expand(v),
+        None => crate::paths::expand(&crate::paths::system(fallback).display().to_string()),
+    }
 }
 
 /// `UTM.app` (config `paths.utm_app`).

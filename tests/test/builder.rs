@@ -36,6 +36,16 @@ impl Test {
         Test { dir, args: vec![], env, stdin: None, cwd: None }
     }
 
+    /// The environment this test gives helix (on top of the defaults it starts from).
+    pub fn env_vars(&self) -> &BTreeMap<String, String> {
+        &self.env
+    }
+
+    /// Where helix runs.
+    pub fn workdir(&self) -> PathBuf {
+        self.cwd.clone().unwrap_or_else(|| self.dir.path().to_path_buf())
+    }
+
     pub fn path(&self, rel: &str) -> PathBuf {
         self.dir.path().join(rel)
     }

@@ -354,11 +354,12 @@ fn helix_on_pty(t: &Test, args: &[&str], slave: &OwnedFd) -> Command {
     let slave_fd = slave.as_raw_fd();
     let mut cmd = Command::new(HELIX);
     cmd.args(args)
-        .current_dir(t.dir.path())
+        .current_dir(t.workdir())
         .env("HELIX_CONFIG_DIR", t.path("config"))
         .env("HELIX_STATE_DIR", t.path("state"))
         .env("HOME", t.path("home"))
-        .env("NO_COLOR", "1");
+        .env("NO_COLOR", "1")
+        .envs(t.env_vars());
     use std::os::unix::process::CommandExt;
     // SAFETY: setsid and ioctl are async-signal-safe; the slave fd stays open in the child.
     unsafe {
@@ -396,7 +397,13 @@ fn openpty() -> (std::fs::File, OwnedFd) {
     let (mut m, mut s) = (0, 0);
     // SAFETY: openpty writes two fds; null name/termios/winsize are allowed.
     let rc = unsafe {
-        libc::openpty(&mut m, &mut s, std::ptr::null_mut(), std::ptr::null(), std::ptr::null())
+        libc::openpty(
+            &mut m,
+            &mut s,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
     };
     assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
     // SAFETY: both fds were just opened and are owned here. Close-on-exec, so no other child

@@ -7,9 +7,10 @@ fn runs_a_recipe_with_args_and_config() {
     Test::new()
         .recipe("greet", "//! Greets.\n//! @param who Whom (required)\nprint(`hi ${args.who} from ${config.vm.ssh_user}`);\n")
         .args(["run", "greet", "--who", "ada"])
+        .env("USER", "grace")
         .run()
         .success()
-        .stdout_has("hi ada from luke");
+        .stdout_has("hi ada from grace");
 }
 
 #[test]
@@ -198,11 +199,23 @@ fn new_writes_a_skeleton_that_checks_and_runs() {
 
 #[test]
 fn config_shows_origins_and_project_overrides() {
-    let out = Test::new().file("helix.toml", "[vm]\nssh_port = 2300\n").args(["config"]).run();
+    let t = Test::new().file("helix.toml", "[vm]\nssh_port = 2300\n").env("USER", "grace");
+    let out = t.helix(["config"]);
     out.success()
         .stdout_has("vm.ssh_port = 2300")
         .stdout_has("helix.toml")
-        .stdout_has("vm.ssh_user = \"luke\"    # built-in");
+        .stdout_has("vm.ssh_host = \"127.0.0.1\"    # built-in")
+        .stdout_has("vm.ssh_user = \"grace\"    # this machine (your user name)")
+        .stdout_has("vm.backend = \"qemu\"    # this machine (linux)");
+    let dir = t.path("home/helix-desktop-vm").display().to_string();
+    out.stdout_has(&format!("vm.disk = \"{dir}/disk.qcow2\"    # vm.dir"));
+    // A mistyped key is an error naming the file and the key it probably meant.
+    std::fs::write(t.path("helix.toml"), "[vm]\nssh_prot = 2300\n").unwrap();
+    t.helix(["config"])
+        .code(2)
+        .stderr_has("helix.toml")
+        .stderr_has("unknown key `vm.ssh_prot`: did you mean `vm.ssh_port`?");
+    t.helix(["run", "hello"]).code(2).stderr_has("unknown key `vm.ssh_prot`");
 }
 
 #[test]

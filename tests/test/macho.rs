@@ -733,6 +733,36 @@ fn an_identity_signature_is_reported_invalid_not_silently_kept() {
     verify_ok(&t, &p);
 }
 
+/// `setxattr(2)`: Linux and macOS differ (macOS has a position and options).
+///
+/// # Safety
+/// Plain FFI on valid C strings and a buffer.
+#[cfg(target_os = "macos")]
+unsafe fn set_xattr(p: &std::ffi::CStr, n: &std::ffi::CStr, v: &[u8]) -> libc::c_int {
+    // SAFETY: the caller's pointers are valid for the call.
+    unsafe { libc::setxattr(p.as_ptr(), n.as_ptr(), v.as_ptr().cast(), v.len(), 0, 0) }
+}
+#[cfg(not(target_os = "macos"))]
+unsafe fn set_xattr(p: &std::ffi::CStr, n: &std::ffi::CStr, v: &[u8]) -> libc::c_int {
+    // SAFETY: the caller's pointers are valid for the call.
+    unsafe { libc::setxattr(p.as_ptr(), n.as_ptr(), v.as_ptr().cast(), v.len(), 0) }
+}
+
+/// `getxattr(2)` into `buf`: the value's length, or -1.
+///
+/// # Safety
+/// Plain FFI on valid C strings and a buffer.
+#[cfg(target_os = "macos")]
+unsafe fn get_xattr(p: &std::ffi::CStr, n: &std::ffi::CStr, buf: &mut [u8]) -> isize {
+    // SAFETY: the caller's pointers are valid for the call.
+    unsafe { libc::getxattr(p.as_ptr(), n.as_ptr(), buf.as_mut_ptr().cast(), buf.len(), 0, 0) }
+}
+#[cfg(not(target_os = "macos"))]
+unsafe fn get_xattr(p: &std::ffi::CStr, n: &std::ffi::CStr, buf: &mut [u8]) -> isize {
+    // SAFETY: the caller's pointers are valid for the call.
+    unsafe { libc::getxattr(p.as_ptr(), n.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) }
+}
+
 #[test]
 fn the_replaced_file_keeps_its_mode_and_extended_attributes() {
     use std::os::unix::fs::PermissionsExt;
@@ -742,16 +772,14 @@ fn the_replaced_file_keeps_its_mode_and_extended_attributes() {
     let c = |s: &str| std::ffi::CString::new(s).unwrap();
     let (cp, name) = (c(&s(&p)), c("user.helix-test"));
     // SAFETY: valid C strings and a 3-byte value.
-    let set = unsafe { libc::setxattr(cp.as_ptr(), name.as_ptr(), b"yes".as_ptr().cast(), 3, 0) };
+    let set = unsafe { set_xattr(&cp, &name, b"yes") };
     let xattrs = set == 0; // some filesystems (tmpfs without user xattrs) refuse
     t.helix(["macho", "set-id", &s(&p), "@rpath/m"]).success();
     assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o7777, 0o751);
     if xattrs {
         let mut buf = [0u8; 8];
         // SAFETY: as above, with an 8-byte buffer.
-        let n = unsafe {
-            libc::getxattr(cp.as_ptr(), name.as_ptr(), buf.as_mut_ptr().cast(), buf.len())
-        };
+        let n = unsafe { get_xattr(&cp, &name, &mut buf) };
         assert_eq!(n, 3, "xattr lost");
         assert_eq!(&buf[..3], b"yes");
     }

@@ -18,8 +18,12 @@ mod guard;
 mod host;
 mod httpd;
 mod language;
+mod mac_world;
 mod macho;
+#[cfg(target_os = "macos")]
+mod macos;
 mod net;
+mod on_mac;
 mod oslayer;
 mod overlay;
 mod plist;

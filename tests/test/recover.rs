@@ -275,13 +275,14 @@ fn recover_vm_repairs_the_mac_problem_at_a_terminal_and_undo_reverts_it() {
         .stderr_has("the VM runs but has no network");
     t.helix(["run", "vm", "--action", "stop"]).success();
 
-    // Inspection of the stopped VM (menu: revert, start, inspect, nothing): a checkpoint, a
-    // headless boot with the provisioning MAC, its serial log and SSH state, then power-down.
+    // Inspection of the stopped VM (no problem found, so the menu is: nothing, revert, start,
+    // inspect): a checkpoint, a headless boot with the provisioning MAC, its serial log and
+    // SSH state, then power-down.
     let (code, screen) = pty_session(
         &t,
         &["run", "recover-vm", "--wait", "600"],
         &[],
-        &[("What should helix do?", "jj\r"), ("The inspection VM runs. Now?", "j\r")],
+        &[("What should helix do?", "jjj\r"), ("The inspection VM runs. Now?", "j\r")],
         Duration::from_secs(900),
     );
     assert_eq!(code, 0, "{screen}");
@@ -290,4 +291,50 @@ fn recover_vm_repairs_the_mac_problem_at_a_terminal_and_undo_reverts_it() {
     assert!(screen.contains("inspection boot ended: powered off"), "{screen}");
     let id2 = undo_id(&screen);
     assert!(snapshots(&disk).contains(&format!("helix-recover-{id2}")), "{}", snapshots(&disk));
+}
+
+/// `--choose revert` without `--snapshot` asks which snapshot (the header's "without it, a
+/// menu" once became the default value `asks`); with no problem found, the main menu's
+/// highlighted entry is "Nothing", so a reflexive Enter changes nothing.
+#[test]
+fn revert_without_a_snapshot_asks_and_with_nothing_found_enter_changes_nothing() {
+    let (t, disk) = disk_world();
+    let d = disk.to_str().unwrap();
+    run("qemu-io", &["-c", "write -P 0x11 0 64k", d]);
+    run("qemu-img", &["snapshot", "-c", "base", d]);
+    run("qemu-io", &["-c", "write -P 0x22 0 64k", d]);
+
+    // The main menu: Enter on the highlighted entry.
+    let (code, screen) = pty_session(
+        &t,
+        &["run", "recover-vm"],
+        &[],
+        &[("What should helix do?", "\r")],
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, 0, "{screen}");
+    assert!(screen.contains("no known problem found"), "{screen}");
+    assert!(screen.contains("nothing was changed"), "Enter picked Nothing: {screen}");
+    assert!(holds(&disk, 0x22), "the disk is untouched");
+    assert!(!snapshots(&disk).contains("helix-recover"), "no checkpoint: {}", snapshots(&disk));
+    // Without a terminal the order shows in the refusal of a fix that does not fit.
+    t.helix(["run", "recover-vm", "--choose", "repair"])
+        .code(1)
+        .stderr_has("the choices are nothing, revert");
+
+    // Revert without --snapshot: the snapshot menu, newest first; Enter picks `base`.
+    let (code, screen) = pty_session(
+        &t,
+        &["run", "recover-vm", "--choose", "revert"],
+        &[],
+        &[("Which snapshot (newest first)?", "\r")],
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, 0, "{screen}");
+    assert!(!screen.contains("called asks"), "{screen}");
+    assert!(holds(&disk, 0x11), "reverted to base: {screen}");
+    // Without a terminal, the question is refused rather than answered with a made-up name.
+    t.helix(["run", "recover-vm", "--choose", "revert"])
+        .code(1)
+        .stderr_has("Which snapshot (newest first)?` needs an answer and there is no terminal");
 }

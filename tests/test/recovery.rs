@@ -546,6 +546,13 @@ fn images_world() -> Test {
     let t = Test::new();
     let helix = t.path("pm/helix");
     std::fs::create_dir_all(&helix).unwrap();
+    stack_double(&helix);
+    let config = format!("[paths]\nhelix = \"{}\"\n", helix.display());
+    t.file("helix.toml", &config)
+}
+
+/// Writes the `stack` double and the two Dockerfiles into a helix checkout.
+pub(crate) fn stack_double(helix: &std::path::Path) {
     let stack = r##"#!/usr/bin/env bash
 set -euo pipefail
 echo "$(date +%s) $* SKIP=${SKIP_DESKTOP_TRANSFER:-} BUILDKIT=${DOCKER_BUILDKIT:-}" >> "$(dirname "$0")/stack.calls"
@@ -571,8 +578,6 @@ echo "✅ helix-${name} built: tag $(cat "sandbox-images/helix-${name}.version")
     for d in ["ubuntu", "sway"] {
         std::fs::write(helix.join(format!("Dockerfile.{d}-helix")), "FROM ubuntu:25.10\n").unwrap();
     }
-    let config = format!("[paths]\nhelix = \"{}\"\n", helix.display());
-    t.file("helix.toml", &config)
 }
 
 #[test]

@@ -528,6 +528,11 @@ print(`drives=${utm::open("vms/helix-desktop.utm").drives.len()}`);
 #[test]
 fn the_vm_recipe_drives_utm_through_utmctl() {
     let t = fake_utm(&[(UUID_A, "stopped", "new-dev-vm"), (UUID_B, "started", "Helix Desktop")]);
+    let toml = std::fs::read_to_string(t.path("helix.toml")).unwrap();
+    let t = t.file(
+        "helix.toml",
+        &format!("{toml}[vm]\nbackend = \"utm\"\nname = \"new-dev-vm\"\nuuid = \"{UUID_A}\"\n"),
+    );
     t.helix(["run", "vm", "--action", "status"]).success().stdout_has("new-dev-vm: stopped");
     t.helix(["run", "vm", "--action", "start"]).success();
     t.helix(["run", "vm", "--action", "status"]).success().stdout_has("new-dev-vm: started");
