@@ -10,6 +10,7 @@ pub mod cloudinit;
 pub mod config;
 pub mod ctx;
 pub mod deps;
+pub mod duration;
 pub mod engine;
 pub mod envfile;
 pub mod error;
