@@ -323,7 +323,7 @@ fn netplan_fix_then_expand_disk(boot: &crate::vmimage::Boot, instance_id: &str) 
         "--action",
         "ssh",
         "--command",
-        "sudo stat -c %a /etc/netplan/99-helix-override.yaml; sudo cat /etc/netplan/99-helix-override.yaml; uname -m; test -d /sys/firmware/efi && echo booted-through-uefi",
+        "sudo stat -c %a /etc/netplan/99-helix-override.yaml; sudo cat /etc/netplan/99-helix-override.yaml; uname -m; if test -d /sys/firmware/efi; then echo booted-through-uefi; fi",
     ]);
     file.success().stdout_has("600").stdout_has("driver: virtio_net");
     if boot.arch == "aarch64" {
