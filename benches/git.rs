@@ -4,6 +4,7 @@
 //!
 //! `cargo bench --bench git` measures (rounds alternate; medians reported); under `cargo test`
 //! it runs one small round as a smoke test.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // benches drive tools directly
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

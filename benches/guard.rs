@@ -4,6 +4,7 @@
 //!   backup location (keeping a copy before deleting, done without helix).
 //!
 //! `cargo bench --bench guard` (also runs, quickly, under `cargo test --all-targets`).
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // benches drive tools directly
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -67,7 +68,7 @@ fn main() {
         .status();
     let cp = t.elapsed();
     let t = Instant::now();
-    helix::guard::trash::remove(&img).unwrap();
+    helix::trash::remove(&img).unwrap();
     let trash = t.elapsed();
     println!(
         "remove a {} GiB sparse image: helix trash (rename) {trash:?}   cp --sparse=always to a backup {cp:?} ({})",

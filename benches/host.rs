@@ -4,6 +4,7 @@
 //! Run: `cargo bench --bench host` (builds release). Needs `just` on PATH for the comparison
 //! (`pip install rust-just`; `JUST=/path/to/just` picks the real binary over a pyenv shim);
 //! without it that row is skipped.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // benches drive tools directly
 
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -4,6 +4,7 @@
 //!
 //! `cargo bench --bench ninja` measures (rounds alternate A/B; medians reported);
 //! under `cargo test` it runs one small round as a smoke test.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // benches drive tools directly
 
 use std::io::Write;
 use std::path::Path;

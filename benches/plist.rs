@@ -3,6 +3,7 @@
 //! write with fsync, previous version kept) — next to Python's plistlib on the same files.
 //!
 //! Run: `cargo bench --bench plist`. Prints a markdown table (BENCHMARKS.md `## plist`).
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // benches drive tools directly
 
 use std::path::Path;
 use std::process::Command;

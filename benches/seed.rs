@@ -1,6 +1,7 @@
 //! The NoCloud seed: helix's native FAT writer vs the legacy way (`dd`, `mformat -v CIDATA` and
 //! two `mcopy`), and the ISO writer vs `xorriso -as mkisofs -volid cidata -joliet -rock`.
 //! Run: `cargo bench --bench seed`.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // benches drive tools directly
 
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -4,6 +4,7 @@
 //! both sides see the same machine load; the medians are reported.
 //!
 //! `cargo bench --bench ssh`
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // benches drive tools directly
 
 #[path = "../tests/test/sshd.rs"]
 mod sshd;

@@ -92,7 +92,7 @@ pub enum Command {
     /// What `fs::remove` and overwrites put in the helix trash: list, restore, empty.
     Trash {
         #[command(subcommand)]
-        action: crate::guard::cli::TrashCommand,
+        action: crate::trash::cli::TrashCommand,
     },
     /// Reverse what a run changed, newest first (`helix log` shows run ids; `last` is the newest
     /// run that changed something).
@@ -176,12 +176,12 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             Ok(0)
         }
         Command::Macho(cmd) => crate::macho::cli::run(cmd, cli.config.as_deref()),
-        Command::Trash { action } => crate::guard::cli::trash(
+        Command::Trash { action } => crate::trash::cli::trash(
             action,
             Config::load(cli.config.as_deref()).map_err(Failure::usage)?,
         )
         .map_err(Failure::from),
-        Command::Undo { run, dry_run } => crate::guard::undo::cli(
+        Command::Undo { run, dry_run } => crate::undo::cli(
             &run,
             dry_run,
             Config::load(cli.config.as_deref()).map_err(Failure::usage)?,

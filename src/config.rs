@@ -1,5 +1,11 @@
 //! Configuration: the built-in defaults, the user's file, a project's `helix.toml` and
 //! `--config`, merged key by key with the origin of every value kept for `helix config`.
+//!
+//! Protection only grows: `guard.protected` is the union of every file's list, and a file can
+//! neither empty it nor replace the `guard` table. Only the user's own file
+//! (`~/.config/helix/config.toml`) may take an entry out, with `guard.unprotect`; anywhere else
+//! that key is an error. A cloned repository's `helix.toml`, `--config`, or a config dir chosen
+//! through `HELIX_CONFIG_DIR`/`XDG_CONFIG_HOME` can therefore add protection, never remove it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,11 +19,15 @@ pub struct Config {
     pub table: toml::Table,
     /// Dotted key → where its value came from.
     pub origins: BTreeMap<String, String>,
+    /// `guard.unprotect` of the user's own file: entries taken out of `guard.protected`,
+    /// whichever file added them.
+    unprotected: Vec<String>,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        let mut c = Config { table: toml::Table::new(), origins: BTreeMap::new() };
+        let mut c =
+            Config { table: toml::Table::new(), origins: BTreeMap::new(), unprotected: vec![] };
         let defaults: toml::Table = DEFAULTS.parse().expect("built-in config parses");
         c.merge(defaults, "built-in");
         c
@@ -45,17 +55,35 @@ fn dir_from_env(own: &str, xdg: &str, fallback: &str) -> PathBuf {
     crate::paths::home().join(fallback).join("helix")
 }
 
+/// The user's own config file, the only one that may remove a protected path:
+/// `~/.config/helix/config.toml` of the home directory, whatever the environment selects.
+pub fn own_file() -> PathBuf {
+    crate::paths::home().join(".config/helix/config.toml")
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
 /// The project file that applies in `cwd`: the nearest `helix.toml` above it.
 pub fn project_file(cwd: &Path) -> Option<PathBuf> {
     cwd.ancestors().map(|d| d.join("helix.toml")).find(|p| p.is_file())
 }
 
 impl Config {
-    /// Built-in defaults, then the user's file, then the project's, then `explicit`.
+    /// Built-in defaults, then the user's own file, then the file of a config dir chosen
+    /// through the environment, then the project's, then `explicit`.
     pub fn load(explicit: Option<&Path>) -> Result<Config> {
         let mut c = Config::default();
+        let own = own_file();
+        if own.is_file() {
+            c.merge_own_file(&own)?;
+        }
         let user = config_dir().join("config.toml");
-        if user.is_file() {
+        if user.is_file() && !same_file(&user, &own) {
             c.merge_file(&user)?;
         }
         if let Some(p) = std::env::current_dir().ok().and_then(|d| project_file(&d)) {
@@ -73,13 +101,63 @@ impl Config {
         Ok(c)
     }
 
+    /// Merge a file that may only add protection (a project's, `--config`, an env-chosen dir).
     pub fn merge_file(&mut self, path: &Path) -> Result<()> {
+        self.merge_checked(path, false)
+    }
+
+    /// Merge the user's own file: the one place `guard.unprotect` is honoured.
+    pub fn merge_own_file(&mut self, path: &Path) -> Result<()> {
+        self.merge_checked(path, true)
+    }
+
+    fn merge_checked(&mut self, path: &Path, own: bool) -> Result<()> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
-        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| Error::Config {
-            path: path.to_path_buf(),
-            message: e.to_string().trim_end().to_string(),
-        })?;
+        let bad = |message: String| Error::Config { path: path.to_path_buf(), message };
+        let mut table: toml::Table =
+            text.parse().map_err(|e: toml::de::Error| bad(e.to_string().trim_end().to_string()))?;
+        let before: Vec<String> = self
+            .get("guard.protected")
+            .and_then(|v| v.as_array())
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+            .unwrap_or_default();
+        let mut unprotect = vec![];
+        if let Some(g) = table.get_mut("guard") {
+            let toml::Value::Table(g) = g else {
+                return Err(bad("`guard` must be a table ([guard])".into()));
+            };
+            if let Some(v) = g.get("protected")
+                && !v.as_array().is_some_and(|a| a.iter().all(|e| e.is_str()))
+            {
+                return Err(bad("`guard.protected` must be a list of paths or globs".into()));
+            }
+            if let Some(v) = g.remove("unprotect") {
+                if !own {
+                    return Err(bad(format!(
+                        "`guard.unprotect` is only honoured in your own config file `{}`:                          a project file, --config or an environment-chosen config dir can add                          protected paths, never remove one",
+                        own_file().display()
+                    )));
+                }
+                let Some(a) = v.as_array().filter(|a| a.iter().all(|e| e.is_str())) else {
+                    return Err(bad("`guard.unprotect` must be a list of paths".into()));
+                };
+                unprotect = a.iter().filter_map(|e| e.as_str()).map(String::from).collect();
+            }
+        }
         self.merge(table, &path.display().to_string());
+        // The union: what any earlier file protected stays protected.
+        let mut all = before;
+        for e in self.protected() {
+            if !all.contains(&e) {
+                all.push(e);
+            }
+        }
+        self.unprotected
+            .extend(unprotect.iter().map(|e| crate::paths::expand(e).display().to_string()));
+        let list = toml::Value::Array(all.into_iter().map(toml::Value::String).collect());
+        if let Some(toml::Value::Table(g)) = self.table.get_mut("guard") {
+            g.insert("protected".into(), list);
+        }
         Ok(())
     }
 
@@ -136,12 +214,16 @@ impl Config {
         self.get(key).and_then(|v| v.as_str())
     }
 
-    /// The user's extra protected paths (`guard.protected`).
+    /// The user's extra protected paths (`guard.protected`, the union of every file's list,
+    /// less what the user's own file unprotects).
     pub fn protected(&self) -> Vec<String> {
         self.get("guard.protected")
             .and_then(|v| v.as_array())
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect::<Vec<_>>())
             .unwrap_or_default()
+            .into_iter()
+            .filter(|e| !self.unprotected.contains(e))
+            .collect()
     }
 
     /// Every leaf as `key = value    # origin`, for `helix config`.
@@ -197,6 +279,70 @@ mod tests {
         assert_eq!(c.get_str("vm.ssh_user"), Some("luke"));
         assert_eq!(c.origins["vm.ssh_port"], f.display().to_string());
         assert_eq!(c.origins["vm.ssh_user"], "built-in");
+    }
+
+    fn file(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let f = dir.join(name);
+        std::fs::write(&f, text).unwrap();
+        f
+    }
+
+    #[test]
+    fn protection_only_grows_from_other_files() {
+        let d = tempfile::tempdir().unwrap();
+        let own = file(d.path(), "own.toml", "[guard]\nprotected = [\"/vms/a\", \"/vms/b\"]\n");
+        let mut c = Config::default();
+        c.merge_own_file(&own).unwrap();
+        // Every spelling of "empty the list" in a project file leaves the user's entries.
+        for text in [
+            "[guard]\nprotected = []\n",
+            "guard.protected = []\n",
+            "guard = { protected = [] }\n",
+            "[guard]\nprotected = [\"/other\"]\n",
+            "[guard]\n",
+            "guard = {}\n",
+        ] {
+            let mut c = c.clone();
+            c.merge_file(&file(d.path(), "helix.toml", text)).unwrap();
+            let p = c.protected();
+            assert!(p.contains(&"/vms/a".into()) && p.contains(&"/vms/b".into()), "{text}: {p:?}");
+        }
+        let mut grown = c.clone();
+        grown.merge_file(&file(d.path(), "helix.toml", "guard.protected = [\"/other\"]")).unwrap();
+        assert_eq!(grown.protected(), vec!["/vms/a", "/vms/b", "/other"]);
+        // Replacing the table or the list by something else is an error, not a removal.
+        for text in [
+            "guard = 1\n",
+            "guard = \"\"\n",
+            "[guard]\nprotected = \"\"\n",
+            "[guard]\nprotected = [1]\n",
+        ] {
+            let mut c = c.clone();
+            let err = c.merge_file(&file(d.path(), "helix.toml", text)).unwrap_err().to_string();
+            assert!(err.contains("helix.toml") && err.contains("guard"), "{text}: {err}");
+            assert_eq!(c.protected(), vec!["/vms/a", "/vms/b"]);
+        }
+    }
+
+    #[test]
+    fn only_the_own_file_can_unprotect() {
+        let d = tempfile::tempdir().unwrap();
+        let mut c = Config::default();
+        c.merge_file(&file(d.path(), "a.toml", "[guard]\nprotected = [\"/vms/a\", \"/vms/b\"]\n"))
+            .unwrap();
+        let un = file(d.path(), "b.toml", "[guard]\nunprotect = [\"/vms/a\"]\n");
+        let err = c.clone().merge_file(&un).unwrap_err().to_string();
+        assert!(err.contains("only honoured in your own config file"), "{err}");
+        let mut own = Config::default();
+        own.merge_own_file(&un).unwrap();
+        // Whichever file adds it later: the user's own word takes it out.
+        own.merge_file(&file(
+            d.path(),
+            "a.toml",
+            "[guard]\nprotected = [\"/vms/a\", \"/vms/b\"]\n",
+        ))
+        .unwrap();
+        assert_eq!(own.protected(), vec!["/vms/b"]);
     }
 
     #[test]

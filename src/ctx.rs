@@ -5,7 +5,7 @@
 //! default context (not dry-run, no journal) on first use.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 
@@ -21,7 +21,8 @@ pub struct Ctx {
     journal: Mutex<Option<Journal>>,
     cancelled: AtomicBool,
     exit_code: Mutex<Option<i32>>,
-    created: Mutex<HashSet<PathBuf>>,
+    /// (device, inode) of everything this run created.
+    created: Mutex<HashSet<(u64, u64)>>,
     secrets: Mutex<Vec<String>>,
 }
 
@@ -77,16 +78,34 @@ impl Ctx {
         self.exit_code.lock().unwrap().take()
     }
 
-    /// Remember a path this run created: removing it again is not destroying user data.
+    /// Remember that this run created `path` (just now, inside the primitive that made it):
+    /// its (device, inode) — and, for a directory, those of everything in it — are the run's.
+    /// A name whose inode has other links too (a hard link the run made to an older file) is
+    /// not recorded: the data behind it is not the run's.
     pub fn note_created(&self, path: &Path) {
-        self.created.lock().unwrap().insert(crate::paths::absolute(path));
+        let mut set = self.created.lock().unwrap();
+        record_tree(path, &mut set);
     }
 
+    /// **The** answer to "is this the run's own?": `path` — and, for a directory, every entry
+    /// in it, all the way down — was created by this run (same device and inode), so removing
+    /// it destroys nothing that was there before. Anything moved in, hard-linked in or made by
+    /// someone else makes the tree not the run's. A final symlink is followed exactly when the
+    /// path ends in `/` (as `rm` and the kernel do): the link the run made is its own, the
+    /// target is not. A path that does not exist is the run's when the directory it would be
+    /// in is.
     pub fn created_by_run(&self, path: &Path) -> bool {
-        let path = crate::paths::absolute(path);
-        self.created.lock().unwrap().iter().any(|c| path.starts_with(c))
+        let set = self.created.lock().unwrap();
+        if path.symlink_metadata().is_err() {
+            let abs = crate::paths::absolute(path);
+            return abs
+                .ancestors()
+                .skip(1)
+                .find(|a| a.symlink_metadata().is_ok())
+                .is_some_and(|a| a.symlink_metadata().is_ok_and(|m| set.contains(&identity(&m))));
+        }
+        own_tree(path, &set, 0)
     }
-
     /// Remember a value (a credential read from a file) that must never be shown: every
     /// message, command line, error and journal record of the run shows `***` instead.
     pub fn add_secret(&self, value: &str) {
@@ -118,4 +137,100 @@ impl Ctx {
 /// The context of this process's run.
 pub fn get() -> &'static Ctx {
     CTX.get_or_init(|| Ctx::new(false, false, false, Config::default()))
+}
+
+fn identity(m: &std::fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (m.dev(), m.ino())
+}
+
+fn record_tree(path: &Path, set: &mut HashSet<(u64, u64)>) {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(m) = path.symlink_metadata() else { return };
+    if !m.is_dir() && m.nlink() > 1 {
+        return;
+    }
+    set.insert(identity(&m));
+    if m.is_dir()
+        && let Ok(rd) = std::fs::read_dir(path)
+    {
+        for e in rd.flatten() {
+            record_tree(&e.path(), set);
+        }
+    }
+}
+
+/// How deep [`Ctx::created_by_run`] looks before it stops and says "not the run's".
+const OWN_DEPTH: usize = 64;
+
+fn own_tree(path: &Path, set: &HashSet<(u64, u64)>, depth: usize) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(m) = path.symlink_metadata() else { return false };
+    if depth > OWN_DEPTH || !set.contains(&identity(&m)) || (!m.is_dir() && m.nlink() > 1) {
+        return false;
+    }
+    if !m.is_dir() {
+        return true;
+    }
+    let Ok(rd) = std::fs::read_dir(path) else { return false };
+    rd.flatten().all(|e| own_tree(&e.path(), set, depth + 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> Ctx {
+        Ctx::new(false, false, false, Config::default())
+    }
+
+    #[test]
+    fn own_is_identity_not_text() {
+        let c = ctx();
+        let d = tempfile::tempdir().unwrap();
+        let own = d.path().join("own");
+        std::fs::create_dir_all(own.join("sub")).unwrap();
+        std::fs::write(own.join("sub/f"), "x").unwrap();
+        c.note_created(&own);
+        assert!(c.created_by_run(&own));
+        assert!(c.created_by_run(&own.join("sub/f")));
+        assert!(c.created_by_run(&own.join("not-yet")), "a path to come in an own dir");
+        // Something moved in makes the tree not the run's; the moved thing is not the run's.
+        let old = d.path().join("old");
+        std::fs::write(&old, "precious").unwrap();
+        std::fs::rename(&old, own.join("sub/t")).unwrap();
+        assert!(!c.created_by_run(&own));
+        assert!(!c.created_by_run(&own.join("sub")));
+        assert!(!c.created_by_run(&own.join("sub/t")));
+        assert!(c.created_by_run(&own.join("sub/f")));
+        // A same-named replacement is not the run's either.
+        std::fs::remove_file(own.join("sub/f")).unwrap();
+        std::fs::rename(own.join("sub/t"), own.join("sub/f")).unwrap();
+        assert!(!c.created_by_run(&own.join("sub/f")));
+    }
+
+    #[test]
+    fn links_the_run_made_do_not_make_their_targets_own() {
+        let c = ctx();
+        let d = tempfile::tempdir().unwrap();
+        let target = d.path().join("target");
+        std::fs::create_dir(&target).unwrap();
+        std::fs::write(target.join("data"), "x").unwrap();
+        let lnk = d.path().join("lnk");
+        std::os::unix::fs::symlink(&target, &lnk).unwrap();
+        c.note_created(&lnk);
+        assert!(c.created_by_run(&lnk), "the link itself");
+        assert!(!c.created_by_run(Path::new(&format!("{}/", lnk.display()))), "through it");
+        assert!(!c.created_by_run(&lnk.join("data")));
+        let hard = d.path().join("hard");
+        std::fs::hard_link(target.join("data"), &hard).unwrap();
+        c.note_created(&hard);
+        assert!(!c.created_by_run(&hard), "a hard link's data is not the run's");
+        // A directory the run made holding a hard link to older data is not the run's.
+        let own = d.path().join("own");
+        std::fs::create_dir(&own).unwrap();
+        c.note_created(&own);
+        std::fs::hard_link(target.join("data"), own.join("h")).unwrap();
+        assert!(!c.created_by_run(&own));
+    }
 }

@@ -62,19 +62,21 @@ pub fn write(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
         action = action.touches(path, false);
     }
     let backup = if existed && !crate::ctx::get().dry_run {
-        Some(guard::keep_previous(path)?)
+        Some(crate::trash::keep_previous(path)?)
     } else {
         None
     };
     let undo = match &backup {
         Some(b) => {
-            json!({ "restore": b, "to": crate::paths::absolute(path), "sha256": guard::undo::sha256_hex(bytes) })
+            json!({ "restore": b, "to": crate::paths::absolute(path), "sha256": crate::undo::sha256_hex(bytes) })
         }
         None => json!({ "remove_created": crate::paths::absolute(path) }),
     };
+    // Rewriting a file the run made keeps it the run's (the new inode is recorded too).
+    let own = !existed || crate::ctx::get().created_by_run(path);
     guard::act(action.undo(undo), || {
         atomic_write_raw(path, bytes, mode)?;
-        if !existed {
+        if own {
             crate::ctx::get().note_created(path);
         }
         Ok(())
@@ -113,8 +115,11 @@ pub fn copy(from: &Path, to: &Path) -> Result<()> {
         return Err(Error::invalid("copy source", from.display().to_string(), "it is not a file"));
     }
     let existed = to.exists();
-    let backup =
-        if existed && !crate::ctx::get().dry_run { Some(guard::keep_previous(to)?) } else { None };
+    let backup = if existed && !crate::ctx::get().dry_run {
+        Some(crate::trash::keep_previous(to)?)
+    } else {
+        None
+    };
     let mut action =
         Action::new("fs.copy", format!("copy `{}` to `{}`", from.display(), to.display()))
             .args(json!({"from": from, "to": to}))
@@ -125,6 +130,7 @@ pub fn copy(from: &Path, to: &Path) -> Result<()> {
     if existed {
         action = action.touches(to, false);
     }
+    let own = !existed || crate::ctx::get().created_by_run(to);
     guard::act(action, || {
         let dir = to.parent().unwrap_or(Path::new("."));
         let tmp = tempfile::Builder::new()
@@ -134,7 +140,7 @@ pub fn copy(from: &Path, to: &Path) -> Result<()> {
         std::fs::copy(from, tmp.path()).map_err(|e| Error::fs("copy", from, e))?;
         tmp.as_file().sync_all().map_err(|e| Error::write(to, e))?;
         tmp.persist(to).map_err(|e| Error::write(to, e.error))?;
-        if !existed {
+        if own {
             crate::ctx::get().note_created(to);
         }
         Ok(())
@@ -142,6 +148,7 @@ pub fn copy(from: &Path, to: &Path) -> Result<()> {
 }
 
 /// Move (rename) a path. Refuses to replace an existing destination: move that aside first.
+#[allow(clippy::disallowed_methods)] // fs::rename is the guarded move (inside guard::act)
 pub fn rename(from: &Path, to: &Path) -> Result<()> {
     // Under --dry-run an earlier step may only have planned to make the source.
     if !exists(from) && !crate::ctx::get().dry_run {
@@ -346,77 +353,81 @@ pub fn clone_file(from: &Path, to: &Path) -> Result<Cloned> {
             .undo(json!({ "remove_created": crate::paths::absolute(to) }));
     guard::act(action, || {
         let bytes = std::fs::metadata(from).map_err(|e| Error::fs("stat", from, e))?.len();
-        let dir = to.parent().unwrap_or(Path::new("."));
-        let tmp = dir.join(format!(
-            ".{}.helix-tmp",
-            to.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
-        ));
-        let _ = std::fs::remove_file(&tmp);
-        let out = if cow_clone(from, &tmp) {
-            Cloned { method: "clone", sha256: None, bytes }
-        } else {
-            let _ = std::fs::remove_file(&tmp);
-            let sha = match copy_hashing(from, &tmp, bytes) {
-                Ok(s) => s,
-                Err(e) => {
-                    let _ = std::fs::remove_file(&tmp);
-                    return Err(e);
-                }
-            };
-            Cloned { method: "copy", sha256: Some(sha), bytes }
+        let dir = to.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let prefix =
+            format!(".{}.", to.file_name().map(|n| n.to_string_lossy()).unwrap_or_default());
+        // A fresh, unique temp name (never an existing file's): a clone first, else a copy.
+        // Whatever fails on the way is our own temp file, removed when it is dropped.
+        let out = match clone_to_temp(from, dir, &prefix) {
+            Some(tmp) => {
+                tmp.persist_noclobber(to).map_err(|e| Error::write(to, e.error))?;
+                Cloned { method: "clone", sha256: None, bytes }
+            }
+            None => {
+                let tmp = tempfile::Builder::new()
+                    .prefix(&prefix)
+                    .suffix(".helix-tmp")
+                    .tempfile_in(dir)
+                    .map_err(|e| Error::write(to, e))?;
+                let sha = copy_hashing(from, tmp.as_file(), to, bytes)?;
+                tmp.persist_noclobber(to).map_err(|e| Error::write(to, e.error))?;
+                Cloned { method: "copy", sha256: Some(sha), bytes }
+            }
         };
-        std::fs::rename(&tmp, to).map_err(|e| Error::write(to, e))?;
         crate::ctx::get().note_created(to);
         Ok(out)
     })
 }
 
-/// A copy-on-write clone of `from` at the new path `to`; false when the filesystem cannot.
-fn cow_clone(from: &Path, to: &Path) -> bool {
+/// A copy-on-write clone of `from` in a fresh temp file in `dir` (removed again if dropped);
+/// `None` when the filesystem cannot clone.
+#[cfg(target_os = "macos")]
+fn clone_to_temp(from: &Path, dir: &Path, prefix: &str) -> Option<tempfile::NamedTempFile<()>> {
     use std::os::unix::ffi::OsStrExt;
-    let (Ok(src), Ok(dst)) = (
-        std::ffi::CString::new(from.as_os_str().as_bytes()),
-        std::ffi::CString::new(to.as_os_str().as_bytes()),
-    ) else {
-        return false;
-    };
-    #[cfg(target_os = "macos")]
-    {
-        let _ = &dst;
-        // clonefile(2): APFS copy-on-write, keeps mode and ownership.
-        unsafe { libc::clonefile(src.as_ptr(), dst.as_ptr(), 0) == 0 }
-    }
-    #[cfg(not(target_os = "macos"))]
-    {
-        use std::os::unix::io::AsRawFd;
-        let _ = (&src, &dst);
-        let Ok(s) = std::fs::File::open(from) else { return false };
-        let Ok(d) = std::fs::OpenOptions::new().write(true).create_new(true).open(to) else {
-            return false;
-        };
-        // FICLONE: a reflink on Btrfs, XFS, bcachefs.
-        const FICLONE: libc::c_ulong = 0x4004_9409;
-        let ok = unsafe { libc::ioctl(d.as_raw_fd(), FICLONE as _, s.as_raw_fd()) } == 0;
-        if ok {
-            if let Ok(m) = s.metadata() {
-                let _ = d.set_permissions(m.permissions());
+    let src = std::ffi::CString::new(from.as_os_str().as_bytes()).ok()?;
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .suffix(".helix-tmp")
+        .make_in(dir, |p| {
+            let dst =
+                std::ffi::CString::new(p.as_os_str().as_bytes()).map_err(std::io::Error::other)?;
+            // SAFETY: clonefile(2) on two valid C strings; APFS copy-on-write, creating `p`
+            // atomically (EEXIST makes tempfile pick another name).
+            if unsafe { libc::clonefile(src.as_ptr(), dst.as_ptr(), 0) } == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
             }
-            let _ = d.sync_all();
-        }
-        ok
-    }
+        })
+        .ok()
 }
 
-/// Copy with a byte progress bar, fsync, and the SHA-256 of what was written.
-fn copy_hashing(from: &Path, to: &Path, len: u64) -> Result<String> {
+#[cfg(not(target_os = "macos"))]
+fn clone_to_temp(from: &Path, dir: &Path, prefix: &str) -> Option<tempfile::NamedTempFile<()>> {
+    use std::os::unix::io::AsRawFd;
+    let s = std::fs::File::open(from).ok()?;
+    let tmp = tempfile::Builder::new().prefix(prefix).suffix(".helix-tmp").tempfile_in(dir).ok()?;
+    // FICLONE: a reflink on Btrfs, XFS, bcachefs.
+    const FICLONE: libc::c_ulong = 0x4004_9409;
+    // SAFETY: ioctl on two open file descriptors.
+    if unsafe { libc::ioctl(tmp.as_file().as_raw_fd(), FICLONE as _, s.as_raw_fd()) } != 0 {
+        return None; // the temp file is removed as it drops
+    }
+    if let Ok(m) = s.metadata() {
+        let _ = tmp.as_file().set_permissions(m.permissions());
+    }
+    let _ = tmp.as_file().sync_all();
+    let (file, path) = tmp.into_parts();
+    drop(file);
+    Some(tempfile::NamedTempFile::from_parts((), path))
+}
+
+/// Copy `from` into the open file `dst` (for `to`) with a byte progress bar, fsync, and the
+/// SHA-256 of what was written.
+fn copy_hashing(from: &Path, mut dst: &std::fs::File, to: &Path, len: u64) -> Result<String> {
     use sha2::Digest;
     use std::io::Read;
     let mut src = std::fs::File::open(from).map_err(|e| Error::fs("open", from, e))?;
-    let mut dst = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(to)
-        .map_err(|e| Error::write(to, e))?;
     let bar = crate::ui::progress_bytes(len, &format!("copying {}", from.display()));
     let mut hash = sha2::Sha256::new();
     let mut buf = vec![0u8; 1 << 20];

@@ -158,6 +158,7 @@ fn content_range(v: Option<&str>) -> (Option<u64>, Option<u64>) {
     (start, total.trim().parse().ok())
 }
 
+#[allow(clippy::disallowed_methods)] // the `.part` download file is net's own: appended, discarded on a bad checksum, renamed into place
 fn fetch(url: &str, dest: &Path, want: Option<&str>, opts: &DownloadOptions) -> Result<Downloaded> {
     let part = part_path(dest);
     if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty())

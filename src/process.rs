@@ -1,6 +1,8 @@
 //! The only place helix spawns a child process: argv arrays (never a shell string, except the
 //! one named escape hatch the guard parses), checked exit status, live streaming with the tail of
 //! stderr kept for the error, timeouts, and process groups so Ctrl-C never leaves children behind.
+// The one place that spawns, redirects and signals child processes (see clippy.toml).
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::io::{Read, Write};
@@ -159,12 +161,7 @@ impl Cmd {
         if ctx.is_cancelled() {
             return Err(Error::Cancelled(format!("`{}` was not started", self.display())));
         }
-        let argv = self.full_argv();
-        let mut cmd = Command::new(&argv[0]);
-        cmd.args(&argv[1..]);
-        if let Some(d) = &self.cwd {
-            cmd.current_dir(d);
-        }
+        let mut cmd = self.confined();
         for k in &self.env_remove {
             cmd.env_remove(k);
         }
@@ -652,12 +649,8 @@ impl Cmd {
             action = action.destroys(Target::Command { argv: self.argv.clone(), why });
         }
         guard::act(action, || {
-            let argv = self.full_argv();
-            let mut cmd = Command::new(&argv[0]);
-            cmd.args(&argv[1..]).envs(&self.env).stdin(Stdio::null());
-            if let Some(d) = &self.cwd {
-                cmd.current_dir(d);
-            }
+            let mut cmd = self.confined();
+            cmd.envs(&self.env).stdin(Stdio::null());
             match log {
                 Some(p) => {
                     let f = std::fs::OpenOptions::new()
@@ -684,21 +677,47 @@ impl Cmd {
     }
 }
 
+impl Cmd {
+    /// The command to spawn, confined by the guard's OS layer: protected paths are
+    /// write-denied for the child by the operating system (see `guard::sandbox`).
+    fn confined(&self) -> Command {
+        let c = guard::sandbox::confine(self.full_argv(), self.cwd.as_deref(), try_run);
+        let mut cmd = Command::new(&c.argv[0]);
+        cmd.args(&c.argv[1..]);
+        if let Some(d) = &self.cwd {
+            cmd.current_dir(d);
+        }
+        if let Some(hook) = c.hook {
+            // SAFETY: the hook only makes async-signal-safe system calls on memory prepared
+            // before the fork (see `guard::sandbox::Hook::apply`).
+            unsafe { std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || hook.apply()) };
+        }
+        cmd
+    }
+}
+
+/// Run a fixed argv quietly, unconfined, and say whether it succeeded (the OS layer's trial).
+fn try_run(argv: &[&str]) -> bool {
+    Command::new(argv[0])
+        .args(&argv[1..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Whether the OS layer confines children on this machine, and how (for `doctor`).
+pub fn sandbox_state() -> &'static guard::sandbox::State {
+    guard::sandbox::state(try_run)
+}
+
 pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() == 0 }
 }
 
-/// Quote an argv for display the way a shell user would type it.
-pub fn display_argv(argv: &[String]) -> String {
-    argv.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ")
-}
-
-fn quote(a: &str) -> String {
-    let plain =
-        !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+~".contains(c));
-    if plain { a.to_string() } else { format!("'{}'", a.replace('\'', r"'\''")) }
-}
+pub use crate::guard::quote::display_argv;
 
 fn redact(s: &str, secrets: &[String]) -> String {
     let mut s = s.to_string();

@@ -77,6 +77,7 @@ fn command_of(pid: u32) -> String {
 
 /// Whether process `pid` exists and is not a zombie (0, which `kill` reads as "my process
 /// group", is never alive).
+#[allow(clippy::disallowed_methods)] // procs owns signals: pid 0 and -1 refused, the guard asks
 pub fn alive(pid: u32) -> bool {
     // SAFETY: signal 0 only checks that the process exists.
     let exists = pid != 0 && unsafe { libc::kill(pid as i32, 0) } == 0;
@@ -89,6 +90,7 @@ pub fn alive(pid: u32) -> bool {
 /// Stop process `pid` with SIGTERM (QEMU closes its images cleanly on it) and wait up to
 /// `timeout` for it to go. Guarded: whatever it held in memory is lost, so a person confirms.
 /// Returns `"terminated"`, or `"gone"` when it had already exited.
+#[allow(clippy::disallowed_methods)] // procs owns signals: pid 0 and -1 refused, the guard asks
 pub fn terminate(pid: u32, timeout: Duration) -> Result<String> {
     if pid <= 1 || pid == std::process::id() {
         return Err(Error::invalid(

@@ -9,9 +9,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
-use crate::guard::undo::Outcome;
 use crate::guard::{self, Action, Target};
 use crate::process::Cmd;
+use crate::undo::Outcome;
 
 /// The program run for every operation (`HELIX_QEMU_IMG` overrides it).
 pub fn program() -> String {
@@ -505,6 +505,7 @@ pub fn parse_progress(text: &str) -> Option<f64> {
 /// bar. The output is written beside `dest` under a temporary name and renamed into place only
 /// when complete, so a cut-off conversion never looks finished. An existing `dest` is a guarded
 /// overwrite.
+#[allow(clippy::disallowed_methods)] // its own partial output of `qemu-img convert`, renamed into place or discarded
 pub fn convert(src: &Path, dest: &Path, opts: &ConvertOptions) -> Result<()> {
     let src_info = info(src)?;
     let format = opts.format.clone().unwrap_or_else(|| "qcow2".into());

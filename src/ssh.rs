@@ -822,6 +822,7 @@ fn close_master(cp: &Path, t: &Target) {
 
 /// Close every master connection this run opened and remove the socket directory. Called at
 /// the end of a run (also after an error or Ctrl-C).
+#[allow(clippy::disallowed_methods)] // the private 0700 ControlPath dir of this process's SSH masters
 pub fn close_all() {
     let all: Vec<(PathBuf, Target)> =
         std::mem::take(&mut *masters().lock().unwrap()).into_iter().collect();

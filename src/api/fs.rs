@@ -196,7 +196,7 @@ mod fs_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn remove(ctx: NativeCallContext, file: &str) -> RhaiResult<()> {
-        r(&ctx, crate::guard::trash::remove(&path(file)))
+        r(&ctx, crate::trash::remove(&path(file)))
     }
 
     /// Delete for good, without the trash. Always asks a person at the terminal first (typing
@@ -208,7 +208,7 @@ mod fs_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn remove_permanently(ctx: NativeCallContext, file: &str) -> RhaiResult<()> {
-        r(&ctx, crate::guard::trash::remove_permanently(&path(file)))
+        r(&ctx, crate::trash::remove_permanently(&path(file)))
     }
 
     /// Everything in helix's trash, newest first: `[#{ id, original, trashed_at, size, kind,
@@ -220,7 +220,7 @@ mod fs_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn trash_list(ctx: NativeCallContext) -> RhaiResult<rhai::Array> {
-        let items = crate::guard::trash::list().map(|items| {
+        let items = crate::trash::list().map(|items| {
             items
                 .iter()
                 .map(|i| {
@@ -251,8 +251,8 @@ mod fs_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn restore_from_trash(ctx: NativeCallContext, item: &str) -> RhaiResult<String> {
-        let res = crate::guard::trash::find(item).and_then(|found| {
-            crate::guard::trash::restore(&found).map(|_| found.original.display().to_string())
+        let res = crate::trash::find(item).and_then(|found| {
+            crate::trash::restore(&found).map(|_| found.original.display().to_string())
         });
         r(&ctx, res)
     }

@@ -37,6 +37,21 @@ mod sys_api {
         crate::paths::home().display().to_string()
     }
 
+    /// Whether the OS layer write-protects protected paths for every command helix runs, and
+    /// how: `#{active: true, detail: "…"}` (`doctor` shows it).
+    ///
+    /// ```rhai
+    /// let l = sys::os_layer();
+    /// if !l.active { print(`commands are guarded by helix's checks only: ${l.detail}`); }
+    /// ```
+    pub fn os_layer() -> rhai::Map {
+        let s = crate::process::sandbox_state();
+        let mut m = rhai::Map::new();
+        m.insert("active".into(), matches!(s, crate::guard::sandbox::State::Active(_)).into());
+        m.insert("detail".into(), s.describe().into());
+        m
+    }
+
     /// The machine's host name.
     ///
     /// ```rhai
@@ -250,5 +265,24 @@ fn state_path(name: &str) -> crate::error::Result<std::path::PathBuf> {
             "use a relative path inside the state dir, like `vms/dev.json`",
         ));
     }
-    Ok(crate::config::state_dir().join(rel))
+    let dir = crate::config::state_dir();
+    let p = dir.join(rel);
+    // helix's bookkeeping stays in its state dir: a symlink placed there (a directory leading
+    // elsewhere) must not carry a write outside it, and a protected path is never written.
+    let inside =
+        crate::guard::protect::physical(&p).starts_with(crate::guard::protect::physical(&dir));
+    if !inside {
+        return Err(crate::error::Error::invalid(
+            "state name",
+            name,
+            format!(
+                "it leads out of the state dir `{}` through a symbolic link; remove the link",
+                dir.display()
+            ),
+        ));
+    }
+    if let Some(rule) = crate::guard::protect::rule_for(&p, &crate::ctx::get().config) {
+        return Err(rule.error(&p));
+    }
+    Ok(p)
 }

@@ -47,6 +47,11 @@ impl Rule {
 
 static REGISTERED: Mutex<Vec<(PathBuf, String)>> = Mutex::new(Vec::new());
 
+/// The paths registered with [`register`] and why.
+pub fn registered() -> Vec<(PathBuf, String)> {
+    REGISTERED.lock().unwrap().clone()
+}
+
 /// Protect `path` for the rest of this process (e.g. every disk of a registered VM, fed by the
 /// `utm`/`qemu` domains). `why` names the source: "a disk of the VM `new-dev-vm`".
 pub fn register(path: &Path, why: &str) {
@@ -57,7 +62,8 @@ pub fn register(path: &Path, why: &str) {
     }
 }
 
-const SYSTEM_ROOTS: &[&str] = &[
+/// The system roots: never removed or renamed themselves (their contents are not protected).
+pub const SYSTEM_ROOTS: &[&str] = &[
     "/Applications",
     "/System",
     "/Library",
@@ -144,7 +150,7 @@ fn within(a: &Path, b: &Path) -> bool {
 }
 
 /// Name rules: a component matching `*.backup*` or `*.safe`.
-fn name_rule(name: &str) -> Option<Rule> {
+pub fn name_rule(name: &str) -> Option<Rule> {
     let n = if cfg!(target_os = "macos") { name.to_lowercase() } else { name.to_string() };
     if n.contains(".backup") {
         return Some(Rule::builtin("the rule `*.backup*`"));
@@ -201,6 +207,41 @@ pub fn rule_for(path: &Path, config: &Config) -> Option<Rule> {
                 name: format!("`{}` ({why})", q.display()),
                 origin: "registered at run time".into(),
             });
+        }
+    }
+    hard_link_rule(&p, config)
+}
+
+/// A protected file's inode is protected under any name: for a file with other hard links
+/// (`st_nlink > 1`), look for a protected file with the same (device, inode) among the
+/// protected trees the OS layer knows (see `sandbox::Plan`).
+fn hard_link_rule(p: &Path, config: &Config) -> Option<Rule> {
+    use std::os::unix::fs::MetadataExt;
+    let m = p.symlink_metadata().ok()?;
+    if m.is_dir() || m.nlink() < 2 {
+        return None;
+    }
+    let id = (m.dev(), m.ino());
+    let plan = super::sandbox::Plan::for_command(config, p.parent(), &[]);
+    let mut roots = plan.read_only;
+    roots.extend(registered().into_iter().map(|(q, _)| q));
+    let mut seen = 0usize;
+    let mut stack = roots;
+    while let Some(f) = stack.pop() {
+        seen += 1;
+        if seen > 200_000 {
+            return None;
+        }
+        let Ok(fm) = f.symlink_metadata() else { continue };
+        if fm.is_dir() {
+            if let Ok(rd) = std::fs::read_dir(&f) {
+                stack.extend(rd.flatten().map(|e| e.path()));
+            }
+        } else if (fm.dev(), fm.ino()) == id && f != p {
+            return Some(Rule::builtin(format!(
+                "a hard link of the protected `{}` (the same data under another name)",
+                f.display()
+            )));
         }
     }
     None
@@ -332,6 +373,23 @@ mod tests {
         assert!(rule_for(&d.path().join("vms"), &c).is_some(), "an ancestor of a protected path");
         assert!(rule_for(&d.path().join("root.qcow2"), &c).is_some());
         assert!(rule_for(&d.path().join("other"), &c).is_none());
+    }
+
+    #[test]
+    fn a_hard_link_to_a_protected_file_is_protected() {
+        let c = Config::default();
+        let d = tempfile::tempdir().unwrap();
+        let b = d.path().join("vm.backup");
+        std::fs::create_dir(&b).unwrap();
+        std::fs::write(b.join("disk.img"), "data").unwrap();
+        let other = d.path().join("innocent.img");
+        std::fs::hard_link(b.join("disk.img"), &other).unwrap();
+        let r = rule_for(&other, &c).expect("the same inode as a protected file");
+        assert!(r.name.contains("hard link") && r.name.contains("disk.img"), "{r:?}");
+        let plain = d.path().join("plain.img");
+        std::fs::write(&plain, "x").unwrap();
+        std::fs::hard_link(&plain, d.path().join("plain2.img")).unwrap();
+        assert!(rule_for(&plain, &c).is_none(), "a hard link between unprotected names");
     }
 
     #[test]

@@ -275,7 +275,7 @@ pub fn write_changes(path: &Path, old: &Doc, new: &Dictionary) -> Result<Vec<Cha
         action = action.destroys(Target::Path { path: path.to_path_buf(), recursive: false });
     }
     let backup: Option<PathBuf> =
-        if ctx.dry_run { None } else { Some(guard::keep_previous(path)?) };
+        if ctx.dry_run { None } else { Some(crate::trash::keep_previous(path)?) };
     if let Some(b) = &backup {
         action = action.undo(json!({ "restore": b, "to": path }));
     }

@@ -128,7 +128,7 @@ pub fn install_qemu(src: &Path, sudo: bool) -> Result<Json> {
         )
         .args(json!({ "from": src, "to": dest }));
         if !crate::ctx::get().dry_run {
-            let b = guard::keep_previous(&dest)?;
+            let b = crate::trash::keep_previous(&dest)?;
             action = action.undo(json!({ "restore": b, "to": dest }));
         }
         guard::act(action, || {

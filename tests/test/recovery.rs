@@ -95,6 +95,9 @@ fn doctor_prints_a_truthful_table_and_fails_when_things_are_missing() {
     );
     if cfg!(target_os = "linux") {
         assert!(line("brew formulae").contains("skipped"), "{}", out.stdout);
+        // The guard's OS layer (CI is root: a private mount namespace per command).
+        let layer = line("guard OS layer");
+        assert!(layer.contains(" ok ") && layer.contains("mount namespace"), "{layer}");
     }
     // Free space is reported for the volumes that exist (pm), not for the missing vm dir.
     assert!(

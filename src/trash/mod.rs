@@ -9,6 +9,8 @@
 //!
 //! Layout of one trash: `<trash>/<id>/<name>` is the thing itself (a symlink stays a symlink),
 //! `<trash>/<id>.json` its [`Item`] record: where it came from, when, which run, how big.
+// The trash owns deleting and renaming into and out of itself (see clippy.toml).
+#![allow(clippy::disallowed_methods)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -20,7 +22,9 @@ use serde_json::json;
 
 use crate::error::{Error, Result};
 
-use super::{Action, Target, act, protect};
+use crate::guard::{Action, Target, act, protect};
+
+pub mod cli;
 
 /// One thing in the trash.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -223,6 +227,13 @@ pub fn move_to_trash(path: &Path) -> Result<Item> {
     }
     write_record(&item)?;
     Ok(item)
+}
+
+/// Keep the current bytes of `path` before it is overwritten; returns where they were kept:
+/// a copy in the helix trash on the same filesystem, linked to the run, which `helix undo`
+/// restores from (and `helix trash list` shows).
+pub fn keep_previous(path: &Path) -> Result<PathBuf> {
+    Ok(keep_copy(path)?.stored())
 }
 
 /// Keep a copy of the file at `path` in the trash (a backup before an overwrite).
@@ -476,7 +487,7 @@ pub fn empty(older_than: Option<Duration>) -> Result<usize> {
         crate::ui::plan(&format!("would ask: {op}"));
         return Ok(0);
     }
-    super::confirm::ask(&super::confirm::Prompt {
+    crate::guard::confirm::ask(&crate::guard::confirm::Prompt {
         op: op.clone(),
         lines,
         typed: Some("empty".into()),

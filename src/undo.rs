@@ -112,7 +112,7 @@ pub fn apply(v: &Value) -> Result<Outcome> {
         if p.symlink_metadata().is_err() {
             return Ok(Outcome::Skipped(format!("`{}` is already gone", p.display())));
         }
-        super::trash::remove(&p)?;
+        crate::trash::remove(&p)?;
         return Ok(Outcome::Done(format!(
             "moved `{}` (created by the run) to the trash",
             p.display()
@@ -146,7 +146,7 @@ pub fn apply(v: &Value) -> Result<Outcome> {
         )));
     }
     if let Some(id) = v.get("untrash").and_then(Value::as_str) {
-        let item = super::trash::find(id).map_err(|_| {
+        let item = crate::trash::find(id).map_err(|_| {
             Error::other(format!("trash item `{id}` is no longer in the trash (emptied?)"))
         })?;
         if item.original.symlink_metadata().is_ok() && !item.stored().exists() {
@@ -155,7 +155,7 @@ pub fn apply(v: &Value) -> Result<Outcome> {
                 item.original.display()
             )));
         }
-        super::trash::restore(&item)?;
+        crate::trash::restore(&item)?;
         return Ok(Outcome::Done(format!("restored `{}` from the trash", item.original.display())));
     }
     if let Some(argv) = v.get("run").and_then(Value::as_array) {

@@ -26,7 +26,7 @@ pub fn trash(cmd: TrashCommand, config: crate::config::Config) -> Result<i32> {
     let _ = crate::ctx::Ctx::new(false, false, false, config).install();
     match cmd {
         TrashCommand::List { json } => {
-            let items = super::trash::list()?;
+            let items = super::list()?;
             if json {
                 let v: Vec<serde_json::Value> = items
                     .iter()
@@ -67,14 +67,14 @@ pub fn trash(cmd: TrashCommand, config: crate::config::Config) -> Result<i32> {
             Ok(0)
         }
         TrashCommand::Restore { item } => {
-            let found = super::trash::find(&item)?;
-            super::trash::restore(&found)?;
+            let found = super::find(&item)?;
+            super::restore(&found)?;
             println!("restored `{}`", found.original.display());
             Ok(0)
         }
         TrashCommand::Empty { older_than } => {
-            let age = older_than.as_deref().map(super::trash::parse_age).transpose()?;
-            let n = super::trash::empty(age)?;
+            let age = older_than.as_deref().map(super::parse_age).transpose()?;
+            let n = super::empty(age)?;
             if n == 0 {
                 println!("nothing to empty");
             } else {

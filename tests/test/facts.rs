@@ -1,0 +1,222 @@
+//! Safety from facts, through the real binary: "created by this run" is (device, inode), not
+//! text, so nothing can be laundered through a directory, a link or a hard link the run made;
+//! protection is checked on every path an `fs::` primitive touches; configuration from a
+//! project, `--config` or an environment-chosen dir can only add protected paths.
+
+use std::path::Path;
+
+use crate::builder::Test;
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+#[test]
+fn moving_a_target_into_a_dir_the_run_made_does_not_make_it_the_runs() {
+    crate::in_overlay!(moving_a_target_into_a_dir_the_run_made_does_not_make_it_the_runs);
+    let t = Test::new().file("target.txt", "the user's work\n").recipe(
+        "launder",
+        "//! L.\nfs::mkdir(\"d\");\nfs::move(\"target.txt\", \"d/t\");\nfs::remove(\"d\");\n",
+    );
+    let out = t.helix(["run", "launder"]);
+    out.success();
+    // Not deleted for good: d held something that was not the run's, so it went to the trash.
+    assert!(!t.path("d").exists() && !t.path("target.txt").exists());
+    let items = t.helix(["trash", "list", "--json"]);
+    assert!(items.stdout.contains("\"d\"") || items.stdout.contains("/d\""), "{items:?}");
+    t.helix(["undo", "last"]).success();
+    assert_eq!(read(&t.path("target.txt")), "the user's work\n");
+}
+
+#[test]
+fn a_dir_the_run_made_and_filled_itself_is_deleted_outright() {
+    crate::in_overlay!(a_dir_the_run_made_and_filled_itself_is_deleted_outright);
+    let t = Test::new().recipe(
+        "own",
+        "//! O.\nfs::mkdir(\"d/sub\");\nfs::write(\"d/sub/f\", \"x\");\nfs::write(\"d/sub/f\", \"y\");\nfs::copy(\"d/sub/f\", \"d/g\");\nfs::symlink(\"/etc\", \"d/lnk\");\nfs::remove(\"d\");\n",
+    );
+    t.helix(["run", "own"]).success();
+    assert!(!t.path("d").exists());
+    let items = t.helix(["trash", "list", "--json"]);
+    assert!(!items.stdout.contains("/d\""), "the run's own tree is not trashed: {items:?}");
+}
+
+#[test]
+fn links_the_run_made_do_not_reach_their_targets() {
+    crate::in_overlay!(links_the_run_made_do_not_reach_their_targets);
+    let t = Test::new().file("precious/data.txt", "keep\n").file("file.txt", "mine\n");
+    let precious = t.path("precious");
+    let t = t.recipe(
+        "links",
+        &format!(
+            "//! K.\nfs::symlink(\"{0}\", \"lnk\");\nfs::remove(\"lnk\");\nfs::symlink(\"{0}/data.txt\", \"flnk\");\nfs::write(\"flnk\", \"over\");\nfs::remove(\"flnk\");\ncmd::run([\"ln\", \"file.txt\", \"hard\"]);\nfs::mkdir(\"box\");\ncmd::run([\"ln\", \"file.txt\", \"box/h\"]);\nfs::remove(\"box\");\n",
+            precious.display()
+        ),
+    );
+    t.helix(["run", "links"]).success();
+    assert_eq!(read(&precious.join("data.txt")), "keep\n");
+    assert_eq!(read(&t.path("file.txt")), "mine\n");
+    // The box held a hard link to older data: it went to the trash, not away for good.
+    let items = t.helix(["trash", "list", "--json"]);
+    assert!(items.stdout.contains("box"), "{items:?}");
+}
+
+#[test]
+fn protected_paths_are_refused_on_every_path_an_fs_action_touches() {
+    crate::in_overlay!(protected_paths_are_refused_on_every_path_an_fs_action_touches);
+    let t = Test::new().file("vm.backup/disk.img", "disk\n").file("vms/helix-vm/disk.img", "vm\n");
+    let backup = t.path("vm.backup");
+    std::fs::hard_link(backup.join("disk.img"), t.path("innocent.img")).unwrap();
+    std::os::unix::fs::symlink(&backup, t.path("via-link")).unwrap();
+    let forms = [
+        "fs::move(\"vm.backup\", \"elsewhere\")",
+        "fs::move(\"vm.backup/disk.img\", \"d.img\")",
+        "fs::remove(\"vm.backup\")",
+        "fs::remove(\"via-link/\")",
+        "fs::remove(\"via-link/disk.img\")",
+        "fs::write(\"via-link/disk.img\", \"x\")",
+        "fs::copy(\"file\", \"vm.backup/disk.img\")",
+        // The same inode under another name.
+        "fs::remove(\"innocent.img\")",
+        "fs::write(\"innocent.img\", \"x\")",
+        "fs::move(\"innocent.img\", \"moved.img\")",
+    ];
+    std::fs::write(t.path("file"), "f").unwrap();
+    for (i, form) in forms.iter().enumerate() {
+        let name = format!("f{i}");
+        std::fs::write(t.path(&format!("recipes/{name}.rhai")), format!("//! F.\n{form};\n"))
+            .unwrap();
+        let out = t.helix(["run", &name]);
+        assert_ne!(out.code, 0, "`{form}` was not refused: {out:?}");
+        assert!(out.stderr.contains("protected"), "`{form}`: {}", out.stderr);
+        assert_eq!(read(&backup.join("disk.img")), "disk\n", "`{form}`");
+        assert!(t.path("innocent.img").exists(), "`{form}`");
+    }
+}
+
+#[test]
+fn write_state_does_not_follow_a_link_out_of_the_state_dir() {
+    crate::in_overlay!(write_state_does_not_follow_a_link_out_of_the_state_dir);
+    let t = Test::new().file("elsewhere/dev.json", "precious\n");
+    std::fs::create_dir_all(t.path("state")).unwrap();
+    std::os::unix::fs::symlink(t.path("elsewhere"), t.path("state/vms")).unwrap();
+    let t = t.recipe("s", "//! S.\nsys::write_state(\"vms/dev.json\", \"{}\");\n");
+    let out = t.helix(["run", "s"]);
+    assert_ne!(out.code, 0, "{out:?}");
+    assert!(out.stderr.contains("symbolic link"), "{}", out.stderr);
+    assert!(out.stderr.contains("s.rhai:2"), "points at the recipe line: {}", out.stderr);
+    assert_eq!(read(&t.path("elsewhere/dev.json")), "precious\n");
+}
+
+#[test]
+fn clone_file_never_deletes_a_file_that_happens_to_have_its_temp_name() {
+    crate::in_overlay!(clone_file_never_deletes_a_file_that_happens_to_have_its_temp_name);
+    let t = Test::new()
+        .file("a.img", "image bytes")
+        .file(".b.img.helix-tmp", "someone's file")
+        .recipe("c", "//! C.\nfs::clone_file(\"a.img\", \"b.img\");\n");
+    t.helix(["run", "c"]).success();
+    assert_eq!(read(&t.path("b.img")), "image bytes");
+    assert_eq!(read(&t.path(".b.img.helix-tmp")), "someone's file");
+    let left: Vec<String> = std::fs::read_dir(t.path(""))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("helix-tmp") && n != ".b.img.helix-tmp")
+        .collect();
+    assert!(left.is_empty(), "temp files left: {left:?}");
+}
+
+/// The user's own file protects `vms/helix-vm`; every other source of configuration tries to
+/// take that away, in every spelling; `fs::remove` of it stays refused.
+#[test]
+fn configuration_can_only_grow_protection() {
+    crate::in_overlay!(configuration_can_only_grow_protection);
+    let t = Test::new().file("vms/helix-vm/disk.img", "vm\n");
+    let vm = t.path("vms/helix-vm");
+    let own = format!("[guard]\nprotected = [\"{}\"]\n", vm.display());
+    std::fs::create_dir_all(t.path("home/.config/helix")).unwrap();
+    std::fs::write(t.path("home/.config/helix/config.toml"), &own).unwrap();
+    let t = t.recipe("rm", &format!("//! R.\nfs::remove(\"{}\");\n", vm.display()));
+    let spellings = [
+        "[guard]\nprotected = []\n",
+        "guard.protected = []\n",
+        "guard = { protected = [] }\n",
+        "[guard]\nprotected = [\"/somewhere/else\"]\n",
+    ];
+    let refused = |out: &crate::builder::Output, how: &str| {
+        assert_ne!(out.code, 0, "{how}: {out:?}");
+        assert!(out.stderr.contains("protected"), "{how}: {}", out.stderr);
+        assert!(out.stderr.contains("helix-vm"), "{how}: {}", out.stderr);
+        assert_eq!(read(&vm.join("disk.img")), "vm\n", "{how}");
+    };
+    // Unconfigured: the user's file alone protects it.
+    refused(&t.helix(["run", "rm"]), "the user's file");
+    for s in spellings {
+        // A project file (here, and in a parent directory of where helix runs).
+        std::fs::write(t.path("helix.toml"), s).unwrap();
+        refused(&t.helix(["run", "rm"]), &format!("project helix.toml {s:?}"));
+        std::fs::remove_file(t.path("helix.toml")).unwrap();
+        // --config.
+        std::fs::write(t.path("extra.toml"), s).unwrap();
+        let extra = t.path("extra.toml").display().to_string();
+        refused(&t.helix(["--config", &extra, "run", "rm"]), &format!("--config {s:?}"));
+        // A config dir chosen by the environment.
+        std::fs::create_dir_all(t.path("envdir/helix")).unwrap();
+        std::fs::write(t.path("envdir/helix/config.toml"), s).unwrap();
+        let envdir = t.path("envdir/helix").display().to_string();
+        let out = run_with_env(&t, &[("HELIX_CONFIG_DIR", &envdir)]);
+        refused(&out, &format!("HELIX_CONFIG_DIR {s:?}"));
+        let xdg = t.path("envdir").display().to_string();
+        let out = run_with_env(&t, &[("XDG_CONFIG_HOME", &xdg), ("HELIX_CONFIG_DIR", "")]);
+        refused(&out, &format!("XDG_CONFIG_HOME {s:?}"));
+    }
+    // Replacing the table, or `unprotect`, anywhere but the user's own file: an error that
+    // names the file, and nothing runs.
+    for s in ["guard = 1\n", "[guard]\nunprotect = [\"x\"]\n"] {
+        std::fs::write(t.path("helix.toml"), s).unwrap();
+        let out = t.helix(["run", "rm"]);
+        assert_ne!(out.code, 0);
+        assert!(
+            out.stderr.contains("helix.toml") && out.stderr.contains("guard"),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(read(&vm.join("disk.img")), "vm\n");
+    }
+    std::fs::remove_file(t.path("helix.toml")).unwrap();
+    // The user's own file can take its entry out again.
+    std::fs::write(
+        t.path("home/.config/helix/config.toml"),
+        format!("{own}unprotect = [\"{}\"]\n", vm.display()),
+    )
+    .unwrap();
+    t.helix(["run", "rm"]).success();
+    assert!(!vm.exists(), "unprotected by the user: moved to the trash");
+}
+
+/// `helix run rm` in the test's project with extra environment variables.
+fn run_with_env(t: &Test, env: &[(&str, &str)]) -> crate::builder::Output {
+    let mut cmd = std::process::Command::new(crate::builder::HELIX);
+    cmd.args(["run", "rm"])
+        .current_dir(t.path(""))
+        .env("HELIX_CONFIG_DIR", t.path("config"))
+        .env("HELIX_STATE_DIR", t.path("state"))
+        .env("HOME", t.path("home"))
+        .env("NO_COLOR", "1")
+        .env_remove("HELIX_RECIPES")
+        .stdin(std::process::Stdio::null());
+    for (k, v) in env {
+        if v.is_empty() {
+            cmd.env_remove(k);
+        } else {
+            cmd.env(k, v);
+        }
+    }
+    let out = cmd.output().unwrap();
+    crate::builder::Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
