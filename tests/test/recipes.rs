@@ -683,3 +683,40 @@ fn tree(dir: &Path) -> Vec<(String, u64)> {
     out.sort();
     out
 }
+
+/// Where a VM boot keeps its QMP socket and logs: under `vm.dir` when that folder exists here,
+/// else under helix's state dir — never a `helix-vm-*` temp folder, and never a folder made on
+/// a volume that is not mounted (`/Volumes/Big/…` on a machine without it). The UEFI vars file
+/// is the VM's own, beside its disks.
+#[test]
+fn vm_boots_keep_their_files_under_vm_dir_or_the_state_dir() {
+    let show = "import \"vm\" as vm;\nlet s = vm::spec(\"52:54:00:12:34:56\", 2299, []);\nprint(s.dir);\nprint(s.firmware.vars);\n";
+    for (dir, exists) in [("vmhome", true), ("Volumes/Big/helix-desktop-vm", false)] {
+        let t = Test::new().recipe("show", show);
+        let vm_dir = t.path(dir);
+        if exists {
+            std::fs::create_dir_all(&vm_dir).unwrap();
+        }
+        let config = format!(
+            "[vm]\nbackend = \"qemu\"\nname = \"dev\"\ndir = \"{}\"\n[vm.qemu]\narch = \"aarch64\"\nkernel = \"\"\n\
+             firmware_code = \"{}\"\nfirmware_vars = \"\"\n",
+            vm_dir.display(),
+            crate::vmimage::AAVMF_CODE
+        );
+        let t = t.file("helix.toml", &config);
+        let out = t.helix(["run", "show"]);
+        out.success();
+        let want = if exists {
+            vm_dir.join(".helix/qemu-2299")
+        } else {
+            t.path("state/vms/dev/qemu-2299")
+        };
+        let lines: Vec<&str> = out.stdout.lines().collect();
+        assert_eq!(lines[0], want.display().to_string(), "{}", out.stdout);
+        assert_eq!(lines[1], vm_dir.join("efi_vars.fd").display().to_string());
+        // A dry run of a start creates nothing, on the missing volume least of all.
+        t.helix(["run", "vm", "--action", "start", "--dry-run"]).success();
+        assert_eq!(vm_dir.exists(), exists, "{}", vm_dir.display());
+        assert!(!want.exists(), "a dry run made {}", want.display());
+    }
+}
