@@ -8,6 +8,7 @@
 //! `cargo bench --bench boot` (builds the cached images on first use). `HELIX_BENCH_ROUNDS`
 //! (default 2) boots per variant, interleaved; `HELIX_BENCH_BOOTS=arm64-max,...` picks variants.
 
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // benches drive tools directly
 #[path = "../tests/test/vmimage.rs"]
 mod vmimage;
 
