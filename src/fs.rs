@@ -33,10 +33,10 @@ pub fn atomic_write_raw(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<
         .tempfile_in(dir)
         .map_err(|e| Error::write(path, e))?;
     tmp.write_all(bytes).map_err(|e| Error::write(path, e))?;
-    if let Some(m) = mode.or(old_mode) {
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(m & 0o7777))
-            .map_err(|e| Error::write(path, e))?;
-    }
+    // A new file is 0644 (not the temp file's 0600) unless the caller says otherwise.
+    let m = mode.or(old_mode).unwrap_or(0o644);
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(m & 0o7777))
+        .map_err(|e| Error::write(path, e))?;
     tmp.as_file().sync_all().map_err(|e| Error::write(path, e))?;
     tmp.persist(path).map_err(|e| Error::write(path, e.error))?;
     if let Ok(d) = std::fs::File::open(dir) {

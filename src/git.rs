@@ -360,12 +360,63 @@ pub fn add_remote(path: &Path, name: &str, url: &str) -> Result<()> {
         format!("add remote `{name}` = `{}` to `{}`", display_url(url), path.display()),
     )
     .args(json!({ "path": path, "name": name, "url": display_url(url) }))
-    .undo(json!({ "git_remote_remove": name, "path": path }));
+    .undo(json!({ "kind": "git.remote_remove", "name": name, "path": path }));
     guard::act(action, || {
         repo.remote(name, url)
             .map(|_| ())
             .map_err(|e| gerr(&format!("add remote `{name}` to"), path, e))
     })
+}
+
+fn undo_field<'a>(v: &'a serde_json::Value, key: &str) -> Result<&'a str> {
+    v.get(key)
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| Error::other(format!("a git undo record needs `{key}`: `{v}`")))
+}
+
+/// Undo of [`add_remote`]: remove the remote again (gone already: nothing to do).
+pub fn undo_remote_add(v: &serde_json::Value) -> Result<crate::undo::Outcome> {
+    use crate::undo::Outcome;
+    let (path, name) = (Path::new(undo_field(v, "path")?), undo_field(v, "name")?);
+    let repo = open(path)?;
+    if repo.find_remote(name).is_err() {
+        return Ok(Outcome::Skipped(format!(
+            "remote `{name}` of `{}` is already gone",
+            path.display()
+        )));
+    }
+    repo.remote_delete(name).map_err(|e| gerr(&format!("remove remote `{name}` from"), path, e))?;
+    Ok(Outcome::Done(format!("removed remote `{name}` from `{}`", path.display())))
+}
+
+/// Undo of [`set_url`]: point the remote back at its old URL (refused when the journal only
+/// has it with its password hidden).
+pub fn undo_set_url(v: &serde_json::Value) -> Result<crate::undo::Outcome> {
+    use crate::undo::Outcome;
+    let (path, name, url) =
+        (Path::new(undo_field(v, "path")?), undo_field(v, "name")?, undo_field(v, "url")?);
+    if url.contains("***@") {
+        return Err(Error::other(format!(
+            "the old URL of remote `{name}` held a secret, which the journal does not keep: set it back with `git -C {} remote set-url {name} …`",
+            path.display()
+        )));
+    }
+    let repo = open(path)?;
+    repo.remote_set_url(name, url)
+        .map_err(|e| gerr(&format!("set the URL of `{name}` in"), path, e))?;
+    Ok(Outcome::Done(format!("pointed remote `{name}` of `{}` back at `{url}`", path.display())))
+}
+
+/// Undo of a checkout: check out what HEAD was before (through [`checkout`], so a dirty
+/// worktree is guarded as usual).
+pub fn undo_checkout(v: &serde_json::Value) -> Result<crate::undo::Outcome> {
+    use crate::undo::Outcome;
+    let path = Path::new(undo_field(v, "path")?);
+    let Ok(rev) = undo_field(v, "rev") else {
+        return Ok(Outcome::Skipped(format!("`{}` had no HEAD before", path.display())));
+    };
+    checkout(path, rev)?;
+    Ok(Outcome::Done(format!("checked out `{rev}` in `{}` again", path.display())))
 }
 
 /// Point an existing remote at another URL (the old URL is journaled for undo).
@@ -387,7 +438,7 @@ pub fn set_url(path: &Path, name: &str, url: &str) -> Result<()> {
         ),
     )
     .args(json!({ "path": path, "name": name, "url": display_url(url) }))
-    .undo(json!({ "git_remote_set_url": name, "path": path, "url": display_url(&old) }));
+    .undo(json!({ "kind": "git.remote_set_url", "name": name, "path": path, "url": display_url(&old) }));
     guard::act(action, || {
         repo.remote_set_url(name, url)
             .map_err(|e| gerr(&format!("set the URL of `{name}` in"), path, e))
@@ -475,7 +526,7 @@ fn move_head(path: &Path, want: &Want) -> Result<Option<String>> {
     let what = describe_want(want);
     let mut action = Action::new("git.checkout", format!("check out {what} in `{}`", path.display()))
         .args(json!({ "path": path, "to": what }))
-        .undo(json!({ "git_checkout": path, "to": before.as_ref().map(|h| h.branch.clone().unwrap_or_else(|| h.commit.clone())) }));
+        .undo(json!({ "kind": "git.checkout", "path": path, "rev": before.as_ref().map(|h| h.branch.clone().unwrap_or_else(|| h.commit.clone())) }));
     if !dirty.is_empty() {
         let shown: Vec<&str> = dirty.iter().take(5).map(String::as_str).collect();
         let more =

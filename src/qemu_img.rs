@@ -150,7 +150,14 @@ pub fn info(path: &Path) -> Result<Info> {
 }
 
 pub fn parse_info(json_text: &str) -> std::result::Result<Info, String> {
-    let v: Value = serde_json::from_str(json_text).map_err(|e| e.to_string())?;
+    // serde_json stops at 128 nested levels (no stack overflow); say so in plain words.
+    let v: Value = serde_json::from_str(json_text).map_err(|e| {
+        if e.to_string().starts_with("recursion limit exceeded") {
+            "its JSON nests more than 128 levels deep, which qemu-img never prints".to_string()
+        } else {
+            e.to_string()
+        }
+    })?;
     let u = |k: &str| v.get(k).and_then(Value::as_u64);
     let st = |k: &str| v.get(k).and_then(Value::as_str).map(String::from);
     let snapshots = v

@@ -41,7 +41,22 @@ pub type Handler = fn(&Value) -> Result<Outcome>;
 pub const HANDLERS: &[(&str, Handler)] = &[
     ("qemu_img.snapshot_kept", crate::qemu_img::undo_snapshot_kept),
     ("qemu_img.checkpoint", crate::qemu_img::undo_checkpoint),
+    ("git.remote_remove", crate::git::undo_remote_add),
+    ("git.remote_set_url", crate::git::undo_set_url),
+    ("git.checkout", crate::git::undo_checkout),
 ];
+
+/// A path from an undo record, refused when relative (a journal from before records were made
+/// absolute): restoring it would write wherever `helix undo` happens to run.
+fn recorded_path(v: &Value, key: &str) -> Result<Option<PathBuf>> {
+    match v.get(key).and_then(Value::as_str) {
+        None => Ok(None),
+        Some(s) if std::path::Path::new(s).is_absolute() => Ok(Some(PathBuf::from(s))),
+        Some(s) => Err(Error::other(format!(
+            "the journal names `{s}` by a relative path, so helix cannot tell which file it was; restore it by hand"
+        ))),
+    }
+}
 
 /// Hex SHA-256 of `bytes` (what `fs::write` records as `sha256`).
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -76,6 +91,16 @@ pub fn apply(v: &Value) -> Result<Outcome> {
         } else {
             Outcome::Done(done.join("; "))
         });
+    }
+    if v.get("restore").is_some() {
+        recorded_path(v, "to")?;
+    }
+    if v.get("move_back").is_some() {
+        recorded_path(v, "move_back")?;
+        recorded_path(v, "to")?;
+    }
+    if let Some(Value::String(_)) = v.get("remove_created") {
+        recorded_path(v, "remove_created")?;
     }
     if let (Some(backup), Some(to)) = (path_of(v, "restore"), path_of(v, "to")) {
         let Ok(old) = std::fs::read(&backup) else {

@@ -7,6 +7,28 @@ use rhai::{Array, Dynamic, Map};
 
 use crate::error::{Error, Result};
 
+/// A Rhai type name in plain words, with its article: `i64` → "a whole number".
+pub fn words(type_name: &str) -> String {
+    let short = type_name.rsplit("::").next().unwrap_or(type_name);
+    match short {
+        "i64" | "i32" | "u64" | "INT" => "a whole number".into(),
+        "f64" | "f32" | "FLOAT" => "a decimal number".into(),
+        "bool" => "true/false".into(),
+        "string" | "ImmutableString" | "String" | "&str" => "a string".into(),
+        "char" => "a character".into(),
+        "()" => "nothing (`()`)".into(),
+        "map" | "Map" => "a map".into(),
+        "array" | "Array" => "an array".into(),
+        "blob" | "Blob" => "a blob of bytes".into(),
+        "Fn" | "FnPtr" => "a function".into(),
+        "PlistDate" => "a date".into(),
+        "PlistBigInt" => "a big whole number".into(),
+        "PlistUid" => "a uid".into(),
+        other if other.starts_with(['a', 'e', 'i', 'o', 'u']) => format!("an {other}"),
+        other => format!("a {other}"),
+    }
+}
+
 /// An argv from a Rhai array: strings as they are, numbers and bools printed.
 pub fn argv(a: &Array) -> Result<Vec<String>> {
     a.iter()
@@ -18,7 +40,7 @@ pub fn argv(a: &Array) -> Result<Vec<String>> {
                 Err(Error::invalid(
                     "command argument",
                     format!("#{i}"),
-                    format!("a {} is not a string", v.type_name()),
+                    format!("{} is not a string", words(v.type_name())),
                 ))
             }
         })
@@ -29,7 +51,11 @@ pub fn strings(a: &Array, what: &'static str) -> Result<Vec<String>> {
     a.iter()
         .map(|v| {
             v.clone().into_string().map_err(|t| {
-                Error::invalid(what, v.to_string(), format!("expected a string, found {t}"))
+                Error::invalid(
+                    what,
+                    v.to_string(),
+                    format!("expected a string, found {}", words(t)),
+                )
             })
         })
         .collect()
@@ -47,9 +73,9 @@ pub fn opt<'a>(m: &'a Map, key: &str) -> Option<&'a Dynamic> {
 pub fn opt_str(m: &Map, key: &'static str) -> Result<Option<String>> {
     opt(m, key)
         .map(|v| {
-            v.clone()
-                .into_string()
-                .map_err(|t| Error::invalid("option", key, format!("expected a string, found {t}")))
+            v.clone().into_string().map_err(|t| {
+                Error::invalid("option", key, format!("expected a string, found {}", words(t)))
+            })
         })
         .transpose()
 }
@@ -58,7 +84,7 @@ pub fn opt_bool(m: &Map, key: &'static str) -> Result<bool> {
     opt(m, key)
         .map(|v| {
             v.as_bool().map_err(|t| {
-                Error::invalid("option", key, format!("expected true or false, found {t}"))
+                Error::invalid("option", key, format!("expected true or false, found {}", words(t)))
             })
         })
         .transpose()
@@ -69,7 +95,11 @@ pub fn opt_int(m: &Map, key: &'static str) -> Result<Option<i64>> {
     opt(m, key)
         .map(|v| {
             v.as_int().map_err(|t| {
-                Error::invalid("option", key, format!("expected a whole number, found {t}"))
+                Error::invalid(
+                    "option",
+                    key,
+                    format!("expected a whole number, found {}", words(t)),
+                )
             })
         })
         .transpose()
@@ -83,7 +113,7 @@ pub fn opt_secs(m: &Map, key: &'static str) -> Result<Option<Duration>> {
                 i as f64
             } else {
                 v.as_float().map_err(|t| {
-                    Error::invalid("option", key, format!("expected seconds, found {t}"))
+                    Error::invalid("option", key, format!("expected seconds, found {}", words(t)))
                 })?
             };
             if s < 0.0 {

@@ -46,7 +46,11 @@ fn edits_from(opts: &rhai::Map) -> Result<(Vec<crate::macho::Edit>, Option<Strin
                 Ok((
                     k.to_string(),
                     v.into_string().map_err(|t| {
-                        Error::invalid("option", key, format!("expected strings, found {t}"))
+                        Error::invalid(
+                            "option",
+                            key,
+                            format!("expected strings, found {}", convert::words(t)),
+                        )
                     })?,
                 ))
             })
@@ -103,8 +107,9 @@ mod macho_api {
     }
 
     /// `install_name_tool -change OLD NEW` on every slice, then an ad-hoc signature is
-    /// recomputed. Returns `#{changes, not_found, signature, modified}`; a name the binary does
-    /// not use is a no-op listed in `not_found`.
+    /// recomputed. Returns `#{changes, not_found, already, signature, modified}`; a name the
+    /// binary does not use is a no-op listed in `not_found`, and `-change X X` (or any edit to
+    /// what is already there) writes nothing and is listed in `already`.
     ///
     /// ```rhai
     /// macho::change("/tmp/libq.dylib", "/Users/u/pm/UTM/sysroot-macOS-arm64/lib/libz.1.dylib", "@rpath/libz.1.dylib");

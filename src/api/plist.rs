@@ -187,7 +187,9 @@ mod plist_api {
     }
 
     /// Write a map as a plist file, atomically. Over an existing plist its format and key order
-    /// are kept and the previous version is kept for undo; a new file is XML.
+    /// are kept and the previous version is kept for undo; a new file is XML, mode 0644. A
+    /// symbolic link is followed: the file it points at is written and the link stays. Maps
+    /// and arrays nested more than 256 deep are refused.
     ///
     /// ```rhai
     /// plist::write("/tmp/helix-demo.plist", #{ Name: "demo", Count: 1 });
@@ -226,8 +228,9 @@ mod plist_api {
     /// Edit a plist file: the closure gets the document as a map and changes it in place (or
     /// returns a new map). Only if something changed is the file written — atomically, in its
     /// own format (XML stays XML, binary stays binary), keys in their order, the previous
-    /// version kept for `helix undo`. Under `--dry-run` the changed keys are printed. Returns
-    /// the changes as lines (`~ QEMU.DebugLog: false → true`).
+    /// version kept for `helix undo`. A symbolic link is followed (the link stays a link); a
+    /// file nested more than 256 levels deep is refused as damaged. Under `--dry-run` the
+    /// changed keys are printed. Returns the changes as lines (`~ QEMU.DebugLog: false → true`).
     ///
     /// ```rhai
     /// plist::edit("/tmp/vm.utm/config.plist", |doc| {

@@ -11,19 +11,29 @@ pub fn module() -> rhai::Module {
 }
 
 fn int_of(v: &Dynamic, what: &'static str) -> Result<i64> {
-    v.as_int()
-        .map_err(|t| Error::invalid("option", what, format!("expected a whole number, found {t}")))
+    v.as_int().map_err(|t| {
+        Error::invalid(
+            "option",
+            what,
+            format!("expected a whole number, found {}", convert::words(t)),
+        )
+    })
 }
 
 fn bool_of(v: &Dynamic, what: &'static str) -> Result<bool> {
-    v.as_bool()
-        .map_err(|t| Error::invalid("option", what, format!("expected true or false, found {t}")))
+    v.as_bool().map_err(|t| {
+        Error::invalid(
+            "option",
+            what,
+            format!("expected true or false, found {}", convert::words(t)),
+        )
+    })
 }
 
 fn str_of(v: &Dynamic, what: &'static str) -> Result<String> {
-    v.clone()
-        .into_string()
-        .map_err(|t| Error::invalid("option", what, format!("expected a string, found {t}")))
+    v.clone().into_string().map_err(|t| {
+        Error::invalid("option", what, format!("expected a string, found {}", convert::words(t)))
+    })
 }
 
 fn strings_of(v: &Dynamic, what: &'static str) -> Result<Vec<String>> {
@@ -121,6 +131,8 @@ const SPEC_KEYS: &[&str] = &[
     "name",
     "uuid",
     "arch",
+    "target",
+    "cpu",
     "cpus",
     "memory",
     "uefi",
@@ -144,6 +156,10 @@ fn spec_of(m: &rhai::Map) -> Result<NewBundle> {
     s.uuid = convert::opt_str(m, "uuid")?.map(|u| u.to_uppercase());
     if let Some(v) = convert::opt_str(m, "arch")? {
         s.architecture = v;
+    }
+    s.target = convert::opt_str(m, "target")?;
+    if let Some(v) = convert::opt_str(m, "cpu")? {
+        s.cpu = v;
     }
     if let Some(v) = convert::opt_int(m, "cpus")? {
         s.cpu_count = v;
@@ -243,10 +259,11 @@ mod utm_api {
     use crate::utm::{app, bundle, registry, utmctl};
 
     /// Open a `.utm` bundle: a map with `name`, `uuid`, `architecture`, `cpu_count`,
-    /// `memory_mb`, `uefi`, `hypervisor`, `debug_log`, `additional_arguments`, `drives`
-    /// (`image_name`, `path`, `exists`, `interface`, …) and `networks` (`mode`, `mac`,
-    /// `port_forwards`). Refuses bundles without config.plist or with a ConfigurationVersion
-    /// other than 4.
+    /// `memory_mb`, `uefi`, `hypervisor`, `debug_log`, `additional_arguments` (the rows as
+    /// stored), `qemu_argv` (the argv UTM passes QEMU for them), `drives` (`image_name`,
+    /// `path`, `exists`, `interface`, …) and `networks` (`mode`, `mac`, `port_forwards`).
+    /// Refuses bundles without config.plist or with a ConfigurationVersion other than 4 (a
+    /// UTM 3 bundle is named as such: open it in UTM once to migrate it).
     ///
     /// ```rhai
     /// let vm = utm::open("/Volumes/Big/helix-desktop-vm/helix-desktop.utm");
@@ -258,10 +275,14 @@ mod utm_api {
     }
 
     /// Change a bundle's settings: `name`, `cpus`, `memory` (MiB or `"8G"`), `uefi`,
-    /// `hypervisor`, `debug_log`, `add_arguments` (added once: a second run adds nothing; a
-    /// `-global d.p=v` replaces `d.p`'s old value), `remove_arguments`, `network_mode`
-    /// (Emulated/Shared/Host/Bridged), `mac`, `port_forwards`. Every other key stays as it
-    /// was; the write is atomic and keeps the previous version. Returns the changes.
+    /// `hypervisor`, `debug_log`, `add_arguments`, `remove_arguments`, `network_mode`
+    /// (Emulated/Shared/Host/Bridged, case-exact), `mac`, `port_forwards`. Arguments are read
+    /// as UTM reads its QEMU settings rows (each row split on spaces): a group already there in
+    /// any row form is not added again, a `-global DEVICE.PROP=V` replaces that property's
+    /// value in the row that holds it, new groups become one row each. A change that would
+    /// give the bundle a problem UTM or QEMU refuses (see `utm::check`) is refused. Every other
+    /// key stays as it was; the write is atomic and keeps the previous version. Returns the
+    /// changes.
     ///
     /// ```rhai
     /// utm::configure("/tmp/vm.utm", #{
@@ -280,7 +301,9 @@ mod utm_api {
         r(&ctx, bundle::configure(&path(bundle), &c)).map(lines)
     }
 
-    /// Add QEMU arguments to `QEMU.AdditionalArguments` once (see `utm::configure`).
+    /// Add QEMU arguments to `QEMU.AdditionalArguments` once (see `utm::configure`). Each
+    /// element is one argument, except one that starts with `-` and holds spaces, which is a
+    /// whole UTM settings row (`"-usbdevice keyboard"`).
     ///
     /// ```rhai
     /// utm::add_arguments("/tmp/vm.utm", ["-global", "virtio-gpu-gl-pci.max_outputs=16"]);
@@ -302,10 +325,13 @@ mod utm_api {
     /// Create a UTM bundle (the path must not exist and end in `.utm`) with every key UTM 5
     /// writes, ConfigurationVersion 4. Disks are placed in `Data/` as `<UUID>.qcow2` and
     /// referenced by `Drive` entries, so UTM never deletes them. Options: `name`, `uuid`,
-    /// `arch`, `cpus`, `memory`, `uefi`, `hypervisor`, `debug_log`, `arguments`, `disks`
-    /// (paths or `#{ image, how: "copy"|"move"|"hardlink", interface, read_only }`),
-    /// `efi_vars`, `network` (`#{ mode, mac, port_forwards }`), `display`, `share_mode`,
-    /// `icon`. Returns the VM's UUID.
+    /// `arch` (`aarch64` or `x86_64`), `target` (default `virt`/`q35`), `cpu`, `cpus`,
+    /// `memory`, `uefi`, `hypervisor`, `debug_log`, `arguments`, `disks` (paths or
+    /// `#{ image, how: "copy"|"move"|"hardlink", interface, read_only }`), `efi_vars`,
+    /// `network` (`#{ mode, mac, port_forwards }`), `display`, `share_mode`, `icon`. Values
+    /// are checked against UTM's own tables (case-exact: `VirtIO`, `VirtFS`); anything UTM or
+    /// QEMU would refuse is refused with the allowed values, and nothing is created. Returns
+    /// the VM's UUID.
     ///
     /// ```rhai
     /// let uuid = utm::create_bundle("/tmp/helix-desktop.utm", #{
@@ -336,12 +362,17 @@ mod utm_api {
         r(&ctx, bundle::add_disk(&path(bundle), &d))
     }
 
-    /// Check a bundle; returns findings `#{ kind, path, message }` (empty when all is well):
-    /// files in `Data/` UTM would delete (`unreferenced`), `missing-image`, `duplicate-uuid`
-    /// (drives, or the VM UUID shared with another bundle UTM can see), `missing-key`.
+    /// Check a bundle the way UTM loads it; returns findings `#{ severity, kind, path,
+    /// message }` (empty when all is well). Errors (`severity: "error"`) are what UTM refuses
+    /// to load or QEMU to start: `missing-key`, `bad-type`, `bad-value` (an enum value, target
+    /// or port UTM/QEMU refuses, with the allowed values), `bad-uuid`, `bad-mac`,
+    /// `legacy-config` (a UTM 3 file UTM migrates on open; helix leaves it alone), files in
+    /// `Data/` UTM would delete (`unreferenced`), `missing-image`, `duplicate-uuid`. Warnings
+    /// load but misbehave: `unknown-key`, `unknown-device`, `unknown-icon`, an unknown CPU, a
+    /// multicast MAC.
     ///
     /// ```rhai
-    /// for f in utm::check("/tmp/vm.utm") { ui::warn(f.message); }
+    /// for f in utm::check("/tmp/vm.utm") { ui::warn(`${f.severity}: ${f.message}`); }
     /// ```
     #[rhai_fn(return_raw)]
     pub fn check(ctx: NativeCallContext, bundle: &str) -> RhaiResult<rhai::Array> {

@@ -94,7 +94,7 @@ impl Action {
         }
     }
     pub fn args(mut self, args: Value) -> Self {
-        self.args = args;
+        self.args = absolute_args(self.kind, args);
         self
     }
     pub fn destroys(mut self, target: Target) -> Self {
@@ -102,7 +102,8 @@ impl Action {
         self
     }
     pub fn undo(mut self, undo: Value) -> Self {
-        self.undo = undo;
+        // Journaled paths are absolute, whatever the primitive was given.
+        self.undo = absolute_paths(undo);
         self
     }
     /// The action moves `path` away or replaces it recoverably: refused if protected (with
@@ -222,6 +223,69 @@ fn journal(action: &Action, result: &str, started: Instant) {
 /// Refuse outright (used where no confirmation may unlock an action).
 pub fn refuse(command: impl Into<String>, reason: impl Into<String>) -> Error {
     Error::Refused { command: command.into(), reason: reason.into() }
+}
+
+/// An action's arguments with its local file paths made absolute, so the journal names the
+/// same files from any directory: for the domains whose arguments are paths on this machine
+/// (`fs`, `qemu_img`, `build`, `utm`, `plist`, `macho`, `net`: keys `path`, `from`, `to`,
+/// `src`, `dest`, `dir`, `link`, `log`; `git`: `path` only). A symlink's `target`, a backing
+/// file (relative to its image by design), remote paths (`ssh`) and numbers stay as given.
+pub fn absolute_args(kind: &str, v: Value) -> Value {
+    let domain = kind.split('.').next().unwrap_or("");
+    let keys: &[&str] = match domain {
+        "fs" | "qemu_img" | "build" | "utm" | "plist" | "macho" | "net" => {
+            &["path", "from", "to", "src", "dest", "dir", "link", "log"]
+        }
+        "git" => &["path"],
+        _ => return v,
+    };
+    let Value::Object(mut m) = v else { return v };
+    for (k, x) in m.iter_mut() {
+        if keys.contains(&k.as_str())
+            && let Some(s) = x.as_str()
+            && !s.is_empty()
+            && !s.contains("://")
+        {
+            *x = Value::String(
+                crate::paths::absolute(std::path::Path::new(s)).display().to_string(),
+            );
+        }
+    }
+    Value::Object(m)
+}
+
+/// The record with every path it names made absolute (against the current directory), so
+/// `helix undo` restores the same file from whatever directory it runs in. Path fields by
+/// record shape: `restore`/`to`, `remove_created`, `move_back`/`to`, `dir` (untrash), `path`
+/// (domain kinds such as git's); `steps` recursively. Other fields (argv of `run`, names) are
+/// left alone.
+pub fn absolute_paths(v: Value) -> Value {
+    let Value::Object(mut m) = v else { return v };
+    let abs = |x: &mut Value| {
+        if let Some(s) = x.as_str()
+            && !s.is_empty()
+        {
+            *x = Value::String(
+                crate::paths::absolute(std::path::Path::new(s)).display().to_string(),
+            );
+        }
+    };
+    let paths_in_to = m.contains_key("restore") || m.contains_key("move_back");
+    for (k, x) in m.iter_mut() {
+        match k.as_str() {
+            "restore" | "remove_created" | "move_back" | "dir" | "path" => abs(x),
+            "to" if paths_in_to => abs(x),
+            "steps" => {
+                if let Value::Array(a) = x {
+                    for s in a.iter_mut() {
+                        *s = absolute_paths(std::mem::take(s));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Value::Object(m)
 }
 
 #[cfg(test)]

@@ -187,6 +187,9 @@ fn print_report(r: &macho::EditReport) {
     for n in &r.not_found {
         println!("not found: {n}");
     }
+    for a in &r.already {
+        println!("already: {a}");
+    }
     if r.modified && !crate::ctx::get().dry_run {
         println!("signature: {}", r.signature);
     } else if !r.modified {

@@ -43,6 +43,9 @@ pub struct EditReport {
     /// Edits that matched nothing (a `-change` of a name the binary does not use, `-id` on
     /// something that is not a dylib): no-ops, reported.
     pub not_found: Vec<String>,
+    /// Edits that asked for what the binary already has (`-id` of its current id, `-change X
+    /// X`, `-rpath X X`): nothing to write, reported as `arch: already …`.
+    pub already: Vec<String>,
     /// What happened to the signature: `none`, `adhoc re-signed`, `invalid: …`.
     pub signature: String,
     /// Whether the bytes changed at all.
@@ -124,7 +127,7 @@ fn edit_slice(b: &mut [u8], edits: &[Edit], report: &mut EditReport, used: &mut 
             if !rpaths.contains(old) {
                 return Err(format!("no LC_RPATH load command with path: {old}"));
             }
-            if rpaths.contains(new) {
+            if old != new && rpaths.contains(new) {
                 return Err(format!("rpath '{new}' would create a duplicate load command"));
             }
         }
@@ -138,6 +141,11 @@ fn edit_slice(b: &mut [u8], edits: &[Edit], report: &mut EditReport, used: &mut 
             for (i, e) in edits.iter().enumerate() {
                 if let Edit::Id { name } = e {
                     let old = read::lc_string(b, *lc, 8)?;
+                    if old == *name {
+                        used[i] = true;
+                        report.already.push(format!("{arch}: id is already `{name}`"));
+                        continue;
+                    }
                     *new = Some(dylib_cmd(raw, name, align));
                     used[i] = true;
                     changes.push(format!("{arch}: id `{old}` -> `{name}`"));
@@ -149,6 +157,10 @@ fn edit_slice(b: &mut [u8], edits: &[Edit], report: &mut EditReport, used: &mut 
                 if let Edit::RenameRpath { old, new: to } = e
                     && *old == cur
                 {
+                    if old == to {
+                        report.already.push(format!("{arch}: rpath is already `{to}`"));
+                        continue;
+                    }
                     *new = Some(rpath_cmd(to, align));
                     changes.push(format!("{arch}: rpath `{old}` -> `{to}`"));
                 }
@@ -160,8 +172,12 @@ fn edit_slice(b: &mut [u8], edits: &[Edit], report: &mut EditReport, used: &mut 
                     && *old == cur
                     && new.is_none()
                 {
-                    *new = Some(dylib_cmd(raw, to, align));
                     used[i] = true;
+                    if old == to {
+                        report.already.push(format!("{arch}: {kind} is already `{to}`"));
+                        continue;
+                    }
+                    *new = Some(dylib_cmd(raw, to, align));
                     changes.push(format!("{arch}: {kind} `{old}` -> `{to}`"));
                 }
             }

@@ -226,6 +226,14 @@ fn edit_read(
 ) -> Result<EditReport> {
     let (new, mut report) = edit::edit_owned(bytes, edits).map_err(|e| cannot_edit(path, e))?;
     if !report.modified {
+        // Nothing to write: no backup, no journal entry, no re-signing; the file is untouched.
+        if !report.already.is_empty() {
+            crate::ui::info(&format!(
+                "`{}` is already as wanted ({}); left unchanged",
+                path.display(),
+                report.already.join(", ")
+            ));
+        }
         return Ok(report);
     }
     let mut detail = format!("edit Mach-O `{}`: {}", path.display(), report.changes.join(", "));

@@ -66,6 +66,38 @@ pub fn kind(v: &Value) -> &'static str {
     }
 }
 
+/// How deep arrays and dictionaries may nest in a plist helix reads or writes. Real plists
+/// nest a few levels (a UTM config.plist: 4); the limit keeps a hostile or broken file from
+/// exhausting the stack of the code that walks the tree.
+pub const MAX_DEPTH: usize = 256;
+
+/// The mode of a plist helix creates: readable by all, like the files macOS tools write.
+pub const NEW_FILE_MODE: u32 = 0o644;
+
+/// The error for a tree nested deeper than [`MAX_DEPTH`].
+pub fn too_deep(origin: &str) -> Error {
+    Error::invalid(
+        "property list",
+        origin,
+        format!(
+            "its arrays and dictionaries nest more than {MAX_DEPTH} levels deep, which no real plist does; it is damaged or hostile — nothing was changed"
+        ),
+    )
+}
+
+/// Drop a tree without recursing (a 20,000-deep tree would overflow the stack of the
+/// compiler-generated recursive drop).
+fn drop_flat(v: Value) {
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Array(a) => stack.extend(a),
+            Value::Dictionary(d) => stack.extend(d.into_iter().map(|(_, v)| v)),
+            _ => {}
+        }
+    }
+}
+
 /// Parse bytes (XML or binary, detected from the content). `origin` names them in errors.
 pub fn parse(bytes: &[u8], origin: &str) -> Result<Doc> {
     let format = if bytes.starts_with(b"bplist") { Format::Binary } else { Format::Xml };
@@ -76,9 +108,15 @@ pub fn parse(bytes: &[u8], origin: &str) -> Result<Doc> {
         Error::invalid(
             "property list",
             origin,
-            format!("it is not a valid {} plist ({e}); it may be truncated or damaged — nothing was changed", format.name()),
+            format!("it is not a valid {} plist ({}); it may be truncated or damaged — nothing was changed", format.name(), plain_error(&e)),
         )
     })?;
+    // The parser builds the tree without recursion; everything after it (diffs, Rhai maps,
+    // writing) walks it recursively, so a tree deeper than any real plist stops here.
+    if value_depth(&value) > MAX_DEPTH {
+        drop_flat(value);
+        return Err(too_deep(origin));
+    }
     match value {
         Value::Dictionary(root) => Ok(Doc { root, format }),
         other => Err(Error::invalid(
@@ -93,6 +131,64 @@ pub fn parse(bytes: &[u8], origin: &str) -> Result<Doc> {
     }
 }
 
+/// The plist crate's error in plain words: its `Display` is a Rust debug name
+/// (`InvalidDataString (offset 312)`, `Io(Error { kind: UnexpectedEof, … })`).
+pub fn plain_error(e: &plist::Error) -> String {
+    if let Some(io) = e.as_io() {
+        return match io.kind() {
+            std::io::ErrorKind::UnexpectedEof => "the file ends too early".into(),
+            _ => format!("a read failed: {io}"),
+        };
+    }
+    let text = e.to_string();
+    let name: String = text.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+    let at = text
+        .split_once("(offset ")
+        .and_then(|(_, r)| r.split(')').next())
+        .map(|n| format!(" at byte {n}"))
+        .unwrap_or_default();
+    let what = match name.as_str() {
+        "UnexpectedEof" | "UnexpectedEndOfEventStream" => "the file ends too early",
+        "UnexpectedEventType" | "ExpectedEndOfEventStream" => {
+            "a value stands where another kind is expected"
+        }
+        "UnclosedString" => "a string is not closed",
+        "IncompleteComment" => "a comment is not closed",
+        "InvalidUtf8AsciiStream"
+        | "InvalidXmlUtf8"
+        | "InvalidUtf8String"
+        | "InvalidUtf16String" => "text that is not valid UTF-8/UTF-16",
+        "InvalidOctalString" => "a bad octal escape",
+        "UnclosedXmlElement" => "an XML element is not closed",
+        "UnexpectedXmlCharactersExpectedElement" => "text stands where an element is expected",
+        "UnexpectedXmlOpeningTag" => "an element stands where it is not allowed",
+        "UnknownXmlElement" => "an element plists do not have",
+        "InvalidXmlSyntax" => "the XML is malformed",
+        "InvalidDataString" => "a <data> element is not valid base64",
+        "InvalidDateString" => "a <date> element is not an ISO 8601 date",
+        "InvalidIntegerString" => "an <integer> element is not a whole number",
+        "InvalidRealString" => "a <real> element is not a number",
+        "UidNotSupportedInXmlPlist" => "a uid, which XML plists cannot hold",
+        "ObjectTooLarge" => "an object larger than the file",
+        "InvalidMagic" => "it does not start with a plist header",
+        "InvalidTrailerObjectOffsetSize" | "InvalidTrailerObjectReferenceSize" => {
+            "its trailer is damaged"
+        }
+        "InvalidObjectLength" => "an object has a bad length",
+        "ObjectReferenceTooLarge" | "ObjectOffsetTooLarge" => {
+            "an object reference points outside the file"
+        }
+        "RecursiveObject" => "an object contains itself",
+        "NullObjectUnimplemented" | "FillObjectUnimplemented" | "UnknownObjectType" => {
+            "an object type plists do not use"
+        }
+        "IntegerOutOfRange" => "an integer too large",
+        "OverflowOrNanDate" => "a date out of range",
+        _ => "it cannot be parsed",
+    };
+    format!("{what}{at}")
+}
+
 fn article(word: &str) -> &'static str {
     if word.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" }
 }
@@ -105,6 +201,9 @@ pub fn read(path: &Path) -> Result<Doc> {
 
 /// Encode a dictionary. XML is written the way Apple's tools write it (tab indent, DOCTYPE).
 pub fn to_bytes(root: &Dictionary, format: Format) -> Result<Vec<u8>> {
+    if depth(root) > MAX_DEPTH {
+        return Err(too_deep("(to be written)"));
+    }
     let mut buf = Vec::new();
     let mut value = Value::Dictionary(root.clone());
     if format == Format::Xml {
@@ -115,11 +214,59 @@ pub fn to_bytes(root: &Dictionary, format: Format) -> Result<Vec<u8>> {
         Format::Xml => value.to_writer_xml(&mut buf),
         Format::Binary => value.to_writer_binary(&mut buf),
     };
-    r.map_err(|e| Error::other(format!("could not encode the plist as {}: {e}", format.name())))?;
+    r.map_err(|e| {
+        Error::other(format!(
+            "could not encode the plist as {}: {}",
+            format.name(),
+            plain_error(&e)
+        ))
+    })?;
     if format == Format::Xml && !buf.ends_with(b"\n") {
         buf.push(b'\n');
     }
     Ok(buf)
+}
+
+/// How deep containers nest in a tree (the root dictionary is 1), counted without recursion.
+pub fn depth(root: &Dictionary) -> usize {
+    let mut max = 1;
+    let stack: Vec<(&Value, usize)> = root.values().map(|v| (v, 2)).collect();
+    deepest(stack, &mut max);
+    max
+}
+
+/// [`depth`] of any value (a scalar is 0).
+pub fn value_depth(v: &Value) -> usize {
+    let mut max = 0;
+    deepest(vec![(v, 1)], &mut max);
+    max
+}
+
+fn deepest(mut stack: Vec<(&Value, usize)>, max: &mut usize) {
+    while let Some((v, d)) = stack.pop() {
+        match v {
+            Value::Array(a) => {
+                *max = (*max).max(d);
+                stack.extend(a.iter().map(|x| (x, d + 1)));
+            }
+            Value::Dictionary(m) => {
+                *max = (*max).max(d);
+                stack.extend(m.values().map(|x| (x, d + 1)));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The file an edit of `path` writes: `path` made absolute (so the journal and `helix undo`
+/// name it from any directory), and a symbolic link followed to its target, so the link stays
+/// a link and the file it points at is edited.
+pub fn edit_target(path: &Path) -> PathBuf {
+    let abs = crate::paths::absolute(path);
+    match std::fs::symlink_metadata(&abs) {
+        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(&abs).unwrap_or(abs),
+        _ => abs,
+    }
 }
 
 fn uids_as_dicts(v: &mut Value) {
@@ -238,6 +385,7 @@ fn diff_value(ov: &Value, nv: &Value, p: &str, out: &mut Vec<Change>) {
 /// in the same format, with the previous version kept for `helix undo`. Under `--dry-run` the
 /// changed keys are printed and the file is left alone. Returns the changes.
 pub fn edit(path: &Path, f: impl FnOnce(&mut Dictionary) -> Result<()>) -> Result<Vec<Change>> {
+    let path = &edit_target(path);
     let doc = read(path)?;
     let mut root = doc.root.clone();
     f(&mut root)?;
@@ -246,6 +394,7 @@ pub fn edit(path: &Path, f: impl FnOnce(&mut Dictionary) -> Result<()>) -> Resul
 
 /// Write `new` over the file that `old` was read from, if it differs (see [`edit`]).
 pub fn write_changes(path: &Path, old: &Doc, new: &Dictionary) -> Result<Vec<Change>> {
+    let path = &edit_target(path);
     let changes = diff(&old.root, new);
     if changes.is_empty() {
         crate::ui::info(&format!("`{}` is already as wanted; left unchanged", path.display()));
@@ -292,6 +441,7 @@ pub fn write_changes(path: &Path, old: &Doc, new: &Dictionary) -> Result<Vec<Cha
 /// kept (unless `format` says otherwise) and the previous version is kept for undo; a new file
 /// is XML unless `format` says binary.
 pub fn write(path: &Path, root: &Dictionary, format: Option<Format>) -> Result<Vec<Change>> {
+    let path = &edit_target(path);
     if crate::fs::exists(path) {
         let old = read(path)?;
         let wanted = format.unwrap_or(old.format);
@@ -308,7 +458,7 @@ pub fn write(path: &Path, root: &Dictionary, format: Option<Format>) -> Result<V
         }]);
     }
     let bytes = to_bytes(root, format.unwrap_or(Format::Xml))?;
-    crate::fs::write(path, &bytes, None)?;
+    crate::fs::write(path, &bytes, Some(NEW_FILE_MODE))?;
     Ok(vec![])
 }
 

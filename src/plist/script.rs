@@ -74,10 +74,29 @@ pub fn dict_to_map(d: &Dictionary) -> Map {
 /// Rhai → plist, with `template` (the value that stood here before) guiding key order and
 /// keeping exact encodings of unchanged leaves. `at` names the place in errors.
 pub fn from_dynamic(v: &Dynamic, template: Option<&Value>, at: &str) -> Result<Value> {
+    from_dynamic_in(v, template, at, 0)
+}
+
+fn too_deep(at: &str) -> Error {
+    let shown: String = at.chars().take(60).collect();
+    Error::invalid(
+        "plist value",
+        if at.chars().count() > 60 { format!("{shown}…") } else { shown },
+        format!(
+            "its maps and arrays nest more than {} levels deep, more than a plist may",
+            super::MAX_DEPTH
+        ),
+    )
+}
+
+fn from_dynamic_in(v: &Dynamic, template: Option<&Value>, at: &str, depth: usize) -> Result<Value> {
+    if (v.is_map() || v.is_array()) && depth >= super::MAX_DEPTH {
+        return Err(too_deep(at));
+    }
     if v.is_map() {
         let m = v.read_lock::<Map>().expect("is a map");
         let t = template.and_then(|t| t.as_dictionary());
-        return Ok(Value::Dictionary(map_to_dict(&m, t, at)?));
+        return Ok(Value::Dictionary(map_to_dict_in(&m, t, at, depth + 1)?));
     }
     if v.is_array() {
         let a = v.read_lock::<Array>().expect("is an array");
@@ -85,7 +104,9 @@ pub fn from_dynamic(v: &Dynamic, template: Option<&Value>, at: &str) -> Result<V
         let items = a
             .iter()
             .enumerate()
-            .map(|(i, x)| from_dynamic(x, t.and_then(|t| t.get(i)), &format!("{at}[{i}]")))
+            .map(|(i, x)| {
+                from_dynamic_in(x, t.and_then(|t| t.get(i)), &format!("{at}[{i}]"), depth + 1)
+            })
             .collect::<Result<Vec<_>>>()?;
         return Ok(Value::Array(items));
     }
@@ -119,7 +140,7 @@ pub fn from_dynamic(v: &Dynamic, template: Option<&Value>, at: &str) -> Result<V
     let why = if v.is_unit() {
         "a plist has no empty value `()`; remove the key with plist::remove instead".to_string()
     } else {
-        format!("a {} cannot be stored in a plist", v.type_name())
+        format!("{} cannot be stored in a plist", crate::api::convert::words(v.type_name()))
     };
     Err(Error::invalid(
         "plist value",
@@ -135,12 +156,24 @@ fn is_sorted(d: &Dictionary) -> bool {
 
 /// A Rhai map → a dictionary ordered like `template`.
 pub fn map_to_dict(m: &Map, template: Option<&Dictionary>, at: &str) -> Result<Dictionary> {
+    map_to_dict_in(m, template, at, 1)
+}
+
+fn map_to_dict_in(
+    m: &Map,
+    template: Option<&Dictionary>,
+    at: &str,
+    depth: usize,
+) -> Result<Dictionary> {
     let mut pairs: Vec<(String, Value)> = Vec::with_capacity(m.len());
     let sorted = template.is_none_or(is_sorted);
     if let Some(t) = template {
         for (k, tv) in t.iter() {
             if let Some(v) = m.get(k.as_str()) {
-                pairs.push((k.clone(), from_dynamic(v, Some(tv), &path::join_key(at, k))?));
+                pairs.push((
+                    k.clone(),
+                    from_dynamic_in(v, Some(tv), &path::join_key(at, k), depth)?,
+                ));
             }
         }
     }
@@ -149,7 +182,7 @@ pub fn map_to_dict(m: &Map, template: Option<&Dictionary>, at: &str) -> Result<D
         if template.is_some_and(|t| t.contains_key(&k)) {
             continue;
         }
-        let value = from_dynamic(v, None, &path::join_key(at, &k))?;
+        let value = from_dynamic_in(v, None, &path::join_key(at, &k), depth)?;
         if sorted {
             let pos =
                 pairs.iter().position(|(pk, _)| pk.as_str() > k.as_str()).unwrap_or(pairs.len());
@@ -206,7 +239,13 @@ fn set_in(cur: &mut Dynamic, segs: &[Seg], value: Dynamic, shown: &str, at: &str
     match &segs[0] {
         Seg::Key(k) => {
             let Some(mut m) = cur.write_lock::<Map>() else {
-                return Err(bad(shown, format!("`{at}` is a {type_name}, so it has no key `{k}`")));
+                return Err(bad(
+                    shown,
+                    format!(
+                        "`{at}` is {}, so it has no key `{k}`",
+                        crate::api::convert::words(&type_name)
+                    ),
+                ));
             };
             if last {
                 m.insert(k.as_str().into(), value);
@@ -218,7 +257,13 @@ fn set_in(cur: &mut Dynamic, segs: &[Seg], value: Dynamic, shown: &str, at: &str
         }
         Seg::Index(i) => {
             let Some(mut a) = cur.write_lock::<Array>() else {
-                return Err(bad(shown, format!("`{at}` is a {type_name}, so it has no index {i}")));
+                return Err(bad(
+                    shown,
+                    format!(
+                        "`{at}` is {}, so it has no index {i}",
+                        crate::api::convert::words(&type_name)
+                    ),
+                ));
             };
             let len = a.len();
             let idx = path::index_for_set(*i, len, at, shown)?;

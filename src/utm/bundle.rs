@@ -16,10 +16,13 @@ use crate::error::{Error, Result};
 use crate::guard::{self, Action};
 use crate::plist::{self as pl, Doc};
 
+use super::arguments as args;
+use super::schema;
+
 pub const CONFIG: &str = "config.plist";
 pub const DATA: &str = "Data";
-pub const VERSION: i64 = 4;
-/// The twelve top-level keys UTM 5 writes for a QEMU VM.
+pub use super::schema::{DEBUG_LOG, EFI_VARS, Finding, Severity, TPM_DATA, VERSION, VM_STATE};
+/// The twelve top-level keys UTM 5 writes for a QEMU VM (sorted, as UTM's encoder writes them).
 pub const TOP_KEYS: [&str; 12] = [
     "Backend",
     "ConfigurationVersion",
@@ -34,11 +37,6 @@ pub const TOP_KEYS: [&str; 12] = [
     "Sound",
     "System",
 ];
-/// Files UTM keeps in `Data/` itself and never counts as drives.
-pub const EFI_VARS: &str = "efi_vars.fd";
-pub const TPM_DATA: &str = "tpmdata";
-pub const DEBUG_LOG: &str = "debug.log";
-pub const VM_STATE: &str = "vmstate";
 
 /// An opened bundle: its path and its parsed configuration.
 #[derive(Debug, Clone)]
@@ -51,51 +49,18 @@ fn bad_bundle(path: &Path, why: impl Into<String>) -> Error {
     Error::invalid("UTM bundle", path.display().to_string(), why)
 }
 
-/// Check a configuration tree is one helix understands: QEMU backend, version 4.
+/// Check a configuration tree is one helix understands: QEMU backend, version 4. A UTM 3
+/// (version 2) file, which UTM migrates when it opens it, is recognised and refused with what
+/// to do — helix never rewrites one.
 pub fn validate_config(root: &Dictionary, config_path: &Path) -> Result<()> {
-    match root.get("ConfigurationVersion") {
-        Some(Value::Integer(i)) if i.as_signed() == Some(VERSION) => {}
-        Some(Value::Integer(i)) => {
-            let hint = if i.as_signed().is_some_and(|v| v < VERSION) {
-                "it was written by UTM 3 or older: open it once in UTM 4 or 5 to migrate it, then retry"
-            } else {
-                "it was written by a newer UTM than helix knows; update helix"
-            };
-            return Err(bad_bundle(
-                config_path,
-                format!(
-                    "its ConfigurationVersion is {i}, helix reads version {VERSION} (UTM 4 and 5) only — {hint}; nothing was changed"
-                ),
-            ));
-        }
-        Some(other) => {
-            return Err(bad_bundle(
-                config_path,
-                format!(
-                    "its ConfigurationVersion is a {}, not an integer; nothing was changed",
-                    pl::kind(other)
-                ),
-            ));
-        }
-        None => {
-            return Err(bad_bundle(
-                config_path,
-                "it has no ConfigurationVersion (a UTM 3 or older bundle?) — open it once in UTM 4 or 5 to migrate it; nothing was changed",
-            ));
-        }
-    }
-    match root.get("Backend").and_then(|v| v.as_string()) {
-        Some("QEMU") => Ok(()),
-        Some(other) => Err(bad_bundle(
-            config_path,
-            format!("its Backend is `{other}`; helix handles QEMU VMs only"),
-        )),
-        None => Err(bad_bundle(config_path, "it has no Backend key (expected `QEMU`)")),
+    match schema::version_finding(root) {
+        None => Ok(()),
+        Some(f) => Err(bad_bundle(config_path, format!("{}; nothing was changed", f.message))),
     }
 }
 
-/// Open a bundle and read its configuration.
-pub fn open(path: &Path) -> Result<Bundle> {
+/// Read a bundle's configuration, whatever its version.
+fn read_bundle(path: &Path) -> Result<Bundle> {
     if !path.is_dir() {
         return Err(bad_bundle(
             path,
@@ -114,8 +79,14 @@ pub fn open(path: &Path) -> Result<Bundle> {
         ));
     }
     let doc = pl::read(&config)?;
-    validate_config(&doc.root, &config)?;
     Ok(Bundle { path: path.to_path_buf(), doc })
+}
+
+/// Open a bundle and read its configuration; refuse one that is not a version-4 QEMU VM.
+pub fn open(path: &Path) -> Result<Bundle> {
+    let b = read_bundle(path)?;
+    validate_config(&b.doc.root, &b.config_path())?;
+    Ok(b)
 }
 
 impl Bundle {
@@ -177,6 +148,7 @@ impl Bundle {
             "hypervisor": b("QEMU.Hypervisor"),
             "debug_log": b("QEMU.DebugLog"),
             "additional_arguments": arguments(r),
+            "qemu_argv": args::argv(&arguments(r)),
             "drives": self.drives(),
             "networks": networks(r),
         })
@@ -255,52 +227,6 @@ fn networks(root: &Dictionary) -> Vec<Json> {
         .collect()
 }
 
-// ---- QEMU arguments, added idempotently ----
-
-/// Split an argv into option groups: an option (`-x`) with the values that follow it.
-pub fn groups(args: &[String]) -> Vec<Vec<String>> {
-    let mut out: Vec<Vec<String>> = Vec::new();
-    for a in args {
-        if a.starts_with('-') || out.is_empty() {
-            out.push(vec![a.clone()]);
-        } else {
-            out.last_mut().expect("not empty").push(a.clone());
-        }
-    }
-    out
-}
-
-/// The `driver.property` a `-global driver.property=value` group sets.
-fn global_key(g: &[String]) -> Option<&str> {
-    (g.len() == 2 && g[0] == "-global").then(|| g[1].split_once('=').map(|(k, _)| k)).flatten()
-}
-
-/// Add option groups that are not there yet. A `-global d.p=v` replaces an existing
-/// `-global d.p=…` in place (one value per property); anything else already present exactly is
-/// left alone, so running this twice gives one copy of each argument.
-pub fn add_arguments(existing: &[String], add: &[String]) -> Vec<String> {
-    let mut have = groups(existing);
-    for g in groups(add) {
-        if have.contains(&g) {
-            continue;
-        }
-        if let Some(key) = global_key(&g)
-            && let Some(slot) = have.iter_mut().find(|h| global_key(h) == Some(key))
-        {
-            *slot = g;
-            continue;
-        }
-        have.push(g);
-    }
-    have.concat()
-}
-
-/// Remove option groups equal to any in `remove`.
-pub fn remove_arguments(existing: &[String], remove: &[String]) -> Vec<String> {
-    let gone = groups(remove);
-    groups(existing).into_iter().filter(|g| !gone.contains(g)).collect::<Vec<_>>().concat()
-}
-
 // ---- editing ----
 
 /// A port forward in `Network[].PortForward`.
@@ -354,9 +280,39 @@ fn int(n: i64) -> Value {
     Value::Integer(n.into())
 }
 
-pub const NETWORK_MODES: [&str; 4] = ["Emulated", "Shared", "Host", "Bridged"];
+/// A value for an enum setting, refused with UTM's allowed values when it is not one of them.
+pub fn check_enum(option: &'static str, value: &str, allowed: &[&str]) -> Result<()> {
+    if allowed.contains(&value) {
+        return Ok(());
+    }
+    Err(Error::invalid(option, value, schema::expected(value, allowed)))
+}
 
-/// Apply `changes` to a configuration tree.
+/// A NIC's MAC: refused when QEMU refuses it or the guest would ignore it.
+pub fn check_mac(mac: &str) -> Result<()> {
+    match schema::mac_problem(mac) {
+        None => Ok(()),
+        Some((_, why)) => Err(Error::invalid("MAC address", mac, why)),
+    }
+}
+
+/// A port forward: protocol TCP or UDP, ports 1–65535.
+pub fn check_forward(p: &PortForward) -> Result<()> {
+    check_enum("port forward protocol", &p.protocol, schema::PROTOCOLS)?;
+    for (what, port) in [("host_port", p.host_port), ("guest_port", p.guest_port)] {
+        if !(1..=65535).contains(&port) {
+            return Err(Error::invalid(
+                "port forward",
+                format!("{what} {port}"),
+                "a port is 1 to 65535; QEMU refuses the forward otherwise",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Apply `changes` to a configuration tree. Values UTM or QEMU would refuse are refused here,
+/// with the allowed values.
 pub fn apply(root: &mut Dictionary, c: &Changes) -> Result<()> {
     if let Some(n) = &c.name {
         pl::set(root, "Information.Name", Value::String(n.clone()))?;
@@ -366,7 +322,7 @@ pub fn apply(root: &mut Dictionary, c: &Changes) -> Result<()> {
             return Err(Error::invalid(
                 "cpu count",
                 n.to_string(),
-                "it cannot be negative (0 means UTM's default)",
+                "it cannot be negative (0 means as many as the host has)",
             ));
         }
         pl::set(root, "System.CPUCount", int(n))?;
@@ -388,7 +344,7 @@ pub fn apply(root: &mut Dictionary, c: &Changes) -> Result<()> {
     }
     if !c.add_arguments.is_empty() || !c.remove_arguments.is_empty() {
         let now = arguments(root);
-        let next = remove_arguments(&add_arguments(&now, &c.add_arguments), &c.remove_arguments);
+        let next = args::remove(&args::add(&now, &c.add_arguments)?, &c.remove_arguments);
         if next != now {
             pl::set(
                 root,
@@ -406,26 +362,17 @@ pub fn apply(root: &mut Dictionary, c: &Changes) -> Result<()> {
             ));
         }
         if let Some(m) = &c.network_mode {
-            if !NETWORK_MODES.contains(&m.as_str()) {
-                return Err(Error::invalid(
-                    "network mode",
-                    m,
-                    format!("expected one of {}", NETWORK_MODES.join(", ")),
-                ));
-            }
+            check_enum("network mode", m, schema::NETWORK_MODES)?;
             pl::set(root, "Network[0].Mode", Value::String(m.clone()))?;
         }
         if let Some(mac) = &c.mac {
-            if !super::is_mac(mac) {
-                return Err(Error::invalid(
-                    "MAC address",
-                    mac,
-                    "expected six hex pairs like 52:42:0A:1B:2C:3D",
-                ));
-            }
+            check_mac(mac)?;
             pl::set(root, "Network[0].MacAddress", Value::String(mac.to_uppercase()))?;
         }
         if let Some(pf) = &c.port_forwards {
+            for p in pf {
+                check_forward(p)?;
+            }
             pl::set(
                 root,
                 "Network[0].PortForward",
@@ -437,12 +384,25 @@ pub fn apply(root: &mut Dictionary, c: &Changes) -> Result<()> {
 }
 
 /// Change a bundle's configuration (atomic, format kept, previous version kept, dry-run diff).
-/// UTM rewrites config.plist from memory when it saves, so change it while UTM is not
-/// editing that VM (a running VM's settings cannot be edited in UTM either).
+/// The result is validated against UTM's schema: a change that adds a problem UTM or QEMU
+/// would refuse is refused and nothing is written. UTM rewrites config.plist from memory when
+/// it saves, so change it while UTM is not editing that VM.
 pub fn configure(path: &Path, c: &Changes) -> Result<Vec<pl::Change>> {
     let b = open(path)?;
     let mut root = b.doc.root.clone();
     apply(&mut root, c)?;
+    let before = schema::validate(&b.doc.root);
+    let added: Vec<Finding> =
+        schema::validate(&root).into_iter().filter(|f| !before.contains(f)).collect();
+    if !added.is_empty() {
+        return Err(bad_bundle(
+            &b.config_path(),
+            format!(
+                "the change would give it {}; nothing was changed",
+                added.iter().map(|f| f.message.clone()).collect::<Vec<_>>().join("; ")
+            ),
+        ));
+    }
     pl::write_changes(&b.config_path(), &b.doc, &root)
 }
 
@@ -478,35 +438,25 @@ pub fn referenced(root: &Dictionary, data_dir: &Path) -> BTreeSet<String> {
     names
 }
 
-/// One thing wrong with a bundle.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Finding {
-    pub kind: &'static str,
-    pub path: String,
-    pub message: String,
-}
-
-impl Finding {
-    pub fn to_json(&self) -> Json {
-        json!({ "kind": self.kind, "path": self.path, "message": self.message })
-    }
-}
-
-/// Validate a bundle: files UTM would delete, missing images, duplicate UUIDs (drive
-/// identifiers within it; the VM UUID against `others`), keys UTM 5 requires.
+/// Validate a bundle the way UTM loads it: the whole configuration against UTM's schema
+/// ([`schema::validate`]: required keys, types, enum values, targets, UUIDs, MACs, ports),
+/// files in `Data/` UTM would delete, missing images, duplicate UUIDs (drive identifiers within
+/// it; the VM UUID against `others`). A UTM 3 bundle is reported as such (one finding), not
+/// checked further.
 pub fn check(path: &Path, others: &[(PathBuf, String)]) -> Result<Vec<Finding>> {
-    let b = open(path)?;
+    let b = read_bundle(path)?;
     let root = &b.doc.root;
     let data = b.data_dir();
-    let mut out = Vec::new();
-    for k in TOP_KEYS {
-        if !root.contains_key(k) {
-            out.push(Finding {
-                kind: "missing-key",
-                path: k.into(),
-                message: format!("config.plist has no `{k}`; UTM 5 refuses to load it"),
-            });
+    let mut out = schema::validate(root);
+    if schema::version_finding(root).is_some() {
+        if path.join("Images").is_dir() {
+            out.push(Finding::warning(
+                "legacy-images",
+                path.join("Images").display().to_string(),
+                "`Images/` holds this UTM 3 bundle's disks; UTM moves them to `Data/` when it migrates the bundle",
+            ));
         }
+        return Ok(out);
     }
     let refs = referenced(root, &data);
     if data.is_dir() {
@@ -517,31 +467,31 @@ pub fn check(path: &Path, others: &[(PathBuf, String)]) -> Result<Vec<Finding>> 
             .collect();
         names.sort();
         for n in names {
-            if !refs.contains(&n) && n != VM_STATE {
-                out.push(Finding {
-                    kind: "unreferenced",
-                    path: data.join(&n).display().to_string(),
-                    message: format!("`Data/{n}` is not referenced by config.plist: UTM deletes it the next time it saves this VM — add a Drive for it or move it out of the bundle"),
-                });
+            if !refs.contains(&n) {
+                let why = if n == VM_STATE {
+                    " (UTM keeps a saved `vmstate` only for Apple-virtualization VMs)"
+                } else {
+                    ""
+                };
+                out.push(Finding::error(
+                    "unreferenced",
+                    data.join(&n).display().to_string(),
+                    format!("`Data/{n}` is not referenced by config.plist: UTM deletes it the next time it saves this VM{why} — add a Drive for it or move it out of the bundle"),
+                ));
             }
         }
     }
     if path.join("Images").is_dir() {
-        out.push(Finding {
-            kind: "legacy-images",
-            path: path.join("Images").display().to_string(),
-            message: "`Images/` is the UTM 3 layout; ConfigurationVersion 4 bundles keep images in `Data/`, so UTM does not find these".into(),
-        });
+        out.push(Finding::warning(
+            "legacy-images",
+            path.join("Images").display().to_string(),
+            "`Images/` is the UTM 3 layout; ConfigurationVersion 4 bundles keep images in `Data/`, so UTM does not find these",
+        ));
     }
     let mut ids: BTreeMap<String, usize> = BTreeMap::new();
     for (i, d) in array(root, "Drive").iter().enumerate() {
         let Some(d) = d.as_dictionary() else {
-            out.push(Finding {
-                kind: "bad-drive",
-                path: format!("Drive[{i}]"),
-                message: format!("Drive[{i}] is not a dictionary"),
-            });
-            continue;
+            continue; // reported by the schema
         };
         if let Some(n) = d.get("ImageName").and_then(|v| v.as_string()) {
             let p = data.join(n);
@@ -551,57 +501,49 @@ pub fn check(path: &Path, others: &[(PathBuf, String)]) -> Result<Vec<Finding>> 
                 } else {
                     ""
                 };
-                out.push(Finding {
-                    kind: "missing-image",
-                    path: p.display().to_string(),
-                    message: format!("Drive[{i}] uses `Data/{n}`, which does not exist{how}; UTM cannot start this VM"),
-                });
+                out.push(Finding::error(
+                    "missing-image",
+                    p.display().to_string(),
+                    format!("Drive[{i}] uses `Data/{n}`, which does not exist{how}; UTM cannot start this VM"),
+                ));
             }
         }
-        match d.get("Identifier").and_then(|v| v.as_string()) {
-            Some(id) => {
-                if let Some(first) = ids.insert(id.to_uppercase(), i) {
-                    out.push(Finding {
-                        kind: "duplicate-uuid",
-                        path: format!("Drive[{i}].Identifier"),
-                        message: format!("Drive[{i}] and Drive[{first}] share the identifier {id}; give each drive its own UUID"),
-                    });
-                }
-            }
-            None => out.push(Finding {
-                kind: "missing-key",
-                path: format!("Drive[{i}].Identifier"),
-                message: format!("Drive[{i}] has no Identifier"),
-            }),
+        if let Some(id) = d.get("Identifier").and_then(|v| v.as_string())
+            && let Some(first) = ids.insert(id.to_uppercase(), i)
+        {
+            out.push(Finding::error(
+                "duplicate-uuid",
+                format!("Drive[{i}].Identifier"),
+                format!("Drive[{i}] and Drive[{first}] share the identifier {id}; give each drive its own UUID"),
+            ));
         }
     }
-    for (i, n) in array(root, "Network").iter().enumerate() {
-        if n.as_dictionary().and_then(|d| d.get("MacAddress")).is_none() {
-            out.push(Finding {
-                kind: "missing-key",
-                path: format!("Network[{i}].MacAddress"),
-                message: format!("Network[{i}] has no MacAddress; UTM 5 requires one (set it with utm::configure #{{ mac: … }})"),
-            });
-        }
+    if pl::get(root, "Information.IconCustom").ok().flatten().and_then(|v| v.as_boolean())
+        == Some(true)
+        && let Some(icon) =
+            pl::get(root, "Information.Icon").ok().flatten().and_then(|v| v.as_string())
+        && !data.join(icon).exists()
+    {
+        out.push(Finding::error(
+            "missing-icon",
+            data.join(icon).display().to_string(),
+            format!("the custom icon `Data/{icon}` does not exist; UTM cannot save this VM until it does (or `Information.IconCustom` is false)"),
+        ));
     }
     match b.uuid() {
-        None => out.push(Finding {
-            kind: "missing-key",
-            path: "Information.UUID".into(),
-            message: "the VM has no Information.UUID".into(),
-        }),
+        None => {} // reported by the schema
         Some(uuid) => {
             let me = crate::paths::resolve(path);
             for (other, their) in others {
                 if their.eq_ignore_ascii_case(&uuid) && crate::paths::resolve(other) != me {
-                    out.push(Finding {
-                        kind: "duplicate-uuid",
-                        path: "Information.UUID".into(),
-                        message: format!(
+                    out.push(Finding::error(
+                        "duplicate-uuid",
+                        "Information.UUID",
+                        format!(
                             "`{}` has the same VM UUID {uuid}; UTM keys its registry by UUID, so one of them will not show (or gets a new UUID) — give this bundle a fresh UUID",
                             other.display()
                         ),
-                    });
+                    ));
                 }
             }
         }
@@ -645,6 +587,9 @@ pub struct NewBundle {
     pub name: String,
     pub uuid: Option<String>,
     pub architecture: String,
+    /// `None`: UTM's default target for the architecture (`virt`, `q35`).
+    pub target: Option<String>,
+    pub cpu: String,
     pub cpu_count: i64,
     pub memory_mb: i64,
     pub uefi: bool,
@@ -667,6 +612,8 @@ impl Default for NewBundle {
             name: "Helix Desktop".into(),
             uuid: None,
             architecture: "aarch64".into(),
+            target: None,
+            cpu: "default".into(),
             cpu_count: 4,
             memory_mb: 8192,
             uefi: true,
@@ -699,26 +646,51 @@ fn s(v: &str) -> Value {
     Value::String(v.to_string())
 }
 
-/// The configuration of a new bundle, with the `Data/` names of its disks.
+/// The `utm::create_bundle` option a schema path comes from, for error messages.
+fn option_for(path: &str) -> String {
+    const MAP: &[(&str, &str)] = &[
+        ("System.Architecture", "arch"),
+        ("System.Target", "target"),
+        ("System.CPUCount", "cpus"),
+        ("System.CPU", "cpu"),
+        ("System.MemorySize", "memory"),
+        ("Display[0].Hardware", "display"),
+        ("Sharing.DirectoryShareMode", "share_mode"),
+        ("Information.Icon", "icon"),
+        ("Information.UUID", "uuid"),
+        ("Information.Name", "name"),
+        ("Network[0].Mode", "network.mode"),
+        ("Network[0].MacAddress", "network.mac"),
+        ("Network[0].PortForward", "network.port_forwards"),
+        ("QEMU.AdditionalArguments", "arguments"),
+        ("QEMU.UEFIBoot", "uefi"),
+        ("Drive", "disks"),
+    ];
+    for (p, o) in MAP {
+        if let Some(rest) = path.strip_prefix(p) {
+            return format!("{o}{rest}");
+        }
+    }
+    path.to_string()
+}
+
+/// The configuration of a new bundle, with the `Data/` names of its disks. Everything UTM or
+/// QEMU would refuse is refused, with the option it came from and the allowed values.
 pub fn new_config(spec: &NewBundle, disk_names: &[(String, String)]) -> Result<Dictionary> {
     let uuid = spec.uuid.clone().unwrap_or_else(super::new_uuid);
     if !super::is_uuid(&uuid) {
         return Err(Error::invalid("VM UUID", uuid, "expected 8-4-4-4-12 hex digits"));
     }
     let mac = spec.mac.clone().unwrap_or_else(super::new_mac).to_uppercase();
-    if !super::is_mac(&mac) {
-        return Err(Error::invalid(
-            "MAC address",
-            mac,
-            "expected six hex pairs like 52:42:0A:1B:2C:3D",
-        ));
+    check_mac(&mac)?;
+    check_enum("architecture", &spec.architecture, schema::KNOWN_ARCHITECTURES)?;
+    check_enum("network mode", &spec.network_mode, schema::NETWORK_MODES)?;
+    check_enum("share mode", &spec.share_mode, schema::SHARE_MODES)?;
+    for d in &spec.disks {
+        check_enum("disk interface", &d.interface, schema::INTERFACES)?;
     }
-    if !NETWORK_MODES.contains(&spec.network_mode.as_str()) {
-        return Err(Error::invalid(
-            "network mode",
-            &spec.network_mode,
-            format!("expected one of {}", NETWORK_MODES.join(", ")),
-        ));
+    for p in &spec.port_forwards {
+        check_forward(p)?;
     }
     if spec.memory_mb <= 0 || spec.cpu_count < 0 {
         return Err(Error::invalid(
@@ -727,6 +699,30 @@ pub fn new_config(spec: &NewBundle, disk_names: &[(String, String)]) -> Result<D
             "CPUs must be 0 or more and memory more than 0 MiB",
         ));
     }
+    let target = spec
+        .target
+        .clone()
+        .or_else(|| schema::default_target(&spec.architecture).map(String::from))
+        .unwrap_or_default();
+    let root = build_config(spec, disk_names, &uuid, &mac, &target)?;
+    let findings = schema::validate(&root);
+    if let Some(f) = findings.first() {
+        return Err(Error::invalid(
+            "utm::create_bundle option",
+            option_for(&f.path),
+            format!("{}; nothing was created", f.message),
+        ));
+    }
+    Ok(root)
+}
+
+fn build_config(
+    spec: &NewBundle,
+    disk_names: &[(String, String)],
+    uuid: &str,
+    mac: &str,
+    target: &str,
+) -> Result<Dictionary> {
     let drives: Vec<Value> = spec
         .disks
         .iter()
@@ -762,7 +758,7 @@ pub fn new_config(spec: &NewBundle, disk_names: &[(String, String)]) -> Result<D
                 ("Icon", s(&spec.icon)),
                 ("IconCustom", Value::Boolean(false)),
                 ("Name", s(&spec.name)),
-                ("UUID", s(&uuid)),
+                ("UUID", s(uuid)),
             ]),
         ),
         (
@@ -778,7 +774,7 @@ pub fn new_config(spec: &NewBundle, disk_names: &[(String, String)]) -> Result<D
             Value::Array(vec![dict(vec![
                 ("Hardware", s("virtio-net-pci")),
                 ("IsolateFromHost", Value::Boolean(false)),
-                ("MacAddress", s(&mac)),
+                ("MacAddress", s(mac)),
                 ("Mode", s(&spec.network_mode)),
                 (
                     "PortForward",
@@ -792,10 +788,7 @@ pub fn new_config(spec: &NewBundle, disk_names: &[(String, String)]) -> Result<D
                 (
                     "AdditionalArguments",
                     Value::Array(
-                        add_arguments(&[], &spec.arguments)
-                            .into_iter()
-                            .map(Value::String)
-                            .collect(),
+                        args::add(&[], &spec.arguments)?.into_iter().map(Value::String).collect(),
                     ),
                 ),
                 ("BalloonDevice", Value::Boolean(false)),
@@ -823,14 +816,14 @@ pub fn new_config(spec: &NewBundle, disk_names: &[(String, String)]) -> Result<D
             "System",
             dict(vec![
                 ("Architecture", s(&spec.architecture)),
-                ("CPU", s("default")),
+                ("CPU", s(&spec.cpu)),
                 ("CPUCount", int(spec.cpu_count)),
                 ("CPUFlagsAdd", Value::Array(vec![])),
                 ("CPUFlagsRemove", Value::Array(vec![])),
                 ("ForceMulticore", Value::Boolean(false)),
                 ("JITCacheSize", int(0)),
                 ("MemorySize", int(spec.memory_mb)),
-                ("Target", s("virt")),
+                ("Target", s(target)),
             ]),
         ),
     ]);
@@ -876,8 +869,8 @@ pub fn place_file(
                     src.display()
                 ),
             )
-            .args(json!({"from": src, "to": dest}))
-            .undo(json!({"remove_created": dest})),
+            .args(json!({"from": crate::paths::absolute(src), "to": crate::paths::absolute(&dest)}))
+            .undo(json!({"remove_created": crate::paths::absolute(&dest)})),
             || {
                 std::fs::hard_link(src, &dest).map_err(|e| Error::fs("hard-link", &dest, e))?;
                 crate::ctx::get().note_created(&dest);
@@ -964,13 +957,14 @@ pub fn create(path: &Path, spec: &NewBundle) -> Result<String> {
         place_file(&root, &data, e, EFI_VARS, Place::Copy)?;
     }
     let bytes = pl::to_bytes(&root, pl::Format::Xml)?;
-    crate::fs::write(&path.join(CONFIG), &bytes, None)?;
+    crate::fs::write(&path.join(CONFIG), &bytes, Some(pl::NEW_FILE_MODE))?;
     Ok(uuid)
 }
 
 /// Add a disk image to an existing bundle: the `Drive` entry is written first, then the image
 /// placed, so the file is never in `Data/` unreferenced.
 pub fn add_disk(path: &Path, disk: &DiskSpec) -> Result<String> {
+    check_enum("disk interface", &disk.interface, schema::INTERFACES)?;
     let b = open(path)?;
     let id = super::new_uuid();
     let ext = disk.image.extension().and_then(|e| e.to_str()).unwrap_or("qcow2");
@@ -1011,40 +1005,6 @@ pub fn add_disk(path: &Path, disk: &DiskSpec) -> Result<String> {
 mod tests {
     use super::*;
 
-    fn v(a: &[&str]) -> Vec<String> {
-        a.iter().map(|s| s.to_string()).collect()
-    }
-
-    const ARGS: [&str; 10] = [
-        "-global",
-        "virtio-gpu-gl-pci.edid=on",
-        "-global",
-        "virtio-gpu-gl-pci.xres=5120",
-        "-global",
-        "virtio-gpu-gl-pci.yres=2880",
-        "-global",
-        "virtio-gpu-gl-pci.max_outputs=16",
-        "-serial",
-        "file:/tmp/qemu-serial.log",
-    ];
-
-    #[test]
-    fn arguments_are_added_once() {
-        let once = add_arguments(&v(&["-S"]), &v(&ARGS));
-        let twice = add_arguments(&once, &v(&ARGS));
-        assert_eq!(once, twice);
-        assert_eq!(once.len(), 11);
-        assert_eq!(once.iter().filter(|a| *a == "virtio-gpu-gl-pci.edid=on").count(), 1);
-        // A -global property gets one value, in place.
-        let changed = add_arguments(&once, &v(&["-global", "virtio-gpu-gl-pci.xres=3840"]));
-        assert_eq!(changed.len(), 11);
-        assert_eq!(changed[4], "virtio-gpu-gl-pci.xres=3840");
-        assert_eq!(
-            remove_arguments(&changed, &v(&["-serial", "file:/tmp/qemu-serial.log"])).len(),
-            9
-        );
-    }
-
     #[test]
     fn new_config_has_every_key_and_references_its_files() {
         let spec = NewBundle {
@@ -1068,7 +1028,9 @@ mod tests {
         let mut root = new_config(&NewBundle::default(), &[]).unwrap();
         root.insert("ConfigurationVersion".into(), int(3));
         let e = validate_config(&root, Path::new("c")).unwrap_err().to_string();
-        assert!(e.contains("ConfigurationVersion is 3") && e.contains("migrate"), "{e}");
+        assert!(e.contains("ConfigurationVersion is 3, helix reads version 4"), "{e}");
+        // Every finding of a fresh config is none: what helix writes, UTM loads.
+        assert_eq!(schema::validate(&new_config(&NewBundle::default(), &[]).unwrap()), vec![]);
         root.insert("ConfigurationVersion".into(), int(4));
         root.insert("Backend".into(), s("Apple"));
         assert!(

@@ -6,8 +6,11 @@
 //! so tests point helix at a fake `UTM.app` holding doubles of the macOS-only tools.
 
 pub mod app;
+pub mod arguments;
 pub mod bundle;
+pub mod constants;
 pub mod registry;
+pub mod schema;
 pub mod utmctl;
 
 use std::path::PathBuf;
@@ -71,14 +74,9 @@ pub fn new_uuid() -> String {
     format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
 }
 
-/// Whether `s` looks like a UUID (8-4-4-4-12 hex digits).
+/// Whether `s` is a UUID (8-4-4-4-12 hex digits), as UTM parses one.
 pub fn is_uuid(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() == 5
-        && parts
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
+    schema::is_uuid(s)
 }
 
 /// A new MAC address in UTM's style: `52:42:` and four random bytes (locally administered, unicast).
@@ -87,10 +85,9 @@ pub fn new_mac() -> String {
     format!("52:42:{:02X}:{:02X}:{:02X}:{:02X}", b[0], b[1], b[2], b[3])
 }
 
+/// Whether `s` is a MAC address written as UTM writes them (six hex pairs and colons).
 pub fn is_mac(s: &str) -> bool {
-    let parts: Vec<&str> = s.split(':').collect();
-    parts.len() == 6
-        && parts.iter().all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_hexdigit()))
+    schema::parse_mac(s).is_some()
 }
 
 #[cfg(test)]

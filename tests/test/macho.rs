@@ -760,3 +760,61 @@ fn the_replaced_file_keeps_its_mode_and_extended_attributes() {
         std::fs::read_dir(p.parent().unwrap()).unwrap().flatten().map(|e| e.file_name()).collect();
     assert_eq!(left.len(), 1, "{left:?}");
 }
+
+#[test]
+fn no_op_edits_write_nothing_the_inode_stays_and_nothing_is_journaled() {
+    use std::os::unix::fs::MetadataExt;
+    let t = Test::new().recipe(
+        "noop",
+        r#"//! No-op edits.
+//! @param f File (required)
+let id = macho::info(args.f).id;
+let dep = macho::info(args.f).dylibs[0].name;
+let a = macho::set_id(args.f, id);
+let b = macho::change(args.f, dep, dep);
+let m = #{};
+m[dep] = dep;
+let c = macho::edit(args.f, #{ id: id, change: m });
+print(`modified=${a.modified}/${b.modified}/${c.modified}`);
+print(`already=${a.already.len()}/${b.already.len()}/${c.already.len()}`);
+print(`changes=${a.changes.len() + b.changes.len() + c.changes.len()}`);
+"#,
+    );
+    for variant in ["arm64", "universal"] {
+        let p = copy(variant, t.dir.path(), variant);
+        let before = std::fs::read(&p).unwrap();
+        let (ino, mtime) = {
+            let m = std::fs::metadata(&p).unwrap();
+            (m.ino(), m.mtime_nsec())
+        };
+        let out = t.helix(["run", "noop", "--f", &s(&p)]);
+        let slices = if variant == "universal" { 2 } else { 1 };
+        out.success()
+            .stdout_has("modified=false/false/false")
+            .stdout_has(&format!("already={slices}/{slices}/{}", 2 * slices))
+            .stdout_has("changes=0")
+            .stderr_has("is already as wanted")
+            .stderr_has("id is already `");
+        let m = std::fs::metadata(&p).unwrap();
+        assert_eq!((m.ino(), m.mtime_nsec()), (ino, mtime), "{variant}: the file was replaced");
+        assert_eq!(std::fs::read(&p).unwrap(), before, "{variant}: bytes changed (re-signed?)");
+    }
+    // No journal entry, no backup kept.
+    let journal: String = std::fs::read_dir(t.path("state/runs"))
+        .unwrap()
+        .flatten()
+        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+        .collect();
+    assert!(!journal.contains("macho.edit"), "{journal}");
+    let trash = t.path("state/trash");
+    let kept = std::fs::read_dir(&trash).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(kept, 0, "a backup was kept in {}", trash.display());
+    assert!(!t.path("state/trash-dirs").exists(), "a backup was kept in another trash");
+    // The CLI says it too.
+    let p = copy("arm64", t.dir.path(), "cli");
+    let id = info(&t, &p)["slices"][0]["id"].as_str().unwrap().to_string();
+    t.helix(["macho", "set-id", &s(&p), &id])
+        .success()
+        .stdout_has("already: arm64: id is already")
+        .stdout_has("nothing to change");
+}

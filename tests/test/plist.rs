@@ -222,7 +222,7 @@ print(`changes: ${changes.len()}`);
     let cfg = d.join("vm.utm/config.plist");
     py(d, &["gen_config", cfg.to_str().unwrap()]);
     let before = tree(d, &cfg);
-    t.helix(["run", "args"]).success().stdout_has("changes: 11");
+    t.helix(["run", "args"]).success().stdout_has("changes: 6");
     let once = std::fs::read(&cfg).unwrap();
     t.helix(["run", "args"]).success().stdout_has("changes: 0").stderr_has("left unchanged");
     assert_eq!(std::fs::read(&cfg).unwrap(), once, "the second run must not write");
@@ -238,17 +238,13 @@ print(`changes: ${changes.len()}`);
         args,
         [
             "-S",
-            "-global",
-            "virtio-gpu-gl-pci.edid=on",
-            "-global",
-            "virtio-gpu-gl-pci.xres=5120",
-            "-global",
-            "virtio-gpu-gl-pci.yres=2880",
-            "-global",
-            "virtio-gpu-gl-pci.max_outputs=16",
-            "-serial",
-            "file:/tmp/qemu-serial.log"
-        ]
+            "-global virtio-gpu-gl-pci.edid=on",
+            "-global virtio-gpu-gl-pci.xres=5120",
+            "-global virtio-gpu-gl-pci.yres=2880",
+            "-global virtio-gpu-gl-pci.max_outputs=16",
+            "-serial file:/tmp/qemu-serial.log"
+        ],
+        "new groups are one row each, as UTM's settings page stores them"
     );
     // Everything else: exactly as before, in the same order.
     let strip = |mut v: serde_json::Value| {
@@ -286,7 +282,7 @@ plist::edit("c.plist", |doc| {
     let original = std::fs::read(&c).unwrap();
     let out = t.helix(["run", "e", "--dry-run"]);
     out.success()
-        .stdout_has("would edit `c.plist` (4 changes")
+        .stdout_has(&format!("would edit `{}` (4 changes", d.join("c.plist").display()))
         .stdout_has("~ QEMU.DebugLog: false → true")
         .stdout_has("~ System.CPUCount: 20 → 8")
         .stdout_has("- Information.Notes")
@@ -374,4 +370,161 @@ plist::set(doc, "Drive[7]", 1);
         .stdout_has("2026-02-09T10:00:00Z i64 f64 true")
         .stderr_has("index 7 is out of range")
         .stderr_has("recipes/kp.rhai:13");
+}
+
+/// A binary plist `{a: [[[…]]]}` nested `depth` arrays deep, written by hand (Python's
+/// plistlib recurses and cannot write one): object refs of 2 bytes, offsets of 4.
+fn deep_binary(depth: usize) -> Vec<u8> {
+    let n = depth + 2; // dict, key, arrays
+    let mut out = b"bplist00".to_vec();
+    let mut offsets = vec![];
+    offsets.push(out.len());
+    out.extend([0xD1, 0, 1, 0, 2]); // {obj1: obj2}
+    offsets.push(out.len());
+    out.extend([0x51, b'a']);
+    for i in 0..depth {
+        offsets.push(out.len());
+        if i + 1 < depth {
+            let next = (i + 3) as u16;
+            out.push(0xA1);
+            out.extend(next.to_be_bytes());
+        } else {
+            out.push(0xA0);
+        }
+    }
+    let table = out.len();
+    for o in &offsets {
+        out.extend((*o as u32).to_be_bytes());
+    }
+    out.extend([0u8; 6]);
+    out.extend([4, 2]);
+    out.extend((n as u64).to_be_bytes());
+    out.extend(0u64.to_be_bytes());
+    out.extend((table as u64).to_be_bytes());
+    out
+}
+
+#[test]
+fn a_20000_deep_plist_is_an_error_not_a_crash_xml_binary_and_rhai() {
+    let t = Test::new()
+        .recipe("read", "//! R.\n//! @param f F (required)\nplist::read(args.f);\n")
+        .recipe("edit", "//! E.\n//! @param f F (required)\nplist::edit(args.f, |d| { d.x = 1; });\n")
+        .recipe(
+            "mapdeep",
+            "//! M.\nlet m = #{};\nfor i in 0..1000 { m = #{ a: m }; }\nplist::write(\"deep.plist\", m);\n",
+        );
+    let d = t.dir.path();
+    let n = 20_000;
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<plist version=\"1.0\"><dict><key>a</key>{}{}</dict></plist>\n",
+        "<array>".repeat(n),
+        "</array>".repeat(n)
+    );
+    std::fs::write(d.join("deep.xml.plist"), &xml).unwrap();
+    std::fs::write(d.join("deep.bin.plist"), deep_binary(n)).unwrap();
+    // The hand-written binary writer is right: a shallow one parses.
+    std::fs::write(d.join("shallow.bin.plist"), deep_binary(3)).unwrap();
+    t.helix(["run", "read", "--f", "shallow.bin.plist"]).success();
+    for f in ["deep.xml.plist", "deep.bin.plist"] {
+        let before = std::fs::read(d.join(f)).unwrap();
+        for r in ["read", "edit"] {
+            t.helix(["run", r, "--f", f])
+                .code(1)
+                .stderr_has("nest more than 256 levels deep")
+                .stderr_has(&format!("recipes/{r}.rhai:3"));
+        }
+        assert_eq!(std::fs::read(d.join(f)).unwrap(), before, "{f} was touched");
+    }
+    // 256 levels are fine, 257 are not (the limit is exact).
+    std::fs::write(d.join("ok.bin.plist"), deep_binary(255)).unwrap();
+    t.helix(["run", "read", "--f", "ok.bin.plist"]).success();
+    std::fs::write(d.join("over.bin.plist"), deep_binary(256)).unwrap();
+    t.helix(["run", "read", "--f", "over.bin.plist"]).code(1).stderr_has("nest more than 256");
+    // A Rhai map nested 1,000 deep is refused before anything is written.
+    t.helix(["run", "mapdeep"]).code(1).stderr_has("nest more than 256 levels deep");
+    assert!(!d.join("deep.plist").exists());
+}
+
+#[test]
+fn a_plist_edited_through_a_symlink_stays_a_link_and_new_files_are_0644() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = Test::new().recipe(
+        "e",
+        "//! E.\nplist::edit(\"link.plist\", |d| { d.QEMU.DebugLog = true; });\nplist::write(\"fresh.plist\", #{ a: 1 });\nutm::create_bundle(\"x.utm\", #{});\n",
+    );
+    let d = t.dir.path();
+    std::fs::create_dir_all(d.join("real")).unwrap();
+    py(d, &["gen_config", d.join("real/c.plist").to_str().unwrap()]);
+    std::os::unix::fs::symlink("real/c.plist", d.join("link.plist")).unwrap();
+    let before = std::fs::read(d.join("real/c.plist")).unwrap();
+    t.helix(["run", "e"]).success();
+    assert!(d.join("link.plist").symlink_metadata().unwrap().file_type().is_symlink());
+    assert_eq!(std::fs::read_link(d.join("link.plist")).unwrap(), Path::new("real/c.plist"));
+    let after = tree(d, &d.join("real/c.plist"));
+    assert_eq!(
+        entry(entry(&after, "QEMU").unwrap(), "DebugLog").unwrap(),
+        &serde_json::json!(["bool", true])
+    );
+    for f in ["fresh.plist", "x.utm/config.plist"] {
+        let mode = std::fs::metadata(d.join(f)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644, "{f} has mode {mode:o}");
+    }
+    t.helix(["undo", "last"]).success();
+    assert_eq!(std::fs::read(d.join("real/c.plist")).unwrap(), before);
+    assert!(d.join("link.plist").symlink_metadata().unwrap().file_type().is_symlink());
+    // A link is no way around protection: editing through it to a protected file is refused.
+    std::fs::copy(d.join("real/c.plist"), d.join("real/vm.backup.plist")).unwrap();
+    std::os::unix::fs::symlink("real/vm.backup.plist", d.join("safe-looking.plist")).unwrap();
+    std::fs::write(
+        d.join("recipes/p.rhai"),
+        "//! P.\nplist::edit(\"safe-looking.plist\", |d| { d.QEMU.DebugLog = true; });\n",
+    )
+    .unwrap();
+    t.helix(["run", "p"]).code(1).stderr_has("is protected");
+    assert_eq!(std::fs::read(d.join("real/vm.backup.plist")).unwrap(), before);
+}
+
+#[test]
+fn plist_errors_are_in_plain_words() {
+    let t = Test::new()
+        .recipe("read", "//! R.\n//! @param f F (required)\nplist::read(args.f);\n")
+        .recipe("badset", "//! S.\nlet d = #{ n: 1 };\nplist::set(d, \"n.x\", 2);\n")
+        .recipe("badval", "//! V.\nplist::write(\"v.plist\", #{ f: || 1 });\n");
+    let d = t.dir.path();
+    let good = deep_binary(2);
+    std::fs::write(d.join("cut.plist"), &good[..good.len() - 40]).unwrap();
+    std::fs::write(
+        d.join("b64.plist"),
+        "<?xml version=\"1.0\"?><plist version=\"1.0\"><dict><key>d</key><data>!!!not base64</data></dict></plist>",
+    )
+    .unwrap();
+    for (f, words) in [
+        ("cut.plist", "not a valid binary plist"),
+        ("b64.plist", "a <data> element is not valid base64"),
+    ] {
+        let out = t.helix(["run", "read", "--f", f]);
+        out.code(1).stderr_has(words);
+        for debug in ["InvalidDataString", "Io(", "Error {", "kind:", "UnexpectedEof"] {
+            assert!(!out.stderr.contains(debug), "{f}: {debug} in {}", out.stderr);
+        }
+    }
+    let out = t.helix(["run", "badset"]);
+    out.code(1).stderr_has("is a whole number, so it has no key");
+    assert!(!out.stderr.contains("i64"), "{}", out.stderr);
+    let out = t.helix(["run", "badval"]);
+    out.code(1).stderr_has("a function cannot be stored in a plist");
+}
+
+#[test]
+fn qemu_img_json_nested_too_deep_is_a_plain_error_not_a_crash() {
+    // qemu-img's JSON goes through serde_json, which stops at 128 levels.
+    let deep = format!(
+        "{{\"format\": \"qcow2\", \"virtual-size\": 1, \"x\": {}1{}}}",
+        "[".repeat(20_000),
+        "]".repeat(20_000)
+    );
+    let e = helix::qemu_img::parse_info(&deep).unwrap_err();
+    assert!(e.contains("nests more than 128 levels deep"), "{e}");
+    let ok = "{\"format\": \"qcow2\", \"virtual-size\": 1048576}";
+    assert_eq!(helix::qemu_img::parse_info(ok).unwrap().virtual_size, 1_048_576);
 }

@@ -1,0 +1,177 @@
+//! Journaled paths are absolute: a run that names everything by relative paths is undone by
+//! `helix undo` from another directory — every primitive that journals an undo record, and
+//! nothing is written in the directory undo runs in.
+
+use crate::builder::Test;
+
+const RECIPE: &str = r#"//! Touch everything by relative paths.
+//! @param url Download URL (required)
+fs::write("w.txt", "new");
+fs::write("n.txt", "created");
+fs::mkdir("newdir/sub");
+fs::copy("w.txt", "copy.txt");
+fs::move("m.txt", "moved.txt");
+fs::symlink("w.txt", "link.txt");
+fs::remove("r.txt");
+plist::edit("rel.plist", |d| { d.Flag = true; });
+plist::edit("plink.plist", |d| { d.Flag = true; });
+plist::write("new.plist", #{ a: 1 });
+utm::create_bundle("vms/new.utm", #{ disks: [#{ image: "disk.qcow2", how: "copy" }] });
+utm::configure("vm.utm", #{ debug_log: true });
+utm::add_arguments("vm.utm", ["-S"]);
+utm::add_disk("vm.utm", #{ image: "extra.qcow2", how: "copy" });
+qemu_img::create("img.qcow2", "1M");
+qemu_img::checkpoint("snap.qcow2", "s1");
+git::clone("src-repo", "clone");
+git::add_remote("clone", "up", "src-repo");
+git::checkout("src-repo", "HEAD~0");
+macho::change("lib.so", "/usr/lib/libSystem.B.dylib", "/usr/lib/libSystem.C.dylib");
+fs::mkdir("bdir");
+fs::write("bdir/build.ninja", "");
+build::clean("bdir");
+qemu_img::convert("disk.qcow2", "conv.qcow2");
+fs::clone_file("w.txt", "clone.txt");
+net::download(args.url, "dl.bin");
+"#;
+
+fn qemu_img(args: &[&str], dir: &std::path::Path) {
+    let out = std::process::Command::new("qemu-img").args(args).current_dir(dir).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn a_run_with_relative_paths_is_undone_from_another_directory() {
+    let t = Test::new().recipe("touch", RECIPE);
+    let d = t.dir.path().to_path_buf();
+    for (f, text) in [("w.txt", "old"), ("m.txt", "m"), ("r.txt", "r")] {
+        std::fs::write(d.join(f), text).unwrap();
+    }
+    let plist = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<plist version=\"1.0\">\n<dict>\n\t<key>Flag</key>\n\t<false/>\n</dict>\n</plist>\n";
+    std::fs::write(d.join("rel.plist"), plist).unwrap();
+    std::fs::write(d.join("ptarget.plist"), plist).unwrap();
+    std::os::unix::fs::symlink("ptarget.plist", d.join("plink.plist")).unwrap();
+    // A UTM bundle to configure (created by an earlier run), disks to place.
+    qemu_img(&["create", "-q", "-f", "qcow2", "disk.qcow2", "1M"], &d);
+    qemu_img(&["create", "-q", "-f", "qcow2", "extra.qcow2", "1M"], &d);
+    qemu_img(&["create", "-q", "-f", "qcow2", "snap.qcow2", "1M"], &d);
+    let t = t.recipe("mk", "//! Make.\nutm::create_bundle(\"vm.utm\", #{});\n");
+    t.helix(["run", "mk"]).success();
+    let vm_before = std::fs::read(d.join("vm.utm/config.plist")).unwrap();
+    let repo = git2::Repository::init(d.join("src-repo")).unwrap();
+    std::fs::write(d.join("src-repo/a"), "a").unwrap();
+    let mut idx = repo.index().unwrap();
+    idx.add_path(std::path::Path::new("a")).unwrap();
+    let tree = repo.find_tree(idx.write_tree().unwrap()).unwrap();
+    let sig = git2::Signature::now("t", "t@example.com").unwrap();
+    repo.commit(Some("HEAD"), &sig, &sig, "a", &tree, &[]).unwrap();
+    let lib = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/macho/real/_speedups.cpython-312-darwin.so");
+    std::fs::copy(&lib, d.join("lib.so")).unwrap();
+    let lib_before = std::fs::read(d.join("lib.so")).unwrap();
+
+    let http = crate::httpd::Httpd::start();
+    http.route("/f", crate::httpd::Route::Serve(b"downloaded".to_vec()));
+    t.helix(["run", "touch", "--url", &http.url("/f")]).success();
+    // Every journaled path is absolute.
+    let runs: Vec<_> =
+        std::fs::read_dir(d.join("state/runs")).unwrap().flatten().map(|e| e.path()).collect();
+    let mut undo_paths = 0;
+    for r in &runs {
+        for line in std::fs::read_to_string(r).unwrap().lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
+            let undo = v.get("undo").cloned().unwrap_or_default();
+            for k in ["restore", "to", "remove_created", "move_back", "path", "dir"] {
+                if let Some(p) = undo.get(k).and_then(|p| p.as_str()) {
+                    assert!(p.starts_with('/'), "relative `{k}` in {line}");
+                    undo_paths += 1;
+                }
+            }
+        }
+    }
+    assert!(undo_paths >= 24, "only {undo_paths} undo paths journaled");
+    // So are the paths in the actions' arguments (what `helix log` shows).
+    let mut arg_paths = 0;
+    for r in &runs {
+        for line in std::fs::read_to_string(r).unwrap().lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
+            let kind = v.get("kind").and_then(|k| k.as_str()).unwrap_or("");
+            let args = v.get("args").cloned().unwrap_or_default();
+            for k in ["path", "from", "to", "src", "dest", "dir", "link"] {
+                if let Some(p) = args.get(k).and_then(|p| p.as_str())
+                    && !(kind == "git.checkout" && k == "to")
+                    && !p.contains("://")
+                {
+                    assert!(p.starts_with('/'), "relative `{k}` in the args of {line}");
+                    arg_paths += 1;
+                }
+            }
+        }
+    }
+    assert!(arg_paths >= 24, "only {arg_paths} argument paths journaled");
+
+    let elsewhere = tempfile::tempdir().unwrap();
+    let t = t.cwd(elsewhere.path());
+    let out = t.helix(["undo", "last"]);
+    out.success();
+    assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0, "undo wrote into its cwd");
+    let aside: Vec<_> = std::fs::read_dir(&d)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains("helix-old"))
+        .collect();
+    assert!(aside.is_empty(), "the build dir moved aside is still there");
+    assert_eq!(std::fs::read_to_string(d.join("w.txt")).unwrap(), "old");
+    for gone in [
+        "n.txt",
+        "newdir",
+        "copy.txt",
+        "moved.txt",
+        "link.txt",
+        "new.plist",
+        "vms/new.utm",
+        "img.qcow2",
+        "clone",
+    ] {
+        assert!(d.join(gone).symlink_metadata().is_err(), "{gone} is still there:\n{}", out.stdout);
+    }
+    assert_eq!(std::fs::read_to_string(d.join("m.txt")).unwrap(), "m");
+    assert_eq!(std::fs::read_to_string(d.join("r.txt")).unwrap(), "r");
+    assert_eq!(std::fs::read_to_string(d.join("rel.plist")).unwrap(), plist);
+    assert_eq!(std::fs::read_to_string(d.join("ptarget.plist")).unwrap(), plist);
+    assert!(d.join("plink.plist").symlink_metadata().unwrap().file_type().is_symlink());
+    assert_eq!(std::fs::read(d.join("vm.utm/config.plist")).unwrap(), vm_before);
+    assert_eq!(std::fs::read(d.join("lib.so")).unwrap(), lib_before);
+    assert!(
+        !git2::Repository::open(d.join("src-repo")).unwrap().head_detached().unwrap(),
+        "the checkout was not undone"
+    );
+    let snaps = std::process::Command::new("qemu-img")
+        .args(["snapshot", "-l"])
+        .arg(d.join("snap.qcow2"))
+        .output()
+        .unwrap();
+    // The checkpoint's undo reverted the image to it, keeping the state it had.
+    assert!(String::from_utf8_lossy(&snaps.stdout).contains("before-s1-"), "{}", out.stdout);
+}
+
+#[test]
+fn a_relative_path_in_an_old_journal_is_refused_not_guessed() {
+    use helix::guard::absolute_paths;
+    use helix::undo::apply;
+    use serde_json::json;
+    for rec in [
+        json!({ "restore": "/tmp/x", "to": "rel.txt" }),
+        json!({ "remove_created": "rel.txt" }),
+        json!({ "move_back": "a", "to": "/tmp/b" }),
+    ] {
+        let e = apply(&rec).unwrap_err().to_string();
+        assert!(e.contains("by a relative path"), "{rec}: {e}");
+    }
+    // What a primitive journals today is absolute, and names that are not paths stay as given.
+    let here = std::env::current_dir().unwrap();
+    let v = absolute_paths(json!({ "kind": "git.checkout", "path": "repo", "rev": "main" }));
+    assert_eq!(v["path"], here.join("repo").display().to_string());
+    assert_eq!(v["rev"], "main");
+    let v = absolute_paths(json!({ "steps": [{ "restore": "k", "to": "./a/../b" }] }));
+    assert_eq!(v["steps"][0]["to"], here.join("b").display().to_string());
+}
