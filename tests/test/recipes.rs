@@ -723,3 +723,88 @@ fn vm_boots_keep_their_files_under_vm_dir_or_the_state_dir() {
         assert!(!want.exists(), "a dry run made {}", want.display());
     }
 }
+
+/// Rhai does not process escapes in backtick strings: `\n` there prints a backslash and an `n`
+/// (expand-disk printed `before:\n…` that way). No built-in recipe or stdlib module writes one;
+/// interpolations (`${…}`) may hold ordinary strings with escapes.
+#[test]
+fn no_builtin_rhai_file_has_an_escape_in_a_backtick_string() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut found = vec![];
+    for dir in ["recipes", "stdlib"] {
+        for f in
+            walk(&root.join(dir)).into_iter().filter(|p| p.extension().is_some_and(|e| e == "rhai"))
+        {
+            let text = std::fs::read_to_string(&f).unwrap();
+            found.extend(
+                backtick_escapes(&text).into_iter().map(|l| format!("{}:{l}", f.display())),
+            );
+        }
+    }
+    assert!(found.is_empty(), "escapes that would print literally: {found:?}");
+    // The scanner itself: it finds one, and leaves ordinary strings and interpolations alone.
+    assert_eq!(backtick_escapes("let a = 1;\nprint(`x\\ny`);\n"), vec![2]);
+    assert!(backtick_escapes("print(\"a\\nb\"); print(`${\"a\\n\" + b}`); // `c\\n`\n").is_empty());
+}
+
+/// Lines (1-based) with a `\` escape inside a backtick string, outside its `${…}` parts.
+fn backtick_escapes(text: &str) -> Vec<usize> {
+    #[derive(PartialEq)]
+    enum In {
+        Code,
+        Str,
+        Tick,
+    }
+    let (mut stack, mut line, mut out) = (vec![In::Code], 1, vec![]);
+    let mut depth: Vec<usize> = vec![]; // brace depth at each `${` entered
+    let mut braces = 0usize;
+    let c: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < c.len() {
+        let ch = c[i];
+        if ch == '\n' {
+            line += 1;
+        }
+        match stack.last().unwrap() {
+            In::Code => match ch {
+                '/' if c.get(i + 1) == Some(&'/') => {
+                    while i < c.len() && c[i] != '\n' {
+                        i += 1;
+                    }
+                    continue;
+                }
+                '"' => stack.push(In::Str),
+                '`' => stack.push(In::Tick),
+                '{' => braces += 1,
+                '}' if depth.last() == Some(&braces) => {
+                    depth.pop();
+                    stack.pop();
+                }
+                '}' => braces = braces.saturating_sub(1),
+                _ => {}
+            },
+            In::Str => match ch {
+                '\\' => i += 1,
+                '"' => {
+                    stack.pop();
+                }
+                _ => {}
+            },
+            In::Tick => match ch {
+                '\\' => out.push(line),
+                '`' => {
+                    stack.pop();
+                }
+                '$' if c.get(i + 1) == Some(&'{') => {
+                    i += 1;
+                    depth.push(braces);
+                    stack.push(In::Code);
+                }
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    out.dedup();
+    out
+}
