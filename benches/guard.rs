@@ -3,6 +3,9 @@
 //! - `fs::remove` of a large sparse disk image (a rename into the trash) vs `cp --sparse` to a
 //!   backup location (keeping a copy before deleting, done without helix).
 //!
+//! - the OS layer's cost per command: spawning `true` confined (plan + namespace + mounts, as
+//!   `process.rs` does) vs spawning it plainly.
+//!
 //! `cargo bench --bench guard` (also runs, quickly, under `cargo test --all-targets`).
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)] // benches drive tools directly
 
@@ -74,5 +77,31 @@ fn main() {
         "remove a {} GiB sparse image: helix trash (rename) {trash:?}   cp --sparse=always to a backup {cp:?} ({})",
         size >> 30,
         if out.is_ok_and(|s| s.success()) { "ok" } else { "failed" }
+    );
+
+    let k = if quick { 5 } else { 300 };
+    let plain = per_iter(k, || {
+        let _ = Command::new("true").status();
+    });
+    let confined = per_iter(k, || {
+        let c = helix::guard::sandbox::confine(vec!["true".into()], None, |_| false);
+        let mut cmd = Command::new(&c.argv[0]);
+        cmd.args(&c.argv[1..]);
+        if let Some(hook) = c.hook {
+            // SAFETY: the hook makes async-signal-safe system calls only.
+            unsafe { std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || hook.apply()) };
+        }
+        let _ = cmd.status();
+    });
+    let plan = per_iter(k, || {
+        std::hint::black_box(helix::guard::sandbox::Plan::for_command(
+            &helix::ctx::get().config,
+            None,
+            &["true".into()],
+        ));
+    });
+    println!(
+        "spawn `true` confined by the OS layer ({}): {confined:?} (of which the plan {plan:?})   plainly: {plain:?}",
+        helix::guard::sandbox::state(|_| false).describe()
     );
 }

@@ -1,7 +1,8 @@
 //! The command line: parses, dispatches, and maps every failure to a message and an exit code
-//! (the failed command's code where one failed, 2 for usage, 130 for Ctrl-C, else 1).
+//! (see [`exit_code`]: 0 ok, 1 failed, 2 usage, 3–127 a failed command's own status, 130
+//! Ctrl-C, 141 output closed).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
@@ -17,7 +18,8 @@ use crate::recipe::{self, Recipe};
     propagate_version = true
 )]
 pub struct Cli {
-    /// Look for recipes in DIR first (before $HELIX_RECIPES, ./recipes, the config dir, the built-ins).
+    /// Look for recipes in DIR first (before $HELIX_RECIPES, the project's recipes/, the config dir,
+    /// the built-ins).
     #[arg(long, global = true, value_name = "DIR")]
     pub recipes: Option<PathBuf>,
     /// Merge this config file over the user's and the project's.
@@ -30,10 +32,16 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run a recipe: `helix run build-qemu --no-install`. `helix run NAME --help` lists its parameters.
-    #[command(disable_help_flag = true)]
+    #[command(
+        disable_help_flag = true,
+        after_help = "Without NAME: a picker at a terminal, else the list of recipes.\n\
+                      `helix run NAME --help` lists NAME's own parameters; `helix run --help` \
+                      (or -h) prints this."
+    )]
     Run {
-        /// The recipe's name (or a path to a .rhai file).
-        recipe: String,
+        /// The recipe's name (or a path to a .rhai file); without it, choose one.
+        #[arg(allow_hyphen_values = true)]
+        recipe: Option<String>,
         /// Print the plan: every change is shown instead of made; reads still happen.
         #[arg(long)]
         dry_run: bool,
@@ -49,23 +57,45 @@ pub enum Command {
     },
     /// List every recipe with its description and where it comes from.
     List {
+        /// Print JSON (name, description, parameters, origin) instead of a table.
         #[arg(long)]
         json: bool,
     },
-    /// Compile every recipe and stdlib module (or one recipe) with strict variables; run nothing.
-    Check { recipe: Option<String> },
-    /// Write a documented skeleton recipe to start from.
+    /// Find recipe mistakes without running anything: unknown calls, wrong arguments, `args`
+    /// the header lacks, header errors, in-place methods used as values (`helix run` checks first).
+    Check {
+        /// One recipe (and the stdlib modules it imports); without it, every recipe and module.
+        recipe: Option<String>,
+    },
+    /// Write a documented skeleton recipe to start from, or a copy of a built-in to change it.
     New {
+        /// The new recipe's name (the file is NAME.rhai).
         name: String,
-        /// Where to put it (default: ./recipes).
+        /// Start from a copy of this recipe (the built-in of that name first): the new file
+        /// shadows it.
+        #[arg(long, value_name = "RECIPE")]
+        from: Option<String>,
+        /// Where to put it (default: the project's recipes/, else ./recipes).
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+    /// Print a recipe's source (built-in or not) and say where it comes from.
+    Show {
+        /// The recipe's name (or a path to a .rhai file).
+        name: String,
+    },
     /// Every primitive recipes can call, with signature, documentation and an example.
     Api {
-        /// Also write Rhai definition files (for editor completion) into DIR.
+        /// Only this module (`fs`, `ssh`, … or `global`).
+        module: Option<String>,
+        /// Write Rhai definition files (for editor completion) into DIR: every primitive, the
+        /// stdlib modules, `args` and `config`.
         #[arg(long, value_name = "DIR")]
         definitions: Option<PathBuf>,
+        /// With --definitions: document this recipe's parameters on `args`.
+        #[arg(long, value_name = "NAME", requires = "definitions")]
+        recipe: Option<String>,
+        /// Print Rhai's function metadata as JSON instead of the reference.
         #[arg(long)]
         json: bool,
     },
@@ -76,16 +106,22 @@ pub enum Command {
         /// How many runs to list.
         #[arg(short = 'n', long, default_value_t = 20)]
         limit: usize,
+        /// Print JSON (the run's records, or one object per run) instead of a table.
         #[arg(long)]
         json: bool,
     },
     /// Show the merged configuration and where each value comes from.
     Config {
+        /// Print the merged configuration as JSON.
         #[arg(long)]
         json: bool,
     },
-    /// Print shell completions.
-    Completions { shell: clap_complete::Shell },
+    /// Print shell code completing commands, recipe names and their parameters:
+    /// `source <(helix completions bash)`.
+    Completions {
+        /// The shell to complete in.
+        shell: clap_complete::Shell,
+    },
     /// Read and fix Mach-O binaries: info, change, set-id, rpaths, rewrite-prefix, sign, verify.
     #[command(subcommand)]
     Macho(crate::macho::cli::MachoCmd),
@@ -97,6 +133,7 @@ pub enum Command {
     /// Reverse what a run changed, newest first (`helix log` shows run ids; `last` is the newest
     /// run that changed something).
     Undo {
+        /// The run to reverse: an id from `helix log`, a unique prefix, or `last`.
         run: String,
         /// Print what would be undone; change nothing.
         #[arg(long)]
@@ -106,6 +143,16 @@ pub enum Command {
 
 /// Parse, dispatch, and return the process exit code.
 pub fn main() -> i32 {
+    crate::closed_pipe::install_hook();
+    crate::complete::handle();
+    match std::panic::catch_unwind(main_inner) {
+        Ok(code) => code,
+        Err(p) if crate::closed_pipe::is_closed_pipe(p.as_ref()) => crate::closed_pipe::EXIT,
+        Err(p) => std::panic::resume_unwind(p),
+    }
+}
+
+fn main_inner() -> i32 {
     crate::ui::init_colours();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -145,8 +192,19 @@ impl Failure {
 
 impl From<crate::error::Error> for Failure {
     fn from(e: crate::error::Error) -> Self {
-        let code = e.exit_code().unwrap_or(1);
+        let code = exit_code(e.exit_code());
         Failure { message: format!("{} {e}\n", console::style("error:").red().bold()), code }
+    }
+}
+
+/// helix's exit status, given the status a failure asks for (a failed command's own, 130 for a
+/// cancel): 0 and 2 (usage) and 141 (output closed) belong to helix, so a command that failed
+/// with 1, 2, a signal or a status above 127 ends helix with 1; 3–127 pass through, so a script
+/// can still tell a failed `make` (2 → 1) from bad usage of helix (2).
+pub fn exit_code(wanted: Option<i32>) -> i32 {
+    match wanted {
+        Some(c @ 3..=127) | Some(c @ 130) => c,
+        _ => 1,
     }
 }
 
@@ -154,18 +212,66 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
     let dirs = recipe::recipe_dirs(cli.recipes.as_deref());
     match cli.command {
         Command::Run { recipe, dry_run, resume, yes, params } => {
+            install_interrupt_handler();
+            let recipe = match recipe.as_deref() {
+                Some("--help" | "-h") => {
+                    let mut cmd = Cli::command();
+                    cmd.build();
+                    let run = cmd.find_subcommand_mut("run").expect("run is a subcommand");
+                    print!("{}", run.render_help());
+                    return Ok(0);
+                }
+                Some(name) if name.starts_with('-') => {
+                    return Err(Failure::usage(format!(
+                        "`{name}` comes before the recipe's name: `helix run NAME {name}` (see \
+                         `helix run --help`)"
+                    )));
+                }
+                Some(name) => recipe::find(&dirs, name).map_err(Failure::usage)?,
+                None => match crate::picker::pick(&dirs).map_err(Failure::from)? {
+                    crate::picker::Picked::Listed => return Ok(0),
+                    crate::picker::Picked::Run(r, words) => {
+                        let mut all = words;
+                        all.extend(params);
+                        let config = Config::load(cli.config.as_deref()).map_err(Failure::usage)?;
+                        return run(&dirs, *r, all, dry_run, resume, yes, config);
+                    }
+                },
+            };
             let config = Config::load(cli.config.as_deref()).map_err(Failure::usage)?;
-            run(&dirs, &recipe, params, dry_run, resume, yes, config)
+            run(&dirs, recipe, params, dry_run, resume, yes, config)
+        }
+        Command::Show { name } => {
+            crate::recipe_files::show(&dirs, &name).map_err(Failure::usage)?;
+            Ok(0)
         }
         Command::List { json } => list(&dirs, json),
         Command::Check { recipe } => {
             let config = Config::load(cli.config.as_deref()).map_err(Failure::usage)?;
             let _ = Ctx::new(false, false, false, config).install();
-            check(&dirs, recipe.as_deref())
+            crate::check::command::run(&dirs, recipe.as_deref())
         }
-        Command::New { name, dir } => new(&name, dir),
-        Command::Api { definitions, json } => api(definitions.as_deref(), json),
-        Command::Log { run, limit, json } => log(run.as_deref(), limit, json),
+        Command::New { name, from, dir } => {
+            let msg = crate::recipe_files::new(
+                cli.recipes.as_deref(),
+                &name,
+                from.as_deref(),
+                dir.as_deref(),
+            )
+            .map_err(|e| match e {
+                crate::error::Error::Invalid { .. } => Failure::usage(e),
+                other => Failure::from(other),
+            })?;
+            print!("{msg}");
+            Ok(0)
+        }
+        Command::Api { definitions: Some(dir), recipe, .. } => {
+            crate::definitions::command(&dir, recipe.as_deref(), &dirs)
+        }
+        Command::Api { module, json, .. } => api(module.as_deref(), json),
+        Command::Log { run, limit, json } => {
+            crate::runlog::cli(run.as_deref(), limit, json).map_err(Failure::from)
+        }
         Command::Config { json } => {
             let config = Config::load(cli.config.as_deref()).map_err(Failure::usage)?;
             if json {
@@ -188,7 +294,7 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
         )
         .map_err(Failure::from),
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "helix", &mut std::io::stdout());
+            print!("{}", crate::complete::registration(shell).map_err(Failure::error)?);
             Ok(0)
         }
     }
@@ -196,18 +302,18 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
 
 fn run(
     dirs: &[PathBuf],
-    name: &str,
+    recipe: Recipe,
     params: Vec<String>,
     dry_run: bool,
     resume: bool,
     yes: bool,
     config: Config,
 ) -> Result<i32, Failure> {
-    let recipe = recipe::find(dirs, name).map_err(Failure::usage)?;
     if params.iter().any(|p| p == "--help" || p == "-h") {
         print!("{}", recipe::help(&recipe));
         return Ok(0);
     }
+    crate::check::command::gate(dirs, &recipe)?;
     // helix's own run flags may also follow the recipe's parameters
     // (`helix run provision-vm --cpus 8 --resume`), unless the recipe declares one itself.
     let mut params = params;
@@ -243,25 +349,69 @@ fn run(
     .map_err(Failure::from)?;
     let run_id = journal.run_id().to_string();
     ctx.set_journal(journal);
-    install_interrupt_handler();
-    let result = crate::run::execute(&engine, &ast, &mut scope);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        crate::run::execute(&engine, &ast, &mut scope)
+    }));
     // A run leaves nothing behind: VMs it started (unless detached), children, SSH masters.
     crate::qemu::kill_all();
     crate::process::terminate_all();
     crate::ssh::close_all();
+    let step = ctx.failed_step();
+    let result = match result {
+        Ok(r) => r,
+        Err(p) => {
+            // Output closed (`helix run x | head -1`): stopped like an interrupt, quietly.
+            let closed = crate::closed_pipe::is_closed_pipe(p.as_ref());
+            let (status, why) = if closed {
+                ("interrupted", "the output was closed (its reader went away)".to_string())
+            } else {
+                (
+                    "failed",
+                    format!("helix crashed: {}", p.downcast_ref::<String>().map_or("?", |s| s)),
+                )
+            };
+            ctx.with_journal(|j| j.end_with(status, Some(&why), step.as_deref()));
+            if closed {
+                return Err(Failure { message: String::new(), code: crate::closed_pipe::EXIT });
+            }
+            std::panic::resume_unwind(p);
+        }
+    };
     match result {
         Ok(()) => {
-            ctx.with_journal(|j| j.end("ok"));
-            Ok(0)
+            // `exit(code, message)` ends the recipe with its code; the message is already out.
+            let code = crate::api::global::take_exit().unwrap_or(0);
+            ctx.with_journal(|j| j.end(if code == 0 { "ok" } else { "failed" }));
+            if dry_run {
+                eprintln!("{}", crate::dry_run::summary(ctx.planned(), true));
+            }
+            if code == 0 && !dry_run && ctx.with_journal(|j| j.undoable()).unwrap_or(false) {
+                eprintln!("to undo this run: helix undo {run_id}");
+            }
+            Ok(code)
         }
         Err(e) => {
             let cancelled =
                 ctx.is_cancelled() || matches!(*e, rhai::EvalAltResult::ErrorTerminated(..));
-            ctx.with_journal(|j| j.end(if cancelled { "interrupted" } else { "failed" }));
-            let mut message = ctx.redact(&crate::report::runtime(&e, &recipe.source_name));
+            let report = ctx.redact(&crate::report::runtime(&e, &recipe.source_name));
+            ctx.with_journal(|j| {
+                j.end_with(
+                    if cancelled { "interrupted" } else { "failed" },
+                    Some(report.trim_end()),
+                    step.as_deref(),
+                )
+            });
+            let mut message = report;
             message
                 .push_str(&format!("  = run `{run_id}`: `helix log {run_id}` shows what it did\n"));
-            let code = if cancelled { 130 } else { ctx.take_exit_code().unwrap_or(1) };
+            if dry_run {
+                message.push_str(&format!("{}\n", crate::dry_run::summary(ctx.planned(), false)));
+            } else if ctx.with_journal(|j| j.undoable()).unwrap_or(false) {
+                message.push_str(&format!(
+                    "  = what it changed before it stopped: `helix undo {run_id}` reverses it\n"
+                ));
+            }
+            let code = if cancelled { 130 } else { exit_code(ctx.take_exit_code()) };
             Err(Failure { message, code })
         }
     }
@@ -270,6 +420,12 @@ fn run(
 fn install_interrupt_handler() {
     let _ = ctrlc::set_handler(|| {
         let ctx = crate::ctx::get();
+        if ctx.run_id().is_none() {
+            // No run has started (the recipe picker, a question for a parameter): nothing to
+            // stop or clean up; give the terminal its cursor back and end as interrupted.
+            let _ = console::Term::stderr().show_cursor();
+            std::process::exit(130);
+        }
         if ctx.is_cancelled() {
             // A second Ctrl-C: the person means it.
             crate::process::terminate_all();
@@ -301,212 +457,62 @@ fn list(dirs: &[PathBuf], json: bool) -> Result<i32, Failure> {
         };
         rows.push(vec![r.name.clone(), r.header.summary.clone(), from]);
     }
-    print!("{}", crate::ui::table(&rows));
+    print!("{}", crate::ui::table_fitted_keeping(&rows, crate::ui::output_width(), 1));
     Ok(0)
 }
 
-fn check(dirs: &[PathBuf], only: Option<&str>) -> Result<i32, Failure> {
-    let engine = crate::engine::build(recipe::stdlib_dirs(dirs));
-    let recipes: Vec<Recipe> = match only {
-        Some(name) => vec![recipe::find(dirs, name).map_err(Failure::usage)?],
-        None => recipe::discover(dirs).map_err(Failure::error)?,
-    };
-    let mut failed = 0;
-    let mut checked = 0;
-    for r in &recipes {
-        checked += 1;
-        let args = r
-            .header
-            .params
-            .iter()
-            .map(|p| (p.name.clone(), recipe::Value::Str(String::new())))
-            .collect();
-        let scope = crate::run::scope(&args);
-        let result = crate::run::compile(&engine, r, &scope)
-            .and_then(|ast| crate::run::check_imports(&engine, &ast, r));
-        match result {
-            Ok(()) => println!("{} {}", console::style("ok").green(), r.name),
-            Err(m) => {
-                failed += 1;
-                println!("{} {}", console::style("FAILED").red().bold(), r.name);
-                eprint!("{m}");
-            }
-        }
-    }
-    if only.is_none() {
-        for (name, source, text) in stdlib_modules(&recipe::stdlib_dirs(dirs)) {
-            checked += 1;
-            crate::sources::remember(&source, &text);
-            match engine.compile(&text) {
-                Ok(_) => println!("{} stdlib/{name}", console::style("ok").green()),
-                Err(e) => {
-                    failed += 1;
-                    println!("{} stdlib/{name}", console::style("FAILED").red().bold());
-                    eprint!("{}", crate::report::parse(&e, &source));
-                }
-            }
-        }
-    }
-    if failed > 0 {
-        return Err(Failure {
-            message: format!("{failed} of {checked} failed to compile\n"),
-            code: 1,
-        });
-    }
-    Ok(0)
-}
-
-/// Every stdlib module visible: `(name, source name, text)`, user dirs shadowing built-ins.
-fn stdlib_modules(dirs: &[PathBuf]) -> Vec<(String, String, String)> {
-    let mut names: Vec<String> = Vec::new();
-    for d in dirs {
-        if let Ok(rd) = std::fs::read_dir(d) {
-            for e in rd.flatten() {
-                let p = e.path();
-                if p.extension().is_some_and(|x| x == "rhai") {
-                    names.push(p.file_stem().unwrap().to_string_lossy().into_owned());
-                }
-            }
-        }
-    }
-    for f in recipe::BUILTIN_STDLIB.files() {
-        names.push(f.path().file_stem().unwrap_or_default().to_string_lossy().into_owned());
-    }
-    names.sort();
-    names.dedup();
-    names
-        .into_iter()
-        .filter_map(|n| crate::engine::StdlibResolver::locate(dirs, &n).map(|(s, t)| (n, s, t)))
-        .collect()
-}
-
-fn new(name: &str, dir: Option<PathBuf>) -> Result<i32, Failure> {
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        return Err(Failure::usage(format!(
-            "`{name}` is not a recipe name: use letters, digits, `-` and `_`"
-        )));
-    }
-    let dir = dir.unwrap_or_else(|| PathBuf::from("recipes"));
-    let path = dir.join(format!("{name}.rhai"));
-    if path.exists() {
-        return Err(Failure::usage(format!(
-            "`{}` already exists; helix does not overwrite it",
-            path.display()
-        )));
-    }
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| Failure::error(format!("could not create `{}`: {e}", dir.display())))?;
-    crate::fs::atomic_write_raw(&path, skeleton(name).as_bytes(), Some(0o644))
-        .map_err(Failure::from)?;
-    println!("created {}\nrun it with: helix run {name} --who you", path.display());
-    Ok(0)
-}
-
-fn skeleton(name: &str) -> String {
-    format!(
-        r#"//! One line that says what `{name}` does (shown by `helix list`).
-//!
-//! More about it: what it changes, what it needs. Shown by `helix run {name} --help`.
-//!
-//! @param who        Whom to greet (default: world)
-//! @param times:int  How many times (default: 1)
-//! @flag  loud       Shout
-
-// `args` holds the parameters above, already checked; `config` the merged configuration.
-// `helix api` lists every primitive (fs::, cmd::, ui::, ...). `helix check` compiles this file.
-
-step("greet", || {{
-    let text = `hello, ${{args.who}}`;
-    if args.loud {{ text = text.to_upper(); }}
-    for i in 0..args.times {{
-        ui::info(text);
-    }}
-}});
-
-// Changes go through primitives, so `--dry-run` shows them and the guard protects your data:
-// fs::write("/tmp/{name}.txt", "done\n");
-"#
-    )
-}
-
-fn api(definitions: Option<&Path>, json: bool) -> Result<i32, Failure> {
+fn api(module: Option<&str>, json: bool) -> Result<i32, Failure> {
     let engine = crate::engine::build(vec![]);
-    if let Some(dir) = definitions {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Failure::error(format!("could not create `{}`: {e}", dir.display())))?;
-        engine.definitions().with_headers(true).write_to_dir(dir).map_err(|e| {
-            Failure::error(format!("could not write definitions to `{}`: {e}", dir.display()))
-        })?;
-        eprintln!("wrote Rhai definition files to {}", dir.display());
-        return Ok(0);
-    }
     if json {
-        println!("{}", engine.gen_fn_metadata_to_json(false).unwrap_or_default());
+        println!("{}", crate::apidoc::json(&engine, module).map_err(Failure::usage)?);
     } else {
-        print!("{}", crate::apidoc::markdown(&engine));
+        print!("{}", crate::apidoc::markdown(&engine, module).map_err(Failure::usage)?);
     }
     Ok(0)
 }
 
-fn log(run: Option<&str>, limit: usize, json: bool) -> Result<i32, Failure> {
-    let dir = crate::config::state_dir().join("runs");
-    if let Some(id) = run {
-        let run = crate::journal::find_run(&dir, id).map_err(Failure::usage)?;
-        if json {
-            println!("{}", serde_json::to_string_pretty(&run.records).unwrap_or_default());
-            return Ok(0);
-        }
-        println!(
-            "run {} — {} — started {} — {}",
-            run.id,
-            run.recipe(),
-            run.started(),
-            run.status()
-        );
-        let mut rows = vec![vec!["ACTION".into(), "RESULT".into(), "TIME".into(), "DETAIL".into()]];
-        for r in run.actions() {
-            if let crate::journal::Record::Action { kind, detail, result, ms, .. } = r {
-                rows.push(vec![
-                    kind.clone(),
-                    first_line(result),
-                    format!("{ms}ms"),
-                    detail.clone(),
-                ]);
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every argument of every command and subcommand, with its command path.
+    fn all_args(cmd: &clap::Command, path: &str, out: &mut Vec<(String, String, bool)>) {
+        for a in cmd.get_arguments() {
+            let id = a.get_id().as_str().to_string();
+            if id == "help" || id == "version" {
+                continue;
             }
+            out.push((path.to_string(), id, a.get_help().is_some()));
         }
-        print!("{}", crate::ui::table(&rows));
-        return Ok(0);
+        for s in cmd.get_subcommands() {
+            all_args(s, &format!("{path} {}", s.get_name()), out);
+        }
     }
-    let runs = crate::journal::list_runs(&dir).map_err(Failure::error)?;
-    if json {
-        let v: Vec<_> = runs.iter().take(limit).map(|r| serde_json::json!({"id": r.id, "recipe": r.recipe(), "started": r.started(), "status": r.status(), "actions": r.actions().count()})).collect();
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-        return Ok(0);
-    }
-    if runs.is_empty() {
-        println!("no runs recorded yet (journal: {})", dir.display());
-        return Ok(0);
-    }
-    let mut rows = vec![vec![
-        "RUN".into(),
-        "STARTED".into(),
-        "RECIPE".into(),
-        "STATUS".into(),
-        "ACTIONS".into(),
-    ]];
-    for r in runs.iter().take(limit) {
-        rows.push(vec![
-            r.id.clone(),
-            r.started().to_string(),
-            r.recipe().to_string(),
-            r.status().to_string(),
-            r.actions().count().to_string(),
-        ]);
-    }
-    print!("{}", crate::ui::table(&rows));
-    Ok(0)
-}
 
-fn first_line(s: &str) -> String {
-    s.lines().next().unwrap_or_default().to_string()
+    #[test]
+    fn every_flag_and_argument_has_help_text() {
+        let mut args = vec![];
+        all_args(&super::Cli::command(), "helix", &mut args);
+        assert!(
+            args.iter().any(|(p, id, _)| p == "helix list" && id == "json"),
+            "walks subcommands"
+        );
+        let missing: Vec<String> =
+            args.iter().filter(|(_, _, h)| !h).map(|(p, id, _)| format!("{p} <{id}>")).collect();
+        assert!(missing.is_empty(), "no help text: {missing:?}");
+    }
+
+    #[test]
+    fn a_failed_commands_status_never_reads_as_usage_or_success() {
+        use super::exit_code;
+        assert_eq!(exit_code(Some(2)), 1, "make's 2 is not helix's usage 2");
+        assert_eq!(exit_code(Some(1)), 1);
+        assert_eq!(exit_code(Some(0)), 1, "a failure never ends with 0");
+        assert_eq!(exit_code(Some(7)), 7);
+        assert_eq!(exit_code(Some(127)), 127);
+        assert_eq!(exit_code(Some(130)), 130, "Ctrl-C");
+        assert_eq!(exit_code(Some(141)), 1, "141 means helix's output closed");
+        assert_eq!(exit_code(Some(255)), 1);
+        assert_eq!(exit_code(None), 1, "killed by a signal");
+    }
 }

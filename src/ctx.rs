@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use crate::config::Config;
@@ -21,9 +21,14 @@ pub struct Ctx {
     journal: Mutex<Option<Journal>>,
     cancelled: AtomicBool,
     exit_code: Mutex<Option<i32>>,
-    /// (device, inode) of everything this run created.
-    created: Mutex<HashSet<(u64, u64)>>,
+    /// (device, inode, birth time) of everything this run created.
+    created: Mutex<HashSet<Identity>>,
     secrets: Mutex<Vec<String>>,
+    /// Under `--dry-run`: how many changes were planned (shown as `[dry-run] would …`) instead
+    /// of made. From the first one on, the recipe's own result lines are marked as planned.
+    planned: AtomicUsize,
+    /// The innermost `step()` that failed, for the journal's end record.
+    failed_step: Mutex<Option<String>>,
 }
 
 static CTX: OnceLock<Ctx> = OnceLock::new();
@@ -40,6 +45,8 @@ impl Ctx {
             exit_code: Mutex::new(None),
             created: Mutex::new(HashSet::new()),
             secrets: Mutex::new(vec![]),
+            planned: AtomicUsize::new(0),
+            failed_step: Mutex::new(None),
         }
     }
 
@@ -76,6 +83,28 @@ impl Ctx {
 
     pub fn take_exit_code(&self) -> Option<i32> {
         self.exit_code.lock().unwrap().take()
+    }
+
+    /// A change was planned, not made (`--dry-run`).
+    pub fn note_planned(&self) {
+        self.planned.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// How many changes this dry run planned so far.
+    pub fn planned(&self) -> usize {
+        self.planned.load(Ordering::SeqCst)
+    }
+
+    /// Step `name` failed; the innermost failing step (the first reported) is kept.
+    pub fn note_failed_step(&self, name: &str) {
+        let mut s = self.failed_step.lock().unwrap();
+        if s.is_none() {
+            *s = Some(name.to_string());
+        }
+    }
+
+    pub fn failed_step(&self) -> Option<String> {
+        self.failed_step.lock().unwrap().clone()
     }
 
     /// Remember that this run created `path` (just now, inside the primitive that made it):
@@ -139,12 +168,22 @@ pub fn get() -> &'static Ctx {
     CTX.get_or_init(|| Ctx::new(false, false, false, Config::default()))
 }
 
-fn identity(m: &std::fs::Metadata) -> (u64, u64) {
+/// What a file *is*, across renames: its device and inode, and its birth time where the
+/// filesystem keeps one (statx on Linux, `st_birthtime` on macOS) — so an inode number freed by
+/// a delete and reused for a new file is not mistaken for the old one.
+type Identity = (u64, u64, u128);
+
+fn identity(m: &std::fs::Metadata) -> Identity {
     use std::os::unix::fs::MetadataExt;
-    (m.dev(), m.ino())
+    let born = m
+        .created()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    (m.dev(), m.ino(), born)
 }
 
-fn record_tree(path: &Path, set: &mut HashSet<(u64, u64)>) {
+fn record_tree(path: &Path, set: &mut HashSet<Identity>) {
     use std::os::unix::fs::MetadataExt;
     let Ok(m) = path.symlink_metadata() else { return };
     if !m.is_dir() && m.nlink() > 1 {
@@ -163,7 +202,7 @@ fn record_tree(path: &Path, set: &mut HashSet<(u64, u64)>) {
 /// How deep [`Ctx::created_by_run`] looks before it stops and says "not the run's".
 const OWN_DEPTH: usize = 64;
 
-fn own_tree(path: &Path, set: &HashSet<(u64, u64)>, depth: usize) -> bool {
+fn own_tree(path: &Path, set: &HashSet<Identity>, depth: usize) -> bool {
     use std::os::unix::fs::MetadataExt;
     let Ok(m) = path.symlink_metadata() else { return false };
     if depth > OWN_DEPTH || !set.contains(&identity(&m)) || (!m.is_dir() && m.nlink() > 1) {
@@ -207,6 +246,33 @@ mod tests {
         std::fs::remove_file(own.join("sub/f")).unwrap();
         std::fs::rename(own.join("sub/t"), own.join("sub/f")).unwrap();
         assert!(!c.created_by_run(&own.join("sub/f")));
+    }
+
+    #[test]
+    fn a_reused_inode_number_is_not_the_runs() {
+        use std::os::unix::fs::MetadataExt;
+        let c = ctx();
+        let d = tempfile::tempdir().unwrap();
+        let a = d.path().join("a");
+        std::fs::write(&a, "x").unwrap();
+        c.note_created(&a);
+        let ino = std::fs::metadata(&a).unwrap().ino();
+        std::fs::remove_file(&a).unwrap();
+        // Make files until one gets the freed inode number (filesystems reuse them quickly).
+        let mut reused = None;
+        for i in 0..2000 {
+            let b = d.path().join(format!("b{i}"));
+            std::fs::write(&b, "someone else's").unwrap();
+            if std::fs::metadata(&b).unwrap().ino() == ino {
+                reused = Some(b);
+                break;
+            }
+        }
+        let Some(b) = reused else { return }; // this filesystem never reused it: nothing to test
+        let born = |p: &Path| std::fs::metadata(p).unwrap().created().is_ok();
+        if born(&b) {
+            assert!(!c.created_by_run(&b), "the same inode number, another file");
+        }
     }
 
     #[test]

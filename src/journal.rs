@@ -37,6 +37,12 @@ pub enum Record {
         status: String,
         ms: u64,
         ts: String,
+        /// A failed run's error, as the person saw it (without colour).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+        /// The innermost `step()` that was running when it failed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        step: Option<String>,
     },
 }
 
@@ -118,11 +124,23 @@ impl Journal {
         });
     }
 
+    /// Whether an action of this run recorded how to undo it.
+    pub fn undoable(&self) -> bool {
+        self.undoable
+    }
+
     pub fn end(&mut self, status: &str) {
+        self.end_with(status, None, None)
+    }
+
+    /// End the run, keeping a failed run's error and the step it failed in.
+    pub fn end_with(&mut self, status: &str, error: Option<&str>, step: Option<&str>) {
         let _ = self.append(&Record::End {
             status: status.into(),
             ms: self.started.elapsed().as_millis() as u64,
             ts: timestamp(SystemTime::now()),
+            error: error.map(|e| console::strip_ansi_codes(e).into_owned()),
+            step: step.map(String::from),
         });
         if self.undoable {
             let _ = self.file.sync_all();
@@ -152,10 +170,37 @@ impl Run {
         }
     }
     pub fn status(&self) -> &str {
-        match self.records.last() {
+        match self.end() {
             Some(Record::End { status, .. }) => status,
             _ => "unfinished",
         }
+    }
+    /// Whether this was a `--dry-run` (nothing changed).
+    pub fn dry_run(&self) -> bool {
+        matches!(self.records.first(), Some(Record::Start { dry_run: true, .. }))
+    }
+    pub fn args(&self) -> &Value {
+        match self.records.first() {
+            Some(Record::Start { args, .. }) => args,
+            _ => &Value::Null,
+        }
+    }
+    /// How long the run took, if it ended.
+    pub fn duration(&self) -> Option<Duration> {
+        match self.end() {
+            Some(Record::End { ms, .. }) => Some(Duration::from_millis(*ms)),
+            _ => None,
+        }
+    }
+    /// A failed run's error and the step it failed in.
+    pub fn failure(&self) -> Option<(&str, Option<&str>)> {
+        match self.end() {
+            Some(Record::End { error: Some(e), step, .. }) => Some((e, step.as_deref())),
+            _ => None,
+        }
+    }
+    fn end(&self) -> Option<&Record> {
+        self.records.last().filter(|r| matches!(r, Record::End { .. }))
     }
     pub fn actions(&self) -> impl Iterator<Item = &Record> {
         self.records.iter().filter(|r| matches!(r, Record::Action { .. }))
@@ -234,5 +279,31 @@ mod tests {
         assert_eq!(runs[0].status(), "ok");
         assert_eq!(runs[0].actions().count(), 1);
         assert_eq!(find_run(dir.path(), "last").unwrap().id, runs[0].id);
+        assert!(!runs[0].dry_run());
+        assert_eq!(runs[0].failure(), None);
+    }
+
+    #[test]
+    fn a_failed_run_keeps_its_error_step_args_and_duration() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut j =
+            Journal::start(dir.path(), "demo", serde_json::json!({"who": "x"}), true).unwrap();
+        j.end_with(
+            "failed",
+            Some("\u{1b}[31merror:\u{1b}[0m boom\n  --> r.rhai:3:1"),
+            Some("write"),
+        );
+        let run = find_run(dir.path(), "last").unwrap();
+        assert!(run.dry_run());
+        assert_eq!(run.status(), "failed");
+        assert_eq!(run.args()["who"], "x");
+        assert!(run.duration().is_some());
+        // Stored without colour codes: `helix log` prints it anywhere.
+        assert_eq!(run.failure(), Some(("error: boom\n  --> r.rhai:3:1", Some("write"))));
+        // A journal from before these fields reads as it did.
+        let old = dir.path().join("20200101-000000000-000.jsonl");
+        std::fs::write(&old, "{\"type\":\"start\",\"run\":\"r\",\"recipe\":\"o\",\"args\":{},\"dry_run\":false,\"ts\":\"t\",\"cwd\":\"/\"}\n{\"type\":\"end\",\"status\":\"ok\",\"ms\":5,\"ts\":\"t\"}\n").unwrap();
+        let old = read_run(&old).unwrap();
+        assert_eq!((old.status(), old.failure()), ("ok", None));
     }
 }

@@ -134,9 +134,14 @@ pub fn download(url: &str, dest: &Path, opts: &DownloadOptions) -> Result<Downlo
             skipped: true,
         });
     }
-    let action = Action::new("net.download", format!("download {url} to `{}`", dest.display()))
+    let mut action = Action::new("net.download", format!("download {url} to `{}`", dest.display()))
         .args(json!({ "url": url, "dest": dest, "sha256": want }))
         .undo(json!({ "remove_created": dest }));
+    let part = part_path(dest);
+    if part.exists() {
+        // Resuming appends to the `.part` file in place: never one that is protected.
+        action = action.touches(&part, false);
+    }
     guard::act(action, || fetch(url, dest, want.as_deref(), opts))
 }
 

@@ -12,7 +12,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
-use crate::guard::{self, Action, Target};
+use crate::guard::{self, Action};
 
 const TAIL_LINES: usize = 20;
 
@@ -50,6 +50,19 @@ pub struct Cmd {
     pub stdin: Option<Vec<u8>>,
     /// Runs under `--dry-run` too: the caller vouches it changes nothing.
     pub read_only: bool,
+}
+
+/// Runs one command that passed the guard inside [`Cmd::guarded`].
+pub struct Runner<'a>(&'a Cmd);
+
+impl Runner<'_> {
+    pub fn run(&self) -> Result<Finished> {
+        self.0.spawn_and_wait()
+    }
+    /// Run it with another timeout (a poll's time left).
+    pub fn run_for(&self, timeout: Option<Duration>) -> Result<Finished> {
+        Cmd { timeout, ..self.0.clone() }.spawn_and_wait()
+    }
 }
 
 /// What a finished command produced.
@@ -131,29 +144,38 @@ impl Cmd {
         if self.argv.is_empty() {
             return Err(Error::invalid("command", "[]", "an argv needs at least the program"));
         }
-        let shown = self.display();
-        let mut action = Action::new("process.run", format!("run `{shown}`"))
-            .args(serde_json::json!({ "argv": redact_all(&self.full_argv(), &self.secrets) }));
-        let shown_argv = redact_all(&self.argv, &self.secrets);
-        if let Some(why) = guard::classify::classify_cmd(
-            &self.argv,
-            self.cwd.as_deref(),
-            self.stdin.as_deref(),
-            Some(&shown_argv),
-        ) {
-            action = action.destroys(Target::Command { argv: shown_argv, why });
-        }
+        let action = self.action();
         if self.read_only && action.destroys.is_empty() && crate::ctx::get().dry_run {
             return self.spawn_and_wait();
         }
         guard::act(action, || self.spawn_and_wait())
     }
 
-    /// Run without an action of its own, for a primitive that already passed a richer action
-    /// through `guard::act` (e.g. `ssh`, whose remote command the guard classified) or for
-    /// helix's own housekeeping (closing SSH master connections).
-    pub(crate) fn run_within_action(&self) -> Result<Finished> {
-        self.spawn_and_wait()
+    /// The guard's action for this command: classified by the guard itself (argv, directory,
+    /// stdin, environment), shown and journaled with secrets redacted.
+    fn action(&self) -> Action {
+        Action::command(&self.argv, self.cwd.as_deref(), self.stdin.as_deref(), &self.env)
+            .args(serde_json::json!({ "argv": self.full_argv() }))
+            .redact(&self.secrets)
+    }
+
+    /// Run under a primitive's own richer action (its kind, detail and targets, e.g. the disk
+    /// `qemu_img::snapshot_delete` names): the command is classified all the same and its
+    /// finding joins the action. `f` gets a runner for exactly this command (a poll may run it
+    /// many times); nothing else can be spawned through it.
+    pub fn guarded<T: Default>(
+        &self,
+        action: Action,
+        f: impl FnOnce(&Runner) -> Result<T>,
+    ) -> Result<T> {
+        let action = action
+            .runs(&self.argv, self.cwd.as_deref(), self.stdin.as_deref(), &self.env)
+            .redact(&self.secrets);
+        let runner = Runner(self);
+        if self.read_only && action.destroys.is_empty() && crate::ctx::get().dry_run {
+            return f(&runner);
+        }
+        guard::act(action, || f(&runner))
     }
 
     fn spawn_and_wait(&self) -> Result<Finished> {
@@ -643,11 +665,9 @@ impl Cmd {
     /// Start the command in the background (stdout/stderr to `log`, or null), through the guard.
     pub fn spawn_background(&self, log: Option<&std::path::Path>) -> Result<Background> {
         let shown = self.display();
-        let mut action = Action::new("process.spawn", format!("start `{shown}`"))
-            .args(serde_json::json!({ "argv": redact_all(&self.full_argv(), &self.secrets) }));
-        if let Some(why) = guard::classify::classify_argv(&self.argv) {
-            action = action.destroys(Target::Command { argv: self.argv.clone(), why });
-        }
+        let mut action = self.action();
+        action.kind = "process.spawn";
+        action.detail = format!("start `{shown}`");
         guard::act(action, || {
             let mut cmd = self.confined();
             cmd.envs(&self.env).stdin(Stdio::null());
@@ -726,10 +746,6 @@ fn redact(s: &str, secrets: &[String]) -> String {
     }
     // And the run's own secrets (credentials a recipe read from a file).
     crate::ctx::get().redact(&s)
-}
-
-fn redact_all(argv: &[String], secrets: &[String]) -> Vec<String> {
-    argv.iter().map(|a| redact(a, secrets)).collect()
 }
 
 /// Find a program on `PATH`.

@@ -123,10 +123,18 @@ fn run(path: &Path, argv: Vec<String>) -> Result<String> {
     Cmd::new(&argv).capture().run().map(|f| f.stdout).map_err(|e| explain(path, e))
 }
 
-/// Run inside a `guard::act` whose action already says what the command destroys (so the
-/// command classifier does not judge the bare `qemu-img snapshot -a/-d` a second time).
-fn run_within(path: &Path, argv: Vec<String>) -> Result<String> {
-    Cmd::new(&argv).capture().run_within_action().map(|f| f.stdout).map_err(|e| explain(path, e))
+/// Run under `action`, which already names the disk the command changes: the command is
+/// classified all the same, and asked about once.
+fn run_as<T: Default>(
+    path: &Path,
+    argv: Vec<String>,
+    action: Action,
+    then: impl FnOnce(String) -> T,
+) -> Result<T> {
+    Cmd::new(&argv)
+        .capture()
+        .guarded(action, |r| r.run().map(|f| then(f.stdout)))
+        .map_err(|e| explain(path, e))
 }
 
 fn run_read_only(path: &Path, argv: Vec<String>) -> Result<String> {
@@ -428,20 +436,20 @@ pub fn snapshot_apply(path: &Path, name: &str, save_current: Option<&str>) -> Re
         snapshot_create(path, keep)?;
     }
     let argv = vec![program(), "snapshot".into(), "-a".into(), name.into(), s(path)];
-    let mut action = Action::new(
+    let action = Action::new(
         "qemu_img.snapshot_apply",
         format!("revert `{}` to snapshot `{name}`", path.display()),
     )
     .args(json!({ "path": path, "name": name, "saved_current_as": save_current }));
-    if save_current.is_none() {
-        action = action.destroys(Target::Disk {
+    let action = match save_current {
+        None => action.destroys(Target::Disk {
             path: path.to_path_buf(),
             why: format!("its current contents are replaced by snapshot `{name}`"),
-        });
-    }
-    guard::act(action, || {
-        run_within(path, argv).map(|_| save_current.unwrap_or_default().to_string())
-    })
+        }),
+        // The current state was just kept as a snapshot: the revert destroys nothing.
+        Some(_) => action.recovers(path),
+    };
+    run_as(path, argv, action, |_| save_current.unwrap_or_default().to_string())
 }
 
 /// Delete snapshot `name`: what it kept is gone, so it is guarded.
@@ -460,7 +468,7 @@ pub fn snapshot_delete(path: &Path, name: &str) -> Result<()> {
         path: path.to_path_buf(),
         why: format!("snapshot `{name}` is deleted"),
     });
-    guard::act(action, || run_within(path, argv).map(|_| ()))
+    run_as(path, argv, action, |_| ())
 }
 
 /// Check an image's consistency (`qemu-img check`). Leaks and corruptions are reported, not

@@ -22,6 +22,8 @@ pub enum Kind {
     Path,
     Size,
     List,
+    /// One of the words listed in the header: `choice(list|status|start)`.
+    Choice,
 }
 
 impl Kind {
@@ -48,6 +50,9 @@ pub struct Param {
     pub required: bool,
     pub default: Option<String>,
     pub description: String,
+    /// The accepted words of a `choice(a|b|c)` parameter (empty for other types).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -89,7 +94,9 @@ pub struct Recipe {
     pub shadows: Vec<String>,
 }
 
-/// Parse the leading `//!` block. Never evaluates the script.
+/// Parse the leading `//!` block. Never evaluates the script. A `@param` line helix cannot read
+/// is left out here (so `helix list` still lists the recipe) and reported by `helix check`,
+/// which `helix run` runs first.
 pub fn parse_header(text: &str, source: &str) -> Result<Header> {
     let mut h = Header::default();
     let mut prose = Vec::new();
@@ -101,9 +108,9 @@ pub fn parse_header(text: &str, source: &str) -> Result<Header> {
         let Some(doc) = t.strip_prefix("//!") else { break };
         let doc = doc.strip_prefix(' ').unwrap_or(doc);
         if let Some(rest) = doc.trim_start().strip_prefix("@param") {
-            h.params.push(parse_param(rest, false, source, i + 1)?);
+            h.params.extend(parse_param(rest, false, source, i + 1).ok());
         } else if let Some(rest) = doc.trim_start().strip_prefix("@flag") {
-            h.params.push(parse_param(rest, true, source, i + 1)?);
+            h.params.extend(parse_param(rest, true, source, i + 1).ok());
         } else {
             prose.push(doc.trim_end().to_string());
         }
@@ -118,8 +125,9 @@ pub fn parse_header(text: &str, source: &str) -> Result<Header> {
     Ok(h)
 }
 
-/// `NAME[:TYPE]  description [(required)] [(default: VALUE)]`
-fn parse_param(rest: &str, flag: bool, source: &str, line: usize) -> Result<Param> {
+/// `NAME[:TYPE]  description [(required)] [(default: VALUE)]`; TYPE may be
+/// `choice(a|b|c)`.
+pub(crate) fn parse_param(rest: &str, flag: bool, source: &str, line: usize) -> Result<Param> {
     let rest = rest.trim();
     let (spec, desc) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
     let bad =
@@ -127,11 +135,24 @@ fn parse_param(rest: &str, flag: bool, source: &str, line: usize) -> Result<Para
     if spec.is_empty() {
         return Err(bad("`@param`/`@flag` needs a name"));
     }
+    let mut choices = Vec::new();
     let (name, kind) = match spec.split_once(':') {
+        Some((n, k)) if k.starts_with("choice(") => {
+            let Some(inner) = k.strip_prefix("choice(").and_then(|k| k.strip_suffix(')')) else {
+                return Err(bad("`choice(…)` needs its words in parentheses: `choice(a|b|c)`"));
+            };
+            choices = inner.split('|').map(|c| c.trim().to_string()).collect();
+            if choices.iter().any(String::is_empty) {
+                return Err(bad(&format!("`{k}` has an empty choice: write `choice(a|b|c)`")));
+            }
+            (n, Kind::Choice)
+        }
         Some((n, k)) => (
             n,
             Kind::parse(k).ok_or_else(|| {
-                bad(&format!("unknown type `{k}` (string, int, float, bool, path, size, list)"))
+                bad(&format!(
+                    "unknown type `{k}` (string, int, float, bool, path, size, list, choice(a|b))"
+                ))
             })?,
         ),
         None => (spec, if flag { Kind::Bool } else { Kind::String }),
@@ -159,6 +180,7 @@ fn parse_param(rest: &str, flag: bool, source: &str, line: usize) -> Result<Para
         required,
         default,
         description: description.trim().to_string(),
+        choices,
     })
 }
 
@@ -171,14 +193,11 @@ pub fn recipe_dirs(explicit: Option<&Path>) -> Vec<PathBuf> {
     if let Some(v) = std::env::var_os("HELIX_RECIPES") {
         dirs.extend(std::env::split_paths(&v).filter(|p| !p.as_os_str().is_empty()));
     }
-    if let Ok(cwd) = std::env::current_dir() {
-        let root = crate::config::project_file(&cwd)
-            .and_then(|f| f.parent().map(Path::to_path_buf))
-            .unwrap_or(cwd);
-        let d = root.join("recipes");
-        if d.is_dir() {
-            dirs.push(d);
-        }
+    if let Ok(cwd) = std::env::current_dir()
+        && let Some(root) = crate::config::project_root(&cwd)
+        && root.join("recipes").is_dir()
+    {
+        dirs.push(root.join("recipes"));
     }
     dirs.push(crate::config::config_dir().join("recipes"));
     let mut seen = Vec::new();
@@ -368,7 +387,8 @@ pub fn parse_args(recipe: &Recipe, words: &[String]) -> Result<BTreeMap<String, 
     Ok(out)
 }
 
-fn convert(p: &Param, raw: &str) -> std::result::Result<Value, String> {
+/// `raw` as a value of `p`'s type, or why it is not one.
+pub(crate) fn convert(p: &Param, raw: &str) -> std::result::Result<Value, String> {
     let bad = |what: &str| format!("`--{}` takes {what}, not `{raw}`", p.name);
     Ok(match p.kind {
         Kind::String | Kind::Path => Value::Str(if p.kind == Kind::Path {
@@ -390,6 +410,12 @@ fn convert(p: &Param, raw: &str) -> std::result::Result<Value, String> {
         Kind::List => Value::List(
             raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect(),
         ),
+        Kind::Choice => {
+            if !p.choices.iter().any(|c| c == raw) {
+                return Err(bad(&format!("one of {}", p.choices.join(", "))));
+            }
+            Value::Str(raw.to_string())
+        }
     })
 }
 
@@ -401,7 +427,7 @@ pub fn help(recipe: &Recipe) -> String {
     }
     out.push_str(&format!("\nUsage: helix run {} [--dry-run] [--resume]", recipe.name));
     for p in recipe.header.params.iter().filter(|p| p.required) {
-        out.push_str(&format!(" --{} <{}>", p.name, kind_name(p.kind)));
+        out.push_str(&format!(" --{} <{}>", p.name, value_name(p)));
     }
     if recipe.header.params.iter().any(|p| !p.required) {
         out.push_str(" [OPTIONS]");
@@ -417,7 +443,7 @@ pub fn help(recipe: &Recipe) -> String {
                 let left = if p.flag {
                     format!("  --{}", p.name)
                 } else {
-                    format!("  --{} <{}>", p.name, kind_name(p.kind))
+                    format!("  --{} <{}>", p.name, value_name(p))
                 };
                 let mut d = p.description.clone();
                 if p.required {
@@ -435,6 +461,14 @@ pub fn help(recipe: &Recipe) -> String {
     out
 }
 
+/// What `--help` shows for a parameter's value: its type, or a choice's words.
+fn value_name(p: &Param) -> String {
+    match p.kind {
+        Kind::Choice => p.choices.join("|"),
+        k => kind_name(k).to_string(),
+    }
+}
+
 fn kind_name(k: Kind) -> &'static str {
     match k {
         Kind::String => "TEXT",
@@ -444,6 +478,7 @@ fn kind_name(k: Kind) -> &'static str {
         Kind::Path => "PATH",
         Kind::Size => "SIZE",
         Kind::List => "A,B,..",
+        Kind::Choice => "CHOICE",
     }
 }
 
@@ -499,8 +534,11 @@ mod tests {
     }
 
     #[test]
-    fn bad_header_type_is_reported() {
-        let e = parse_header("//! x\n//! @param a:blob thing\n", "r.rhai").unwrap_err().to_string();
+    fn bad_header_type_is_left_out_for_check_to_report() {
+        let h =
+            parse_header("//! x\n//! @param a:blob thing\n//! @param b  B\n", "r.rhai").unwrap();
+        assert_eq!(h.params.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["b"]);
+        let e = parse_param("a:blob thing", false, "r.rhai", 2).unwrap_err().to_string();
         assert!(e.contains("r.rhai:2") && e.contains("blob"), "{e}");
     }
 
@@ -508,5 +546,193 @@ mod tests {
     fn typo_suggests() {
         assert!(similar("build-qemu", "biuld-qemu"));
         assert!(!similar("setup", "expand-disk"));
+    }
+}
+
+#[cfg(test)]
+mod builtin_commands {
+    //! Every command the built-in recipes run passes the guard's classifier unasked.
+
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    use crate::guard::classify::command;
+
+    fn words(line: &str) -> Vec<String> {
+        let mut out = vec![];
+        let mut cur = String::new();
+        let mut quoted = false;
+        let mut any = false;
+        for c in line.chars() {
+            match c {
+                '\'' => {
+                    quoted = !quoted;
+                    any = true;
+                }
+                c if c.is_whitespace() && !quoted => {
+                    if any || !cur.is_empty() {
+                        out.push(std::mem::take(&mut cur));
+                        any = false;
+                    }
+                }
+                c => cur.push(c),
+            }
+        }
+        if any || !cur.is_empty() {
+            out.push(cur);
+        }
+        out
+    }
+
+    fn env_map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn fixture() -> tempfile::TempDir {
+        tempfile::tempdir().unwrap()
+    }
+
+    /// The guest steps of `stdlib/provision.rhai` (both profiles), as the recipe sends them.
+    fn provision_steps() -> Vec<String> {
+        let text = include_str!("../stdlib/provision.rhai");
+        let mut out = vec![];
+        let mut rest = text;
+        while let Some(i) = rest.find("run: ") {
+            rest = &rest[i + 5..];
+            let quote = rest.chars().next().unwrap();
+            if quote != '"' && quote != '`' {
+                continue;
+            }
+            let end = rest[1..].find(quote).unwrap() + 1;
+            out.push(rest[1..end].replace("${go_version}", "1.23.4"));
+            rest = &rest[end + 1..];
+        }
+        out
+    }
+
+    /// Every command the built-in recipes run — locally (with the directory and environment they
+    /// give it) and over SSH (with the stdin they feed it) — passes the classifier unasked.
+    #[test]
+    fn the_built_in_recipes_commands_run_unasked() {
+        let d = fixture();
+        let root = d.path();
+        std::fs::create_dir_all(root.join("qemu/build")).unwrap();
+        std::fs::write(root.join("qemu/configure"), "#!/bin/sh\n").unwrap();
+        std::fs::write(root.join("qemu/build/build.ninja"), "").unwrap();
+        let r = root.display().to_string();
+        let sysroot_path = format!("{r}/sysroot/host/bin:{}", std::env::var("PATH").unwrap());
+        let build_env = env_map(&[
+            ("PKG_CONFIG", &format!("{r}/sysroot/host/bin/pkg-config")),
+            ("PKG_CONFIG_PATH", &format!("{r}/sysroot/lib/pkgconfig")),
+            ("MACOSX_DEPLOYMENT_TARGET", "14.0"),
+            ("PATH", &sysroot_path),
+        ]);
+        let ninja_env = env_map(&[("PATH", &sysroot_path), ("NINJA_STATUS", "[%f/%t] ")]);
+        let none = env_map(&[]);
+        type Local<'a> = (Vec<String>, Option<String>, &'a BTreeMap<String, String>);
+        let local: Vec<Local> = vec![
+            // build-qemu
+            (
+                words(&format!(
+                    "./configure --prefix={r}/prefix --target-list=aarch64-softmmu --enable-cocoa"
+                )),
+                Some(format!("{r}/qemu")),
+                &build_env,
+            ),
+            (words(&format!("ninja -C {r}/qemu/build -j4")), None, &ninja_env),
+            (words(&format!("ninja -C {r}/qemu/build install")), None, &ninja_env),
+            (words(&format!("meson setup {r}/qemu/build {r}/qemu")), None, &build_env),
+            // build-images, setup, test-video
+            (words("./stack build-ubuntu"), Some(r.clone()), &none),
+            (words("Scripts/build_dependencies.sh -p macos -a arm64"), Some(r.clone()), &none),
+            (words(&format!("go build -o {r}/bin/helix .")), Some(r.clone()), &none),
+            (
+                words(&format!("{r}/bin/helix spectask start --project p -n x")),
+                Some(r.clone()),
+                &none,
+            ),
+            (words(&format!("{r}/bin/helix spectask screenshot ses_1")), Some(r.clone()), &none),
+            // deps, utm, macho, qemu_img, procs, ssh housekeeping
+            (words("brew info --json=v2 --installed"), None, &none),
+            (words("brew install bison ninja"), None, &none),
+            (words("python3 -m pip list --format=json --disable-pip-version-check"), None, &none),
+            (
+                words(
+                    "python3 -m pip install --user --break-system-packages --disable-pip-version-check --quiet pyyaml",
+                ),
+                None,
+                &none,
+            ),
+            (words("ninja --version"), None, &none),
+            (words("osascript -e 'application \"UTM\" is running'"), None, &none),
+            (words("osascript -e 'quit app \"UTM\"'"), None, &none),
+            (words("open -a /Applications/UTM.app"), None, &none),
+            (words("utmctl list"), None, &none),
+            (words("utmctl start 0A1B"), None, &none),
+            (
+                words(&format!(
+                    "codesign --force --sign - --preserve-metadata=identifier,entitlements,flags,runtime {r}/UTM.app"
+                )),
+                None,
+                &none,
+            ),
+            (words(&format!("qemu-img info --output=json -U {r}/disk.qcow2")), None, &none),
+            (words(&format!("qemu-img create -f qcow2 {r}/fresh.qcow2 64G")), None, &none),
+            (words(&format!("qemu-img resize {r}/disk.qcow2 +10G")), None, &none),
+            (words(&format!("qemu-img snapshot -c helix-before {r}/disk.qcow2")), None, &none),
+            (words(&format!("qemu-img check --output=json {r}/disk.qcow2")), None, &none),
+            (words(&format!("lsof -t -- {r}/disk.qcow2")), None, &none),
+            (words("ps -o command= -p 1"), None, &none),
+            (words("ssh -o ControlPath=/tmp/cp -O exit -p 2222 -l luke 127.0.0.1"), None, &none),
+            (words("qemu-system-aarch64 -machine virt -accel tcg -m 2048 -nographic"), None, &none),
+        ];
+        let mut asked = vec![];
+        for (argv, cwd, env) in &local {
+            if let Some(f) = command(argv, cwd.as_deref().map(Path::new), None, env) {
+                asked.push(format!("{argv:?}: {}", f.why));
+            }
+        }
+        let mut remote: Vec<(String, Option<Vec<u8>>)> = [
+            "findmnt -no SOURCE /",
+            "lsblk -no PKNAME /dev/vda1",
+            "cat /sys/class/block/vda1/partition",
+            "df -h /",
+            "sudo growpart /dev/vda 1",
+            "sudo resize2fs /dev/vda1",
+            "test -f /var/lib/cloud/instance/provision-ready",
+            "sudo fstrim -av",
+            "sudo netplan generate",
+            "df -P / | tail -1",
+            "true",
+        ]
+        .iter()
+        .map(|s| (s.to_string(), None))
+        .collect();
+        let steps = provision_steps();
+        assert!(steps.len() >= 7, "{steps:?}");
+        remote.extend(steps.into_iter().map(|s| (s, None)));
+        for sudo in [false, true] {
+            let opts = crate::ssh::WriteOptions { sudo, mode: Some(0o600) };
+            remote.push((
+                crate::ssh::write_script("/etc/netplan/99-helix-override.yaml", &opts),
+                Some(b"network: {}\n".to_vec()),
+            ));
+            let opts = crate::ssh::WriteOptions { sudo, mode: None };
+            remote.push((
+                crate::ssh::write_script("/home/luke/.bashrc", &opts),
+                Some(b"x\n".to_vec()),
+            ));
+        }
+        for (script, stdin) in &remote {
+            let argv: Vec<String> =
+                ["ssh", "-o", "BatchMode=yes", "-p", "2222", "-l", "luke", "127.0.0.1", script]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect();
+            if let Some(f) = command(&argv, None, stdin.as_deref(), &none) {
+                asked.push(format!("ssh {script:?}: {} {:?}", f.why, f.hits));
+            }
+        }
+        assert!(asked.is_empty(), "the recipes' own commands would ask:\n{}", asked.join("\n"));
     }
 }

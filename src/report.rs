@@ -16,6 +16,7 @@ pub fn runtime(err: &EvalAltResult, source: &str) -> String {
     let mut cur = err;
     let mut src = source.to_string();
     let message;
+    let mut notes = Vec::new();
     loop {
         match cur {
             EvalAltResult::ErrorInFunctionCall(name, fn_src, inner, pos) => {
@@ -46,7 +47,13 @@ pub fn runtime(err: &EvalAltResult, source: &str) -> String {
                 break;
             }
             other => {
-                message = describe(other);
+                message = match crate::explain::explain(other, &src) {
+                    Some((m, n)) => {
+                        notes = n;
+                        m
+                    }
+                    None => describe(other),
+                };
                 frames.push(Frame {
                     source: src.clone(),
                     pos: other.position(),
@@ -60,6 +67,9 @@ pub fn runtime(err: &EvalAltResult, source: &str) -> String {
     let inner = frames.pop().expect("at least one frame");
     let mut out = format!("{}\n", crate_style_error(&message));
     out.push_str(&snippet(&inner.source, inner.pos));
+    for n in &notes {
+        out.push_str(&format!("  = note: {n}\n"));
+    }
     for f in frames.iter().rev() {
         out.push_str(&format!("  = {} at {}\n", f.note, location(&f.source, f.pos)));
         if let Some(l) = f.pos.line().and_then(|l| crate::sources::line(&f.source, l)) {
@@ -71,8 +81,59 @@ pub fn runtime(err: &EvalAltResult, source: &str) -> String {
 
 /// Render a compile error in `source`.
 pub fn parse(err: &ParseError, source: &str) -> String {
-    let mut out = format!("{}\n", crate_style_error(&err.0.to_string()));
-    out.push_str(&snippet(source, err.1));
+    let text = crate::sources::text(source).unwrap_or_default();
+    let mut out = format!("{}\n", crate_style_error(&parse_message(&err.0)));
+    out.push_str(&snippet(source, parse_position(err, &text)));
+    out
+}
+
+/// A compile error in helix's words.
+pub fn parse_message(e: &rhai::ParseErrorType) -> String {
+    use rhai::ParseErrorType as P;
+    match e {
+        P::MissingToken(t, _) if t == ";" => "missing `;` at the end of this statement".into(),
+        P::MissingToken(t, why) => format!("expected `{t}` {why}"),
+        P::VariableUndefined(v) => format!("there is no variable `{v}` here"),
+        P::ModuleUndefined(m) => format!("there is no module `{m}`"),
+        other => other.to_string(),
+    }
+}
+
+/// Where a compile error is. Rhai reports a missing `;` at the next token, often on the next
+/// line; the statement that lacks it ends earlier, so the caret goes just after its last
+/// character (skipping blank lines and comments).
+pub fn parse_position(err: &ParseError, text: &str) -> Position {
+    let pos = err.1;
+    let is_semicolon = matches!(&*err.0, rhai::ParseErrorType::MissingToken(t, _) if t == ";");
+    let (Some(line), Some(col)) = (pos.line(), pos.position()) else { return pos };
+    if !is_semicolon {
+        return pos;
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    // The text before the error's token on its own line counts first.
+    let mut l = line;
+    let mut upto = col.saturating_sub(1);
+    loop {
+        let Some(src) = lines.get(l - 1) else { return pos };
+        let before: String = src.chars().take(upto).collect();
+        let code = before.split("//").next().unwrap_or("").trim_end();
+        if !code.is_empty() {
+            return Position::new(l as u16, (code.chars().count() + 1) as u16);
+        }
+        if l == 1 {
+            return pos;
+        }
+        l -= 1;
+        upto = usize::MAX;
+    }
+}
+
+/// Render one finding at `source:line:col` (used by `helix check`).
+pub fn at(source: &str, line: usize, col: usize, message: &str) -> String {
+    let pos =
+        if line == 0 { Position::NONE } else { Position::new(line as u16, col.max(1) as u16) };
+    let mut out = format!("{}\n", crate_style_error(message));
+    out.push_str(&snippet(source, pos));
     out
 }
 

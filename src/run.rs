@@ -29,25 +29,6 @@ pub fn compile(engine: &Engine, recipe: &Recipe, scope: &Scope) -> Result<AST, S
     Ok(ast)
 }
 
-/// Compile every import a recipe makes (by evaluating the module files, which only define
-/// functions and constants), without running the recipe.
-pub fn check_imports(engine: &Engine, ast: &AST, recipe: &Recipe) -> Result<(), String> {
-    let mut result = Ok(());
-    ast.walk(&mut |nodes| {
-        if let Some(rhai::ASTNode::Stmt(rhai::Stmt::Import(x, _))) = nodes.last()
-            && let rhai::Expr::StringConstant(path, pos) = &x.0
-        {
-            let resolver = engine.module_resolver();
-            if let Err(e) = resolver.resolve(engine, Some(&recipe.source_name), path, *pos) {
-                result = Err(crate::report::runtime(&e, &recipe.source_name));
-                return false;
-            }
-        }
-        true
-    });
-    result
-}
-
 /// Run an already-compiled recipe.
 pub fn execute(
     engine: &Engine,

@@ -18,3 +18,8 @@ pub fn line(name: &str, line: usize) -> Option<String> {
     let m = map().lock().unwrap();
     m.get(name)?.lines().nth(line.checked_sub(1)?).map(String::from)
 }
+
+/// The whole text of source `name`.
+pub fn text(name: &str) -> Option<String> {
+    map().lock().unwrap().get(name).cloned()
+}

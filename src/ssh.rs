@@ -20,7 +20,7 @@ use serde_json::json;
 use sha2::Digest;
 
 use crate::error::{Error, Result};
-use crate::guard::{self, Action};
+use crate::guard::Action;
 use crate::process::{Cmd, Finished, Output};
 
 /// How long `ssh` may take to connect (TCP and banner) before it gives up.
@@ -196,13 +196,31 @@ enum Mux {
     None,
 }
 
+/// What `ssh` needs before it starts, checked once the guard has let it run (under `--dry-run`
+/// nothing is checked or created): the key file exists, the known-hosts directory does.
+fn ready(t: &Target) -> Result<()> {
+    if let Some(k) = &t.key
+        && !k.exists()
+        && !k.with_extension("pub").exists()
+        && !PathBuf::from(format!("{}.pub", k.display())).exists()
+    {
+        return Err(Error::invalid(
+            "ssh key",
+            k.display().to_string(),
+            "no such file: create one with `ssh-keygen -t ed25519` or set `vm.ssh_key` in the config",
+        ));
+    }
+    let kh = known_hosts_file();
+    match kh.parent() {
+        Some(dir) => std::fs::create_dir_all(dir).map_err(|e| Error::fs("create", dir, e)),
+        None => Ok(()),
+    }
+}
+
 /// The full `ssh` argv for `remote` on `t`.
 fn ssh_argv(t: &Target, remote: &str, mux: Mux, batch_auth_only: bool) -> Result<Vec<String>> {
     t.validate()?;
     let kh = known_hosts_file();
-    if let Some(dir) = kh.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| Error::fs("create", dir, e))?;
-    }
     let mut a: Vec<String> = vec!["ssh".into()];
     let mut o = |k: &str, v: &str| {
         a.push("-o".into());
@@ -234,16 +252,6 @@ fn ssh_argv(t: &Target, remote: &str, mux: Mux, batch_auth_only: bool) -> Result
         }
     }
     if let Some(k) = &t.key {
-        if !k.exists()
-            && !k.with_extension("pub").exists()
-            && !PathBuf::from(format!("{}.pub", k.display())).exists()
-        {
-            return Err(Error::invalid(
-                "ssh key",
-                k.display().to_string(),
-                "no such file: create one with `ssh-keygen -t ed25519` or set `vm.ssh_key` in the config",
-            ));
-        }
         o("IdentitiesOnly", "yes");
         a.push("-i".into());
         a.push(k.display().to_string());
@@ -273,20 +281,18 @@ pub struct RunOptions {
 /// Run `command` (a shell string for the remote login shell) on `t` through the guard.
 pub fn exec(t: &Target, command: &str, opts: &RunOptions) -> Result<Finished> {
     let shown = format!("`{command}` on {t}");
-    let mut action = Action::new("ssh.run", format!("run {shown}"))
+    let action = Action::new("ssh.run", format!("run {shown}"))
         .args(json!({ "target": t.to_string(), "command": command }));
-    if let Some(why) = guard::classify::classify_shell(command) {
-        action = action.destroys(guard::Target::Remote {
-            host: t.to_string(),
-            command: command.to_string(),
-            why,
-        });
-    }
-    let run = || exec_unguarded(t, command, opts, Mux::Master);
-    if opts.read_only && action.destroys.is_empty() && crate::ctx::get().dry_run {
-        return run();
-    }
-    guard::act(action, run)
+    // The guard classifies the whole `ssh` argv with its stdin: the remote command (and a
+    // script fed to a remote shell) with remote-side rules, local options such as
+    // `ProxyCommand` as local code.
+    let mut cmd = ssh_cmd(t, command, opts, Mux::Master)?;
+    cmd.read_only = opts.read_only;
+    cmd.guarded(action, |r| {
+        ready(t)?;
+        r.run()
+    })
+    .map_err(|e| explain(e, t, command))
 }
 
 /// An interactive login shell on `t` for a person at the terminal (`ssh -t`); returns when
@@ -300,26 +306,27 @@ pub fn shell(t: &Target) -> Result<()> {
     }
     let action = Action::new("ssh.shell", format!("open a shell on {t}"))
         .args(json!({ "target": t.to_string() }));
-    guard::act(action, || {
-        let mut argv = ssh_argv(t, "", Mux::None, false)?;
-        argv.pop();
-        argv.insert(1, "-t".into());
-        let mut cmd = Cmd::new(&argv);
-        cmd.output = Output::Interactive;
-        // Leaving a shell with a non-zero status (the last command failed) is not an error.
-        cmd.unchecked = true;
-        cmd.run_within_action().map(|_| ())
+    let mut argv = ssh_argv(t, "", Mux::None, false)?;
+    argv.pop();
+    argv.insert(1, "-t".into());
+    let mut cmd = Cmd::new(&argv);
+    cmd.output = Output::Interactive;
+    // Leaving a shell with a non-zero status (the last command failed) is not an error.
+    cmd.unchecked = true;
+    cmd.guarded(action, |r| {
+        ready(t)?;
+        r.run().map(|_| ())
     })
 }
 
-/// Spawn the `ssh` process (the caller has passed the guard).
-fn exec_unguarded(t: &Target, command: &str, opts: &RunOptions, mux: Mux) -> Result<Finished> {
+/// The `ssh` process for `command` on `t` (run through the guard by the caller).
+fn ssh_cmd(t: &Target, command: &str, opts: &RunOptions, mux: Mux) -> Result<Cmd> {
     let mut cmd = Cmd::new(&ssh_argv(t, command, mux, false)?);
     cmd.output = opts.output;
     cmd.unchecked = opts.unchecked;
     cmd.timeout = opts.timeout;
     cmd.stdin = opts.stdin.clone();
-    cmd.run_within_action().map_err(|e| explain(e, t, command))
+    Ok(cmd)
 }
 
 /// Turn `ssh`'s own failures (exit 255) into what to do about them; keep a remote command's
@@ -431,7 +438,7 @@ pub fn sh_quote(s: &str) -> String {
 
 /// The remote script of [`write_file`]: content from stdin into a temp file beside the target,
 /// mode (or the old file's mode and owner), then an atomic rename.
-fn write_script(path: &str, opts: &WriteOptions) -> String {
+pub(crate) fn write_script(path: &str, opts: &WriteOptions) -> String {
     let chmod = match opts.mode {
         Some(m) => format!("chmod {m:o} \"$t\""),
         None => "if [ ! -e \"$p\" ]; then chmod 644 \"$t\"; fi".to_string(),
@@ -468,13 +475,12 @@ pub fn write_file(t: &Target, path: &str, content: &[u8], opts: &WriteOptions) -
     let action = Action::new("ssh.write_file", format!("write `{path}` on {t} ({})", how.join(", ")))
         .args(json!({ "target": t.to_string(), "path": path, "bytes": content.len(), "mode": opts.mode, "sudo": opts.sudo }));
     let script = write_script(path, opts);
-    guard::act(action, || {
-        let o = RunOptions {
-            output: Output::Quiet,
-            stdin: Some(content.to_vec()),
-            ..Default::default()
-        };
-        exec_unguarded(t, &script, &o, Mux::Master).map(|_| ()).map_err(|e| match e {
+    let o =
+        RunOptions { output: Output::Quiet, stdin: Some(content.to_vec()), ..Default::default() };
+    let cmd = ssh_cmd(t, &script, &o, Mux::Master)?;
+    cmd.guarded(action, |r| {
+        ready(t)?;
+        r.run().map(|_| ()).map_err(|e| match e {
             Error::CommandFailed { status, code, stderr_tail, .. } => Error::CommandFailed {
                 command: format!("write {path}` on `{t}"),
                 status,
@@ -635,7 +641,8 @@ pub fn probe(
     let (Probe::Banner { version }, Some(t)) = (&p, login) else { return Ok(p) };
     let t = Target { host: host.to_string(), port, ..t.clone() };
     let o = RunOptions { output: Output::Capture, unchecked: true, ..Default::default() };
-    let f = exec_unguarded(&t, "true", &o, Mux::None)?;
+    ready(&t)?;
+    let f = ssh_cmd(&t, "true", &o, Mux::None)?.read_only().run()?;
     Ok(if f.success {
         Probe::Ready { version: version.clone() }
     } else {
@@ -669,7 +676,9 @@ pub fn wait_ready(t: &Target, timeout: Duration) -> Result<f64> {
         format!("wait up to {}s for SSH on {t}", timeout.as_secs_f64()),
     )
     .args(json!({ "target": t.to_string(), "timeout": timeout.as_secs_f64() }));
-    guard::act(action, || {
+    let login = RunOptions { output: Output::Capture, unchecked: true, ..Default::default() };
+    ssh_cmd(t, "true", &login, Mux::Master)?.guarded(action, |runner| {
+        ready(t)?;
         let started = Instant::now();
         let spinner = crate::ui::spinner(&format!("waiting for SSH on {t}"));
         let mut login_error: Option<String> = None;
@@ -692,13 +701,8 @@ pub fn wait_ready(t: &Target, timeout: Duration) -> Result<f64> {
                     });
                 }
                 spinner.set_message(format!("SSH answers on {t}; logging in"));
-                let o = RunOptions {
-                    output: Output::Capture,
-                    unchecked: true,
-                    timeout: Some(left.max(Duration::from_secs(CONNECT_TIMEOUT_SECS + 1))),
-                    ..Default::default()
-                };
-                let f = exec_unguarded(t, "true", &o, Mux::Master)?;
+                let f = runner
+                    .run_for(Some(left.max(Duration::from_secs(CONNECT_TIMEOUT_SECS + 1))))?;
                 if f.success {
                     spinner.finish_and_clear();
                     let waited = started.elapsed();
@@ -744,30 +748,22 @@ fn timeout_error(t: &Target, timeout: Duration, last: &Probe, login_error: Optio
 /// connection, for at most `timeout`. Returns the seconds waited. The command is classified
 /// once, like any remote command; under `--dry-run` only the plan line is printed.
 pub fn wait_until(t: &Target, command: &str, timeout: Duration) -> Result<f64> {
-    let mut action = Action::new(
+    let action = Action::new(
         "ssh.wait_until",
         format!("wait up to {}s until `{command}` succeeds on {t}", timeout.as_secs_f64()),
     )
     .args(json!({ "target": t.to_string(), "command": command, "timeout": timeout.as_secs_f64() }));
-    if let Some(why) = guard::classify::classify_shell(command) {
-        action = action.destroys(guard::Target::Remote {
-            host: t.to_string(),
-            command: command.to_string(),
-            why,
-        });
-    }
-    guard::act(action, || {
+    let poll = RunOptions { output: Output::Capture, unchecked: true, ..Default::default() };
+    ssh_cmd(t, command, &poll, Mux::Master)?.guarded(action, |runner| {
+        ready(t)?;
         let started = Instant::now();
         let spinner = crate::ui::spinner(&format!("waiting until `{command}` succeeds on {t}"));
         loop {
             let left = timeout.saturating_sub(started.elapsed());
-            let o = RunOptions {
-                output: Output::Capture,
-                unchecked: true,
-                timeout: Some(left.max(Duration::from_secs(CONNECT_TIMEOUT_SECS + 1))),
-                ..Default::default()
-            };
-            let last = match exec_unguarded(t, command, &o, Mux::Master) {
+            let last = match runner
+                .run_for(Some(left.max(Duration::from_secs(CONNECT_TIMEOUT_SECS + 1))))
+                .map_err(|e| explain(e, t, command))
+            {
                 Ok(f) if f.success => {
                     spinner.finish_and_clear();
                     return Ok(started.elapsed().as_secs_f64());
@@ -817,7 +813,7 @@ fn close_master(cp: &Path, t: &Target) {
         t.user.clone(),
         t.host.clone(),
     ];
-    let _ = Cmd::new(&argv).quiet().unchecked().timeout(Duration::from_secs(5)).run_within_action();
+    let _ = Cmd::new(&argv).quiet().unchecked().read_only().timeout(Duration::from_secs(5)).run();
 }
 
 /// Close every master connection this run opened and remove the socket directory. Called at
@@ -889,7 +885,7 @@ mod tests {
         let cp = t.control_path().unwrap();
         assert!(cp.display().to_string().len() < 100, "{}", cp.display());
         let missing = Target { key: Some(dir.path().join("nope")), ..defaults() };
-        let e = ssh_argv(&missing, "true", Mux::None, false).unwrap_err().to_string();
+        let e = ready(&missing).unwrap_err().to_string();
         assert!(e.contains("ssh-keygen"), "{e}");
         let cdir = cp.parent().unwrap().to_path_buf();
         assert_eq!(std::fs::metadata(&cdir).unwrap().permissions().mode() & 0o777, 0o700);

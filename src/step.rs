@@ -12,6 +12,10 @@ use crate::error::{Error, Result};
 pub struct State {
     pub recipe: String,
     pub completed: Vec<String>,
+    /// What each completed step returned (when it returned a value JSON can hold), so a resumed
+    /// run gets it back from the skipped step.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub values: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 struct Steps {
@@ -59,8 +63,11 @@ fn save(file: &Path, state: &State) -> Result<()> {
 /// What to do with step `name`.
 #[derive(Debug, PartialEq)]
 pub enum Decision {
-    Run { index: usize },
-    SkipDone,
+    Run {
+        index: usize,
+    },
+    /// Done in an earlier run: what it returned then, if it was kept.
+    SkipDone(Option<serde_json::Value>),
     SkipFiltered,
 }
 
@@ -78,17 +85,20 @@ pub fn begin(recipe: &str, name: &str, only: &[String], skip: &[String]) -> Resu
         s.started = true;
         if !ctx.resume && !ctx.dry_run && file.exists() {
             // A fresh run starts a fresh record; --resume keeps it.
-            save(&file, &State { recipe: recipe.into(), completed: vec![] })?;
+            save(&file, &State { recipe: recipe.into(), ..State::default() })?;
         }
     }
-    if ctx.resume && load(&file)?.completed.iter().any(|c| c == name) {
-        return Ok(Decision::SkipDone);
+    if ctx.resume {
+        let mut state = load(&file)?;
+        if state.completed.iter().any(|c| c == name) {
+            return Ok(Decision::SkipDone(state.values.remove(name)));
+        }
     }
     Ok(Decision::Run { index })
 }
 
-/// Record step `name` as done (never under `--dry-run`).
-pub fn done(recipe: &str, name: &str) -> Result<()> {
+/// Record step `name` as done, with the value it returned (never under `--dry-run`).
+pub fn done(recipe: &str, name: &str, value: Option<serde_json::Value>) -> Result<()> {
     if crate::ctx::get().dry_run {
         return Ok(());
     }
@@ -98,5 +108,9 @@ pub fn done(recipe: &str, name: &str) -> Result<()> {
     if !state.completed.iter().any(|c| c == name) {
         state.completed.push(name.to_string());
     }
+    match value {
+        Some(v) => state.values.insert(name.to_string(), v),
+        None => state.values.remove(name),
+    };
     save(&file, &state)
 }

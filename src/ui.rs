@@ -33,7 +33,10 @@ pub fn header(text: &str) {
 
 pub fn info(text: &str) {
     let text = crate::ctx::get().redact(text);
-    eprintln!("{} {text}", style("•").cyan());
+    match planned_marker() {
+        Some(m) => eprintln!("{m} {text}"),
+        None => eprintln!("{} {text}", style("•").cyan()),
+    }
 }
 
 pub fn warn(text: &str) {
@@ -41,9 +44,22 @@ pub fn warn(text: &str) {
     eprintln!("{} {text}", style("warning:").yellow().bold());
 }
 
+/// A result line. Under `--dry-run`, once a change has been planned instead of made, it is
+/// marked `[dry-run] planned:` — the recipe author need not remember to say "would".
 pub fn success(text: &str) {
     let text = crate::ctx::get().redact(text);
-    eprintln!("{} {text}", style("✓").green().bold());
+    match planned_marker() {
+        Some(m) => eprintln!("{m} {text}"),
+        None => eprintln!("{} {text}", style("✓").green().bold()),
+    }
+}
+
+/// The mark for a recipe's result and information lines in a dry run that has planned a
+/// change: what they report did not happen. `None` in a real run, or before any plan (a dry
+/// run's reads are real, so what it says about them is true).
+fn planned_marker() -> Option<String> {
+    let ctx = crate::ctx::get();
+    (ctx.dry_run && ctx.planned() > 0).then(|| format!("{} planned:", style("[dry-run]").magenta()))
 }
 
 pub fn error(text: &str) {
@@ -53,7 +69,9 @@ pub fn error(text: &str) {
 
 /// A dry-run plan line, on stdout: under `--dry-run` the plan is the output.
 pub fn plan(text: &str) {
-    let text = crate::ctx::get().redact(text);
+    let ctx = crate::ctx::get();
+    ctx.note_planned();
+    let text = ctx.redact(text);
     println!("{} {text}", style("[dry-run]").magenta());
 }
 
@@ -166,6 +184,29 @@ fn draw_target() -> ProgressDrawTarget {
 
 /// Render rows as an aligned plain-text table (first row is the header).
 pub fn table(rows: &[Vec<String>]) -> String {
+    table_fitted(rows, None)
+}
+
+/// The width output to stdout must fit: the terminal's, else `$COLUMNS`; `None` when neither
+/// is known (a pipe gets whole lines).
+pub fn output_width() -> Option<usize> {
+    if let Some((_, cols)) = console::Term::stdout().size_checked() {
+        return Some(cols as usize);
+    }
+    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).filter(|c| *c > 0)
+}
+
+/// Narrowest a column gives way to when fitting a table.
+const MIN_COLUMN: usize = 8;
+
+/// Like [`table`], with every line fitted into `width` columns: the widest column gives way
+/// first, and a cell longer than its column ends in `…`.
+pub fn table_fitted(rows: &[Vec<String>], width: Option<usize>) -> String {
+    table_fitted_keeping(rows, width, 0)
+}
+
+/// [`table_fitted`], keeping the first `whole` columns uncut.
+pub fn table_fitted_keeping(rows: &[Vec<String>], width: Option<usize>, whole: usize) -> String {
     let cols = rows.iter().map(|r| r.len()).max().unwrap_or(0);
     let mut widths = vec![0; cols];
     for r in rows {
@@ -173,14 +214,28 @@ pub fn table(rows: &[Vec<String>]) -> String {
             widths[i] = widths[i].max(console::measure_text_width(c));
         }
     }
+    if let Some(width) = width {
+        let total = |w: &[usize]| w.iter().sum::<usize>() + 2 * w.len().saturating_sub(1);
+        while total(&widths) > width {
+            let Some((i, &w)) = widths.iter().enumerate().skip(whole).max_by_key(|(_, w)| **w)
+            else {
+                break;
+            };
+            if w <= MIN_COLUMN {
+                break;
+            }
+            widths[i] = w - 1;
+        }
+    }
     let mut out = String::new();
     for r in rows {
         let mut line = String::new();
         for (i, c) in r.iter().enumerate() {
+            let c = console::truncate_str(c, widths[i], "…");
             if i + 1 == r.len() {
-                line.push_str(c);
+                line.push_str(&c);
             } else {
-                line.push_str(&console::pad_str(c, widths[i], console::Alignment::Left, None));
+                line.push_str(&console::pad_str(&c, widths[i], console::Alignment::Left, None));
                 line.push_str("  ");
             }
         }
@@ -199,5 +254,25 @@ mod tests {
             vec!["build-qemu".into(), "built-in".into()],
         ]);
         assert_eq!(t, "NAME        FROM\nbuild-qemu  built-in\n");
+    }
+
+    #[test]
+    fn a_fitted_table_shrinks_the_widest_column_and_marks_the_cut() {
+        let long = format!("refused: {}", "x".repeat(600));
+        let rows = vec![
+            vec!["ACTION".into(), "RESULT".into(), "DETAIL".into()],
+            vec!["fs.write".into(), long, "write `/etc/passwd`".into()],
+        ];
+        let t = super::table_fitted(&rows, Some(60));
+        for line in t.lines() {
+            assert!(console::measure_text_width(line) <= 60, "{line:?}");
+        }
+        assert!(t.contains("refused: xxx") && t.contains('…'), "{t}");
+        assert!(t.contains("write `/etc/passwd`"), "the short column is kept whole: {t}");
+        // A kept column is never cut, however narrow the width.
+        let kept = super::table_fitted_keeping(&rows, Some(20), 1);
+        assert!(kept.lines().nth(1).unwrap().starts_with("fs.write  "), "{kept}");
+        // Without a width nothing is cut.
+        assert!(super::table_fitted(&rows, None).contains(&"x".repeat(600)));
     }
 }

@@ -191,6 +191,53 @@ pub fn apply(v: &Value) -> Result<Outcome> {
     Err(Error::other(format!("helix does not know how to undo `{v}`")))
 }
 
+/// What undoing one record would do, in words (for `helix undo --dry-run`): it reads the
+/// record, touches nothing.
+pub fn plan(kind: &str, detail: &str, v: &Value) -> String {
+    if let Some(k) = v.get("kind").and_then(Value::as_str) {
+        let (path, name) = (v.get("path").and_then(Value::as_str), v.get("name"));
+        return match (k, path, name.and_then(Value::as_str)) {
+            ("qemu_img.checkpoint", Some(p), Some(n)) => format!(
+                "revert `{p}` to snapshot `{n}` (the state it has now kept as another snapshot)"
+            ),
+            ("qemu_img.snapshot_kept", Some(p), Some(n)) => {
+                format!("keep snapshot `{n}` of `{p}` (nothing to undo)")
+            }
+            _ => format!("reverse {detail} ({kind})"),
+        };
+    }
+    if let Some(steps) = v.get("steps").and_then(Value::as_array) {
+        let parts: Vec<String> = steps.iter().rev().map(|s| plan(kind, detail, s)).collect();
+        return parts.join("; then ");
+    }
+    if let (Some(backup), Some(to)) = (path_of(v, "restore"), path_of(v, "to")) {
+        let gone =
+            if backup.exists() { "" } else { " — but that copy is gone, so it would stop" };
+        return format!(
+            "restore `{}` to its previous bytes (kept at `{}`){gone}",
+            to.display(),
+            backup.display()
+        );
+    }
+    if let Some(created) = v.get("remove_created") {
+        return match created.as_str() {
+            Some(p) => format!("move `{p}` (created by the run) to the trash"),
+            None => "do nothing (nothing was created)".into(),
+        };
+    }
+    if let (Some(now_at), Some(back_to)) = (path_of(v, "move_back"), path_of(v, "to")) {
+        return format!("move `{}` back to `{}`", now_at.display(), back_to.display());
+    }
+    if let Some(id) = v.get("untrash").and_then(Value::as_str) {
+        return format!("restore trash item `{id}` to where it came from");
+    }
+    if let Some(argv) = v.get("run").and_then(Value::as_array) {
+        let argv: Vec<String> = argv.iter().filter_map(|a| a.as_str().map(String::from)).collect();
+        return format!("run `{}`", crate::process::display_argv(&argv));
+    }
+    format!("reverse {detail} ({kind})")
+}
+
 /// Undo every successful action of `run` that recorded how, newest first. Returns one line per
 /// action undone or skipped; stops at the first failure with what was and was not undone.
 pub fn undo_run(run: &Run) -> Result<Vec<String>> {
@@ -207,6 +254,13 @@ pub fn undo_run(run: &Run) -> Result<Vec<String>> {
         })
         .collect();
     let mut lines = vec![];
+    if crate::ctx::get().dry_run {
+        // Say what would be restored; restore nothing.
+        for (kind, detail, undo) in todo.iter().rev() {
+            lines.push(format!("would {}", plan(kind, detail, undo)));
+        }
+        return Ok(lines);
+    }
     for (n, (kind, detail, undo)) in todo.iter().rev().enumerate() {
         match apply(undo) {
             Ok(Outcome::Done(m)) => lines.push(format!("undone: {m}")),
@@ -253,13 +307,19 @@ pub fn cli(run_id: &str, dry_run: bool, config: crate::config::Config) -> Result
         ctx.set_journal(journal);
     }
     let result = undo_run(&run);
-    ctx.with_journal(|j| j.end(if result.is_ok() { "ok" } else { "failed" }));
+    let error = result.as_ref().err().map(|e| format!("error: {e}"));
+    ctx.with_journal(|j| {
+        j.end_with(if result.is_ok() { "ok" } else { "failed" }, error.as_deref(), None)
+    });
     let lines = result?;
     if lines.is_empty() {
         println!("run `{}` ({}) recorded nothing to undo", run.id, run.recipe());
     }
     for l in &lines {
         println!("{l}");
+    }
+    if dry_run {
+        eprintln!("{}", crate::dry_run::summary(lines.len(), true));
     }
     if !dry_run && !lines.is_empty() {
         println!(
@@ -268,4 +328,26 @@ pub fn cli(run_id: &str, dry_run: bool, config: crate::config::Config) -> Result
         );
     }
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plan;
+
+    #[test]
+    fn a_plan_names_what_would_be_restored() {
+        let v =
+            serde_json::json!({"kind": "qemu_img.checkpoint", "path": "/vm/d.qcow2", "name": "c1"});
+        assert!(
+            plan("qemu_img.checkpoint", "d", &v)
+                .starts_with("revert `/vm/d.qcow2` to snapshot `c1`")
+        );
+        let v = serde_json::json!({"steps": [{"remove_created": "/a"}, {"move_back": "/b", "to": "/c"}]});
+        assert_eq!(
+            plan("fs.x", "d", &v),
+            "move `/b` back to `/c`; then move `/a` (created by the run) to the trash"
+        );
+        let v = serde_json::json!({"kind": "plist.set", "path": "/p"});
+        assert_eq!(plan("plist.set", "set `Name`", &v), "reverse set `Name` (plist.set)");
+    }
 }

@@ -21,6 +21,38 @@ fn list_arg(name: &str) -> Vec<String> {
     }
 }
 
+/// How `exit(code, message)` asked the run to end, for the runner to read.
+static EXIT: std::sync::Mutex<Option<i32>> = std::sync::Mutex::new(None);
+
+/// The exit code a recipe asked for with `exit(…)`, if it did (taken once).
+pub fn take_exit() -> Option<i32> {
+    EXIT.lock().unwrap().take()
+}
+
+/// Whether `v` is data a step state file can keep and give back unchanged: text, numbers,
+/// bools, and arrays and maps of those (not a closure, a progress bar or a VM handle).
+fn plain_data(v: &Dynamic) -> bool {
+    if v.is_array() {
+        return v.read_lock::<rhai::Array>().is_some_and(|a| a.iter().all(plain_data));
+    }
+    if v.is_map() {
+        return v.read_lock::<rhai::Map>().is_some_and(|m| m.values().all(plain_data));
+    }
+    v.is_string() || v.is_int() || v.is_float() || v.is_bool() || v.is_char() || v.is_unit()
+}
+
+fn exit_now(code: i64, message: &str) -> Box<rhai::EvalAltResult> {
+    let Ok(code) = u8::try_from(code).map(i32::from) else {
+        return format!("`exit({code}, …)`: an exit code is a number from 0 to 255").into();
+    };
+    if !message.is_empty() {
+        if code == 0 { crate::ui::info(message) } else { crate::ui::error(message) }
+    }
+    *EXIT.lock().unwrap() = Some(code);
+    // Rhai's own `exit`: it passes through functions and closures and ends the script.
+    rhai::EvalAltResult::Exit(Dynamic::UNIT, rhai::Position::NONE).into()
+}
+
 /// The parsed arguments of the running recipe.
 pub static ARGS: std::sync::Mutex<std::collections::BTreeMap<String, crate::recipe::Value>> =
     std::sync::Mutex::new(std::collections::BTreeMap::new());
@@ -28,10 +60,13 @@ pub static ARGS: std::sync::Mutex<std::collections::BTreeMap<String, crate::reci
 #[export_module]
 mod global_api {
     use crate::error::{RhaiResult, rhai as r};
+    use serde_json::Value::Null;
 
     /// Run a named step. Its completion is recorded only after it succeeds; with `--resume`,
     /// recorded steps are skipped. `--only`/`--skip` lists (when the recipe declares them)
-    /// select steps by name. Returns the step's value, or `()` when skipped.
+    /// select steps by name. Returns the step's value; a step skipped by `--resume` returns the
+    /// value it returned when it ran (recorded when it is text, a number, a bool, an array or a
+    /// map), so later steps decide the same way; a step skipped by `--only`/`--skip` returns `()`.
     ///
     /// ```rhai
     /// step("download", || {
@@ -44,9 +79,9 @@ mod global_api {
         let only = list_arg("only");
         let skip = list_arg("skip");
         match r(&ctx, crate::step::begin(&recipe, name, &only, &skip))? {
-            crate::step::Decision::SkipDone => {
+            crate::step::Decision::SkipDone(value) => {
                 crate::ui::info(&format!("step `{name}`: already done (resumed)"));
-                Ok(Dynamic::UNIT)
+                Ok(value.map(|v| crate::api::convert::from_json(&v)).unwrap_or(Dynamic::UNIT))
             }
             crate::step::Decision::SkipFiltered => {
                 crate::ui::info(&format!("step `{name}`: skipped"));
@@ -55,8 +90,17 @@ mod global_api {
             crate::step::Decision::Run { index } => {
                 crate::ui::header(&format!("[{index}] {name}"));
                 let started = std::time::Instant::now();
-                let value: Dynamic = body.call_within_context(&ctx, ())?;
-                r(&ctx, crate::step::done(&recipe, name))?;
+                let value: Dynamic = body.call_within_context(&ctx, ()).inspect_err(|_| {
+                    crate::ctx::get().note_failed_step(name);
+                    crate::ctx::get().with_journal(|j| {
+                        let took = started.elapsed();
+                        j.action("step", &format!("step `{name}`"), Null, "failed", took, Null)
+                    });
+                })?;
+                let kept = (!value.is_unit() && super::plain_data(&value))
+                    .then(|| serde_json::to_value(&value).ok())
+                    .flatten();
+                r(&ctx, crate::step::done(&recipe, name, kept))?;
                 crate::ctx::get().with_journal(|j| {
                     j.action(
                         "step",
@@ -70,6 +114,28 @@ mod global_api {
                 Ok(value)
             }
         }
+    }
+
+    /// End the recipe now with exit code `code`, printing `message` (as information for 0, as
+    /// an error otherwise) — no caret, no call chain: for a recipe that has decided it is done
+    /// or must stop with a status. Steps already done stay recorded.
+    ///
+    /// ```rhai
+    /// if !fs::exists("/tmp/helix-vm") { exit(3, "no VM here: create it with helix run provision-vm"); }
+    /// ```
+    #[rhai_fn(name = "exit", return_raw)]
+    pub fn exit_with(code: i64, message: &str) -> RhaiResult<()> {
+        Err(super::exit_now(code, message))
+    }
+
+    /// End the recipe now with exit code `code` (Rhai's own `exit(value)` would end it with 0).
+    ///
+    /// ```rhai
+    /// if dry_run() { exit(0); }
+    /// ```
+    #[rhai_fn(name = "exit", return_raw)]
+    pub fn exit_code(code: i64) -> RhaiResult<()> {
+        Err(super::exit_now(code, ""))
     }
 
     /// Keep the step state of this run in `file` (e.g. in the VM dir) instead of helix's

@@ -23,6 +23,20 @@ fn dict(doc: &rhai::Map, template: Option<&plist::Dictionary>) -> Result<plist::
     script::map_to_dict(doc, template, "")
 }
 
+/// The documents of the `plist::edit` calls running now, innermost last. Rhai hands a shared
+/// value to a namespaced function as a copy, so `plist::set(doc, …)` inside the closure would
+/// change a copy and be lost; `set`/`remove` apply the change to the edit's document as well
+/// when the map they were given is (a copy of) it.
+static EDITING: std::sync::Mutex<Vec<Dynamic>> = std::sync::Mutex::new(Vec::new());
+
+/// The `plist::edit` document `doc` is a copy of, if any.
+fn editing(doc: &rhai::Map) -> Option<Dynamic> {
+    let current = EDITING.lock().unwrap().last().cloned()?;
+    let same =
+        current.read_lock::<rhai::Map>().is_some_and(|m| format!("{:?}", *m) == format!("{doc:?}"));
+    same.then_some(current)
+}
+
 /// Run the recipe's closure on the document: it may change `doc` in place or return a new map.
 fn edit_with(
     ctx: &NativeCallContext,
@@ -31,7 +45,10 @@ fn edit_with(
 ) -> std::result::Result<rhai::Array, Box<rhai::EvalAltResult>> {
     let old = crate::error::rhai(ctx, crate::plist::read(file))?;
     let shared = Dynamic::from_map(script::dict_to_map(&old.root)).into_shared();
-    let returned: Dynamic = f.call_within_context(ctx, (shared.clone(),))?;
+    EDITING.lock().unwrap().push(shared.clone());
+    let returned: std::result::Result<Dynamic, _> = f.call_within_context(ctx, (shared.clone(),));
+    EDITING.lock().unwrap().pop();
+    let returned = returned?;
     let doc: rhai::Map = if returned.is_map() {
         returned.cast::<rhai::Map>()
     } else {
@@ -283,8 +300,8 @@ mod plist_api {
     }
 
     /// Set the value at a key path in a map (changes the variable). Missing dictionaries on
-    /// the way are created; index `len` appends to an array. Inside a `plist::edit` closure use
-    /// the method form `doc.set_path(…)`.
+    /// the way are created; index `len` appends to an array. Inside a `plist::edit` closure it
+    /// changes the document being edited, like the method form `doc.set_path(…)`.
     ///
     /// ```rhai
     /// let doc = #{};
@@ -302,6 +319,11 @@ mod plist_api {
         let s = r(&ctx, segs(key_path))?;
         // Refuse what a plist cannot hold now, not later at write time.
         r(&ctx, script::from_dynamic(&value, None, key_path).map(|_| ()))?;
+        if let Some(mut edited) = editing(doc)
+            && let Some(mut m) = edited.write_lock::<rhai::Map>()
+        {
+            r(&ctx, script::set(&mut m, &s, value.clone(), key_path))?;
+        }
         r(&ctx, script::set(doc, &s, value, key_path))
     }
 
@@ -318,12 +340,16 @@ mod plist_api {
         key_path: &str,
     ) -> RhaiResult<Dynamic> {
         let s = r(&ctx, segs(key_path))?;
+        if let Some(mut edited) = editing(doc)
+            && let Some(mut m) = edited.write_lock::<rhai::Map>()
+        {
+            script::remove(&mut m, &s);
+        }
         Ok(script::remove(doc, &s).unwrap_or(Dynamic::UNIT))
     }
 
-    /// Set a key path as a method: `doc.set_path("System.CPUCount", 8)`. Use this form inside a
-    /// `plist::edit` closure (its `doc` is shared with helix, and only methods and property
-    /// assignments change a shared value in place).
+    /// Set a key path as a method: `doc.set_path("System.CPUCount", 8)` (inside a `plist::edit`
+    /// closure too).
     ///
     /// ```rhai
     /// let doc = #{};

@@ -8,6 +8,15 @@ pub fn module() -> rhai::Module {
     m
 }
 
+/// What a `ui::` line shows for any value: text as it is, anything else as Rhai prints it
+/// (`ui::info(42)`, `ui::info(["a", "b"])`).
+fn text_of(v: &Dynamic) -> String {
+    match v.clone().into_string() {
+        Ok(s) => s,
+        Err(_) => v.to_string(),
+    }
+}
+
 /// A progress bar handle for recipes.
 #[derive(Clone)]
 pub struct Progress(pub indicatif::ProgressBar);
@@ -23,17 +32,17 @@ mod ui_api {
     /// ```rhai
     /// ui::header("Building QEMU");
     /// ```
-    pub fn header(text: &str) {
-        crate::ui::header(text)
+    pub fn header(text: Dynamic) {
+        crate::ui::header(&super::text_of(&text))
     }
 
-    /// Print an informational line.
+    /// Print an informational line (any value: text, a number, an array).
     ///
     /// ```rhai
     /// ui::info("using the sysroot in ~/pm/UTM");
     /// ```
-    pub fn info(text: &str) {
-        crate::ui::info(text)
+    pub fn info(text: Dynamic) {
+        crate::ui::info(&super::text_of(&text))
     }
 
     /// Print a plan line (`[dry-run] …`, on stdout) — for what a recipe skips under `--dry-run`
@@ -42,8 +51,8 @@ mod ui_api {
     /// ```rhai
     /// if dry_run() { ui::plan("would install the build into UTM.app"); }
     /// ```
-    pub fn plan(text: &str) {
-        crate::ui::plan(text)
+    pub fn plan(text: Dynamic) {
+        crate::ui::plan(&super::text_of(&text))
     }
 
     /// Print a warning.
@@ -51,8 +60,8 @@ mod ui_api {
     /// ```rhai
     /// ui::warn("UTM is running");
     /// ```
-    pub fn warn(text: &str) {
-        crate::ui::warn(text)
+    pub fn warn(text: Dynamic) {
+        crate::ui::warn(&super::text_of(&text))
     }
 
     /// Print a success line.
@@ -60,8 +69,8 @@ mod ui_api {
     /// ```rhai
     /// ui::success("QEMU installed");
     /// ```
-    pub fn success(text: &str) {
-        crate::ui::success(text)
+    pub fn success(text: Dynamic) {
+        crate::ui::success(&super::text_of(&text))
     }
 
     /// Print an error line (does not stop the recipe; `throw` does).
@@ -69,8 +78,8 @@ mod ui_api {
     /// ```rhai
     /// ui::error("SPICE support is missing");
     /// ```
-    pub fn error(text: &str) {
-        crate::ui::error(text)
+    pub fn error(text: Dynamic) {
+        crate::ui::error(&super::text_of(&text))
     }
 
     /// Ask a yes/no question (default No). `--yes` answers it; with no terminal it is an error.
@@ -86,7 +95,7 @@ mod ui_api {
     /// Ask a yes/no question; with no terminal the default stands.
     ///
     /// ```rhai
-    /// let go = ui::confirm("Restart UTM now?", false);
+    /// let restart = ui::confirm("Restart UTM now?", false);
     /// ```
     #[rhai_fn(return_raw, name = "confirm")]
     pub fn confirm_default(
@@ -152,8 +161,8 @@ mod ui_api {
     ///
     /// ```rhai
     /// let bar = ui::progress(3, "copying");
-    /// bar.inc(1);
-    /// bar.finish();
+    /// ui::inc(bar, 1);
+    /// ui::finish(bar);
     /// ```
     pub fn progress(total: i64, message: &str) -> Progress {
         Progress(crate::ui::progress(total.max(0) as u64, message))

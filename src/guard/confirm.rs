@@ -1,5 +1,9 @@
-//! Confirmation at the controlling terminal (`/dev/tty`), never stdin: a pipe, a script or an
-//! agent cannot answer for a person.
+//! Confirmation at the controlling terminal (`/dev/tty`), never stdin: a pipe fed to helix
+//! cannot answer. The terminal is not proof of a person, though: any program that drives a
+//! pseudo-terminal (`script -qec "helix run g"`, `expect`, an agent's terminal tool) can type
+//! into the question. That is why protected paths are refused before anyone is asked, and why
+//! every child process runs with them write-denied by the OS: the question guards what helix
+//! cannot undo, not what it must never touch.
 //!
 //! The prompt shows what will be destroyed — resolved paths, sizes, file counts, the exact
 //! command. Recursive or large (≥ 1 GiB) deletions and disk overwrites ask the person to type
@@ -15,7 +19,7 @@ use std::path::Path;
 use crate::error::{Error, Result};
 
 use super::Target;
-use super::classify::{self, Severity};
+use super::classify::{Hit, Place, Severity};
 
 /// A deletion at least this large asks for the target's name.
 pub const LARGE: u64 = 1 << 30;
@@ -59,31 +63,23 @@ pub fn prompt_for(detail: &str, targets: &[Target]) -> Prompt {
                 lines.push(format!("{line} — {why}"));
                 want_name(file_name(path));
             }
-            Target::Command { argv, why } => {
-                lines.push(format!("the command `{}` — {why}", crate::process::display_argv(argv)));
-                if let Some(f) = classify::take_finding(argv) {
-                    let mut large = false;
-                    for p in f.local_paths() {
-                        let (line, bytes, _) = describe_path(&p);
-                        large |= bytes >= LARGE;
-                        lines.push(format!("  {line}"));
-                    }
-                    if f.severity == Severity::TypeName || large {
-                        // The resolved name: `rm -rf .` asks for the directory's own name.
-                        let resolved = f
-                            .local_paths()
-                            .first()
-                            .map(|p| file_name(&super::protect::physical(p)));
-                        want_name(resolved.unwrap_or_else(|| f.name_to_type()));
-                    }
+            Target::Command { argv, finding } => {
+                let on = finding.host.as_deref().map(|h| format!(" on `{h}`")).unwrap_or_default();
+                lines.push(format!(
+                    "the command `{}`{on} — {}",
+                    super::quote::display_argv(argv),
+                    finding.why
+                ));
+                let mut large = false;
+                for h in &finding.hits {
+                    let (line, bytes) = describe_hit(h, finding.host.as_deref());
+                    large |= bytes >= LARGE;
+                    lines.push(format!("  {line}"));
                 }
-            }
-            Target::Remote { host, command, why } => {
-                lines.push(format!("on `{host}`: `{command}` — {why}"));
-                if let Some(f) = classify::analyze_shell(command, classify::Env::remote())
-                    && f.severity == Severity::TypeName
-                {
-                    want_name(f.name_to_type());
+                if finding.severity == Severity::TypeName || large {
+                    // The resolved name: `rm -rf .` asks for the directory's own name.
+                    let resolved = finding.local_paths().first().map(|p| file_name(p));
+                    want_name(resolved.unwrap_or_else(|| finding.name_to_type()));
                 }
             }
             Target::Vm { name } => {
@@ -94,13 +90,55 @@ pub fn prompt_for(detail: &str, targets: &[Target]) -> Prompt {
             }
         }
     }
-    Prompt { op: detail.to_string(), lines, typed }
+    // Resolved paths may hold a secret of the run (a token in a directory name): never shown.
+    let ctx = crate::ctx::get();
+    let lines = lines.iter().map(|l| ctx.redact(l)).collect();
+    Prompt { op: ctx.redact(detail), lines, typed }
 }
 
 fn file_name(p: &Path) -> String {
     let s = p.to_string_lossy();
     let t = s.trim_end_matches('/');
     t.rsplit('/').next().filter(|n| !n.is_empty()).unwrap_or("yes").to_string()
+}
+
+/// One resolved target of a command: where it is, what it is now, what the command does to it,
+/// as written when that differs, and the link on the way (followed or not). Returns the line
+/// and the bytes at stake.
+fn describe_hit(h: &Hit, host: Option<&str>) -> (String, u64) {
+    let written = |shown: &str| {
+        if h.written.trim_end_matches('/') != shown.trim_end_matches('/') {
+            format!(" (written `{}`)", h.written)
+        } else {
+            String::new()
+        }
+    };
+    match &h.place {
+        Place::Local(p) => {
+            let (what, bytes, _) = describe_path(p);
+            let via = match &h.link {
+                Some((link, to, true)) => format!(
+                    "; reached through the symbolic link `{}` → `{}`",
+                    link.display(),
+                    to.display()
+                ),
+                Some((_, to, false)) => format!(
+                    "; only the link is affected — `{}`, where it points, is not",
+                    to.display()
+                ),
+                None => String::new(),
+            };
+            (format!("{what}: {}{}{via}", h.effect, written(&p.to_string_lossy())), bytes)
+        }
+        Place::Remote(s) => (
+            format!("`{s}` on `{}`: {}{}", host.unwrap_or("the remote host"), h.effect, written(s)),
+            0,
+        ),
+        Place::Named(s) => (format!("`{s}`: {}", h.effect), 0),
+        Place::Unresolved => {
+            (format!("`{}` (only known when the command runs): {}", h.written, h.effect), 0)
+        }
+    }
 }
 
 /// "`/abs/path` — directory, 1.2 GiB in 3402 files"; returns the line, bytes, is-directory.
@@ -110,11 +148,10 @@ pub fn describe_path(path: &Path) -> (String, u64, bool) {
         Err(_) => (format!("`{}` (does not exist now)", shown.display()), 0, false),
         Ok(m) if m.file_type().is_symlink() => {
             let to = std::fs::read_link(path).map(|t| t.display().to_string()).unwrap_or_default();
-            (format!("`{}` — a symbolic link to `{to}` (only the link)", shown.display()), 0, false)
+            (format!("`{}` — a symbolic link to `{to}`", shown.display()), 0, false)
         }
         Ok(m) if m.is_dir() => {
-            let bytes = crate::fs::size(path).unwrap_or(0);
-            let files = crate::fs::count_files(path);
+            let (bytes, files) = tree_size(path);
             (
                 format!(
                     "`{}` — directory, {} in {files} file{}",
@@ -134,16 +171,31 @@ pub fn describe_path(path: &Path) -> (String, u64, bool) {
     }
 }
 
+/// Bytes and files under a directory (links not followed).
+fn tree_size(path: &Path) -> (u64, u64) {
+    match path.symlink_metadata() {
+        Ok(m) if m.is_dir() => std::fs::read_dir(path)
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| tree_size(&e.path()))
+                    .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+            })
+            .unwrap_or((0, 0)),
+        Ok(m) => (m.len(), 1),
+        Err(_) => (0, 0),
+    }
+}
+
 /// How to run the refused operation with a person present.
 fn how_to_run() -> String {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let line = if args.is_empty() {
         "helix …".to_string()
     } else {
-        format!("helix {}", crate::process::display_argv(&args))
+        format!("helix {}", super::quote::display_argv(&args))
     };
     format!(
-        "run `{line}` yourself in an interactive terminal to be asked; nothing answers this for you (no flag, environment variable or config key)"
+        "run `{line}` yourself in an interactive terminal to be asked (no flag, environment variable or config key answers it)"
     )
 }
 
@@ -281,8 +333,10 @@ mod tests {
             Some("disk.img")
         );
         let argv: Vec<String> = ["rm", "-rf", "build"].iter().map(|s| s.to_string()).collect();
-        let _ = classify::classify_argv_in(&argv, Some(d.path()));
-        let p = prompt_for("run", &[Target::Command { argv, why: "recursive delete".into() }]);
+        let finding =
+            crate::guard::classify::command(&argv, Some(d.path()), None, &Default::default())
+                .unwrap();
+        let p = prompt_for("run", &[Target::Command { argv, finding }]);
         assert_eq!(p.typed.as_deref(), Some("build"));
         assert!(p.lines.iter().any(|l| l.contains("1 file")), "{:?}", p.lines);
     }

@@ -22,10 +22,9 @@ use crate::error::{Error, Result};
 pub enum Target {
     /// A file or directory that is deleted or overwritten.
     Path { path: PathBuf, recursive: bool },
-    /// A local command the classifier found destructive; `why` says what it destroys.
-    Command { argv: Vec<String>, why: String },
-    /// A remote shell command the classifier found destructive.
-    Remote { host: String, command: String, why: String },
+    /// A command the classifier found destructive (`argv` as shown, secrets redacted); the
+    /// finding says why and what it destroys, resolved (on another host for `ssh`).
+    Command { argv: Vec<String>, finding: classify::Finding },
     /// A running VM that is stopped or killed (its guest state may be lost).
     Vm { name: String },
     /// A disk image whose contents are overwritten or shrunk.
@@ -42,8 +41,7 @@ impl Target {
                 format!("recursive delete of `{}`", path.display())
             }
             Target::Path { path, .. } => format!("delete of `{}`", path.display()),
-            Target::Command { why, .. } => why.clone(),
-            Target::Remote { host, why, .. } => format!("{why} on `{host}`"),
+            Target::Command { finding, .. } => finding.why.clone(),
             Target::Vm { name } => format!("stopping the running VM `{name}`"),
             Target::Disk { path, why } => format!("{why} (`{}`)", path.display()),
             Target::Worktree { path, why } => format!("{why} (`{}`)", path.display()),
@@ -56,10 +54,9 @@ impl Target {
                 format!("`{}` and everything in it", path.display())
             }
             Target::Path { path, .. } => format!("`{}`", path.display()),
-            Target::Command { argv, why } => {
-                format!("`{}` ({why})", quote::display_argv(argv))
+            Target::Command { argv, finding } => {
+                format!("`{}` ({})", quote::display_argv(argv), finding.why)
             }
-            Target::Remote { host, command, why } => format!("`{command}` on {host} ({why})"),
             Target::Vm { name } => format!("the running VM `{name}`"),
             Target::Disk { path, why } => format!("the disk image `{}` ({why})", path.display()),
             Target::Worktree { path, why } => {
@@ -80,6 +77,9 @@ pub struct Action {
     /// Paths the action moves away or replaces recoverably (trash, rename): never asked about,
     /// but refused when protected. `(path, whole tree)`.
     pub touches: Vec<(PathBuf, bool)>,
+    /// Paths whose state this action's own undo brings back (a snapshot taken first): what
+    /// the command it runs does to them is covered and not asked about again.
+    pub recovers: Vec<PathBuf>,
 }
 
 impl Action {
@@ -91,6 +91,7 @@ impl Action {
             destroys: vec![],
             undo: Value::Null,
             touches: vec![],
+            recovers: vec![],
         }
     }
     pub fn args(mut self, args: Value) -> Self {
@@ -112,10 +113,99 @@ impl Action {
         self.touches.push((path.to_path_buf(), tree));
         self
     }
+
+    /// The action keeps `path`'s current state where its undo restores it (a snapshot taken
+    /// before a revert), so the command's rewrite of `path` destroys nothing. Call before
+    /// [`Action::runs`].
+    pub fn recovers(mut self, path: &std::path::Path) -> Self {
+        self.recovers.push(path.to_path_buf());
+        self
+    }
+
+    /// Running `argv` in `cwd` with `stdin` and `env` (on top of helix's environment): the
+    /// guard classifies it here, and the finding travels in the action — nothing to remember,
+    /// nothing looked up later.
+    pub fn command(
+        argv: &[String],
+        cwd: Option<&std::path::Path>,
+        stdin: Option<&[u8]>,
+        env: &std::collections::BTreeMap<String, String>,
+    ) -> Self {
+        Action::new("process.run", format!("run `{}`", quote::display_argv(argv)))
+            .args(serde_json::json!({ "argv": argv }))
+            .runs(argv, cwd, stdin, env)
+    }
+
+    /// A richer action (a primitive's own kind and detail) that runs `argv`: the command is
+    /// classified all the same, and what it destroys joins what the action already says.
+    pub fn runs(
+        mut self,
+        argv: &[String],
+        cwd: Option<&std::path::Path>,
+        stdin: Option<&[u8]>,
+        env: &std::collections::BTreeMap<String, String>,
+    ) -> Self {
+        if let Some(finding) = classify::command(argv, cwd, stdin, env) {
+            // Already said by the action (a disk the primitive names): not asked twice.
+            let covered = !finding.hits.is_empty()
+                && finding.hits.iter().all(|h| {
+                    h.local().is_some_and(|p| {
+                        let p = protect::physical(p);
+                        self.recovers.iter().any(|r| protect::physical(r) == p)
+                            || self.destroys.iter().any(|t| match t {
+                                Target::Path { path, .. } | Target::Disk { path, .. } => {
+                                    protect::physical(path) == p
+                                }
+                                _ => false,
+                            })
+                    })
+                });
+            if !covered {
+                self.destroys.push(Target::Command { argv: argv.to_vec(), finding });
+            }
+        }
+        self
+    }
+
+    /// Replace `secrets` by `***` in what is shown and journaled.
+    pub fn redact(mut self, secrets: &[String]) -> Self {
+        let hide = |s: &str| {
+            secrets
+                .iter()
+                .filter(|x| !x.is_empty())
+                .fold(s.to_string(), |acc, x| acc.replace(x.as_str(), "***"))
+        };
+        self.detail = hide(&self.detail);
+        if let Ok(text) = serde_json::to_string(&self.args)
+            && let Ok(v) = serde_json::from_str(&hide(&text))
+        {
+            self.args = v;
+        }
+        for t in &mut self.destroys {
+            if let Target::Command { argv, finding } = t {
+                *argv = argv.iter().map(|a| hide(a)).collect();
+                finding.why = hide(&finding.why);
+                for h in &mut finding.hits {
+                    h.written = hide(&h.written);
+                }
+            }
+        }
+        self
+    }
+
+    /// The findings of the commands this action runs.
+    pub fn findings(&self) -> impl Iterator<Item = &classify::Finding> {
+        self.destroys.iter().filter_map(|t| match t {
+            Target::Command { finding, .. } => Some(finding),
+            _ => None,
+        })
+    }
 }
 
-/// The protection rule `action` runs into, with the path it protects.
-fn protected(action: &Action, config: &crate::config::Config) -> Option<(PathBuf, protect::Rule)> {
+/// Why `action` may not run, confirmation or not: a protected path it touches or destroys (a
+/// command's resolved targets included), or a command target that cannot be known before it
+/// runs and so could be a protected path.
+fn refusal(action: &Action, config: &crate::config::Config) -> Option<Error> {
     let check = |p: &std::path::Path, tree: bool| {
         if tree {
             protect::rule_for_tree(p, config)
@@ -124,24 +214,40 @@ fn protected(action: &Action, config: &crate::config::Config) -> Option<(PathBuf
         }
     };
     for (p, tree) in &action.touches {
-        if let Some(hit) = check(p, *tree) {
-            return Some(hit);
+        if let Some((path, rule)) = check(p, *tree) {
+            return Some(rule.error(&path));
         }
     }
     for t in &action.destroys {
         let hit = match t {
             Target::Path { path, recursive } => check(path, *recursive),
             Target::Disk { path, .. } => check(path, false),
-            Target::Command { argv, .. } => classify::take_finding(argv).and_then(|f| {
-                let paths = f.local_paths();
-                // Recursive deletes and disk overwrites: also what is inside the targets.
-                let tree = f.severity == classify::Severity::TypeName;
-                paths.iter().find_map(|p| check(p, tree))
-            }),
+            Target::Command { finding, .. } => {
+                for h in &finding.hits {
+                    match &h.place {
+                        classify::Place::Local(p) => {
+                            if let Some((path, rule)) = check(p, h.tree) {
+                                return Some(rule.error(&path));
+                            }
+                        }
+                        classify::Place::Unresolved if finding.host.is_none() => {
+                            return Some(Error::Refused {
+                                command: action.detail.replace('`', ""),
+                                reason: format!(
+                                    "its target `{}` is only known when the command runs, so it could be a protected path ({}); write the path out, or use fs::remove / fs::move, which helix can undo",
+                                    h.written, finding.why
+                                ),
+                            });
+                        }
+                        _ => {}
+                    }
+                }
+                None
+            }
             _ => None,
         };
-        if hit.is_some() {
-            return hit;
+        if let Some((path, rule)) = hit {
+            return Some(rule.error(&path));
         }
     }
     None
@@ -151,17 +257,13 @@ fn protected(action: &Action, config: &crate::config::Config) -> Option<(PathBuf
 fn needs_person(t: &Target, ctx: &crate::ctx::Ctx) -> bool {
     match t {
         Target::Path { path, .. } | Target::Disk { path, .. } => !ctx.created_by_run(path),
-        Target::Command { argv, .. } => match classify::take_finding(argv) {
-            Some(f) => {
-                let paths = f.local_paths();
-                let own = !f.unknown_target
-                    && !paths.is_empty()
-                    && paths.len() == f.targets.len()
-                    && paths.iter().all(|p| ctx.created_by_run(p));
-                !own
-            }
-            None => true,
-        },
+        Target::Command { finding, .. } => {
+            finding.hits.is_empty()
+                || finding.hits.iter().any(|h| match h.local() {
+                    Some(p) => !ctx.created_by_run(p),
+                    None => true,
+                })
+        }
         _ => true,
     }
 }
@@ -171,13 +273,16 @@ fn needs_person(t: &Target, ctx: &crate::ctx::Ctx) -> bool {
 pub fn act<T: Default>(action: Action, f: impl FnOnce() -> Result<T>) -> Result<T> {
     let ctx = crate::ctx::get();
     // Protected paths first: no confirmation can unlock them.
-    if let Some((path, rule)) = protected(&action, &ctx.config) {
+    if let Some(err) = refusal(&action, &ctx.config) {
         if ctx.dry_run {
-            crate::ui::plan(&format!("refused: protected by {} — {}", rule.name, action.detail));
+            let why = match &err {
+                Error::Protected { rule, .. } => format!("protected by {rule}"),
+                other => other.to_string(),
+            };
+            crate::ui::plan(&format!("refused: {why} — {}", action.detail));
             journal(&action, "dry-run: refused (protected)", Instant::now());
             return Ok(T::default());
         }
-        let err = rule.error(&path);
         journal(&action, &format!("refused: {err}"), Instant::now());
         return Err(err);
     }
@@ -302,8 +407,7 @@ mod leaf {
 
     /// Uses still to be moved out, each owned by the classifier half of issue 13 (which edits
     /// `classify.rs`/`confirm.rs`): `(file, module)`. This list may only shrink.
-    const PENDING: &[(&str, &str)] =
-        &[("classify.rs", "process"), ("confirm.rs", "process"), ("confirm.rs", "fs")];
+    const PENDING: &[(&str, &str)] = &[];
 
     /// The crate modules `text` names (comments included: a doc link to a domain is a smell too).
     fn crate_modules(text: &str) -> Vec<String> {
@@ -323,8 +427,13 @@ mod leaf {
     fn the_guard_imports_no_domain() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/guard");
         let mut bad = vec![];
-        let mut files: Vec<_> =
-            std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()).collect();
+        let mut files = vec![];
+        let mut dirs = vec![dir.clone()];
+        while let Some(d) = dirs.pop() {
+            for p in std::fs::read_dir(&d).unwrap().flatten().map(|e| e.path()) {
+                if p.is_dir() { dirs.push(p) } else { files.push(p) }
+            }
+        }
         files.sort();
         assert!(files.len() >= 4);
         for f in files.iter().filter(|f| f.extension().is_some_and(|x| x == "rs")) {

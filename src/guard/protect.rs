@@ -88,6 +88,27 @@ pub const SYSTEM_ROOTS: &[&str] = &[
     "/nix",
 ];
 
+/// The operating system's own files, all the way down (not only the roots): helix's
+/// primitives and the commands it classifies never delete, move or overwrite them. A recipe
+/// that writes `/etc/passwd` is refused, not journaled for an undo that may come too late
+/// (a broken `/etc/passwd` or `/usr/lib` can stop `sudo` and logins before anyone undoes it).
+/// `/usr/local` is the user's (Homebrew on Intel, hand-installed tools) and is not included.
+pub const SYSTEM_TREES: &[&str] =
+    &["/etc", "/private/etc", "/System", "/bin", "/sbin", "/usr", "/lib", "/lib64", "/boot"];
+const SYSTEM_TREE_EXCEPTIONS: &[&str] = &["/usr/local"];
+
+/// The system tree `p` (physical) lies in, if any.
+fn system_tree(p: &Path) -> Option<&'static str> {
+    let inside = |root: &str| {
+        let r = canonical_prefix(Path::new(root));
+        within(p, &r) || within(p, Path::new(root))
+    };
+    if SYSTEM_TREE_EXCEPTIONS.iter().any(|e| inside(e)) {
+        return None;
+    }
+    SYSTEM_TREES.iter().copied().find(|r| inside(r))
+}
+
 /// The resolved location of `path` itself (a final symlink is not followed unless the path
 /// ends in `/`): `~` expanded, made absolute, the parent canonicalised as far as it exists.
 pub fn physical(path: &Path) -> PathBuf {
@@ -180,6 +201,11 @@ pub fn rule_for(path: &Path, config: &Config) -> Option<Rule> {
         if same(&p, Path::new(root)) || canonical_prefix(Path::new(root)) == p {
             return Some(Rule::builtin(format!("the rule `{root}`")));
         }
+    }
+    if let Some(root) = system_tree(&p) {
+        return Some(Rule::builtin(format!(
+            "the rule `{root}/**` (the operating system's own files)"
+        )));
     }
     if p.parent().is_some_and(|d| same(d, Path::new("/Volumes"))) {
         return Some(Rule::builtin("the rule `/Volumes/*`"));
@@ -408,5 +434,21 @@ mod tests {
         std::fs::create_dir(t.join("old.safe")).unwrap();
         let (at, r) = rule_for_tree(&d.path().join("tree"), &c).unwrap();
         assert!(at.ends_with("old.safe") && r.name.contains("*.safe"));
+    }
+
+    #[test]
+    fn the_operating_systems_files_are_protected_all_the_way_down() {
+        let c = Config::default();
+        for p in ["/etc/passwd", "/etc/ssh/sshd_config", "/usr/lib/x", "/bin/sh", "/boot/x"] {
+            let r = rule_for(Path::new(p), &c).unwrap_or_else(|| panic!("{p} unprotected"));
+            assert!(r.name.contains("operating system"), "{p}: {r:?}");
+        }
+        // Other spellings reach the same rule.
+        assert!(rule_for(Path::new("/etc/../etc/./passwd"), &c).is_some());
+        assert!(rule_for(Path::new("/tmp/../etc/hosts"), &c).is_some());
+        // The user's own part of /usr is not the system's.
+        assert!(rule_for(Path::new("/usr/local/bin/tool"), &c).is_none());
+        assert!(rule_for(Path::new("/usr/localx"), &c).is_some());
+        assert!(rule_for(Path::new("/etcetera/x"), &c).is_none());
     }
 }

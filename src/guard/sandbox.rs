@@ -38,8 +38,9 @@ pub struct Plan {
 
 /// How deep below each place a run works in the name rules are looked for.
 const SCAN_DEPTH: usize = 2;
-/// At most this many directory entries are read to build one plan.
-const SCAN_LIMIT: usize = 20_000;
+/// At most this many directory entries are read below each place (a huge home cannot use up
+/// the look at the command's own directory).
+const SCAN_LIMIT: usize = 5_000;
 
 impl Plan {
     /// The plan for a child about to run `argv` in `cwd` under `config`.
@@ -63,21 +64,11 @@ impl Plan {
         let home = crate::paths::home();
         pinned.push(home.clone());
         pinned.extend(protect::SYSTEM_ROOTS.iter().map(PathBuf::from));
-        // The name rules, where this run works: home, the volumes, the configured paths, the
-        // command's directory and every path its arguments name.
-        let mut places = vec![home];
-        if let Ok(rd) = std::fs::read_dir("/Volumes") {
-            places.extend(rd.flatten().map(|e| e.path()));
-        }
-        for key in ["paths", "vm"] {
-            if let Some(t) = config.get(key).and_then(|v| v.as_table()) {
-                places.extend(t.values().filter_map(|v| v.as_str()).map(crate::paths::expand));
-            }
-        }
+        // The name rules, where this run works — most specific first: every path the
+        // command's arguments name (and its directory), the command's directory, the configured
+        // paths, home, the volumes.
         let base = cwd.map(Path::to_path_buf).or_else(|| std::env::current_dir().ok());
-        if let Some(b) = &base {
-            places.push(b.clone());
-        }
+        let mut places = vec![];
         for word in argv.iter().flat_map(|a| words(a)) {
             let p = crate::paths::expand(word);
             let p = match &base {
@@ -90,6 +81,18 @@ impl Plan {
                 places.push(parent.to_path_buf());
             }
             places.push(p);
+        }
+        if let Some(b) = &base {
+            places.push(b.clone());
+        }
+        for key in ["paths", "vm"] {
+            if let Some(t) = config.get(key).and_then(|v| v.as_table()) {
+                places.extend(t.values().filter_map(|v| v.as_str()).map(crate::paths::expand));
+            }
+        }
+        places.push(home);
+        if let Ok(rd) = std::fs::read_dir("/Volumes") {
+            places.extend(rd.flatten().map(|e| e.path()));
         }
         read_only.extend(name_matches(&places));
         Plan::new(read_only, pinned)
@@ -165,9 +168,12 @@ fn words(arg: &str) -> impl Iterator<Item = &str> {
 /// components of the places themselves that do.
 fn name_matches(places: &[PathBuf]) -> Vec<PathBuf> {
     let mut found = vec![];
-    let mut seen = 0usize;
-    let mut visited = std::collections::HashSet::new();
+    let mut done = std::collections::HashSet::new();
     for place in places {
+        if !done.insert(place) {
+            continue;
+        }
+        let mut seen = 0usize;
         let mut prefix = PathBuf::new();
         for c in place.components() {
             prefix.push(c);
@@ -180,14 +186,15 @@ fn name_matches(places: &[PathBuf]) -> Vec<PathBuf> {
         }
         let mut stack = vec![(place.clone(), 0usize)];
         while let Some((dir, depth)) = stack.pop() {
-            if depth >= SCAN_DEPTH || !visited.insert(dir.clone()) {
+            if depth >= SCAN_DEPTH {
                 continue;
             }
             let Ok(rd) = std::fs::read_dir(&dir) else { continue };
             for e in rd.flatten() {
                 seen += 1;
                 if seen > SCAN_LIMIT {
-                    return found;
+                    stack.clear();
+                    break;
                 }
                 if protect::name_rule(&e.file_name().to_string_lossy()).is_some() {
                     found.push(e.path());
@@ -634,6 +641,20 @@ mod tests {
         let argv = vec!["rm".to_string(), "-rf".into(), deep.join("file").display().to_string()];
         let plan = Plan::for_command(&c, Some(&work), &argv);
         assert!(plan.read_only.contains(&real(deep)), "{plan:?}");
+    }
+
+    #[test]
+    fn a_huge_place_does_not_hide_a_later_one() {
+        let d = tempfile::tempdir().unwrap();
+        for i in 0..SCAN_LIMIT + 100 {
+            std::fs::write(d.path().join(format!("f{i:05}")), "").unwrap();
+        }
+        let w = tempfile::tempdir().unwrap();
+        let work = w.path().join("work");
+        std::fs::create_dir_all(work.join("vm.backup")).unwrap();
+        // The first place uses up its budget; the second is still looked through.
+        let found = name_matches(&[d.path().to_path_buf(), work.clone()]);
+        assert_eq!(found, vec![work.join("vm.backup")]);
     }
 
     #[test]

@@ -12,43 +12,57 @@ use crate::macho::{self, Edit};
 pub enum MachoCmd {
     /// Dependencies, id, rpaths, signature and header room (like `otool -L`).
     Info {
+        /// The Mach-O file (binary or dylib).
         file: PathBuf,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
     /// Change a dependency's install name (`install_name_tool -change OLD NEW`).
     Change {
+        /// The Mach-O file (binary or dylib).
         file: PathBuf,
+        /// The dependency's install name now.
         old: String,
+        /// The install name it gets.
         new: String,
         #[command(flatten)]
         opts: EditOpts,
     },
     /// Set a dylib's install name (`-id`).
     SetId {
+        /// The Mach-O file (binary or dylib).
         file: PathBuf,
+        /// The install name to set.
         id: String,
         #[command(flatten)]
         opts: EditOpts,
     },
     /// Add an rpath (`-add_rpath`); an error if it is already there.
     AddRpath {
+        /// The Mach-O file (binary or dylib).
         file: PathBuf,
+        /// The rpath to add.
         rpath: String,
         #[command(flatten)]
         opts: EditOpts,
     },
     /// Delete an rpath (`-delete_rpath`); an error if it is not there.
     DeleteRpath {
+        /// The Mach-O file (binary or dylib).
         file: PathBuf,
+        /// The rpath to delete.
         rpath: String,
         #[command(flatten)]
         opts: EditOpts,
     },
     /// Rename an rpath (`-rpath OLD NEW`).
     RenameRpath {
+        /// The Mach-O file (binary or dylib).
         file: PathBuf,
+        /// The rpath now.
         old: String,
+        /// The rpath it becomes.
         new: String,
         #[command(flatten)]
         opts: EditOpts,
@@ -56,6 +70,7 @@ pub enum MachoCmd {
     /// Rewrite every dependency under PREFIX to UTM's frameworks in one pass (the legacy fixer);
     /// exit 3 when some have no framework or dylib to point at.
     RewritePrefix {
+        /// The Mach-O file (binary or dylib).
         file: PathBuf,
         /// e.g. /Users/you/pm/UTM/sysroot-macOS-arm64/lib
         #[arg(long)]
@@ -71,13 +86,16 @@ pub enum MachoCmd {
     },
     /// Sign ad-hoc (adds or replaces the signature).
     Sign {
+        /// The Mach-O file (binary or dylib).
         file: PathBuf,
         #[command(flatten)]
         opts: EditOpts,
     },
     /// Check every code-signature hash against the file (exit 1 when one does not match).
     Verify {
+        /// The Mach-O file (binary or dylib).
         file: PathBuf,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -91,6 +109,7 @@ pub struct EditOpts {
     /// Re-sign an identity-signed binary with this identity via `codesign` (macOS).
     #[arg(long)]
     identity: Option<String>,
+    /// Print the result as JSON.
     #[arg(long)]
     json: bool,
 }
@@ -235,6 +254,12 @@ fn with_run(
     .map_err(Failure::from)?;
     ctx.set_journal(journal);
     let result = f();
-    ctx.with_journal(|j| j.end(if result.is_ok() { "ok" } else { "failed" }));
+    let error = result.as_ref().err().map(|e| format!("error: {e}"));
+    ctx.with_journal(|j| {
+        j.end_with(if result.is_ok() { "ok" } else { "failed" }, error.as_deref(), None)
+    });
+    if opts.dry_run {
+        eprintln!("{}", crate::dry_run::summary(ctx.planned(), result.is_ok()));
+    }
     result.map_err(Failure::from)
 }

@@ -8,12 +8,16 @@ use crate::error::Result;
 pub enum TrashCommand {
     /// Everything in the trash, newest first: id, where it came from, size, why, which run.
     List {
+        /// Print JSON (with where each item is stored) instead of a table.
         #[arg(long)]
         json: bool,
     },
     /// Put an item back where it came from (by id, id prefix, or its original path). Refuses
     /// when something now stands there.
-    Restore { item: String },
+    Restore {
+        /// The item: its id, a unique prefix of it, or its original path.
+        item: String,
+    },
     /// Delete trash items for good (asks at the terminal; type `empty` to go ahead).
     Empty {
         /// Only items trashed longer ago than this: `7d`, `12h`, `2w`.
@@ -63,7 +67,7 @@ pub fn trash(cmd: TrashCommand, config: crate::config::Config) -> Result<i32> {
                     i.original.display().to_string(),
                 ]);
             }
-            print!("{}", crate::ui::table(&rows));
+            print!("{}", crate::ui::table_fitted_keeping(&rows, crate::ui::output_width(), 1));
             Ok(0)
         }
         TrashCommand::Restore { item } => {

@@ -870,7 +870,9 @@ pub fn place_file(
                 ),
             )
             .args(json!({"from": crate::paths::absolute(src), "to": crate::paths::absolute(&dest)}))
-            .undo(json!({"remove_created": crate::paths::absolute(&dest)})),
+            .undo(json!({"remove_created": crate::paths::absolute(&dest)}))
+            // A second name for a protected disk would let a VM write it: refused.
+            .touches(src, false),
             || {
                 std::fs::hard_link(src, &dest).map_err(|e| Error::fs("hard-link", &dest, e))?;
                 crate::ctx::get().note_created(&dest);

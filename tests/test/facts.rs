@@ -134,10 +134,25 @@ fn configuration_can_only_grow_protection() {
     crate::in_overlay!(configuration_can_only_grow_protection);
     let t = Test::new().file("vms/helix-vm/disk.img", "vm\n");
     let vm = t.path("vms/helix-vm");
-    let own = format!("[guard]\nprotected = [\"{}\"]\n", vm.display());
-    std::fs::create_dir_all(t.path("home/.config/helix")).unwrap();
-    std::fs::write(t.path("home/.config/helix/config.toml"), &own).unwrap();
     let t = t.recipe("rm", &format!("//! R.\nfs::remove(\"{}\");\n", vm.display()));
+    let own = format!("[guard]\nprotected = [\"{}\"]\n", vm.display());
+    // The user's own file is found through the user database, not `$HOME` (which the test,
+    // like any caller, sets): here, inside the overlay, root's real home.
+    let own_file = helix::config::own_file();
+    assert!(!own_file.starts_with(t.path("")), "{}", own_file.display());
+    std::fs::create_dir_all(own_file.parent().unwrap()).unwrap();
+    std::fs::write(&own_file, &own).unwrap();
+    // An `unprotect` in the config dir the environment chose (`HELIX_CONFIG_DIR`, which the
+    // test builder sets, like `$HOME`) is an error, and nothing runs.
+    std::fs::write(
+        t.path("config/config.toml"),
+        format!("[guard]\nunprotect = [\"{}\"]\n", vm.display()),
+    )
+    .unwrap();
+    let out = t.helix(["run", "rm"]);
+    assert!(out.stderr.contains("only honoured in your own config file"), "{out:?}");
+    assert_eq!(read(&vm.join("disk.img")), "vm\n");
+    std::fs::remove_file(t.path("config/config.toml")).unwrap();
     let spellings = [
         "[guard]\nprotected = []\n",
         "guard.protected = []\n",
@@ -186,11 +201,7 @@ fn configuration_can_only_grow_protection() {
     }
     std::fs::remove_file(t.path("helix.toml")).unwrap();
     // The user's own file can take its entry out again.
-    std::fs::write(
-        t.path("home/.config/helix/config.toml"),
-        format!("{own}unprotect = [\"{}\"]\n", vm.display()),
-    )
-    .unwrap();
+    std::fs::write(&own_file, format!("{own}unprotect = [\"{}\"]\n", vm.display())).unwrap();
     t.helix(["run", "rm"]).success();
     assert!(!vm.exists(), "unprotected by the user: moved to the trash");
 }
@@ -218,5 +229,68 @@ fn run_with_env(t: &Test, env: &[(&str, &str)]) -> crate::builder::Output {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn laundering_a_protected_vm_dir_through_commands_leaves_it_intact() {
+    crate::in_overlay!(laundering_a_protected_vm_dir_through_commands_leaves_it_intact);
+    let t = Test::new().file("vms/helix-vm/disk.img", "vm disk\n");
+    let vm = t.path("vms/helix-vm");
+    std::fs::write(
+        t.path("config/config.toml"),
+        format!("[guard]\nprotected = [\"{}\"]\n", vm.display()),
+    )
+    .unwrap();
+    // Whether the classifier refuses each command first or the OS layer stops it as it runs,
+    // the VM dir is never moved into the run's own dir and deleted with it.
+    let t = t.recipe(
+        "l",
+        &format!(
+            "//! L.\nfs::mkdir(\"d\");\nfs::symlink(\"{0}\", \"lnk\");\n\
+             try {{ cmd::run([\"mv\", \"{0}\", \"d/x\"]); }} catch {{}}\n\
+             try {{ cmd::run([\"sh\", \"-c\", \"mv vms/helix-vm d/y\"]); }} catch {{}}\n\
+             try {{ cmd::run([\"rm\", \"-rf\", \"d\"]); }} catch {{}}\n\
+             try {{ cmd::run([\"rm\", \"-rf\", \"lnk/\"]); }} catch {{}}\n\
+             try {{ cmd::run([\"truncate\", \"-s0\", \"lnk/disk.img\"]); }} catch {{}}\n",
+            vm.display()
+        ),
+    );
+    let out = t.helix(["run", "l"]);
+    assert_eq!(read(&vm.join("disk.img")), "vm disk\n", "{out:?}");
+}
+
+#[test]
+fn a_download_never_resumes_into_a_protected_part_file() {
+    crate::in_overlay!(a_download_never_resumes_into_a_protected_part_file);
+    let t = Test::new().file("old.backup/disk.img.part", "half of something precious").recipe(
+        "d",
+        "//! D.\nnet::download(\"http://127.0.0.1:9/disk.img\", \"old.backup/disk.img\");\n",
+    );
+    let out = t.helix(["run", "d"]);
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("protected") && out.stderr.contains("d.rhai:2"), "{}", out.stderr);
+    assert_eq!(read(&t.path("old.backup/disk.img.part")), "half of something precious");
+}
+
+#[test]
+fn the_operating_systems_files_are_never_written_by_a_recipe() {
+    crate::in_overlay!(the_operating_systems_files_are_never_written_by_a_recipe);
+    let before = std::fs::read("/etc/passwd").unwrap();
+    for (name, body) in [
+        ("w", "fs::write(\"/etc/passwd\", \"x\");"),
+        ("viaup", "fs::write(\"/tmp/../etc/passwd\", \"x\");"),
+        ("rm", "fs::remove(\"/etc/passwd\");"),
+        ("mv", "fs::move(\"/etc/passwd\", \"/tmp/p\");"),
+        ("cmd", "cmd::run([\"truncate\", \"-s0\", \"/etc/passwd\"]);"),
+    ] {
+        let t = Test::new().recipe(name, &format!("//! S.\n{body}\n"));
+        let out = t.helix(["run", name]);
+        assert_ne!(out.code, 0, "{name}: {out:?}");
+        assert!(
+            out.stderr.contains("operating system") || out.stderr.contains("refused"),
+            "{name}: {out:?}"
+        );
+        assert_eq!(std::fs::read("/etc/passwd").unwrap(), before, "{name} changed /etc/passwd");
     }
 }

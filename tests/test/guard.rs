@@ -217,7 +217,7 @@ fn undo_restores_an_edited_plist_and_removes_what_the_run_created() {
     // The plan first: nothing changes.
     t.helix(["undo", "last", "--dry-run"])
         .success()
-        .stdout_has("would overwrite")
+        .stdout_has("would restore")
         .stdout_has("config.plist");
     assert!(std::fs::read_to_string(t.path("vm/config.plist")).unwrap().contains("new"));
     let out = t.helix(["undo", "last"]);

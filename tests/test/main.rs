@@ -5,8 +5,11 @@
 //! choke point in `clippy.toml` is for helix's own code.
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
+mod adversarial;
 mod build;
 mod builder;
+mod check;
+mod cli;
 mod deps;
 mod facts;
 mod fake_mac;
@@ -14,11 +17,13 @@ mod git;
 mod guard;
 mod host;
 mod httpd;
+mod language;
 mod macho;
 mod net;
 mod oslayer;
 mod overlay;
 mod plist;
+mod questions;
 mod recipes;
 mod recover;
 mod recovery;

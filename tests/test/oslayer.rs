@@ -72,7 +72,15 @@ fn tree_hash(p: &Path) -> String {
     all.sort();
     for f in all {
         let m = f.symlink_metadata().unwrap();
-        h.update(format!("{}|{}|{}\n", f.display(), m.is_dir(), m.len()));
+        use std::os::unix::fs::MetadataExt;
+        h.update(format!(
+            "{}|{}|{}|{:o}|{}\n",
+            f.display(),
+            m.is_dir(),
+            m.len(),
+            m.mode(),
+            m.mtime()
+        ));
         if m.is_file() {
             h.update(std::fs::read(&f).unwrap());
         }
@@ -140,6 +148,28 @@ fn interpreters_scripts_and_makefiles_cannot_destroy_a_protected_tree() {
         vec!["sh".into(), "-c".into(), format!("mount -o remount,rw '{p}'; rm -rf '{p}'")],
         vec!["sh".into(), "-c".into(), format!("ln '{p}/notes.txt' ./h && echo x > ./h")],
         vec!["sudo".into(), "-n".into(), "rm".into(), "-rf".into(), p.clone()],
+        // Metadata, hiding, other tools, a namespace of its own, the host's namespace.
+        vec!["chmod".into(), "-R".into(), "000".into(), p.clone()],
+        vec!["touch".into(), "-d".into(), "2001-01-01".into(), format!("{p}/notes.txt")],
+        vec!["find".into(), p.clone(), "-type".into(), "f".into(), "-delete".into()],
+        vec!["sh".into(), "-c".into(), format!("mount -t tmpfs none '{p}' && rm -rf '{p}'")],
+        vec![
+            "unshare".into(),
+            "-m".into(),
+            "sh".into(),
+            "-c".into(),
+            format!("umount -l '{p}'; rm -rf '{p}'"),
+        ],
+        vec![
+            "nsenter".into(),
+            "-t".into(),
+            "1".into(),
+            "-m".into(),
+            "rm".into(),
+            "-rf".into(),
+            p.clone(),
+        ],
+        vec!["python3".into(), "-c".into(), format!("import os; os.truncate('{p}/disk.qcow2', 0)")],
     ];
     for argv in &forms {
         let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
@@ -318,4 +348,12 @@ fn without_root_the_layer_works_through_a_user_namespace() {
     // A sudo child cannot run in a user namespace: it is left unconfined (helix warned once).
     let c = helix::guard::sandbox::confine(vec!["sudo".into(), "true".into()], None, |_| false);
     assert!(c.hook.is_none() && c.argv == ["sudo", "true"]);
+    // Through the binary: said once per run, however many such commands run.
+    let t = Test::new().recipe(
+        "s",
+        "//! S.\ntry { cmd::sudo([\"true\"]); } catch {}\ntry { cmd::sudo([\"true\"]); } catch {}\ncmd::run([\"true\"]);\n",
+    );
+    let out = t.helix(["run", "s"]);
+    assert_eq!(out.stderr.matches("not in force").count(), 1, "{}", out.stderr);
+    assert!(out.stderr.contains("cannot run sudo"), "{}", out.stderr);
 }

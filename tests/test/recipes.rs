@@ -134,6 +134,7 @@ fn build_qemu_no_install_leaves_utm_alone_and_dry_run_changes_nothing() {
     let before = std::fs::read(framework_binary(&w.app)).unwrap();
     let plan = w.t.helix(["run", "build-qemu", "--dry-run"]);
     plan.success().stdout_has("[dry-run] would");
+    crate::cli::assert_truthful(&["run".into(), "build-qemu".into(), "--dry-run".into()], &plan);
     assert!(!w.src.join("build").exists(), "a dry run configures nothing");
     w.t.helix(["run", "build-qemu", "--no-install"]).success().stderr_has("UTM.app left alone");
     assert!(w.sysroot.join("lib/libqemu-aarch64-softmmu.dylib").is_file());
@@ -669,11 +670,16 @@ fn every_builtin_recipe_checks_documents_itself_and_dry_runs_without_side_effect
         }
         assert!(!out.stderr.contains("panicked"), "{argv:?}\n{}", out.stderr);
         assert_eq!(tree(t.dir.path()), before, "`helix {}` changed files", argv.join(" "));
+        // Nothing it printed claims a change it did not make.
+        crate::cli::assert_truthful(&argv, &out);
     }
     // The recipes that can plan here do.
-    t.helix(["run", "setup", "--dry-run"]).success().stdout_has("[dry-run] would clone");
+    let s = t.helix(["run", "setup", "--dry-run"]);
+    s.success().stdout_has("[dry-run] would clone");
+    crate::cli::assert_truthful(&["run setup --dry-run".into()], &s);
     let p = t.helix(["run", "provision-vm", "--dry-run", "--profile", "light"]);
     p.success().stdout_has("[dry-run] would");
+    crate::cli::assert_truthful(&["run provision-vm --dry-run --profile light".into()], &p);
 }
 
 /// Every path under `dir` except helix's own state (journal, backups), with file sizes.

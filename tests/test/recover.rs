@@ -48,7 +48,7 @@ fn snapshots(disk: &Path) -> String {
     run("qemu-img", &["snapshot", "-U", "-l", disk.to_str().unwrap()])
 }
 
-/// The run id in the summary's `to undo this run: helix undo ID` line (stdout or a screen).
+/// The run id in helix's `to undo this run: helix undo ID` line (stderr or a screen).
 fn undo_id(output: &str) -> String {
     output
         .lines()
@@ -69,7 +69,7 @@ fn revert_takes_a_checkpoint_first_and_undo_goes_back_to_it() {
     let out = t.helix(["run", "recover-vm", "--choose", "revert", "--snapshot", "base"]);
     out.success().stdout_has("1 snapshot(s): base").stderr_has("no known problem found");
     assert!(holds(&disk, 0x11), "reverted to base");
-    let id = undo_id(&out.stdout);
+    let id = undo_id(&out.stderr);
     assert!(snapshots(&disk).contains(&format!("helix-recover-{id}")), "{}", snapshots(&disk));
     out.stderr_has(&format!("took snapshot helix-recover-{id}"));
 
@@ -102,7 +102,7 @@ fn a_disk_in_helix_trash_is_named_and_restored_and_undo_trashes_it_again() {
     let back = t.helix(["run", "recover-vm", "--choose", "untrash"]);
     back.success().stderr_has("is back from helix's trash");
     assert!(holds(&disk, 0x33), "the same disk came back");
-    t.helix(["undo", &undo_id(&back.stdout)]).success().stdout_has("to the trash");
+    t.helix(["undo", &undo_id(&back.stderr)]).success().stdout_has("to the trash");
     assert!(!disk.exists(), "undo put it back in the trash");
 }
 

@@ -274,6 +274,7 @@ fn backup_vm_backs_up_restores_byte_for_byte_and_its_backups_cannot_be_removed()
     // --dry-run plans and changes nothing.
     let dry = t.helix(["run", "backup-vm", "--dry-run", "--name", "b1"]);
     dry.success();
+    crate::cli::assert_truthful(&["run backup-vm --dry-run --name b1".into()], &dry);
     assert!(!t.path("vm/helix.backups").exists());
     assert!(!t.path("state/vm-backups.json").exists());
 
@@ -412,7 +413,7 @@ print(`findings=${utm::check("vms/helix-desktop.utm").len()}`);
         .code(1)
         .stderr_has("new-dev-vm (");
     // --dry-run changes nothing.
-    t.helix([
+    let plan = t.helix([
         "run",
         "register-vm",
         "--dry-run",
@@ -420,8 +421,9 @@ print(`findings=${utm::check("vms/helix-desktop.utm").len()}`);
         "new-dev-vm",
         "--disk",
         &new.display().to_string(),
-    ])
-    .success();
+    ]);
+    plan.success();
+    crate::cli::assert_truthful(&["run register-vm --dry-run --repurpose".into()], &plan);
     assert!(!old.is_symlink() && std::fs::read(&old).unwrap() == old_bytes);
 
     // A running VM is not repurposed under UTM's feet.
@@ -578,7 +580,9 @@ fn build_images_builds_keeps_logs_reports_tags_and_explains_failures() {
     let t = images_world();
     let helix = t.path("pm/helix");
     // --dry-run runs nothing.
-    t.helix(["run", "build-images", "--dry-run"]).success().stdout_has("[dry-run]");
+    let plan = t.helix(["run", "build-images", "--dry-run"]);
+    plan.success().stdout_has("[dry-run]");
+    crate::cli::assert_truthful(&["run build-images --dry-run".into()], &plan);
     assert!(!helix.join("stack.calls").exists());
 
     let out = t.helix(["run", "build-images", "--no-transfer"]);

@@ -1,0 +1,36 @@
+//! What `--dry-run` promises, and the line that ends every dry run.
+//!
+//! A dry run reads for real and changes nothing: every change goes through the guard, which
+//! prints `[dry-run] would …` instead of making it (`ui::plan`). Three rules keep the rest of
+//! the output true without any effort from a recipe's author:
+//! - from the first planned change on, the recipe's own `ui::success`/`ui::info` lines are
+//!   marked `[dry-run] planned:` — whatever they report rests on work that was not done;
+//! - helix, not the recipe, prints the `helix undo` line, and only after a real run that
+//!   recorded something to undo;
+//! - the run ends with [`summary`]: one line saying nothing was changed.
+//!
+//! `helix undo --dry-run` follows the same contract: `would restore …`, nothing restored.
+
+/// The last line of a dry run.
+pub fn summary(planned: usize, finished: bool) -> String {
+    let how = if finished { "nothing was changed" } else { "stopped; nothing was changed" };
+    let what = match planned {
+        0 => "nothing to change was found".to_string(),
+        1 => "1 change planned".to_string(),
+        n => format!("{n} changes planned"),
+    };
+    format!("{} {how} ({what})", console::style("[dry-run]").magenta())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_last_line_says_nothing_was_changed() {
+        console::set_colors_enabled(false);
+        assert_eq!(super::summary(2, true), "[dry-run] nothing was changed (2 changes planned)");
+        assert_eq!(
+            super::summary(0, false),
+            "[dry-run] stopped; nothing was changed (nothing to change was found)"
+        );
+    }
+}

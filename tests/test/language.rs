@@ -1,0 +1,103 @@
+//! The recipe language's gaps, closed: a step's value survives `--resume`, `exit(code,
+//! message)` ends a recipe with its code and no caret, `choice(…)` parameters, `plist::set` on
+//! a `plist::edit` document, `ui::*` printing any value.
+
+use crate::builder::Test;
+
+#[test]
+fn a_resumed_step_returns_the_value_it_returned_when_it_ran() {
+    let t = Test::new().recipe(
+        "decide",
+        "//! Decides on an earlier step's result.\n//! @flag fail  Stop after the first steps\n\
+         let n = step(\"count\", || { print(\"counting\"); 41 + 1 });\n\
+         let m = step(\"facts\", || #{ dir: \"/tmp/x\", list: [1, 2], ok: true });\n\
+         let u = step(\"nothing\", || { let x = 1; });\n\
+         let c = step(\"closure\", || |x| x + 1);\n\
+         let f = step(\"float\", || 1.5);\n\
+         if args.fail { throw \"stop here\"; }\n\
+         print(`n=${n} dir=${m.dir} len=${m.list.len()} ok=${m.ok} u=${type_of(u)} f=${f * 2.0}`);\n\
+         print(`closure: ${type_of(c)}`);\n",
+    );
+    t.helix(["run", "decide", "--fail"]).code(1).stdout_has("counting");
+    let out = t.helix(["run", "decide", "--resume"]);
+    out.success().stdout_has("n=42 dir=/tmp/x len=2 ok=true u=() f=3.0").stdout_lacks("counting");
+    // What a state file cannot hold (a closure) comes back as `()`, not as something else.
+    out.stdout_has("closure: ()");
+    // A fresh run starts over and computes again.
+    t.helix(["run", "decide"]).success().stdout_has("counting").stdout_has("n=42");
+}
+
+#[test]
+fn exit_ends_a_recipe_with_its_code_and_no_caret() {
+    let t = Test::new()
+        .recipe(
+            "bail",
+            "//! Bails.\nfn check_vm() {\n    step(\"look\", || { exit(3, \"no VM here: create one with helix run provision-vm\"); });\n}\ncheck_vm();\nprint(\"after exit\");\n",
+        )
+        .recipe("done", "//! Done early.\nexit(0, \"nothing to do\");\nprint(\"after exit\");\n")
+        .recipe("code", "//! Code only.\nexit(4);\n")
+        .recipe("caught", "//! Not catchable.\ntry { exit(5, \"out\"); } catch (e) { print(\"caught\"); }\nprint(\"after\");\n")
+        .recipe("range", "//! Out of range.\nexit(300, \"x\");\n");
+    let out = t.helix(["run", "bail"]);
+    out.code(3).stderr_has("no VM here: create one with helix run provision-vm");
+    assert!(!out.stdout.contains("after exit"), "{}", out.stdout);
+    assert!(!out.stderr.contains("-->") && !out.stderr.contains('^'), "{}", out.stderr);
+    let out = t.helix(["run", "done"]);
+    out.success().stderr_has("nothing to do").stdout_lacks("after exit");
+    t.helix(["run", "code"]).code(4);
+    // `try`/`catch` does not swallow it: exit means exit.
+    let out = t.helix(["run", "caught"]);
+    out.code(5).stdout_lacks("caught").stdout_lacks("after");
+    t.helix(["run", "range"]).code(1).stderr_has("an exit code is a number from 0 to 255");
+}
+
+#[test]
+fn a_choice_parameter_takes_only_its_words() {
+    let t = Test::new();
+    let out = t.helix(["run", "vm", "--action", "restart"]);
+    out.code(2).stderr_has("`--action` takes one of list, status, start, stop, ssh, not `restart`");
+    t.helix(["run", "vm", "--help"]).success().stdout_has("--action <list|status|start|stop|ssh>");
+    let t = Test::new().recipe(
+        "pick",
+        "//! Picks.\n//! @param mode:choice(fast|safe)  How (default: safe)\nprint(`mode ${args.mode}`);\n",
+    );
+    t.helix(["run", "pick"]).success().stdout_has("mode safe");
+    t.helix(["run", "pick", "--mode", "fast"]).success().stdout_has("mode fast");
+    t.helix(["run", "pick", "--mode", "Fast"]).code(2).stderr_has("one of fast, safe");
+}
+
+#[test]
+fn plist_set_and_remove_inside_edit_change_the_file() {
+    let t = Test::new();
+    let f = t.path("config.plist");
+    let recipe = format!(
+        "//! Edits.\nplist::write(\"{f}\", #{{ QEMU: #{{ DebugLog: false }}, Old: 1, Name: \"vm\" }});\n\
+         let changes = plist::edit(\"{f}\", |doc| {{\n    plist::set(doc, \"QEMU.DebugLog\", true);\n    plist::remove(doc, \"Old\");\n    doc.Name = \"renamed\";\n}});\n\
+         print(`changes: ${{changes.len()}}`);\nlet back = plist::read(\"{f}\");\n\
+         print(`debug=${{back.QEMU.DebugLog}} old=${{plist::has(back, \"Old\")}} name=${{back.Name}}`);\n",
+        f = f.display()
+    );
+    let t = t.recipe("edit", &recipe);
+    let out = t.helix(["run", "edit"]);
+    out.success().stdout_has("debug=true old=false name=renamed");
+    assert!(!out.stdout.contains("changes: 0"), "{}", out.stdout);
+    // Outside an edit, a map that happens to look like the file is not the file.
+    let other = format!(
+        "//! Other.\nlet doc = plist::read(\"{f}\");\nplist::edit(\"{f}\", |d| {{ let c = #{{ Name: \"x\" }}; plist::set(c, \"Name\", \"y\"); }});\nprint(`name=${{plist::read(\"{f}\").Name}}`);\n",
+        f = f.display()
+    );
+    t.file("recipes/other.rhai", &other)
+        .helix(["run", "other"])
+        .success()
+        .stdout_has("name=renamed");
+}
+
+#[test]
+fn ui_prints_any_value() {
+    let t = Test::new().recipe(
+        "show",
+        "//! Shows.\nui::info(42);\nui::success([1, 2]);\nui::warn(#{ a: 1 });\nui::header(true);\nui::error(1.5);\n",
+    );
+    let out = t.helix(["run", "show"]);
+    out.success().stderr_has("42").stderr_has("[1, 2]").stderr_has("1.5");
+}
