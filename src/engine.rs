@@ -22,6 +22,7 @@ pub fn primitive_modules() -> Vec<(&'static str, Module)> {
         ("ui", api::ui::module()),
         ("sys", api::sys::module()),
         ("size", api::size::module()),
+        ("duration", api::duration::module()),
         ("macho", api::macho::module()),
         ("git", api::git::module()),
         ("deps", api::deps::module()),

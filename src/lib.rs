@@ -21,6 +21,7 @@ pub mod ctx;
 pub mod definitions;
 pub mod deps;
 pub mod dry_run;
+pub mod duration;
 pub mod engine;
 pub mod envfile;
 pub mod error;

@@ -845,7 +845,8 @@ impl Cmd {
         }
         let code = status.code().map(|c| c.to_string()).unwrap_or_else(|| "a signal".into());
         Err(Error::other(format!(
-            "`{shown}` failed (exit {code}) after {secs:.0}s; the last lines of `{}`:\n{}",
+            "`{shown}` failed (exit {code}) after {}; the last lines of `{}`:\n{}",
+            crate::duration::format_secs(secs),
             log.display(),
             tail.iter().cloned().collect::<Vec<_>>().join("\n")
         )))

@@ -450,6 +450,34 @@ impl VmSpec {
     }
 }
 
+/// The empty UEFI variable store that goes with the firmware `code`, when it is one of the
+/// builds QEMU users have: Homebrew's `edk2-aarch64-code.fd` (→ `edk2-arm-vars.fd`, shared by
+/// arm and aarch64), Debian's `AAVMF_CODE*.fd` (→ `AAVMF_VARS*.fd`) and `OVMF_CODE*.fd`
+/// (→ `OVMF_VARS*.fd`), QEMU's `edk2-x86_64-code.fd` (→ `edk2-i386-vars.fd`). The file must
+/// exist beside the code.
+pub fn vars_template_for(code: &Path) -> Option<PathBuf> {
+    let name = code.file_name()?.to_str()?;
+    let vars = match name {
+        "edk2-aarch64-code.fd" | "edk2-arm-code.fd" => "edk2-arm-vars.fd".to_string(),
+        "edk2-x86_64-code.fd" | "edk2-i386-code.fd" | "edk2-x86_64-secure-code.fd" => {
+            "edk2-i386-vars.fd".to_string()
+        }
+        n if n.starts_with("AAVMF_CODE") || n.starts_with("OVMF_CODE") => {
+            n.replacen("_CODE", "_VARS", 1)
+        }
+        _ => return None,
+    };
+    // AAVMF_CODE.ms.fd (Secure Boot keys enrolled) pairs with AAVMF_VARS.ms.fd, which exists;
+    // a variant without its own vars file falls back to the plain one.
+    let dir = code.parent()?;
+    let exact = dir.join(&vars);
+    if exact.is_file() {
+        return Some(exact);
+    }
+    let plain = vars.split('.').next().map(|b| format!("{b}.fd"))?;
+    Some(dir.join(plain)).filter(|p| p.is_file())
+}
+
 fn guess_format(file: &str) -> String {
     if file.ends_with(".qcow2") { "qcow2".into() } else { "raw".into() }
 }
@@ -691,11 +719,18 @@ pub fn start(spec: &VmSpec) -> Result<Vm> {
     }
     if let Some(fw) = &spec.firmware {
         need(&fw.code, "UEFI firmware")?;
-        if let (Some(vars), Some(t)) = (&fw.vars, &fw.vars_template)
+        if let Some(vars) = &fw.vars
             && !vars.exists()
         {
-            need(t, "UEFI vars template")?;
-            crate::fs::copy(t, vars)?;
+            let Some(t) = fw.vars_template.clone().or_else(|| vars_template_for(&fw.code)) else {
+                return Err(Error::other(format!(
+                    "the UEFI vars file `{}` does not exist and helix knows no vars template for the firmware `{}`: give `firmware.vars_template` (the firmware's empty vars file)",
+                    vars.display(),
+                    fw.code.display()
+                )));
+            };
+            need(&t, "UEFI vars template")?;
+            crate::fs::copy(&t, vars)?;
         }
         // Under --dry-run an earlier step may only have planned the vars copy.
         if let Some(v) = fw.vars.as_ref().filter(|_| !dry_run) {
@@ -735,6 +770,15 @@ pub fn start(spec: &VmSpec) -> Result<Vm> {
     let serial_log = spec.serial_log.clone().unwrap_or_else(|| dir.join("serial.log"));
     let qemu_log = dir.join(format!("{}-qemu.log", spec.name));
     if !dry_run {
+        // A socket that answers belongs to a VM that still runs: removing it would cut that VM
+        // off from its power-down.
+        if std::os::unix::net::UnixStream::connect(&qmp).is_ok() {
+            return Err(Error::other(format!(
+                "the QMP socket `{}` belongs to a VM that is still running: stop it first, or give \
+                 this VM another `dir`",
+                qmp.display()
+            )));
+        }
         // A stale socket or log from an earlier VM in this dir: QEMU's own files, not user data.
         let _ = std::fs::remove_file(&qmp);
         let _ = std::fs::remove_file(&qemu_log);
@@ -1161,6 +1205,30 @@ mod tests {
     }
 
     #[test]
+    fn a_second_vm_in_the_same_dir_never_takes_the_running_ones_socket() {
+        let _turn = serial();
+        let d = tempfile::tempdir().unwrap();
+        let mut s = no_disk_vm("first");
+        s.dir = Some(d.path().to_path_buf());
+        let first = start(&s).unwrap();
+        s.name = "second".into();
+        let e = start(&s).err().unwrap().to_string();
+        assert!(e.contains("belongs to a VM that is still running"), "{e}");
+        // The first VM still answers on its socket, and its files are in `dir`, not a temp dir.
+        assert_eq!(first.qmp("query-status", None).unwrap()["status"], "running");
+        assert_eq!(first.qmp_socket(), d.path().join("qmp.sock"));
+        let pid = first.detach().unwrap();
+        assert!(d.path().join("qmp.sock").exists(), "a detached VM keeps its socket in `dir`");
+        assert_eq!(
+            powerdown_detached(&d.path().join("qmp.sock"), pid, Duration::from_secs(1)).unwrap(),
+            "quit"
+        );
+        // Once it stopped, a stale socket file is no obstacle.
+        let again = start(&s).unwrap();
+        again.kill().unwrap();
+    }
+
+    #[test]
     fn missing_files_and_a_locked_disk() {
         let _turn = serial();
         let d = tempfile::tempdir().unwrap();
@@ -1194,6 +1262,66 @@ mod tests {
         assert_eq!(crate::qemu_img::info(&disk).unwrap().virtual_size, 64 << 20);
         vm.kill().unwrap();
         assert_eq!(crate::qemu_img::resize(&disk, "+64M").unwrap(), 128 << 20);
+    }
+
+    #[test]
+    fn the_vars_template_is_found_beside_the_firmware_code() {
+        let d = tempfile::tempdir().unwrap();
+        let touch = |n: &str| std::fs::write(d.path().join(n), b"").unwrap();
+        for n in [
+            "edk2-aarch64-code.fd",
+            "edk2-arm-vars.fd",
+            "AAVMF_CODE.fd",
+            "AAVMF_VARS.fd",
+            "AAVMF_CODE.ms.fd",
+            "AAVMF_VARS.ms.fd",
+            "AAVMF_CODE.no-vars-of-its-own.fd",
+            "OVMF_CODE_4M.fd",
+            "OVMF_VARS_4M.fd",
+            "OVMF_CODE_4M.secboot.fd",
+        ] {
+            touch(n);
+        }
+        let found = |code: &str| {
+            vars_template_for(&d.path().join(code))
+                .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        };
+        // Homebrew's QEMU (what a Mac has): one arm vars file for arm and aarch64.
+        assert_eq!(found("edk2-aarch64-code.fd").as_deref(), Some("edk2-arm-vars.fd"));
+        // Debian's qemu-efi-aarch64 and ovmf, variants included.
+        assert_eq!(found("AAVMF_CODE.fd").as_deref(), Some("AAVMF_VARS.fd"));
+        assert_eq!(found("AAVMF_CODE.ms.fd").as_deref(), Some("AAVMF_VARS.ms.fd"));
+        assert_eq!(found("AAVMF_CODE.no-vars-of-its-own.fd").as_deref(), Some("AAVMF_VARS.fd"));
+        assert_eq!(found("OVMF_CODE_4M.fd").as_deref(), Some("OVMF_VARS_4M.fd"));
+        assert_eq!(found("OVMF_CODE_4M.secboot.fd").as_deref(), Some("OVMF_VARS_4M.fd"));
+        // Unknown firmware, or a known one whose vars file is missing: none.
+        assert_eq!(found("my-firmware.fd"), None);
+        std::fs::remove_file(d.path().join("edk2-arm-vars.fd")).unwrap();
+        assert_eq!(found("edk2-aarch64-code.fd"), None);
+        // The real packages here, when installed.
+        let aavmf = Path::new("/usr/share/AAVMF/AAVMF_CODE.fd");
+        if aavmf.exists() {
+            assert_eq!(
+                vars_template_for(aavmf).as_deref(),
+                Some(Path::new("/usr/share/AAVMF/AAVMF_VARS.fd"))
+            );
+        }
+    }
+
+    #[test]
+    fn a_missing_vars_file_without_a_known_template_is_a_clear_error() {
+        let d = tempfile::tempdir().unwrap();
+        let code = d.path().join("my-firmware.fd");
+        std::fs::write(&code, b"").unwrap();
+        let mut s = no_disk_vm("novars");
+        s.firmware =
+            Some(Firmware { code, vars: Some(d.path().join("vars.fd")), vars_template: None });
+        let e = start(&s).err().unwrap().to_string();
+        assert!(
+            e.contains("vars.fd` does not exist") && e.contains("firmware.vars_template"),
+            "{e}"
+        );
+        assert!(!d.path().join("vars.fd").exists());
     }
 
     #[test]

@@ -551,8 +551,8 @@ impl Probe {
                 "{host}:{port} accepted TCP and closed it without an SSH banner: the port is forwarded but the guest's sshd is not up (yet)"
             ),
             Probe::NoBanner { waited } => format!(
-                "TCP accepted on {host}:{port}, but no SSH banner within {:.1}s: {NO_NETWORK_HINT}",
-                waited.as_secs_f64()
+                "TCP accepted on {host}:{port}, but no SSH banner within {}: {NO_NETWORK_HINT}",
+                crate::duration::format(*waited)
             ),
             Probe::Banner { version } => format!("SSH is up on {host}:{port} ({version})"),
             Probe::AuthRefused { version, detail } => format!(
@@ -695,8 +695,8 @@ pub fn wait_ready(t: &Target, timeout: Duration) -> Result<f64> {
                     announced = true;
                     spinner.suspend(|| {
                         crate::ui::info(&format!(
-                            "SSH answers on {t} after {:.2}s ({version}); logging in",
-                            started.elapsed().as_secs_f64()
+                            "SSH answers on {t} after {} ({version}); logging in",
+                            crate::duration::format(started.elapsed())
                         ))
                     });
                 }
@@ -705,9 +705,10 @@ pub fn wait_ready(t: &Target, timeout: Duration) -> Result<f64> {
                     .run_for(Some(left.max(Duration::from_secs(CONNECT_TIMEOUT_SECS + 1))))?;
                 if f.success {
                     spinner.finish_and_clear();
-                    let secs = started.elapsed().as_secs_f64();
-                    crate::ui::success(&format!("SSH on {t} is ready ({secs:.1}s)"));
-                    return Ok(secs);
+                    let waited = started.elapsed();
+                    let shown = crate::duration::format(waited);
+                    crate::ui::success(&format!("SSH on {t} is ready (after {shown})"));
+                    return Ok(waited.as_secs_f64());
                 }
                 login_error = Some(f.stderr.trim().to_string());
             } else {

@@ -7,6 +7,7 @@ pub mod cloudinit;
 pub mod cmd;
 pub mod convert;
 pub mod deps;
+pub mod duration;
 pub mod fs;
 pub mod git;
 pub mod global;

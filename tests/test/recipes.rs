@@ -209,51 +209,114 @@ fn setup_clones_pins_and_is_idempotent() {
 
 /// A VM with the netplan problem, configured as the `qemu` backend: provisioned (first boot
 /// with a seed) under `FIRST_MAC`, so cloud-init's netplan matches it, then configured to run
-/// under another MAC. Returns the test with its `helix.toml`, the config text, and a guard that
-/// kills the test's VMs when dropped.
+/// under another MAC. The x86 guest (direct kernel boot); see [`mac_problem_vm_as`].
 pub fn mac_problem_vm(instance_id: &str) -> (Test, String, KillVmsUnder) {
+    mac_problem_vm_as(&crate::vmimage::Boot::x86(), instance_id)
+}
+
+/// [`mac_problem_vm`] for `boot` (x86 direct boot, or aarch64 through UEFI as on a Mac). The
+/// config sets `vm.dir` (where helix keeps the VM's run files) and the helix runs get their own
+/// `TMPDIR` (`<test>/tmp`), so a test can see what a run leaves behind there.
+pub fn mac_problem_vm_as(
+    boot: &crate::vmimage::Boot,
+    instance_id: &str,
+) -> (Test, String, KillVmsUnder) {
     use crate::vmimage::{self, FIRST_MAC, Guest};
     let t = Test::new();
     let dir = t.path("vm");
     std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(t.path("tmp")).unwrap();
     let cleanup = KillVmsUnder(t.dir.path().to_path_buf());
     // Provision: first boot with the provisioning MAC and a seed, then power down.
-    let g = Guest::boot(&dir, instance_id, FIRST_MAC);
-    g.wait_ssh(std::time::Duration::from_secs(600));
-    assert_eq!(g.vm.powerdown(std::time::Duration::from_secs(120)).unwrap(), "powered off");
-    let img = vmimage::test_image();
+    let g = Guest::boot_as(boot, &dir, instance_id, FIRST_MAC);
+    g.wait_ssh(std::time::Duration::from_secs(900));
+    assert_eq!(g.vm.powerdown(std::time::Duration::from_secs(180)).unwrap(), "powered off");
     let seed = dir.join(format!("seed-{instance_id}.img"));
     let (port, repair_port) = (vmimage::free_port(), vmimage::free_port());
     let config = format!(
-        "[vm]\nbackend = \"qemu\"\nname = \"helix-recipe-vm\"\ndisk = \"{disk}\"\nmac = \"52:42:00:ab:cd:ef\"\n\
+        "[vm]\nbackend = \"qemu\"\nname = \"helix-recipe-vm\"\ndir = \"{dir}\"\ndisk = \"{disk}\"\nmac = \"52:42:00:ab:cd:ef\"\n\
          ssh_host = \"127.0.0.1\"\nssh_port = {port}\nssh_user = \"{user}\"\nssh_key = \"{key}\"\n\
-         provision_mac = \"{FIRST_MAC}\"\nprovision_ssh_port = {repair_port}\nzfs_disk = \"\"\n\
-         [vm.qemu]\narch = \"x86_64\"\naccel = \"tcg\"\nmemory = \"1G\"\nsmp = 2\nfirmware_code = \"\"\n\
-         seed = \"{seed}\"\nkernel = \"{kernel}\"\ninitrd = \"{initrd}\"\n\
-         append = \"root=/dev/vda1 console=ttyS0 systemd.mask=systemd-networkd-wait-online.service\"\n",
+         provision_mac = \"{FIRST_MAC}\"\nprovision_ssh_port = {repair_port}\nzfs_disk = \"\"\n{qemu}",
+        dir = dir.display(),
         disk = g.disk.display(),
         user = vmimage::USER,
         key = g.key.display(),
-        seed = seed.display(),
-        kernel = img.kernel.display(),
-        initrd = img.initrd.display(),
+        qemu = boot.qemu_table(Some(&seed), "systemd.mask=systemd-networkd-wait-online.service"),
     );
     drop(g);
-    (t.file("helix.toml", &config), config, cleanup)
+    let tmp = t.path("tmp").display().to_string();
+    let t = t.file("helix.toml", &config).env("TMPDIR", &tmp);
+    (t, config, cleanup)
 }
 
-/// netplan-fix, vm and expand-disk on a real VM: provisioned with one MAC (cloud-init's
+/// netplan-fix, vm and expand-disk on a real x86 VM: provisioned with one MAC (cloud-init's
 /// netplan matches it), then run under another — the netplan problem — and repaired.
 #[test]
 fn netplan_fix_then_expand_disk_on_a_real_vm() {
     let _turn = crate::vmimage::vm_turn();
-    let (t, config, _cleanup) = mac_problem_vm("helix-recipes-1");
+    netplan_fix_then_expand_disk(&crate::vmimage::Boot::x86(), "helix-recipes-1");
+}
 
-    let fix = t.helix(["run", "netplan-fix", "--wait", "600"]);
+/// The same on the aarch64 UEFI VM, booted as a Mac's config boots the Ubuntu arm64 cloud
+/// image (`-machine virt`, edk2 from pflash with a writable vars copy, GRUB from the ESP's
+/// removable path), under TCG instead of hvf.
+#[test]
+fn netplan_fix_then_expand_disk_on_the_arm64_uefi_vm() {
+    let _turn = crate::vmimage::vm_turn();
+    netplan_fix_then_expand_disk(&crate::vmimage::Boot::arm64_uefi(), "helix-recipes-arm64");
+}
+
+/// `7.5s`, `44s`, `2m 05s` or `1h 02m` (what `helix::duration::format` prints).
+fn is_human_duration(s: &str) -> bool {
+    let digits = |x: &str| !x.is_empty() && x.chars().all(|c| c.is_ascii_digit());
+    let two = |x: &str, unit: char| x.len() == 3 && x.ends_with(unit) && digits(&x[..2]);
+    match s.split_once(' ') {
+        Some((h, m)) if h.ends_with('h') => digits(&h[..h.len() - 1]) && two(m, 'm'),
+        Some((m, sec)) => m.ends_with('m') && digits(&m[..m.len() - 1]) && two(sec, 's'),
+        None => s.strip_suffix('s').is_some_and(|n| {
+            digits(n)
+                || n.split_once('.')
+                    .is_some_and(|(a, b)| a.len() == 1 && digits(a) && b.len() == 1 && digits(b))
+        }),
+    }
+}
+
+#[test]
+fn human_durations_are_told_from_raw_ones() {
+    for ok in ["7.5s", "0.0s", "44s", "2m 05s", "1h 02m"] {
+        assert!(is_human_duration(ok), "{ok}");
+        assert!(is_human_duration(&helix::duration::format_secs(43.707491923)));
+    }
+    for bad in ["43.707491923s", "43.7s", "2m 5s", "44", "125.0s", "1h"] {
+        assert!(!is_human_duration(bad), "{bad}");
+    }
+}
+
+/// The `Size` column of the `df -h /` printed after `label` (`before:`/`after:`), in bytes.
+fn df_size_after(stdout: &str, label: &str) -> u64 {
+    let rest = stdout.split(label).nth(1).unwrap_or_else(|| panic!("no {label} in:\n{stdout}"));
+    let line = rest.lines().find(|l| l.starts_with("/dev/")).unwrap_or_else(|| {
+        panic!("no df line after {label} in:\n{stdout}");
+    });
+    let size = line.split_whitespace().nth(1).unwrap();
+    helix::size::parse(size).unwrap_or_else(|e| panic!("{size}: {e}"))
+}
+
+fn netplan_fix_then_expand_disk(boot: &crate::vmimage::Boot, instance_id: &str) {
+    let started = std::time::Instant::now();
+    let (t, config, _cleanup) = mac_problem_vm_as(boot, instance_id);
+    eprintln!("[{}] provisioning boot done after {:?}", boot.arch, started.elapsed());
+
+    let fix = t.helix(["run", "netplan-fix", "--wait", "900"]);
     fix.success()
         .stderr_has("no SSH banner")
         .stderr_has("wrote /etc/netplan/99-helix-override.yaml");
     fix.stderr_has("SSH answers under the VM's own MAC 52:42:00:ab:cd:ef");
+    // Durations in human form: "(after 44s)", "(after 2m 05s)", never "43.707491923s".
+    let shown = fix.stderr.split("MAC 52:42:00:ab:cd:ef (after ").nth(1).unwrap();
+    let shown = shown.split(')').next().unwrap();
+    assert!(is_human_duration(shown), "not a human duration: {shown}");
+    eprintln!("[{}] netplan-fix done after {:?}", boot.arch, started.elapsed());
     t.helix(["run", "vm", "--action", "status"]).success().stdout_has("started");
     let file = t.helix([
         "run",
@@ -261,16 +324,29 @@ fn netplan_fix_then_expand_disk_on_a_real_vm() {
         "--action",
         "ssh",
         "--command",
-        "sudo stat -c %a /etc/netplan/99-helix-override.yaml; sudo cat /etc/netplan/99-helix-override.yaml",
+        "sudo stat -c %a /etc/netplan/99-helix-override.yaml; sudo cat /etc/netplan/99-helix-override.yaml; uname -m; if test -d /sys/firmware/efi; then echo booted-through-uefi; fi",
     ]);
     file.success().stdout_has("600").stdout_has("driver: virtio_net");
+    if boot.arch == "aarch64" {
+        file.stdout_has("aarch64").stdout_has("booted-through-uefi");
+    }
 
-    // expand-disk: stop, grow by 1G, start, growpart + resize2fs in the guest.
-    let before = crate::vm_bytes(&t, &g_disk(&config));
+    // expand-disk with the VM running: "before" is measured at the old size, before the
+    // restart in which cloud-init's growpart grows the root partition.
+    let disk = g_disk(&config);
+    let before = crate::vm_bytes(&t, &disk);
     let grown = before + (1 << 30);
     let out = t.helix(["run", "expand-disk", "--size", &grown.to_string(), "--snapshot"]);
-    out.success().stdout_has("before:").stdout_has("after:");
-    assert_eq!(crate::vm_bytes(&t, &g_disk(&config)), grown);
+    out.success().stdout_has("before:\n").stdout_has("after:\n");
+    assert!(!out.stdout.contains("\\n"), "a literal \\n in:\n{}", out.stdout);
+    let (fs_before, fs_after) =
+        (df_size_after(&out.stdout, "before:"), df_size_after(&out.stdout, "after:"));
+    assert!(
+        fs_before <= before && fs_after > before && fs_after > fs_before,
+        "before must show the old filesystem ({fs_before} <= disk {before}), after the grown one ({fs_after}):\n{}",
+        out.stdout
+    );
+    assert_eq!(crate::vm_bytes(&t, &disk), grown);
     let df =
         t.helix(["run", "vm", "--action", "ssh", "--command", "df -B1 --output=size / | tail -1"]);
     df.success();
@@ -283,6 +359,19 @@ fn netplan_fix_then_expand_disk_on_a_real_vm() {
     t.helix(["run", "expand-disk", "--size", "1G"]).code(1).stderr_has("refusing to shrink");
     t.helix(["run", "vm", "--action", "stop"]).success();
     t.helix(["run", "vm", "--action", "status"]).success().stdout_has("stopped");
+    eprintln!("[{}] netplan-fix + expand-disk done after {:?}", boot.arch, started.elapsed());
+    // Three VMs outlived a command (netplan-fix's check, its verify boot, expand-disk's start):
+    // none left a temp folder; their sockets and logs are under vm.dir.
+    let left: Vec<_> =
+        std::fs::read_dir(t.path("tmp")).unwrap().flatten().map(|e| e.path()).collect();
+    assert!(left.is_empty(), "left in TMPDIR: {left:?}");
+    let runs: Vec<_> =
+        std::fs::read_dir(t.path("vm/.helix")).unwrap().flatten().map(|e| e.path()).collect();
+    assert_eq!(
+        runs.len(),
+        2,
+        "one run folder per SSH port (the VM's, the repair boot's): {runs:?}"
+    );
 }
 
 /// Kills any QEMU whose command line names `dir` when dropped: a failing VM test must not
@@ -425,6 +514,114 @@ fn provision_vm_is_interrupted_and_resumed_on_a_real_vm() {
     );
 }
 
+/// provision-vm on the aarch64 UEFI VM, with the config a Mac user has for it: `arch =
+/// "aarch64"`, UEFI (`firmware_code` set, no kernel), `firmware_vars` empty (the vars file is
+/// made beside the disks from the firmware's template). The arm64 test image, served over
+/// HTTP, stands in for the Ubuntu arm64 cloud image. Every step of the light profile runs:
+/// download, disk, cloudinit, boot_setup (UEFI boot, SSH, cloud-init), hello, shutdown (fstrim,
+/// ACPI power-off), utm_bundle.
+#[test]
+fn provision_vm_on_the_arm64_uefi_vm() {
+    use crate::httpd::{Httpd, Route};
+    use crate::vmimage::{self, Boot, FIRST_MAC};
+    use sha2::Digest;
+    let _turn = vmimage::vm_turn();
+    let started = std::time::Instant::now();
+    let t = Test::new();
+    let boot = Boot::arm64_uefi();
+    let bytes = std::fs::read(&boot.image).unwrap();
+    let sha = format!("{:x}", sha2::Sha256::digest(&bytes));
+    let http = Httpd::start();
+    http.route("/questing-server-cloudimg-arm64.img", Route::Serve(bytes));
+    let keys = t.path("keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    std::fs::create_dir_all(t.path("tmp")).unwrap();
+    let (key, _) = vmimage::keypair(&keys);
+    let vm_dir = t.path("helix-vm");
+    let _cleanup = KillVmsUnder(t.dir.path().to_path_buf());
+    let config = format!(
+        "[pins]\nubuntu_image_url = \"{url}\"\nubuntu_image_sha256 = \"{sha}\"\n\
+         [vm]\nbackend = \"qemu\"\nname = \"helix-provision-arm64\"\ndir = \"{dir}\"\nssh_user = \"{user}\"\nssh_key = \"{key}\"\n\
+         ssh_port = {port}\nmac = \"52:42:00:12:34:99\"\nprovision_mac = \"{FIRST_MAC}\"\nprovision_ssh_port = {pport}\n{qemu}",
+        url = http.url("/questing-server-cloudimg-arm64.img"),
+        dir = vm_dir.display(),
+        user = vmimage::USER,
+        key = key.display(),
+        port = vmimage::free_port(),
+        pport = vmimage::free_port(),
+        qemu = boot.qemu_table(None, ""),
+    );
+    let tmp = t.path("tmp").display().to_string();
+    let t = t.file("helix.toml", &config).env("TMPDIR", &tmp);
+    let pub_key = format!("{}.pub", key.display());
+    let params = [
+        "run",
+        "provision-vm",
+        "--profile",
+        "light",
+        "--disk-size",
+        "3G",
+        "--zfs-size",
+        "1G",
+        "--wait",
+        "1200",
+        "--key",
+        &pub_key,
+    ];
+    // The plan shows the argv a Mac uses, under TCG: the virt machine, the edk2 code read-only
+    // from pflash and the VM's own writable vars copy beside its disks; no direct kernel boot.
+    let mut dry = params.to_vec();
+    dry.push("--dry-run");
+    let plan = t.helix(dry);
+    plan.success();
+    let argv =
+        plan.stdout.lines().find(|l| l.contains("would start the VM")).unwrap_or_else(|| {
+            panic!("no VM start in the plan:\n{}", plan.stdout);
+        });
+    for want in [
+        "qemu-system-aarch64 -name helix-provision-arm64 -machine virt -accel tcg -cpu ",
+        &format!("-drive if=pflash,format=raw,readonly=on,file={}", vmimage::AAVMF_CODE),
+        &format!("-drive if=pflash,format=raw,file={}/efi_vars.fd", vm_dir.display()),
+    ] {
+        assert!(argv.contains(want), "`{want}` not in\n{argv}");
+    }
+    assert!(!argv.contains("-kernel"), "{argv}");
+    assert!(!vm_dir.join("efi_vars.fd").exists(), "a dry run copies no vars file");
+
+    let out = t.helix(params);
+    eprintln!("[aarch64] provision-vm took {:?}", started.elapsed());
+    out.success()
+        .stderr_has("cloud-init finished")
+        .stderr_has("the provisioning VM stopped (powered off)")
+        .stderr_has("UTM bundle ready");
+    out.stdout_has("provisioned-by-helix");
+    let vars = vm_dir.join("efi_vars.fd");
+    assert_eq!(
+        std::fs::metadata(&vars).map(|m| m.len()).ok(),
+        std::fs::metadata(vmimage::AAVMF_VARS).map(|m| m.len()).ok(),
+        "the vars file was made from the template"
+    );
+    let run = vm_dir.join(format!(".helix/qemu-{}", config_port(&config, "provision_ssh_port")));
+    let serial = std::fs::read_to_string(run.join("serial.log")).unwrap();
+    // edk2 ran GRUB from the ESP's removable path, GRUB the guest's arm64 kernel through its
+    // EFI stub.
+    for booted in ["Welcome to GRUB!", "EFI stub: Booting Linux Kernel", "Linux version", "-arm64"]
+    {
+        assert!(serial.contains(booted), "`{booted}` not on the serial console:\n{serial}");
+    }
+    let bundle = vm_dir.join("helix-desktop.utm");
+    let data: Vec<_> = std::fs::read_dir(bundle.join("Data")).unwrap().flatten().collect();
+    assert_eq!(data.len(), 2, "both disks placed in Data/");
+    let left: Vec<_> =
+        std::fs::read_dir(t.path("tmp")).unwrap().flatten().map(|e| e.path()).collect();
+    assert!(left.is_empty(), "left in TMPDIR: {left:?}");
+}
+
+fn config_port(config: &str, key: &str) -> u16 {
+    let line = config.lines().find(|l| l.starts_with(&format!("{key} = "))).unwrap();
+    line.split('=').nth(1).unwrap().trim().parse().unwrap()
+}
+
 /// Every built-in recipe: it compiles, `--help` lists its parameters, and `--dry-run` touches
 /// nothing on disk (whether it can plan all the way here or stops with a clear error).
 #[test]
@@ -493,5 +690,127 @@ fn tree(dir: &Path) -> Vec<(String, u64)> {
         .map(|p| (p.display().to_string(), std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0)))
         .collect();
     out.sort();
+    out
+}
+
+/// Where a VM boot keeps its QMP socket and logs: under `vm.dir` when that folder exists here,
+/// else under helix's state dir — never a `helix-vm-*` temp folder, and never a folder made on
+/// a volume that is not mounted (`/Volumes/Big/…` on a machine without it). The UEFI vars file
+/// is the VM's own, beside its disks.
+#[test]
+fn vm_boots_keep_their_files_under_vm_dir_or_the_state_dir() {
+    let show = "import \"vm\" as vm;\nlet s = vm::spec(\"52:54:00:12:34:56\", 2299, []);\nprint(s.dir);\nprint(s.firmware.vars);\n";
+    for (dir, exists) in [("vmhome", true), ("Volumes/Big/helix-desktop-vm", false)] {
+        let t = Test::new().recipe("show", show);
+        let vm_dir = t.path(dir);
+        if exists {
+            std::fs::create_dir_all(&vm_dir).unwrap();
+        }
+        let config = format!(
+            "[vm]\nbackend = \"qemu\"\nname = \"dev\"\ndir = \"{}\"\n[vm.qemu]\narch = \"aarch64\"\nkernel = \"\"\n\
+             firmware_code = \"{}\"\nfirmware_vars = \"\"\n",
+            vm_dir.display(),
+            crate::vmimage::AAVMF_CODE
+        );
+        let t = t.file("helix.toml", &config);
+        let out = t.helix(["run", "show"]);
+        out.success();
+        let want = if exists {
+            vm_dir.join(".helix/qemu-2299")
+        } else {
+            t.path("state/vms/dev/qemu-2299")
+        };
+        let lines: Vec<&str> = out.stdout.lines().collect();
+        assert_eq!(lines[0], want.display().to_string(), "{}", out.stdout);
+        assert_eq!(lines[1], vm_dir.join("efi_vars.fd").display().to_string());
+        // A dry run of a start creates nothing, on the missing volume least of all.
+        t.helix(["run", "vm", "--action", "start", "--dry-run"]).success();
+        assert_eq!(vm_dir.exists(), exists, "{}", vm_dir.display());
+        assert!(!want.exists(), "a dry run made {}", want.display());
+    }
+}
+
+/// Rhai does not process escapes in backtick strings: `\n` there prints a backslash and an `n`
+/// (expand-disk printed `before:\n…` that way). No built-in recipe or stdlib module writes one;
+/// interpolations (`${…}`) may hold ordinary strings with escapes.
+#[test]
+fn no_builtin_rhai_file_has_an_escape_in_a_backtick_string() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut found = vec![];
+    for dir in ["recipes", "stdlib"] {
+        for f in
+            walk(&root.join(dir)).into_iter().filter(|p| p.extension().is_some_and(|e| e == "rhai"))
+        {
+            let text = std::fs::read_to_string(&f).unwrap();
+            found.extend(
+                backtick_escapes(&text).into_iter().map(|l| format!("{}:{l}", f.display())),
+            );
+        }
+    }
+    assert!(found.is_empty(), "escapes that would print literally: {found:?}");
+    // The scanner itself: it finds one, and leaves ordinary strings and interpolations alone.
+    assert_eq!(backtick_escapes("let a = 1;\nprint(`x\\ny`);\n"), vec![2]);
+    assert!(backtick_escapes("print(\"a\\nb\"); print(`${\"a\\n\" + b}`); // `c\\n`\n").is_empty());
+}
+
+/// Lines (1-based) with a `\` escape inside a backtick string, outside its `${…}` parts.
+fn backtick_escapes(text: &str) -> Vec<usize> {
+    #[derive(PartialEq)]
+    enum In {
+        Code,
+        Str,
+        Tick,
+    }
+    let (mut stack, mut line, mut out) = (vec![In::Code], 1, vec![]);
+    let mut depth: Vec<usize> = vec![]; // brace depth at each `${` entered
+    let mut braces = 0usize;
+    let c: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < c.len() {
+        let ch = c[i];
+        if ch == '\n' {
+            line += 1;
+        }
+        match stack.last().unwrap() {
+            In::Code => match ch {
+                '/' if c.get(i + 1) == Some(&'/') => {
+                    while i < c.len() && c[i] != '\n' {
+                        i += 1;
+                    }
+                    continue;
+                }
+                '"' => stack.push(In::Str),
+                '`' => stack.push(In::Tick),
+                '{' => braces += 1,
+                '}' if depth.last() == Some(&braces) => {
+                    depth.pop();
+                    stack.pop();
+                }
+                '}' => braces = braces.saturating_sub(1),
+                _ => {}
+            },
+            In::Str => match ch {
+                '\\' => i += 1,
+                '"' => {
+                    stack.pop();
+                }
+                _ => {}
+            },
+            In::Tick => match ch {
+                '\\' => out.push(line),
+                '`' => {
+                    stack.pop();
+                }
+                '$' if c.get(i + 1) == Some(&'{') => {
+                    i += 1;
+                    depth.push(braces);
+                    stack.push(In::Code);
+                }
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    out.dedup();
     out
 }

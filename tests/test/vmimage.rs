@@ -1,12 +1,21 @@
-//! The real-VM harness: a small bootable Debian cloud image (cloud-init NoCloud, netplan,
-//! growpart, sshd, sudo; root on partition 1 of an MBR disk) built once per machine by
-//! `scripts/build-test-image` and cached under `/var/tmp/helix-test-image` (override with
-//! `HELIX_TEST_IMAGE_DIR`), booted with helix's own `qemu` and `cloudinit` primitives under TCG.
+//! The real-VM harness: small bootable Debian cloud images (cloud-init NoCloud, netplan,
+//! growpart, sshd, sudo) built once per machine and cached, booted with helix's own `qemu` and
+//! `cloudinit` primitives under TCG:
 //!
-//! For recipe tests: [`test_image`] (the cached image), [`Guest::boot`] (a thin overlay + seed +
-//! VM with SSH forwarded to a free port), [`Guest::ssh`] / [`Guest::wait_ssh`] (the system
-//! `ssh` client), [`banner`] (raw TCP: does an SSH banner come?). Take [`vm_turn`] first: VM
-//! tests run one at a time on this machine (2 cores; TCG is CPU-bound).
+//! - x86_64, direct kernel boot (root on partition 1 of an MBR disk): `scripts/build-test-image`,
+//!   `/var/tmp/helix-test-image` (override with `HELIX_TEST_IMAGE_DIR`);
+//! - aarch64 through UEFI, the way a Mac boots the Ubuntu arm64 cloud image (`-machine virt`,
+//!   edk2 from pflash, GRUB at the removable path of the ESP, root on partition 1 after the ESP
+//!   at 15): `scripts/build-test-image-arm64`, `/var/tmp/helix-test-image-arm64` (override with
+//!   `HELIX_TEST_IMAGE_ARM64_DIR`).
+//!
+//! A [`Boot`] is how a guest boots, as the `[vm.qemu]` config table says it: the harness makes
+//! its own boots from the same values it writes into the recipes' config
+//! ([`Boot::qemu_table`]), so the arch and firmware come from the config. For recipe tests:
+//! [`Guest::boot`] (a thin overlay + seed + VM with SSH forwarded to a free port),
+//! [`Guest::ssh`] / [`Guest::wait_ssh`] (the system `ssh` client), [`banner`] (raw TCP: does an
+//! SSH banner come?). Take [`vm_turn`] first: VM tests run one at a time on this machine
+//! (2 cores; TCG is CPU-bound).
 
 #![allow(dead_code)]
 
@@ -62,6 +71,111 @@ pub fn test_image() -> TestImage {
             }
         })
         .clone()
+}
+
+pub fn image_dir_arm64() -> PathBuf {
+    std::env::var_os("HELIX_TEST_IMAGE_ARM64_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/var/tmp/helix-test-image-arm64"))
+}
+
+/// The cached arm64 UEFI image (`disk.qcow2` only: the kernel is inside, behind GRUB), built on
+/// first use by `scripts/build-test-image-arm64`.
+pub fn test_image_arm64() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let dir = image_dir_arm64();
+            let script =
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/build-test-image-arm64");
+            let out = Command::new("bash")
+                .arg(&script)
+                .arg(&dir)
+                .output()
+                .expect("run scripts/build-test-image-arm64");
+            assert!(
+                out.status.success(),
+                "building the arm64 test image failed:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            dir.join("disk.qcow2")
+        })
+        .clone()
+}
+
+/// edk2 for `qemu-system-aarch64 -machine virt`, as Debian's `qemu-efi-aarch64` installs it
+/// (code and the empty vars template beside it).
+pub const AAVMF_CODE: &str = "/usr/share/AAVMF/AAVMF_CODE.fd";
+pub const AAVMF_VARS: &str = "/usr/share/AAVMF/AAVMF_VARS.fd";
+
+/// How a test guest boots: what the `[vm.qemu]` table of the recipes' config says.
+#[derive(Debug, Clone)]
+pub struct Boot {
+    pub arch: &'static str,
+    /// The cached image the guest's disk is an overlay of.
+    pub image: PathBuf,
+    /// UEFI from pflash: the code read-only, `<vm dir>/efi_vars.fd` made from its template.
+    pub firmware_code: Option<PathBuf>,
+    /// Direct kernel boot.
+    pub kernel: Option<PathBuf>,
+    pub initrd: Option<PathBuf>,
+    pub append: Option<String>,
+}
+
+impl Boot {
+    /// x86_64 with direct kernel boot (the x86 image).
+    pub fn x86() -> Boot {
+        let img = test_image();
+        Boot {
+            arch: "x86_64",
+            image: img.disk,
+            firmware_code: None,
+            kernel: Some(img.kernel),
+            initrd: Some(img.initrd),
+            append: Some("root=/dev/vda1 console=ttyS0".into()),
+        }
+    }
+
+    /// aarch64 through UEFI (edk2 → GRUB on the ESP → the guest's own kernel): the Mac's
+    /// default boot, with nothing but the firmware named.
+    pub fn arm64_uefi() -> Boot {
+        Boot {
+            arch: "aarch64",
+            image: test_image_arm64(),
+            firmware_code: Some(PathBuf::from(AAVMF_CODE)),
+            kernel: None,
+            initrd: None,
+            append: None,
+        }
+    }
+
+    /// The `[vm.qemu]` table for the recipes' config: this boot, under TCG, with `seed` (if any)
+    /// attached on every boot (as the provisioning seed stays attached to a UTM VM) and
+    /// `extra_append` added to a direct boot's kernel command line.
+    pub fn qemu_table(&self, seed: Option<&Path>, extra_append: &str) -> String {
+        let mut t = format!(
+            "[vm.qemu]\narch = \"{}\"\naccel = \"tcg\"\nmemory = \"1G\"\nsmp = 2\nseed = \"{}\"\n",
+            self.arch,
+            seed.map(|s| s.display().to_string()).unwrap_or_default()
+        );
+        t += &format!(
+            "firmware_vars = \"\"\nfirmware_code = \"{}\"\n",
+            self.firmware_code.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
+        );
+        match &self.kernel {
+            Some(k) => {
+                let append = format!("{} {extra_append}", self.append.as_deref().unwrap_or(""));
+                t += &format!(
+                    "kernel = \"{}\"\ninitrd = \"{}\"\nappend = \"{}\"\n",
+                    k.display(),
+                    self.initrd.as_ref().unwrap().display(),
+                    append.trim()
+                );
+            }
+            None => t += "kernel = \"\"\ninitrd = \"\"\nappend = \"\"\n",
+        }
+        t
+    }
 }
 
 /// One VM test at a time on this machine (threads and processes alike): an `flock`.
@@ -153,25 +267,45 @@ impl Guest {
         path
     }
 
-    /// A thin qcow2 overlay on the cached image (the cache is never written).
+    /// A thin qcow2 overlay on the cached x86 image (the cache is never written).
     pub fn overlay(dir: &Path) -> PathBuf {
+        Self::overlay_of(&Boot::x86(), dir)
+    }
+
+    /// A thin qcow2 overlay on `boot`'s cached image.
+    pub fn overlay_of(boot: &Boot, dir: &Path) -> PathBuf {
         let disk = dir.join("root.qcow2");
         if !disk.exists() {
-            let img = test_image();
             helix::qemu_img::create(
                 &disk,
                 None,
-                &helix::qemu_img::CreateOptions { backing: Some(img.disk), ..Default::default() },
+                &helix::qemu_img::CreateOptions {
+                    backing: Some(boot.image.clone()),
+                    ..Default::default()
+                },
             )
             .unwrap();
         }
         disk
     }
 
-    /// The VM spec the harness boots: direct kernel boot, root overlay, optional seed, SSH
+    /// The x86 VM spec the harness boots: direct kernel boot, root overlay, optional seed, SSH
     /// forwarded from a free port on 127.0.0.1, `mac`, TCG.
     pub fn spec(dir: &Path, disk: &Path, seed: Option<&Path>, mac: &str, port: u16) -> VmSpec {
-        let img = test_image();
+        Self::spec_for(&Boot::x86(), dir, disk, seed, mac, port)
+    }
+
+    /// The VM spec for `boot`, made as `stdlib/vm.rhai`'s `vm::spec` makes it from the config:
+    /// UEFI with `<dir>/efi_vars.fd` (helix copies the template on the first boot), or a
+    /// direct kernel boot.
+    pub fn spec_for(
+        boot: &Boot,
+        dir: &Path,
+        disk: &Path,
+        seed: Option<&Path>,
+        mac: &str,
+        port: u16,
+    ) -> VmSpec {
         let mut drives = vec![Drive {
             file: disk.to_path_buf(),
             format: "qcow2".into(),
@@ -190,13 +324,18 @@ impl Guest {
         }
         VmSpec {
             name: "helix-test-vm".into(),
-            arch: "x86_64".into(),
+            arch: boot.arch.into(),
             accel: Some(std::env::var("HELIX_TEST_ACCEL").unwrap_or_else(|_| "tcg".into())),
             smp: 2,
             memory: 1 << 30,
-            kernel: Some(img.kernel),
-            initrd: Some(img.initrd),
-            append: Some("root=/dev/vda1 console=ttyS0".into()),
+            firmware: boot.firmware_code.as_ref().map(|code| helix::qemu::Firmware {
+                code: code.clone(),
+                vars: Some(dir.join("efi_vars.fd")),
+                vars_template: None,
+            }),
+            kernel: boot.kernel.clone(),
+            initrd: boot.initrd.clone(),
+            append: boot.append.clone(),
             drives,
             mac: Some(mac.into()),
             forwards: vec![Forward {
@@ -212,8 +351,13 @@ impl Guest {
         }
     }
 
-    /// Boot the image in `dir` (overlay made on first use) with a seed for `instance_id`.
+    /// Boot the x86 image in `dir` (overlay made on first use) with a seed for `instance_id`.
     pub fn boot(dir: &Path, instance_id: &str, mac: &str) -> Guest {
+        Self::boot_as(&Boot::x86(), dir, instance_id, mac)
+    }
+
+    /// Boot `boot`'s image in `dir` (overlay made on first use) with a seed for `instance_id`.
+    pub fn boot_as(boot: &Boot, dir: &Path, instance_id: &str, mac: &str) -> Guest {
         let (key, public) = if dir.join("id_ed25519").exists() {
             (
                 dir.join("id_ed25519"),
@@ -222,9 +366,10 @@ impl Guest {
         } else {
             keypair(dir)
         };
-        let disk = Self::overlay(dir);
+        let disk = Self::overlay_of(boot, dir);
         let seed = Self::seed(dir, instance_id, &Self::user_data(&public));
-        Self::boot_with(dir, &disk, Some(&seed), mac, key)
+        let port = free_port();
+        Self::start(Self::spec_for(boot, dir, &disk, Some(&seed), mac, port), key)
     }
 
     pub fn boot_with(
