@@ -54,6 +54,12 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 fn main() {
+    // `cargo test --all-targets` runs benches without `--bench`: every boot here takes minutes
+    // under TCG and the VM tests boot the same images already, so test mode only says so.
+    if !std::env::args().any(|a| a == "--bench") {
+        eprintln!("boot bench: VM boots take minutes; run it with `cargo bench --bench boot`");
+        return;
+    }
     let rounds: usize =
         std::env::var("HELIX_BENCH_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(2);
     let pick = std::env::var("HELIX_BENCH_BOOTS").unwrap_or_default();
