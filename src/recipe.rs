@@ -299,17 +299,9 @@ fn similar(a: &str, b: &str) -> bool {
     a.contains(b) || b.contains(a) || levenshtein(a, b) <= 2
 }
 
+/// Edit distance between two names: the one "did you mean" measure ([`crate::check::suggest`]).
 pub(crate) fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+    crate::check::suggest::distance(a, b)
 }
 
 /// A parsed argument value.
@@ -558,31 +550,7 @@ mod builtin_commands {
 
     use crate::guard::classify::command;
 
-    fn words(line: &str) -> Vec<String> {
-        let mut out = vec![];
-        let mut cur = String::new();
-        let mut quoted = false;
-        let mut any = false;
-        for c in line.chars() {
-            match c {
-                '\'' => {
-                    quoted = !quoted;
-                    any = true;
-                }
-                c if c.is_whitespace() && !quoted => {
-                    if any || !cur.is_empty() {
-                        out.push(std::mem::take(&mut cur));
-                        any = false;
-                    }
-                }
-                c => cur.push(c),
-            }
-        }
-        if any || !cur.is_empty() {
-            out.push(cur);
-        }
-        out
-    }
+    use crate::guard::classify::tests::words;
 
     fn env_map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()

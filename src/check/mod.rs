@@ -12,7 +12,7 @@ mod calls;
 pub mod command;
 pub mod header;
 mod inplace;
-mod suggest;
+pub(crate) mod suggest;
 pub mod surface;
 
 pub use suggest::{closest, hint};

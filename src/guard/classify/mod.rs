@@ -29,7 +29,7 @@ mod words;
 mod wrappers;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::collections::BTreeMap;
 use std::path::Path;

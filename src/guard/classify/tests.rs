@@ -18,7 +18,7 @@ fn argv(s: &[&str]) -> Vec<String> {
 }
 
 /// Split a test line into an argv (whitespace, with '…' quoting for one word).
-fn words(line: &str) -> Vec<String> {
+pub(crate) fn words(line: &str) -> Vec<String> {
     let mut out = vec![];
     let mut cur = String::new();
     let mut quoted = false;
