@@ -154,28 +154,20 @@ fn run_alone_at_a_terminal_offers_a_picker_and_asks_required_parameters() {
     assert_eq!(code, 0, "{screen}");
     assert!(screen.contains("aaa-greet") && screen.contains("Greets someone"), "{screen}");
     assert!(screen.contains("picked: hello you"), "{screen}");
-    // Escape cancels: nothing runs.
-    let (code, screen) = crate::guard::pty_session(
-        &t,
-        &["run"],
-        &[],
-        &[("Which recipe?", "\x1b")],
-        Duration::from_secs(60),
-    );
-    assert_eq!(code, 130, "{screen}");
-    assert!(!screen.contains("picked:"), "{screen}");
-    // So does Ctrl-C.
-    let (code, screen) = crate::guard::pty_session(
-        &t,
-        &["run"],
-        &[],
-        &[("Which recipe?", "\x03")],
-        Duration::from_secs(60),
-    );
-    assert_eq!(code, 130, "{screen}");
-    assert!(!screen.contains("picked:"), "{screen}");
-    // The picker hid the cursor; it is shown again.
-    assert!(screen.rfind("\x1b[?25h") > screen.rfind("\x1b[?25l"), "{screen:?}");
+    // Escape cancels, and so does Ctrl-C: nothing runs, and the cursor the picker hid is
+    // shown again.
+    for key in ["\x1b", "\x03"] {
+        let (code, screen) = crate::guard::pty_session(
+            &t,
+            &["run"],
+            &[],
+            &[("Which recipe?", key)],
+            Duration::from_secs(60),
+        );
+        assert_eq!(code, 130, "{key:?}: {screen}");
+        assert!(!screen.contains("picked:"), "{key:?}: {screen}");
+        assert!(screen.rfind("\x1b[?25h") > screen.rfind("\x1b[?25l"), "{key:?}: {screen:?}");
+    }
 }
 
 // ---- one upward search for helix.toml and recipes/ -----------------------------------------
