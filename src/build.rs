@@ -76,7 +76,7 @@ impl Configure {
         for p in &self.path {
             h.update(format!("path\0{}\0", p.display()).as_bytes());
         }
-        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        crate::fs::hex(&h.finalize())
     }
 
     fn stamp_path(&self) -> PathBuf {
