@@ -171,7 +171,11 @@ pub fn checkout(path: &Path, rev: &str) -> Result<()> {
     let want = if let Ok(b) = repo.find_branch(rev, BranchType::Local) {
         Want::Branch {
             name: rev.to_string(),
-            oid: b.get().target().ok_or_else(|| Error::other("branch without a target"))?,
+            oid: b.get().target().ok_or_else(|| Error::Git {
+                op: format!("check out branch `{rev}` in"),
+                repo: path.to_path_buf(),
+                message: "the branch points at no commit".into(),
+            })?,
             upstream: None,
         }
     } else if let Some((name, oid, upstream)) = remote_branch(&repo, rev) {

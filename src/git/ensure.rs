@@ -242,11 +242,14 @@ fn not_found(spec: &Spec, remote: &str) -> Error {
         (None, Some(b)) => format!("the branch `{b}`"),
         _ => "it".into(),
     };
-    Error::other(format!(
-        "git: `{}` has no {what} even after fetching `{remote}` ({}); check the pin and that it was pushed",
-        spec.path.display(),
-        display_url(&spec.url)
-    ))
+    Error::Git {
+        op: format!("find {what} in"),
+        repo: spec.path.clone(),
+        message: format!(
+            "it is not there even after fetching `{remote}` ({}); check the pin and that it was pushed",
+            display_url(&spec.url)
+        ),
+    }
 }
 
 /// `cloned`, `updated` (anything fetched, moved or re-pointed) or `unchanged`.
@@ -370,12 +373,7 @@ pub fn ensure_all_with(specs: &[Spec], multi: MultiProgress) -> Result<Vec<Ensur
     if failed.is_empty() {
         Ok(ok)
     } else {
-        Err(Error::other(format!(
-            "{} of {} repositories failed:\n{}",
-            failed.len(),
-            specs.len(),
-            failed.join("\n")
-        )))
+        Err(Error::EnsureRepositories { total: specs.len(), failed })
     }
 }
 
@@ -424,6 +422,23 @@ mod tests {
         assert_eq!(r.get("helixml").map(String::as_str), Some(bare.to_str().unwrap()));
         assert_eq!(r.get("origin").map(String::as_str), Some(upstream.to_str().unwrap()));
         assert_eq!(ensure(&s, None).unwrap().action, "unchanged");
+    }
+
+    #[test]
+    fn a_pin_that_is_nowhere_is_a_git_error_naming_the_repository() {
+        let d = tempfile::tempdir().unwrap();
+        let (bare, _) = remote_fixture(d.path());
+        let mut s = spec(&d.path().join("co"), &bare);
+        ensure(&s, None).unwrap();
+        s.rev = Some("no-such-tag".into());
+        match ensure(&s, None) {
+            Err(e @ Error::Git { .. }) => {
+                let Error::Git { op, repo, .. } = &e else { unreachable!() };
+                assert_eq!((op.as_str(), repo), ("find the revision `no-such-tag` in", &s.path));
+                assert!(e.to_string().contains("even after fetching `origin`"), "{e}");
+            }
+            other => panic!("expected Error::Git, got {other:?}"),
+        }
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub struct Head {
 }
 
 fn gerr(op: &str, path: &Path, e: git2::Error) -> Error {
-    Error::other(format!("git: could not {op} `{}`: {}", path.display(), e.message()))
+    Error::Git { op: op.to_string(), repo: path.to_path_buf(), message: e.message().to_string() }
 }
 
 /// Show a URL without any password or token in it.
@@ -343,9 +343,9 @@ pub fn add_remote(path: &Path, name: &str, url: &str) -> Result<()> {
 }
 
 fn undo_field<'a>(v: &'a serde_json::Value, key: &str) -> Result<&'a str> {
-    v.get(key)
-        .and_then(serde_json::Value::as_str)
-        .ok_or_else(|| Error::other(format!("a git undo record needs `{key}`: `{v}`")))
+    v.get(key).and_then(serde_json::Value::as_str).ok_or_else(|| {
+        Error::invalid("git undo record", v.to_string(), format!("it needs `{key}`"))
+    })
 }
 
 /// Undo of [`add_remote`]: remove the remote again (gone already: nothing to do).
@@ -370,10 +370,14 @@ pub fn undo_set_url(v: &serde_json::Value) -> Result<crate::undo::Outcome> {
     let (path, name, url) =
         (Path::new(undo_field(v, "path")?), undo_field(v, "name")?, undo_field(v, "url")?);
     if url.contains("***@") {
-        return Err(Error::other(format!(
-            "the old URL of remote `{name}` held a secret, which the journal does not keep: set it back with `git -C {} remote set-url {name} …`",
-            path.display()
-        )));
+        return Err(Error::Git {
+            op: format!("point remote `{name}` back at its old URL in"),
+            repo: path.to_path_buf(),
+            message: format!(
+                "that URL held a secret, which the journal does not keep: set it back with `git -C {} remote set-url {name} …`",
+                path.display()
+            ),
+        });
     }
     let repo = open(path)?;
     repo.remote_set_url(name, url)

@@ -76,7 +76,7 @@ fn bad(path: &Path, why: String) -> Error {
 }
 
 fn cannot_edit(path: &Path, why: String) -> Error {
-    Error::other(format!("could not edit `{}`: {why}; the file is untouched", path.display()))
+    Error::MachO { op: "edit", path: path.to_path_buf(), why }
 }
 
 /// Read one slice with goblin (load commands, header) and the bounds-checked reader (strings,
@@ -375,8 +375,10 @@ pub fn sign_adhoc(path: &Path) -> Result<SignReport> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "a.out".into());
-    let new = edit::sign_bytes(&bytes, &name).map_err(|e| {
-        Error::other(format!("could not sign `{}`: {e}; the file is untouched", path.display()))
+    let new = edit::sign_bytes(&bytes, &name).map_err(|e| Error::MachO {
+        op: "sign",
+        path: path.to_path_buf(),
+        why: e.to_string(),
     })?;
     let replaced = match before.slices.iter().find_map(|s| s.signature.clone()) {
         None => "none".to_string(),
