@@ -32,6 +32,23 @@ pub enum Error {
     Invalid { what: &'static str, value: String, why: String },
     #[error("config `{}`: {message}", path.display())]
     Config { path: PathBuf, message: String },
+    /// `helix undo` cannot restore something: the message says what, and why.
+    #[error("{0}")]
+    Undo(String),
+    /// `helix undo` stopped at one action; the newer ones were undone, the older ones not.
+    #[error(
+        "undo stopped at `{at}` ({kind}): {cause}\n  {undone} of {total} action(s) of run `{run}` were undone before it; \
+         the {} older one(s) were left as they are",
+        total - undone
+    )]
+    UndoStopped {
+        at: String,
+        kind: String,
+        cause: Box<Error>,
+        undone: usize,
+        total: usize,
+        run: String,
+    },
     #[error("{0}")]
     Other(String),
 }

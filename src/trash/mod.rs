@@ -23,6 +23,7 @@ use serde_json::json;
 use crate::error::{Error, Result};
 
 use crate::guard::{Action, Target, act, protect};
+use crate::undo::Undo;
 
 pub mod cli;
 
@@ -308,7 +309,7 @@ pub fn remove(path: &Path) -> Result<()> {
                 json!({ "id": item.id, "stored": item.stored() }),
                 "ok",
                 Duration::ZERO,
-                json!({ "untrash": item.id, "dir": item.dir }),
+                Undo::Untrash { id: item.id.clone(), dir: Some(item.dir.clone()) }.to_json(),
             )
         });
     }
@@ -422,7 +423,7 @@ pub fn restore(item: &Item) -> Result<()> {
         format!("restore `{}` from the trash (`{}`)", item.original.display(), item.id),
     )
     .args(json!({ "id": item.id, "to": item.original }))
-    .undo(json!({ "remove_created": item.original }));
+    .undo(Undo::remove_created(&item.original));
     act(action, || {
         if let Some(parent) = item.original.parent() {
             std::fs::create_dir_all(parent).map_err(|e| Error::fs("create", parent, e))?;

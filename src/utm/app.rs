@@ -129,7 +129,7 @@ pub fn install_qemu(src: &Path, sudo: bool) -> Result<Json> {
         .args(json!({ "from": src, "to": dest }));
         if !crate::ctx::get().dry_run {
             let b = crate::trash::keep_previous(&dest)?;
-            action = action.undo(json!({ "restore": b, "to": dest }));
+            action = action.undo(crate::undo::Undo::restore(b, &dest));
         }
         guard::act(action, || {
             Cmd::new(&["cp", &src.display().to_string(), &dest.display().to_string()])

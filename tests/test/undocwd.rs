@@ -156,15 +156,16 @@ fn a_run_with_relative_paths_is_undone_from_another_directory() {
 
 #[test]
 fn a_relative_path_in_an_old_journal_is_refused_not_guessed() {
-    use helix::guard::absolute_paths;
-    use helix::undo::apply;
+    use helix::undo::{Undo, apply, read};
     use serde_json::json;
+    // A record as the guard journals it: every path made absolute.
+    let absolute_paths = |v| Undo::to_json(&read(&v).unwrap().absolute());
     for rec in [
         json!({ "restore": "/tmp/x", "to": "rel.txt" }),
         json!({ "remove_created": "rel.txt" }),
         json!({ "move_back": "a", "to": "/tmp/b" }),
     ] {
-        let e = apply(&rec).unwrap_err().to_string();
+        let e = apply(&read(&rec).unwrap()).unwrap_err().to_string();
         assert!(e.contains("by a relative path"), "{rec}: {e}");
     }
     // What a primitive journals today is absolute, and names that are not paths stay as given.

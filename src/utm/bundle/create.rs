@@ -10,6 +10,7 @@ use serde_json::json;
 use crate::error::{Error, Result};
 use crate::guard::{self, Action};
 use crate::plist as pl;
+use crate::undo::Undo;
 
 use super::super::arguments as args;
 use super::super::schema;
@@ -335,7 +336,7 @@ pub fn place_file(
                 ),
             )
             .args(json!({"from": crate::paths::absolute(src), "to": crate::paths::absolute(&dest)}))
-            .undo(json!({"remove_created": crate::paths::absolute(&dest)}))
+            .undo(Undo::remove_created(crate::paths::absolute(&dest)))
             // A second name for a protected disk would let a VM write it: refused.
             .touches(src, false),
             || {
