@@ -147,11 +147,7 @@ pub fn trash_dir_for(location: &Path) -> Result<PathBuf> {
             return Ok(c);
         }
     }
-    Err(Error::other(format!(
-        "found no place for a helix trash on the filesystem of `{}` (tried its mount point and its directory); \
-         helix never copies across filesystems to delete",
-        location.display()
-    )))
+    Err(Error::TrashPlace { location: location.to_path_buf() })
 }
 
 fn new_id() -> String {
@@ -412,11 +408,7 @@ pub fn restore(item: &Item) -> Result<()> {
     }
     let stored = item.stored();
     if stored.symlink_metadata().is_err() {
-        return Err(Error::other(format!(
-            "the trash item `{}` is gone from `{}`",
-            item.id,
-            stored.display()
-        )));
+        return Err(Error::TrashItemGone { id: item.id.clone(), stored });
     }
     let action = Action::new(
         "trash.restore",
