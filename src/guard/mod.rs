@@ -440,5 +440,8 @@ mod leaf {
         let text = format!("use {0}error::Result;\nlet x = {0}qemu_img::info(p);", "crate::");
         let mods = crate_modules(&text);
         assert_eq!(mods, vec!["error", "qemu_img"]);
+        // The undo record is allowed; the rest of undo (which calls every domain) is not.
+        let text = format!("use {0}undo::record::Undo;\nlet o = {0}undo::apply(u);", "crate::");
+        assert_eq!(crate_modules(&text), vec!["undo"]);
     }
 }
