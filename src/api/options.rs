@@ -24,6 +24,76 @@ pub fn decode_value<T: DeserializeOwned>(value: &Dynamic, primitive: &str) -> Re
     })
 }
 
+/// A word of an argv or an environment value: a string as it is, a number or bool printed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word(pub String);
+
+impl<'de> serde::Deserialize<'de> for Word {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Word;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string (or a number or true/false)")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> std::result::Result<Word, E> {
+                Ok(Word(s.to_string()))
+            }
+            fn visit_char<E: serde::de::Error>(self, c: char) -> std::result::Result<Word, E> {
+                Ok(Word(c.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> std::result::Result<Word, E> {
+                Ok(Word(n.to_string()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> std::result::Result<Word, E> {
+                Ok(Word(n.to_string()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, n: f64) -> std::result::Result<Word, E> {
+                Ok(Word(Dynamic::from_float(n).to_string()))
+            }
+            fn visit_bool<E: serde::de::Error>(self, b: bool) -> std::result::Result<Word, E> {
+                Ok(Word(b.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Words as recipes write them: the strings of `argv`.
+pub fn words(w: Vec<Word>) -> Vec<String> {
+    w.into_iter().map(|w| w.0).collect()
+}
+
+/// One string or an array of strings (`add_rpath: "@loader_path"` or `[...]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OneOrMore(pub Vec<String>);
+
+impl<'de> serde::Deserialize<'de> for OneOrMore {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = OneOrMore;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string or an array of strings")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> std::result::Result<OneOrMore, E> {
+                Ok(OneOrMore(vec![s.to_string()]))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<OneOrMore, A::Error> {
+                let mut out = vec![];
+                while let Some(s) = seq.next_element::<String>()? {
+                    out.push(s);
+                }
+                Ok(OneOrMore(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// The message serde or Rhai wrote, in helix's words.
 fn explain(path: &str, err: &EvalAltResult, primitive: &str) -> Error {
     // serde_path_to_error's path ends at the unknown key itself, at the parent of a missing one.
