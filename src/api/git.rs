@@ -24,8 +24,7 @@ struct SpecOptions {
     update: bool,
 }
 
-fn spec(path: Option<&str>, m: &rhai::Map, primitive: &str) -> Result<Spec> {
-    let o: SpecOptions = crate::api::options::decode(m, primitive)?;
+fn spec(path: Option<&str>, o: SpecOptions) -> Result<Spec> {
     let path = match (path, o.path) {
         (Some(p), _) => p.to_string(),
         (None, Some(p)) => p,
@@ -79,7 +78,8 @@ mod git_api {
     pub fn ensure(ctx: NativeCallContext, path: &str, options: rhai::Map) -> RhaiResult<rhai::Map> {
         r(
             &ctx,
-            spec(Some(path), &options, "git::ensure")
+            crate::api::options::decode(&options, "git::ensure")
+                .and_then(|o| spec(Some(path), o))
                 .and_then(|s| crate::git::ensure_one(&s))
                 .map(ensured_map),
         )
@@ -97,21 +97,12 @@ mod git_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn ensure_all(ctx: NativeCallContext, repos: rhai::Array) -> RhaiResult<rhai::Array> {
-        let specs: Result<Vec<Spec>> = repos
-            .iter()
-            .map(|d| {
-                d.clone()
-                    .try_cast::<rhai::Map>()
-                    .ok_or_else(|| {
-                        Error::invalid(
-                            "repository",
-                            d.to_string(),
-                            "expected a map with path and url",
-                        )
-                    })
-                    .and_then(|m| spec(None, &m, "git::ensure_all"))
-            })
-            .collect();
+        let specs: Result<Vec<Spec>> =
+            crate::api::options::decode_value::<Vec<super::SpecOptions>>(
+                &Dynamic::from_array(repos),
+                "git::ensure_all",
+            )
+            .and_then(|all| all.into_iter().map(|o| super::spec(None, o)).collect());
         r(&ctx, specs.and_then(|s| crate::git::ensure_all(&s)))
             .map(|v| v.into_iter().map(|e| Dynamic::from(ensured_map(e))).collect())
     }

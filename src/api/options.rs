@@ -94,6 +94,25 @@ impl<'de> serde::Deserialize<'de> for OneOrMore {
     }
 }
 
+/// `key` is not one of `allowed` for `primitive`: the error names it, the closest allowed key
+/// and all of them. `key` may be a path (`disks[1].sise`); its last name is matched.
+pub fn unknown_key(key: &str, allowed: &[&str], primitive: &str) -> Error {
+    let name = key.rsplit(['.', ']']).next().unwrap_or(key);
+    let hint = crate::check::suggest::hint(name, allowed.iter().copied());
+    let list = if allowed.is_empty() {
+        "it takes no options".to_string()
+    } else {
+        format!("allowed: {}", allowed.join(", "))
+    };
+    let why = if hint.is_empty() { list } else { format!("{hint} ({list})") };
+    Error::Options {
+        problem: "unknown",
+        key: key.to_string(),
+        primitive: primitive.to_string(),
+        why,
+    }
+}
+
 /// The message serde or Rhai wrote, in helix's words.
 fn explain(path: &str, err: &EvalAltResult, primitive: &str) -> Error {
     // serde_path_to_error's path ends at the unknown key itself, at the parent of a missing one.
@@ -123,14 +142,8 @@ fn explain(path: &str, err: &EvalAltResult, primitive: &str) -> Error {
     if let Some(rest) = msg.strip_prefix("unknown field `") {
         let (key, allowed) = rest.split_once('`').unwrap_or((rest, ""));
         let allowed = ticked(allowed);
-        let hint = crate::check::suggest::hint(key, allowed.iter().map(String::as_str));
-        let list = if allowed.is_empty() {
-            "it takes no options".to_string()
-        } else {
-            format!("allowed: {}", allowed.join(", "))
-        };
-        let why = if hint.is_empty() { list } else { format!("{hint} ({list})") };
-        return fail("unknown", at(key), why);
+        let allowed: Vec<&str> = allowed.iter().map(String::as_str).collect();
+        return unknown_key(&at(key), &allowed, primitive);
     }
     if let Some(rest) = msg.strip_prefix("missing field `") {
         let key = rest.trim_end_matches('`');
