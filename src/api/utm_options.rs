@@ -226,3 +226,47 @@ pub struct InstallOptions {
     #[serde(default)]
     pub sudo: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::options::decode;
+
+    fn spec(src: &str) -> std::result::Result<NewBundle, String> {
+        let m = rhai::Engine::new().eval::<rhai::Map>(src).unwrap();
+        decode::<SpecOptions>(&m, "utm::create_bundle")
+            .and_then(SpecOptions::bundle)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_spec_keeps_the_defaults_it_does_not_name() {
+        let s = spec(r#"#{ name: "dev", memory: "4G", disks: ["a.qcow2", #{ image: "b.qcow2", how: "move", read_only: true }], network: #{ port_forwards: [#{ host_port: 2222, guest_port: 22, protocol: "udp" }] } }"#).unwrap();
+        assert_eq!((s.name.as_str(), s.memory_mb, s.cpu_count), ("dev", 4096, 4));
+        assert_eq!(s.disks.len(), 2);
+        assert!(matches!(s.disks[1].place, Place::Move) && s.disks[1].read_only);
+        assert_eq!(s.disks[0].interface, "VirtIO");
+        assert_eq!(s.port_forwards.len(), 1);
+        assert_eq!(s.port_forwards[0].protocol, "UDP");
+        assert_eq!(s.port_forwards[0].guest_address, "10.0.2.15");
+    }
+
+    #[test]
+    fn errors_name_the_path_inside_disks_and_forwards() {
+        let e = spec(r#"#{ disks: ["a", #{ image: 5 }] }"#).unwrap_err();
+        assert!(e.starts_with("invalid option `disks[1].image` for `utm::create_bundle`"), "{e}");
+        assert!(e.contains("expected a string, found a whole number"), "{e}");
+        let e = spec(r#"#{ disks: ["a", #{ image: "b", interfce: "NVMe" }] }"#).unwrap_err();
+        assert!(e.starts_with("unknown option `disks[1].interfce`"), "{e}");
+        assert!(e.contains("did you mean `interface`"), "{e}");
+        let e = spec("#{ network: #{ port_forwards: [#{ host_port: 2222 }] } }").unwrap_err();
+        assert_eq!(
+            e,
+            "missing option `network.port_forwards[0].guest_port` for `utm::create_bundle`: it is required"
+        );
+        let e = spec(r#"#{ memory: "1.5K" }"#).unwrap_err();
+        assert!(e.starts_with("invalid option `memory`") && e.contains("whole MiB"), "{e}");
+        let e = spec("#{ disks: [5] }").unwrap_err();
+        assert!(e.contains("a path or #{ image"), "{e}");
+    }
+}
