@@ -11,17 +11,36 @@ use serde::de::DeserializeOwned;
 use crate::error::{Error, Result};
 
 /// Read `map` as the options `T` of `primitive` (`"qemu::start"`, named in every error).
+/// A key set to `()` counts as left out, in nested maps too (`#{ sudo: args.sudo }`).
 pub fn decode<T: DeserializeOwned>(map: &Map, primitive: &str) -> Result<T> {
     decode_value(&Dynamic::from_map(map.clone()), primitive)
 }
 
 /// [`decode`] for any Rhai value (an array of maps, a map that may be `()`).
 pub fn decode_value<T: DeserializeOwned>(value: &Dynamic, primitive: &str) -> Result<T> {
-    let de = rhai::serde::DynamicDeserializer::new(value);
+    let value = without_units(value.clone());
+    let de = rhai::serde::DynamicDeserializer::new(&value);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         explain(&path, e.inner(), primitive)
     })
+}
+
+/// `v` with every map entry whose value is `()` left out, all the way down.
+fn without_units(v: Dynamic) -> Dynamic {
+    if v.is_map() {
+        let m = v.cast::<Map>();
+        let kept: Map = m
+            .into_iter()
+            .filter(|(_, x)| !x.is_unit())
+            .map(|(k, x)| (k, without_units(x)))
+            .collect();
+        Dynamic::from_map(kept)
+    } else if v.is_array() {
+        Dynamic::from_array(v.cast::<rhai::Array>().into_iter().map(without_units).collect())
+    } else {
+        v
+    }
 }
 
 /// A word of an argv or an environment value: a string as it is, a number or bool printed.
@@ -230,7 +249,8 @@ mod tests {
     struct Opts {
         format: Option<String>,
         count: Option<u32>,
-        enabled: Option<bool>,
+        #[serde(default)]
+        enabled: bool,
         disks: Option<Vec<Disk>>,
     }
 
@@ -254,9 +274,12 @@ mod tests {
         let disks = o.disks.unwrap();
         assert_eq!(disks[0].file, "a");
         assert_eq!(disks[0].size, Some(crate::size::Size(1 << 30)));
-        // `()` is an absent option.
-        let o: Opts = decode(&eval("#{ format: () }"), "t").unwrap();
-        assert!(o.format.is_none());
+        // `()` is an absent option, also where the field has a default and in nested maps.
+        let o: Opts =
+            decode(&eval("#{ format: (), enabled: (), disks: [#{ file: \"a\", size: () }] }"), "t")
+                .unwrap();
+        assert!(o.format.is_none() && !o.enabled);
+        assert_eq!(o.disks.unwrap()[0].size, None);
     }
 
     #[test]
