@@ -98,17 +98,8 @@ mod net_api {
         port: i64,
         timeout: i64,
     ) -> RhaiResult<f64> {
-        let checked = u16::try_from(port)
-            .ok()
-            .filter(|p| *p > 0)
-            .ok_or_else(|| {
-                crate::error::Error::invalid(
-                    "port",
-                    port.to_string(),
-                    "the port must be a number from 1 to 65535",
-                )
-            })
-            .and_then(|p| Ok((p, crate::api::convert::timeout(timeout)?)));
+        let checked = crate::port::Port::new(port)
+            .and_then(|p| Ok((p.0, crate::api::convert::timeout(timeout)?)));
         r(&ctx, checked.and_then(|(p, t)| crate::net::wait_port(host, p, t)))
     }
 }
