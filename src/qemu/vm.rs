@@ -54,11 +54,11 @@ fn tail(path: &Path, lines: usize) -> String {
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
-fn need(path: &Path, what: &str) -> Result<()> {
+fn need(path: &Path, what: &'static str) -> Result<()> {
     if path.exists() {
         Ok(())
     } else {
-        Err(Error::other(format!("the {what} `{}` does not exist: check the path", path.display())))
+        Err(Error::Missing { what, path: path.to_path_buf(), hint: "check the path" })
     }
 }
 
@@ -68,14 +68,10 @@ fn port_free(f: &Forward) -> Result<()> {
     }
     match TcpListener::bind((f.bind.as_str(), f.host)) {
         Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Err(Error::other(format!(
-            "port {} on {} is already in use, so it cannot be forwarded to the guest's port {}: \
-             stop what listens there (another VM?) or pick another host port",
-            f.host, f.bind, f.guest
-        ))),
-        Err(e) => {
-            Err(Error::other(format!("cannot forward {}:{} to the guest: {e}", f.bind, f.host)))
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            Err(Error::PortInUse { bind: f.bind.clone(), port: f.host, guest: f.guest })
         }
+        Err(source) => Err(Error::Forward { bind: f.bind.clone(), port: f.host, source }),
     }
 }
 
@@ -84,10 +80,7 @@ fn explain_start_failure(spec: &VmSpec, log: &str) -> Error {
     if log.contains("Could not set up host forwarding rule") {
         let which: Vec<String> =
             spec.forwards.iter().map(|f| format!("{}:{}", f.bind, f.host)).collect();
-        return Error::other(format!(
-            "QEMU could not forward {}: a port is already in use; stop what listens there or pick another host port",
-            which.join(", ")
-        ));
+        return Error::QemuForward { ports: which.join(", ") };
     }
     if log.contains("\"write\" lock") {
         let disk = spec
@@ -96,14 +89,9 @@ fn explain_start_failure(spec: &VmSpec, log: &str) -> Error {
             .find(|d| log.contains(&d.file.display().to_string()))
             .map(|d| d.file.display().to_string())
             .unwrap_or_else(|| "its disk".into());
-        return Error::other(format!("the VM using `{disk}` is running: stop it first"));
+        return Error::DiskInUse { path: disk.into() };
     }
-    let indented: Vec<String> = log.lines().map(|l| format!("  | {l}")).collect();
-    Error::other(format!(
-        "the VM `{}` did not start: QEMU exited:\n{}",
-        spec.name,
-        indented.join("\n")
-    ))
+    Error::VmStart { name: spec.name.clone(), log: log.to_string() }
 }
 
 /// Start `spec` headless. Returns once QEMU answers on its QMP socket (the guest is booting).
@@ -111,9 +99,10 @@ fn explain_start_failure(spec: &VmSpec, log: &str) -> Error {
 pub fn start(spec: &VmSpec) -> Result<Vm> {
     let binary = spec.binary();
     if crate::process::which(&binary).is_none() {
-        return Err(Error::other(format!(
-            "`{binary}` is not installed (or not on PATH): install QEMU (`brew install qemu`, `apt install qemu-system`)"
-        )));
+        return Err(Error::NotInstalled {
+            program: binary,
+            hint: "install QEMU (`brew install qemu`, `apt install qemu-system`)",
+        });
     }
     let dry_run = crate::ctx::get().dry_run;
     // Under --dry-run the steps before may only have planned the disks; nothing is created.
@@ -132,11 +121,7 @@ pub fn start(spec: &VmSpec) -> Result<Vm> {
             && !vars.exists()
         {
             let Some(t) = fw.vars_template.clone().or_else(|| vars_template_for(&fw.code)) else {
-                return Err(Error::other(format!(
-                    "the UEFI vars file `{}` does not exist and helix knows no vars template for the firmware `{}`: give `firmware.vars_template` (the firmware's empty vars file)",
-                    vars.display(),
-                    fw.code.display()
-                )));
+                return Err(Error::VarsTemplate { vars: vars.clone(), code: fw.code.clone() });
             };
             need(&t, "UEFI vars template")?;
             crate::fs::copy(&t, vars)?;
@@ -182,11 +167,7 @@ pub fn start(spec: &VmSpec) -> Result<Vm> {
         // A socket that answers belongs to a VM that still runs: removing it would cut that VM
         // off from its power-down.
         if std::os::unix::net::UnixStream::connect(&qmp).is_ok() {
-            return Err(Error::other(format!(
-                "the QMP socket `{}` belongs to a VM that is still running: stop it first, or give \
-                 this VM another `dir`",
-                qmp.display()
-            )));
+            return Err(Error::QmpSocketBusy { socket: qmp });
         }
         // A stale socket or log from an earlier VM in this dir: QEMU's own files, not user data.
         let _ = std::fs::remove_file(&qmp);
@@ -237,11 +218,7 @@ pub fn start(spec: &VmSpec) -> Result<Vm> {
         }
         Ok(None) => {
             vm.kill_quietly();
-            Err(Error::other(format!(
-                "the VM `{}` started but its QMP socket never answered; QEMU said:\n{}",
-                spec.name,
-                tail(&qemu_log, 12)
-            )))
+            Err(Error::VmQmpSilent { name: spec.name.clone(), log: tail(&qemu_log, 12) })
         }
         Err(e) => {
             vm.kill_quietly();
@@ -286,12 +263,11 @@ impl Vm {
 
     fn died(&self) -> Error {
         let st = self.state.lock().unwrap();
-        Error::other(format!(
-            "the VM `{}` exited; QEMU said:\n{}\nlast serial output:\n{}",
-            st.name,
-            tail(&st.qemu_log, 8),
-            tail(&st.serial_log, 8)
-        ))
+        Error::VmExited {
+            name: st.name.clone(),
+            qemu_log: tail(&st.qemu_log, 8),
+            serial_log: tail(&st.serial_log, 8),
+        }
     }
 
     /// Run a QMP command and return its answer.
@@ -328,11 +304,9 @@ impl Vm {
         match r {
             Some(true) => Ok(()),
             Some(false) => Err(self.died()),
-            None => Err(Error::other(format!(
-                "port {port} of the VM `{}` did not accept connections within {}s",
-                self.name(),
-                timeout.as_secs()
-            ))),
+            None => {
+                Err(Error::VmPortTimeout { name: self.name(), port, seconds: timeout.as_secs() })
+            }
         }
     }
 
@@ -350,12 +324,12 @@ impl Vm {
             (!self.is_running()).then(|| Err(self.died()))
         })?;
         r.unwrap_or_else(|| {
-            Err(Error::other(format!(
-                "the VM `{}` did not print `{text}` on its serial console within {}s; last lines:\n{}",
-                self.name(),
-                timeout.as_secs(),
-                tail(&log, 8)
-            )))
+            Err(Error::VmSerialTimeout {
+                name: self.name(),
+                text: text.to_string(),
+                seconds: timeout.as_secs(),
+                tail: tail(&log, 8),
+            })
         })
     }
 
@@ -475,10 +449,7 @@ pub fn powerdown_detached(qmp_socket: &Path, pid: u32, timeout: Duration) -> Res
         if gone(Duration::from_secs(10))? {
             return Ok("quit".to_string());
         }
-        Err(Error::other(format!(
-            "the VM (pid {pid}) did not stop through QMP `{}`: stop it with `kill {pid}`",
-            qmp_socket.display()
-        )))
+        Err(Error::VmStop { pid, socket: qmp_socket.to_path_buf() })
     })
 }
 

@@ -42,17 +42,12 @@ pub fn check(path: &Path) -> Result<Check> {
     if out.stderr.contains("\"write\" lock")
         || out.stderr.contains("Is another process using the image")
     {
-        return Err(Error::other(format!(
-            "the VM using `{}` is running: stop it first",
-            path.display()
-        )));
+        return Err(Error::DiskInUse { path: path.to_path_buf() });
     }
-    let v: Value = serde_json::from_str(&out.stdout).map_err(|_| {
-        Error::other(format!(
-            "`qemu-img check` could not check `{}`: {}",
-            path.display(),
-            out.stderr.trim()
-        ))
+    let v: Value = serde_json::from_str(&out.stdout).map_err(|_| Error::QemuImgOutput {
+        command: "check",
+        path: path.to_path_buf(),
+        why: out.stderr.trim().to_string(),
     })?;
     let u = |k: &str| v.get(k).and_then(Value::as_u64).unwrap_or(0);
     Ok(Check {

@@ -41,8 +41,10 @@ pub fn info(path: &Path) -> Result<Info> {
         path,
         vec![program(), "info".into(), "--output=json".into(), "-U".into(), s(path)],
     )?;
-    parse_info(&out).map_err(|why| {
-        Error::other(format!("could not read `qemu-img info` of `{}`: {why}", path.display()))
+    parse_info(&out).map_err(|why| Error::QemuImgOutput {
+        command: "info",
+        path: path.to_path_buf(),
+        why,
     })
 }
 

@@ -49,10 +49,11 @@ fn must_exist(path: &Path) -> Result<()> {
     if path.exists() {
         Ok(())
     } else {
-        Err(Error::other(format!(
-            "the disk image `{}` does not exist: check the path (or create it with qemu_img::create)",
-            path.display()
-        )))
+        Err(Error::Missing {
+            what: "disk image",
+            path: path.to_path_buf(),
+            hint: "check the path (or create it with qemu_img::create)",
+        })
     }
 }
 
@@ -60,10 +61,7 @@ fn must_exist(path: &Path) -> Result<()> {
 fn explain(path: &Path, e: Error) -> Error {
     let text = e.to_string();
     if text.contains("\"write\" lock") || text.contains("Is another process using the image") {
-        return Error::other(format!(
-            "the VM using `{}` is running: stop it first",
-            path.display()
-        ));
+        return Error::DiskInUse { path: path.to_path_buf() };
     }
     e
 }

@@ -72,10 +72,7 @@ pub fn undo_snapshot_kept(v: &Value) -> Result<Outcome> {
 pub fn undo_checkpoint(v: &Value) -> Result<Outcome> {
     let (path, name) = undo_fields(v)?;
     if !has_snapshot(&path, &name)? {
-        return Err(Error::other(format!(
-            "`{}` no longer has snapshot `{name}`, so helix cannot go back to it",
-            path.display()
-        )));
+        return Err(Error::CheckpointGone { path, name });
     }
     let kept = kept_state_name(&name);
     snapshot_apply(&path, &name, Some(&kept))?;
@@ -95,10 +92,7 @@ fn undo_fields(v: &Value) -> Result<(PathBuf, String)> {
 fn snapshot_action(path: &Path, name: &str, undo: Value) -> Result<()> {
     check_snapshot_name(name)?;
     if has_snapshot(path, name)? {
-        return Err(Error::other(format!(
-            "`{}` already has a snapshot named `{name}`: pick another name or delete it first",
-            path.display()
-        )));
+        return Err(Error::SnapshotExists { path: path.to_path_buf(), name: name.into() });
     }
     let argv = vec![program(), "snapshot".into(), "-c".into(), name.into(), s(path)];
     let action = Action::new(
@@ -116,7 +110,7 @@ fn snapshot_action(path: &Path, name: &str, undo: Value) -> Result<()> {
 pub fn snapshot_apply(path: &Path, name: &str, save_current: Option<&str>) -> Result<String> {
     check_snapshot_name(name)?;
     if !has_snapshot(path, name)? {
-        return Err(Error::other(format!("`{}` has no snapshot named `{name}`", path.display())));
+        return Err(Error::SnapshotMissing { path: path.to_path_buf(), name: name.into() });
     }
     if let Some(keep) = save_current {
         snapshot_create(path, keep)?;
@@ -142,7 +136,7 @@ pub fn snapshot_apply(path: &Path, name: &str, save_current: Option<&str>) -> Re
 pub fn snapshot_delete(path: &Path, name: &str) -> Result<()> {
     check_snapshot_name(name)?;
     if !has_snapshot(path, name)? {
-        return Err(Error::other(format!("`{}` has no snapshot named `{name}`", path.display())));
+        return Err(Error::SnapshotMissing { path: path.to_path_buf(), name: name.into() });
     }
     let argv = vec![program(), "snapshot".into(), "-d".into(), name.into(), s(path)];
     let action = Action::new(
