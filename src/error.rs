@@ -30,6 +30,10 @@ pub enum Error {
     Cancelled(String),
     #[error("invalid {what} `{value}`: {why}")]
     Invalid { what: &'static str, value: String, why: String },
+    /// An options map a primitive could not read: `problem` is "unknown", "missing" or
+    /// "invalid", `key` the path to the option (`disks[1].size`).
+    #[error("{problem} option `{key}` for `{primitive}`: {why}")]
+    Options { problem: &'static str, key: String, primitive: String, why: String },
     #[error("config `{}`: {message}", path.display())]
     Config { path: PathBuf, message: String },
     // QEMU, QMP and qemu-img.

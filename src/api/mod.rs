@@ -13,6 +13,7 @@ pub mod git;
 pub mod global;
 pub mod macho;
 pub mod net;
+pub mod options;
 pub mod plist;
 pub mod qemu;
 pub mod qemu_img;
