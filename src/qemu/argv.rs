@@ -111,13 +111,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    use crate::error::Result;
-    use crate::qemu::spec::VmSpec;
-    use serde_json::Value;
-
-    fn spec(v: Value) -> Result<VmSpec> {
-        VmSpec::from_json(&v)
-    }
+    use crate::qemu::options::from_json as spec;
 
     #[test]
     fn command_line_from_a_map() {

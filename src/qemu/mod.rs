@@ -3,9 +3,11 @@
 //! bound to 127.0.0.1, MAC, SMBIOS, serial log, QMP socket); [`start`] (`vm`) returns a [`Vm`]
 //! handle that powers the guest down through QMP (`qmp`: ACPI, then `quit`, then a kill) and is
 //! killed when the last handle is dropped, when [`kill_all`] runs at the end of a run, or on
-//! Ctrl-C — unless detached. The registry of this process's VMs is here.
+//! Ctrl-C — unless detached. The map `qemu::start` takes is declared in `options`. The
+//! registry of this process's VMs is here.
 
 mod argv;
+pub mod options;
 pub mod qmp;
 mod spec;
 mod vm;
@@ -13,7 +15,8 @@ mod vm;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 pub use argv::{accelerator, argv};
-pub use spec::{Drive, Firmware, Forward, VmSpec, check_mac, host_arch, vars_template_for};
+pub use options::VmOptions;
+pub use spec::{Drive, Firmware, Forward, VmSpec, host_arch, vars_template_for};
 pub use vm::{Vm, powerdown_detached, start};
 
 use vm::State;

@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use serde::Deserialize;
 use serde_json::json;
 
 use super::{check_format, explain, info, program, s};
@@ -11,12 +12,14 @@ use crate::error::{Error, Result};
 use crate::guard::{self, Action, Target};
 use crate::process::Cmd;
 
-/// Options for [`convert`].
-#[derive(Debug, Clone, Default)]
+/// Options for [`convert`] (`qemu_img::convert`'s map).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ConvertOptions {
     /// Output format (default `qcow2`).
     pub format: Option<String>,
     /// Compress qcow2 clusters.
+    #[serde(default)]
     pub compress: bool,
 }
 

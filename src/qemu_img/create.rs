@@ -3,14 +3,16 @@
 
 use std::path::{Path, PathBuf};
 
+use serde::Deserialize;
 use serde_json::json;
 
 use super::{check_format, info, must_exist, program, run, s};
 use crate::error::{Error, Result};
 use crate::guard::{self, Action, Target};
 
-/// Options for [`create`].
-#[derive(Debug, Clone, Default)]
+/// Options for [`create`] (`qemu_img::create`'s map).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CreateOptions {
     /// `qcow2` (default) or `raw`.
     pub format: Option<String>,
