@@ -398,6 +398,7 @@ mod tests {
             (json!({"memory": "lots"}), "invalid size `lots`"),
             (json!({"memory": "1.5K"}), "whole MiB"),
             (json!({"memory": 8}), "at least 16M"),
+            (json!({"memory": 0}), "more than 0"),
             (json!({"mac": "52:54:00:12:34"}), "six hex pairs"),
             (json!({"mac": "01:00:00:00:00:01"}), "multicast"),
             (json!({"forwards": [{"host": 70000, "guest": 22}]}), "`forwards[0].host`"),
