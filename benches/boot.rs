@@ -9,7 +9,9 @@
 //! (default 2) boots per variant, interleaved; `HELIX_BENCH_BOOTS=arm64-max,...` picks variants.
 
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)] // benches drive tools directly
-#[path = "../tests/test/vmimage.rs"]
+#[path = "../tests/test/support/ports.rs"]
+mod ports;
+#[path = "../tests/test/support/vmimage.rs"]
 mod vmimage;
 
 use std::time::{Duration, Instant};

@@ -5,25 +5,16 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::builder::Test;
 use crate::git::journal_kinds;
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
-}
+use crate::support::builder::Test;
 
 /// A fresh copy of the meson-hello project in the test dir: (src, build).
 fn project(t: &Test) -> (PathBuf, PathBuf) {
     let src = t.path("meson-hello");
-    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/meson-hello"), &src);
+    crate::support::tree::copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/meson-hello"),
+        &src,
+    );
     let build = src.join("build");
     (src, build)
 }

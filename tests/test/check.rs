@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use crate::builder::Test;
+use crate::support::builder::Test;
 
 fn corpus_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/broken-recipes")

@@ -7,7 +7,7 @@ use std::os::fd::{FromRawFd, OwnedFd};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::builder::{HELIX, Output, Test};
+use crate::support::builder::{HELIX, Output, Test};
 
 // ---- a closed output pipe --------------------------------------------------------------------
 
@@ -24,20 +24,12 @@ fn with_closed_pipe(t: &Test, args: &[&str], stderr: bool) -> Output {
     // SAFETY: both fds were just created and are owned here.
     let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
     drop(read);
-    let mut cmd = Command::new(HELIX);
-    cmd.args(args)
-        .current_dir(t.dir.path())
-        .env("HELIX_CONFIG_DIR", t.path("config"))
-        .env("HELIX_STATE_DIR", t.path("state"))
-        .env("HOME", t.path("home"))
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null());
+    let mut cmd = t.command(args);
     if stderr {
         cmd.stdout(Stdio::piped()).stderr(Stdio::from(write));
     } else {
         cmd.stdout(Stdio::from(write)).stderr(Stdio::piped());
     }
-    crate::builder::detach_from_terminal(&mut cmd);
     let out = cmd.output().unwrap();
     Output {
         code: out.status.code().unwrap_or(-1),
@@ -144,7 +136,7 @@ fn run_alone_at_a_terminal_offers_a_picker_and_asks_required_parameters() {
         "aaa-greet",
         "//! Greets someone (first in the list).\n//! @param who  Whom to greet (required)\nui::info(`picked: hello ${args.who}`);\n",
     );
-    let (code, screen) = crate::guard::pty_session(
+    let (code, screen) = crate::support::pty::pty_session(
         &t,
         &["run"],
         &[],
@@ -157,7 +149,7 @@ fn run_alone_at_a_terminal_offers_a_picker_and_asks_required_parameters() {
     // Escape cancels, and so does Ctrl-C: nothing runs, and the cursor the picker hid is
     // shown again.
     for key in ["\x1b", "\x03"] {
-        let (code, screen) = crate::guard::pty_session(
+        let (code, screen) = crate::support::pty::pty_session(
             &t,
             &["run"],
             &[],

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::builder::Test;
+use crate::support::builder::Test;
 
 /// Run the git CLI (test side only) and return its trimmed stdout.
 pub fn git(dir: &Path, args: &[&str]) -> String {
@@ -294,16 +294,8 @@ impl Drop for Sshd {
     }
 }
 
-fn keygen(path: &Path) {
-    let st = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-f", path.to_str().unwrap()])
-        .status()
-        .unwrap();
-    assert!(st.success());
-}
-
 fn start_sshd(dir: &Path, authorized: &Path) -> Sshd {
-    keygen(&dir.join("host_key"));
+    crate::support::sshd::keygen(&dir.join("host_key"));
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let config = dir.join("sshd_config");
     std::fs::write(
@@ -349,7 +341,7 @@ fn clones_over_ssh_with_the_users_key_file() {
     let (bare, commits) = remote(t.dir.path(), "overssh");
     let ssh_dir = t.path("home/.ssh");
     std::fs::create_dir_all(&ssh_dir).unwrap();
-    keygen(&ssh_dir.join("id_ed25519"));
+    crate::support::sshd::keygen(&ssh_dir.join("id_ed25519"));
     let sshd_dir = t.path("sshd");
     std::fs::create_dir_all(&sshd_dir).unwrap();
     std::fs::copy(ssh_dir.join("id_ed25519.pub"), sshd_dir.join("authorized_keys")).unwrap();
@@ -376,7 +368,7 @@ fn clones_over_ssh_with_the_users_key_file() {
     assert_eq!(git(&co, &["rev-parse", "HEAD"]), commits[1]);
 
     // A key the server does not accept: a clear error, not a retry loop.
-    keygen(&ssh_dir.join("other"));
+    crate::support::sshd::keygen(&ssh_dir.join("other"));
     std::fs::rename(ssh_dir.join("other"), ssh_dir.join("id_ed25519")).unwrap();
     std::fs::rename(ssh_dir.join("other.pub"), ssh_dir.join("id_ed25519.pub")).unwrap();
     let co2 = t.path("pm/overssh2");
@@ -415,7 +407,7 @@ fn a_branch_is_only_fetched_and_fast_forwarded_when_update_asks() {
 /// `helix ARGS` on a real pseudo-terminal (the guard's harness), answering its y/N question.
 fn helix_on_a_pty(t: &Test, args: &str, keys: &str) -> (i32, String) {
     let argv: Vec<&str> = args.split_whitespace().collect();
-    let (out, tty) = crate::guard::with_pty(t, &argv, "Go ahead?", &format!("{keys}\n"));
+    let (out, tty) = crate::support::pty::with_pty(t, &argv, "Go ahead?", &format!("{keys}\n"));
     (out.code, format!("{tty}{}{}", out.stdout, out.stderr))
 }
 

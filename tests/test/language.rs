@@ -2,7 +2,7 @@
 //! message)` ends a recipe with its code and no caret, `choice(…)` parameters, `plist::set` on
 //! a `plist::edit` document, `ui::*` printing any value.
 
-use crate::builder::Test;
+use crate::support::builder::Test;
 
 #[test]
 fn a_resumed_step_returns_the_value_it_returned_when_it_ran() {

@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use crate::builder::Test;
+use crate::support::builder::Test;
+use crate::support::cmd::s;
 
 include!("../data/macho/fixtures.rs");
 use fixtures::{NAME, run, sysroot, tool};
@@ -31,10 +32,6 @@ fn copy(variant: &str, dir: &Path, sub: &str) -> PathBuf {
     std::fs::create_dir_all(to.parent().unwrap()).unwrap();
     std::fs::copy(fixtures::path(fx(), variant), &to).unwrap();
     to
-}
-
-fn s(p: &Path) -> String {
-    p.display().to_string()
 }
 
 /// `llvm-otool FLAG file` without the first line (which names the file).

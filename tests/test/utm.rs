@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::builder::Test;
 use crate::plist::{entry, py, tree};
+use crate::support::builder::Test;
 
 pub(crate) const UUID_A: &str = "17DC4F96-F1A9-4B51-962B-03D85998E0E7";
 const UUID_B: &str = "0DADCFD5-C147-4870-9C0F-925F33B5D405";
@@ -57,16 +57,6 @@ pub(crate) fn calls(t: &Test) -> String {
 
 fn set_mode(t: &Test, mode: &str) {
     std::fs::write(t.path("utmstate/mode"), mode).unwrap();
-}
-
-fn qcow2(path: &Path) {
-    let out = std::process::Command::new("qemu-img")
-        .args(["create", "-q", "-f", "qcow2"])
-        .arg(path)
-        .arg("1M")
-        .output()
-        .expect("qemu-img");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// Every key §6.11/§7 of the legacy reference lists for a UTM 5 config.plist, with its type.
@@ -161,8 +151,8 @@ print(`${vm.name} ${vm.cpu_count} ${vm.memory_mb} ${vm.drives.len()} ${vm.drives
 "#;
 
 pub(crate) fn created(t: &Test) -> PathBuf {
-    qcow2(&t.path("disk.qcow2"));
-    qcow2(&t.path("zfs-data.qcow2"));
+    crate::support::disk::qcow2(&t.path("disk.qcow2"), "1M");
+    crate::support::disk::qcow2(&t.path("zfs-data.qcow2"), "1M");
     std::fs::write(t.path("efi_vars.fd"), vec![0u8; 4096]).unwrap();
     std::fs::create_dir_all(t.path("vms")).unwrap();
     let out = t.helix(["run", "create"]);
@@ -228,7 +218,7 @@ fn check_finds_unreferenced_files_missing_images_and_duplicate_uuids() {
     let cfg = tree(t.dir.path(), &b.join("config.plist"));
     let disk = at(&cfg, "Drive[0].ImageName").unwrap()[1].as_str().unwrap().to_string();
     std::fs::remove_file(b.join("Data").join(&disk)).unwrap();
-    copy_dir(&b, &t.path("vms/copy.utm"));
+    crate::support::tree::copy_dir(&b, &t.path("vms/copy.utm"));
     let out = t.helix(["run", "check", "--b", "vms/helix-desktop.utm"]);
     out.success()
         .stdout_has(
@@ -245,18 +235,6 @@ fn check_finds_unreferenced_files_missing_images_and_duplicate_uuids() {
     std::fs::write(t2.path("efi_vars.fd"), "v").unwrap();
     t2.helix(["run", "noefi"]).code(1).stderr_has("UTM would delete efi_vars.fd");
     assert!(!t2.path("x.utm").exists());
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 #[test]
@@ -388,7 +366,7 @@ for b in utm::documents() { print(`doc ${b.name} registered=${b.registered}`); }
     let b = created(&t);
     let prefs = t.path("Container/Data/Library/Preferences/com.utmapp.UTM.plist");
     py(t.dir.path(), &["gen_registry", prefs.to_str().unwrap(), b.to_str().unwrap()]);
-    copy_dir(&b, &t.path("Container/Data/Documents/unregistered.utm"));
+    crate::support::tree::copy_dir(&b, &t.path("Container/Data/Documents/unregistered.utm"));
     t.helix(["run", "reg"])
         .success()
         .stdout_has("new-dev-vm|true|true\nHelix Desktop|false|true\n")
@@ -507,7 +485,7 @@ print(`drives=${utm::open("vms/helix-desktop.utm").drives.len()}`);
 "#,
     );
     let b = created(&t);
-    qcow2(&t.path("extra.qcow2"));
+    crate::support::disk::qcow2(&t.path("extra.qcow2"), "1M");
     let before = std::fs::read(b.join("config.plist")).unwrap();
     let out = t.helix(["run", "--dry-run", "add"]);
     out.success()

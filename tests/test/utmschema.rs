@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use helix::utm::schema::{self, Key, Severity, Ty};
 use plist::{Dictionary, Value};
 
-use crate::builder::Test;
+use crate::support::builder::Test;
 
 fn sample(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/utm").join(name)

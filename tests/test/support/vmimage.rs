@@ -195,11 +195,6 @@ pub fn vm_turn() -> VmTurn {
     VmTurn(f)
 }
 
-/// A port nothing listens on right now.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 /// A fresh ed25519 key pair in `dir`: (private key path, public key text).
 pub fn keypair(dir: &Path) -> (PathBuf, String) {
     let key = dir.join("id_ed25519");
@@ -437,3 +432,5 @@ pub fn ssh(port: u16, key: &Path, command: &str, connect_timeout: u32) -> std::p
         .output()
         .expect("ssh runs")
 }
+
+pub use super::ports::free_port;

@@ -1,9 +1,11 @@
 //! The scenario builder: `Test::new().recipe("x", "...").args(["run", "x"]).run()` runs the real
-//! binary in a temp project with its own config and state dirs, without a terminal.
+//! binary in a temp project with its own config and state dirs, without a terminal — captured
+//! ([`Test::run`], [`Test::helix`]), streaming ([`Test::spawn`], [`Test::command`]) or at a
+//! pseudo-terminal (`support::pty`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
 pub const HELIX: &str = env!("CARGO_BIN_EXE_helix");
 
@@ -11,6 +13,7 @@ pub struct Test {
     pub dir: tempfile::TempDir,
     args: Vec<String>,
     env: BTreeMap<String, String>,
+    unset: Vec<String>,
     stdin: Option<String>,
     cwd: Option<PathBuf>,
 }
@@ -33,7 +36,7 @@ impl Test {
         env.insert("HELIX_STATE_DIR".into(), dir.path().join("state").display().to_string());
         env.insert("HOME".into(), dir.path().join("home").display().to_string());
         env.insert("NO_COLOR".into(), "1".into());
-        Test { dir, args: vec![], env, stdin: None, cwd: None }
+        Test { dir, args: vec![], env, unset: vec![], stdin: None, cwd: None }
     }
 
     /// The environment this test gives helix (on top of the defaults it starts from).
@@ -74,7 +77,15 @@ impl Test {
     }
 
     pub fn env(mut self, k: &str, v: &str) -> Self {
+        self.unset.retain(|u| u != k);
         self.env.insert(k.into(), v.into());
+        self
+    }
+
+    /// Run helix without `k` in its environment (even if this process has it).
+    pub fn env_remove(mut self, k: &str) -> Self {
+        self.env.remove(k);
+        self.unset.push(k.into());
         self
     }
 
@@ -88,42 +99,68 @@ impl Test {
         self
     }
 
+    /// `helix ARGS` exactly as [`Test::run`] starts it — this test's cwd and environment, in a
+    /// new session (no controlling terminal), stdin from /dev/null, stdout and stderr piped —
+    /// but not started: for tests that stream its output, signal it or redirect it.
+    pub fn command<I: IntoIterator<Item = S>, S: AsRef<std::ffi::OsStr>>(
+        &self,
+        args: I,
+    ) -> Command {
+        let mut cmd = self.bare_command(args);
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        detach_from_terminal(&mut cmd);
+        cmd
+    }
+
+    /// `helix ARGS` started now as by [`Test::command`]: the child's pipes are its handle.
+    pub fn spawn<I: IntoIterator<Item = S>, S: AsRef<std::ffi::OsStr>>(&self, args: I) -> Child {
+        self.command(args).spawn().expect("helix starts")
+    }
+
+    /// `helix ARGS` with this test's cwd and environment, nothing else decided (stdio, session):
+    /// the base of [`Test::command`] and of the terminal sessions in `support::pty`.
+    pub fn bare_command<I: IntoIterator<Item = S>, S: AsRef<std::ffi::OsStr>>(
+        &self,
+        args: I,
+    ) -> Command {
+        let mut cmd = Command::new(HELIX);
+        cmd.args(args)
+            .current_dir(self.workdir())
+            .env_remove("HELIX_RECIPES")
+            .env_remove("HELIX_STDLIB");
+        for k in &self.unset {
+            cmd.env_remove(k);
+        }
+        cmd.envs(&self.env);
+        cmd
+    }
+
     /// Run `helix ARGS` now (the builder stays usable for the next run).
     pub fn helix<I: IntoIterator<Item = S>, S: Into<String>>(&self, args: I) -> Output {
-        let mut t = Test {
-            dir: tempfile::tempdir().unwrap(),
-            args: vec![],
-            env: self.env.clone(),
-            stdin: self.stdin.clone(),
-            cwd: Some(self.cwd.clone().unwrap_or_else(|| self.dir.path().to_path_buf())),
-        };
-        t.args = args.into_iter().map(Into::into).collect();
-        t.run()
+        let args: Vec<String> = args.into_iter().map(Into::into).collect();
+        self.run_args(&args)
     }
 
     /// Run `helix ARGS` in the test dir, in a new session (no controlling terminal).
     pub fn run(&self) -> Output {
-        let mut cmd = Command::new(HELIX);
-        cmd.args(&self.args)
-            .current_dir(self.cwd.as_deref().unwrap_or(self.dir.path()))
-            .env_remove("HELIX_RECIPES")
-            .env_remove("HELIX_STDLIB")
-            .envs(&self.env)
-            .stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        detach_from_terminal(&mut cmd);
+        self.run_args(&self.args)
+    }
+
+    fn run_args(&self, args: &[String]) -> Output {
+        self.output_of(args)
+    }
+
+    fn output_of(&self, args: &[String]) -> Output {
+        let mut cmd = self.command(args);
+        if self.stdin.is_some() {
+            cmd.stdin(Stdio::piped());
+        }
         let mut child = cmd.spawn().expect("helix runs");
         if let Some(s) = &self.stdin {
             use std::io::Write;
             let _ = child.stdin.take().unwrap().write_all(s.as_bytes());
         }
-        let out = child.wait_with_output().unwrap();
-        Output {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Output::of(child.wait_with_output().unwrap())
     }
 }
 
@@ -140,6 +177,14 @@ pub fn detach_from_terminal(cmd: &mut Command) {
 }
 
 impl Output {
+    /// What a finished child left.
+    pub fn of(out: std::process::Output) -> Output {
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
     #[track_caller]
     pub fn success(&self) -> &Self {
         assert_eq!(
