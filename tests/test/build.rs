@@ -89,8 +89,9 @@ fn a_compile_error_shows_the_failing_edge() {
 fn the_configure_log_gate_fails_with_its_message_until_the_flag_changes() {
     let t = Test::new();
     let (src, build) = project(&t);
+    // The gate reads the log of the configure a dry run only plans.
     let gate = format!(
-        "build::require_log(\"{}\", \"spice protocol support*YES\", \"QEMU was configured without SPICE and UTM always starts it with -spice; check spice-protocol and spice-server in the sysroot\");\nprint(\"gate passed\");\n",
+        "if dry_run() {{ exit(0); }}\nbuild::require_log(\"{}\", \"spice protocol support*YES\", \"QEMU was configured without SPICE and UTM always starts it with -spice; check spice-protocol and spice-server in the sysroot\");\nprint(\"gate passed\");\n",
         build.display()
     );
     let t = t.recipe("g", &format!("{}{gate}", build_recipe(&src, &build, "")));

@@ -361,6 +361,7 @@ fn clones_over_ssh_with_the_users_key_file() {
     let url = format!("ssh://{user}@127.0.0.1:{}{}", sshd.port, bare);
     let co = t.path("pm/overssh");
     let t = t
+        .unwatched("sshd", "this sshd logs every connection, the dry run's reads too")
         .env("SSH_AUTH_SOCK", "")
         .recipe("e", &ensure_recipe(&co, &format!("#{{ url: \"{url}\", rev: \"v1\" }}")));
     let out = t.helix(["run", "e"]);

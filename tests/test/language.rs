@@ -72,6 +72,7 @@ fn plist_set_and_remove_inside_edit_change_the_file() {
     let f = t.path("config.plist");
     let recipe = format!(
         "//! Edits.\nplist::write(\"{f}\", #{{ QEMU: #{{ DebugLog: false }}, Old: 1, Name: \"vm\" }});\n\
+         if dry_run() {{ exit(0); }}\n\
          let changes = plist::edit(\"{f}\", |doc| {{\n    plist::set(doc, \"QEMU.DebugLog\", true);\n    plist::remove(doc, \"Old\");\n    doc.Name = \"renamed\";\n}});\n\
          print(`changes: ${{changes.len()}}`);\nlet back = plist::read(\"{f}\");\n\
          print(`debug=${{back.QEMU.DebugLog}} old=${{plist::has(back, \"Old\")}} name=${{back.Name}}`);\n",

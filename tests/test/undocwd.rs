@@ -23,7 +23,7 @@ utm::add_disk("vm.utm", #{ image: "extra.qcow2", how: "copy" });
 qemu_img::create("img.qcow2", "1M");
 qemu_img::checkpoint("snap.qcow2", "s1");
 git::clone("src-repo", "clone");
-git::add_remote("clone", "up", "src-repo");
+if !dry_run() { git::add_remote("clone", "up", "src-repo"); } // "clone" is only planned in a dry run
 git::checkout("src-repo", "HEAD~0");
 macho::change("lib.so", "/usr/lib/libSystem.B.dylib", "/usr/lib/libSystem.C.dylib");
 fs::mkdir("bdir");

@@ -145,6 +145,7 @@ let uuid = utm::create_bundle("vms/helix-desktop.utm", #{
     network: #{ mode: "Emulated", port_forwards: [#{ host_port: 2222, guest_port: 22 }, #{ host_port: 8080, guest_port: 8080 }] },
 });
 print(`uuid=${uuid}`);
+if dry_run() { exit(0); } // the rest reads back the bundle a dry run only planned
 print(`findings=${utm::check("vms/helix-desktop.utm").len()}`);
 let vm = utm::open("vms/helix-desktop.utm");
 print(`${vm.name} ${vm.cpu_count} ${vm.memory_mb} ${vm.drives.len()} ${vm.drives[0].exists} ${vm.networks[0].port_forwards[1].host_port}`);

@@ -1,13 +1,29 @@
 //! The scenario builder: `Test::new().recipe("x", "...").args(["run", "x"]).run()` runs the real
 //! binary in a temp project with its own config and state dirs, without a terminal — captured
 //! ([`Test::run`], [`Test::helix`]), streaming ([`Test::spawn`], [`Test::command`]) or at a
-//! pseudo-terminal (`support::pty`).
+//! pseudo-terminal (`support::pty`). Every captured `helix run NAME` is checked against just's
+//! invariant first: the same run under `--dry-run` leaves the test's world byte-identical.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+use super::tree;
+
 pub const HELIX: &str = env!("CARGO_BIN_EXE_helix");
+
+thread_local! {
+    /// Why this test (its thread) runs without the dry-run invariant, if it does.
+    static THREAD_NO_DRY_RUN: std::cell::Cell<Option<&'static str>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// Exempt every run of the calling test (libtest runs each test on a thread of its own) from
+/// the dry-run invariant, saying why: the real-VM harness does this once for all its tests.
+pub fn no_dry_run_on_this_thread(reason: &'static str) {
+    assert!(!reason.trim().is_empty(), "an opt-out from the dry-run invariant needs a reason");
+    THREAD_NO_DRY_RUN.set(Some(reason));
+}
 
 pub struct Test {
     pub dir: tempfile::TempDir,
@@ -16,6 +32,8 @@ pub struct Test {
     unset: Vec<String>,
     stdin: Option<String>,
     cwd: Option<PathBuf>,
+    no_dry_run: Option<&'static str>,
+    unwatched: Vec<PathBuf>,
 }
 
 #[derive(Debug)]
@@ -36,7 +54,16 @@ impl Test {
         env.insert("HELIX_STATE_DIR".into(), dir.path().join("state").display().to_string());
         env.insert("HOME".into(), dir.path().join("home").display().to_string());
         env.insert("NO_COLOR".into(), "1".into());
-        Test { dir, args: vec![], env, unset: vec![], stdin: None, cwd: None }
+        Test {
+            dir,
+            args: vec![],
+            env,
+            unset: vec![],
+            stdin: None,
+            cwd: None,
+            no_dry_run: None,
+            unwatched: vec![],
+        }
     }
 
     /// The environment this test gives helix (on top of the defaults it starts from).
@@ -99,6 +126,22 @@ impl Test {
         self
     }
 
+    /// Exempt this test's recipe runs from the dry-run invariant (see [`Test::run`]), saying
+    /// why a dry run first cannot work for them.
+    pub fn no_dry_run(mut self, reason: &'static str) -> Self {
+        assert!(!reason.trim().is_empty(), "an opt-out from the dry-run invariant needs a reason");
+        self.no_dry_run = Some(reason);
+        self
+    }
+
+    /// Leave `rel` (under the test dir) out of the dry-run invariant, saying why: for what a
+    /// fixture beside helix writes on its own (a server's log of every connection).
+    pub fn unwatched(mut self, rel: &str, reason: &'static str) -> Self {
+        assert!(!reason.trim().is_empty(), "an unwatched path needs a reason");
+        self.unwatched.push(self.path(rel));
+        self
+    }
+
     /// `helix ARGS` exactly as [`Test::run`] starts it — this test's cwd and environment, in a
     /// new session (no controlling terminal), stdin from /dev/null, stdout and stderr piped —
     /// but not started: for tests that stream its output, signal it or redirect it.
@@ -142,12 +185,103 @@ impl Test {
     }
 
     /// Run `helix ARGS` in the test dir, in a new session (no controlling terminal).
+    ///
+    /// just's invariant: a `helix run NAME …` is first run with `--dry-run` added, and the
+    /// test's world (its dir, and the cwd, `HOME` and state dir when they lie outside it) must
+    /// be byte-identical afterwards — except helix's journal of that dry run under the state
+    /// dir's `runs/` — and when the real run succeeds, the dry run must have succeeded too.
     pub fn run(&self) -> Output {
         self.run_args(&self.args)
     }
 
     fn run_args(&self, args: &[String]) -> Output {
-        self.output_of(args)
+        let Some(dry) = self.dry_run_args(args) else { return self.output_of(args) };
+        let roots = self.world_roots();
+        let skip = self.unwatched_by_invariant();
+        let world = || -> Vec<_> { roots.iter().map(|r| tree::snapshot(r, &skip)).collect() };
+        let before = world();
+        let calls = call_logs(&roots);
+        let dry_out = self.output_of(&dry);
+        restore_call_logs(&roots, &before, &calls);
+        let after = world();
+        let changed: Vec<String> = roots
+            .iter()
+            .zip(before.iter().zip(&after))
+            .flat_map(|(r, (b, a))| {
+                tree::diff(b, a).into_iter().map(move |d| format!("{}: {d}", r.display()))
+            })
+            .collect();
+        assert!(
+            changed.is_empty(),
+            "dry-run invariant: `helix {}` changed the world:\n{}\nstdout:\n{}\nstderr:\n{}",
+            dry.join(" "),
+            changed.join("\n"),
+            dry_out.stdout,
+            dry_out.stderr
+        );
+        let out = self.output_of(args);
+        if out.code == 0 {
+            assert_eq!(
+                dry_out.code,
+                0,
+                "dry-run invariant: `helix {}` succeeds but its dry run failed\nstdout:\n{}\nstderr:\n{}",
+                args.join(" "),
+                dry_out.stdout,
+                dry_out.stderr
+            );
+        }
+        out
+    }
+
+    /// `ARGS` with `--dry-run` added when they run a recipe by name for real and this test has
+    /// not opted out; `None` otherwise.
+    fn dry_run_args(&self, args: &[String]) -> Option<Vec<String>> {
+        if self.no_dry_run.is_some() || THREAD_NO_DRY_RUN.get().is_some() {
+            return None;
+        }
+        let at = args.iter().position(|a| a == "run")?;
+        let rest = &args[at + 1..];
+        let name = rest.first()?;
+        if name.starts_with('-')
+            || rest.iter().any(|a| a == "--dry-run" || a == "--help" || a == "-h")
+        {
+            return None;
+        }
+        let mut dry = args.to_vec();
+        dry.insert(at + 1, "--dry-run".into());
+        Some(dry)
+    }
+
+    /// The directories a run may touch that the invariant watches.
+    fn world_roots(&self) -> Vec<PathBuf> {
+        let base = self.dir.path().to_path_buf();
+        let mut roots = vec![base.clone()];
+        let extra = [Some(self.workdir()), self.env.get("HOME").map(PathBuf::from)];
+        for r in extra.into_iter().flatten() {
+            if !roots.iter().any(|k| r.starts_with(k)) {
+                roots.push(r);
+            }
+        }
+        roots
+    }
+
+    /// What the invariant does not compare: helix's journal of the dry run (the state dir's
+    /// `runs/` and the directories leading to it, made by a first run), helix's SSH cache in
+    /// the state dir (`ssh/`: the host keys a dry run's reads learn, control sockets), and the
+    /// paths a test declared [`Test::unwatched`].
+    fn unwatched_by_invariant(&self) -> impl Fn(&Path) -> bool + use<> {
+        let set = |k: &str| self.env.get(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let state = set("HELIX_STATE_DIR")
+            .or_else(|| set("XDG_STATE_HOME").map(|x| x.join("helix")))
+            .unwrap_or_else(|| set("HOME").unwrap_or_default().join(".local/state/helix"));
+        let (runs, ssh) = (state.join("runs"), state.join("ssh"));
+        let unwatched = self.unwatched.clone();
+        move |p: &Path| {
+            p.starts_with(&runs)
+                || p.starts_with(&ssh)
+                || (runs.starts_with(p) && p.is_dir())
+                || unwatched.iter().any(|u| p.starts_with(u))
+        }
     }
 
     fn output_of(&self, args: &[String]) -> Output {
@@ -161,6 +295,55 @@ impl Test {
             let _ = child.stdin.take().unwrap().write_all(s.as_bytes());
         }
         Output::of(child.wait_with_output().unwrap())
+    }
+}
+
+/// Whether `p` is a test double's record of its calls (`calls.log`, `NAME.calls`): the doubles
+/// (brew, utmctl, osascript, …) append every invocation, reads included, and a dry run reads.
+fn is_call_log(p: &Path) -> bool {
+    p.file_name().is_some_and(|n| n == "calls.log") || p.extension().is_some_and(|e| e == "calls")
+}
+
+/// The doubles' call logs under `roots` and their bytes now.
+fn call_logs(roots: &[PathBuf]) -> Vec<(PathBuf, Vec<u8>)> {
+    roots
+        .iter()
+        .flat_map(|r| tree::snapshot(r, &|_| false).into_keys().map(move |k| r.join(k)))
+        .filter(|p| is_call_log(p))
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap_or_default();
+            (p, bytes)
+        })
+        .collect()
+}
+
+/// Put the doubles' call logs back as they were before the dry run (removing the ones, and the
+/// directories, it made), so the real run's calls are the only ones a test reads afterwards.
+/// The doubles' other state is compared like everything else.
+fn restore_call_logs(
+    roots: &[PathBuf],
+    trees: &[std::collections::BTreeMap<String, String>],
+    before: &[(PathBuf, Vec<u8>)],
+) {
+    let existed = |d: &Path| {
+        roots.iter().zip(trees).any(|(r, t)| {
+            d == r || d.strip_prefix(r).is_ok_and(|rel| t.contains_key(&rel.display().to_string()))
+        })
+    };
+    for (p, _) in call_logs(roots) {
+        match before.iter().find(|(q, _)| *q == p) {
+            Some((_, bytes)) => std::fs::write(&p, bytes).unwrap(),
+            None => {
+                std::fs::remove_file(&p).unwrap();
+                let mut dir = p.parent();
+                while let Some(d) = dir.filter(|d| !existed(d)) {
+                    if std::fs::remove_dir(d).is_err() {
+                        break;
+                    }
+                    dir = d.parent();
+                }
+            }
+        }
     }
 }
 

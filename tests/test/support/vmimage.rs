@@ -181,7 +181,13 @@ impl Boot {
 /// One VM test at a time on this machine (threads and processes alike): an `flock`.
 pub struct VmTurn(std::fs::File);
 
+/// Take the machine's VM turn. A real-VM test runs without the builder's dry-run invariant: its
+/// VMs outlive single runs and write their disks, serial logs and sockets under the test's dir
+/// between and during runs, so "the tree is byte-identical after a dry run" cannot be asked.
 pub fn vm_turn() -> VmTurn {
+    super::builder::no_dry_run_on_this_thread(
+        "a real VM outlives the runs and writes its disk, logs and sockets under the test dir",
+    );
     let f = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
