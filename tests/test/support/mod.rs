@@ -15,6 +15,7 @@ pub mod macho;
 pub mod overlay;
 pub mod ports;
 pub mod pty;
+pub mod redact;
 pub mod sshd;
 pub mod tree;
 pub mod vmimage;
