@@ -4,10 +4,10 @@
 //! `helix api MODULE`, the journal as `helix log` tells it, and the dry run's truth.
 
 use std::os::fd::{FromRawFd, OwnedFd};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
-use crate::support::builder::{HELIX, Output, Test};
+use crate::support::builder::{Output, Test};
 
 // ---- a closed output pipe --------------------------------------------------------------------
 
@@ -90,15 +90,8 @@ fn every_command_ends_quietly_when_its_output_pipe_is_closed() {
 fn helix_list_into_head_exits_without_a_panic() {
     let t = Test::new();
     // The shell's own pipe, as a person types it; PIPESTATUS is helix's status.
-    let out = Command::new("bash")
-        .arg("-c")
-        .arg(format!("'{HELIX}' list | head -1; echo \"status=${{PIPESTATUS[0]}}\""))
-        .current_dir(t.dir.path())
-        .env("HELIX_CONFIG_DIR", t.path("config"))
-        .env("HELIX_STATE_DIR", t.path("state"))
-        .env("HOME", t.path("home"))
-        .output()
-        .unwrap();
+    let out =
+        t.shell("\"$HELIX\" list | head -1; echo \"status=${PIPESTATUS[0]}\"").output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stdout.starts_with("RECIPE"), "{stdout}");
@@ -273,15 +266,7 @@ fn bash_complete(t: &Test, words: &[&str]) -> Vec<String> {
         words[words.len() - 1],
         words[words.len().saturating_sub(2)],
     );
-    let out = Command::new("bash")
-        .arg("-c")
-        .arg(prog)
-        .current_dir(t.dir.path())
-        .env("HELIX_CONFIG_DIR", t.path("config"))
-        .env("HELIX_STATE_DIR", t.path("state"))
-        .env("HOME", t.path("home"))
-        .output()
-        .unwrap();
+    let out = t.shell(&prog).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).lines().map(|l| l.trim().to_string()).collect()
 }

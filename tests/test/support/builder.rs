@@ -167,15 +167,27 @@ impl Test {
         args: I,
     ) -> Command {
         let mut cmd = Command::new(HELIX);
-        cmd.args(args)
-            .current_dir(self.workdir())
-            .env_remove("HELIX_RECIPES")
-            .env_remove("HELIX_STDLIB");
+        cmd.args(args);
+        self.in_world(&mut cmd);
+        cmd
+    }
+
+    /// `bash -c SCRIPT` with this test's cwd and environment, as a person's shell runs helix
+    /// (`$HELIX` names the binary): for pipes and completions the shell itself takes part in.
+    pub fn shell(&self, script: &str) -> Command {
+        let mut cmd = Command::new("bash");
+        cmd.arg("-c").arg(script).env("HELIX", HELIX);
+        self.in_world(&mut cmd);
+        cmd
+    }
+
+    /// Give `cmd` this test's cwd and environment.
+    fn in_world(&self, cmd: &mut Command) {
+        cmd.current_dir(self.workdir()).env_remove("HELIX_RECIPES").env_remove("HELIX_STDLIB");
         for k in &self.unset {
             cmd.env_remove(k);
         }
         cmd.envs(&self.env);
-        cmd
     }
 
     /// Run `helix ARGS` now (the builder stays usable for the next run).
