@@ -21,6 +21,7 @@ mod macho;
 mod macos;
 mod net;
 mod on_mac;
+mod options;
 mod oslayer;
 mod plist;
 mod questions;
