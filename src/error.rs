@@ -71,15 +71,46 @@ impl Error {
         }
     }
 
-    /// The boundary to Rhai: Rhai adds the call position to `ErrorRuntime` itself.
+    /// The boundary to Rhai: Rhai adds the call position to `ErrorRuntime` itself. The value
+    /// is the message (what `catch (e)` gets and reports show); the exit code the error asks
+    /// for rides along as the value's tag, for the runner to read back with [`carried`].
     pub fn into_rhai(self) -> Box<rhai::EvalAltResult> {
-        if let Some(code) = self.exit_code() {
-            crate::ctx::get().set_exit_code(code);
-        }
-        if matches!(self, Error::Cancelled(_)) {
-            crate::ctx::get().cancel();
-        }
-        rhai::EvalAltResult::ErrorRuntime(self.to_string().into(), rhai::Position::NONE).into()
+        let tag = match (&self, self.exit_code()) {
+            (Error::Cancelled(_), _) => TAG_CANCELLED,
+            (_, Some(code)) if code >= 0 => code.saturating_add(1),
+            _ => TAG_NONE,
+        };
+        let mut message: rhai::Dynamic = self.to_string().into();
+        message.set_tag(tag);
+        rhai::EvalAltResult::ErrorRuntime(message, rhai::Position::NONE).into()
+    }
+}
+
+/// The tag of an error value that asks for no particular exit code (Rhai's default tag).
+const TAG_NONE: i32 = 0;
+/// The tag of a [`Error::Cancelled`] value: the run was interrupted (exit 130).
+const TAG_CANCELLED: i32 = -1;
+
+/// What a failed run's error asks for, read back from the error value ([`Error::into_rhai`]).
+#[derive(Debug, Default, PartialEq)]
+pub struct Carried {
+    /// The exit code (a failed command's own status, 130 for a cancel).
+    pub code: Option<i32>,
+    /// The error was a cancellation.
+    pub cancelled: bool,
+}
+
+/// Read what the innermost error of `err` (through the calls and modules it passed) carries.
+pub fn carried(err: &rhai::EvalAltResult) -> Carried {
+    use rhai::EvalAltResult as E;
+    match err {
+        E::ErrorInFunctionCall(_, _, inner, _) | E::ErrorInModule(_, inner, _) => carried(inner),
+        E::ErrorRuntime(v, _) => match v.tag() {
+            TAG_CANCELLED => Carried { code: Some(130), cancelled: true },
+            t if t > 0 => Carried { code: Some(t - 1), cancelled: false },
+            _ => Carried::default(),
+        },
+        _ => Carried::default(),
     }
 }
 
