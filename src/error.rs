@@ -133,3 +133,33 @@ pub fn rhai<T>(ctx: &rhai::NativeCallContext, r: Result<T>) -> RhaiResult<T> {
         e
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exit_code_rides_in_the_error_value_not_in_a_context() {
+        let failed = Error::CommandFailed {
+            command: "make".into(),
+            status: "exit code 7".into(),
+            code: Some(7),
+            stderr_tail: String::new(),
+        };
+        let e = failed.into_rhai();
+        let rhai::EvalAltResult::ErrorRuntime(v, _) = &*e else { panic!("{e:?}") };
+        assert_eq!(v.clone().into_string().unwrap(), "`make` failed with exit code 7");
+        // Through a call chain, as the runner sees it.
+        let wrapped = rhai::EvalAltResult::ErrorInFunctionCall(
+            "f".into(),
+            String::new(),
+            e,
+            rhai::Position::NONE,
+        );
+        assert_eq!(carried(&wrapped), Carried { code: Some(7), cancelled: false });
+        let cancelled = Error::Cancelled("x".into()).into_rhai();
+        assert_eq!(carried(&cancelled), Carried { code: Some(130), cancelled: true });
+        assert_eq!(carried(&Error::other("x").into_rhai()), Carried::default());
+        assert!(!crate::run::current().is_cancelled(), "no context was told anything");
+    }
+}

@@ -229,3 +229,53 @@ pub fn execute(
 ) -> Result<(), Box<rhai::EvalAltResult>> {
     engine.run_ast_with_scope(scope, ast)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A recipe ending with a code that tells what it saw: 10 + n in a dry run, 20 + n in a
+    /// real one, after spinning long enough (`spin` ms) for a concurrent run to overlap.
+    fn recipe(dir: &Path) -> Recipe {
+        let text = "//! Says what it sees.\n//!\n//! @param n      A number\n//! @param spin   How long to spin (ms)\n\
+            let t = timestamp();\n\
+            while t.elapsed * 1000.0 < parse_int(args.spin).to_float() {}\n\
+            exit((if dry_run() { 10 } else { 20 }) + parse_int(args.n));\n";
+        let path = dir.join("sees.rhai");
+        std::fs::write(&path, text).unwrap();
+        crate::recipe::find(&[dir.to_path_buf()], path.to_str().unwrap()).unwrap()
+    }
+
+    fn go(dir: &Path, dry_run: bool, n: u8, spin: u32) -> Outcome {
+        let r = recipe(dir);
+        let words = ["--n", &n.to_string(), "--spin", &spin.to_string()].map(String::from);
+        let opts = Options { dry_run, ..Options::default() };
+        run(&[dir.to_path_buf()], &r, words.to_vec(), opts, Config::default(), &dir.join("runs"))
+    }
+
+    fn code(o: &Outcome) -> i32 {
+        match o.end {
+            End::Done { code } => code,
+            ref other => panic!("the run did not end by exit(): {other:?}"),
+        }
+    }
+
+    #[test]
+    fn two_runs_in_one_process_each_see_their_own_options_and_args() {
+        let d = tempfile::tempdir().unwrap();
+        // One after the other.
+        let (a, b) = (go(d.path(), true, 1, 0), go(d.path(), false, 2, 0));
+        assert_eq!((code(&a), code(&b)), (11, 22));
+        assert!(a.dry_run && !b.dry_run);
+        assert_ne!(a.run_id, b.run_id, "each its own journal");
+        // At once, on two threads, overlapping.
+        let (a, b) = std::thread::scope(|s| {
+            let a = s.spawn(|| go(d.path(), false, 3, 300));
+            let b = s.spawn(|| go(d.path(), true, 4, 300));
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        assert_eq!((code(&a), code(&b)), (23, 14));
+        // Outside them, this thread is in no run.
+        assert!(!crate::run::current().dry_run && crate::run::current().run_id().is_none());
+    }
+}
