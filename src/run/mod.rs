@@ -56,6 +56,8 @@ pub struct Run {
     pub editing: Mutex<Vec<rhai::Dynamic>>,
     /// Paths protected for the rest of this run and why (the disks of the VMs it knows).
     protected: Mutex<Vec<(PathBuf, String)>>,
+    /// The one-time notices this run has given (see [`Run::first_time`]).
+    said: Mutex<Vec<&'static str>>,
     /// Set by the lifecycle: this run owns the process's children, VMs and SSH masters, and
     /// tears them down when it ends.
     owns_teardown: AtomicBool,
@@ -82,6 +84,7 @@ impl Run {
             sources: Sources::default(),
             editing: Mutex::new(Vec::new()),
             protected: Mutex::new(Vec::new()),
+            said: Mutex::new(Vec::new()),
             owns_teardown: AtomicBool::new(false),
             torn_down: AtomicBool::new(false),
         }
@@ -237,6 +240,17 @@ impl Run {
     /// The paths protected with [`Run::protect`] and why.
     pub fn protected(&self) -> Vec<(PathBuf, String)> {
         self.protected.lock().unwrap().clone()
+    }
+
+    /// Whether this is the first time the run asks about `notice` (a warning said once per
+    /// run); later calls say no.
+    pub fn first_time(&self, notice: &'static str) -> bool {
+        let mut said = self.said.lock().unwrap();
+        let first = !said.contains(&notice);
+        if first {
+            said.push(notice);
+        }
+        first
     }
 
     /// End what the run left running: VMs it started (unless detached), children, SSH masters.
