@@ -12,6 +12,7 @@
 mod created;
 mod current;
 pub mod lifecycle;
+mod resources;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -28,6 +29,7 @@ use crate::step::Steps;
 pub use created::Created;
 pub use current::{Entered, current, live, of};
 pub use lifecycle::{End, Outcome, compile, execute, scope};
+pub use resources::{Resource, Teardown};
 
 pub struct Run {
     pub dry_run: bool,
@@ -58,6 +60,8 @@ pub struct Run {
     protected: Mutex<Vec<(PathBuf, String)>>,
     /// The one-time notices this run has given (see [`Run::first_time`]).
     said: Mutex<Vec<&'static str>>,
+    /// Each domain's registry of what the run keeps running (children, VMs, SSH masters).
+    resources: resources::Resources,
     /// Set by the lifecycle: this run owns the process's children, VMs and SSH masters, and
     /// tears them down when it ends.
     owns_teardown: AtomicBool,
@@ -85,6 +89,7 @@ impl Run {
             editing: Mutex::new(Vec::new()),
             protected: Mutex::new(Vec::new()),
             said: Mutex::new(Vec::new()),
+            resources: resources::Resources::default(),
             owns_teardown: AtomicBool::new(false),
             torn_down: AtomicBool::new(false),
         }
@@ -242,6 +247,12 @@ impl Run {
         self.protected.lock().unwrap().clone()
     }
 
+    /// The run's registry of type `T` (a domain's: its children, VMs, SSH masters), made on
+    /// first use and torn down with the run.
+    pub fn resource<T: Resource>(&self) -> Arc<T> {
+        self.resources.get::<T>()
+    }
+
     /// Whether this is the first time the run asks about `notice` (a warning said once per
     /// run); later calls say no.
     pub fn first_time(&self, notice: &'static str) -> bool {
@@ -256,6 +267,7 @@ impl Run {
     /// End what the run left running: VMs it started (unless detached), children, SSH masters.
     /// Once; [`Drop`] calls it too.
     pub fn teardown(&self) {
+        self.resources.teardown();
         if !self.owns_teardown.load(Ordering::SeqCst) || self.torn_down.swap(true, Ordering::SeqCst)
         {
             return;
