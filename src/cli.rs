@@ -390,7 +390,7 @@ fn install_interrupt_handler() {
         }
         if runs.iter().any(|r| r.is_cancelled()) {
             // A second Ctrl-C: the person means it.
-            crate::process::terminate_all();
+            runs.iter().for_each(|r| r.stop_children());
             std::process::exit(130);
         }
         eprintln!(
@@ -399,8 +399,8 @@ fn install_interrupt_handler() {
         );
         for r in &runs {
             r.cancel();
+            r.stop_children();
         }
-        crate::process::terminate_all();
     });
 }
 

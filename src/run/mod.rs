@@ -264,6 +264,13 @@ impl Run {
         first
     }
 
+    /// Ask every child of this run to stop (SIGTERM to its group): Ctrl-C, from the handler's
+    /// own thread.
+    pub fn stop_children(self: &Arc<Self>) {
+        let _in = self.enter();
+        crate::process::terminate_all();
+    }
+
     /// End what the run left running: VMs it started (unless detached), children, SSH masters.
     /// Once; [`Drop`] calls it too.
     pub fn teardown(&self) {
