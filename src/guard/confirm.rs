@@ -229,6 +229,8 @@ pub fn ask(p: &Prompt) -> Result<()> {
     let answer = read_answer(&mut tty, &text)
         .map_err(|e| Error::other(format!("could not ask at the terminal: {e}")))?;
     let Some(answer) = answer else {
+        // No answer (Ctrl-C or end of input at the question): the person stops the run.
+        crate::ctx::get().cancel();
         return Err(Error::Cancelled(format!("{} was not confirmed", p.op)));
     };
     let answer = answer.trim();
