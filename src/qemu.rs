@@ -8,7 +8,7 @@ pub mod qmp;
 
 use std::net::{TcpListener, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -614,16 +614,41 @@ pub struct Vm {
     state: Arc<Mutex<State>>,
 }
 
-fn registry() -> &'static Mutex<Vec<Weak<Mutex<State>>>> {
-    static R: OnceLock<Mutex<Vec<Weak<Mutex<State>>>>> = OnceLock::new();
-    R.get_or_init(|| Mutex::new(vec![]))
+/// The VMs a run started: its [`crate::run::Resource`], killed with it unless detached.
+#[derive(Default)]
+struct Vms(Mutex<Vec<Weak<Mutex<State>>>>);
+
+impl std::ops::Deref for Vms {
+    type Target = Mutex<Vec<Weak<Mutex<State>>>>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
-/// Kill every VM this process started and did not detach (the end of a run, an error, Ctrl-C).
-/// Returns how many were still running.
+impl crate::run::Teardown for Vms {
+    fn teardown(&self) {
+        kill(self);
+    }
+}
+
+impl crate::run::Resource for Vms {
+    const ORDER: u8 = 1;
+}
+
+/// The current run's VMs.
+fn registry() -> Arc<Vms> {
+    crate::run::current().resource::<Vms>()
+}
+
+/// Kill every VM the current run started and did not detach (the end of a run, an error,
+/// Ctrl-C). Returns how many were still running.
 pub fn kill_all() -> usize {
+    kill(&registry())
+}
+
+fn kill(vms: &Vms) -> usize {
     let all: Vec<Arc<Mutex<State>>> =
-        registry().lock().unwrap().drain(..).filter_map(|w| w.upgrade()).collect();
+        vms.lock().unwrap().drain(..).filter_map(|w| w.upgrade()).collect();
     let mut n = 0;
     for s in all {
         let mut st = s.lock().unwrap_or_else(|p| p.into_inner());

@@ -82,7 +82,6 @@ pub fn run(
     let run = Arc::new(
         Run::new(opts.dry_run, opts.resume, opts.yes, config).with_recipe(&recipe.name, args),
     );
-    run.owns_teardown.store(true, std::sync::atomic::Ordering::SeqCst);
     let outcome = {
         let _entered = run.enter();
         run_entered(&run, dirs, recipe, journal_dir)
@@ -277,5 +276,42 @@ mod tests {
         assert_eq!((code(&a), code(&b)), (23, 14));
         // Outside them, this thread is in no run.
         assert!(!crate::run::current().dry_run && crate::run::current().run_id().is_none());
+    }
+
+    /// Whether process `pid` is still running (not gone, not a zombie).
+    #[cfg(target_os = "linux")]
+    fn running(pid: u32) -> bool {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+            s.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z'))
+        })
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn dropping_a_run_ends_the_children_it_left_running_and_only_its() {
+        let start = |run: &Arc<Run>| {
+            let _in = run.enter();
+            let bg = crate::process::Cmd::new(&["sleep", "30"]).spawn_background(None).unwrap();
+            let pid = bg.pid();
+            // A handle the run lost track of: only the run's own teardown can end it.
+            std::mem::forget(bg);
+            pid
+        };
+        let a = Arc::new(Run::new(false, false, false, Config::default()));
+        let b = Arc::new(Run::new(false, false, false, Config::default()));
+        let (pa, pb) = (start(&a), start(&b));
+        assert!(running(pa) && running(pb));
+        drop(a);
+        let gone = |pid| {
+            let t = std::time::Instant::now();
+            while running(pid) && t.elapsed() < std::time::Duration::from_secs(5) {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            !running(pid)
+        };
+        assert!(gone(pa), "the dropped run's child is gone");
+        assert!(running(pb), "the other run's child lives on");
+        drop(b);
+        assert!(gone(pb));
     }
 }

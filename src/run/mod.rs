@@ -62,10 +62,6 @@ pub struct Run {
     said: Mutex<Vec<&'static str>>,
     /// Each domain's registry of what the run keeps running (children, VMs, SSH masters).
     resources: resources::Resources,
-    /// Set by the lifecycle: this run owns the process's children, VMs and SSH masters, and
-    /// tears them down when it ends.
-    owns_teardown: AtomicBool,
-    torn_down: AtomicBool,
 }
 
 impl Run {
@@ -90,8 +86,6 @@ impl Run {
             protected: Mutex::new(Vec::new()),
             said: Mutex::new(Vec::new()),
             resources: resources::Resources::default(),
-            owns_teardown: AtomicBool::new(false),
-            torn_down: AtomicBool::new(false),
         }
     }
 
@@ -272,16 +266,9 @@ impl Run {
     }
 
     /// End what the run left running: VMs it started (unless detached), children, SSH masters.
-    /// Once; [`Drop`] calls it too.
+    /// Each registry once (what it holds is taken out); [`Drop`] calls it too.
     pub fn teardown(&self) {
         self.resources.teardown();
-        if !self.owns_teardown.load(Ordering::SeqCst) || self.torn_down.swap(true, Ordering::SeqCst)
-        {
-            return;
-        }
-        crate::qemu::kill_all();
-        crate::process::terminate_all();
-        crate::ssh::close_all();
     }
 }
 
