@@ -402,7 +402,7 @@ mod tests {
             (json!({"mac": "52:54:00:12:34"}), "six hex pairs"),
             (json!({"mac": "01:00:00:00:00:01"}), "multicast"),
             (json!({"forwards": [{"host": 70000, "guest": 22}]}), "`forwards[0].host`"),
-            (json!({"forwards": [{"host": 70000, "guest": 22}]}), "give 1-65535"),
+            (json!({"forwards": [{"host": 70000, "guest": 22}]}), "from 1 to 65535"),
             (json!({"forwards": [{"host": 2222}]}), "missing option `forwards[0].guest`"),
             (json!({"forwards": [{"host": 2222, "guest": 22, "proto": "sctp"}]}), "tcp, udp"),
             (json!({"accel": "whpx"}), "invalid option `accel` for `qemu::start`"),
