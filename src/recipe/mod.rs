@@ -1,8 +1,8 @@
 //! Recipes: finding them (user dirs shadow built-ins), reading their `//!` header without
 //! evaluating anything, and turning command-line words into a validated `args` map.
 //!
-//! This file holds the types; [`discover`] finds recipes, [`header`] reads the `//!` block,
-//! [`args`] parses the command line and [`help`] writes `--help`.
+//! This file holds the types; `discover.rs` finds recipes, `header.rs` reads the `//!` block,
+//! `args.rs` parses the command line and `help.rs` writes `--help`.
 
 use std::path::PathBuf;
 
