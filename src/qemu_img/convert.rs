@@ -11,6 +11,7 @@ use super::{check_format, explain, info, program, s};
 use crate::error::{Error, Result};
 use crate::guard::{self, Action, Target};
 use crate::process::Cmd;
+use crate::undo::Undo;
 
 /// Options for [`convert`] (`qemu_img::convert`'s map).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -59,7 +60,7 @@ pub fn convert(src: &Path, dest: &Path, opts: &ConvertOptions) -> Result<()> {
             why: "replaced by the converted image".into(),
         });
     } else {
-        action = action.undo(json!({ "remove_created": dest }));
+        action = action.undo(Undo::remove_created(dest));
     }
     guard::act(action, || {
         let name = dest

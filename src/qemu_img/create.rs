@@ -9,6 +9,7 @@ use serde_json::json;
 use super::{check_format, info, must_exist, program, run, s};
 use crate::error::{Error, Result};
 use crate::guard::{self, Action, Target};
+use crate::undo::Undo;
 
 /// Options for [`create`] (`qemu_img::create`'s map).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -75,7 +76,7 @@ pub fn create(path: &Path, size: Option<&str>, opts: &CreateOptions) -> Result<(
             why: "replaced by a new, empty image".into(),
         });
     } else {
-        action = action.undo(json!({ "remove_created": path }));
+        action = action.undo(Undo::remove_created(path));
     }
     guard::act(action, || {
         run(path, argv)?;

@@ -1,14 +1,14 @@
 //! Internal qcow2 snapshots: list, create, checkpoint (the state `helix undo` goes back to),
 //! apply (keeping the current state first unless told not to) and delete, with their undos.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{Snapshot, info, program, run, run_as, s};
 use crate::error::{Error, Result};
 use crate::guard::{self, Action, Target};
-use crate::undo::Outcome;
+use crate::undo::{Domain, Outcome, Undo};
 
 /// The image's internal snapshots.
 pub fn snapshot_list(path: &Path) -> Result<Vec<Snapshot>> {
@@ -45,7 +45,7 @@ pub fn snapshot_create(path: &Path, name: &str) -> Result<()> {
     snapshot_action(
         path,
         name,
-        json!({ "kind": "qemu_img.snapshot_kept", "path": path, "name": name }),
+        Undo::Domain(Domain::SnapshotKept { path: path.into(), name: name.into() }),
     )
 }
 
@@ -55,13 +55,12 @@ pub fn checkpoint(path: &Path, name: &str) -> Result<()> {
     snapshot_action(
         path,
         name,
-        json!({ "kind": "qemu_img.checkpoint", "path": path, "name": name }),
+        Undo::Domain(Domain::Checkpoint { path: path.into(), name: name.into() }),
     )
 }
 
 /// Undo of [`snapshot_create`]: nothing to do, the snapshot stays.
-pub fn undo_snapshot_kept(v: &Value) -> Result<Outcome> {
-    let (path, name) = undo_fields(v)?;
+pub fn undo_snapshot_kept(path: &Path, name: &str) -> Result<Outcome> {
     Ok(Outcome::Skipped(format!(
         "snapshot `{name}` of `{}` is kept (`qemu_img::snapshot_delete` removes it)",
         path.display()
@@ -69,27 +68,19 @@ pub fn undo_snapshot_kept(v: &Value) -> Result<Outcome> {
 }
 
 /// Undo of [`checkpoint`]: revert to it, keeping the current state as a snapshot.
-pub fn undo_checkpoint(v: &Value) -> Result<Outcome> {
-    let (path, name) = undo_fields(v)?;
-    if !has_snapshot(&path, &name)? {
-        return Err(Error::CheckpointGone { path, name });
+pub fn undo_checkpoint(path: &Path, name: &str) -> Result<Outcome> {
+    if !has_snapshot(path, name)? {
+        return Err(Error::CheckpointGone { path: path.into(), name: name.into() });
     }
-    let kept = kept_state_name(&name);
-    snapshot_apply(&path, &name, Some(&kept))?;
+    let kept = kept_state_name(name);
+    snapshot_apply(path, name, Some(&kept))?;
     Ok(Outcome::Done(format!(
         "reverted `{}` to snapshot `{name}` (the state it had is kept as snapshot `{kept}`)",
         path.display()
     )))
 }
 
-fn undo_fields(v: &Value) -> Result<(PathBuf, String)> {
-    match (v.get("path").and_then(Value::as_str), v.get("name").and_then(Value::as_str)) {
-        (Some(p), Some(n)) => Ok((PathBuf::from(p), n.to_string())),
-        _ => Err(Error::other(format!("a snapshot undo record needs `path` and `name`: `{v}`"))),
-    }
-}
-
-fn snapshot_action(path: &Path, name: &str, undo: Value) -> Result<()> {
+fn snapshot_action(path: &Path, name: &str, undo: Undo) -> Result<()> {
     check_snapshot_name(name)?;
     if has_snapshot(path, name)? {
         return Err(Error::SnapshotExists { path: path.to_path_buf(), name: name.into() });
