@@ -4,18 +4,23 @@ use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, Visitor};
 
+use crate::error::Error;
+
 /// A port, 1–65535.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Port(pub u16);
 
+/// What a port is, in the words of every port error.
+pub const RULE: &str = "the port must be a number from 1 to 65535";
+
 impl Port {
-    /// `n` if it is a port, else why not.
-    pub fn new(n: i64) -> Result<Port, String> {
+    /// `n` if it is a port, else an error saying what a port is.
+    pub fn new(n: i64) -> crate::error::Result<Port> {
         u16::try_from(n)
             .ok()
             .filter(|p| *p > 0)
             .map(Port)
-            .ok_or_else(|| format!("{n} is not a port: give 1-65535"))
+            .ok_or_else(|| Error::invalid("port", n.to_string(), RULE))
     }
 }
 
@@ -31,7 +36,7 @@ impl<'de> Deserialize<'de> for Port {
                 self.visit_i64(i64::try_from(n).unwrap_or(i64::MAX))
             }
             fn visit_i64<E: de::Error>(self, n: i64) -> Result<Port, E> {
-                Port::new(n).map_err(E::custom)
+                Port::new(n).map_err(|_| E::custom(format!("`{n}`: {RULE}")))
             }
         }
         d.deserialize_any(V)
@@ -52,9 +57,10 @@ mod tests {
         assert_eq!(read(serde_json::json!(65535)).unwrap(), Port(65535));
         for bad in [0, -1, 65536] {
             let e = read(serde_json::json!(bad)).unwrap_err();
-            assert!(e.contains("give 1-65535"), "{bad}: {e}");
+            assert!(e.contains("from 1 to 65535"), "{bad}: {e}");
         }
         let e = read(serde_json::json!("22")).unwrap_err();
         assert!(e.contains("a port number"), "{e}");
+        assert_eq!(Port::new(0).unwrap_err().to_string(), format!("invalid port `0`: {RULE}"));
     }
 }

@@ -22,3 +22,4 @@ pub mod ssh;
 pub mod sys;
 pub mod ui;
 pub mod utm;
+pub mod utm_options;

@@ -11,17 +11,125 @@ use serde::de::DeserializeOwned;
 use crate::error::{Error, Result};
 
 /// Read `map` as the options `T` of `primitive` (`"qemu::start"`, named in every error).
+/// A key set to `()` counts as left out, in nested maps too (`#{ sudo: args.sudo }`).
 pub fn decode<T: DeserializeOwned>(map: &Map, primitive: &str) -> Result<T> {
     decode_value(&Dynamic::from_map(map.clone()), primitive)
 }
 
 /// [`decode`] for any Rhai value (an array of maps, a map that may be `()`).
 pub fn decode_value<T: DeserializeOwned>(value: &Dynamic, primitive: &str) -> Result<T> {
-    let de = rhai::serde::DynamicDeserializer::new(value);
+    let value = without_units(value.clone());
+    let de = rhai::serde::DynamicDeserializer::new(&value);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         explain(&path, e.inner(), primitive)
     })
+}
+
+/// `v` with every map entry whose value is `()` left out, all the way down.
+fn without_units(v: Dynamic) -> Dynamic {
+    if v.is_map() {
+        let m = v.cast::<Map>();
+        let kept: Map = m
+            .into_iter()
+            .filter(|(_, x)| !x.is_unit())
+            .map(|(k, x)| (k, without_units(x)))
+            .collect();
+        Dynamic::from_map(kept)
+    } else if v.is_array() {
+        Dynamic::from_array(v.cast::<rhai::Array>().into_iter().map(without_units).collect())
+    } else {
+        v
+    }
+}
+
+/// A word of an argv or an environment value: a string as it is, a number or bool printed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word(pub String);
+
+impl<'de> serde::Deserialize<'de> for Word {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Word;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string (or a number or true/false)")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> std::result::Result<Word, E> {
+                Ok(Word(s.to_string()))
+            }
+            fn visit_char<E: serde::de::Error>(self, c: char) -> std::result::Result<Word, E> {
+                Ok(Word(c.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> std::result::Result<Word, E> {
+                Ok(Word(n.to_string()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> std::result::Result<Word, E> {
+                Ok(Word(n.to_string()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, n: f64) -> std::result::Result<Word, E> {
+                Ok(Word(Dynamic::from_float(n).to_string()))
+            }
+            fn visit_bool<E: serde::de::Error>(self, b: bool) -> std::result::Result<Word, E> {
+                Ok(Word(b.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Words as recipes write them: the strings of `argv`.
+pub fn words(w: Vec<Word>) -> Vec<String> {
+    w.into_iter().map(|w| w.0).collect()
+}
+
+/// One string or an array of strings (`add_rpath: "@loader_path"` or `[...]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OneOrMore(pub Vec<String>);
+
+impl<'de> serde::Deserialize<'de> for OneOrMore {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = OneOrMore;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string or an array of strings")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> std::result::Result<OneOrMore, E> {
+                Ok(OneOrMore(vec![s.to_string()]))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<OneOrMore, A::Error> {
+                let mut out = vec![];
+                while let Some(s) = seq.next_element::<String>()? {
+                    out.push(s);
+                }
+                Ok(OneOrMore(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `key` is not one of `allowed` for `primitive`: the error names it, the closest allowed key
+/// and all of them. `key` may be a path (`disks[1].sise`); its last name is matched.
+pub fn unknown_key(key: &str, allowed: &[&str], primitive: &str) -> Error {
+    let name = key.rsplit(['.', ']']).next().unwrap_or(key);
+    let hint = crate::check::suggest::hint(name, allowed.iter().copied());
+    let list = if allowed.is_empty() {
+        "it takes no options".to_string()
+    } else {
+        format!("allowed: {}", allowed.join(", "))
+    };
+    let why = if hint.is_empty() { list } else { format!("{hint} ({list})") };
+    Error::Options {
+        problem: "unknown",
+        key: key.to_string(),
+        primitive: primitive.to_string(),
+        why,
+    }
 }
 
 /// The message serde or Rhai wrote, in helix's words.
@@ -53,14 +161,8 @@ fn explain(path: &str, err: &EvalAltResult, primitive: &str) -> Error {
     if let Some(rest) = msg.strip_prefix("unknown field `") {
         let (key, allowed) = rest.split_once('`').unwrap_or((rest, ""));
         let allowed = ticked(allowed);
-        let hint = crate::check::suggest::hint(key, allowed.iter().map(String::as_str));
-        let list = if allowed.is_empty() {
-            "it takes no options".to_string()
-        } else {
-            format!("allowed: {}", allowed.join(", "))
-        };
-        let why = if hint.is_empty() { list } else { format!("{hint} ({list})") };
-        return fail("unknown", at(key), why);
+        let allowed: Vec<&str> = allowed.iter().map(String::as_str).collect();
+        return unknown_key(&at(key), &allowed, primitive);
     }
     if let Some(rest) = msg.strip_prefix("missing field `") {
         let key = rest.trim_end_matches('`');
@@ -147,7 +249,8 @@ mod tests {
     struct Opts {
         format: Option<String>,
         count: Option<u32>,
-        enabled: Option<bool>,
+        #[serde(default)]
+        enabled: bool,
         disks: Option<Vec<Disk>>,
     }
 
@@ -171,9 +274,12 @@ mod tests {
         let disks = o.disks.unwrap();
         assert_eq!(disks[0].file, "a");
         assert_eq!(disks[0].size, Some(crate::size::Size(1 << 30)));
-        // `()` is an absent option.
-        let o: Opts = decode(&eval("#{ format: () }"), "t").unwrap();
-        assert!(o.format.is_none());
+        // `()` is an absent option, also where the field has a default and in nested maps.
+        let o: Opts =
+            decode(&eval("#{ format: (), enabled: (), disks: [#{ file: \"a\", size: () }] }"), "t")
+                .unwrap();
+        assert!(o.format.is_none() && !o.enabled);
+        assert_eq!(o.disks.unwrap()[0].size, None);
     }
 
     #[test]

@@ -11,7 +11,8 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Mib(pub u64);
 
-const RULE: &str = "give MiB (e.g. 2048) or a size like \"2G\" in whole MiB, more than 0";
+const RULE: &str =
+    "give a number of MiB (e.g. 2048) or a size like \"2G\", in whole MiB and more than 0 MiB";
 
 impl Mib {
     /// From a count of MiB: more than 0.
@@ -49,10 +50,13 @@ impl<'de> Deserialize<'de> for Mib {
                 self.visit_i64(i64::try_from(n).unwrap_or(i64::MAX))
             }
             fn visit_i64<E: de::Error>(self, n: i64) -> Result<Mib, E> {
-                Mib::from_count(n).map_err(E::custom)
+                Mib::from_count(n).map_err(|_| E::custom(format!("`{n}`: {RULE}")))
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<Mib, E> {
-                Mib::parse(s).map_err(E::custom)
+                Mib::parse(s).map_err(|e| match e {
+                    Error::Invalid { what: "memory", .. } => E::custom(format!("`{s}`: {RULE}")),
+                    other => E::custom(other),
+                })
             }
         }
         d.deserialize_any(V)
@@ -80,7 +84,7 @@ mod tests {
     fn zero_negative_and_part_mib_are_refused_with_the_rule() {
         for bad in [serde_json::json!(0), serde_json::json!(-5), serde_json::json!("1.5K")] {
             let e = read(bad.clone()).unwrap_err();
-            assert!(e.contains("whole MiB, more than 0"), "{bad}: {e}");
+            assert!(e.contains("whole MiB and more than 0 MiB"), "{bad}: {e}");
         }
         let e = read(serde_json::json!("lots")).unwrap_err();
         assert!(e.contains("invalid size `lots`"), "{e}");
