@@ -239,15 +239,46 @@ impl Error {
         }
     }
 
-    /// The boundary to Rhai: Rhai adds the call position to `ErrorRuntime` itself.
+    /// The boundary to Rhai: Rhai adds the call position to `ErrorRuntime` itself. The value
+    /// is the message (what `catch (e)` gets and reports show); the exit code the error asks
+    /// for rides along as the value's tag, for the runner to read back with [`carried`].
     pub fn into_rhai(self) -> Box<rhai::EvalAltResult> {
-        if let Some(code) = self.exit_code() {
-            crate::ctx::get().set_exit_code(code);
-        }
-        if matches!(self, Error::Cancelled(_)) {
-            crate::ctx::get().cancel();
-        }
-        rhai::EvalAltResult::ErrorRuntime(self.to_string().into(), rhai::Position::NONE).into()
+        let tag = match (&self, self.exit_code()) {
+            (Error::Cancelled(_), _) => TAG_CANCELLED,
+            (_, Some(code)) if code >= 0 => code.saturating_add(1),
+            _ => TAG_NONE,
+        };
+        let mut message: rhai::Dynamic = self.to_string().into();
+        message.set_tag(tag);
+        rhai::EvalAltResult::ErrorRuntime(message, rhai::Position::NONE).into()
+    }
+}
+
+/// The tag of an error value that asks for no particular exit code (Rhai's default tag).
+const TAG_NONE: i32 = 0;
+/// The tag of a [`Error::Cancelled`] value: the run was interrupted (exit 130).
+const TAG_CANCELLED: i32 = -1;
+
+/// What a failed run's error asks for, read back from the error value ([`Error::into_rhai`]).
+#[derive(Debug, Default, PartialEq)]
+pub struct Carried {
+    /// The exit code (a failed command's own status, 130 for a cancel).
+    pub code: Option<i32>,
+    /// The error was a cancellation.
+    pub cancelled: bool,
+}
+
+/// Read what the innermost error of `err` (through the calls and modules it passed) carries.
+pub fn carried(err: &rhai::EvalAltResult) -> Carried {
+    use rhai::EvalAltResult as E;
+    match err {
+        E::ErrorInFunctionCall(_, _, inner, _) | E::ErrorInModule(_, inner, _) => carried(inner),
+        E::ErrorRuntime(v, _) => match v.tag() {
+            TAG_CANCELLED => Carried { code: Some(130), cancelled: true },
+            t if t > 0 => Carried { code: Some(t - 1), cancelled: false },
+            _ => Carried::default(),
+        },
+        _ => Carried::default(),
     }
 }
 
@@ -269,4 +300,34 @@ pub fn rhai<T>(ctx: &rhai::NativeCallContext, r: Result<T>) -> RhaiResult<T> {
         e.set_position(ctx.call_position());
         e
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exit_code_rides_in_the_error_value_not_in_a_context() {
+        let failed = Error::CommandFailed {
+            command: "make".into(),
+            status: "exit code 7".into(),
+            code: Some(7),
+            stderr_tail: String::new(),
+        };
+        let e = failed.into_rhai();
+        let rhai::EvalAltResult::ErrorRuntime(v, _) = &*e else { panic!("{e:?}") };
+        assert_eq!(v.clone().into_string().unwrap(), "`make` failed with exit code 7");
+        // Through a call chain, as the runner sees it.
+        let wrapped = rhai::EvalAltResult::ErrorInFunctionCall(
+            "f".into(),
+            String::new(),
+            e,
+            rhai::Position::NONE,
+        );
+        assert_eq!(carried(&wrapped), Carried { code: Some(7), cancelled: false });
+        let cancelled = Error::Cancelled("x".into()).into_rhai();
+        assert_eq!(carried(&cancelled), Carried { code: Some(130), cancelled: true });
+        assert_eq!(carried(&Error::other("x").into_rhai()), Carried::default());
+        assert!(!crate::run::current().is_cancelled(), "no context was told anything");
+    }
 }

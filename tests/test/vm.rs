@@ -4,8 +4,8 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::builder::Test;
-use crate::vmimage::{self, FIRST_MAC, Guest};
+use crate::support::builder::Test;
+use crate::support::vmimage::{self, FIRST_MAC, Guest};
 
 /// Whether any process's command line contains `needle` (zombies excluded).
 fn running_with(needle: &str) -> Vec<u32> {
@@ -299,17 +299,8 @@ fn ctrl_c_stops_the_vm_with_the_run() {
         "wait",
         &format!("//! W.\nlet vm = qemu::start(#{{ name: \"{tag}\", arch: \"x86_64\", accel: \"tcg\", memory: 64, smp: 1 }});\nprint(\"started\");\nvm.wait_serial(\"never printed\", 300);\n"),
     );
-    let mut cmd = Command::new(crate::builder::HELIX);
-    cmd.args(["run", "wait"])
-        .current_dir(t.dir.path())
-        .env("HELIX_CONFIG_DIR", t.path("config"))
-        .env("HELIX_STATE_DIR", t.path("state"))
-        .env("HOME", t.path("home"))
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped());
-    crate::builder::detach_from_terminal(&mut cmd);
+    let mut cmd = t.command(["run", "wait"]);
+    cmd.stdout(std::process::Stdio::null());
     let mut child = cmd.spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     // helix's own command line does not carry the tag; QEMU's does.
