@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::spec::{Drive, Firmware, Forward, VmSpec, normal_arch};
+use crate::api::options::Word;
 use crate::error::{Error, Result};
 use crate::mac_address::MacAddress;
 use crate::port::Port;
@@ -132,10 +133,6 @@ pub enum Smbios {
     Raw(Vec<Word>),
 }
 
-/// A string, or a number or flag written as one (`extra_args: ["-smp", 2]`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Word(pub String);
-
 impl Accel {
     fn as_str(self) -> &'static str {
         match self {
@@ -226,34 +223,6 @@ impl<'de> Deserialize<'de> for Smbios {
                     raw.push(w);
                 }
                 Ok(Smbios::Raw(raw))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-impl<'de> Deserialize<'de> for Word {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Word;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string or a number")
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> std::result::Result<Word, E> {
-                Ok(Word(s.to_string()))
-            }
-            fn visit_i64<E: de::Error>(self, n: i64) -> std::result::Result<Word, E> {
-                Ok(Word(n.to_string()))
-            }
-            fn visit_u64<E: de::Error>(self, n: u64) -> std::result::Result<Word, E> {
-                Ok(Word(n.to_string()))
-            }
-            fn visit_f64<E: de::Error>(self, n: f64) -> std::result::Result<Word, E> {
-                Ok(Word(n.to_string()))
-            }
-            fn visit_bool<E: de::Error>(self, b: bool) -> std::result::Result<Word, E> {
-                Ok(Word(b.to_string()))
             }
         }
         d.deserialize_any(V)
