@@ -53,12 +53,6 @@ fn recorded_path(p: &Path) -> Result<&Path> {
     )))
 }
 
-/// Hex SHA-256 of `bytes` (what `fs::write` records as `sha256`).
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Read a journaled undo value; one this helix cannot read stops the undo with why.
 pub fn read(v: &Value) -> Result<Undo> {
     Undo::from_json(v).map_err(|u| match u {
@@ -142,7 +136,7 @@ fn restore(backup: &Path, to: &Path, sha256: Option<&str>) -> Result<Outcome> {
         return Ok(Outcome::Skipped(format!("`{}` already has its previous bytes", to.display())));
     }
     if let (Some(want), Some(cur)) = (sha256, &current)
-        && sha256_hex(cur) != want
+        && crate::fs::sha256_hex(cur) != want
     {
         return Err(Error::Undo(format!(
             "`{}` changed after the run wrote it; helix does not overwrite newer changes — \
