@@ -1,0 +1,107 @@
+//! One multiplexed master connection per target (`ControlMaster=auto`): the run's private
+//! socket directory, the registry of masters this run may have opened, and closing them
+//! ([`close_all`]) at the end of the run.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use sha2::Digest;
+
+use super::Target;
+use crate::error::{Error, Result};
+use crate::process::Cmd;
+
+/// An idle master connection exits after this long (so a crash never leaves one for long).
+pub(super) const CONTROL_PERSIST_SECS: u64 = 60;
+
+impl Target {
+    /// The master connection's socket: short (macOS allows 104 bytes), private, one per target.
+    pub fn control_path(&self) -> Result<PathBuf> {
+        let digest = sha2::Sha256::digest(self.to_string().as_bytes());
+        let name: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        Ok(control_dir()?.join(name))
+    }
+}
+
+static CONTROL_DIR: OnceLock<std::result::Result<PathBuf, String>> = OnceLock::new();
+
+/// The run's private directory for master sockets (mode 0700, under `/tmp` to stay short).
+fn control_dir() -> Result<PathBuf> {
+    let dir = CONTROL_DIR.get_or_init(make_control_dir).clone().map_err(Error::other)?;
+    if !dir.exists() {
+        // `close_all` removed it and the run goes on: make it again, private.
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .map_err(|e| Error::fs("create", &dir, e))?;
+    }
+    Ok(dir)
+}
+
+fn make_control_dir() -> std::result::Result<PathBuf, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let base =
+        if Path::new("/tmp").is_dir() { PathBuf::from("/tmp") } else { std::env::temp_dir() };
+    let fail = |e: std::io::Error| {
+        format!("could not create a private directory for SSH sockets in `{}`: {e}", base.display())
+    };
+    let dir = tempfile::Builder::new().prefix("hx-ssh-").tempdir_in(&base).map_err(fail)?.keep();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).map_err(fail)?;
+    Ok(dir)
+}
+
+/// Targets that may have a master connection this run (control path → target).
+pub(super) fn masters() -> &'static Mutex<BTreeMap<PathBuf, Target>> {
+    static M: OnceLock<Mutex<BTreeMap<PathBuf, Target>>> = OnceLock::new();
+    M.get_or_init(|| Mutex::new(BTreeMap::new()))
+}
+
+/// How a connection is made: through the run's master (the default) or a fresh one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Mux {
+    Master,
+    None,
+}
+/// Close this run's master connection to `t`, if any.
+pub fn close(t: &Target) {
+    if let Ok(cp) = t.control_path() {
+        close_master(&cp, t);
+        masters().lock().unwrap().remove(&cp);
+    }
+}
+
+fn close_master(cp: &Path, t: &Target) {
+    if !cp.exists() {
+        return;
+    }
+    let argv = [
+        "ssh".to_string(),
+        "-o".into(),
+        format!("ControlPath={}", cp.display()),
+        "-O".into(),
+        "exit".into(),
+        "-p".into(),
+        t.port.to_string(),
+        "-l".into(),
+        t.user.clone(),
+        t.host.clone(),
+    ];
+    let _ = Cmd::new(&argv).quiet().unchecked().read_only().timeout(Duration::from_secs(5)).run();
+}
+
+/// Close every master connection this run opened and remove the socket directory. Called at
+/// the end of a run (also after an error or Ctrl-C).
+#[allow(clippy::disallowed_methods)] // the private 0700 ControlPath dir of this process's SSH masters
+pub fn close_all() {
+    let all: Vec<(PathBuf, Target)> =
+        std::mem::take(&mut *masters().lock().unwrap()).into_iter().collect();
+    for (cp, t) in &all {
+        close_master(cp, t);
+    }
+    if let Some(Ok(dir)) = CONTROL_DIR.get() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
