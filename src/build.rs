@@ -76,7 +76,7 @@ impl Configure {
         for p in &self.path {
             h.update(format!("path\0{}\0", p.display()).as_bytes());
         }
-        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        crate::fs::hex(&h.finalize())
     }
 
     fn stamp_path(&self) -> PathBuf {
@@ -112,11 +112,10 @@ pub fn configure(step: &Configure) -> Result<bool> {
         return Ok(true);
     }
     if !step.build_dir.join("build.ninja").is_file() {
-        return Err(Error::other(format!(
-            "`{}` succeeded but `{}` has no build.ninja; is build_dir right?",
-            crate::process::display_argv(&step.argv),
-            step.build_dir.display()
-        )));
+        return Err(Error::Configure {
+            command: crate::process::display_argv(&step.argv),
+            build_dir: step.build_dir.clone(),
+        });
     }
     let stamp = format!("{}\n{}\n", step.fingerprint(), crate::process::display_argv(&step.argv));
     let action = Action::new(
@@ -422,11 +421,7 @@ pub fn require_log(path: &Path, pattern: &str, what: &str) -> Result<()> {
     } else {
         format!("the log says:\n{}", related.join("\n"))
     };
-    Err(Error::other(format!(
-        "{what}: `{}` has no line matching `{pattern}`; {said}\nlook at `{}`",
-        file.display(),
-        file.display()
-    )))
+    Err(Error::LogCheck { what: what.to_string(), log: file, pattern: pattern.to_string(), said })
 }
 
 /// A clean rebuild: move the build dir aside (guarded: it destroys the build, so a person

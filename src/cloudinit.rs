@@ -45,7 +45,8 @@ pub struct Seed {
 
 /// YAML for a value (keys in the order given; strings quoted where YAML would misread them).
 pub fn to_yaml(v: &Value) -> Result<String> {
-    serde_norway::to_string(v).map_err(|e| Error::other(format!("could not write YAML: {e}")))
+    serde_norway::to_string(v)
+        .map_err(|e| Error::Encode { what: "YAML".into(), message: e.to_string() })
 }
 
 fn expect_map<'a>(v: &'a Value, what: &'static str) -> Result<&'a serde_json::Map<String, Value>> {

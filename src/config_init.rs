@@ -91,11 +91,10 @@ pub fn choose(found: &[Found], wanted: Option<&str>, current: &str) -> Result<Op
         return Ok(None);
     }
     if !crate::ui::interactive() {
-        return Err(Error::other(format!(
-            "which VM is the Helix VM needs an answer and there is no terminal to ask at: \
-             pass --vm NAME_OR_UUID (found: {})",
-            list(found)
-        )));
+        return Err(Error::NoTerminal {
+            question: "Which VM is the Helix VM?".into(),
+            hint: format!("pass --vm NAME_OR_UUID (found: {})", list(found)),
+        });
     }
     let mut items: Vec<String> = found.iter().map(Found::label).collect();
     items.push("None of these: provision-vm will make a new one".into());
@@ -154,15 +153,16 @@ pub fn set_vm_keys(text: &str, keys: &[(&str, String)]) -> Result<String> {
     let mut out = lines.join("\n");
     out.push('\n');
     // The edit must leave valid TOML holding exactly these values.
-    let parsed: toml::Table = out.parse().map_err(|e: toml::de::Error| {
-        Error::other(format!("could not edit the config's [vm] table safely: {e}"))
-    })?;
+    let parsed: toml::Table = out
+        .parse()
+        .map_err(|e: toml::de::Error| Error::ConfigEdit { table: "vm", why: e.to_string() })?;
     for (k, v) in keys {
         let got = parsed.get("vm").and_then(|t| t.get(*k)).and_then(|x| x.as_str());
         if got != Some(v.as_str()) {
-            return Err(Error::other(format!(
-                "could not edit the config's [vm] table safely (`vm.{k}` did not take): edit it by hand"
-            )));
+            return Err(Error::ConfigEdit {
+                table: "vm",
+                why: format!("`vm.{k}` did not take; edit it by hand"),
+            });
         }
     }
     Ok(out)

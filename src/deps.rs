@@ -262,13 +262,16 @@ pub fn require(specs: &[String]) -> Result<Vec<Tool>> {
         ),
         None => String::new(),
     };
-    Err(Error::other(format!(
-        "{} of {} build tools are missing or too old:\n{}install them (macOS: `brew install {}`){where_brew} and run again",
-        missing.len(),
-        reqs.len(),
-        indent(&crate::ui::table(&rows)),
-        missing.join(" ")
-    )))
+    Err(Error::Dependency {
+        tool: "build tools",
+        message: format!(
+            "{} of {} build tools are missing or too old:\n{}install them (macOS: `brew install {}`){where_brew} and run again",
+            missing.len(),
+            reqs.len(),
+            indent(&crate::ui::table(&rows)),
+            missing.join(" ")
+        ),
+    })
 }
 
 fn indent(t: &str) -> String {
@@ -277,18 +280,22 @@ fn indent(t: &str) -> String {
 
 fn brew() -> Result<PathBuf> {
     crate::process::which("brew").ok_or_else(|| {
-        Error::other(
-            "Homebrew is not installed here (`brew` is not on PATH): the Homebrew checks are for macOS — install it from \
-             https://brew.sh, or on Linux install the equivalent packages with the system package manager",
-        )
+        Error::Dependency {
+            tool: "brew",
+            message: "Homebrew is not installed here (`brew` is not on PATH): the Homebrew checks are \
+                      for macOS — install it from https://brew.sh, or on Linux install the equivalent \
+                      packages with the system package manager"
+                .into(),
+        }
     })
 }
 
 /// Every name an installed formula answers to (name, full name, aliases, old names), with
 /// the installed version — from `brew info --json=v2 --installed`.
 fn brew_index(json: &str) -> Result<BTreeMap<String, String>> {
-    let v: serde_json::Value = serde_json::from_str(json).map_err(|e| {
-        Error::other(format!("could not read the output of `brew info --json=v2 --installed`: {e}"))
+    let v: serde_json::Value = serde_json::from_str(json).map_err(|e| Error::Dependency {
+        tool: "brew",
+        message: format!("could not read the output of `brew info --json=v2 --installed`: {e}"),
     })?;
     let mut idx = BTreeMap::new();
     for f in v["formulae"].as_array().into_iter().flatten() {
@@ -345,11 +352,14 @@ pub fn brew_install(formulae: &[String]) -> Result<Vec<String>> {
         missing.join(" ")
     );
     if !crate::ui::confirm(&prompt, None)? {
-        return Err(Error::other(format!(
-            "not installed (declined): {}; install them with `brew install {}`",
-            missing.join(", "),
-            missing.join(" ")
-        )));
+        return Err(Error::Dependency {
+            tool: "brew",
+            message: format!(
+                "not installed (declined): {}; install them with `brew install {}`",
+                missing.join(", "),
+                missing.join(" ")
+            ),
+        });
     }
     let mut argv = vec![brew()?.display().to_string(), "install".into()];
     argv.extend(missing.iter().cloned());
@@ -359,10 +369,13 @@ pub fn brew_install(formulae: &[String]) -> Result<Vec<String>> {
     }
     let still = missing_of(&brew_installed(&missing)?);
     if !still.is_empty() {
-        return Err(Error::other(format!(
-            "`brew install` finished but Homebrew still lists {} as not installed",
-            still.join(", ")
-        )));
+        return Err(Error::Dependency {
+            tool: "brew",
+            message: format!(
+                "`brew install` finished but Homebrew still lists {} as not installed",
+                still.join(", ")
+            ),
+        });
     }
     Ok(missing)
 }
@@ -386,8 +399,9 @@ pub fn normalise_python_name(n: &str) -> String {
 }
 
 fn python() -> Result<PathBuf> {
-    crate::process::which("python3").ok_or_else(|| {
-        Error::other("`python3` is not on PATH; install Python 3 (macOS: `brew install python`)")
+    crate::process::which("python3").ok_or_else(|| Error::Dependency {
+        tool: "python3",
+        message: "`python3` is not on PATH; install Python 3 (macOS: `brew install python`)".into(),
     })
 }
 
@@ -407,11 +421,13 @@ pub fn pip_installed(packages: &[String]) -> Result<BTreeMap<String, Option<Stri
     .read_only()
     .timeout(Duration::from_secs(120))
     .run()?;
-    let v: serde_json::Value = serde_json::from_str(&out.stdout).map_err(|e| {
-        Error::other(format!(
-            "could not read the output of `python3 -m pip list --format=json`: {e}"
-        ))
-    })?;
+    let v: serde_json::Value =
+        serde_json::from_str(&out.stdout).map_err(|e| Error::Dependency {
+            tool: "pip",
+            message: format!(
+                "could not read the output of `python3 -m pip list --format=json`: {e}"
+            ),
+        })?;
     let mut idx = BTreeMap::new();
     for p in v.as_array().into_iter().flatten() {
         if let (Some(n), Some(ver)) = (p["name"].as_str(), p["version"].as_str()) {
@@ -433,11 +449,14 @@ pub fn pip_install(packages: &[String]) -> Result<Vec<String>> {
         missing.join(" ")
     );
     if !crate::ui::confirm(&prompt, None)? {
-        return Err(Error::other(format!(
-            "not installed (declined): {}; install them with `pip3 install --break-system-packages --user {}`",
-            missing.join(", "),
-            missing.join(" ")
-        )));
+        return Err(Error::Dependency {
+            tool: "pip",
+            message: format!(
+                "not installed (declined): {}; install them with `pip3 install --break-system-packages --user {}`",
+                missing.join(", "),
+                missing.join(" ")
+            ),
+        });
     }
     let mut argv: Vec<String> =
         vec![python()?.display().to_string(), "-m".into(), "pip".into(), "install".into()];
@@ -452,10 +471,13 @@ pub fn pip_install(packages: &[String]) -> Result<Vec<String>> {
     }
     let still = missing_of(&pip_installed(&missing)?);
     if !still.is_empty() {
-        return Err(Error::other(format!(
-            "`pip install` finished but python3 still does not see {}",
-            still.join(", ")
-        )));
+        return Err(Error::Dependency {
+            tool: "pip",
+            message: format!(
+                "`pip install` finished but python3 still does not see {}",
+                still.join(", ")
+            ),
+        });
     }
     Ok(missing)
 }

@@ -17,12 +17,10 @@ pub fn parse(text: &str, file: &Path) -> Result<Vec<(String, String)>> {
             continue;
         }
         let line = line.strip_prefix("export ").map(str::trim_start).unwrap_or(line);
-        let bad = |why: &str| {
-            Error::other(format!(
-                "`{}` line {}: {why}; each line must be `NAME=value` (or a `#` comment)",
-                file.display(),
-                n + 1
-            ))
+        let bad = |why: &str| Error::EnvFile {
+            path: file.to_path_buf(),
+            line: n + 1,
+            why: why.to_string(),
         };
         let Some((key, value)) = line.split_once('=') else {
             // Never echo the line: it may be a credential pasted without its name.
@@ -97,6 +95,16 @@ mod tests {
         assert!(!e.contains("hl-secret"), "{e}");
         let e = p("1BAD=x\n").unwrap_err().to_string();
         assert!(e.contains("`1BAD` is not a variable name"), "{e}");
+    }
+
+    #[test]
+    fn a_bad_line_is_an_envfile_error_carrying_the_line() {
+        match p("A=1\n\nB\n") {
+            Err(Error::EnvFile { path, line, .. }) => {
+                assert_eq!((path.as_path(), line), (Path::new(".env.usercreds"), 3));
+            }
+            other => panic!("expected Error::EnvFile, got {other:?}"),
+        }
     }
 
     #[test]

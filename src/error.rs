@@ -32,6 +32,34 @@ pub enum Error {
     Invalid { what: &'static str, value: String, why: String },
     #[error("config `{}`: {message}", path.display())]
     Config { path: PathBuf, message: String },
+    #[error("git: could not {op} `{}`: {message}", repo.display())]
+    Git { op: String, repo: PathBuf, message: String },
+    #[error("{} of {total} repositories failed:\n{}", failed.len(), failed.join("\n"))]
+    EnsureRepositories { total: usize, failed: Vec<String> },
+    /// A build dependency (a tool, a Homebrew formula, a Python package) missing or not
+    /// installable; `tool` is what was asked (`brew`, `pip`, `python3`, `build tools`).
+    #[error("{message}")]
+    Dependency { tool: &'static str, message: String },
+    #[error("`{question}` needs an answer and there is no terminal to ask at: {hint}")]
+    NoTerminal { question: String, hint: String },
+    #[error("could not {op}: {message}")]
+    Terminal { op: String, message: String },
+    #[error("could not stop process {pid}: {message}")]
+    StopProcess { pid: u32, message: String },
+    #[error("could not {op} `{}`: {why}; the file is untouched", path.display())]
+    MachO { op: &'static str, path: PathBuf, why: String },
+    #[error("`{command}` succeeded but `{}` has no build.ninja; is build_dir right?", build_dir.display())]
+    Configure { command: String, build_dir: PathBuf },
+    #[error("{what}: `{}` has no line matching `{pattern}`; {said}\nlook at `{}`", log.display(), log.display())]
+    LogCheck { what: String, log: PathBuf, pattern: String, said: String },
+    #[error("could not edit the config's [{table}] table safely: {why}")]
+    ConfigEdit { table: &'static str, why: String },
+    #[error("could not encode {what}: {message}")]
+    Encode { what: String, message: String },
+    #[error("could not {op} the {kind} seed: {message}")]
+    Seed { kind: &'static str, op: &'static str, message: String },
+    #[error("`{}` line {line}: {why}; each line must be `NAME=value` (or a `#` comment)", path.display())]
+    EnvFile { path: PathBuf, line: usize, why: String },
     #[error("{0}")]
     Other(String),
 }

@@ -65,25 +65,6 @@ fn normalise_sha(s: &str) -> Result<String> {
     Ok(h)
 }
 
-/// The SHA-256 of a file, hex.
-pub fn sha256_file(path: &Path) -> Result<String> {
-    let mut f = std::fs::File::open(path).map_err(|e| Error::read(path, e))?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = f.read(&mut buf).map_err(|e| Error::read(path, e))?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(hex(&h.finalize()))
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 /// Download `url` to `dest` (see the module doc). An existing `dest` is kept when it matches
 /// the checksum (or no checksum is given) and is an error when it does not.
 pub fn download(url: &str, dest: &Path, opts: &DownloadOptions) -> Result<Downloaded> {
@@ -100,7 +81,7 @@ pub fn download(url: &str, dest: &Path, opts: &DownloadOptions) -> Result<Downlo
     }
     if dest.exists() {
         if let Some(want) = &want {
-            let got = sha256_file(dest)?;
+            let got = crate::fs::sha256_file(dest)?;
             if &got != want {
                 return Err(Error::other(format!(
                     "`{}` already exists and its SHA-256 is {got}, not the expected {want}: it is another \
@@ -313,7 +294,7 @@ fn fetch(url: &str, dest: &Path, want: Option<&str>, opts: &DownloadOptions) -> 
     }
     file.sync_all().map_err(|e| Error::write(&part, e))?;
     drop(file);
-    let got = hex(&hasher.finalize());
+    let got = crate::fs::hex(&hasher.finalize());
     if let Some(want) = want
         && got != want
     {

@@ -36,7 +36,7 @@ pub fn pick(dirs: &[PathBuf]) -> Result<Picked> {
                 let _ = console::Term::stderr().show_cursor();
                 Error::Cancelled("no recipe chosen (interrupted)".into())
             } else {
-                Error::other(format!("could not show the recipe picker: {e}"))
+                Error::Terminal { op: "show the recipe picker".into(), message: e.to_string() }
             }
         })?
     else {

@@ -109,19 +109,22 @@ pub fn terminate(pid: u32, timeout: Duration) -> Result<String> {
     guard::act(action, || {
         // SAFETY: kill(2) on a single pid; no memory is touched.
         if unsafe { libc::kill(pid as i32, libc::SIGTERM) } != 0 {
-            return Err(Error::other(format!(
-                "could not stop process {pid}: {}",
-                std::io::Error::last_os_error()
-            )));
+            return Err(Error::StopProcess {
+                pid,
+                message: std::io::Error::last_os_error().to_string(),
+            });
         }
         let deadline = Instant::now() + timeout;
         while alive(pid) {
             if Instant::now() >= deadline {
-                return Err(Error::other(format!(
-                    "process {pid} (`{command}`) is still running {}s after SIGTERM: look at it \
-                     (`ps -p {pid}`) before stopping it harder",
-                    timeout.as_secs()
-                )));
+                return Err(Error::StopProcess {
+                    pid,
+                    message: format!(
+                        "`{command}` is still running {}s after SIGTERM: look at it \
+                         (`ps -p {pid}`) before stopping it harder",
+                        timeout.as_secs()
+                    ),
+                });
             }
             crate::wait::sleep(Duration::from_millis(100))?;
         }

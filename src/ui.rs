@@ -119,10 +119,10 @@ pub fn input(prompt: &str, default: Option<String>) -> Result<String> {
 }
 
 fn no_terminal(prompt: &str) -> Error {
-    Error::other(format!(
-        "`{prompt}` needs an answer and there is no terminal to ask at: run helix interactively, \
-         or pass --yes to accept ordinary prompts"
-    ))
+    Error::NoTerminal {
+        question: prompt.to_string(),
+        hint: "run helix interactively, or pass --yes to accept ordinary prompts".into(),
+    }
 }
 
 fn prompt_failed(prompt: &str, e: dialoguer::Error) -> Error {
@@ -130,7 +130,7 @@ fn prompt_failed(prompt: &str, e: dialoguer::Error) -> Error {
     if io.kind() == std::io::ErrorKind::Interrupted {
         return Error::Cancelled(format!("`{prompt}` was interrupted"));
     }
-    Error::other(format!("could not ask `{prompt}`: {e}"))
+    Error::Terminal { op: format!("ask `{prompt}`"), message: e.to_string() }
 }
 
 /// A progress bar on stderr; hidden when stderr is not a terminal (logs stay clean).

@@ -58,12 +58,6 @@ fn recorded_path(v: &Value, key: &str) -> Result<Option<PathBuf>> {
     }
 }
 
-/// Hex SHA-256 of `bytes` (what `fs::write` records as `sha256`).
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn path_of(v: &Value, key: &str) -> Option<PathBuf> {
     v.get(key).and_then(Value::as_str).map(PathBuf::from)
 }
@@ -118,7 +112,7 @@ pub fn apply(v: &Value) -> Result<Outcome> {
             )));
         }
         if let (Some(want), Some(cur)) = (v.get("sha256").and_then(Value::as_str), &current)
-            && sha256_hex(cur) != want
+            && crate::fs::sha256_hex(cur) != want
         {
             return Err(Error::other(format!(
                 "`{}` changed after the run wrote it; helix does not overwrite newer changes — \

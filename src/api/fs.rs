@@ -151,7 +151,7 @@ mod fs_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn sha256(ctx: NativeCallContext, file: &str) -> RhaiResult<String> {
-        r(&ctx, crate::fs::sha256(&path(file)))
+        r(&ctx, crate::fs::sha256_file(&path(file)))
     }
 
     /// Bytes used by a file, or by everything under a directory.

@@ -23,8 +23,11 @@ pub fn image(label: &str, files: &[(String, Vec<u8>)]) -> Result<Vec<u8>> {
     let payload: u64 = files.iter().map(|(_, d)| d.len() as u64 + 4096).sum();
     let size = (MIN_BYTES.max(payload * 5 / 4 + (1 << 20)) + (1 << 20) - 1) & !((1 << 20) - 1);
     let mut disk = Cursor::new(vec![0u8; size as usize]);
-    let err =
-        |what: &str, e: std::io::Error| Error::other(format!("could not {what} the FAT seed: {e}"));
+    let err = |op: &'static str, e: std::io::Error| Error::Seed {
+        kind: "FAT",
+        op,
+        message: e.to_string(),
+    };
     fatfs::format_volume(&mut disk, fatfs::FormatVolumeOptions::new().volume_label(l))
         .map_err(|e| err("format", e))?;
     {

@@ -129,7 +129,11 @@ pub fn image(label: &str, files: &[(String, Vec<u8>)]) -> Result<Vec<u8>> {
             dir.extend(dir_record(&n, *extent, data.len() as u32, false, t));
         }
         if dir.len() > SECTOR {
-            return Err(Error::other("too many files for an ISO seed (one directory sector)"));
+            return Err(Error::Seed {
+                kind: "ISO",
+                op: "lay out",
+                message: "too many files for one directory sector".into(),
+            });
         }
         img[root_sector * SECTOR..root_sector * SECTOR + dir.len()].copy_from_slice(&dir);
     }

@@ -226,8 +226,10 @@ pub fn ask(p: &Prompt) -> Result<()> {
         None => "Go ahead? [y/N] ".to_string(),
     };
     text.push_str(&question);
-    let answer = read_answer(&mut tty, &text)
-        .map_err(|e| Error::other(format!("could not ask at the terminal: {e}")))?;
+    let answer = read_answer(&mut tty, &text).map_err(|e| Error::Terminal {
+        op: "ask at the terminal".into(),
+        message: e.to_string(),
+    })?;
     let Some(answer) = answer else {
         return Err(Error::Cancelled(format!("{} was not confirmed", p.op)));
     };

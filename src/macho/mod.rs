@@ -2,10 +2,9 @@
 //! in one pass over every slice (the semantics of `install_name_tool`); recompute an ad-hoc
 //! signature after the edit; verify one. Natively, on any OS, with no Xcode.
 //!
-//! Files are replaced atomically through the guard (temp file beside the original, mode, owner
-//! and extended attributes kept, fsync, rename), the previous bytes kept for `helix undo`. A file
-//! helix may not write (owned by root) is put in place with `sudo install` + `sudo mv` through
-//! `process::Cmd`, which asks for the password at the terminal like any `sudo`.
+//! Files are replaced atomically through the guard with `fs::replace_file` (mode, owner and
+//! extended attributes kept; `sudo install` + `sudo mv` for a file helix may not write), the
+//! previous bytes kept for `helix undo`.
 
 pub mod cli;
 pub mod edit;
@@ -77,7 +76,7 @@ fn bad(path: &Path, why: String) -> Error {
 }
 
 fn cannot_edit(path: &Path, why: String) -> Error {
-    Error::other(format!("could not edit `{}`: {why}; the file is untouched", path.display()))
+    Error::MachO { op: "edit", path: path.to_path_buf(), why }
 }
 
 /// Read one slice with goblin (load commands, header) and the bounds-checked reader (strings,
@@ -376,8 +375,10 @@ pub fn sign_adhoc(path: &Path) -> Result<SignReport> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "a.out".into());
-    let new = edit::sign_bytes(&bytes, &name).map_err(|e| {
-        Error::other(format!("could not sign `{}`: {e}; the file is untouched", path.display()))
+    let new = edit::sign_bytes(&bytes, &name).map_err(|e| Error::MachO {
+        op: "sign",
+        path: path.to_path_buf(),
+        why: e.to_string(),
     })?;
     let replaced = match before.slices.iter().find_map(|s| s.signature.clone()) {
         None => "none".to_string(),
@@ -433,7 +434,7 @@ fn replace(
         .args(args)
         .undo(json!({ "restore": backup, "to": path }))
         .touches(path, false);
-    guard::act(action, || replace_file(path, bytes))
+    guard::act(action, || crate::fs::replace_file(path, bytes))
 }
 
 /// `trash::keep_previous`, but by hard link when the state dir is on the same filesystem: the
@@ -455,178 +456,6 @@ fn keep_previous(path: &Path) -> Result<PathBuf> {
         }
     }
     crate::trash::keep_previous(path)
-}
-
-/// Temp file beside `path`, mode/owner/xattrs copied, fsync, rename; through sudo when the
-/// directory is not writable for this user.
-pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    let meta = std::fs::metadata(path).map_err(|e| Error::read(path, e))?;
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let mut tmp = match tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".helix-tmp")
-        .tempfile_in(dir)
-    {
-        Ok(t) => t,
-        Err(e)
-            if e.kind() == std::io::ErrorKind::PermissionDenied && !crate::process::is_root() =>
-        {
-            return replace_with_sudo(path, bytes, &meta);
-        }
-        Err(e) => return Err(Error::write(path, e)),
-    };
-    tmp.write_all(bytes).map_err(|e| Error::write(path, e))?;
-    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(meta.mode() & 0o7777))
-        .map_err(|e| Error::write(path, e))?;
-    // Owner: works as root or when it is ours already; otherwise the file becomes ours.
-    let _ = std::os::unix::fs::chown(tmp.path(), Some(meta.uid()), Some(meta.gid()));
-    if meta.mode() & 0o6000 != 0 {
-        // chown cleared set-id bits: put them back.
-        let _ = std::fs::set_permissions(
-            tmp.path(),
-            std::fs::Permissions::from_mode(meta.mode() & 0o7777),
-        );
-    }
-    xattr::copy(path, tmp.path());
-    tmp.as_file().sync_all().map_err(|e| Error::write(path, e))?;
-    tmp.persist(path).map_err(|e| Error::write(path, e.error))?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
-}
-
-/// The sudo path for files in a directory helix may not write (e.g. root-owned app bundles):
-/// the new bytes go to a private temp file, then `sudo install -m MODE -o UID -g GID` puts them
-/// beside the target and `sudo mv -f` renames them over it (atomic on the same filesystem).
-#[allow(clippy::disallowed_methods)] // the new bytes go to its own private temp file first
-fn replace_with_sudo(path: &Path, bytes: &[u8], meta: &std::fs::Metadata) -> Result<()> {
-    use std::os::unix::fs::MetadataExt;
-    let tmp = tempfile::NamedTempFile::new().map_err(|e| Error::write(path, e))?;
-    std::fs::write(tmp.path(), bytes).map_err(|e| Error::write(tmp.path(), e))?;
-    let staged = staged_name(path);
-    let argv = sudo_install_argv(tmp.path(), &staged, meta.mode(), meta.uid(), meta.gid());
-    crate::process::Cmd::new(&argv).sudo().quiet().run()?;
-    let (s, p) = (staged.display().to_string(), path.display().to_string());
-    crate::process::Cmd::new(&["mv", "-f", s.as_str(), p.as_str()]).sudo().quiet().run()?;
-    Ok(())
-}
-
-fn staged_name(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    path.with_file_name(format!(".{name}.helix-tmp"))
-}
-
-fn sudo_install_argv(from: &Path, to: &Path, mode: u32, uid: u32, gid: u32) -> Vec<String> {
-    vec![
-        "install".into(),
-        "-m".into(),
-        format!("{:o}", mode & 0o7777),
-        "-o".into(),
-        uid.to_string(),
-        "-g".into(),
-        gid.to_string(),
-        from.display().to_string(),
-        to.display().to_string(),
-    ]
-}
-
-/// Extended attributes, copied best-effort (quarantine flags, Finder info, …).
-mod xattr {
-    use std::ffi::CString;
-    use std::os::unix::ffi::OsStrExt;
-    use std::path::Path;
-
-    fn c(p: &Path) -> Option<CString> {
-        CString::new(p.as_os_str().as_bytes()).ok()
-    }
-
-    #[cfg(target_os = "linux")]
-    unsafe fn list(p: *const libc::c_char, buf: *mut libc::c_char, n: usize) -> isize {
-        // SAFETY: the caller passes a valid C string and a buffer of `n` bytes (or null, 0).
-        unsafe { libc::listxattr(p, buf, n) }
-    }
-    #[cfg(target_os = "macos")]
-    unsafe fn list(p: *const libc::c_char, buf: *mut libc::c_char, n: usize) -> isize {
-        // SAFETY: as above.
-        unsafe { libc::listxattr(p, buf, n, 0) }
-    }
-    #[cfg(target_os = "linux")]
-    unsafe fn get(
-        p: *const libc::c_char,
-        name: *const libc::c_char,
-        buf: *mut libc::c_void,
-        n: usize,
-    ) -> isize {
-        // SAFETY: as above.
-        unsafe { libc::getxattr(p, name, buf, n) }
-    }
-    #[cfg(target_os = "macos")]
-    unsafe fn get(
-        p: *const libc::c_char,
-        name: *const libc::c_char,
-        buf: *mut libc::c_void,
-        n: usize,
-    ) -> isize {
-        // SAFETY: as above.
-        unsafe { libc::getxattr(p, name, buf, n, 0, 0) }
-    }
-    #[cfg(target_os = "linux")]
-    unsafe fn set(
-        p: *const libc::c_char,
-        name: *const libc::c_char,
-        buf: *const libc::c_void,
-        n: usize,
-    ) -> i32 {
-        // SAFETY: as above.
-        unsafe { libc::setxattr(p, name, buf, n, 0) }
-    }
-    #[cfg(target_os = "macos")]
-    unsafe fn set(
-        p: *const libc::c_char,
-        name: *const libc::c_char,
-        buf: *const libc::c_void,
-        n: usize,
-    ) -> i32 {
-        // SAFETY: as above.
-        unsafe { libc::setxattr(p, name, buf, n, 0, 0) }
-    }
-
-    #[cfg(any(target_os = "linux", target_os = "macos"))]
-    pub fn copy(from: &Path, to: &Path) {
-        let (Some(f), Some(t)) = (c(from), c(to)) else { return };
-        // SAFETY: valid C strings; buffers sized by the previous call and checked after.
-        unsafe {
-            let n = list(f.as_ptr(), std::ptr::null_mut(), 0);
-            if n <= 0 {
-                return;
-            }
-            let mut names = vec![0u8; n as usize];
-            let n = list(f.as_ptr(), names.as_mut_ptr().cast(), names.len());
-            if n <= 0 {
-                return;
-            }
-            for name in names[..n as usize].split(|&b| b == 0).filter(|s| !s.is_empty()) {
-                let Ok(cn) = CString::new(name) else { continue };
-                let len = get(f.as_ptr(), cn.as_ptr(), std::ptr::null_mut(), 0);
-                if len < 0 {
-                    continue;
-                }
-                let mut val = vec![0u8; len as usize];
-                let len = get(f.as_ptr(), cn.as_ptr(), val.as_mut_ptr().cast(), val.len());
-                if len < 0 {
-                    continue;
-                }
-                set(t.as_ptr(), cn.as_ptr(), val.as_ptr().cast(), len as usize);
-            }
-        }
-    }
-
-    #[cfg(not(any(target_os = "linux", target_os = "macos")))]
-    pub fn copy(_: &Path, _: &Path) {}
 }
 
 #[cfg(test)]
@@ -669,13 +498,5 @@ mod tests {
             ]
         );
         assert_eq!(unresolved, vec![format!("{p}/libzstd.1.dylib")]);
-    }
-
-    #[test]
-    fn sudo_install_keeps_mode_and_owner() {
-        let argv =
-            sudo_install_argv(Path::new("/tmp/x"), Path::new("/A/.q.helix-tmp"), 0o100755, 0, 80);
-        assert_eq!(argv.join(" "), "install -m 755 -o 0 -g 80 /tmp/x /A/.q.helix-tmp");
-        assert_eq!(staged_name(Path::new("/A/q")), PathBuf::from("/A/.q.helix-tmp"));
     }
 }

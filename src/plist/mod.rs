@@ -214,12 +214,9 @@ pub fn to_bytes(root: &Dictionary, format: Format) -> Result<Vec<u8>> {
         Format::Xml => value.to_writer_xml(&mut buf),
         Format::Binary => value.to_writer_binary(&mut buf),
     };
-    r.map_err(|e| {
-        Error::other(format!(
-            "could not encode the plist as {}: {}",
-            format.name(),
-            plain_error(&e)
-        ))
+    r.map_err(|e| Error::Encode {
+        what: format!("the plist as {}", format.name()),
+        message: plain_error(&e),
     })?;
     if format == Format::Xml && !buf.ends_with(b"\n") {
         buf.push(b'\n');

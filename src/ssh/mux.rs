@@ -7,8 +7,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-use sha2::Digest;
-
 use super::Target;
 use crate::error::{Error, Result};
 use crate::process::Cmd;
@@ -19,8 +17,8 @@ pub(super) const CONTROL_PERSIST_SECS: u64 = 60;
 impl Target {
     /// The master connection's socket: short (macOS allows 104 bytes), private, one per target.
     pub fn control_path(&self) -> Result<PathBuf> {
-        let digest = sha2::Sha256::digest(self.to_string().as_bytes());
-        let name: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        // 8 bytes of the SHA-256: 16 hex digits.
+        let name = &crate::fs::sha256_hex(self.to_string().as_bytes())[..16];
         Ok(control_dir()?.join(name))
     }
 }

@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::{Value as Json, json};
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::guard::{self, Action, Target};
@@ -44,11 +43,6 @@ pub fn original_path() -> PathBuf {
         .map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' })
         .collect();
     crate::config::state_dir().join("utm-original").join(safe).join("qemu-aarch64-softmmu")
-}
-
-fn sha256(p: &Path) -> Result<String> {
-    let bytes = crate::fs::read_bytes(p)?;
-    Ok(Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect())
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
@@ -113,8 +107,8 @@ pub fn install_qemu(src: &Path, sudo: bool) -> Result<Json> {
             loose.display()
         ));
     }
-    let new_sum = sha256(src)?;
-    let unchanged = sha256(&dest).map(|s| s == new_sum).unwrap_or(false);
+    let new_sum = crate::fs::sha256_file(src)?;
+    let unchanged = crate::fs::sha256_file(&dest).map(|s| s == new_sum).unwrap_or(false);
     if unchanged {
         crate::ui::info(&format!("`{}` already is this build; nothing to install", dest.display()));
     } else if sudo {

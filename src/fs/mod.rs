@@ -1,5 +1,7 @@
-//! Files and directories: atomic writes (temp file, fsync, rename) that keep the previous
-//! version for `helix undo`, and the ordinary queries. Deleting lives in the guard (`trash`).
+//! Files and directories: writes through the guard that keep the previous version for
+//! `helix undo`, and the ordinary queries. The one atomic replace (temp file beside the
+//! target, fsync, rename) is in `atomic`, the one SHA-256 in `hash`. Deleting lives in the
+//! guard (`trash`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -9,40 +11,19 @@ use serde_json::json;
 use crate::error::{Error, Result};
 use crate::guard::{self, Action};
 
+mod atomic;
+mod hash;
+mod xattr;
+
+pub use atomic::{atomic_write_raw, replace_file};
+pub use hash::{hex, sha256_file, sha256_hex};
+
 pub fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|e| Error::read(path, e))
 }
 
 pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| Error::read(path, e))
-}
-
-/// Write `bytes` to `path` atomically: a reader sees the old file or the new one, never half.
-/// The temp file sits beside the target (same filesystem, so the rename is atomic), is
-/// fsynced before the rename, and takes over the old file's permissions.
-pub fn atomic_write_raw(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::invalid("path", path.display().to_string(), "it has no file name"))?;
-    let old_mode = std::fs::metadata(path).ok().map(|m| m.permissions().mode());
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{}.", name.to_string_lossy()))
-        .suffix(".helix-tmp")
-        .tempfile_in(dir)
-        .map_err(|e| Error::write(path, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::write(path, e))?;
-    // A new file is 0644 (not the temp file's 0600) unless the caller says otherwise.
-    let m = mode.or(old_mode).unwrap_or(0o644);
-    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(m & 0o7777))
-        .map_err(|e| Error::write(path, e))?;
-    tmp.as_file().sync_all().map_err(|e| Error::write(path, e))?;
-    tmp.persist(path).map_err(|e| Error::write(path, e.error))?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
 }
 
 /// Write a file through the guard: atomic, previous version kept for undo, dry-run aware.
@@ -68,7 +49,7 @@ pub fn write(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
     };
     let undo = match &backup {
         Some(b) => {
-            json!({ "restore": b, "to": crate::paths::absolute(path), "sha256": crate::undo::sha256_hex(bytes) })
+            json!({ "restore": b, "to": crate::paths::absolute(path), "sha256": sha256_hex(bytes) })
         }
         None => json!({ "remove_created": crate::paths::absolute(path) }),
     };
@@ -132,14 +113,9 @@ pub fn copy(from: &Path, to: &Path) -> Result<()> {
     }
     let own = !existed || crate::ctx::get().created_by_run(to);
     guard::act(action, || {
-        let dir = to.parent().unwrap_or(Path::new("."));
-        let tmp = tempfile::Builder::new()
-            .suffix(".helix-tmp")
-            .tempfile_in(dir)
-            .map_err(|e| Error::write(to, e))?;
+        let tmp = atomic::temp_beside(to).map_err(|e| Error::write(to, e))?;
         std::fs::copy(from, tmp.path()).map_err(|e| Error::fs("copy", from, e))?;
-        tmp.as_file().sync_all().map_err(|e| Error::write(to, e))?;
-        tmp.persist(to).map_err(|e| Error::write(to, e.error))?;
+        atomic::commit(tmp, to)?;
         if own {
             crate::ctx::get().note_created(to);
         }
@@ -445,24 +421,7 @@ fn copy_hashing(from: &Path, mut dst: &std::fs::File, to: &Path, len: u64) -> Re
     if let Ok(m) = src.metadata() {
         let _ = dst.set_permissions(m.permissions());
     }
-    Ok(hash.finalize().iter().map(|b| format!("{b:02x}")).collect())
-}
-
-/// SHA-256 of a file's bytes, hex.
-pub fn sha256(path: &Path) -> Result<String> {
-    use sha2::Digest;
-    use std::io::Read;
-    let mut f = std::fs::File::open(path).map_err(|e| Error::fs("open", path, e))?;
-    let mut hash = sha2::Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf).map_err(|e| Error::fs("read", path, e))?;
-        if n == 0 {
-            break;
-        }
-        hash.update(&buf[..n]);
-    }
-    Ok(hash.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hex(&hash.finalize()))
 }
 
 #[cfg(test)]
@@ -479,7 +438,7 @@ mod clone_tests {
         assert_eq!(std::fs::read(&b).unwrap(), data);
         assert_eq!(c.bytes, data.len() as u64);
         match c.method {
-            "copy" => assert_eq!(c.sha256.unwrap(), sha256(&a).unwrap()),
+            "copy" => assert_eq!(c.sha256.unwrap(), sha256_file(&a).unwrap()),
             "clone" => assert!(c.sha256.is_none()),
             m => panic!("method {m}"),
         }
