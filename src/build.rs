@@ -392,7 +392,7 @@ pub fn clean(dir: &Path) -> Result<Option<PathBuf>> {
         format!("move the build dir `{}` aside to `{}`", dir.display(), aside.display()),
     )
     .args(json!({ "dir": dir, "to": aside }))
-    .undo(json!({ "move_back": aside, "to": dir }))
+    .undo(crate::undo::Undo::MoveBack { from: aside.clone(), to: dir.to_path_buf() })
     .destroys(Target::Path { path: dir.to_path_buf(), recursive: true });
     guard::act(action, || {
         std::fs::rename(dir, &aside).map_err(|e| Error::fs("move aside", dir, e))?;

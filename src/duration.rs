@@ -1,7 +1,38 @@
 //! Durations as people read them: one way to print how long something took or may take
 //! (`0.4s`, `7.5s`, `44s`, `2m 05s`, `1h 02m`), so no message shows `43.707491923s`.
 
+use std::fmt;
 use std::time::Duration;
+
+use serde::de::{self, Deserialize, Deserializer, Visitor};
+
+/// A duration as an option: seconds, whole or decimal, 0 or more.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Seconds(pub Duration);
+
+impl<'de> Deserialize<'de> for Seconds {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Seconds;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("seconds (a number)")
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Seconds, E> {
+                Ok(Seconds(Duration::from_secs(n)))
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Seconds, E> {
+                self.visit_f64(n as f64)
+            }
+            fn visit_f64<E: de::Error>(self, s: f64) -> Result<Seconds, E> {
+                Duration::try_from_secs_f64(s)
+                    .map(Seconds)
+                    .map_err(|_| E::custom(format!("{s} seconds: seconds cannot be negative")))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
 
 /// `d` in the largest units that matter: tenths of a second below 10 s, whole seconds below a
 /// minute, then minutes and seconds, then hours and minutes (rounded to the nearest unit shown).
@@ -34,6 +65,16 @@ pub fn format_whole_secs(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seconds_options_are_whole_or_decimal_and_not_negative() {
+        let read =
+            |v: serde_json::Value| serde_json::from_value::<Seconds>(v).map_err(|e| e.to_string());
+        assert_eq!(read(serde_json::json!(3)).unwrap().0, Duration::from_secs(3));
+        assert_eq!(read(serde_json::json!(0.5)).unwrap().0, Duration::from_millis(500));
+        assert!(read(serde_json::json!(-1)).unwrap_err().contains("cannot be negative"));
+        assert!(read(serde_json::json!("3")).unwrap_err().contains("seconds (a number)"));
+    }
 
     #[test]
     fn each_range_prints_its_own_units() {

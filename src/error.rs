@@ -32,6 +32,10 @@ pub enum Error {
     Cancelled(String),
     #[error("invalid {what} `{value}`: {why}")]
     Invalid { what: &'static str, value: String, why: String },
+    /// An options map a primitive could not read: `problem` is "unknown", "missing" or
+    /// "invalid", `key` the path to the option (`disks[1].size`).
+    #[error("{problem} option `{key}` for `{primitive}`: {why}")]
+    Options { problem: &'static str, key: String, primitive: String, why: String },
     #[error("config `{}`: {message}", path.display())]
     Config { path: PathBuf, message: String },
     #[error("git: could not {op} `{}`: {message}", repo.display())]
@@ -62,6 +66,60 @@ pub enum Error {
     Seed { kind: &'static str, op: &'static str, message: String },
     #[error("`{}` line {line}: {why}; each line must be `NAME=value` (or a `#` comment)", path.display())]
     EnvFile { path: PathBuf, line: usize, why: String },
+    /// `helix undo` cannot restore something: the message says what, and why.
+    #[error("{0}")]
+    Undo(String),
+    /// `helix undo` stopped at one action; the newer ones were undone, the older ones not.
+    #[error(
+        "undo stopped at `{at}` ({kind}): {cause}\n  {undone} of {total} action(s) of run `{run}` were undone before it; \
+         the {} older one(s) were left as they are",
+        total - undone
+    )]
+    UndoStopped {
+        at: String,
+        kind: String,
+        cause: Box<Error>,
+        undone: usize,
+        total: usize,
+        run: String,
+    },
+    /// `utmctl` (UTM's command-line tool) failed, or answered what helix does not understand:
+    /// `problem` says which, and what to do.
+    #[error("`{command}` {problem}")]
+    Utmctl { command: String, problem: String },
+    /// `utmctl` is neither inside `UTM.app` nor on `PATH`.
+    #[error(
+        "utmctl not found: it ships inside UTM at `{}`, which is missing — install UTM, or set paths.utm_app in helix's config to where UTM.app is",
+        expected.display()
+    )]
+    UtmctlMissing { expected: PathBuf },
+    /// Restarting UTM stopped at a step that did not finish in time (nothing restarted).
+    #[error("{reason}")]
+    UtmRestart { reason: String },
+    /// A bundle UTM has not registered, which only UTM's own UI can do.
+    #[error(
+        "UTM does not know the bundle `{b}` yet. UTM 5 registers bundles only through its own UI \
+         (File > Open, or dragging the bundle into its window): its registry holds security-scoped \
+         bookmarks only the app can create, and entries written by other tools are ignored. \
+         Register it by opening it in UTM: `open -a UTM {b}` (helix does that when you answer yes \
+         at a terminal, or with --yes), then confirm in UTM's window",
+        b = bundle.display()
+    )]
+    UtmNotRegistered { bundle: PathBuf },
+    /// No helix trash can be made on the filesystem of `location` (helix never copies across
+    /// filesystems to delete).
+    #[error(
+        "found no place for a helix trash on the filesystem of `{}` (tried its mount point and its directory); \
+         helix never copies across filesystems to delete",
+        location.display()
+    )]
+    TrashPlace { location: PathBuf },
+    /// A trash item to restore whose stored copy is gone.
+    #[error("the trash item `{id}` is gone from `{}`", stored.display())]
+    TrashItemGone { id: String, stored: PathBuf },
+    /// `helix log`/`undo last` with an empty journal.
+    #[error("no runs recorded yet")]
+    NoRuns,
     #[error("{0}")]
     Other(String),
 }

@@ -238,7 +238,7 @@ pub fn list_runs(dir: &Path) -> Result<Vec<Run>> {
 pub fn find_run(dir: &Path, id: &str) -> Result<Run> {
     let runs = list_runs(dir)?;
     if id == "last" {
-        return runs.into_iter().next().ok_or_else(|| Error::other("no runs recorded yet"));
+        return runs.into_iter().next().ok_or(Error::NoRuns);
     }
     let mut matching: Vec<Run> = runs.into_iter().filter(|r| r.id.starts_with(id)).collect();
     match matching.len() {

@@ -117,7 +117,7 @@ pub fn download(url: &str, dest: &Path, opts: &DownloadOptions) -> Result<Downlo
     }
     let mut action = Action::new("net.download", format!("download {url} to `{}`", dest.display()))
         .args(json!({ "url": url, "dest": dest, "sha256": want }))
-        .undo(json!({ "remove_created": dest }));
+        .undo(crate::undo::Undo::remove_created(dest));
     let part = part_path(dest);
     if part.exists() {
         // Resuming appends to the `.part` file in place: never one that is protected.

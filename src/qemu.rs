@@ -272,32 +272,17 @@ impl VmSpec {
                     Error::invalid("VM option", "smp", "expected a CPU count 1-512")
                 })? as u32;
         }
-        match v.get("memory") {
-            None | Some(Value::Null) => {}
-            Some(Value::Number(n)) => {
-                let mib = n.as_u64().filter(|m| *m >= 16).ok_or_else(|| {
-                    Error::invalid(
-                        "memory",
-                        n.to_string(),
-                        "give MiB (e.g. 2048) or a size like \"2G\"",
-                    )
-                })?;
-                s.memory = mib << 20;
-            }
-            Some(Value::String(t)) => s.memory = crate::size::parse(t)?,
-            Some(other) => {
-                return Err(Error::invalid(
-                    "memory",
-                    other.to_string(),
-                    "give MiB (e.g. 2048) or a size like \"2G\"",
-                ));
-            }
+        // The one MiB-or-size rule (`size::Mib`), then QEMU's own floor.
+        if let Some(x) = v.get("memory").filter(|x| !x.is_null()) {
+            let mib = <crate::size::Mib as serde::Deserialize>::deserialize(x)
+                .map_err(|e| Error::invalid("memory", x.to_string(), e.to_string()))?;
+            s.memory = mib.bytes();
         }
-        if s.memory < 16 << 20 || s.memory % (1 << 20) != 0 {
+        if s.memory < 16 << 20 {
             return Err(Error::invalid(
                 "memory",
                 crate::size::format(s.memory),
-                "give whole MiB, at least 16M",
+                "give at least 16M",
             ));
         }
         if let Some(f) = v.get("firmware").filter(|x| !x.is_null()) {
@@ -1120,6 +1105,8 @@ mod tests {
             (json!({"memroy": 1}), "`qemu::start` takes only"),
             (json!({"memory": "lots"}), "invalid size `lots`"),
             (json!({"memory": "1.5K"}), "whole MiB"),
+            (json!({"memory": 0}), "more than 0 MiB"),
+            (json!({"memory": 8}), "at least 16M"),
             (json!({"mac": "52:54:00:12:34"}), "six hex pairs"),
             (json!({"mac": "01:00:00:00:00:01"}), "multicast"),
             (json!({"forwards": [{"host": 70000, "guest": 22}]}), "port number"),

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::error::{Error, Result};
 use crate::guard::{self, Action, Target};
 use crate::process::Cmd;
-use crate::undo::Outcome;
+use crate::undo::{Domain, Outcome, Undo};
 
 /// The program run for every operation (`HELIX_QEMU_IMG` overrides it).
 pub fn program() -> String {
@@ -250,7 +250,7 @@ pub fn create(path: &Path, size: Option<&str>, opts: &CreateOptions) -> Result<(
             why: "replaced by a new, empty image".into(),
         });
     } else {
-        action = action.undo(json!({ "remove_created": path }));
+        action = action.undo(Undo::remove_created(path));
     }
     guard::act(action, || {
         run(path, argv)?;
@@ -359,7 +359,7 @@ pub fn snapshot_create(path: &Path, name: &str) -> Result<()> {
     snapshot_action(
         path,
         name,
-        json!({ "kind": "qemu_img.snapshot_kept", "path": path, "name": name }),
+        Undo::Domain(Domain::SnapshotKept { path: path.into(), name: name.into() }),
     )
 }
 
@@ -369,13 +369,12 @@ pub fn checkpoint(path: &Path, name: &str) -> Result<()> {
     snapshot_action(
         path,
         name,
-        json!({ "kind": "qemu_img.checkpoint", "path": path, "name": name }),
+        Undo::Domain(Domain::Checkpoint { path: path.into(), name: name.into() }),
     )
 }
 
 /// Undo of [`snapshot_create`]: nothing to do, the snapshot stays.
-pub fn undo_snapshot_kept(v: &Value) -> Result<Outcome> {
-    let (path, name) = undo_fields(v)?;
+pub fn undo_snapshot_kept(path: &Path, name: &str) -> Result<Outcome> {
     Ok(Outcome::Skipped(format!(
         "snapshot `{name}` of `{}` is kept (`qemu_img::snapshot_delete` removes it)",
         path.display()
@@ -383,30 +382,22 @@ pub fn undo_snapshot_kept(v: &Value) -> Result<Outcome> {
 }
 
 /// Undo of [`checkpoint`]: revert to it, keeping the current state as a snapshot.
-pub fn undo_checkpoint(v: &Value) -> Result<Outcome> {
-    let (path, name) = undo_fields(v)?;
-    if !has_snapshot(&path, &name)? {
+pub fn undo_checkpoint(path: &Path, name: &str) -> Result<Outcome> {
+    if !has_snapshot(path, name)? {
         return Err(Error::other(format!(
             "`{}` no longer has snapshot `{name}`, so helix cannot go back to it",
             path.display()
         )));
     }
-    let kept = kept_state_name(&name);
-    snapshot_apply(&path, &name, Some(&kept))?;
+    let kept = kept_state_name(name);
+    snapshot_apply(path, name, Some(&kept))?;
     Ok(Outcome::Done(format!(
         "reverted `{}` to snapshot `{name}` (the state it had is kept as snapshot `{kept}`)",
         path.display()
     )))
 }
 
-fn undo_fields(v: &Value) -> Result<(PathBuf, String)> {
-    match (v.get("path").and_then(Value::as_str), v.get("name").and_then(Value::as_str)) {
-        (Some(p), Some(n)) => Ok((PathBuf::from(p), n.to_string())),
-        _ => Err(Error::other(format!("a snapshot undo record needs `path` and `name`: `{v}`"))),
-    }
-}
-
-fn snapshot_action(path: &Path, name: &str, undo: Value) -> Result<()> {
+fn snapshot_action(path: &Path, name: &str, undo: Undo) -> Result<()> {
     check_snapshot_name(name)?;
     if has_snapshot(path, name)? {
         return Err(Error::other(format!(
@@ -545,7 +536,7 @@ pub fn convert(src: &Path, dest: &Path, opts: &ConvertOptions) -> Result<()> {
             why: "replaced by the converted image".into(),
         });
     } else {
-        action = action.undo(json!({ "remove_created": dest }));
+        action = action.undo(Undo::remove_created(dest));
     }
     guard::act(action, || {
         let name = dest

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use rhai::plugin::*;
 
 use crate::api::convert;
+use crate::api::options::{Word, decode, words};
 use crate::build::{Configure, Ninja};
 use crate::error::{Error, Result};
 
@@ -13,65 +14,99 @@ pub fn module() -> rhai::Module {
     exported_module!(build_api)
 }
 
-fn env_map(m: &rhai::Map) -> Result<BTreeMap<String, String>> {
-    let Some(env) = convert::opt(m, "env") else { return Ok(BTreeMap::new()) };
-    let env = env
-        .clone()
-        .try_cast::<rhai::Map>()
-        .ok_or_else(|| Error::invalid("option", "env", "expected a map of NAME: value"))?;
-    Ok(env.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+/// `build::configure`'s options map.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigureOptions {
+    #[serde(default)]
+    argv: Vec<Word>,
+    cwd: Option<String>,
+    build_dir: Option<String>,
+    #[serde(default)]
+    env: BTreeMap<String, Word>,
+    #[serde(default)]
+    path: Vec<String>,
+    #[serde(default)]
+    force: bool,
 }
 
-fn path_list(m: &rhai::Map) -> Result<Vec<PathBuf>> {
-    let Some(p) = convert::opt(m, "path") else { return Ok(vec![]) };
-    let a = p
-        .clone()
-        .try_cast::<rhai::Array>()
-        .ok_or_else(|| Error::invalid("option", "path", "expected an array of directories"))?;
-    Ok(convert::strings(&a, "directory")?.iter().map(|s| convert::path(s)).collect())
+/// `build::ninja`'s options map.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NinjaOptions {
+    #[serde(default)]
+    targets: Vec<Word>,
+    jobs: Option<u32>,
+    #[serde(default)]
+    env: BTreeMap<String, Word>,
+    #[serde(default)]
+    path: Vec<String>,
 }
 
-fn array(m: &rhai::Map, key: &'static str) -> Result<Vec<String>> {
-    let Some(v) = convert::opt(m, key) else { return Ok(vec![]) };
-    let a = v
-        .clone()
-        .try_cast::<rhai::Array>()
-        .ok_or_else(|| Error::invalid("option", key, "expected an array of strings"))?;
-    convert::argv(&a)
+/// `build::meson_setup`'s options map.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MesonOptions {
+    #[serde(default)]
+    env: BTreeMap<String, Word>,
+    #[serde(default)]
+    path: Vec<String>,
+    #[serde(default)]
+    force: bool,
+}
+
+fn env_map(env: BTreeMap<String, Word>) -> BTreeMap<String, String> {
+    env.into_iter().map(|(k, v)| (k, v.0)).collect()
+}
+
+fn path_list(p: &[String]) -> Vec<PathBuf> {
+    p.iter().map(|s| convert::path(s)).collect()
 }
 
 fn configure_step(m: &rhai::Map) -> Result<Configure> {
-    convert::known_keys(
-        m,
-        &["argv", "cwd", "build_dir", "env", "path", "force"],
-        "build::configure",
-    )?;
-    let argv = array(m, "argv")?;
-    let build_dir = convert::opt_str(m, "build_dir")?.ok_or_else(|| {
+    let o: ConfigureOptions = decode(m, "build::configure")?;
+    let build_dir = o.build_dir.ok_or_else(|| {
         Error::invalid("option", "build_dir", "build::configure needs the build dir it produces")
     })?;
     Ok(Configure {
-        argv,
-        cwd: convert::opt_str(m, "cwd")?.map(|c| convert::path(&c)),
+        argv: words(o.argv),
+        cwd: o.cwd.map(|c| convert::path(&c)),
         build_dir: convert::path(&build_dir),
-        env: env_map(m)?,
-        path: path_list(m)?,
-        force: convert::opt_bool(m, "force")?,
+        env: env_map(o.env),
+        path: path_list(&o.path),
+        force: o.force,
     })
 }
 
 fn ninja_opts(m: &rhai::Map) -> Result<Ninja> {
-    convert::known_keys(m, &["targets", "jobs", "env", "path"], "build::ninja")?;
-    let jobs = convert::opt_int(m, "jobs")?;
-    if jobs.is_some_and(|j| j < 1) {
+    let o: NinjaOptions = decode(m, "build::ninja")?;
+    if o.jobs == Some(0) {
         return Err(Error::invalid("option", "jobs", "needs at least 1"));
     }
     Ok(Ninja {
-        targets: array(m, "targets")?,
-        jobs: jobs.map(|j| j as u32),
-        env: env_map(m)?,
-        path: path_list(m)?,
+        targets: words(o.targets),
+        jobs: o.jobs,
+        env: env_map(o.env),
+        path: path_list(&o.path),
     })
+}
+
+fn meson_step(
+    src: &str,
+    build_dir: &str,
+    options: &rhai::Array,
+    more: &rhai::Map,
+) -> Result<Configure> {
+    let o: MesonOptions = decode(more, "build::meson_setup")?;
+    let mut s = crate::build::meson_setup(
+        &convert::path(src),
+        &convert::path(build_dir),
+        &convert::argv(options)?,
+        env_map(o.env),
+        path_list(&o.path),
+    );
+    s.force = o.force;
+    Ok(s)
 }
 
 fn built_map(b: crate::build::Built) -> rhai::Map {
@@ -143,18 +178,7 @@ mod build_api {
         options: rhai::Array,
         more: rhai::Map,
     ) -> RhaiResult<bool> {
-        let step = (|| {
-            convert::known_keys(&more, &["env", "path", "force"], "build::meson_setup")?;
-            let mut s = crate::build::meson_setup(
-                &convert::path(src),
-                &convert::path(build_dir),
-                &convert::argv(&options)?,
-                env_map(&more)?,
-                path_list(&more)?,
-            );
-            s.force = convert::opt_bool(&more, "force")?;
-            Ok(s)
-        })();
+        let step = super::meson_step(src, build_dir, &options, &more);
         r(&ctx, step.and_then(|s| crate::build::configure(&s)))
     }
 

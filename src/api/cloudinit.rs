@@ -17,33 +17,37 @@ fn json(v: &Dynamic, what: &'static str) -> Result<serde_json::Value> {
 
 /// A file's text: a string as it is, a map rendered by `render`.
 fn text(
-    v: Option<&Dynamic>,
-    what: &'static str,
+    v: Option<serde_json::Value>,
     render: fn(&serde_json::Value) -> Result<String>,
 ) -> Result<Option<String>> {
-    match v.filter(|v| !v.is_unit()) {
-        None => Ok(None),
-        Some(v) if v.is_string() => Ok(Some(v.clone().into_string().unwrap_or_default())),
-        Some(v) => render(&json(v, what)?).map(Some),
+    match v {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(s)) => Ok(Some(s)),
+        Some(v) => render(&v).map(Some),
     }
 }
 
+/// `cloudinit::seed`'s options map: each file as a map or ready text.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeedOptions {
+    user_data: Option<serde_json::Value>,
+    meta_data: Option<serde_json::Value>,
+    network_config: Option<serde_json::Value>,
+    vendor_data: Option<serde_json::Value>,
+    format: Option<String>,
+}
+
 fn seed_from(options: &rhai::Map) -> Result<(Seed, SeedFormat)> {
-    crate::api::convert::known_keys(
-        options,
-        &["user_data", "meta_data", "network_config", "vendor_data", "format"],
-        "cloudinit::seed",
-    )?;
-    let user_data = text(options.get("user_data"), "user-data", cloudinit::user_data)?
+    let o: SeedOptions = crate::api::options::decode(options, "cloudinit::seed")?;
+    let user_data = text(o.user_data, cloudinit::user_data)?
         .ok_or_else(|| Error::invalid("seed", "user_data", "a seed needs `user_data`"))?;
-    let meta_data =
-        text(options.get("meta_data"), "meta-data", cloudinit::meta_data)?.ok_or_else(|| {
-            Error::invalid("seed", "meta_data", "a seed needs `meta_data` (with an `instance-id`)")
-        })?;
-    let network_config =
-        text(options.get("network_config"), "network-config", cloudinit::network_config)?;
-    let vendor_data = text(options.get("vendor_data"), "vendor-data", cloudinit::user_data)?;
-    let format = match crate::api::convert::opt_str(options, "format")? {
+    let meta_data = text(o.meta_data, cloudinit::meta_data)?.ok_or_else(|| {
+        Error::invalid("seed", "meta_data", "a seed needs `meta_data` (with an `instance-id`)")
+    })?;
+    let network_config = text(o.network_config, cloudinit::network_config)?;
+    let vendor_data = text(o.vendor_data, cloudinit::user_data)?;
+    let format = match o.format {
         Some(f) => SeedFormat::parse(&f)?,
         None => SeedFormat::Fat,
     };

@@ -132,15 +132,12 @@ pub fn timeout(seconds: i64) -> Result<Duration> {
         .map_err(|_| Error::invalid("timeout", seconds.to_string(), "seconds cannot be negative"))
 }
 
-/// Reject keys a function does not know, so a typo in an options map is an error, not a no-op.
+/// Reject keys a function does not know, so a typo in an options map is an error, not a no-op;
+/// worded as [`crate::api::options::decode`] words it. For the decoders not declared yet.
 pub fn known_keys(m: &Map, allowed: &[&str], func: &str) -> Result<()> {
     for k in m.keys() {
         if !allowed.contains(&k.as_str()) {
-            return Err(Error::invalid(
-                "option",
-                k.to_string(),
-                format!("`{func}` takes only {}", allowed.join(", ")),
-            ));
+            return Err(crate::api::options::unknown_key(k, allowed, func));
         }
     }
     Ok(())

@@ -10,40 +10,38 @@ pub fn module() -> rhai::Module {
     exported_module!(git_api)
 }
 
-const SPEC_KEYS: &[&str] = &["path", "url", "rev", "branch", "remotes", "update"];
+/// `git::ensure`'s options map (and each entry of `git::ensure_all`, which adds `path`).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SpecOptions {
+    path: Option<String>,
+    url: Option<String>,
+    rev: Option<String>,
+    branch: Option<String>,
+    #[serde(default)]
+    remotes: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    update: bool,
+}
 
-fn spec(path: Option<&str>, m: &rhai::Map) -> Result<Spec> {
-    convert::known_keys(m, SPEC_KEYS, "git::ensure")?;
-    let path = match (path, convert::opt_str(m, "path")?) {
+fn spec(path: Option<&str>, o: SpecOptions) -> Result<Spec> {
+    let path = match (path, o.path) {
         (Some(p), _) => p.to_string(),
         (None, Some(p)) => p,
         (None, None) => {
             return Err(Error::invalid("option", "path", "each repository needs a path"));
         }
     };
-    let url = convert::opt_str(m, "url")?.ok_or_else(|| {
+    let url = o.url.ok_or_else(|| {
         Error::invalid("option", "url", format!("`{path}` needs a url to clone from"))
     })?;
-    let mut remotes = std::collections::BTreeMap::new();
-    if let Some(r) = convert::opt(m, "remotes") {
-        let r = r
-            .clone()
-            .try_cast::<rhai::Map>()
-            .ok_or_else(|| Error::invalid("option", "remotes", "expected a map of name: url"))?;
-        for (k, v) in r {
-            let v = v.into_string().map_err(|t| {
-                Error::invalid("remote url", k.to_string(), format!("expected a string, found {t}"))
-            })?;
-            remotes.insert(k.to_string(), v);
-        }
-    }
     Ok(Spec {
         path: convert::path(&path),
         url,
-        rev: convert::opt_str(m, "rev")?,
-        branch: convert::opt_str(m, "branch")?,
-        remotes,
-        update: convert::opt_bool(m, "update")?,
+        rev: o.rev,
+        branch: o.branch,
+        remotes: o.remotes,
+        update: o.update,
     })
 }
 
@@ -80,7 +78,10 @@ mod git_api {
     pub fn ensure(ctx: NativeCallContext, path: &str, options: rhai::Map) -> RhaiResult<rhai::Map> {
         r(
             &ctx,
-            spec(Some(path), &options).and_then(|s| crate::git::ensure_one(&s)).map(ensured_map),
+            crate::api::options::decode(&options, "git::ensure")
+                .and_then(|o| spec(Some(path), o))
+                .and_then(|s| crate::git::ensure_one(&s))
+                .map(ensured_map),
         )
     }
 
@@ -96,21 +97,12 @@ mod git_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn ensure_all(ctx: NativeCallContext, repos: rhai::Array) -> RhaiResult<rhai::Array> {
-        let specs: Result<Vec<Spec>> = repos
-            .iter()
-            .map(|d| {
-                d.clone()
-                    .try_cast::<rhai::Map>()
-                    .ok_or_else(|| {
-                        Error::invalid(
-                            "repository",
-                            d.to_string(),
-                            "expected a map with path and url",
-                        )
-                    })
-                    .and_then(|m| spec(None, &m))
-            })
-            .collect();
+        let specs: Result<Vec<Spec>> =
+            crate::api::options::decode_value::<Vec<super::SpecOptions>>(
+                &Dynamic::from_array(repos),
+                "git::ensure_all",
+            )
+            .and_then(|all| all.into_iter().map(|o| super::spec(None, o)).collect());
         r(&ctx, specs.and_then(|s| crate::git::ensure_all(&s)))
             .map(|v| v.into_iter().map(|e| Dynamic::from(ensured_map(e))).collect())
     }

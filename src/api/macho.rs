@@ -26,64 +26,50 @@ fn one_edit(file: &str, edit: crate::macho::Edit) -> Result<rhai::Map> {
     crate::macho::edit(&crate::api::convert::path(file), &[edit], None).and_then(|x| edit_map(&x))
 }
 
+/// `macho::edit`'s options map.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EditOptions {
+    #[serde(default)]
+    change: std::collections::BTreeMap<String, String>,
+    id: Option<String>,
+    #[serde(default)]
+    add_rpath: crate::api::options::OneOrMore,
+    #[serde(default)]
+    delete_rpath: crate::api::options::OneOrMore,
+    #[serde(default)]
+    rename_rpath: std::collections::BTreeMap<String, String>,
+    identity: Option<String>,
+}
+
+/// `macho::rewrite_prefix`'s options map.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RewriteOptions {
+    id: Option<String>,
+    identity: Option<String>,
+}
+
 fn edits_from(opts: &rhai::Map) -> Result<(Vec<crate::macho::Edit>, Option<String>)> {
-    use crate::api::convert;
     use crate::macho::Edit;
-    convert::known_keys(
-        opts,
-        &["change", "id", "add_rpath", "delete_rpath", "rename_rpath", "identity"],
-        "macho::edit",
-    )?;
+    let o: EditOptions = crate::api::options::decode(opts, "macho::edit")?;
     let mut edits = vec![];
-    let pairs = |key: &'static str| -> Result<Vec<(String, String)>> {
-        let Some(v) = convert::opt(opts, key) else { return Ok(vec![]) };
-        let m = v
-            .clone()
-            .try_cast::<rhai::Map>()
-            .ok_or_else(|| Error::invalid("option", key, "expected a map of old: new"))?;
-        m.into_iter()
-            .map(|(k, v)| {
-                Ok((
-                    k.to_string(),
-                    v.into_string().map_err(|t| {
-                        Error::invalid(
-                            "option",
-                            key,
-                            format!("expected strings, found {}", convert::words(t)),
-                        )
-                    })?,
-                ))
-            })
-            .collect()
-    };
-    let list = |key: &'static str| -> Result<Vec<String>> {
-        match convert::opt(opts, key) {
-            None => Ok(vec![]),
-            Some(v) if v.is_string() => Ok(vec![v.to_string()]),
-            Some(v) => convert::strings(
-                &v.clone().try_cast::<rhai::Array>().ok_or_else(|| {
-                    Error::invalid("option", key, "expected a string or an array of strings")
-                })?,
-                "rpath",
-            ),
-        }
-    };
-    for (old, new) in pairs("change")? {
+    for (old, new) in o.change {
         edits.push(Edit::Change { old, new });
     }
-    if let Some(name) = convert::opt_str(opts, "id")? {
+    if let Some(name) = o.id {
         edits.push(Edit::Id { name });
     }
-    for path in list("delete_rpath")? {
+    for path in o.delete_rpath.0 {
         edits.push(Edit::DeleteRpath { path });
     }
-    for (old, new) in pairs("rename_rpath")? {
+    for (old, new) in o.rename_rpath {
         edits.push(Edit::RenameRpath { old, new });
     }
-    for path in list("add_rpath")? {
+    for path in o.add_rpath.0 {
         edits.push(Edit::AddRpath { path });
     }
-    Ok((edits, convert::opt_str(opts, "identity")?))
+    Ok((edits, o.identity))
 }
 
 #[export_module]
@@ -232,13 +218,9 @@ mod macho_api {
         options: rhai::Map,
     ) -> RhaiResult<rhai::Map> {
         let go = || {
-            crate::api::convert::known_keys(
-                &options,
-                &["id", "identity"],
-                "macho::rewrite_prefix",
-            )?;
-            let id = crate::api::convert::opt_str(&options, "id")?;
-            let identity = crate::api::convert::opt_str(&options, "identity")?;
+            let o: super::RewriteOptions =
+                crate::api::options::decode(&options, "macho::rewrite_prefix")?;
+            let (id, identity) = (o.id, o.identity);
             macho::rewrite_prefix(
                 &path(file),
                 prefix,

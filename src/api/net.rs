@@ -3,6 +3,7 @@
 use rhai::plugin::*;
 
 use crate::api::convert;
+use crate::duration::Seconds;
 use crate::error::Result;
 use crate::net::{DownloadOptions, Downloaded};
 
@@ -10,16 +11,25 @@ pub fn module() -> rhai::Module {
     exported_module!(net_api)
 }
 
+/// `net::download`'s options map.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Options {
+    sha256: Option<String>,
+    idle_timeout: Option<Seconds>,
+    connect_timeout: Option<Seconds>,
+}
+
 fn options(opts: &rhai::Map) -> Result<DownloadOptions> {
-    convert::known_keys(opts, &["sha256", "idle_timeout", "connect_timeout"], "net::download")?;
-    let mut o = DownloadOptions { sha256: convert::opt_str(opts, "sha256")?, ..Default::default() };
-    if let Some(t) = convert::opt_secs(opts, "idle_timeout")? {
-        o.idle_timeout = t;
+    let o: Options = crate::api::options::decode(opts, "net::download")?;
+    let mut d = DownloadOptions { sha256: o.sha256, ..Default::default() };
+    if let Some(t) = o.idle_timeout {
+        d.idle_timeout = t.0;
     }
-    if let Some(t) = convert::opt_secs(opts, "connect_timeout")? {
-        o.connect_timeout = t;
+    if let Some(t) = o.connect_timeout {
+        d.connect_timeout = t.0;
     }
-    Ok(o)
+    Ok(d)
 }
 
 fn result_map(d: Downloaded) -> rhai::Map {
@@ -88,17 +98,8 @@ mod net_api {
         port: i64,
         timeout: i64,
     ) -> RhaiResult<f64> {
-        let checked = u16::try_from(port)
-            .ok()
-            .filter(|p| *p > 0)
-            .ok_or_else(|| {
-                crate::error::Error::invalid(
-                    "port",
-                    port.to_string(),
-                    "the port must be a number from 1 to 65535",
-                )
-            })
-            .and_then(|p| Ok((p, crate::api::convert::timeout(timeout)?)));
+        let checked = crate::port::Port::new(port)
+            .and_then(|p| Ok((p.0, crate::api::convert::timeout(timeout)?)));
         r(&ctx, checked.and_then(|(p, t)| crate::net::wait_port(host, p, t)))
     }
 }

@@ -3,246 +3,13 @@
 use rhai::plugin::*;
 
 use crate::api::convert::{self, from_json, path};
-use crate::error::{Error, Result};
-use crate::utm::bundle::{Changes, DiskSpec, NewBundle, Place, PortForward};
+use crate::api::options::decode;
+use crate::api::utm_options::{
+    ChangeOptions, DiskOptions, InstallOptions, SpecOptions, StartOptions,
+};
 
 pub fn module() -> rhai::Module {
     exported_module!(utm_api)
-}
-
-fn int_of(v: &Dynamic, what: &'static str) -> Result<i64> {
-    v.as_int().map_err(|t| {
-        Error::invalid(
-            "option",
-            what,
-            format!("expected a whole number, found {}", convert::words(t)),
-        )
-    })
-}
-
-fn bool_of(v: &Dynamic, what: &'static str) -> Result<bool> {
-    v.as_bool().map_err(|t| {
-        Error::invalid(
-            "option",
-            what,
-            format!("expected true or false, found {}", convert::words(t)),
-        )
-    })
-}
-
-fn str_of(v: &Dynamic, what: &'static str) -> Result<String> {
-    v.clone().into_string().map_err(|t| {
-        Error::invalid("option", what, format!("expected a string, found {}", convert::words(t)))
-    })
-}
-
-fn strings_of(v: &Dynamic, what: &'static str) -> Result<Vec<String>> {
-    let a = v
-        .clone()
-        .try_cast::<rhai::Array>()
-        .ok_or_else(|| Error::invalid("option", what, "expected an array of strings"))?;
-    convert::strings(&a, what)
-}
-
-/// Memory in MiB: a number of MiB or a size string (`"8G"`).
-fn mib_of(v: &Dynamic) -> Result<i64> {
-    if let Ok(n) = v.as_int() {
-        return Ok(n);
-    }
-    let s = str_of(v, "memory")?;
-    Ok((crate::size::parse(&s)? / (1024 * 1024)) as i64)
-}
-
-fn forwards_of(v: &Dynamic) -> Result<Vec<PortForward>> {
-    let a = v
-        .clone()
-        .try_cast::<rhai::Array>()
-        .ok_or_else(|| Error::invalid("option", "port_forwards", "expected an array of maps"))?;
-    a.iter()
-        .map(|f| {
-            let m = f.clone().try_cast::<rhai::Map>().ok_or_else(|| {
-                Error::invalid(
-                    "option",
-                    "port_forwards",
-                    "each forward is a map like #{ host_port: 2222, guest_port: 22 }",
-                )
-            })?;
-            convert::known_keys(
-                &m,
-                &["protocol", "host_address", "host_port", "guest_address", "guest_port"],
-                "port forward",
-            )?;
-            let need = |k: &'static str| {
-                m.get(k).ok_or_else(|| Error::invalid("port forward", k, "is required"))
-            };
-            let mut p = PortForward::tcp(
-                int_of(need("host_port")?, "host_port")?,
-                int_of(need("guest_port")?, "guest_port")?,
-            );
-            if let Some(v) = convert::opt(&m, "protocol") {
-                p.protocol = str_of(v, "protocol")?.to_uppercase();
-            }
-            if let Some(v) = convert::opt(&m, "host_address") {
-                p.host_address = str_of(v, "host_address")?;
-            }
-            if let Some(v) = convert::opt(&m, "guest_address") {
-                p.guest_address = str_of(v, "guest_address")?;
-            }
-            Ok(p)
-        })
-        .collect()
-}
-
-fn disk_of(v: &Dynamic) -> Result<DiskSpec> {
-    if v.is_string() {
-        return Ok(DiskSpec {
-            image: path(&str_of(v, "disk")?),
-            place: Place::Copy,
-            interface: "VirtIO".into(),
-            read_only: false,
-        });
-    }
-    let m = v.clone().try_cast::<rhai::Map>().ok_or_else(|| {
-        Error::invalid(
-            "option",
-            "disks",
-            "each disk is a path or #{ image, how, interface, read_only }",
-        )
-    })?;
-    disk_from_map(&m)
-}
-
-fn disk_from_map(m: &rhai::Map) -> Result<DiskSpec> {
-    convert::known_keys(m, &["image", "how", "interface", "read_only"], "disk")?;
-    let image = convert::opt_str(m, "image")?
-        .ok_or_else(|| Error::invalid("disk", "image", "is required"))?;
-    Ok(DiskSpec {
-        image: path(&image),
-        place: convert::opt_str(m, "how")?
-            .map(|s| Place::parse(&s))
-            .transpose()?
-            .unwrap_or(Place::Copy),
-        interface: convert::opt_str(m, "interface")?.unwrap_or_else(|| "VirtIO".into()),
-        read_only: convert::opt_bool(m, "read_only")?,
-    })
-}
-
-const SPEC_KEYS: &[&str] = &[
-    "name",
-    "uuid",
-    "arch",
-    "target",
-    "cpu",
-    "cpus",
-    "memory",
-    "uefi",
-    "hypervisor",
-    "debug_log",
-    "arguments",
-    "disks",
-    "efi_vars",
-    "network",
-    "display",
-    "share_mode",
-    "icon",
-];
-
-fn spec_of(m: &rhai::Map) -> Result<NewBundle> {
-    convert::known_keys(m, SPEC_KEYS, "utm::create_bundle")?;
-    let mut s = NewBundle::default();
-    if let Some(v) = convert::opt_str(m, "name")? {
-        s.name = v;
-    }
-    s.uuid = convert::opt_str(m, "uuid")?.map(|u| u.to_uppercase());
-    if let Some(v) = convert::opt_str(m, "arch")? {
-        s.architecture = v;
-    }
-    s.target = convert::opt_str(m, "target")?;
-    if let Some(v) = convert::opt_str(m, "cpu")? {
-        s.cpu = v;
-    }
-    if let Some(v) = convert::opt_int(m, "cpus")? {
-        s.cpu_count = v;
-    }
-    if let Some(v) = convert::opt(m, "memory") {
-        s.memory_mb = mib_of(v)?;
-    }
-    for (k, slot) in [("uefi", &mut s.uefi), ("hypervisor", &mut s.hypervisor)] {
-        if let Some(v) = convert::opt(m, k) {
-            *slot = bool_of(v, "uefi/hypervisor")?;
-        }
-    }
-    s.debug_log = convert::opt_bool(m, "debug_log")?;
-    if let Some(v) = convert::opt(m, "arguments") {
-        s.arguments = strings_of(v, "arguments")?;
-    }
-    if let Some(v) = convert::opt(m, "disks") {
-        let a = v
-            .clone()
-            .try_cast::<rhai::Array>()
-            .ok_or_else(|| Error::invalid("option", "disks", "expected an array"))?;
-        s.disks = a.iter().map(disk_of).collect::<Result<_>>()?;
-    }
-    s.efi_vars = convert::opt_str(m, "efi_vars")?.map(|p| path(&p));
-    if let Some(v) = convert::opt(m, "network") {
-        let n = v.clone().try_cast::<rhai::Map>().ok_or_else(|| {
-            Error::invalid("option", "network", "expected #{ mode, mac, port_forwards }")
-        })?;
-        convert::known_keys(&n, &["mode", "mac", "port_forwards"], "network")?;
-        if let Some(mode) = convert::opt_str(&n, "mode")? {
-            s.network_mode = mode;
-        }
-        s.mac = convert::opt_str(&n, "mac")?;
-        if let Some(pf) = convert::opt(&n, "port_forwards") {
-            s.port_forwards = forwards_of(pf)?;
-        }
-    }
-    for (k, slot) in
-        [("display", &mut s.display), ("share_mode", &mut s.share_mode), ("icon", &mut s.icon)]
-    {
-        if let Some(v) = convert::opt_str(m, k)? {
-            *slot = v;
-        }
-    }
-    Ok(s)
-}
-
-const CHANGE_KEYS: &[&str] = &[
-    "name",
-    "cpus",
-    "memory",
-    "uefi",
-    "hypervisor",
-    "debug_log",
-    "add_arguments",
-    "remove_arguments",
-    "network_mode",
-    "mac",
-    "port_forwards",
-];
-
-fn changes_of(m: &rhai::Map) -> Result<Changes> {
-    convert::known_keys(m, CHANGE_KEYS, "utm::configure")?;
-    let b = |k: &'static str| convert::opt(m, k).map(|v| bool_of(v, k)).transpose();
-    Ok(Changes {
-        name: convert::opt_str(m, "name")?,
-        cpu_count: convert::opt_int(m, "cpus")?,
-        memory_mb: convert::opt(m, "memory").map(mib_of).transpose()?,
-        uefi: b("uefi")?,
-        hypervisor: b("hypervisor")?,
-        debug_log: b("debug_log")?,
-        add_arguments: convert::opt(m, "add_arguments")
-            .map(|v| strings_of(v, "add_arguments"))
-            .transpose()?
-            .unwrap_or_default(),
-        remove_arguments: convert::opt(m, "remove_arguments")
-            .map(|v| strings_of(v, "remove_arguments"))
-            .transpose()?
-            .unwrap_or_default(),
-        network_mode: convert::opt_str(m, "network_mode")?,
-        mac: convert::opt_str(m, "mac")?,
-        port_forwards: convert::opt(m, "port_forwards").map(forwards_of).transpose()?,
-    })
 }
 
 fn lines(changes: Vec<crate::plist::Change>) -> rhai::Array {
@@ -297,7 +64,7 @@ mod utm_api {
         bundle: &str,
         changes: rhai::Map,
     ) -> RhaiResult<rhai::Array> {
-        let c = r(&ctx, changes_of(&changes))?;
+        let c = r(&ctx, decode::<ChangeOptions>(&changes, "utm::configure"))?.changes();
         r(&ctx, bundle::configure(&path(bundle), &c)).map(lines)
     }
 
@@ -317,7 +84,10 @@ mod utm_api {
         let add = r(&ctx, convert::strings(&arguments, "argument"))?;
         r(
             &ctx,
-            bundle::configure(&path(bundle), &Changes { add_arguments: add, ..Default::default() }),
+            bundle::configure(
+                &path(bundle),
+                &crate::utm::bundle::Changes { add_arguments: add, ..Default::default() },
+            ),
         )
         .map(lines)
     }
@@ -346,7 +116,10 @@ mod utm_api {
         bundle: &str,
         spec: rhai::Map,
     ) -> RhaiResult<String> {
-        let s = r(&ctx, spec_of(&spec))?;
+        let s = r(
+            &ctx,
+            decode::<SpecOptions>(&spec, "utm::create_bundle").and_then(SpecOptions::bundle),
+        )?;
         r(&ctx, bundle::create(&path(bundle), &s))
     }
 
@@ -358,7 +131,7 @@ mod utm_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn add_disk(ctx: NativeCallContext, bundle: &str, disk: rhai::Map) -> RhaiResult<String> {
-        let d = r(&ctx, disk_from_map(&disk))?;
+        let d = r(&ctx, decode::<DiskOptions>(&disk, "utm::add_disk").and_then(DiskOptions::disk))?;
         r(&ctx, bundle::add_disk(&path(bundle), &d))
     }
 
@@ -473,8 +246,7 @@ mod utm_api {
     /// ```
     #[rhai_fn(return_raw, name = "start")]
     pub fn start_with(ctx: NativeCallContext, vm: &str, options: rhai::Map) -> RhaiResult<()> {
-        r(&ctx, convert::known_keys(&options, &["disposable"], "utm::start"))?;
-        let d = r(&ctx, convert::opt_bool(&options, "disposable"))?;
+        let d = r(&ctx, decode::<StartOptions>(&options, "utm::start"))?.disposable;
         r(&ctx, utmctl::start(vm, d))
     }
 
@@ -556,8 +328,7 @@ mod utm_api {
         build: &str,
         options: rhai::Map,
     ) -> RhaiResult<Dynamic> {
-        r(&ctx, convert::known_keys(&options, &["sudo"], "utm::install_qemu"))?;
-        let sudo = r(&ctx, convert::opt_bool(&options, "sudo"))?;
+        let sudo = r(&ctx, decode::<InstallOptions>(&options, "utm::install_qemu"))?.sudo;
         r(&ctx, app::install_qemu(&path(build), sudo)).map(|j| from_json(&j))
     }
 

@@ -10,6 +10,7 @@ use serde_json::json;
 
 use crate::error::{Error, Result};
 use crate::guard::{self, Action};
+use crate::undo::Undo;
 
 mod atomic;
 mod hash;
@@ -48,10 +49,12 @@ pub fn write(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
         None
     };
     let undo = match &backup {
-        Some(b) => {
-            json!({ "restore": b, "to": crate::paths::absolute(path), "sha256": sha256_hex(bytes) })
-        }
-        None => json!({ "remove_created": crate::paths::absolute(path) }),
+        Some(b) => Undo::Restore {
+            backup: b.clone(),
+            to: crate::paths::absolute(path),
+            sha256: Some(sha256_hex(bytes)),
+        },
+        None => Undo::remove_created(crate::paths::absolute(path)),
     };
     // Rewriting a file the run made keeps it the run's (the new inode is recorded too).
     let own = !existed || crate::ctx::get().created_by_run(path);
@@ -78,7 +81,7 @@ pub fn mkdir(path: &Path) -> Result<()> {
     guard::act(
         Action::new("fs.mkdir", format!("create directory `{}`", path.display()))
             .args(json!({"path": path}))
-            .undo(json!({"remove_created": first_missing})),
+            .undo(Undo::RemoveCreated { path: first_missing.clone() }),
         || {
             std::fs::create_dir_all(path).map_err(|e| Error::fs("create directory", path, e))?;
             if let Some(m) = &first_missing {
@@ -105,8 +108,8 @@ pub fn copy(from: &Path, to: &Path) -> Result<()> {
         Action::new("fs.copy", format!("copy `{}` to `{}`", from.display(), to.display()))
             .args(json!({"from": from, "to": to}))
             .undo(match &backup {
-                Some(b) => json!({ "restore": b, "to": crate::paths::absolute(to) }),
-                None => json!({ "remove_created": crate::paths::absolute(to) }),
+                Some(b) => Undo::restore(b, crate::paths::absolute(to)),
+                None => Undo::remove_created(crate::paths::absolute(to)),
             });
     if existed {
         action = action.touches(to, false);
@@ -139,7 +142,7 @@ pub fn rename(from: &Path, to: &Path) -> Result<()> {
     }
     let action = Action::new("fs.move", format!("move `{}` to `{}`", from.display(), to.display()))
         .args(json!({"from": from, "to": to}))
-        .undo(json!({"move_back": crate::paths::absolute(to), "to": crate::paths::absolute(from)}))
+        .undo(Undo::MoveBack { from: crate::paths::absolute(to), to: crate::paths::absolute(from) })
         .touches(from, true);
     guard::act(action, || std::fs::rename(from, to).map_err(|e| Error::fs("move", from, e)))
 }
@@ -155,7 +158,7 @@ pub fn symlink(target: &Path, link: &Path) -> Result<()> {
     guard::act(
         Action::new("fs.symlink", format!("link `{}` -> `{}`", link.display(), target.display()))
             .args(json!({"target": target, "link": link}))
-            .undo(json!({"remove_created": crate::paths::absolute(link)})),
+            .undo(Undo::remove_created(crate::paths::absolute(link))),
         || {
             std::os::unix::fs::symlink(target, link)
                 .map_err(|e| Error::fs("create link", link, e))?;
@@ -326,7 +329,7 @@ pub fn clone_file(from: &Path, to: &Path) -> Result<Cloned> {
     let action =
         Action::new("fs.clone", format!("clone `{}` to `{}`", from.display(), to.display()))
             .args(json!({"from": from, "to": to}))
-            .undo(json!({ "remove_created": crate::paths::absolute(to) }));
+            .undo(Undo::remove_created(crate::paths::absolute(to)));
     guard::act(action, || {
         let bytes = std::fs::metadata(from).map_err(|e| Error::fs("stat", from, e))?.len();
         let dir = to.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));

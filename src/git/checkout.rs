@@ -12,6 +12,7 @@ use super::ensure::Spec;
 use super::{dirty_of, gerr, head_of, open};
 use crate::error::{Error, Result};
 use crate::guard::{self, Action, Target};
+use crate::undo::{Domain, Undo};
 
 /// What HEAD should become.
 #[derive(Debug, Clone, PartialEq)]
@@ -97,9 +98,13 @@ pub(super) fn move_head(path: &Path, want: &Want) -> Result<Option<String>> {
     let before = head_of(&repo, path).ok();
     let dirty = dirty_of(&repo, path)?;
     let what = describe_want(want);
-    let mut action = Action::new("git.checkout", format!("check out {what} in `{}`", path.display()))
-        .args(json!({ "path": path, "to": what }))
-        .undo(json!({ "kind": "git.checkout", "path": path, "rev": before.as_ref().map(|h| h.branch.clone().unwrap_or_else(|| h.commit.clone())) }));
+    let mut action =
+        Action::new("git.checkout", format!("check out {what} in `{}`", path.display()))
+            .args(json!({ "path": path, "to": what }))
+            .undo(Undo::Domain(Domain::GitCheckout {
+                path: path.into(),
+                rev: before.as_ref().map(|h| h.branch.clone().unwrap_or_else(|| h.commit.clone())),
+            }));
     if !dirty.is_empty() {
         let shown: Vec<&str> = dirty.iter().take(5).map(String::as_str).collect();
         let more =

@@ -17,6 +17,7 @@ use serde_json::json;
 
 use crate::error::{Error, Result};
 use crate::guard::{self, Action};
+use crate::undo::{Domain, Outcome, Undo};
 
 mod checkout;
 mod ensure;
@@ -215,7 +216,7 @@ pub fn clone(
     };
     let action = Action::new("git.clone", detail)
         .args(json!({ "url": shown, "path": path, "branch": branch, "remote": remote_name }))
-        .undo(json!({ "remove_created": path }));
+        .undo(Undo::remove_created(path));
     guard::act(action, || {
         let mut builder = RepoBuilder::new();
         builder.fetch_options(fetch_options(bar));
@@ -334,7 +335,7 @@ pub fn add_remote(path: &Path, name: &str, url: &str) -> Result<()> {
         format!("add remote `{name}` = `{}` to `{}`", display_url(url), path.display()),
     )
     .args(json!({ "path": path, "name": name, "url": display_url(url) }))
-    .undo(json!({ "kind": "git.remote_remove", "name": name, "path": path }));
+    .undo(Undo::Domain(Domain::GitRemoteRemove { path: path.into(), name: name.into() }));
     guard::act(action, || {
         repo.remote(name, url)
             .map(|_| ())
@@ -342,16 +343,8 @@ pub fn add_remote(path: &Path, name: &str, url: &str) -> Result<()> {
     })
 }
 
-fn undo_field<'a>(v: &'a serde_json::Value, key: &str) -> Result<&'a str> {
-    v.get(key).and_then(serde_json::Value::as_str).ok_or_else(|| {
-        Error::invalid("git undo record", v.to_string(), format!("it needs `{key}`"))
-    })
-}
-
 /// Undo of [`add_remote`]: remove the remote again (gone already: nothing to do).
-pub fn undo_remote_add(v: &serde_json::Value) -> Result<crate::undo::Outcome> {
-    use crate::undo::Outcome;
-    let (path, name) = (Path::new(undo_field(v, "path")?), undo_field(v, "name")?);
+pub fn undo_remote_add(path: &Path, name: &str) -> Result<Outcome> {
     let repo = open(path)?;
     if repo.find_remote(name).is_err() {
         return Ok(Outcome::Skipped(format!(
@@ -365,10 +358,7 @@ pub fn undo_remote_add(v: &serde_json::Value) -> Result<crate::undo::Outcome> {
 
 /// Undo of [`set_url`]: point the remote back at its old URL (refused when the journal only
 /// has it with its password hidden).
-pub fn undo_set_url(v: &serde_json::Value) -> Result<crate::undo::Outcome> {
-    use crate::undo::Outcome;
-    let (path, name, url) =
-        (Path::new(undo_field(v, "path")?), undo_field(v, "name")?, undo_field(v, "url")?);
+pub fn undo_set_url(path: &Path, name: &str, url: &str) -> Result<Outcome> {
     if url.contains("***@") {
         return Err(Error::Git {
             op: format!("point remote `{name}` back at its old URL in"),
@@ -387,10 +377,8 @@ pub fn undo_set_url(v: &serde_json::Value) -> Result<crate::undo::Outcome> {
 
 /// Undo of a checkout: check out what HEAD was before (through [`checkout`], so a dirty
 /// worktree is guarded as usual).
-pub fn undo_checkout(v: &serde_json::Value) -> Result<crate::undo::Outcome> {
-    use crate::undo::Outcome;
-    let path = Path::new(undo_field(v, "path")?);
-    let Ok(rev) = undo_field(v, "rev") else {
+pub fn undo_checkout(path: &Path, rev: Option<&str>) -> Result<Outcome> {
+    let Some(rev) = rev else {
         return Ok(Outcome::Skipped(format!("`{}` had no HEAD before", path.display())));
     };
     checkout(path, rev)?;
@@ -416,7 +404,11 @@ pub fn set_url(path: &Path, name: &str, url: &str) -> Result<()> {
         ),
     )
     .args(json!({ "path": path, "name": name, "url": display_url(url) }))
-    .undo(json!({ "kind": "git.remote_set_url", "name": name, "path": path, "url": display_url(&old) }));
+    .undo(Undo::Domain(Domain::GitRemoteSetUrl {
+        path: path.into(),
+        name: name.into(),
+        url: display_url(&old),
+    }));
     guard::act(action, || {
         repo.remote_set_url(name, url)
             .map_err(|e| gerr(&format!("set the URL of `{name}` in"), path, e))

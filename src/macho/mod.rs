@@ -432,7 +432,7 @@ fn replace(
     let backup = if crate::ctx::get().dry_run { None } else { Some(keep_previous(path)?) };
     let action = Action::new(kind, detail)
         .args(args)
-        .undo(json!({ "restore": backup, "to": path }))
+        .undo(backup.map(|b| crate::undo::Undo::restore(b, path)))
         .touches(path, false);
     guard::act(action, || crate::fs::replace_file(path, bytes))
 }

@@ -423,7 +423,7 @@ pub fn write_changes(path: &Path, old: &Doc, new: &Dictionary) -> Result<Vec<Cha
     let backup: Option<PathBuf> =
         if ctx.dry_run { None } else { Some(crate::trash::keep_previous(path)?) };
     if let Some(b) = &backup {
-        action = action.undo(json!({ "restore": b, "to": path }));
+        action = action.undo(crate::undo::Undo::restore(b, path));
     }
     guard::act(action, || crate::fs::atomic_write_raw(path, &bytes, None))?;
     if ctx.dry_run {

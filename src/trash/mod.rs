@@ -23,6 +23,7 @@ use serde_json::json;
 use crate::error::{Error, Result};
 
 use crate::guard::{Action, Target, act, protect};
+use crate::undo::Undo;
 
 pub mod cli;
 
@@ -146,11 +147,7 @@ pub fn trash_dir_for(location: &Path) -> Result<PathBuf> {
             return Ok(c);
         }
     }
-    Err(Error::other(format!(
-        "found no place for a helix trash on the filesystem of `{}` (tried its mount point and its directory); \
-         helix never copies across filesystems to delete",
-        location.display()
-    )))
+    Err(Error::TrashPlace { location: location.to_path_buf() })
 }
 
 fn new_id() -> String {
@@ -308,7 +305,7 @@ pub fn remove(path: &Path) -> Result<()> {
                 json!({ "id": item.id, "stored": item.stored() }),
                 "ok",
                 Duration::ZERO,
-                json!({ "untrash": item.id, "dir": item.dir }),
+                Undo::Untrash { id: item.id.clone(), dir: Some(item.dir.clone()) }.to_json(),
             )
         });
     }
@@ -411,18 +408,14 @@ pub fn restore(item: &Item) -> Result<()> {
     }
     let stored = item.stored();
     if stored.symlink_metadata().is_err() {
-        return Err(Error::other(format!(
-            "the trash item `{}` is gone from `{}`",
-            item.id,
-            stored.display()
-        )));
+        return Err(Error::TrashItemGone { id: item.id.clone(), stored });
     }
     let action = Action::new(
         "trash.restore",
         format!("restore `{}` from the trash (`{}`)", item.original.display(), item.id),
     )
     .args(json!({ "id": item.id, "to": item.original }))
-    .undo(json!({ "remove_created": item.original }));
+    .undo(Undo::remove_created(&item.original));
     act(action, || {
         if let Some(parent) = item.original.parent() {
             std::fs::create_dir_all(parent).map_err(|e| Error::fs("create", parent, e))?;

@@ -123,7 +123,7 @@ pub fn install_qemu(src: &Path, sudo: bool) -> Result<Json> {
         .args(json!({ "from": src, "to": dest }));
         if !crate::ctx::get().dry_run {
             let b = crate::trash::keep_previous(&dest)?;
-            action = action.undo(json!({ "restore": b, "to": dest }));
+            action = action.undo(crate::undo::Undo::restore(b, &dest));
         }
         guard::act(action, || {
             Cmd::new(&["cp", &src.display().to_string(), &dest.display().to_string()])
@@ -250,10 +250,12 @@ pub fn restart(mode: super::utmctl::StopMode) -> Result<Json> {
                     super::utmctl::status(&v.uuid).ok().filter(|s| s == "stopped")
                 })?;
             if ok.is_none() {
-                return Err(Error::other(format!(
-                    "the VM `{}` did not stop within 90 s; UTM was not restarted — stop it with utm::stop(\"{}\", \"force\") and retry",
-                    v.name, v.uuid
-                )));
+                return Err(Error::UtmRestart {
+                    reason: format!(
+                        "the VM `{}` did not stop within 90 s; UTM was not restarted — stop it with utm::stop(\"{}\", \"force\") and retry",
+                        v.name, v.uuid
+                    ),
+                });
             }
             stopped.push(v.name.clone());
         }
@@ -266,9 +268,9 @@ pub fn restart(mode: super::utmctl::StopMode) -> Result<Json> {
         is_running().ok().filter(|r| !r)
     })?;
     if quit.is_none() {
-        return Err(Error::other(
-            "UTM did not quit within 30 s (a dialog may be waiting in its window); quit it there and retry",
-        ));
+        return Err(Error::UtmRestart {
+            reason: "UTM did not quit within 30 s (a dialog may be waiting in its window); quit it there and retry".into(),
+        });
     }
     let app = super::app_path();
     Cmd::new(&["open", "-a", &app.display().to_string()]).quiet().run()?;

@@ -126,14 +126,7 @@ pub fn known_uuids() -> Vec<(PathBuf, String)> {
 
 /// Why helix cannot register a bundle itself, and what to run.
 pub fn not_registered_error(bundle: &Path) -> Error {
-    Error::other(format!(
-        "UTM does not know the bundle `{b}` yet. UTM 5 registers bundles only through its own UI \
-         (File > Open, or dragging the bundle into its window): its registry holds security-scoped \
-         bookmarks only the app can create, and entries written by other tools are ignored. \
-         Register it by opening it in UTM: `open -a UTM {b}` (helix does that when you answer yes \
-         at a terminal, or with --yes), then confirm in UTM's window",
-        b = bundle.display()
-    ))
+    Error::UtmNotRegistered { bundle: bundle.to_path_buf() }
 }
 
 /// Make sure UTM knows `bundle`: if the registry has it, nothing to do (returns false);

@@ -24,12 +24,15 @@ pub fn path() -> Result<PathBuf> {
     if inside.is_file() {
         return Ok(inside);
     }
-    crate::process::which("utmctl").ok_or_else(|| {
-        Error::other(format!(
-            "utmctl not found: it ships inside UTM at `{}`, which is missing — install UTM, or set paths.utm_app in helix's config to where UTM.app is",
-            inside.display()
-        ))
-    })
+    crate::process::which("utmctl").ok_or_else(|| Error::UtmctlMissing { expected: inside.clone() })
+}
+
+/// A line of `utmctl list` that is not `UUID STATUS NAME`.
+fn unexpected_list_line(line: &str) -> Error {
+    Error::Utmctl {
+        command: "utmctl list".into(),
+        problem: format!("printed a line helix does not understand: {line:?}"),
+    }
 }
 
 /// A utmctl failure explained: what happened and what to do.
@@ -40,18 +43,22 @@ pub fn explain(argv: &[String], f: &Finished) -> Option<Error> {
         || err.contains("does not work from SSH sessions")
         || err.contains("Not authorized to send Apple events")
     {
-        return Some(Error::other(format!(
-            "`{shown}` was refused by macOS (OSStatus -1743: not allowed to send Apple events to UTM). \
+        return Some(Error::Utmctl {
+            command: shown,
+            problem: "was refused by macOS (OSStatus -1743: not allowed to send Apple events to UTM). \
              utmctl only works inside the logged-in desktop session: run helix from Terminal on the Mac itself, \
              not over SSH or before logging in, and allow your terminal to control UTM in System Settings > \
              Privacy & Security > Automation (reset a denied prompt with `tccutil reset AppleEvents`)"
-        )));
+                .into(),
+        });
     }
     if err.contains("OSStatus error -600") || err.contains("(-600)") {
-        return Some(Error::other(format!(
-            "`{shown}` could not reach UTM (OSStatus -600: the application is not running in this session). \
+        return Some(Error::Utmctl {
+            command: shown,
+            problem: "could not reach UTM (OSStatus -600: the application is not running in this session). \
              Log in at the Mac, open UTM there, and run helix from that desktop session (not over SSH)"
-        )));
+                .into(),
+        });
     }
     if err.contains("Virtual machine not found") {
         let vm = argv.last().cloned().unwrap_or_default();
@@ -67,16 +74,22 @@ pub fn explain(argv: &[String], f: &Finished) -> Option<Error> {
             .find(|l| l.contains("Error from event") || l.contains("OSStatus"))
             .unwrap_or(err)
             .trim();
-        return Some(Error::other(format!("`{shown}` failed talking to UTM: {line}")));
+        return Some(Error::Utmctl {
+            command: shown,
+            problem: format!("failed talking to UTM: {line}"),
+        });
     }
     if !f.success {
         let tail: Vec<&str> =
             err.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect();
-        return Some(Error::other(format!(
-            "`{shown}` failed with exit code {}: {}",
-            f.code.unwrap_or(-1),
-            tail.join(" / ").trim()
-        )));
+        return Some(Error::Utmctl {
+            command: shown,
+            problem: format!(
+                "failed with exit code {}: {}",
+                f.code.unwrap_or(-1),
+                tail.join(" / ").trim()
+            ),
+        });
     }
     None
 }
@@ -135,11 +148,11 @@ pub fn parse_list(out: &str) -> Result<Vec<Vm>> {
             continue;
         }
         let Some((uuid, rest)) = line.split_once(' ') else {
-            return Err(Error::other(format!("unexpected line in `utmctl list` output: {line:?}")));
+            return Err(unexpected_list_line(line));
         };
         let status = rest.split_whitespace().next().unwrap_or("");
         if !super::is_uuid(uuid) || !(STATUSES.contains(&status) || status == "unknown") {
-            return Err(Error::other(format!("unexpected line in `utmctl list` output: {line:?}")));
+            return Err(unexpected_list_line(line));
         }
         let after = &rest[status.len()..];
         let pad = 8usize.saturating_sub(status.len()) + 1;
@@ -170,7 +183,10 @@ pub fn status(id: &str) -> Result<String> {
     let out = query(&["status".to_string(), id.to_string()])?;
     let word = out.trim().to_string();
     if !STATUSES.contains(&word.as_str()) {
-        return Err(Error::other(format!("unexpected answer from `utmctl status {id}`: {word:?}")));
+        return Err(Error::Utmctl {
+            command: format!("utmctl status {id}"),
+            problem: format!("gave an answer helix does not understand: {word:?}"),
+        });
     }
     Ok(word)
 }
@@ -316,5 +332,16 @@ mod tests {
         .to_string();
         assert!(e.contains("`nope`") && e.contains("utm::list()"), "{e}");
         assert!(explain(&args, &f("", 0)).is_none());
+        // Each failure is a utmctl error naming the command, not a bare message.
+        let e = explain(&args, &f("boom\n", 3)).unwrap();
+        assert!(
+            matches!(&e, Error::Utmctl { command, problem }
+                if command == "utmctl list" && problem == "failed with exit code 3: boom"),
+            "{e:?}"
+        );
+        assert!(matches!(
+            parse_list("garbage here\n"),
+            Err(Error::Utmctl { command, .. }) if command == "utmctl list"
+        ));
     }
 }

@@ -24,6 +24,7 @@ mod macho;
 mod macos;
 mod net;
 mod on_mac;
+mod options;
 mod oslayer;
 mod overlay;
 mod plist;

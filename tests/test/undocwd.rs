@@ -156,15 +156,16 @@ fn a_run_with_relative_paths_is_undone_from_another_directory() {
 
 #[test]
 fn a_relative_path_in_an_old_journal_is_refused_not_guessed() {
-    use helix::guard::absolute_paths;
-    use helix::undo::apply;
+    use helix::undo::{Undo, apply, read};
     use serde_json::json;
+    // A record as the guard journals it: every path made absolute.
+    let absolute_paths = |v| Undo::to_json(&read(&v).unwrap().absolute());
     for rec in [
         json!({ "restore": "/tmp/x", "to": "rel.txt" }),
         json!({ "remove_created": "rel.txt" }),
         json!({ "move_back": "a", "to": "/tmp/b" }),
     ] {
-        let e = apply(&rec).unwrap_err().to_string();
+        let e = apply(&read(&rec).unwrap()).unwrap_err().to_string();
         assert!(e.contains("by a relative path"), "{rec}: {e}");
     }
     // What a primitive journals today is absolute, and names that are not paths stay as given.
@@ -174,4 +175,103 @@ fn a_relative_path_in_an_old_journal_is_refused_not_guessed() {
     assert_eq!(v["rev"], "main");
     let v = absolute_paths(json!({ "steps": [{ "restore": "k", "to": "./a/../b" }] }));
     assert_eq!(v["steps"][0]["to"], here.join("b").display().to_string());
+}
+
+/// A journal written by helix before undo records were typed (the lines as it wrote them, one
+/// per kind) is still undone: files restored, moved back, removed, untrashed; steps and a
+/// command run; a git checkout, remote and URL reversed; a qemu-img checkpoint reverted.
+#[test]
+fn a_journal_from_before_typed_records_is_undone() {
+    use sha2::Digest;
+    let t = Test::new().recipe("rm", "//! Remove.\nfs::remove(\"u.txt\");\n");
+    let d = t.dir.path().to_path_buf();
+    std::fs::write(d.join("u.txt"), "trashed").unwrap();
+    t.helix(["run", "rm"]).success();
+    assert!(!d.join("u.txt").exists());
+    let trashed = t.helix(["trash", "list"]);
+    let id = trashed
+        .stdout
+        .split_whitespace()
+        .find(|w| w.contains("u.txt"))
+        .unwrap_or_else(|| panic!("no trash item for u.txt:\n{}", trashed.stdout))
+        .trim_matches('`')
+        .to_string();
+    // What the old run changed, as it stands after that run.
+    std::fs::write(d.join("keep.bak"), "before").unwrap();
+    std::fs::write(d.join("w.txt"), "written").unwrap();
+    let sha: String = sha2::Sha256::digest(b"written").iter().map(|b| format!("{b:02x}")).collect();
+    std::fs::write(d.join("p.bak"), "p before").unwrap();
+    std::fs::write(d.join("p.txt"), "p after").unwrap();
+    std::fs::write(d.join("new.txt"), "made").unwrap();
+    std::fs::write(d.join("moved.txt"), "m").unwrap();
+    std::fs::create_dir(d.join("s")).unwrap();
+    qemu_img(&["create", "-q", "-f", "qcow2", "snap.qcow2", "1M"], &d);
+    qemu_img(&["snapshot", "-c", "s1", "snap.qcow2"], &d);
+    let repo = git2::Repository::init(d.join("repo")).unwrap();
+    std::fs::write(d.join("repo/a"), "a").unwrap();
+    let mut idx = repo.index().unwrap();
+    idx.add_path(std::path::Path::new("a")).unwrap();
+    idx.write().unwrap();
+    let tree = repo.find_tree(idx.write_tree().unwrap()).unwrap();
+    let sig = git2::Signature::now("t", "t@example.com").unwrap();
+    let head = repo.commit(Some("HEAD"), &sig, &sig, "a", &tree, &[]).unwrap();
+    let branch = repo.head().unwrap().shorthand().unwrap().to_string();
+    repo.set_head_detached(head).unwrap();
+    repo.remote("up", "https://example.com/new.git").unwrap();
+    repo.remote("added", "https://example.com/added.git").unwrap();
+
+    let p = |f: &str| d.join(f).display().to_string();
+    let undos = [
+        format!(r#"{{"restore":"{}","to":"{}","sha256":"{sha}"}}"#, p("keep.bak"), p("w.txt")),
+        format!(r#"{{"restore":"{}","to":"{}"}}"#, p("p.bak"), p("p.txt")),
+        format!(r#"{{"remove_created":"{}"}}"#, p("new.txt")),
+        r#"{"remove_created":null}"#.to_string(),
+        format!(r#"{{"move_back":"{}","to":"{}"}}"#, p("moved.txt"), p("m.txt")),
+        format!(r#"{{"untrash":"{id}","dir":"{}"}}"#, p("state/trash")),
+        format!(
+            r#"{{"steps":[{{"remove_created":"{}"}},{{"run":["true"],"why":"a command"}}]}}"#,
+            p("s")
+        ),
+        format!(r#"{{"kind":"qemu_img.snapshot_kept","path":"{}","name":"s1"}}"#, p("snap.qcow2")),
+        format!(r#"{{"kind":"qemu_img.checkpoint","path":"{}","name":"s1"}}"#, p("snap.qcow2")),
+        format!(r#"{{"kind":"git.remote_remove","name":"added","path":"{}"}}"#, p("repo")),
+        format!(
+            r#"{{"kind":"git.remote_set_url","name":"up","path":"{}","url":"https://example.com/old.git"}}"#,
+            p("repo")
+        ),
+        format!(r#"{{"kind":"git.checkout","path":"{}","rev":"{branch}"}}"#, p("repo")),
+    ];
+    let run = "20261127-080000000-old";
+    let mut journal = format!(
+        r#"{{"type":"start","run":"{run}","recipe":"old","args":{{}},"dry_run":false,"ts":"2026-11-27T08:00:00.000Z","cwd":"/p"}}"#
+    );
+    for (i, u) in undos.iter().enumerate() {
+        journal.push_str(&format!(
+            "\n{{\"type\":\"action\",\"kind\":\"old.{i}\",\"detail\":\"action {i}\",\"result\":\"ok\",\"ms\":1,\"undo\":{u}}}"
+        ));
+    }
+    journal.push_str(
+        "\n{\"type\":\"end\",\"status\":\"ok\",\"ms\":9,\"ts\":\"2026-11-27T08:00:01.000Z\"}\n",
+    );
+    std::fs::write(d.join(format!("state/runs/{run}.jsonl")), journal).unwrap();
+
+    let out = t.helix(["undo", run]);
+    out.success();
+    assert_eq!(std::fs::read_to_string(d.join("w.txt")).unwrap(), "before", "{}", out.stdout);
+    assert_eq!(std::fs::read_to_string(d.join("p.txt")).unwrap(), "p before");
+    assert!(!d.join("new.txt").exists() && !d.join("s").exists() && !d.join("moved.txt").exists());
+    assert_eq!(std::fs::read_to_string(d.join("m.txt")).unwrap(), "m");
+    assert_eq!(std::fs::read_to_string(d.join("u.txt")).unwrap(), "trashed");
+    assert!(out.stdout.contains("ran `true`"), "{}", out.stdout);
+    assert!(out.stdout.contains("snapshot `s1` of"), "{}", out.stdout);
+    let snaps = std::process::Command::new("qemu-img")
+        .args(["snapshot", "-l"])
+        .arg(d.join("snap.qcow2"))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&snaps.stdout).contains("before-s1-"), "{}", out.stdout);
+    let repo = git2::Repository::open(d.join("repo")).unwrap();
+    assert!(repo.find_remote("added").is_err(), "{}", out.stdout);
+    assert_eq!(repo.find_remote("up").unwrap().url().unwrap(), "https://example.com/old.git");
+    assert!(!repo.head_detached().unwrap(), "the checkout was not undone");
 }
