@@ -9,7 +9,15 @@
 //! (default 2) boots per variant, interleaved; `HELIX_BENCH_BOOTS=arm64-max,...` picks variants.
 
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)] // benches drive tools directly
-#[path = "../tests/test/vmimage.rs"]
+#[allow(dead_code)]
+#[path = "../tests/test/support/builder.rs"]
+mod builder;
+#[path = "../tests/test/support/ports.rs"]
+mod ports;
+#[allow(dead_code)]
+#[path = "../tests/test/support/tree.rs"]
+mod tree;
+#[path = "../tests/test/support/vmimage.rs"]
 mod vmimage;
 
 use std::time::{Duration, Instant};

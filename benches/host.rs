@@ -6,8 +6,17 @@
 //! without it that row is skipped.
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)] // benches drive tools directly
 
+#[allow(dead_code)]
+#[path = "../tests/test/support/builder.rs"]
+mod builder;
+#[allow(dead_code)]
+#[path = "../tests/test/support/tree.rs"]
+mod tree;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
+
+use builder::Test;
 use std::time::{Duration, Instant};
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -15,14 +24,29 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-fn time_cmd(argv: &[&str], cwd: &Path, runs: usize) -> Duration {
-    time_to(argv, cwd, runs, None)
+fn time_cmd(cmd: impl Fn() -> Command, runs: usize) -> Duration {
+    time_to(cmd, runs, None)
+}
+
+/// `argv` (not helix: helix runs through the test kit's builder) in `cwd`.
+fn tool(argv: &[&str], cwd: &Path) -> impl Fn() -> Command {
+    let argv: Vec<String> = argv.iter().map(|a| a.to_string()).collect();
+    let cwd = cwd.to_path_buf();
+    move || {
+        let mut c = Command::new(&argv[0]);
+        c.args(&argv[1..]).current_dir(&cwd);
+        c
+    }
 }
 
 fn main() {
-    let helix = env!("CARGO_BIN_EXE_helix");
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("recipes")).unwrap();
+    // helix in the test kit's world: its own recipes, config, state and home dirs.
+    let t = Test::new();
+    let dir = &t.dir;
+    let helix = |args: &'static [&'static str]| {
+        let t = &t;
+        move || t.command(args)
+    };
     let mut justfile = String::new();
     for i in 0..20 {
         let text = format!(
@@ -35,12 +59,12 @@ fn main() {
     let runs = 30;
     println!("## host (median of {runs} runs, 20 recipes)\n");
     println!("| command | median |\n|---|---|");
-    let list = time_cmd(&[helix, "list"], dir.path(), runs);
+    let list = time_cmd(helix(&["list"]), runs);
     println!("| `helix list` | {:.1} ms |", list.as_secs_f64() * 1e3);
-    let check = time_cmd(&[helix, "check"], dir.path(), runs);
+    let check = time_cmd(helix(&["check"]), runs);
     println!("| `helix check` (compiles all 20 + stdlib) | {:.1} ms |", check.as_secs_f64() * 1e3);
     if let Some(just) = which("just") {
-        let j = time_cmd(&[just.to_str().unwrap(), "--list"], dir.path(), runs);
+        let j = time_cmd(tool(&[just.to_str().unwrap(), "--list"], dir.path()), runs);
         println!("| `just --list` | {:.1} ms |", j.as_secs_f64() * 1e3);
         println!("\n`helix list` / `just --list` = {:.2}", list.as_secs_f64() / j.as_secs_f64());
     }
@@ -63,17 +87,20 @@ fn main() {
     );
     for dest in [Some(log.as_path()), None] {
         let shown = if dest.is_some() { "a log file" } else { "/dev/null" };
-        let fixed = time_to(&[helix, "run", "small"], dir.path(), 21, dest)
-            .saturating_sub(time_to(&["sh", "-c", "seq 1 10 >&2"], dir.path(), 21, dest));
+        let fixed = time_to(helix(&["run", "small"]), 21, dest).saturating_sub(time_to(
+            tool(&["sh", "-c", "seq 1 10 >&2"], dir.path()),
+            21,
+            dest,
+        ));
         for lines in [100_000u64, 1_000_000] {
             let script = format!("seq 1 {lines} >&2");
-            let direct = time_to(&["sh", "-c", &script], dir.path(), 21, dest);
+            let direct = time_to(tool(&["sh", "-c", &script], dir.path()), 21, dest);
             std::fs::write(
                 dir.path().join("recipes/noisy.rhai"),
                 format!("//! Noisy.\ncmd::run([\"sh\", \"-c\", \"{script}\"]);\n"),
             )
             .unwrap();
-            let via = time_to(&[helix, "run", "noisy"], dir.path(), 21, dest);
+            let via = time_to(helix(&["run", "noisy"]), 21, dest);
             let overhead = via.as_secs_f64() - fixed.as_secs_f64() - direct.as_secs_f64();
             println!(
                 "| {shown} | {lines} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms ({:.1}%) |",
@@ -87,9 +114,9 @@ fn main() {
     }
 }
 
-/// Median wall time of `argv` with stdout and stderr on `dest` (truncated before each run) or
-/// on /dev/null.
-fn time_to(argv: &[&str], cwd: &Path, runs: usize, dest: Option<&Path>) -> Duration {
+/// Median wall time of the command `cmd` makes, with stdout and stderr on `dest` (truncated
+/// before each run) or on /dev/null.
+fn time_to(cmd: impl Fn() -> Command, runs: usize, dest: Option<&Path>) -> Duration {
     let mut times = Vec::new();
     for _ in 0..runs {
         let (o, e) = match dest {
@@ -100,16 +127,9 @@ fn time_to(argv: &[&str], cwd: &Path, runs: usize, dest: Option<&Path>) -> Durat
             None => (Stdio::null(), Stdio::null()),
         };
         let t = Instant::now();
-        let st = Command::new(argv[0])
-            .args(&argv[1..])
-            .current_dir(cwd)
-            .env("HELIX_STATE_DIR", cwd.join("state"))
-            .env("HELIX_CONFIG_DIR", cwd.join("config"))
-            .stdout(o)
-            .stderr(e)
-            .status()
-            .expect("runs");
-        assert!(st.success(), "{argv:?} failed");
+        let mut c = cmd();
+        let st = c.stdout(o).stderr(e).status().expect("runs");
+        assert!(st.success(), "{c:?} failed");
         times.push(t.elapsed());
     }
     median(times)

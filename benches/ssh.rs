@@ -6,7 +6,9 @@
 //! `cargo bench --bench ssh`
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)] // benches drive tools directly
 
-#[path = "../tests/test/sshd.rs"]
+#[path = "../tests/test/support/ports.rs"]
+mod ports;
+#[path = "../tests/test/support/sshd.rs"]
 mod sshd;
 
 use std::process::{Command, Stdio};

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::config::Config;
-use crate::ctx::Ctx;
 use crate::recipe::{self, Recipe};
+use crate::run::Run;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -262,7 +262,7 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
         Command::List { json } => list(&dirs, json),
         Command::Check { recipe } => {
             let config = Config::load(cli.config.as_deref()).map_err(Failure::usage)?;
-            let _ = Ctx::new(false, false, false, config).install();
+            let _ = Run::new(false, false, false, config).install();
             crate::check::command::run(&dirs, recipe.as_deref())
         }
         Command::New { name, from, dir } => {
@@ -288,7 +288,7 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
         }
         Command::Config { action: Some(ConfigCommand::Init { vm }), .. } => {
             let config = Config::load(cli.config.as_deref()).map_err(Failure::usage)?;
-            let _ = Ctx::new(false, false, false, config.clone()).install();
+            let _ = Run::new(false, false, false, config.clone()).install();
             crate::config_init::run(&config, vm.as_deref()).map_err(Failure::from)?;
             Ok(0)
         }
@@ -333,130 +333,74 @@ fn run(
         print!("{}", recipe::help(&recipe));
         return Ok(0);
     }
-    crate::check::command::gate(dirs, &recipe)?;
-    // helix's own run flags may also follow the recipe's parameters
-    // (`helix run provision-vm --cpus 8 --resume`), unless the recipe declares one itself.
-    let mut params = params;
-    let (mut dry_run, mut resume, mut yes) = (dry_run, resume, yes);
-    params.retain(|p| {
-        let own = |flag: &str| {
-            p == flag && !recipe.header.params.iter().any(|q| format!("--{}", q.name) == flag)
-        };
-        match () {
-            _ if own("--dry-run") => dry_run = true,
-            _ if own("--resume") => resume = true,
-            _ if own("--yes") || (p == "-y") => yes = true,
-            _ => return true,
-        }
-        false
-    });
-    let args = recipe::parse_args(&recipe, &params).map_err(Failure::usage)?;
-    let ctx = Ctx::new(dry_run, resume, yes, config)
-        .install()
-        .ok_or_else(|| Failure::error("a run is already in progress in this process"))?;
-    *crate::api::global::RECIPE.lock().unwrap() = recipe.name.clone();
-    *crate::api::global::ARGS.lock().unwrap() = args.clone();
-    let engine = crate::engine::build(recipe::stdlib_dirs(dirs));
-    let mut scope = crate::run::scope(&args);
-    let ast = crate::run::compile(&engine, &recipe, &scope)
-        .map_err(|m| Failure { message: m, code: 1 })?;
-    let journal = crate::journal::Journal::start(
-        &crate::config::state_dir().join("runs"),
-        &recipe.name,
-        serde_json::to_value(&args).unwrap_or_default(),
-        dry_run,
-    )
-    .map_err(Failure::from)?;
-    let run_id = journal.run_id().to_string();
-    ctx.set_journal(journal);
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        crate::run::execute(&engine, &ast, &mut scope)
-    }));
-    // A run leaves nothing behind: VMs it started (unless detached), children, SSH masters.
-    crate::qemu::kill_all();
-    crate::process::terminate_all();
-    crate::ssh::close_all();
-    let step = ctx.failed_step();
-    let result = match result {
-        Ok(r) => r,
-        Err(p) => {
-            // Output closed (`helix run x | head -1`): stopped like an interrupt, quietly.
-            let closed = crate::closed_pipe::is_closed_pipe(p.as_ref());
-            let (status, why) = if closed {
-                ("interrupted", "the output was closed (its reader went away)".to_string())
-            } else {
-                (
-                    "failed",
-                    format!("helix crashed: {}", p.downcast_ref::<String>().map_or("?", |s| s)),
-                )
-            };
-            ctx.with_journal(|j| j.end_with(status, Some(&why), step.as_deref()));
-            if closed {
-                return Err(Failure { message: String::new(), code: crate::closed_pipe::EXIT });
+    let opts = crate::run::lifecycle::Options { dry_run, resume, yes };
+    let journal_dir = crate::config::state_dir().join("runs");
+    let outcome = crate::run::lifecycle::run(dirs, &recipe, params, opts, config, &journal_dir);
+    report(outcome)
+}
+
+/// A run's outcome in words (on stderr) and as an exit status.
+fn report(outcome: crate::run::Outcome) -> Result<i32, Failure> {
+    use crate::run::End;
+    let run_id = outcome.run_id.unwrap_or_default();
+    match outcome.end {
+        End::Done { code } => {
+            if outcome.dry_run {
+                eprintln!("{}", crate::dry_run::summary(outcome.planned, true));
             }
-            std::panic::resume_unwind(p);
-        }
-    };
-    match result {
-        Ok(()) => {
-            // `exit(code, message)` ends the recipe with its code; the message is already out.
-            let code = crate::api::global::take_exit().unwrap_or(0);
-            ctx.with_journal(|j| j.end(if code == 0 { "ok" } else { "failed" }));
-            if dry_run {
-                eprintln!("{}", crate::dry_run::summary(ctx.planned(), true));
-            }
-            if code == 0 && !dry_run && ctx.with_journal(|j| j.undoable()).unwrap_or(false) {
+            if code == 0 && !outcome.dry_run && outcome.undoable {
                 eprintln!("to undo this run: helix undo {run_id}");
             }
             Ok(code)
         }
-        Err(e) => {
-            let cancelled =
-                ctx.is_cancelled() || matches!(*e, rhai::EvalAltResult::ErrorTerminated(..));
-            let report = ctx.redact(&crate::report::runtime(&e, &recipe.source_name));
-            ctx.with_journal(|j| {
-                j.end_with(
-                    if cancelled { "interrupted" } else { "failed" },
-                    Some(report.trim_end()),
-                    step.as_deref(),
-                )
-            });
+        End::Usage(message) => Err(Failure::usage(message)),
+        End::Refused { message, code } => Err(Failure { message, code }),
+        End::Error(e) => Err(Failure::from(e)),
+        End::OutputClosed => {
+            Err(Failure { message: String::new(), code: crate::closed_pipe::EXIT })
+        }
+        End::Failed { report, wanted, cancelled } => {
             let mut message = report;
             message
                 .push_str(&format!("  = run `{run_id}`: `helix log {run_id}` shows what it did\n"));
-            if dry_run {
-                message.push_str(&format!("{}\n", crate::dry_run::summary(ctx.planned(), false)));
-            } else if ctx.with_journal(|j| j.undoable()).unwrap_or(false) {
+            if outcome.dry_run {
+                message.push_str(&format!("{}\n", crate::dry_run::summary(outcome.planned, false)));
+            } else if outcome.undoable {
                 message.push_str(&format!(
                     "  = what it changed before it stopped: `helix undo {run_id}` reverses it\n"
                 ));
             }
-            let code = if cancelled { 130 } else { exit_code(ctx.take_exit_code()) };
+            let code = if cancelled { 130 } else { exit_code(wanted) };
             Err(Failure { message, code })
         }
     }
 }
 
+/// Ctrl-C: the first stops every live run (each stops at its next operation), a second ends
+/// helix at once; with no run started yet (the picker, a question) it ends helix.
 fn install_interrupt_handler() {
     let _ = ctrlc::set_handler(|| {
-        let ctx = crate::ctx::get();
-        if ctx.run_id().is_none() {
+        let runs: Vec<_> =
+            crate::run::live().into_iter().filter(|r| r.run_id().is_some()).collect();
+        if runs.is_empty() {
             // No run has started (the recipe picker, a question for a parameter): nothing to
             // stop or clean up; give the terminal its cursor back and end as interrupted.
             let _ = console::Term::stderr().show_cursor();
             std::process::exit(130);
         }
-        if ctx.is_cancelled() {
+        if runs.iter().any(|r| r.is_cancelled()) {
             // A second Ctrl-C: the person means it.
-            crate::process::terminate_all();
+            runs.iter().for_each(|r| r.stop_children());
             std::process::exit(130);
         }
         eprintln!(
             "\n{} stopping (Ctrl-C again to force)",
             console::style("interrupted:").yellow().bold()
         );
-        ctx.cancel();
-        crate::process::terminate_all();
+        for r in &runs {
+            r.cancel();
+            r.stop_children();
+        }
     });
 }
 

@@ -42,6 +42,83 @@ pub enum Error {
     Options { problem: &'static str, key: String, primitive: String, why: String },
     #[error("config `{}`: {message}", path.display())]
     Config { path: PathBuf, message: String },
+    // QEMU, QMP and qemu-img.
+    /// A file a VM or an image operation needs is not there.
+    #[error("the {what} `{}` does not exist: {hint}", path.display())]
+    Missing { what: &'static str, path: PathBuf, hint: &'static str },
+    /// A program helix runs is not installed.
+    #[error("`{program}` is not installed (or not on PATH): {hint}")]
+    NotInstalled { program: String, hint: &'static str },
+    /// A disk image is locked by the VM that uses it.
+    #[error("the VM using `{}` is running: stop it first", path.display())]
+    DiskInUse { path: PathBuf },
+    /// A host port a VM would forward is taken.
+    #[error(
+        "port {port} on {bind} is already in use, so it cannot be forwarded to the guest's port \
+         {guest}: stop what listens there (another VM?) or pick another host port"
+    )]
+    PortInUse { bind: String, port: u16, guest: u16 },
+    /// A host port a VM would forward cannot be bound for another reason.
+    #[error("cannot forward {bind}:{port} to the guest: {source}")]
+    Forward { bind: String, port: u16, source: std::io::Error },
+    /// QEMU itself could not set up the forwards (`ports`: `127.0.0.1:2222, …`).
+    #[error(
+        "QEMU could not forward {ports}: a port is already in use; stop what listens there or \
+         pick another host port"
+    )]
+    QemuForward { ports: String },
+    /// QEMU exited while the VM was starting; `log` is the end of QEMU's own log.
+    #[error("the VM `{name}` did not start: QEMU exited:\n{}", indent(log))]
+    VmStart { name: String, log: String },
+    /// QEMU runs but its QMP socket never answered.
+    #[error("the VM `{name}` started but its QMP socket never answered; QEMU said:\n{log}")]
+    VmQmpSilent { name: String, log: String },
+    /// The VM exited while helix waited for it.
+    #[error("the VM `{name}` exited; QEMU said:\n{qemu_log}\nlast serial output:\n{serial_log}")]
+    VmExited { name: String, qemu_log: String, serial_log: String },
+    /// A forwarded port did not accept connections in time.
+    #[error("port {port} of the VM `{name}` did not accept connections within {seconds}s")]
+    VmPortTimeout { name: String, port: u16, seconds: u64 },
+    /// The serial console did not print the awaited text in time.
+    #[error(
+        "the VM `{name}` did not print `{text}` on its serial console within {seconds}s; last \
+         lines:\n{tail}"
+    )]
+    VmSerialTimeout { name: String, text: String, seconds: u64, tail: String },
+    /// A detached VM did not stop through its QMP socket.
+    #[error("the VM (pid {pid}) did not stop through QMP `{}`: stop it with `kill {pid}`", socket.display())]
+    VmStop { pid: u32, socket: PathBuf },
+    /// A UEFI vars file is missing and helix knows no template for the firmware.
+    #[error(
+        "the UEFI vars file `{}` does not exist and helix knows no vars template for the firmware \
+         `{}`: give `firmware.vars_template` (the firmware's empty vars file)",
+        vars.display(),
+        code.display()
+    )]
+    VarsTemplate { vars: PathBuf, code: PathBuf },
+    /// The QMP socket answers: another VM still runs there.
+    #[error(
+        "the QMP socket `{}` belongs to a VM that is still running: stop it first, or give this VM \
+         another `dir`",
+        socket.display()
+    )]
+    QmpSocketBusy { socket: PathBuf },
+    /// Talking QMP over `socket` failed (connect, read, write, time-out, not QMP).
+    #[error("QMP `{}`: {problem}", socket.display())]
+    Qmp { socket: PathBuf, problem: String },
+    /// QEMU answered a QMP command with an error.
+    #[error("QMP command `{command}` failed: {message}")]
+    QmpCommand { command: String, message: String },
+    /// qemu-img's output could not be read.
+    #[error("could not read `qemu-img {command}` of `{}`: {why}", path.display())]
+    QemuImgOutput { command: &'static str, path: PathBuf, why: String },
+    #[error("`{}` already has a snapshot named `{name}`: pick another name or delete it first", path.display())]
+    SnapshotExists { path: PathBuf, name: String },
+    #[error("`{}` has no snapshot named `{name}`", path.display())]
+    SnapshotMissing { path: PathBuf, name: String },
+    /// Undoing a checkpoint whose snapshot was deleted since.
+    #[error("`{}` no longer has snapshot `{name}`, so helix cannot go back to it", path.display())]
+    CheckpointGone { path: PathBuf, name: String },
     #[error("git: could not {op} `{}`: {message}", repo.display())]
     Git { op: String, repo: PathBuf, message: String },
     #[error("{} of {total} repositories failed:\n{}", failed.len(), failed.join("\n"))]
@@ -128,6 +205,11 @@ pub enum Error {
     Other(String),
 }
 
+/// Lines of a program's output, indented under the message that quotes them.
+fn indent(log: &str) -> String {
+    log.lines().map(|l| format!("  | {l}")).collect::<Vec<_>>().join("\n")
+}
+
 fn tail_suffix(tail: &str) -> String {
     if tail.trim().is_empty() {
         String::new()
@@ -163,15 +245,46 @@ impl Error {
         }
     }
 
-    /// The boundary to Rhai: Rhai adds the call position to `ErrorRuntime` itself.
+    /// The boundary to Rhai: Rhai adds the call position to `ErrorRuntime` itself. The value
+    /// is the message (what `catch (e)` gets and reports show); the exit code the error asks
+    /// for rides along as the value's tag, for the runner to read back with [`carried`].
     pub fn into_rhai(self) -> Box<rhai::EvalAltResult> {
-        if let Some(code) = self.exit_code() {
-            crate::ctx::get().set_exit_code(code);
-        }
-        if matches!(self, Error::Cancelled(_)) {
-            crate::ctx::get().cancel();
-        }
-        rhai::EvalAltResult::ErrorRuntime(self.to_string().into(), rhai::Position::NONE).into()
+        let tag = match (&self, self.exit_code()) {
+            (Error::Cancelled(_), _) => TAG_CANCELLED,
+            (_, Some(code)) if code >= 0 => code.saturating_add(1),
+            _ => TAG_NONE,
+        };
+        let mut message: rhai::Dynamic = self.to_string().into();
+        message.set_tag(tag);
+        rhai::EvalAltResult::ErrorRuntime(message, rhai::Position::NONE).into()
+    }
+}
+
+/// The tag of an error value that asks for no particular exit code (Rhai's default tag).
+const TAG_NONE: i32 = 0;
+/// The tag of a [`Error::Cancelled`] value: the run was interrupted (exit 130).
+const TAG_CANCELLED: i32 = -1;
+
+/// What a failed run's error asks for, read back from the error value ([`Error::into_rhai`]).
+#[derive(Debug, Default, PartialEq)]
+pub struct Carried {
+    /// The exit code (a failed command's own status, 130 for a cancel).
+    pub code: Option<i32>,
+    /// The error was a cancellation.
+    pub cancelled: bool,
+}
+
+/// Read what the innermost error of `err` (through the calls and modules it passed) carries.
+pub fn carried(err: &rhai::EvalAltResult) -> Carried {
+    use rhai::EvalAltResult as E;
+    match err {
+        E::ErrorInFunctionCall(_, _, inner, _) | E::ErrorInModule(_, inner, _) => carried(inner),
+        E::ErrorRuntime(v, _) => match v.tag() {
+            TAG_CANCELLED => Carried { code: Some(130), cancelled: true },
+            t if t > 0 => Carried { code: Some(t - 1), cancelled: false },
+            _ => Carried::default(),
+        },
+        _ => Carried::default(),
     }
 }
 
@@ -193,4 +306,34 @@ pub fn rhai<T>(ctx: &rhai::NativeCallContext, r: Result<T>) -> RhaiResult<T> {
         e.set_position(ctx.call_position());
         e
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exit_code_rides_in_the_error_value_not_in_a_context() {
+        let failed = Error::CommandFailed {
+            command: "make".into(),
+            status: "exit code 7".into(),
+            code: Some(7),
+            stderr_tail: String::new(),
+        };
+        let e = failed.into_rhai();
+        let rhai::EvalAltResult::ErrorRuntime(v, _) = &*e else { panic!("{e:?}") };
+        assert_eq!(v.clone().into_string().unwrap(), "`make` failed with exit code 7");
+        // Through a call chain, as the runner sees it.
+        let wrapped = rhai::EvalAltResult::ErrorInFunctionCall(
+            "f".into(),
+            String::new(),
+            e,
+            rhai::Position::NONE,
+        );
+        assert_eq!(carried(&wrapped), Carried { code: Some(7), cancelled: false });
+        let cancelled = Error::Cancelled("x".into()).into_rhai();
+        assert_eq!(carried(&cancelled), Carried { code: Some(130), cancelled: true });
+        assert_eq!(carried(&Error::other("x").into_rhai()), Carried::default());
+        assert!(!crate::run::current().is_cancelled(), "no context was told anything");
+    }
 }

@@ -55,6 +55,8 @@ pub struct Journal {
     /// survives a crash. Without one there is nothing worth a flush (on ext4 an fsync also
     /// writes out every file the run's commands just wrote, e.g. a big build log).
     undoable: bool,
+    /// The run's secrets, blotted out of every record (see [`Journal::redact_with`]).
+    secrets: std::sync::Arc<crate::secrets::Secrets>,
 }
 
 impl Journal {
@@ -75,6 +77,7 @@ impl Journal {
             file,
             started: std::time::Instant::now(),
             undoable: false,
+            secrets: Default::default(),
         };
         let cwd = std::env::current_dir().map(|p| p.display().to_string()).unwrap_or_default();
         j.append(&Record::Start {
@@ -88,6 +91,11 @@ impl Journal {
         Ok(j)
     }
 
+    /// Blot `secrets` (the run's, which grow while it runs) out of every record from now on.
+    pub fn redact_with(&mut self, secrets: std::sync::Arc<crate::secrets::Secrets>) {
+        self.secrets = secrets;
+    }
+
     pub fn run_id(&self) -> &str {
         &self.run_id
     }
@@ -98,7 +106,7 @@ impl Journal {
 
     pub fn append(&mut self, record: &Record) -> Result<()> {
         let mut line =
-            crate::ctx::get().redact(&serde_json::to_string(record).expect("records serialise"));
+            self.secrets.redact(&serde_json::to_string(record).expect("records serialise"));
         line.push('\n');
         // One write per record: a crash leaves at most a truncated last line, which readers skip.
         self.file.write_all(line.as_bytes()).map_err(|e| Error::write(&self.path, e))

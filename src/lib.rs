@@ -46,6 +46,7 @@ pub mod recipe_files;
 pub mod report;
 pub mod run;
 pub mod runlog;
+pub mod secrets;
 pub mod size;
 pub mod sources;
 pub mod ssh;

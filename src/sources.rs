@@ -1,25 +1,41 @@
-//! The text of every script compiled in this process, by source name, so an error anywhere
-//! (a recipe, a stdlib module, a built-in) can show its line.
+//! The text of every script a run compiled, by source name, so an error anywhere (a recipe, a
+//! stdlib module, a built-in) can show its line. Each [`crate::run::Run`] keeps its own; the
+//! free functions use the current run's (see [`crate::run::current`]).
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
-fn map() -> &'static Mutex<HashMap<String, String>> {
-    static M: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
-    M.get_or_init(|| Mutex::new(HashMap::new()))
+#[derive(Debug, Default)]
+pub struct Sources(Mutex<HashMap<String, String>>);
+
+impl Sources {
+    pub fn remember(&self, name: &str, text: &str) {
+        self.0.lock().unwrap().insert(name.to_string(), text.to_string());
+    }
+
+    /// Line `line` (1-based) of source `name`.
+    pub fn line(&self, name: &str, line: usize) -> Option<String> {
+        let m = self.0.lock().unwrap();
+        m.get(name)?.lines().nth(line.checked_sub(1)?).map(String::from)
+    }
+
+    /// The whole text of source `name`.
+    pub fn text(&self, name: &str) -> Option<String> {
+        self.0.lock().unwrap().get(name).cloned()
+    }
 }
 
+/// Remember `text` as source `name` in the current run.
 pub fn remember(name: &str, text: &str) {
-    map().lock().unwrap().insert(name.to_string(), text.to_string());
+    crate::run::current().sources.remember(name, text)
 }
 
-/// Line `line` (1-based) of source `name`.
+/// Line `line` (1-based) of the current run's source `name`.
 pub fn line(name: &str, line: usize) -> Option<String> {
-    let m = map().lock().unwrap();
-    m.get(name)?.lines().nth(line.checked_sub(1)?).map(String::from)
+    crate::run::current().sources.line(name, line)
 }
 
-/// The whole text of source `name`.
+/// The whole text of the current run's source `name`.
 pub fn text(name: &str) -> Option<String> {
-    map().lock().unwrap().get(name).cloned()
+    crate::run::current().sources.text(name)
 }

@@ -2,7 +2,6 @@
 //! `--resume` skips recorded steps. This generalises provision-vm's `.provision-state`.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
@@ -18,20 +17,13 @@ pub struct State {
     pub values: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
-struct Steps {
+/// A run's step state: where it is kept and how many steps the run has begun.
+#[derive(Debug, Default)]
+pub struct Steps {
     file: Option<PathBuf>,
     /// Whether the state file was reset for this run (only once, and only without --resume).
     started: bool,
     count: usize,
-}
-
-static STEPS: Mutex<Steps> = Mutex::new(Steps { file: None, started: false, count: 0 });
-
-/// Keep this run's step state in `file` (e.g. `<vm-dir>/.helix-steps.json`).
-pub fn set_state_file(file: PathBuf) {
-    let mut s = STEPS.lock().unwrap();
-    s.file = Some(file);
-    s.started = false;
 }
 
 fn default_file(recipe: &str) -> PathBuf {
@@ -71,46 +63,63 @@ pub enum Decision {
     SkipFiltered,
 }
 
-/// Decide whether step `name` runs, honouring `--resume` and the `only`/`skip` lists.
-pub fn begin(recipe: &str, name: &str, only: &[String], skip: &[String]) -> Result<Decision> {
-    let ctx = crate::ctx::get();
-    let mut s = STEPS.lock().unwrap();
-    let file = s.file.clone().unwrap_or_else(|| default_file(recipe));
-    s.count += 1;
-    let index = s.count;
-    if !only.is_empty() && !only.iter().any(|o| o == name) || skip.iter().any(|o| o == name) {
-        return Ok(Decision::SkipFiltered);
+impl Steps {
+    /// Keep this run's step state in `file` (e.g. `<vm-dir>/.helix-steps.json`).
+    pub fn set_state_file(&mut self, file: PathBuf) {
+        self.file = Some(file);
+        self.started = false;
     }
-    if !s.started {
-        s.started = true;
-        if !ctx.resume && !ctx.dry_run && file.exists() {
-            // A fresh run starts a fresh record; --resume keeps it.
-            save(&file, &State { recipe: recipe.into(), ..State::default() })?;
-        }
-    }
-    if ctx.resume {
-        let mut state = load(&file)?;
-        if state.completed.iter().any(|c| c == name) {
-            return Ok(Decision::SkipDone(state.values.remove(name)));
-        }
-    }
-    Ok(Decision::Run { index })
-}
 
-/// Record step `name` as done, with the value it returned (never under `--dry-run`).
-pub fn done(recipe: &str, name: &str, value: Option<serde_json::Value>) -> Result<()> {
-    if crate::ctx::get().dry_run {
-        return Ok(());
+    fn file(&self, recipe: &str) -> PathBuf {
+        self.file.clone().unwrap_or_else(|| default_file(recipe))
     }
-    let file = STEPS.lock().unwrap().file.clone().unwrap_or_else(|| default_file(recipe));
-    let mut state = load(&file)?;
-    state.recipe = recipe.to_string();
-    if !state.completed.iter().any(|c| c == name) {
-        state.completed.push(name.to_string());
+
+    /// Decide whether step `name` of `recipe` runs, honouring `--resume` (`resume`) and the
+    /// `only`/`skip` lists; a fresh run (not resumed, not a dry run) starts a fresh record.
+    pub fn begin(
+        &mut self,
+        recipe: &str,
+        name: &str,
+        only: &[String],
+        skip: &[String],
+        resume: bool,
+        dry_run: bool,
+    ) -> Result<Decision> {
+        let file = self.file(recipe);
+        self.count += 1;
+        let index = self.count;
+        if !only.is_empty() && !only.iter().any(|o| o == name) || skip.iter().any(|o| o == name) {
+            return Ok(Decision::SkipFiltered);
+        }
+        if !self.started {
+            self.started = true;
+            if !resume && !dry_run && file.exists() {
+                // A fresh run starts a fresh record; --resume keeps it.
+                save(&file, &State { recipe: recipe.into(), ..State::default() })?;
+            }
+        }
+        if resume {
+            let mut state = load(&file)?;
+            if state.completed.iter().any(|c| c == name) {
+                return Ok(Decision::SkipDone(state.values.remove(name)));
+            }
+        }
+        Ok(Decision::Run { index })
     }
-    match value {
-        Some(v) => state.values.insert(name.to_string(), v),
-        None => state.values.remove(name),
-    };
-    save(&file, &state)
+
+    /// Record step `name` as done, with the value it returned (the caller skips this under
+    /// `--dry-run`).
+    pub fn done(&self, recipe: &str, name: &str, value: Option<serde_json::Value>) -> Result<()> {
+        let file = self.file(recipe);
+        let mut state = load(&file)?;
+        state.recipe = recipe.to_string();
+        if !state.completed.iter().any(|c| c == name) {
+            state.completed.push(name.to_string());
+        }
+        match value {
+            Some(v) => state.values.insert(name.to_string(), v),
+            None => state.values.remove(name),
+        };
+        save(&file, &state)
+    }
 }

@@ -128,6 +128,8 @@ fn no_terminal(prompt: &str) -> Error {
 fn prompt_failed(prompt: &str, e: dialoguer::Error) -> Error {
     let dialoguer::Error::IO(io) = &e;
     if io.kind() == std::io::ErrorKind::Interrupted {
+        // Ctrl-C at the question: the person stops the run.
+        crate::ctx::get().cancel();
         return Error::Cancelled(format!("`{prompt}` was interrupted"));
     }
     Error::Terminal { op: format!("ask `{prompt}`"), message: e.to_string() }

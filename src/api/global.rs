@@ -6,27 +6,15 @@ pub fn module() -> rhai::Module {
     exported_module!(global_api)
 }
 
-/// The recipe being run (for step state), set by the runner.
-pub static RECIPE: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
-
-fn list_arg(name: &str) -> Vec<String> {
+fn list_arg(run: &crate::run::Run, name: &str) -> Vec<String> {
     // `only`/`skip` come from the recipe's own parameters when it declares them.
-    let args = crate::api::global::ARGS.lock().unwrap();
-    match args.get(name) {
+    match run.args().get(name) {
         Some(crate::recipe::Value::List(l)) => l.clone(),
         Some(crate::recipe::Value::Str(s)) => {
             s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect()
         }
         _ => vec![],
     }
-}
-
-/// How `exit(code, message)` asked the run to end, for the runner to read.
-static EXIT: std::sync::Mutex<Option<i32>> = std::sync::Mutex::new(None);
-
-/// The exit code a recipe asked for with `exit(…)`, if it did (taken once).
-pub fn take_exit() -> Option<i32> {
-    EXIT.lock().unwrap().take()
 }
 
 /// Whether `v` is data a step state file can keep and give back unchanged: text, numbers,
@@ -41,21 +29,17 @@ fn plain_data(v: &Dynamic) -> bool {
     v.is_string() || v.is_int() || v.is_float() || v.is_bool() || v.is_char() || v.is_unit()
 }
 
-fn exit_now(code: i64, message: &str) -> Box<rhai::EvalAltResult> {
+fn exit_now(run: &crate::run::Run, code: i64, message: &str) -> Box<rhai::EvalAltResult> {
     let Ok(code) = u8::try_from(code).map(i32::from) else {
         return format!("`exit({code}, …)`: an exit code is a number from 0 to 255").into();
     };
     if !message.is_empty() {
         if code == 0 { crate::ui::info(message) } else { crate::ui::error(message) }
     }
-    *EXIT.lock().unwrap() = Some(code);
+    run.ask_exit(code);
     // Rhai's own `exit`: it passes through functions and closures and ends the script.
     rhai::EvalAltResult::Exit(Dynamic::UNIT, rhai::Position::NONE).into()
 }
-
-/// The parsed arguments of the running recipe.
-pub static ARGS: std::sync::Mutex<std::collections::BTreeMap<String, crate::recipe::Value>> =
-    std::sync::Mutex::new(std::collections::BTreeMap::new());
 
 #[export_module]
 mod global_api {
@@ -75,10 +59,10 @@ mod global_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn step(ctx: NativeCallContext, name: &str, body: rhai::FnPtr) -> RhaiResult<Dynamic> {
-        let recipe = RECIPE.lock().unwrap().clone();
-        let only = list_arg("only");
-        let skip = list_arg("skip");
-        match r(&ctx, crate::step::begin(&recipe, name, &only, &skip))? {
+        let run = crate::run::of(&ctx);
+        let only = super::list_arg(&run, "only");
+        let skip = super::list_arg(&run, "skip");
+        match r(&ctx, run.begin_step(name, &only, &skip))? {
             crate::step::Decision::SkipDone(value) => {
                 crate::ui::info(&format!("step `{name}`: already done (resumed)"));
                 Ok(value.map(|v| crate::api::convert::from_json(&v)).unwrap_or(Dynamic::UNIT))
@@ -91,8 +75,8 @@ mod global_api {
                 crate::ui::header(&format!("[{index}] {name}"));
                 let started = std::time::Instant::now();
                 let value: Dynamic = body.call_within_context(&ctx, ()).inspect_err(|_| {
-                    crate::ctx::get().note_failed_step(name);
-                    crate::ctx::get().with_journal(|j| {
+                    run.note_failed_step(name);
+                    run.with_journal(|j| {
                         let took = started.elapsed();
                         j.action("step", &format!("step `{name}`"), Null, "failed", took, Null)
                     });
@@ -100,8 +84,8 @@ mod global_api {
                 let kept = (!value.is_unit() && super::plain_data(&value))
                     .then(|| serde_json::to_value(&value).ok())
                     .flatten();
-                r(&ctx, crate::step::done(&recipe, name, kept))?;
-                crate::ctx::get().with_journal(|j| {
+                r(&ctx, run.step_done(name, kept))?;
+                run.with_journal(|j| {
                     j.action(
                         "step",
                         &format!("step `{name}`"),
@@ -124,8 +108,8 @@ mod global_api {
     /// if !fs::exists("/tmp/helix-vm") { exit(3, "no VM here: create it with helix run provision-vm"); }
     /// ```
     #[rhai_fn(name = "exit", return_raw)]
-    pub fn exit_with(code: i64, message: &str) -> RhaiResult<()> {
-        Err(super::exit_now(code, message))
+    pub fn exit_with(ctx: NativeCallContext, code: i64, message: &str) -> RhaiResult<()> {
+        Err(super::exit_now(&crate::run::of(&ctx), code, message))
     }
 
     /// End the recipe now with exit code `code` (Rhai's own `exit(value)` would end it with 0).
@@ -134,8 +118,8 @@ mod global_api {
     /// if dry_run() { exit(0); }
     /// ```
     #[rhai_fn(name = "exit", return_raw)]
-    pub fn exit_code(code: i64) -> RhaiResult<()> {
-        Err(super::exit_now(code, ""))
+    pub fn exit_code(ctx: NativeCallContext, code: i64) -> RhaiResult<()> {
+        Err(super::exit_now(&crate::run::of(&ctx), code, ""))
     }
 
     /// Keep the step state of this run in `file` (e.g. in the VM dir) instead of helix's
@@ -144,8 +128,8 @@ mod global_api {
     /// ```rhai
     /// steps_file("/tmp/vm/.helix-steps.json");
     /// ```
-    pub fn steps_file(file: &str) {
-        crate::step::set_state_file(crate::paths::expand(file))
+    pub fn steps_file(ctx: NativeCallContext, file: &str) {
+        crate::run::of(&ctx).set_steps_file(crate::paths::expand(file))
     }
 
     /// Whether this run is a `--dry-run`.
@@ -153,8 +137,8 @@ mod global_api {
     /// ```rhai
     /// if dry_run() { print("planning only"); }
     /// ```
-    pub fn dry_run() -> bool {
-        crate::ctx::get().dry_run
+    pub fn dry_run(ctx: NativeCallContext) -> bool {
+        crate::run::of(&ctx).dry_run
     }
 
     /// This run's id (for `helix undo`), or `()` outside a run.
@@ -162,8 +146,8 @@ mod global_api {
     /// ```rhai
     /// print(`undo with: helix undo ${run_id()}`);
     /// ```
-    pub fn run_id() -> Dynamic {
-        crate::ctx::get().run_id().map(Dynamic::from).unwrap_or(Dynamic::UNIT)
+    pub fn run_id(ctx: NativeCallContext) -> Dynamic {
+        crate::run::of(&ctx).run_id().map(Dynamic::from).unwrap_or(Dynamic::UNIT)
     }
 
     /// The merged configuration (the same map recipes see as `config`).
@@ -171,8 +155,8 @@ mod global_api {
     /// ```rhai
     /// let pm = helix_config().paths.pm;
     /// ```
-    pub fn helix_config() -> Dynamic {
-        crate::api::convert::from_json(&crate::ctx::get().config.to_json())
+    pub fn helix_config(ctx: NativeCallContext) -> Dynamic {
+        crate::api::convert::from_json(&crate::run::of(&ctx).config.to_json())
     }
 
     /// Join an array's items into one string with `sep` between them.

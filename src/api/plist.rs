@@ -23,15 +23,13 @@ fn dict(doc: &rhai::Map, template: Option<&plist::Dictionary>) -> Result<plist::
     script::map_to_dict(doc, template, "")
 }
 
-/// The documents of the `plist::edit` calls running now, innermost last. Rhai hands a shared
-/// value to a namespaced function as a copy, so `plist::set(doc, …)` inside the closure would
-/// change a copy and be lost; `set`/`remove` apply the change to the edit's document as well
-/// when the map they were given is (a copy of) it.
-static EDITING: std::sync::Mutex<Vec<Dynamic>> = std::sync::Mutex::new(Vec::new());
-
-/// The `plist::edit` document `doc` is a copy of, if any.
-fn editing(doc: &rhai::Map) -> Option<Dynamic> {
-    let current = EDITING.lock().unwrap().last().cloned()?;
+/// The `plist::edit` document `doc` is a copy of, if any. The run keeps the documents of the
+/// `plist::edit` calls running now ([`crate::run::Run::editing`]), innermost last. Rhai hands a
+/// shared value to a namespaced function as a copy, so `plist::set(doc, …)` inside the closure
+/// would change a copy and be lost; `set`/`remove` apply the change to the edit's document as
+/// well when the map they were given is (a copy of) it.
+fn editing(ctx: &NativeCallContext, doc: &rhai::Map) -> Option<Dynamic> {
+    let current = crate::run::of(ctx).editing.lock().unwrap().last().cloned()?;
     let same =
         current.read_lock::<rhai::Map>().is_some_and(|m| format!("{:?}", *m) == format!("{doc:?}"));
     same.then_some(current)
@@ -45,9 +43,10 @@ fn edit_with(
 ) -> std::result::Result<rhai::Array, Box<rhai::EvalAltResult>> {
     let old = crate::error::rhai(ctx, crate::plist::read(file))?;
     let shared = Dynamic::from_map(script::dict_to_map(&old.root)).into_shared();
-    EDITING.lock().unwrap().push(shared.clone());
+    let run = crate::run::of(ctx);
+    run.editing.lock().unwrap().push(shared.clone());
     let returned: std::result::Result<Dynamic, _> = f.call_within_context(ctx, (shared.clone(),));
-    EDITING.lock().unwrap().pop();
+    run.editing.lock().unwrap().pop();
     let returned = returned?;
     let doc: rhai::Map = if returned.is_map() {
         returned.cast::<rhai::Map>()
@@ -319,7 +318,7 @@ mod plist_api {
         let s = r(&ctx, segs(key_path))?;
         // Refuse what a plist cannot hold now, not later at write time.
         r(&ctx, script::from_dynamic(&value, None, key_path).map(|_| ()))?;
-        if let Some(mut edited) = editing(doc)
+        if let Some(mut edited) = editing(&ctx, doc)
             && let Some(mut m) = edited.write_lock::<rhai::Map>()
         {
             r(&ctx, script::set(&mut m, &s, value.clone(), key_path))?;
@@ -340,7 +339,7 @@ mod plist_api {
         key_path: &str,
     ) -> RhaiResult<Dynamic> {
         let s = r(&ctx, segs(key_path))?;
-        if let Some(mut edited) = editing(doc)
+        if let Some(mut edited) = editing(&ctx, doc)
             && let Some(mut m) = edited.write_lock::<rhai::Map>()
         {
             script::remove(&mut m, &s);

@@ -4,16 +4,14 @@
 use rhai::plugin::*;
 
 use crate::error::{Error, Result};
-use crate::qemu::{self, Vm, VmSpec};
+use crate::qemu::{self, Vm, VmOptions, VmSpec};
 
 pub fn module() -> rhai::Module {
     exported_module!(qemu_api)
 }
 
 fn spec(config: &rhai::Map) -> Result<VmSpec> {
-    let v: serde_json::Value = rhai::serde::from_dynamic(&Dynamic::from(config.clone()))
-        .map_err(|e| Error::invalid("VM", "map", format!("cannot be read: {e}")))?;
-    VmSpec::from_json(&v)
+    crate::api::options::decode::<VmOptions>(config, "qemu::start")?.spec()
 }
 
 fn secs(t: i64) -> std::time::Duration {

@@ -3,7 +3,9 @@
 
 use rhai::plugin::*;
 
-use crate::api::convert;
+use serde::Deserialize;
+
+use crate::api::options::decode;
 use crate::error::Result;
 use crate::qemu_img::{self, ConvertOptions, CreateOptions, Info, Snapshot};
 
@@ -41,17 +43,17 @@ fn info_map(i: &Info) -> rhai::Map {
 }
 
 fn create_opts(o: &rhai::Map) -> Result<CreateOptions> {
-    convert::known_keys(
-        o,
-        &["format", "backing", "backing_format", "preallocation"],
-        "qemu_img::create",
-    )?;
-    Ok(CreateOptions {
-        format: convert::opt_str(o, "format")?,
-        backing: convert::opt_str(o, "backing")?.map(|b| convert::path(&b)),
-        backing_format: convert::opt_str(o, "backing_format")?,
-        preallocation: convert::opt_str(o, "preallocation")?,
-    })
+    let mut o: CreateOptions = decode(o, "qemu_img::create")?;
+    o.backing = o.backing.map(|b| crate::api::convert::path(&b.to_string_lossy()));
+    Ok(o)
+}
+
+/// `qemu_img::snapshot_apply`'s map.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApplyOptions {
+    /// Keep the current state as a snapshot first (default true).
+    save_current: Option<bool>,
 }
 
 #[export_module]
@@ -175,14 +177,11 @@ mod qemu_img_api {
         name: &str,
         options: rhai::Map,
     ) -> RhaiResult<String> {
-        let res = convert::known_keys(&options, &["save_current"], "qemu_img::snapshot_apply")
-            .and_then(|_| {
-                let save = convert::opt(&options, "save_current")
-                    .map(|v| v.as_bool().unwrap_or(true))
-                    .unwrap_or(true);
-                let keep = qemu_img::kept_state_name(name);
-                qemu_img::snapshot_apply(&path(image), name, save.then_some(keep.as_str()))
-            });
+        let res = decode::<ApplyOptions>(&options, "qemu_img::snapshot_apply").and_then(|o| {
+            let keep = qemu_img::kept_state_name(name);
+            let save = o.save_current.unwrap_or(true);
+            qemu_img::snapshot_apply(&path(image), name, save.then_some(keep.as_str()))
+        });
         r(&ctx, res)
     }
 
@@ -209,14 +208,8 @@ mod qemu_img_api {
         dest: &str,
         options: rhai::Map,
     ) -> RhaiResult<()> {
-        let res = convert::known_keys(&options, &["format", "compress"], "qemu_img::convert")
-            .and_then(|_| {
-                let o = ConvertOptions {
-                    format: convert::opt_str(&options, "format")?,
-                    compress: convert::opt_bool(&options, "compress")?,
-                };
-                qemu_img::convert(&path(src), &path(dest), &o)
-            });
+        let res = decode::<ConvertOptions>(&options, "qemu_img::convert")
+            .and_then(|o| qemu_img::convert(&path(src), &path(dest), &o));
         r(&ctx, res)
     }
 

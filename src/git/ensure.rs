@@ -338,9 +338,12 @@ pub fn ensure_all_with(specs: &[Spec], multi: MultiProgress) -> Result<Vec<Ensur
             multi.add(repo_bar(&name))
         })
         .collect();
+    // The workers are part of the caller's run (its dry-run, journal, cancellation).
+    let run = crate::ctx::get();
     std::thread::scope(|scope| {
         for _ in 0..specs.len().clamp(1, 8) {
             scope.spawn(|| {
+                let _in_run = run.enter();
                 loop {
                     let i = {
                         let mut n = next.lock().unwrap();

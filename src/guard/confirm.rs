@@ -231,6 +231,8 @@ pub fn ask(p: &Prompt) -> Result<()> {
         message: e.to_string(),
     })?;
     let Some(answer) = answer else {
+        // No answer (Ctrl-C or end of input at the question): the person stops the run.
+        crate::ctx::get().cancel();
         return Err(Error::Cancelled(format!("{} was not confirmed", p.op)));
     };
     let answer = answer.trim();

@@ -289,7 +289,7 @@ pub fn act<T: Default>(action: Action, f: impl FnOnce() -> Result<T>) -> Result<
         return Err(err);
     }
     let needs: Vec<Target> =
-        action.destroys.iter().filter(|t| needs_person(t, ctx)).cloned().collect();
+        action.destroys.iter().filter(|t| needs_person(t, &ctx)).cloned().collect();
     if ctx.dry_run {
         let line = match needs.first() {
             None => format!("would {}", action.detail),

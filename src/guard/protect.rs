@@ -16,7 +16,6 @@
 //! case-insensitively on macOS, whose filesystems usually are.
 
 use std::path::{Component, Path, PathBuf};
-use std::sync::Mutex;
 
 use crate::config::Config;
 use crate::error::Error;
@@ -48,21 +47,15 @@ impl Rule {
     }
 }
 
-static REGISTERED: Mutex<Vec<(PathBuf, String)>> = Mutex::new(Vec::new());
-
-/// The paths registered with [`register`] and why.
+/// The paths registered with [`register`] in the current run, and why.
 pub fn registered() -> Vec<(PathBuf, String)> {
-    REGISTERED.lock().unwrap().clone()
+    crate::ctx::get().protected()
 }
 
-/// Protect `path` for the rest of this process (e.g. every disk of a registered VM, fed by the
-/// `utm`/`qemu` domains). `why` names the source: "a disk of the VM `new-dev-vm`".
+/// Protect `path` for the rest of the current run (e.g. every disk of a registered VM, fed by
+/// the `utm`/`qemu` domains). `why` names the source: "a disk of the VM `new-dev-vm`".
 pub fn register(path: &Path, why: &str) {
-    let p = physical(path);
-    let mut r = REGISTERED.lock().unwrap();
-    if !r.iter().any(|(q, _)| *q == p) {
-        r.push((p, why.to_string()));
-    }
+    crate::ctx::get().protect(physical(path), why)
 }
 
 /// The system roots: never removed or renamed themselves (their contents are not protected).
@@ -236,7 +229,7 @@ pub fn rule_for(path: &Path, config: &Config) -> Option<Rule> {
             return Some(r);
         }
     }
-    for (q, why) in REGISTERED.lock().unwrap().iter() {
+    for (q, why) in registered().iter() {
         if within(q, &p) || within(&p, q) {
             return Some(Rule {
                 name: format!("`{}` ({why})", q.display()),

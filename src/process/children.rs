@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 use std::process::{Child, ExitStatus};
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// SIGTERM the group, give it three seconds, then SIGKILL; reap through the waiter.
@@ -20,9 +20,30 @@ pub(super) fn stop_group(pgid: i32, rx: &std::sync::mpsc::Receiver<std::io::Resu
     }
 }
 
-pub(super) fn children() -> &'static Mutex<HashSet<u32>> {
-    static CHILDREN: OnceLock<Mutex<HashSet<u32>>> = OnceLock::new();
-    CHILDREN.get_or_init(|| Mutex::new(HashSet::new()))
+/// The children a run started, by process group: its [`crate::run::Resource`], ended with it.
+#[derive(Default)]
+pub(super) struct Children(Mutex<HashSet<u32>>);
+
+impl std::ops::Deref for Children {
+    type Target = Mutex<HashSet<u32>>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl crate::run::Teardown for Children {
+    fn teardown(&self) {
+        terminate_children(self);
+    }
+}
+
+impl crate::run::Resource for Children {
+    const ORDER: u8 = 2;
+}
+
+/// The current run's children.
+pub(super) fn children() -> std::sync::Arc<Children> {
+    crate::run::current().resource::<Children>()
 }
 
 /// SIGTERM the child's process group, give it a moment, then SIGKILL.
@@ -48,9 +69,13 @@ fn signal_group(pgid: i32, sig: i32) {
     }
 }
 
-/// Stop every child still running (Ctrl-C, or the end of a run).
+/// Stop every child of the current run still running (Ctrl-C, or the end of a run).
 pub fn terminate_all() {
-    let pids: Vec<u32> = children().lock().unwrap().iter().copied().collect();
+    terminate_children(&children());
+}
+
+fn terminate_children(children: &Children) {
+    let pids: Vec<u32> = children.lock().unwrap().iter().copied().collect();
     for pid in pids {
         signal_group(pid as i32, libc::SIGTERM);
     }

@@ -11,31 +11,37 @@ use serde_json::{Value, json};
 use crate::error::{Error, Result};
 
 fn io(sock: &Path, what: &str, e: std::io::Error) -> Error {
-    Error::other(format!("QMP `{}`: could not {what}: {e}", sock.display()))
+    problem(sock, format!("could not {what}: {e}"))
+}
+
+fn problem(sock: &Path, problem: impl Into<String>) -> Error {
+    Error::Qmp { socket: sock.to_path_buf(), problem: problem.into() }
 }
 
 /// Read one reply (`return` or `error`), skipping asynchronous events.
-fn reply(sock: &Path, r: &mut BufReader<UnixStream>, deadline: Instant) -> Result<Value> {
+fn reply(
+    sock: &Path,
+    command: &str,
+    r: &mut BufReader<UnixStream>,
+    deadline: Instant,
+) -> Result<Value> {
     loop {
         if Instant::now() >= deadline {
-            return Err(Error::other(format!("QMP `{}` did not answer in time", sock.display())));
+            return Err(problem(sock, "did not answer in time"));
         }
         let mut line = String::new();
         let n = r.read_line(&mut line).map_err(|e| io(sock, "read", e))?;
         if n == 0 {
-            return Err(Error::other(format!(
-                "QMP `{}` closed the connection (QEMU exited?)",
-                sock.display()
-            )));
+            return Err(problem(sock, "closed the connection (QEMU exited?)"));
         }
         let v: Value = serde_json::from_str(line.trim())
-            .map_err(|e| Error::other(format!("QMP sent bad JSON: {e}")))?;
+            .map_err(|e| problem(sock, format!("sent bad JSON: {e}")))?;
         if let Some(ret) = v.get("return") {
             return Ok(ret.clone());
         }
         if let Some(err) = v.get("error") {
             let desc = err.get("desc").and_then(Value::as_str).unwrap_or("unknown error");
-            return Err(Error::other(format!("QMP command failed: {desc}")));
+            return Err(Error::QmpCommand { command: command.into(), message: desc.into() });
         }
         // An event ({"event": ...}) or the greeting: keep reading.
     }
@@ -61,15 +67,15 @@ pub fn execute(
     let mut greeting = String::new();
     r.read_line(&mut greeting).map_err(|e| io(sock, "read the greeting", e))?;
     if !greeting.contains("\"QMP\"") {
-        return Err(Error::other(format!("`{}` is not a QMP socket", sock.display())));
+        return Err(problem(sock, "is not a QMP socket"));
     }
     writeln!(w, "{}", json!({ "execute": "qmp_capabilities" }))
         .map_err(|e| io(sock, "write", e))?;
-    reply(sock, &mut r, deadline)?;
+    reply(sock, "qmp_capabilities", &mut r, deadline)?;
     let mut msg = json!({ "execute": command });
     if let Some(a) = arguments {
         msg["arguments"] = a;
     }
     writeln!(w, "{msg}").map_err(|e| io(sock, "write", e))?;
-    reply(sock, &mut r, deadline)
+    reply(sock, command, &mut r, deadline)
 }

@@ -23,11 +23,9 @@ impl Target {
     }
 }
 
-static CONTROL_DIR: OnceLock<std::result::Result<PathBuf, String>> = OnceLock::new();
-
 /// The run's private directory for master sockets (mode 0700, under `/tmp` to stay short).
 fn control_dir() -> Result<PathBuf> {
-    let dir = CONTROL_DIR.get_or_init(make_control_dir).clone().map_err(Error::other)?;
+    let dir = masters().control_dir.get_or_init(make_control_dir).clone().map_err(Error::other)?;
     if !dir.exists() {
         // `close_all` removed it and the run goes on: make it again, private.
         use std::os::unix::fs::DirBuilderExt;
@@ -52,9 +50,33 @@ fn make_control_dir() -> std::result::Result<PathBuf, String> {
 }
 
 /// Targets that may have a master connection this run (control path → target).
-pub(super) fn masters() -> &'static Mutex<BTreeMap<PathBuf, Target>> {
-    static M: OnceLock<Mutex<BTreeMap<PathBuf, Target>>> = OnceLock::new();
-    M.get_or_init(|| Mutex::new(BTreeMap::new()))
+pub(super) fn masters() -> std::sync::Arc<Masters> {
+    crate::run::current().resource::<Masters>()
+}
+
+/// A run's SSH master connections (control path → target) and the private directory of their
+/// sockets: its [`crate::run::Resource`], closed and removed with it.
+#[derive(Default)]
+pub(super) struct Masters {
+    map: Mutex<BTreeMap<PathBuf, Target>>,
+    control_dir: OnceLock<std::result::Result<PathBuf, String>>,
+}
+
+impl std::ops::Deref for Masters {
+    type Target = Mutex<BTreeMap<PathBuf, Target>>;
+    fn deref(&self) -> &Self::Target {
+        &self.map
+    }
+}
+
+impl crate::run::Teardown for Masters {
+    fn teardown(&self) {
+        close_masters(self);
+    }
+}
+
+impl crate::run::Resource for Masters {
+    const ORDER: u8 = 3;
 }
 
 /// How a connection is made: through the run's master (the default) or a fresh one.
@@ -94,12 +116,17 @@ fn close_master(cp: &Path, t: &Target) {
 /// the end of a run (also after an error or Ctrl-C).
 #[allow(clippy::disallowed_methods)] // the private 0700 ControlPath dir of this process's SSH masters
 pub fn close_all() {
+    close_masters(&masters());
+}
+
+#[allow(clippy::disallowed_methods)] // the private 0700 ControlPath dir of this run's SSH masters
+fn close_masters(masters: &Masters) {
     let all: Vec<(PathBuf, Target)> =
-        std::mem::take(&mut *masters().lock().unwrap()).into_iter().collect();
+        std::mem::take(&mut *masters.lock().unwrap()).into_iter().collect();
     for (cp, t) in &all {
         close_master(cp, t);
     }
-    if let Some(Ok(dir)) = CONTROL_DIR.get() {
+    if let Some(Ok(dir)) = masters.control_dir.get() {
         let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -15,9 +15,7 @@ use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use sha2::{Digest, Sha256};
-
-use crate::builder::{HELIX, detach_from_terminal};
+use crate::support::builder::Test;
 
 /// `(category, Rhai body)`. Placeholders: `{T}` a data dir (not the run's), `{F}` a file in it,
 /// `{VM}` a protected VM dir, `{VMS}` its parent, `{Q}` the qcow2 in it, `{B}` a `*.backup`
@@ -374,13 +372,9 @@ const ORDINARY: &[&str] = &[
 ];
 
 struct World {
+    t: Test,
     root: PathBuf,
     fixtures: Vec<PathBuf>,
-}
-
-fn sh(script: &str, cwd: &Path) {
-    let out = Command::new("sh").arg("-c").arg(script).current_dir(cwd).output().unwrap();
-    assert!(out.status.success(), "{script}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// One fixture: real targets and the scratch files the forms use.
@@ -419,7 +413,7 @@ printf 'ProxyCommand sh -c true\n' > sshcfg
 printf '#!/bin/sh\nrm -rf "$HOME"\n' > evilbin/ls
 chmod +x evilbin/ls
 "#;
-    sh(script, d);
+    crate::support::cmd::sh(script, d);
     let t = d.join("target").display().to_string();
     std::fs::write(d.join("evil.sh"), format!("rm -rf {t}\n")).unwrap();
     std::fs::write(d.join("evil.py"), format!("import shutil\nshutil.rmtree('{t}')\n")).unwrap();
@@ -429,8 +423,8 @@ chmod +x evilbin/ls
 
 impl World {
     fn new(workers: usize) -> World {
-        let root = std::env::temp_dir().join(format!("helix-adversarial-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
+        let t = Test::new();
+        let root = t.path("");
         for d in ["recipes", "config", "state", "home/.ssh"] {
             std::fs::create_dir_all(root.join(d)).unwrap();
         }
@@ -447,7 +441,8 @@ impl World {
             format!("[guard]\nprotected = [{}]\n", protected.join(", ")),
         )
         .unwrap();
-        World { root, fixtures }
+        let t = t.env("HELIX_RECIPES", &root.join("recipes").display().to_string());
+        World { t, root, fixtures }
     }
 
     fn body(&self, form: &str, fixture: &Path) -> String {
@@ -464,18 +459,8 @@ impl World {
 
     /// Run one recipe with no controlling terminal; stdin from /dev/null, or from `yes`.
     fn run(&self, name: &str, fixture: &Path, yes: bool) -> (i32, String, String) {
-        let mut cmd = Command::new(HELIX);
-        cmd.args(["run", name])
-            .current_dir(fixture)
-            .env("HELIX_RECIPES", self.root.join("recipes"))
-            .env("HELIX_CONFIG_DIR", self.root.join("config"))
-            .env("HELIX_STATE_DIR", self.root.join("state"))
-            .env("HOME", self.root.join("home"))
-            .env("NO_COLOR", "1")
-            .env_remove("HELIX_STDLIB")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        detach_from_terminal(&mut cmd);
+        let mut cmd = self.t.command(["run", name]);
+        cmd.current_dir(fixture);
         let mut yes_child = None;
         if yes {
             let mut y = Command::new("yes").stdout(Stdio::piped()).spawn().unwrap();
@@ -500,34 +485,8 @@ impl World {
 
 /// A digest of every target: paths, types, link targets, modes and contents.
 fn tree_hash(fixture: &Path) -> BTreeMap<String, String> {
-    fn walk(p: &Path, base: &Path, out: &mut BTreeMap<String, String>) {
-        use std::os::unix::fs::PermissionsExt;
-        let rel = p.strip_prefix(base).unwrap().display().to_string();
-        let Ok(m) = p.symlink_metadata() else {
-            out.insert(rel, "MISSING".into());
-            return;
-        };
-        let mode = m.permissions().mode();
-        if m.file_type().is_symlink() {
-            out.insert(rel, format!("link {:?} {mode:o}", std::fs::read_link(p).unwrap()));
-        } else if m.is_dir() {
-            out.insert(rel, format!("dir {mode:o}"));
-            let mut entries: Vec<PathBuf> =
-                std::fs::read_dir(p).unwrap().flatten().map(|e| e.path()).collect();
-            entries.sort();
-            for e in entries {
-                walk(&e, base, out);
-            }
-        } else {
-            let bytes = std::fs::read(p).unwrap_or_default();
-            out.insert(rel, format!("file {mode:o} {:x}", Sha256::digest(&bytes)));
-        }
-    }
-    let mut out = BTreeMap::new();
-    for t in ["target", "vms", "data.backup", "repo"] {
-        walk(&fixture.join(t), fixture, &mut out);
-    }
-    out
+    let watched = ["target", "vms", "data.backup", "repo"].map(|t| fixture.join(t));
+    crate::support::tree::snapshot(fixture, &|p| !watched.iter().any(|w| p.starts_with(w)))
 }
 
 fn entries(d: &Path) -> Vec<PathBuf> {

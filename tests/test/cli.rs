@@ -4,10 +4,10 @@
 //! `helix api MODULE`, the journal as `helix log` tells it, and the dry run's truth.
 
 use std::os::fd::{FromRawFd, OwnedFd};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
-use crate::builder::{HELIX, Output, Test};
+use crate::support::builder::{Output, Test};
 
 // ---- a closed output pipe --------------------------------------------------------------------
 
@@ -24,20 +24,12 @@ fn with_closed_pipe(t: &Test, args: &[&str], stderr: bool) -> Output {
     // SAFETY: both fds were just created and are owned here.
     let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
     drop(read);
-    let mut cmd = Command::new(HELIX);
-    cmd.args(args)
-        .current_dir(t.dir.path())
-        .env("HELIX_CONFIG_DIR", t.path("config"))
-        .env("HELIX_STATE_DIR", t.path("state"))
-        .env("HOME", t.path("home"))
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null());
+    let mut cmd = t.command(args);
     if stderr {
         cmd.stdout(Stdio::piped()).stderr(Stdio::from(write));
     } else {
         cmd.stdout(Stdio::from(write)).stderr(Stdio::piped());
     }
-    crate::builder::detach_from_terminal(&mut cmd);
     let out = cmd.output().unwrap();
     Output {
         code: out.status.code().unwrap_or(-1),
@@ -98,15 +90,8 @@ fn every_command_ends_quietly_when_its_output_pipe_is_closed() {
 fn helix_list_into_head_exits_without_a_panic() {
     let t = Test::new();
     // The shell's own pipe, as a person types it; PIPESTATUS is helix's status.
-    let out = Command::new("bash")
-        .arg("-c")
-        .arg(format!("'{HELIX}' list | head -1; echo \"status=${{PIPESTATUS[0]}}\""))
-        .current_dir(t.dir.path())
-        .env("HELIX_CONFIG_DIR", t.path("config"))
-        .env("HELIX_STATE_DIR", t.path("state"))
-        .env("HOME", t.path("home"))
-        .output()
-        .unwrap();
+    let out =
+        t.shell("\"$HELIX\" list | head -1; echo \"status=${PIPESTATUS[0]}\"").output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stdout.starts_with("RECIPE"), "{stdout}");
@@ -144,7 +129,7 @@ fn run_alone_at_a_terminal_offers_a_picker_and_asks_required_parameters() {
         "aaa-greet",
         "//! Greets someone (first in the list).\n//! @param who  Whom to greet (required)\nui::info(`picked: hello ${args.who}`);\n",
     );
-    let (code, screen) = crate::guard::pty_session(
+    let (code, screen) = crate::support::pty::pty_session(
         &t,
         &["run"],
         &[],
@@ -157,7 +142,7 @@ fn run_alone_at_a_terminal_offers_a_picker_and_asks_required_parameters() {
     // Escape cancels, and so does Ctrl-C: nothing runs, and the cursor the picker hid is
     // shown again.
     for key in ["\x1b", "\x03"] {
-        let (code, screen) = crate::guard::pty_session(
+        let (code, screen) = crate::support::pty::pty_session(
             &t,
             &["run"],
             &[],
@@ -281,15 +266,7 @@ fn bash_complete(t: &Test, words: &[&str]) -> Vec<String> {
         words[words.len() - 1],
         words[words.len().saturating_sub(2)],
     );
-    let out = Command::new("bash")
-        .arg("-c")
-        .arg(prog)
-        .current_dir(t.dir.path())
-        .env("HELIX_CONFIG_DIR", t.path("config"))
-        .env("HELIX_STATE_DIR", t.path("state"))
-        .env("HOME", t.path("home"))
-        .output()
-        .unwrap();
+    let out = t.shell(&prog).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).lines().map(|l| l.trim().to_string()).collect()
 }

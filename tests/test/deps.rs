@@ -4,7 +4,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::builder::Test;
+use crate::support::builder::Test;
 
 fn script(path: &Path, body: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -215,20 +215,9 @@ fn pip_packages_are_checked_and_installed_into_the_user_site() {
         .stdout_has("installed=[\"Helix.Probe\"]")
         .stdout_has("after=0.1");
     assert!(
-        walk(&userbase).iter().any(|p| p.ends_with("helix_probe/__init__.py")),
+        crate::support::tree::walk(&userbase)
+            .iter()
+            .any(|p| p.ends_with("helix_probe/__init__.py")),
         "installed into the user site under PYTHONUSERBASE"
     );
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = vec![];
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::builder::Test;
+use crate::support::builder::Test;
 
 fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
@@ -159,7 +159,7 @@ fn configuration_can_only_grow_protection() {
         "guard = { protected = [] }\n",
         "[guard]\nprotected = [\"/somewhere/else\"]\n",
     ];
-    let refused = |out: &crate::builder::Output, how: &str| {
+    let refused = |out: &crate::support::builder::Output, how: &str| {
         assert_ne!(out.code, 0, "{how}: {out:?}");
         assert!(out.stderr.contains("protected"), "{how}: {}", out.stderr);
         assert!(out.stderr.contains("helix-vm"), "{how}: {}", out.stderr);
@@ -207,16 +207,8 @@ fn configuration_can_only_grow_protection() {
 }
 
 /// `helix run rm` in the test's project with extra environment variables.
-fn run_with_env(t: &Test, env: &[(&str, &str)]) -> crate::builder::Output {
-    let mut cmd = std::process::Command::new(crate::builder::HELIX);
-    cmd.args(["run", "rm"])
-        .current_dir(t.path(""))
-        .env("HELIX_CONFIG_DIR", t.path("config"))
-        .env("HELIX_STATE_DIR", t.path("state"))
-        .env("HOME", t.path("home"))
-        .env("NO_COLOR", "1")
-        .env_remove("HELIX_RECIPES")
-        .stdin(std::process::Stdio::null());
+fn run_with_env(t: &Test, env: &[(&str, &str)]) -> crate::support::builder::Output {
+    let mut cmd = t.command(["run", "rm"]);
     for (k, v) in env {
         if v.is_empty() {
             cmd.env_remove(k);
@@ -224,12 +216,7 @@ fn run_with_env(t: &Test, env: &[(&str, &str)]) -> crate::builder::Output {
             cmd.env(k, v);
         }
     }
-    let out = cmd.output().unwrap();
-    crate::builder::Output {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    crate::support::builder::Output::of(cmd.output().unwrap())
 }
 
 #[test]

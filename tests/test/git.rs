@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::builder::Test;
+use crate::support::builder::Test;
 
 /// Run the git CLI (test side only) and return its trimmed stdout.
 pub fn git(dir: &Path, args: &[&str]) -> String {
@@ -281,92 +281,25 @@ fn head_remotes_and_dirty_from_a_recipe() {
     out.code(1).stderr_has("refused");
 }
 
-/// A real sshd on 127.0.0.1 with its own host key, accepting one user key.
-struct Sshd {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl Drop for Sshd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn keygen(path: &Path) {
-    let st = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-f", path.to_str().unwrap()])
-        .status()
-        .unwrap();
-    assert!(st.success());
-}
-
-fn start_sshd(dir: &Path, authorized: &Path) -> Sshd {
-    keygen(&dir.join("host_key"));
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let config = dir.join("sshd_config");
-    std::fs::write(
-        &config,
-        format!(
-            "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nAuthorizedKeysFile {}\nPidFile {}\nStrictModes no\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\nLogLevel ERROR\n",
-            dir.join("host_key").display(),
-            authorized.display(),
-            dir.join("sshd.pid").display()
-        ),
-    )
-    .unwrap();
-    if nix_is_root() {
-        std::fs::create_dir_all("/run/sshd").unwrap();
-    }
-    let child = Command::new("/usr/sbin/sshd")
-        .args(["-D", "-e", "-f", config.to_str().unwrap()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(dir.join("sshd.log")).unwrap())
-        .spawn()
-        .unwrap();
-    let sshd = Sshd { child, port };
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return sshd;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    panic!(
-        "sshd did not start: {}",
-        std::fs::read_to_string(dir.join("sshd.log")).unwrap_or_default()
-    );
-}
-
-fn nix_is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
-
 #[test]
 fn clones_over_ssh_with_the_users_key_file() {
     let t = Test::new();
     let (bare, commits) = remote(t.dir.path(), "overssh");
     let ssh_dir = t.path("home/.ssh");
     std::fs::create_dir_all(&ssh_dir).unwrap();
-    keygen(&ssh_dir.join("id_ed25519"));
-    let sshd_dir = t.path("sshd");
-    std::fs::create_dir_all(&sshd_dir).unwrap();
-    std::fs::copy(ssh_dir.join("id_ed25519.pub"), sshd_dir.join("authorized_keys")).unwrap();
-    let sshd = start_sshd(&sshd_dir, &sshd_dir.join("authorized_keys"));
+    // The server's authorized key is the user's key file.
+    let sshd = crate::support::sshd::Sshd::start();
+    std::fs::copy(&sshd.key, ssh_dir.join("id_ed25519")).unwrap();
+    std::fs::copy(sshd.key.with_extension("pub"), ssh_dir.join("id_ed25519.pub")).unwrap();
     // libgit2 checks the host key against ~/.ssh/known_hosts.
-    let host_pub = std::fs::read_to_string(sshd_dir.join("host_key.pub")).unwrap();
+    let host_pub = std::fs::read_to_string(sshd.dir.path().join("host_key.pub")).unwrap();
     let host_pub: Vec<&str> = host_pub.split_whitespace().take(2).collect();
     std::fs::write(
         ssh_dir.join("known_hosts"),
         format!("[127.0.0.1]:{} {}\n", sshd.port, host_pub.join(" ")),
     )
     .unwrap();
-    let user = std::env::var("USER")
-        .ok()
-        .filter(|u| !u.is_empty())
-        .unwrap_or_else(|| if nix_is_root() { "root".into() } else { "nobody".into() });
-    let url = format!("ssh://{user}@127.0.0.1:{}{}", sshd.port, bare);
+    let url = format!("ssh://{}@127.0.0.1:{}{}", sshd.user, sshd.port, bare);
     let co = t.path("pm/overssh");
     let t = t
         .env("SSH_AUTH_SOCK", "")
@@ -376,7 +309,7 @@ fn clones_over_ssh_with_the_users_key_file() {
     assert_eq!(git(&co, &["rev-parse", "HEAD"]), commits[1]);
 
     // A key the server does not accept: a clear error, not a retry loop.
-    keygen(&ssh_dir.join("other"));
+    crate::support::sshd::keygen(&ssh_dir.join("other"));
     std::fs::rename(ssh_dir.join("other"), ssh_dir.join("id_ed25519")).unwrap();
     std::fs::rename(ssh_dir.join("other.pub"), ssh_dir.join("id_ed25519.pub")).unwrap();
     let co2 = t.path("pm/overssh2");
@@ -415,7 +348,7 @@ fn a_branch_is_only_fetched_and_fast_forwarded_when_update_asks() {
 /// `helix ARGS` on a real pseudo-terminal (the guard's harness), answering its y/N question.
 fn helix_on_a_pty(t: &Test, args: &str, keys: &str) -> (i32, String) {
     let argv: Vec<&str> = args.split_whitespace().collect();
-    let (out, tty) = crate::guard::with_pty(t, &argv, "Go ahead?", &format!("{keys}\n"));
+    let (out, tty) = crate::support::pty::with_pty(t, &argv, "Go ahead?", &format!("{keys}\n"));
     (out.code, format!("{tty}{}{}", out.stdout, out.stderr))
 }
 

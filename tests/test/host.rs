@@ -1,6 +1,6 @@
 //! The host: finding, checking and running recipes; errors that point at the recipe line.
 
-use crate::builder::Test;
+use crate::support::builder::Test;
 
 #[test]
 fn runs_a_recipe_with_args_and_config() {
@@ -88,15 +88,8 @@ fn into_a_log_file_the_child_writes_directly_and_the_tail_is_read_back() {
         "//! R.\ncmd::run([\"sh\", \"-c\", \"echo before; seq 1 50000 >&2; exit 4\"]);\n",
     );
     let log = t.path("run.log");
-    let mut cmd = std::process::Command::new(crate::builder::HELIX);
-    cmd.args(["run", "r"])
-        .current_dir(t.dir.path())
-        .env("HELIX_STATE_DIR", t.path("state"))
-        .env("HELIX_CONFIG_DIR", t.path("config"))
-        .env("HOME", t.path("home"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap());
-    crate::builder::detach_from_terminal(&mut cmd);
+    let mut cmd = t.command(["run", "r"]);
+    cmd.stdout(std::process::Stdio::null()).stderr(std::fs::File::create(&log).unwrap());
     assert_eq!(cmd.status().unwrap().code(), Some(4));
     let text = std::fs::read_to_string(&log).unwrap();
     let streamed: Vec<&str> = text.lines().take_while(|l| l.parse::<u32>().is_ok()).collect();
@@ -224,16 +217,7 @@ fn ctrl_c_stops_the_recipe_its_children_and_closes_the_journal() {
         "slow",
         "//! Slow.\nprint(\"started\");\ncmd::run([\"sh\", \"-c\", \"echo $$ > child.pid; exec sleep 30\"]);\nprint(\"never\");\n",
     );
-    let mut cmd = std::process::Command::new(crate::builder::HELIX);
-    cmd.args(["run", "slow"])
-        .current_dir(t.dir.path())
-        .env("HELIX_STATE_DIR", t.path("state"))
-        .env("HELIX_CONFIG_DIR", t.path("config"))
-        .env("NO_COLOR", "1")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    crate::builder::detach_from_terminal(&mut cmd);
-    let child = cmd.spawn().unwrap();
+    let child = t.spawn(["run", "slow"]);
     let pid_file = t.path("child.pid");
     let start = std::time::Instant::now();
     while !pid_file.exists() || std::fs::read_to_string(&pid_file).unwrap().trim().is_empty() {

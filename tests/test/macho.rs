@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use crate::builder::Test;
+use crate::support::builder::Test;
+use crate::support::cmd::s;
 
 include!("../data/macho/fixtures.rs");
 use fixtures::{NAME, run, sysroot, tool};
@@ -31,10 +32,6 @@ fn copy(variant: &str, dir: &Path, sub: &str) -> PathBuf {
     std::fs::create_dir_all(to.parent().unwrap()).unwrap();
     std::fs::copy(fixtures::path(fx(), variant), &to).unwrap();
     to
-}
-
-fn s(p: &Path) -> String {
-    p.display().to_string()
 }
 
 /// `llvm-otool FLAG file` without the first line (which names the file).
@@ -304,7 +301,11 @@ fn rewrite_prefix_maps_like_the_legacy_fixer_in_one_call_and_keeps_undo() {
         .flatten()
         .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
         .collect();
-    let rec = journal.lines().find(|l| l.contains("macho.edit")).expect("journaled");
+    // The real run's record (its dry run journals the same action as planned, with no undo).
+    let rec = journal
+        .lines()
+        .find(|l| l.contains("macho.edit") && l.contains("restore"))
+        .expect("journaled");
     let rec: serde_json::Value = serde_json::from_str(rec).unwrap();
     let undo = rec.get("undo").unwrap_or(&rec["record"]["undo"]);
     assert_eq!(undo["to"], s(&p));

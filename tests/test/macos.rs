@@ -6,18 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::builder::Test;
-
-fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use crate::support::builder::Test;
+use crate::support::cmd::{s, stdout_of as run};
 
 /// A real arm64 dylib built by Apple's clang, linked against a second one (so it has a
 /// dependency to change), with room for longer install names.
@@ -46,10 +36,6 @@ fn dylibs(dir: &Path) -> (PathBuf, PathBuf) {
 
 fn otool_l(file: &Path) -> String {
     run(Command::new("otool").arg("-L").arg(file))
-}
-
-fn s(p: &Path) -> String {
-    p.display().to_string()
 }
 
 #[test]

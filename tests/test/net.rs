@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use sha2::Digest;
 
-use crate::builder::Test;
-use crate::httpd::{Httpd, Route};
+use crate::support::builder::Test;
+use crate::support::httpd::{Httpd, Route};
 
 fn data(n: usize) -> Vec<u8> {
     let mut x: u32 = 0x9e37_79b9;
@@ -144,7 +144,7 @@ fn dry_run_downloads_nothing() {
 
 #[test]
 fn wait_port_sees_a_late_listener_and_names_a_dead_port() {
-    let port = crate::sshd::free_port();
+    let port = crate::support::sshd::free_port();
     let t = Test::new().recipe(
         "w",
         &format!(

@@ -1,9 +1,10 @@
 //! Every built-in recipe on a Mac user's *default* configuration, in the simulated Mac of
-//! [`crate::mac_world`]: each `--dry-run` passes and its plan is snapshotted (a change to what
+//! [`crate::support::mac_world`]: each `--dry-run` passes and its plan is snapshotted (a change to what
 //! a recipe would do shows up in review), and each real run goes as far as the doubles reach.
 
-use crate::builder::Output;
-use crate::mac_world::{MacWorld, USER, VM_UUID};
+use crate::support::builder::Output;
+use crate::support::mac_world::{MacWorld, USER, VM_UUID};
+use crate::support::macho::framework_binary;
 
 /// A run's output for a snapshot: both streams, this world's root written as `<mac>`, run
 /// ids as `<run>`.
@@ -175,12 +176,8 @@ fn dry_runs(w: &MacWorld, world: &str, stops: &[(&str, &str)]) {
         assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
         insta::assert_snapshot!(format!("{world}__{name}"), text);
         let after = tree(&w.root);
-        let changed: Vec<_> = after
-            .iter()
-            .filter(|e| !before.contains(e))
-            .chain(before.iter().filter(|e| !after.contains(e)))
-            .collect();
-        assert!(changed.is_empty(), "`helix {}` changed files: {changed:?}", argv.join(" "));
+        let changed = crate::support::tree::diff(&before, &after);
+        assert!(changed.is_empty(), "`helix {}` changed files: {changed:#?}", argv.join(" "));
     }
     assert!(wrong.is_empty(), "on the {world} Mac:\n{}", wrong.join("\n"));
 }
@@ -217,26 +214,12 @@ fn every_recipe_dry_runs_on_a_mac_with_its_vm() {
 }
 
 /// Files under `dir` with their sizes, except helix's own state (journal, trash records).
-fn tree(dir: &std::path::Path) -> Vec<(String, u64)> {
+fn tree(dir: &std::path::Path) -> std::collections::BTreeMap<String, String> {
     // helix's own state dir (`~/.local/state/helix`: journal, trash records).
     let state = dir.join("Users").join(USER).join(".local");
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.starts_with(&state) || p.file_name().is_some_and(|n| n == "calls.log") {
-                continue;
-            }
-            let m = std::fs::symlink_metadata(&p).unwrap();
-            if m.is_dir() {
-                stack.push(p.clone());
-            }
-            out.push((p.display().to_string(), if m.is_file() { m.len() } else { 0 }));
-        }
-    }
-    out.sort();
-    out
+    crate::support::tree::snapshot(dir, &|p| {
+        p.starts_with(&state) || p.file_name().is_some_and(|n| n == "calls.log")
+    })
 }
 
 /// The configuration a Mac user gets: the backend from the OS, the user from the account, the
@@ -265,15 +248,6 @@ fn the_default_config_is_this_users_mac() {
         .stdout_has(&format!("vm.disk = \"{}/disk.qcow2\"    # vm.dir", w.vm_dir().display()));
 }
 
-fn framework_binary(w: &MacWorld) -> std::path::PathBuf {
-    w.app()
-        .join("Contents/Frameworks/qemu-aarch64-softmmu.framework/Versions/A/qemu-aarch64-softmmu")
-}
-
-fn holds(file: &std::path::Path, needle: &str) -> bool {
-    std::fs::read(file).unwrap().windows(needle.len()).any(|w| w == needle.as_bytes())
-}
-
 /// build-qemu for real on a fresh Mac's defaults: builds the fake QEMU against the sysroot in
 /// `~/pm`, installs it into `/Applications/UTM.app`, and names nobody's VM. A second run says
 /// there is nothing to install — and does not then claim it installed it.
@@ -283,7 +257,7 @@ fn build_qemu_on_a_fresh_mac_installs_into_utm_and_names_no_vm() {
     let first = w.helix(["run", "build-qemu"]);
     first
         .success()
-        .stderr_has(&format!("installed {}", framework_binary(&w).display()))
+        .stderr_has(&format!("installed {}", framework_binary(&w.app()).display()))
         .stderr_has("done — UTM loads the new QEMU the next time it starts a VM");
     for other in ["utmctl start", "17DC4F96", "luke", "/Volumes/Big", "new-dev-vm"] {
         assert!(
@@ -292,7 +266,10 @@ fn build_qemu_on_a_fresh_mac_installs_into_utm_and_names_no_vm() {
             first.stderr
         );
     }
-    assert!(holds(&framework_binary(&w), crate::fake_mac::VERSION_STRING));
+    assert!(crate::support::macho::holds(
+        &framework_binary(&w.app()),
+        crate::support::fake_mac::VERSION_STRING
+    ));
     w.helix(["run", "verify-qemu"]).success().stderr_has("the installed QEMU is good");
 
     let again = w.helix(["run", "build-qemu"]);
@@ -340,8 +317,8 @@ fn provision_vm_host_steps_on_defaults_make_disks_uefi_vars_seed_and_bundle() {
     // The writable UEFI vars are made from the firmware's template at the first boot
     // (`qemu::start`), not by the disk step: no boot ran here.
     assert!(!dir.join("efi_vars.fd").exists());
-    assert_eq!(crate::vm_bytes(&w.t, &dir.join("disk.qcow2")), 256 << 30);
-    assert_eq!(crate::vm_bytes(&w.t, &dir.join("zfs-data.qcow2")), 128 << 30);
+    assert_eq!(crate::support::disk::vm_bytes(&dir.join("disk.qcow2")), 256 << 30);
+    assert_eq!(crate::support::disk::vm_bytes(&dir.join("zfs-data.qcow2")), 128 << 30);
     assert!(std::fs::metadata(dir.join("seed-fat.img")).unwrap().len() > 0);
     let out = w.helix(["run", "provision-vm", "--only", "utm_bundle"]);
     out.success();
@@ -360,8 +337,8 @@ fn backup_vm_on_defaults_copies_the_vms_disks() {
     let b = w.vm_dir().join("helix.backups/b1");
     for d in ["disk.qcow2", "zfs-data.qcow2"] {
         assert_eq!(
-            crate::vm_bytes(&w.t, &b.join(d)),
-            crate::vm_bytes(&w.t, &w.vm_dir().join(d)),
+            crate::support::disk::vm_bytes(&b.join(d)),
+            crate::support::disk::vm_bytes(&w.vm_dir().join(d)),
             "{d} backed up"
         );
     }
@@ -375,7 +352,7 @@ fn expand_disk_on_defaults_grows_the_registered_vms_disk() {
     let w = MacWorld::new().with_vm();
     let out = w.helix(["run", "expand-disk", "--size", "128M", "--no-start"]);
     out.success();
-    assert_eq!(crate::vm_bytes(&w.t, &w.vm_dir().join("disk.qcow2")), 128 << 20);
+    assert_eq!(crate::support::disk::vm_bytes(&w.vm_dir().join("disk.qcow2")), 128 << 20);
     assert!(!w.calls().contains("utmctl start"), "{}", w.calls());
     w.helix(["run", "expand-disk", "--size", "64M"]).code(1).stderr_has("refusing to shrink");
 }
@@ -456,7 +433,7 @@ fn config_init_finds_the_vm_in_utm_and_writes_it_to_the_users_config() {
     let other = w.root.join("Volumes/External/old.utm");
     std::fs::create_dir_all(&other).unwrap();
     let other_uuid = "0DADCFD5-C147-4870-9C0F-925F33B5D405";
-    crate::mac_world::write_registry(
+    crate::support::mac_world::write_registry(
         &w.preferences(),
         &[
             (VM_UUID, "helix-desktop", &w.vm_dir().join("helix-desktop.utm")),
@@ -487,7 +464,7 @@ fn config_init_finds_the_vm_in_utm_and_writes_it_to_the_users_config() {
         .stdout_has(&format!("vm.bundle = \"{}\"", other.display()))
         .stdout_has("vm.ssh_port = 2300");
     // At a terminal: the menu shows what was found; the configured VM is highlighted.
-    let (code, screen) = crate::guard::pty_session(
+    let (code, screen) = crate::support::pty::pty_session(
         &w.t,
         &["config", "init"],
         &[],

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::builder::Test;
+use crate::support::builder::Test;
 
 struct Row {
     /// `module::name` as Rhai's metadata names it.

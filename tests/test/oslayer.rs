@@ -11,7 +11,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::builder::Test;
+use crate::support::builder::Test;
 
 /// A protected VM backup with a real qcow2, its parent, and an unprotected sibling.
 struct World {
@@ -51,12 +51,12 @@ impl World {
     }
 
     fn hash(&self) -> String {
-        tree_hash(&self.p)
+        stat_hash(&self.p)
     }
 }
 
 /// Names, kinds, sizes and bytes of everything under `p`, in order.
-fn tree_hash(p: &Path) -> String {
+fn stat_hash(p: &Path) -> String {
     use sha2::Digest;
     let mut h = sha2::Sha256::new();
     let mut stack = vec![p.to_path_buf()];
@@ -107,7 +107,7 @@ fn confined(argv: &[&str], cwd: &Path) -> Output {
     cmd.output().unwrap()
 }
 
-fn sh(script: &str, cwd: &Path) -> Output {
+fn confined_sh(script: &str, cwd: &Path) -> Output {
     confined(&["sh", "-c", script], cwd)
 }
 
@@ -195,7 +195,7 @@ fn the_parent_of_a_protected_tree_cannot_be_moved_or_removed() {
         ),
         format!("mv '{}' '{}/gone'", w.root.display(), w.root.parent().unwrap().display()),
     ] {
-        let out = sh(&script, &w.root);
+        let out = confined_sh(&script, &w.root);
         assert!(!out.status.success(), "`{script}` succeeded");
         let e = stderr(&out);
         assert!(e.contains("busy") || e.contains("Read-only"), "`{script}`: {e}");
@@ -207,7 +207,7 @@ fn the_parent_of_a_protected_tree_cannot_be_moved_or_removed() {
     assert!(!out.status.success());
     assert_eq!(w.hash(), before, "{}\n{}", stderr(&out), listing(&w.p));
     assert!(!vms.join("scratch.txt").exists(), "the unprotected sibling went");
-    let out = sh(&format!("rm -rf '{}'", w.root.display()), "/".as_ref());
+    let out = confined_sh(&format!("rm -rf '{}'", w.root.display()), "/".as_ref());
     assert!(!out.status.success());
     assert_eq!(w.hash(), before);
 }
@@ -222,11 +222,12 @@ fn the_layer_is_not_a_blanket() {
     // enters its directory again once they are made.)
     let script = "set -e; mkdir -p vms/build && echo a > vms/build/a && mv vms/build/a vms/build/b \
                   && rm vms/scratch.txt && rm -rf vms/build && echo ok";
-    let out = sh(script, &w.root);
+    let out = confined_sh(script, &w.root);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!w.root.join("vms/scratch.txt").exists() && !w.root.join("vms/build").exists());
     // Reading the protected tree is fine; so is copying out of it.
-    let out = sh(&format!("cat '{0}/notes.txt' && cp -r '{0}' copy", w.p.display()), &w.root);
+    let out =
+        confined_sh(&format!("cat '{0}/notes.txt' && cp -r '{0}' copy", w.p.display()), &w.root);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(std::fs::read_to_string(w.root.join("copy/notes.txt")).unwrap(), "the only copy\n");
     // sudo still works inside.
@@ -248,7 +249,7 @@ fn configured_paths_and_globs_are_read_only_for_helix_commands() {
     std::fs::create_dir_all(&vm).unwrap();
     std::fs::write(vm.join("disk.img"), vec![1u8; 8192]).unwrap();
     std::fs::write(t.path("vms/other.qcow2"), "qcow").unwrap();
-    let before = (tree_hash(&vm), tree_hash(&t.path("vms/other.qcow2")));
+    let before = (stat_hash(&vm), stat_hash(&t.path("vms/other.qcow2")));
     std::fs::write(
         t.path("config/config.toml"),
         format!(
@@ -281,7 +282,7 @@ try {{ cmd::run(["sh", "-c", "cd {1} && touch ../ran-3 && rm -rf *"]); }} catch 
         ),
     );
     let out = t.helix(["run", "g"]);
-    assert_eq!((tree_hash(&vm), tree_hash(&t.path("vms/other.qcow2"))), before, "{out:?}");
+    assert_eq!((stat_hash(&vm), stat_hash(&t.path("vms/other.qcow2"))), before, "{out:?}");
     if t.path("ran-1").exists() {
         assert!(t.path("blocked-1").exists() && t.path("blocked-2").exists(), "{out:?}");
     }
@@ -337,12 +338,12 @@ fn without_root_the_layer_works_through_a_user_namespace() {
         "mv vms elsewhere".to_string(),
         format!("umount -l '{p}'; rm -rf '{p}'"),
     ] {
-        let out = sh(&script, &w.root);
+        let out = confined_sh(&script, &w.root);
         assert!(!out.status.success(), "`{script}` succeeded as nobody");
         assert_eq!(w.hash(), before, "`{script}`: {}", stderr(&out));
     }
     // Ordinary work as nobody still goes on beside it, and files keep their owner.
-    let out = sh("echo x > vms/new && rm vms/scratch.txt && stat -c %u vms/new", &w.root);
+    let out = confined_sh("echo x > vms/new && rm vms/scratch.txt && stat -c %u vms/new", &w.root);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "65534\n");
     // A sudo child cannot run in a user namespace: it is left unconfined (helix warned once).

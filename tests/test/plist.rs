@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::builder::Test;
+use crate::support::builder::Test;
 
 /// Python helpers: `gen_config`, `gen_registry` write fixtures; `dump` prints a file's tree as
 /// JSON with every value tagged by its plist type (dict key order kept).

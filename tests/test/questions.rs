@@ -2,8 +2,8 @@
 //! glob, a variable and a `cd` resolve to (never `*`, `$VAR`, or a relative name), what each is
 //! now, and a link on the way with where it points. Declining leaves everything as it was.
 
-use crate::builder::Test;
-use crate::guard::with_pty;
+use crate::support::builder::Test;
+use crate::support::pty::with_pty;
 
 fn world() -> Test {
     let t = Test::new();
@@ -15,7 +15,7 @@ fn world() -> Test {
     t
 }
 
-fn intact(t: &Test) -> bool {
+fn data_intact(t: &Test) -> bool {
     ["data/sub/a.txt", "data/sub/b.txt", "data/keep.txt"]
         .iter()
         .all(|f| std::fs::read_to_string(t.path(f)).is_ok_and(|s| s == "precious"))
@@ -26,7 +26,7 @@ fn ask(t: Test, script: &str) -> (Test, String) {
     let t = t.recipe("q", &format!("//! Asks.\ncmd::shell({script:?});\n"));
     let (out, tty) = with_pty(&t, &["run", "q"], "ahead", "no\n");
     assert_ne!(out.code, 0, "declined, yet it succeeded:\n{tty}");
-    assert!(intact(&t), "declined, yet the data changed:\n{tty}");
+    assert!(data_intact(&t), "declined, yet the data changed:\n{tty}");
     assert!(tty.contains("cancelled; nothing was changed"), "{tty}");
     (t, tty)
 }

@@ -3,8 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::builder::{Output, Test};
-use crate::fake_mac;
+use crate::support::builder::{Output, Test};
+use crate::support::fake_mac;
+use crate::support::macho::{contains, framework_binary, otool};
 
 /// A world for build-qemu: sysroot, SDK, UTM.app and the QEMU source under the test dir, a
 /// config pointing at them, and an `osascript` double saying UTM is not running.
@@ -49,23 +50,6 @@ fn write_exe(p: &Path, text: &str) {
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
-fn otool_l(file: &Path) -> String {
-    let out = std::process::Command::new(fake_mac::llvm_tool("llvm-otool"))
-        .arg("-L")
-        .arg(file)
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn framework_binary(app: &Path) -> PathBuf {
-    app.join("Contents/Frameworks/qemu-aarch64-softmmu.framework/Versions/A/qemu-aarch64-softmmu")
-}
-
-fn contains(hay: &[u8], needle: &str) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
-}
-
 #[test]
 fn build_qemu_builds_fixes_signs_and_installs_then_is_incremental() {
     let w = mac_world(false);
@@ -75,7 +59,7 @@ fn build_qemu_builds_fixes_signs_and_installs_then_is_incremental() {
     let bytes = std::fs::read(&fw).unwrap();
     assert!(contains(&bytes, fake_mac::VERSION_STRING), "the custom build is installed");
     assert!(!contains(&bytes, fake_mac::ORIGINAL_MARKER));
-    let deps = otool_l(&fw);
+    let deps = otool(&["-L"], &fw);
     assert!(!deps.contains(w.sysroot.to_str().unwrap()), "sysroot paths left:\n{deps}");
     assert!(deps.contains("@rpath/glib-2.0.0.framework/Versions/A/glib-2.0.0"), "{deps}");
     assert!(deps.contains("@rpath/libusb-1.0.0.dylib"), "the loose-dylib layout maps too:\n{deps}");
@@ -86,7 +70,7 @@ fn build_qemu_builds_fixes_signs_and_installs_then_is_incremental() {
     // The signature is valid: helix's own verifier, through the CLI.
     w.t.helix(["macho", "verify", fw.to_str().unwrap()]).success();
     // UTM's original was kept once, outside the signed app bundle, in helix's state dir.
-    let originals: Vec<PathBuf> = walk(&w.t.path("state/utm-original"))
+    let originals: Vec<PathBuf> = crate::support::tree::walk(&w.t.path("state/utm-original"))
         .into_iter()
         .filter(|p| {
             std::fs::read(p).map(|b| contains(&b, fake_mac::ORIGINAL_MARKER)).unwrap_or(false)
@@ -94,7 +78,7 @@ fn build_qemu_builds_fixes_signs_and_installs_then_is_incremental() {
         .collect();
     assert_eq!(originals.len(), 1, "exactly one kept original: {originals:?}");
     assert!(
-        walk(&w.app).iter().all(|p| !p.to_string_lossy().contains("backup")),
+        crate::support::tree::walk(&w.app).iter().all(|p| !p.to_string_lossy().contains("backup")),
         "nothing extra inside UTM.app"
     );
 
@@ -151,22 +135,6 @@ fn build_qemu_explains_a_missing_sysroot() {
         .stderr_has("rebuild the sysroot");
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(rd) = std::fs::read_dir(dir) {
-        for e in rd.flatten() {
-            let p = e.path();
-            let meta = std::fs::symlink_metadata(&p).unwrap();
-            if meta.is_dir() {
-                out.extend(walk(&p));
-            } else if meta.is_file() {
-                out.push(p);
-            }
-        }
-    }
-    out
-}
-
 #[test]
 fn setup_clones_pins_and_is_idempotent() {
     let t = Test::new();
@@ -211,17 +179,17 @@ fn setup_clones_pins_and_is_idempotent() {
 /// with a seed) under `FIRST_MAC`, so cloud-init's netplan matches it, then configured to run
 /// under another MAC. The x86 guest (direct kernel boot); see [`mac_problem_vm_as`].
 pub fn mac_problem_vm(instance_id: &str) -> (Test, String, KillVmsUnder) {
-    mac_problem_vm_as(&crate::vmimage::Boot::x86(), instance_id)
+    mac_problem_vm_as(&crate::support::vmimage::Boot::x86(), instance_id)
 }
 
 /// [`mac_problem_vm`] for `boot` (x86 direct boot, or aarch64 through UEFI as on a Mac). The
 /// config sets `vm.dir` (where helix keeps the VM's run files) and the helix runs get their own
 /// `TMPDIR` (`<test>/tmp`), so a test can see what a run leaves behind there.
 pub fn mac_problem_vm_as(
-    boot: &crate::vmimage::Boot,
+    boot: &crate::support::vmimage::Boot,
     instance_id: &str,
 ) -> (Test, String, KillVmsUnder) {
-    use crate::vmimage::{self, FIRST_MAC, Guest};
+    use crate::support::vmimage::{self, FIRST_MAC, Guest};
     let t = Test::new();
     let dir = t.path("vm");
     std::fs::create_dir_all(&dir).unwrap();
@@ -253,8 +221,8 @@ pub fn mac_problem_vm_as(
 /// netplan matches it), then run under another — the netplan problem — and repaired.
 #[test]
 fn netplan_fix_then_expand_disk_on_a_real_vm() {
-    let _turn = crate::vmimage::vm_turn();
-    netplan_fix_then_expand_disk(&crate::vmimage::Boot::x86(), "helix-recipes-1");
+    let _turn = crate::support::vmimage::vm_turn();
+    netplan_fix_then_expand_disk(&crate::support::vmimage::Boot::x86(), "helix-recipes-1");
 }
 
 /// The same on the aarch64 UEFI VM, booted as a Mac's config boots the Ubuntu arm64 cloud
@@ -262,8 +230,11 @@ fn netplan_fix_then_expand_disk_on_a_real_vm() {
 /// removable path), under TCG instead of hvf.
 #[test]
 fn netplan_fix_then_expand_disk_on_the_arm64_uefi_vm() {
-    let _turn = crate::vmimage::vm_turn();
-    netplan_fix_then_expand_disk(&crate::vmimage::Boot::arm64_uefi(), "helix-recipes-arm64");
+    let _turn = crate::support::vmimage::vm_turn();
+    netplan_fix_then_expand_disk(
+        &crate::support::vmimage::Boot::arm64_uefi(),
+        "helix-recipes-arm64",
+    );
 }
 
 /// `7.5s`, `44s`, `2m 05s` or `1h 02m` (what `helix::duration::format` prints).
@@ -302,7 +273,7 @@ fn df_size_after(stdout: &str, label: &str) -> u64 {
     helix::size::parse(size).unwrap_or_else(|e| panic!("{size}: {e}"))
 }
 
-fn netplan_fix_then_expand_disk(boot: &crate::vmimage::Boot, instance_id: &str) {
+fn netplan_fix_then_expand_disk(boot: &crate::support::vmimage::Boot, instance_id: &str) {
     let started = std::time::Instant::now();
     let (t, config, _cleanup) = mac_problem_vm_as(boot, instance_id);
     eprintln!("[{}] provisioning boot done after {:?}", boot.arch, started.elapsed());
@@ -334,7 +305,7 @@ fn netplan_fix_then_expand_disk(boot: &crate::vmimage::Boot, instance_id: &str) 
     // expand-disk with the VM running: "before" is measured at the old size, before the
     // restart in which cloud-init's growpart grows the root partition.
     let disk = g_disk(&config);
-    let before = crate::vm_bytes(&t, &disk);
+    let before = crate::support::disk::vm_bytes(&disk);
     let grown = before + (1 << 30);
     let out = t.helix(["run", "expand-disk", "--size", &grown.to_string(), "--snapshot"]);
     out.success().stdout_has("before:\n").stdout_has("after:\n");
@@ -346,7 +317,7 @@ fn netplan_fix_then_expand_disk(boot: &crate::vmimage::Boot, instance_id: &str) 
         "before must show the old filesystem ({fs_before} <= disk {before}), after the grown one ({fs_after}):\n{}",
         out.stdout
     );
-    assert_eq!(crate::vm_bytes(&t, &disk), grown);
+    assert_eq!(crate::support::disk::vm_bytes(&disk), grown);
     let df =
         t.helix(["run", "vm", "--action", "ssh", "--command", "df -B1 --output=size / | tail -1"]);
     df.success();
@@ -395,8 +366,8 @@ pub fn g_disk(config: &str) -> PathBuf {
 /// the Ubuntu cloud image; interrupted during the first boot, resumed, bundle checked.
 #[test]
 fn provision_vm_is_interrupted_and_resumed_on_a_real_vm() {
-    use crate::httpd::{Httpd, Route};
-    use crate::vmimage::{self, FIRST_MAC};
+    use crate::support::httpd::{Httpd, Route};
+    use crate::support::vmimage::{self, FIRST_MAC};
     use sha2::Digest;
     let _turn = vmimage::vm_turn();
     let t = Test::new();
@@ -442,16 +413,9 @@ fn provision_vm_is_interrupted_and_resumed_on_a_real_vm() {
 
     // First run: interrupted (Ctrl-C) while the first boot waits for SSH.
     let log = t.path("first.log");
-    let mut cmd = std::process::Command::new(crate::builder::HELIX);
-    cmd.args(params)
-        .current_dir(t.dir.path())
-        .env("HELIX_STATE_DIR", t.path("state"))
-        .env("HELIX_CONFIG_DIR", t.path("config"))
-        .env("HOME", t.path("home"))
-        .env("NO_COLOR", "1")
-        .stdout(std::fs::File::create(t.path("first.out")).unwrap())
+    let mut cmd = t.command(params);
+    cmd.stdout(std::fs::File::create(t.path("first.out")).unwrap())
         .stderr(std::fs::File::create(&log).unwrap());
-    crate::builder::detach_from_terminal(&mut cmd);
     let mut child = cmd.spawn().unwrap();
     let start = std::time::Instant::now();
     while !std::fs::read_to_string(&log).unwrap_or_default().contains("started the VM") {
@@ -522,8 +486,8 @@ fn provision_vm_is_interrupted_and_resumed_on_a_real_vm() {
 /// ACPI power-off), utm_bundle.
 #[test]
 fn provision_vm_on_the_arm64_uefi_vm() {
-    use crate::httpd::{Httpd, Route};
-    use crate::vmimage::{self, Boot, FIRST_MAC};
+    use crate::support::httpd::{Httpd, Route};
+    use crate::support::vmimage::{self, Boot, FIRST_MAC};
     use sha2::Digest;
     let _turn = vmimage::vm_turn();
     let started = std::time::Instant::now();
@@ -683,14 +647,9 @@ fn every_builtin_recipe_checks_documents_itself_and_dry_runs_without_side_effect
 }
 
 /// Every path under `dir` except helix's own state (journal, backups), with file sizes.
-fn tree(dir: &Path) -> Vec<(String, u64)> {
-    let mut out: Vec<(String, u64)> = walk(dir)
-        .into_iter()
-        .filter(|p| !p.starts_with(dir.join("state")))
-        .map(|p| (p.display().to_string(), std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0)))
-        .collect();
-    out.sort();
-    out
+fn tree(dir: &Path) -> std::collections::BTreeMap<String, String> {
+    let state = dir.join("state");
+    crate::support::tree::snapshot(dir, &|p| p.starts_with(&state))
 }
 
 /// Where a VM boot keeps its QMP socket and logs: under `vm.dir` when that folder exists here,
@@ -710,7 +669,7 @@ fn vm_boots_keep_their_files_under_vm_dir_or_the_state_dir() {
             "[vm]\nbackend = \"qemu\"\nname = \"dev\"\ndir = \"{}\"\n[vm.qemu]\narch = \"aarch64\"\nkernel = \"\"\n\
              firmware_code = \"{}\"\nfirmware_vars = \"\"\n",
             vm_dir.display(),
-            crate::vmimage::AAVMF_CODE
+            crate::support::vmimage::AAVMF_CODE
         );
         let t = t.file("helix.toml", &config);
         let out = t.helix(["run", "show"]);
@@ -738,8 +697,9 @@ fn no_builtin_rhai_file_has_an_escape_in_a_backtick_string() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut found = vec![];
     for dir in ["recipes", "stdlib"] {
-        for f in
-            walk(&root.join(dir)).into_iter().filter(|p| p.extension().is_some_and(|e| e == "rhai"))
+        for f in crate::support::tree::walk(&root.join(dir))
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "rhai"))
         {
             let text = std::fs::read_to_string(&f).unwrap();
             found.extend(

@@ -5,13 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::builder::Test;
-use crate::guard::pty_session;
-
-fn closed_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
+use crate::support::builder::Test;
+use crate::support::cmd::run;
+use crate::support::pty::pty_session;
 
 /// A stopped `qemu`-backend VM whose one disk is `vm/disk.qcow2` (64 MiB).
 fn disk_world() -> (Test, PathBuf) {
@@ -24,15 +20,9 @@ fn disk_world() -> (Test, PathBuf) {
          ssh_host = \"127.0.0.1\"\nssh_port = {port}\n",
         dir = t.path("vm").display(),
         disk = disk.display(),
-        port = closed_port()
+        port = crate::support::ports::free_port()
     );
     (t.file("helix.toml", &config), disk)
-}
-
-fn run(program: &str, args: &[&str]) -> String {
-    let out = Command::new(program).args(args).output().unwrap();
-    assert!(out.status.success(), "{program} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Whether the first 64 KiB of the disk hold the byte `pattern` (read by qemu-io).
@@ -137,7 +127,7 @@ fn under_utm_an_unregistered_vm_is_named_with_the_way_in() {
              disk = \"{}\"\nzfs_disk = \"\"\nbundle = \"{}\"\nssh_port = {}\n",
             disk.display(),
             bundle.display(),
-            closed_port()
+            crate::support::ports::free_port()
         ),
     );
     let out = t.helix(["run", "recover-vm", "--choose", "nothing"]);
@@ -214,7 +204,7 @@ fn a_stale_qemu_holding_the_disk_is_stopped_only_when_a_person_confirms() {
 /// inspection boot takes a checkpoint, shows the guest's state and powers it down.
 #[test]
 fn recover_vm_repairs_the_mac_problem_at_a_terminal_and_undo_reverts_it() {
-    let _turn = crate::vmimage::vm_turn();
+    let _turn = crate::support::vmimage::vm_turn();
     let (t, config, _cleanup) = crate::recipes::mac_problem_vm("helix-recover-1");
     let disk = crate::recipes::g_disk(&config);
     t.helix(["run", "vm", "--action", "start"]).success();

@@ -3,13 +3,8 @@
 
 use std::path::PathBuf;
 
-use crate::builder::{Output, Test};
-
-/// A port nothing listens on (bound, then released).
-fn closed_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
+use crate::support::builder::{Output, Test};
+use crate::support::cmd::run as sh;
 
 /// A config whose paths all live in the test dir: `pm/helix` is a real git checkout, every
 /// other repo, the sysroot, UTM.app and the VM are absent; SSH points at a closed port.
@@ -28,7 +23,7 @@ fn doctor_world() -> Test {
         "[paths]\npm = \"{pm}\"\nhelix = \"{pm}/helix\"\nqemu_utm = \"{pm}/qemu-utm\"\nutm = \"{pm}/UTM\"\nsysroot = \"{pm}/UTM/sysroot-macOS-arm64\"\nutm_app = \"{pm}/UTM.app\"\nzed = \"{pm}/zed\"\nqwen_code = \"{pm}/qwen-code\"\n\
          [vm]\nbackend = \"qemu\"\ndir = \"{pm}/vm\"\nbundle = \"{pm}/vm/helix.utm\"\nssh_host = \"127.0.0.1\"\nssh_port = {port}\n",
         pm = pm.display(),
-        port = closed_port()
+        port = crate::support::ports::free_port()
     );
     t.file("helix.toml", &config)
 }
@@ -245,12 +240,6 @@ fn backup_world() -> (Test, PathBuf, PathBuf) {
         zfs.display()
     );
     (t.file("helix.toml", &config), disk, zfs)
-}
-
-fn sh(program: &str, args: &[&str]) -> String {
-    let out = std::process::Command::new(program).args(args).output().unwrap();
-    assert!(out.status.success(), "{program} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Run one qemu-io command; false when it fails or a pattern check does not match.
@@ -471,7 +460,7 @@ print(`findings=${utm::check("vms/helix-desktop.utm").len()}`);
     // Every other file in Data/ (the ZFS data disk, the EFI vars) is untouched.
     assert_eq!(others(&data, &drive0), others_before);
     // `helix undo` of the repurpose run puts everything back.
-    let u = t.helix(["undo", &run_of(&out)]);
+    let u = t.helix(["undo", &undo_id_in(&out)]);
     u.success();
     assert!(!old.is_symlink(), "{}{}", u.stdout, u.stderr);
     assert_eq!(std::fs::read(&old).unwrap(), old_bytes);
@@ -479,7 +468,7 @@ print(`findings=${utm::check("vms/helix-desktop.utm").len()}`);
 }
 
 /// The run id a recipe run printed (`run `ID``), or from the journal's newest run.
-fn run_of(out: &Output) -> String {
+fn undo_id_in(out: &Output) -> String {
     let text = format!("{}{}", out.stdout, out.stderr);
     let id = text.split("helix undo ").nth(1).expect("the run names its undo line");
     id.split(|c: char| c.is_whitespace() || c == '`').next().unwrap().to_string()
@@ -508,7 +497,7 @@ fn doctor_lists_utms_vms_and_judges_the_installed_qemu() {
     let with_vm = |name: &str| {
         format!(
             "{toml}[vm]\nname = \"{name}\"\nuuid = \"{UUID_A}\"\nssh_port = {}\n",
-            closed_port()
+            crate::support::ports::free_port()
         )
     };
     let t = t.file("helix.toml", &with_vm("new-dev-vm"));

@@ -6,8 +6,8 @@ use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
-use crate::builder::Test;
-use crate::sshd::{Sshd, free_port, keygen};
+use crate::support::builder::Test;
+use crate::support::sshd::{Sshd, free_port, keygen};
 
 fn test_for(sshd: &Sshd) -> Test {
     Test::new().file("helix.toml", &sshd.config_toml())
@@ -44,6 +44,7 @@ print(`out=${{o.stdout}}err=${{o.stderr}}`);
 ssh::write_file(t, "{d}/secret.conf", "token=s3cret-value\n", #{{ sudo: true, mode: 0o600 }});
 ssh::write_file(t, "{d}/plain.txt", "one\n");
 ssh::write_file(t, "{d}/plain.txt", "two\n");
+if dry_run() {{ exit(0); }} // the rest reads back files a dry run only planned
 print(`query=${{ssh::query(t, "cat {d}/plain.txt")}}`);
 ssh::upload(ssh::target(), "{local}", "{d}/up.sh");
 print(`remote-run=${{ssh::query("{target}", "{d}/up.sh")}}`);
@@ -144,18 +145,7 @@ fn wait_ready_notices_a_starting_sshd_within_half_a_second() {
     let mut sshd = Sshd::prepare(free_port());
     let t = test_for(&sshd).recipe("r", "//! R.\nlet s = ssh::wait_ready(ssh::target(), 30);\nprint(`waited=${s}`);\nssh::run(ssh::target(), \"echo after-wait\");\n");
     // helix is spawned here (not through `Test::run`) so its stderr lines are timed as they come.
-    let mut cmd = std::process::Command::new(crate::builder::HELIX);
-    cmd.args(["run", "r"])
-        .current_dir(t.dir.path())
-        .env("HELIX_CONFIG_DIR", t.path("config"))
-        .env("HELIX_STATE_DIR", t.path("state"))
-        .env("HOME", t.path("home"))
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    crate::builder::detach_from_terminal(&mut cmd);
-    let mut child = cmd.spawn().unwrap();
+    let mut child = t.spawn(["run", "r"]);
     let stderr = child.stderr.take().unwrap();
     let lines = std::thread::spawn(move || {
         std::io::BufReader::new(stderr)
@@ -338,7 +328,7 @@ fn shell_is_an_interactive_login_at_the_terminal() {
     let sshd = Sshd::start();
     let t = test_for(&sshd)
         .recipe("sh", "//! S.\nssh::shell(ssh::target());\nprint(\"back in helix\");\n");
-    let (code, screen) = crate::guard::pty_session(
+    let (code, screen) = crate::support::pty::pty_session(
         &t,
         &["run", "sh"],
         &[],

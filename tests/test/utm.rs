@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::builder::Test;
 use crate::plist::{entry, py, tree};
+use crate::support::builder::Test;
 
 pub(crate) const UUID_A: &str = "17DC4F96-F1A9-4B51-962B-03D85998E0E7";
 const UUID_B: &str = "0DADCFD5-C147-4870-9C0F-925F33B5D405";
@@ -57,16 +57,6 @@ pub(crate) fn calls(t: &Test) -> String {
 
 fn set_mode(t: &Test, mode: &str) {
     std::fs::write(t.path("utmstate/mode"), mode).unwrap();
-}
-
-fn qcow2(path: &Path) {
-    let out = std::process::Command::new("qemu-img")
-        .args(["create", "-q", "-f", "qcow2"])
-        .arg(path)
-        .arg("1M")
-        .output()
-        .expect("qemu-img");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// Every key §6.11/§7 of the legacy reference lists for a UTM 5 config.plist, with its type.
@@ -155,14 +145,15 @@ let uuid = utm::create_bundle("vms/helix-desktop.utm", #{
     network: #{ mode: "Emulated", port_forwards: [#{ host_port: 2222, guest_port: 22 }, #{ host_port: 8080, guest_port: 8080 }] },
 });
 print(`uuid=${uuid}`);
+if dry_run() { exit(0); } // the rest reads back the bundle a dry run only planned
 print(`findings=${utm::check("vms/helix-desktop.utm").len()}`);
 let vm = utm::open("vms/helix-desktop.utm");
 print(`${vm.name} ${vm.cpu_count} ${vm.memory_mb} ${vm.drives.len()} ${vm.drives[0].exists} ${vm.networks[0].port_forwards[1].host_port}`);
 "#;
 
 pub(crate) fn created(t: &Test) -> PathBuf {
-    qcow2(&t.path("disk.qcow2"));
-    qcow2(&t.path("zfs-data.qcow2"));
+    crate::support::disk::qcow2(&t.path("disk.qcow2"), "1M");
+    crate::support::disk::qcow2(&t.path("zfs-data.qcow2"), "1M");
     std::fs::write(t.path("efi_vars.fd"), vec![0u8; 4096]).unwrap();
     std::fs::create_dir_all(t.path("vms")).unwrap();
     let out = t.helix(["run", "create"]);
@@ -228,7 +219,7 @@ fn check_finds_unreferenced_files_missing_images_and_duplicate_uuids() {
     let cfg = tree(t.dir.path(), &b.join("config.plist"));
     let disk = at(&cfg, "Drive[0].ImageName").unwrap()[1].as_str().unwrap().to_string();
     std::fs::remove_file(b.join("Data").join(&disk)).unwrap();
-    copy_dir(&b, &t.path("vms/copy.utm"));
+    crate::support::tree::copy_dir(&b, &t.path("vms/copy.utm"));
     let out = t.helix(["run", "check", "--b", "vms/helix-desktop.utm"]);
     out.success()
         .stdout_has(
@@ -245,18 +236,6 @@ fn check_finds_unreferenced_files_missing_images_and_duplicate_uuids() {
     std::fs::write(t2.path("efi_vars.fd"), "v").unwrap();
     t2.helix(["run", "noefi"]).code(1).stderr_has("UTM would delete efi_vars.fd");
     assert!(!t2.path("x.utm").exists());
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 #[test]
@@ -352,28 +331,28 @@ fn gui_session_failures_say_what_to_do() {
     let t = fake_utm(&[(UUID_A, "started", "new-dev-vm")])
         .recipe("ls", "//! L.\nprint(utm::list());\n")
         .recipe("st", "//! S.\nprint(utm::status(\"nope\"));\n");
-    set_mode(&t, "deny");
-    t.helix(["run", "ls"])
-        .code(1)
-        .stderr_has("refused by macOS (OSStatus -1743")
-        .stderr_has("not over SSH or before logging in")
-        .stderr_has("Privacy & Security > Automation")
-        .stderr_has("recipes/ls.rhai:2");
-    t.helix(["run", "st"]).code(1).stderr_has("OSStatus -1743");
-    set_mode(&t, "notrunning");
-    t.helix(["run", "ls"]).code(1).stderr_has("OSStatus -600").stderr_has("open UTM there");
-    set_mode(&t, "ok");
-    t.helix(["run", "st"])
-        .code(1)
-        .stderr_has("invalid UTM virtual machine `nope`")
-        .stderr_has("utm::list()");
+    // Each failure whole: what macOS refused, where to run helix instead, what to allow.
+    let mut all = String::new();
+    for (mode, recipe) in [("deny", "ls"), ("deny", "st"), ("notrunning", "ls"), ("ok", "st")] {
+        set_mode(&t, mode);
+        let out = t.helix(["run", recipe]);
+        out.code(1);
+        all.push_str(&format!("=== utmctl {mode}: helix run {recipe}\n{}", out.stderr));
+    }
     // Without utmctl in the app, the one on PATH is used.
     std::fs::remove_file(t.path("UTM.app/Contents/MacOS/utmctl")).unwrap();
     t.helix(["run", "ls"]).success().stdout_has("new-dev-vm");
     let t2 = Test::new()
         .file("helix.toml", "[paths]\nutm_app = \"/nonexistent/UTM.app\"\n")
         .recipe("ls", "//! L.\nutm::list();\n");
-    t2.helix(["run", "ls"]).code(1).stderr_has("utmctl not found").stderr_has("paths.utm_app");
+    let out = t2.helix(["run", "ls"]);
+    out.code(1);
+    all.push_str(&format!("=== no UTM.app: helix run ls\n{}", out.stderr));
+    let all = crate::support::redact::redact(&all, t.dir.path());
+    insta::assert_snapshot!(
+        "gui_session_failures",
+        crate::support::redact::redact(&all, t2.dir.path())
+    );
 }
 
 #[test]
@@ -388,7 +367,7 @@ for b in utm::documents() { print(`doc ${b.name} registered=${b.registered}`); }
     let b = created(&t);
     let prefs = t.path("Container/Data/Library/Preferences/com.utmapp.UTM.plist");
     py(t.dir.path(), &["gen_registry", prefs.to_str().unwrap(), b.to_str().unwrap()]);
-    copy_dir(&b, &t.path("Container/Data/Documents/unregistered.utm"));
+    crate::support::tree::copy_dir(&b, &t.path("Container/Data/Documents/unregistered.utm"));
     t.helix(["run", "reg"])
         .success()
         .stdout_has("new-dev-vm|true|true\nHelix Desktop|false|true\n")
@@ -507,7 +486,7 @@ print(`drives=${utm::open("vms/helix-desktop.utm").drives.len()}`);
 "#,
     );
     let b = created(&t);
-    qcow2(&t.path("extra.qcow2"));
+    crate::support::disk::qcow2(&t.path("extra.qcow2"), "1M");
     let before = std::fs::read(b.join("config.plist")).unwrap();
     let out = t.helix(["run", "--dry-run", "add"]);
     out.success()

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use helix::utm::schema::{self, Key, Severity, Ty};
 use plist::{Dictionary, Value};
 
-use crate::builder::Test;
+use crate::support::builder::Test;
 
 fn sample(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/utm").join(name)
@@ -258,6 +258,7 @@ let cases = [
 for c in cases {
     try { utm::create_bundle("vm.utm", c); print("CREATED"); } catch (e) { print(`ERR ${e}`); }
 }
+if dry_run() { exit(0); } // the rest reads back what a dry run only planned
 let uuid = utm::create_bundle("x86.utm", #{ arch: "x86_64", disks: [#{ image: "disk.qcow2", interface: "NVMe" }], share_mode: "VirtFS" });
 print(`x86 ${utm::open("x86.utm").target} findings=${utm::check("x86.utm").len()}`);
 "#,
@@ -306,6 +307,17 @@ for r in vm.additional_arguments { print(`row ${r}`); }
 print(`argv ${vm.qemu_argv.join(" ")}`);
 "#;
 
+/// The GUI bundle's argument rows after the pins: each edited in place, in UTM's order, once.
+const PINNED_ROWS: [&str; 7] = [
+    "-global virtio-gpu-gl-pci.edid=on",
+    "-global virtio-gpu-gl-pci.xres=5120",
+    "-usbdevice keyboard",
+    "-append \"console=ttyAMA0 quiet\"",
+    "-global virtio-gpu-gl-pci.yres=2880",
+    "-global virtio-gpu-gl-pci.max_outputs=16",
+    "-serial file:/tmp/qemu-serial.log",
+];
+
 #[test]
 fn gui_argument_rows_are_edited_in_place_once_and_never_duplicated() {
     let t = Test::new().recipe("pins", PINS_CONFIGURE);
@@ -313,20 +325,7 @@ fn gui_argument_rows_are_edited_in_place_once_and_never_duplicated() {
     let out = t.helix(["run", "pins"]);
     out.success();
     let rows: Vec<&str> = out.stdout.lines().filter_map(|l| l.strip_prefix("row ")).collect();
-    assert_eq!(
-        rows,
-        [
-            "-global virtio-gpu-gl-pci.edid=on",
-            "-global virtio-gpu-gl-pci.xres=5120",
-            "-usbdevice keyboard",
-            "-append \"console=ttyAMA0 quiet\"",
-            "-global virtio-gpu-gl-pci.yres=2880",
-            "-global virtio-gpu-gl-pci.max_outputs=16",
-            "-serial file:/tmp/qemu-serial.log",
-        ],
-        "{}",
-        out.stdout
-    );
+    assert_eq!(rows, PINNED_ROWS, "{}", out.stdout);
     let argv = out.stdout.lines().find_map(|l| l.strip_prefix("argv ")).unwrap();
     assert_eq!(argv.matches("edid=").count(), 1, "{argv}");
     assert_eq!(argv.matches("xres=").count(), 1, "{argv}");
@@ -466,16 +465,5 @@ fn register_vm_on_a_gui_written_bundle_replaces_rows_in_place_and_adds_no_duplic
     let out = t.helix(["run", "show"]);
     out.success();
     let rows: Vec<&str> = out.stdout.lines().filter_map(|l| l.strip_prefix("row ")).collect();
-    assert_eq!(
-        rows,
-        [
-            "-global virtio-gpu-gl-pci.edid=on",
-            "-global virtio-gpu-gl-pci.xres=5120",
-            "-usbdevice keyboard",
-            "-append \"console=ttyAMA0 quiet\"",
-            "-global virtio-gpu-gl-pci.yres=2880",
-            "-global virtio-gpu-gl-pci.max_outputs=16",
-            "-serial file:/tmp/qemu-serial.log",
-        ]
-    );
+    assert_eq!(rows, PINNED_ROWS);
 }

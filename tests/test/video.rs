@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::builder::Test;
+use crate::support::builder::Test;
 
 const KEY: &str = "hl-s3cret-key-4242";
 

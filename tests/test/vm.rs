@@ -4,8 +4,8 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::builder::Test;
-use crate::vmimage::{self, FIRST_MAC, Guest};
+use crate::support::builder::Test;
+use crate::support::vmimage::{self, FIRST_MAC, Guest};
 
 /// Whether any process's command line contains `needle` (zombies excluded).
 fn running_with(needle: &str) -> Vec<u32> {
@@ -156,6 +156,79 @@ fn which(p: &str) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// qemu_img's option maps are declared: a mistyped key names itself and the right one, and
+/// nothing is created or converted.
+#[test]
+fn qemu_img_option_maps_refuse_a_mistyped_key() {
+    let t = Test::new()
+        .recipe("c", "//! C.\nqemu_img::create(\"o.qcow2\", \"1M\", #{ fromat: \"raw\" });\n")
+        .recipe(
+            "v",
+            "//! V.\nqemu_img::create(\"a.qcow2\", \"1M\");\nqemu_img::convert(\"a.qcow2\", \"b.qcow2\", #{ compres: true });\n",
+        )
+        .recipe(
+            "a",
+            "//! A.\nqemu_img::create(\"s.qcow2\", \"1M\");\nqemu_img::snapshot_create(\"s.qcow2\", \"x\");\nqemu_img::snapshot_apply(\"s.qcow2\", \"x\", #{ save: false });\n",
+        )
+        .recipe(
+            "ok",
+            "//! Ok.\nqemu_img::create(\"r.img\", \"1M\", #{ format: \"raw\" });\nqemu_img::convert(\"r.img\", \"r.qcow2\", #{ compress: true });\n",
+        );
+    t.helix(["run", "c"])
+        .code(1)
+        .stderr_has("unknown option `fromat` for `qemu_img::create`: did you mean `format`?")
+        .stderr_has("recipes/c.rhai:2:");
+    assert!(!t.path("o.qcow2").exists());
+    t.helix(["run", "v"])
+        .code(1)
+        .stderr_has("unknown option `compres` for `qemu_img::convert`: did you mean `compress`?")
+        .stderr_has("recipes/v.rhai:3:");
+    assert!(!t.path("b.qcow2").exists());
+    t.helix(["run", "a"])
+        .code(1)
+        .stderr_has("unknown option `save` for `qemu_img::snapshot_apply`")
+        .stderr_has("allowed: save_current");
+    t.helix(["run", "ok"]).success();
+    assert!(t.path("r.qcow2").exists());
+}
+
+/// A mistyped key in `qemu::start`'s map, at the top or inside a drive, is an error naming the
+/// key and the right one, at the recipe line, before any QEMU runs. The stand-in QEMU leaves a
+/// mark when started; a correct map does start it, so the mark's absence means something.
+#[test]
+fn qemu_start_refuses_a_mistyped_key_before_starting_qemu() {
+    let t = Test::new();
+    let fake = t.path("fake-qemu");
+    let mark = t.path("qemu-ran");
+    std::fs::write(&fake, format!("#!/bin/sh\ntouch '{}'\nexit 1\n", mark.display())).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let start = |map: &str| {
+        format!(
+            "//! Start.\nqemu::start(#{{ binary: \"{}\", accel: \"tcg\", {map} }});\n",
+            fake.display()
+        )
+    };
+    let t = t
+        .recipe("top", &start("memroy: 64"))
+        .recipe("nested", &start(r#"drives: [#{ file: "d.qcow2", fromat: "qcow2" }]"#))
+        .recipe("right", &start(r#"memory: 64, drives: [#{ file: "d.img", format: "raw" }]"#))
+        .file("d.img", "");
+    t.helix(["run", "top"])
+        .code(1)
+        .stderr_has("unknown option `memroy` for `qemu::start`: did you mean `memory`?")
+        .stderr_has("recipes/top.rhai:2:");
+    assert!(!mark.exists(), "QEMU ran for a map with a mistyped key");
+    t.helix(["run", "nested"])
+        .code(1)
+        .stderr_has("unknown option `drives[0].fromat` for `qemu::start`: did you mean `format`?")
+        .stderr_has("allowed: file, format, interface, read_only, snapshot")
+        .stderr_has("recipes/nested.rhai:2:");
+    assert!(!mark.exists(), "QEMU ran for a drive with a mistyped key");
+    t.helix(["run", "right"]).code(1).stderr_has("did not start: QEMU exited");
+    assert!(mark.exists(), "the stand-in QEMU runs for a correct map");
+}
+
 #[test]
 fn a_failing_or_interrupted_recipe_leaves_no_qemu_behind() {
     let _turn = vmimage::vm_turn();
@@ -226,17 +299,8 @@ fn ctrl_c_stops_the_vm_with_the_run() {
         "wait",
         &format!("//! W.\nlet vm = qemu::start(#{{ name: \"{tag}\", arch: \"x86_64\", accel: \"tcg\", memory: 64, smp: 1 }});\nprint(\"started\");\nvm.wait_serial(\"never printed\", 300);\n"),
     );
-    let mut cmd = Command::new(crate::builder::HELIX);
-    cmd.args(["run", "wait"])
-        .current_dir(t.dir.path())
-        .env("HELIX_CONFIG_DIR", t.path("config"))
-        .env("HELIX_STATE_DIR", t.path("state"))
-        .env("HOME", t.path("home"))
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped());
-    crate::builder::detach_from_terminal(&mut cmd);
+    let mut cmd = t.command(["run", "wait"]);
+    cmd.stdout(std::process::Stdio::null());
     let mut child = cmd.spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     // helix's own command line does not carry the tag; QEMU's does.

@@ -250,13 +250,12 @@ pub fn state(try_run: TryRun) -> &'static State {
 
 /// Say once per run that a command runs without the OS layer, and why.
 fn warn_once(why: &str) {
-    static WARNED: std::sync::Once = std::sync::Once::new();
-    WARNED.call_once(|| {
+    if crate::ctx::get().first_time("the OS layer is not in force") {
         crate::ui::warn(&format!(
             "the OS layer that write-protects protected paths for commands is not in force: {why}; \
              helix's own checks still refuse what they can see (`helix run doctor` shows this)"
         ))
-    });
+    }
 }
 
 /// A command ready to spawn: the argv to execute (on macOS wrapped in `sandbox-exec`) and, on

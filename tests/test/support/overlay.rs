@@ -31,7 +31,7 @@ const INNER: &str = "HELIX_TEST_IN_OVERLAY";
 #[macro_export]
 macro_rules! in_overlay {
     ($name:ident) => {
-        if !$crate::overlay::enter(module_path!(), stringify!($name)) {
+        if !$crate::support::overlay::enter(module_path!(), stringify!($name)) {
             return;
         }
     };
@@ -214,7 +214,7 @@ fn overlay_refuses_a_fake_inside() {
         return;
     }
     let out = Command::new(std::env::current_exe().unwrap())
-        .args(["overlay::fake_inside_body", "--exact", "--ignored", "--test-threads=1"])
+        .args(["support::overlay::fake_inside_body", "--exact", "--ignored", "--test-threads=1"])
         .env(INNER, "1")
         .output()
         .unwrap();

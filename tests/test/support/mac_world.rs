@@ -21,8 +21,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::builder::{Output, Test};
-use crate::fake_mac;
+use crate::support::builder::{Output, Test};
+use crate::support::fake_mac;
 
 pub const USER: &str = "alice";
 pub const VM_NAME: &str = "helix-desktop";
@@ -110,8 +110,8 @@ impl MacWorld {
     pub fn with_vm(self) -> MacWorld {
         let dir = self.vm_dir();
         std::fs::create_dir_all(&dir).unwrap();
-        qcow2(&dir.join("disk.qcow2"), "64M");
-        qcow2(&dir.join("zfs-data.qcow2"), "32M");
+        super::disk::qcow2(&dir.join("disk.qcow2"), "64M");
+        super::disk::qcow2(&dir.join("zfs-data.qcow2"), "32M");
         std::fs::write(dir.join("efi_vars.fd"), vec![0u8; 64 * 1024]).unwrap();
         let bundle = dir.join("helix-desktop.utm");
         let fixtures = self.root.join(".fixture-recipes");
@@ -223,16 +223,6 @@ fn ssh_key(path: &Path) {
         .arg(path)
         .output()
         .expect("ssh-keygen");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-}
-
-fn qcow2(path: &Path, size: &str) {
-    let out = std::process::Command::new("qemu-img")
-        .args(["create", "-q", "-f", "qcow2"])
-        .arg(path)
-        .arg(size)
-        .output()
-        .expect("qemu-img");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 

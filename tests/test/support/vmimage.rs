@@ -181,7 +181,13 @@ impl Boot {
 /// One VM test at a time on this machine (threads and processes alike): an `flock`.
 pub struct VmTurn(std::fs::File);
 
+/// Take the machine's VM turn. A real-VM test runs without the builder's dry-run invariant: its
+/// VMs outlive single runs and write their disks, serial logs and sockets under the test's dir
+/// between and during runs, so "the tree is byte-identical after a dry run" cannot be asked.
 pub fn vm_turn() -> VmTurn {
+    super::builder::no_dry_run_on_this_thread(
+        "a real VM outlives the runs and writes its disk, logs and sockets under the test dir",
+    );
     let f = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -193,11 +199,6 @@ pub fn vm_turn() -> VmTurn {
         libc::flock(f.as_raw_fd(), libc::LOCK_EX);
     }
     VmTurn(f)
-}
-
-/// A port nothing listens on right now.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// A fresh ed25519 key pair in `dir`: (private key path, public key text).
@@ -437,3 +438,5 @@ pub fn ssh(port: u16, key: &Path, command: &str, connect_timeout: u32) -> std::p
         .output()
         .expect("ssh runs")
 }
+
+pub use super::ports::free_port;

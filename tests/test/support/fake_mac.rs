@@ -16,6 +16,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use super::macho::{contains, otool};
+
 /// One library of UTM's sysroot: its pkg-config name, the `-l` name, the install name's
 /// file name (what `otool -L` shows under `<sysroot>/lib/`), its version and one symbol.
 pub struct Lib {
@@ -566,14 +568,6 @@ fn ninja(root: &Path, sysroot: &Path, src: &Path, extra: &[&str]) -> String {
         .args(extra)
         .envs(build_env(root, sysroot))
         .current_dir(src))
-}
-
-fn otool(args: &[&str], file: &Path) -> String {
-    run(Command::new(llvm_tool("llvm-otool")).args(args).arg(file))
-}
-
-fn contains(hay: &[u8], needle: &str) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 
 #[test]

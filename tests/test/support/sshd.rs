@@ -3,7 +3,6 @@
 //! logging to a file the test can read; killed on drop.
 #![allow(dead_code)]
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -16,11 +15,6 @@ pub struct Sshd {
     pub log: PathBuf,
     pub user: String,
     child: Option<Child>,
-}
-
-/// A port nothing listens on right now.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 pub fn keygen(path: &Path) {
@@ -140,3 +134,5 @@ impl Drop for Sshd {
         }
     }
 }
+
+pub use super::ports::free_port;

@@ -1,0 +1,49 @@
+//! Output made stable for a snapshot: the test's temp dir becomes `<test>`, run ids
+//! (`20261127-175743258-316`) become `<run>`. Everything else stays, so a snapshot holds the
+//! whole message a person reads.
+
+use std::path::Path;
+
+/// `text` with `dir` and run ids replaced (see the module doc).
+pub fn redact(text: &str, dir: &Path) -> String {
+    let text = text.replace(&dir.display().to_string(), "<test>");
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        if is_run_id(&b[i..]) && (i == 0 || !b[i - 1].is_ascii_alphanumeric()) {
+            out.push_str("<run>");
+            i += RUN_ID_LEN;
+        } else {
+            let c = text[i..].chars().next().unwrap();
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
+/// `YYYYMMDD-HHMMSSmmm-xxx`.
+const RUN_ID_LEN: usize = 8 + 1 + 9 + 1 + 3;
+
+fn is_run_id(b: &[u8]) -> bool {
+    b.len() >= RUN_ID_LEN
+        && b[..8].iter().all(u8::is_ascii_digit)
+        && b[8] == b'-'
+        && b[9..18].iter().all(u8::is_ascii_digit)
+        && b[18] == b'-'
+        && b[19..22].iter().all(u8::is_ascii_hexdigit)
+        && b.get(22).is_none_or(|c| !c.is_ascii_alphanumeric())
+}
+
+#[test]
+fn temp_dirs_and_run_ids_are_redacted_and_nothing_else() {
+    let dir = Path::new("/tmp/.tmpAbC123");
+    let text = "error at /tmp/.tmpAbC123/recipes/r.rhai:3:5\n  = run `20261127-175743258-316`: \
+                `helix log 20261127-175743258-316`\n2026-11-27 12345678-123456789-12 kept";
+    assert_eq!(
+        redact(text, dir),
+        "error at <test>/recipes/r.rhai:3:5\n  = run `<run>`: `helix log <run>`\n\
+         2026-11-27 12345678-123456789-12 kept"
+    );
+}
