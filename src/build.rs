@@ -4,9 +4,9 @@
 //! dir, gates on the configure log ("spice protocol support … YES"), and a guarded clean.
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Read, Seek, SeekFrom};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
@@ -253,91 +253,30 @@ pub fn ninja_with_bar(dir: &Path, opts: &Ninja, bar: ProgressBar) -> Result<Buil
 }
 
 fn run_ninja(cmd: &Cmd, log: &Path, bar: &ProgressBar) -> Result<Built> {
-    let started = Instant::now();
-    let offset = std::fs::metadata(log).map(|m| m.len()).unwrap_or(0);
-    let mut child = cmd.spawn_background(Some(log))?;
-    let mut file = std::fs::File::open(log).map_err(|e| Error::read(log, e))?;
-    file.seek(SeekFrom::Start(offset)).map_err(|e| Error::read(log, e))?;
     let mut text = String::new();
-    let mut pending = Vec::new();
     let mut edges = 0u64;
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut poll = Duration::from_millis(1);
-    let mut read_new = |pending: &mut Vec<u8>, text: &mut String, edges: &mut u64| -> Result<()> {
-        loop {
-            let n = file.read(&mut buf).map_err(|e| Error::read(log, e))?;
-            if n == 0 {
-                return Ok(());
-            }
-            pending.extend_from_slice(&buf[..n]);
-            let mut last = None;
-            while let Some(i) = pending.iter().position(|b| *b == b'\n') {
-                let line: Vec<u8> = pending.drain(..=i).collect();
-                let line = String::from_utf8_lossy(&line);
-                if let Some((f, t)) = parse_status(&line) {
-                    *edges = f;
-                    last = Some((
-                        f,
-                        t,
-                        line.trim_end()[line.find(']').unwrap_or(0) + 1..].trim().to_string(),
-                    ));
-                }
-                text.push_str(&line);
-            }
-            if let Some((f, t, msg)) = last {
-                bar.set_length(t);
-                bar.set_position(f);
-                bar.set_message(msg);
-            }
+    let followed = cmd.follow_log(log, |line| {
+        if let Some((f, t)) = parse_status(line) {
+            edges = f;
+            bar.set_length(t);
+            bar.set_position(f);
+            bar.set_message(line.trim_end()[line.find(']').unwrap_or(0) + 1..].trim().to_string());
         }
-    };
-    let status = loop {
-        read_new(&mut pending, &mut text, &mut edges)?;
-        if let Some(status) = child.wait_exit(Duration::ZERO) {
-            break status;
-        }
-        if crate::ctx::get().is_cancelled() {
-            child.kill();
-            return Err(Error::Cancelled(format!("`{}` was interrupted", cmd.display())));
-        }
-        std::thread::sleep(poll);
-        poll = (poll * 2).min(Duration::from_millis(20));
-    };
-    read_new(&mut pending, &mut text, &mut edges)?;
-    text.push_str(&String::from_utf8_lossy(&pending));
-    if status.success() {
-        return Ok(Built {
-            edges,
-            log: log.to_path_buf(),
-            seconds: started.elapsed().as_secs_f64(),
-        });
+        text.push_str(line);
+    })?;
+    if followed.status.success() {
+        return Ok(Built { edges, log: log.to_path_buf(), seconds: followed.seconds });
     }
     // Compilers colour their diagnostics (meson passes -fdiagnostics-color=always).
     let text = console::strip_ansi_codes(&text).into_owned();
     let failed = failed_edges(&text);
     let detail = if failed.is_empty() {
-        text.lines()
-            .rev()
-            .take(20)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect::<Vec<_>>()
-            .join("\n")
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
     } else {
         failed.join("\n")
     };
-    use std::os::unix::process::ExitStatusExt;
-    Err(Error::CommandFailed {
-        command: cmd.display(),
-        status: match (status.code(), status.signal()) {
-            (Some(c), _) => format!("exit code {c}"),
-            (None, Some(s)) => format!("signal {s}"),
-            _ => "an unknown status".into(),
-        },
-        code: status.code(),
-        stderr_tail: format!("{detail}\n(the full log is `{}`)", log.display()),
-    })
+    Err(cmd.log_failure(&followed, &detail, log))
 }
 
 /// The log a gate reads: the file itself, or `meson-logs/meson-log.txt` in a build dir.

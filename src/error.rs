@@ -22,6 +22,12 @@ pub enum Error {
     CommandFailed { command: String, status: String, code: Option<i32>, stderr_tail: String },
     #[error("`{command}` timed out after {seconds}s and was stopped")]
     Timeout { command: String, seconds: f64 },
+    #[error("`{command}` did not finish within {seconds}s and was stopped; its output is in `{}`", log.display())]
+    LoggedTimeout { command: String, seconds: u64, log: PathBuf },
+    /// A download failed (HTTP status, transport, cut off, wrong checksum); the message says
+    /// what was kept.
+    #[error("{message}")]
+    Download { url: String, message: String },
     #[error("`{command}` was refused: {reason}")]
     Refused { command: String, reason: String },
     #[error("`{}` is protected by {rule}: {hint}", path.display())]

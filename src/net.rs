@@ -193,16 +193,22 @@ fn fetch(url: &str, dest: &Path, want: Option<&str>, opts: &DownloadOptions) -> 
             }
             Err(ureq::Error::Status(code, resp)) => {
                 let reason = resp.status_text().to_string();
-                return Err(Error::other(format!(
-                    "could not download {url}: the server answered HTTP {code} {reason}; nothing was saved to `{}`",
-                    dest.display()
-                )));
+                return Err(Error::Download {
+                    url: url.to_string(),
+                    message: format!(
+                        "could not download {url}: the server answered HTTP {code} {reason}; nothing was saved to `{}`",
+                        dest.display()
+                    ),
+                });
             }
             Err(ureq::Error::Transport(t)) => {
-                return Err(Error::other(format!(
-                    "could not download {url}: {t}; nothing was saved to `{}`",
-                    dest.display()
-                )));
+                return Err(Error::Download {
+                    url: url.to_string(),
+                    message: format!(
+                        "could not download {url}: {t}; nothing was saved to `{}`",
+                        dest.display()
+                    ),
+                });
             }
         }
     };
@@ -249,13 +255,16 @@ fn fetch(url: &str, dest: &Path, want: Option<&str>, opts: &DownloadOptions) -> 
         let mut buf = vec![0u8; 1 << 16];
         let cut = |written: u64, why: String| {
             let of = total.map(|t| format!(" of {}", crate::size::format(t))).unwrap_or_default();
-            Error::other(format!(
-                "the download of {url} was cut off after {}{of} ({why}); `{}` was not created — \
+            Error::Download {
+                url: url.to_string(),
+                message: format!(
+                    "the download of {url} was cut off after {}{of} ({why}); `{}` was not created — \
                  the partial file is kept as `{}` and the next run resumes it",
-                crate::size::format(written),
-                dest.display(),
-                part.display()
-            ))
+                    crate::size::format(written),
+                    dest.display(),
+                    part.display()
+                ),
+            }
         };
         loop {
             if crate::ctx::get().is_cancelled() {
@@ -299,11 +308,14 @@ fn fetch(url: &str, dest: &Path, want: Option<&str>, opts: &DownloadOptions) -> 
         && got != want
     {
         let _ = std::fs::remove_file(&part);
-        return Err(Error::other(format!(
-            "the download of {url} has the wrong SHA-256: expected {want}, got {got}; it was \
+        return Err(Error::Download {
+            url: url.to_string(),
+            message: format!(
+                "the download of {url} has the wrong SHA-256: expected {want}, got {got}; it was \
              discarded and `{}` was not created (a wrong checksum in the recipe, or the file changed upstream)",
-            dest.display()
-        )));
+                dest.display()
+            ),
+        });
     }
     std::fs::rename(&part, dest).map_err(|e| Error::fs("rename into place", dest, e))?;
     if let Some(dir) = dest.parent().and_then(|d| {

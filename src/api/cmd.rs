@@ -3,47 +3,46 @@
 use rhai::plugin::*;
 
 use crate::api::convert;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::process::{Cmd, Finished, Output};
 
 pub fn module() -> rhai::Module {
     exported_module!(cmd_api)
 }
 
-const OPTIONS: &[&str] =
-    &["cwd", "env", "timeout", "sudo", "secrets", "stdin", "read_only", "quiet"];
+/// The options of every `cmd::` function that takes a map.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Options {
+    cwd: Option<String>,
+    /// Values are written as Rhai shows them (`#{ JOBS: 4 }` is `JOBS=4`).
+    env: Option<std::collections::BTreeMap<String, Dynamic>>,
+    timeout: Option<crate::duration::Seconds>,
+    #[serde(default)]
+    sudo: bool,
+    secrets: Option<Vec<String>>,
+    stdin: Option<String>,
+    #[serde(default)]
+    read_only: bool,
+    #[serde(default)]
+    quiet: bool,
+}
 
-fn build(argv: &rhai::Array, opts: &rhai::Map) -> Result<Cmd> {
-    convert::known_keys(opts, OPTIONS, "cmd")?;
+fn build(argv: &rhai::Array, opts: &rhai::Map, primitive: &str) -> Result<Cmd> {
+    let o: Options = crate::api::options::decode(opts, primitive)?;
     let mut c = Cmd::new(&convert::argv(argv)?);
-    if let Some(d) = convert::opt_str(opts, "cwd")? {
-        c.cwd = Some(convert::path(&d));
+    c.cwd = o.cwd.map(|d| convert::path(&d));
+    for (k, v) in o.env.unwrap_or_default() {
+        c.env.insert(k, v.to_string());
     }
-    if let Some(env) = convert::opt(opts, "env") {
-        let env = env
-            .clone()
-            .try_cast::<rhai::Map>()
-            .ok_or_else(|| Error::invalid("option", "env", "expected a map of NAME: value"))?;
-        for (k, v) in env {
-            c.env.insert(k.to_string(), v.to_string());
-        }
-    }
-    c.timeout = convert::opt_secs(opts, "timeout")?;
-    c.sudo = convert::opt_bool(opts, "sudo")?;
-    c.read_only = convert::opt_bool(opts, "read_only")?;
-    if convert::opt_bool(opts, "quiet")? {
+    c.timeout = o.timeout.map(|t| t.0);
+    c.sudo = o.sudo;
+    c.read_only = o.read_only;
+    if o.quiet {
         c.output = Output::Quiet;
     }
-    if let Some(s) = convert::opt(opts, "secrets") {
-        let a = s
-            .clone()
-            .try_cast::<rhai::Array>()
-            .ok_or_else(|| Error::invalid("option", "secrets", "expected an array of strings"))?;
-        c.secrets = convert::strings(&a, "secret")?;
-    }
-    if let Some(s) = convert::opt_str(opts, "stdin")? {
-        c.stdin = Some(s.into_bytes());
-    }
+    c.secrets = o.secrets.unwrap_or_default();
+    c.stdin = o.stdin.map(String::into_bytes);
     Ok(c)
 }
 
@@ -73,7 +72,7 @@ mod cmd_api {
     /// ```
     #[rhai_fn(return_raw, name = "run")]
     pub fn run(ctx: NativeCallContext, argv: rhai::Array) -> RhaiResult<()> {
-        r(&ctx, build(&argv, &rhai::Map::new()).and_then(|c| c.run()).map(|_| ()))
+        r(&ctx, build(&argv, &rhai::Map::new(), "cmd::run").and_then(|c| c.run()).map(|_| ()))
     }
 
     /// Run a command with options: `cwd`, `env` (map), `timeout` (seconds), `sudo`,
@@ -89,7 +88,7 @@ mod cmd_api {
         argv: rhai::Array,
         options: rhai::Map,
     ) -> RhaiResult<()> {
-        r(&ctx, build(&argv, &options).and_then(|c| c.run()).map(|_| ()))
+        r(&ctx, build(&argv, &options, "cmd::run").and_then(|c| c.run()).map(|_| ()))
     }
 
     /// Run a long command with its output appended to `log` (kept), a spinner showing the
@@ -106,7 +105,11 @@ mod cmd_api {
         log: &str,
         options: rhai::Map,
     ) -> RhaiResult<f64> {
-        r(&ctx, build(&argv, &options).and_then(|c| c.run_logged(&convert::path(log))))
+        r(
+            &ctx,
+            build(&argv, &options, "cmd::run_logged")
+                .and_then(|c| c.run_logged(&convert::path(log))),
+        )
     }
 
     /// Run a command and return its stdout (one trailing newline removed). A non-zero exit is
@@ -120,7 +123,7 @@ mod cmd_api {
     pub fn output(ctx: NativeCallContext, argv: rhai::Array) -> RhaiResult<String> {
         r(
             &ctx,
-            build(&argv, &rhai::Map::new())
+            build(&argv, &rhai::Map::new(), "cmd::output")
                 .and_then(|c| c.capture().run())
                 .map(|f| trimmed(f.stdout)),
         )
@@ -137,7 +140,12 @@ mod cmd_api {
         argv: rhai::Array,
         options: rhai::Map,
     ) -> RhaiResult<String> {
-        r(&ctx, build(&argv, &options).and_then(|c| c.capture().run()).map(|f| trimmed(f.stdout)))
+        r(
+            &ctx,
+            build(&argv, &options, "cmd::output")
+                .and_then(|c| c.capture().run())
+                .map(|f| trimmed(f.stdout)),
+        )
     }
 
     /// Run a command that only reads (it runs under `--dry-run` too) and return its stdout.
@@ -150,7 +158,7 @@ mod cmd_api {
     pub fn query(ctx: NativeCallContext, argv: rhai::Array) -> RhaiResult<String> {
         r(
             &ctx,
-            build(&argv, &rhai::Map::new())
+            build(&argv, &rhai::Map::new(), "cmd::query")
                 .and_then(|c| c.capture().read_only().run())
                 .map(|f| trimmed(f.stdout)),
         )
@@ -167,7 +175,7 @@ mod cmd_api {
     pub fn unchecked(ctx: NativeCallContext, argv: rhai::Array) -> RhaiResult<rhai::Map> {
         r(
             &ctx,
-            build(&argv, &rhai::Map::new())
+            build(&argv, &rhai::Map::new(), "cmd::unchecked")
                 .and_then(|c| c.capture().unchecked().run())
                 .map(finished_map),
         )
@@ -186,7 +194,9 @@ mod cmd_api {
     ) -> RhaiResult<rhai::Map> {
         r(
             &ctx,
-            build(&argv, &options).and_then(|c| c.capture().unchecked().run()).map(finished_map),
+            build(&argv, &options, "cmd::unchecked")
+                .and_then(|c| c.capture().unchecked().run())
+                .map(finished_map),
         )
     }
 
@@ -197,7 +207,10 @@ mod cmd_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn sudo(ctx: NativeCallContext, argv: rhai::Array) -> RhaiResult<()> {
-        r(&ctx, build(&argv, &rhai::Map::new()).and_then(|c| c.sudo().run()).map(|_| ()))
+        r(
+            &ctx,
+            build(&argv, &rhai::Map::new(), "cmd::sudo").and_then(|c| c.sudo().run()).map(|_| ()),
+        )
     }
 
     /// The one shell escape hatch: run `script` with `sh -c`. The guard parses the script with
@@ -221,5 +234,31 @@ mod cmd_api {
         crate::process::which(program)
             .map(|p| Dynamic::from(p.display().to_string()))
             .unwrap_or(Dynamic::UNIT)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(script: &str) -> rhai::Map {
+        rhai::Engine::new().eval::<rhai::Map>(script).unwrap()
+    }
+
+    #[test]
+    fn options_are_declared_named_by_function_and_env_values_kept_as_written() {
+        let argv: rhai::Array = vec!["true".into()];
+        let c =
+            build(&argv, &map(r#"#{ env: #{ JOBS: 4, CC: "clang" }, timeout: 1.5 }"#), "cmd::run")
+                .unwrap();
+        assert_eq!(c.env.get("JOBS").map(String::as_str), Some("4"));
+        assert_eq!(c.timeout, Some(std::time::Duration::from_millis(1500)));
+        let e = build(&argv, &map("#{ timout: 5 }"), "cmd::run_logged").unwrap_err().to_string();
+        assert!(
+            e.contains("cmd::run_logged") && e.contains("timout") && e.contains("timeout"),
+            "{e}"
+        );
+        let e = build(&argv, &map(r#"#{ secrets: "x" }"#), "cmd::run").unwrap_err().to_string();
+        assert!(e.contains("secrets"), "{e}");
     }
 }

@@ -3,7 +3,7 @@
 //! script file, a Makefile target, a move or delete of the protected path's parent, `sudo`,
 //! unmounting first, a hard link out. Every test runs in the throwaway overlay namespace.
 //!
-//! Two levels: [`confined`] spawns exactly as `process.rs` does (the argv and `pre_exec` hook
+//! Two levels: [`confined`] spawns exactly as `process/` does (the argv and `pre_exec` hook
 //! `guard::sandbox::confine` returns) so the layer is tested whatever the classifier decides;
 //! the `helix_*` tests run the real binary, where the classifier stands in front of it.
 

@@ -612,7 +612,7 @@ fn build_images_builds_keeps_logs_reports_tags_and_explains_failures() {
     let out = t.helix(["run", "build-images", "--desktops", "sway"]);
     out.code(1)
         .stderr_has("ERROR: failed to solve")
-        .stderr_has("exit 1")
+        .stderr_has("exit code 1")
         .stderr_has(&t.path("state/build-images/build-sway.log").display().to_string());
     // One that never finishes is stopped at the timeout, with a clear message.
     let started = std::time::Instant::now();
