@@ -95,7 +95,7 @@ fn main() {
     });
     let plan = per_iter(k, || {
         std::hint::black_box(helix::guard::sandbox::Plan::for_command(
-            &helix::ctx::get().config,
+            &helix::run::current().config,
             None,
             &["true".into()],
         ));

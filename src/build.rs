@@ -108,7 +108,7 @@ pub fn configure(step: &Configure) -> Result<bool> {
     cmd.cwd = step.cwd.clone();
     cmd.env = command_env(&step.env, &step.path);
     cmd.run()?;
-    if crate::ctx::get().dry_run {
+    if crate::run::current().dry_run {
         return Ok(true);
     }
     if !step.build_dir.join("build.ninja").is_file() {
@@ -227,7 +227,7 @@ pub fn ninja(dir: &Path, opts: &Ninja) -> Result<Built> {
 
 pub fn ninja_with_bar(dir: &Path, opts: &Ninja, bar: ProgressBar) -> Result<Built> {
     // Under --dry-run the configure step only printed its plan, so there may be nothing yet.
-    if !dir.join("build.ninja").is_file() && !crate::ctx::get().dry_run {
+    if !dir.join("build.ninja").is_file() && !crate::run::current().dry_run {
         bar.finish_and_clear();
         return Err(Error::invalid(
             "build dir",

@@ -364,7 +364,7 @@ pub fn brew_install(formulae: &[String]) -> Result<Vec<String>> {
     let mut argv = vec![brew()?.display().to_string(), "install".into()];
     argv.extend(missing.iter().cloned());
     Cmd::new(&argv).run()?;
-    if crate::ctx::get().dry_run {
+    if crate::run::current().dry_run {
         return Ok(missing);
     }
     let still = missing_of(&brew_installed(&missing)?);
@@ -466,7 +466,7 @@ pub fn pip_install(packages: &[String]) -> Result<Vec<String>> {
     );
     argv.extend(missing.iter().cloned());
     Cmd::new(&argv).run()?;
-    if crate::ctx::get().dry_run {
+    if crate::run::current().dry_run {
         return Ok(missing);
     }
     let still = missing_of(&pip_installed(&missing)?);

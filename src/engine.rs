@@ -45,16 +45,18 @@ pub fn build(stdlib_dirs: Vec<PathBuf>) -> Engine {
     // Rhai's default is 8 in debug builds and 64 in release: recipes → stdlib → stdlib nests
     // deeper than 8, and a recipe must behave the same whichever way helix was built.
     engine.set_max_call_levels(64);
-    engine.on_print(|s| println!("{}", crate::ctx::get().redact(s)));
+    engine.on_print(|s| println!("{}", crate::run::current().redact(s)));
     engine.on_debug(|s, src, pos| {
         let at = match (src, pos.line()) {
             (Some(src), Some(l)) => format!("{src}:{l}: "),
             _ => String::new(),
         };
-        eprintln!("{} {at}{}", console::style("[debug]").dim(), crate::ctx::get().redact(s));
+        eprintln!("{} {at}{}", console::style("[debug]").dim(), crate::run::current().redact(s));
     });
     // Ctrl-C: the handler flags the context; the script stops at its next operation.
-    engine.on_progress(|_| crate::ctx::get().is_cancelled().then(|| "interrupted (Ctrl-C)".into()));
+    engine.on_progress(|_| {
+        crate::run::current().is_cancelled().then(|| "interrupted (Ctrl-C)".into())
+    });
     engine.register_global_module(crate::api::global::module().into());
     for (name, module) in primitive_modules() {
         engine.register_static_module(name, module.into());

@@ -56,7 +56,7 @@ pub fn is_secret_name(key: &str) -> bool {
 pub fn read(file: &Path) -> Result<Vec<(String, String)>> {
     let text = std::fs::read_to_string(file).map_err(|e| Error::read(file, e))?;
     let pairs = parse(&text, file)?;
-    let ctx = crate::ctx::get();
+    let ctx = crate::run::current();
     for (k, v) in &pairs {
         if is_secret_name(k) {
             ctx.add_secret(v);

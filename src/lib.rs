@@ -17,7 +17,6 @@ pub mod cloudinit;
 pub mod complete;
 pub mod config;
 pub mod config_init;
-pub mod ctx;
 pub mod definitions;
 pub mod deps;
 pub mod dry_run;

@@ -151,7 +151,7 @@ fn fetch(url: &str, dest: &Path, want: Option<&str>, opts: &DownloadOptions) -> 
         && !dir.exists()
     {
         std::fs::create_dir_all(dir).map_err(|e| Error::fs("create", dir, e))?;
-        crate::ctx::get().note_created(dir);
+        crate::run::current().note_created(dir);
     }
     let agent = agent(opts);
     let mut offset = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
@@ -267,7 +267,7 @@ fn fetch(url: &str, dest: &Path, want: Option<&str>, opts: &DownloadOptions) -> 
             }
         };
         loop {
-            if crate::ctx::get().is_cancelled() {
+            if crate::run::current().is_cancelled() {
                 let _ = file.sync_all();
                 bar.abandon();
                 return Err(Error::Cancelled(format!(
@@ -323,7 +323,7 @@ fn fetch(url: &str, dest: &Path, want: Option<&str>, opts: &DownloadOptions) -> 
     }) {
         let _ = dir.sync_all();
     }
-    crate::ctx::get().note_created(dest);
+    crate::run::current().note_created(dest);
     crate::ui::success(&format!(
         "downloaded `{}` ({})",
         dest.display(),

@@ -27,12 +27,12 @@ pub fn interactive() -> bool {
 }
 
 pub fn header(text: &str) {
-    let text = &crate::ctx::get().redact(text);
+    let text = &crate::run::current().redact(text);
     eprintln!("{} {}", style("==>").cyan().bold(), style(text).bold());
 }
 
 pub fn info(text: &str) {
-    let text = crate::ctx::get().redact(text);
+    let text = crate::run::current().redact(text);
     match planned_marker() {
         Some(m) => eprintln!("{m} {text}"),
         None => eprintln!("{} {text}", style("•").cyan()),
@@ -40,14 +40,14 @@ pub fn info(text: &str) {
 }
 
 pub fn warn(text: &str) {
-    let text = crate::ctx::get().redact(text);
+    let text = crate::run::current().redact(text);
     eprintln!("{} {text}", style("warning:").yellow().bold());
 }
 
 /// A result line. Under `--dry-run`, once a change has been planned instead of made, it is
 /// marked `[dry-run] planned:` — the recipe author need not remember to say "would".
 pub fn success(text: &str) {
-    let text = crate::ctx::get().redact(text);
+    let text = crate::run::current().redact(text);
     match planned_marker() {
         Some(m) => eprintln!("{m} {text}"),
         None => eprintln!("{} {text}", style("✓").green().bold()),
@@ -58,18 +58,18 @@ pub fn success(text: &str) {
 /// change: what they report did not happen. `None` in a real run, or before any plan (a dry
 /// run's reads are real, so what it says about them is true).
 fn planned_marker() -> Option<String> {
-    let ctx = crate::ctx::get();
+    let ctx = crate::run::current();
     (ctx.dry_run && ctx.planned() > 0).then(|| format!("{} planned:", style("[dry-run]").magenta()))
 }
 
 pub fn error(text: &str) {
-    let text = crate::ctx::get().redact(text);
+    let text = crate::run::current().redact(text);
     eprintln!("{} {text}", style("error:").red().bold());
 }
 
 /// A dry-run plan line, on stdout: under `--dry-run` the plan is the output.
 pub fn plan(text: &str) {
-    let ctx = crate::ctx::get();
+    let ctx = crate::run::current();
     ctx.note_planned();
     let text = ctx.redact(text);
     println!("{} {text}", style("[dry-run]").magenta());
@@ -77,7 +77,7 @@ pub fn plan(text: &str) {
 
 /// An ordinary yes/no question. `--yes` answers it; with no terminal, `default` stands if given.
 pub fn confirm(prompt: &str, default: Option<bool>) -> Result<bool> {
-    if crate::ctx::get().assume_yes {
+    if crate::run::current().assume_yes {
         return Ok(true);
     }
     if !interactive() {
@@ -129,7 +129,7 @@ fn prompt_failed(prompt: &str, e: dialoguer::Error) -> Error {
     let dialoguer::Error::IO(io) = &e;
     if io.kind() == std::io::ErrorKind::Interrupted {
         // Ctrl-C at the question: the person stops the run.
-        crate::ctx::get().cancel();
+        crate::run::current().cancel();
         return Error::Cancelled(format!("`{prompt}` was interrupted"));
     }
     Error::Terminal { op: format!("ask `{prompt}`"), message: e.to_string() }

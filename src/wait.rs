@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 pub fn sleep(d: Duration) -> Result<()> {
     let end = Instant::now() + d;
     loop {
-        if crate::ctx::get().is_cancelled() {
+        if crate::run::current().is_cancelled() {
             return Err(Error::Cancelled("interrupted while waiting".into()));
         }
         let now = Instant::now();

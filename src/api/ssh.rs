@@ -16,7 +16,7 @@ pub fn module() -> rhai::Module {
 
 /// A target from a Rhai value: `()`, a string or a map.
 pub fn target(v: &Dynamic) -> Result<Target> {
-    let defaults = Target::from_config(&crate::ctx::get().config);
+    let defaults = Target::from_config(&crate::run::current().config);
     if v.is_unit() {
         defaults.validate()?;
         return Ok(defaults);
@@ -123,7 +123,7 @@ fn probe_with(host: &str, port: i64, opts: &rhai::Map) -> Result<rhai::Map> {
         })?,
         None => true,
     };
-    let mut t = Target::from_config(&crate::ctx::get().config);
+    let mut t = Target::from_config(&crate::run::current().config);
     t.host = host.to_string();
     t.port = port;
     if let Some(u) = convert::opt_str(opts, "user")? {

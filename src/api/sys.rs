@@ -174,7 +174,7 @@ mod sys_api {
     /// sys::secret(sys::env("GITHUB_TOKEN") ?? "");
     /// ```
     pub fn secret(value: &str) {
-        crate::ctx::get().add_secret(value);
+        crate::run::current().add_secret(value);
     }
 
     /// The processes that have a file open: `[#{ pid, command }]` (a stale QEMU holding a
@@ -224,7 +224,7 @@ mod sys_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn write_state(ctx: NativeCallContext, name: &str, text: &str) -> RhaiResult<()> {
-        if crate::ctx::get().dry_run {
+        if crate::run::current().dry_run {
             return Ok(());
         }
         let res = state_path(name).and_then(|p| {
@@ -281,7 +281,7 @@ fn state_path(name: &str) -> crate::error::Result<std::path::PathBuf> {
             ),
         ));
     }
-    if let Some(rule) = crate::guard::protect::rule_for(&p, &crate::ctx::get().config) {
+    if let Some(rule) = crate::guard::protect::rule_for(&p, &crate::run::current().config) {
         return Err(rule.error(&p));
     }
     Ok(p)

@@ -43,7 +43,7 @@ pub fn write(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
         // Replaced recoverably (the previous version is kept): refused only if protected.
         action = action.touches(path, false);
     }
-    let backup = if existed && !crate::ctx::get().dry_run {
+    let backup = if existed && !crate::run::current().dry_run {
         Some(crate::trash::keep_previous(path)?)
     } else {
         None
@@ -57,11 +57,11 @@ pub fn write(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
         None => Undo::remove_created(crate::paths::absolute(path)),
     };
     // Rewriting a file the run made keeps it the run's (the new inode is recorded too).
-    let own = !existed || crate::ctx::get().created_by_run(path);
+    let own = !existed || crate::run::current().created_by_run(path);
     guard::act(action.undo(undo), || {
         atomic_write_raw(path, bytes, mode)?;
         if own {
-            crate::ctx::get().note_created(path);
+            crate::run::current().note_created(path);
         }
         Ok(())
     })
@@ -85,7 +85,7 @@ pub fn mkdir(path: &Path) -> Result<()> {
         || {
             std::fs::create_dir_all(path).map_err(|e| Error::fs("create directory", path, e))?;
             if let Some(m) = &first_missing {
-                crate::ctx::get().note_created(m);
+                crate::run::current().note_created(m);
             }
             Ok(())
         },
@@ -95,11 +95,11 @@ pub fn mkdir(path: &Path) -> Result<()> {
 /// Copy a file; over an existing destination the previous version is kept.
 pub fn copy(from: &Path, to: &Path) -> Result<()> {
     // Under --dry-run an earlier step may only have planned to make the source.
-    if !from.is_file() && !crate::ctx::get().dry_run {
+    if !from.is_file() && !crate::run::current().dry_run {
         return Err(Error::invalid("copy source", from.display().to_string(), "it is not a file"));
     }
     let existed = to.exists();
-    let backup = if existed && !crate::ctx::get().dry_run {
+    let backup = if existed && !crate::run::current().dry_run {
         Some(crate::trash::keep_previous(to)?)
     } else {
         None
@@ -114,13 +114,13 @@ pub fn copy(from: &Path, to: &Path) -> Result<()> {
     if existed {
         action = action.touches(to, false);
     }
-    let own = !existed || crate::ctx::get().created_by_run(to);
+    let own = !existed || crate::run::current().created_by_run(to);
     guard::act(action, || {
         let tmp = atomic::temp_beside(to).map_err(|e| Error::write(to, e))?;
         std::fs::copy(from, tmp.path()).map_err(|e| Error::fs("copy", from, e))?;
         atomic::commit(tmp, to)?;
         if own {
-            crate::ctx::get().note_created(to);
+            crate::run::current().note_created(to);
         }
         Ok(())
     })
@@ -130,7 +130,7 @@ pub fn copy(from: &Path, to: &Path) -> Result<()> {
 #[allow(clippy::disallowed_methods)] // fs::rename is the guarded move (inside guard::act)
 pub fn rename(from: &Path, to: &Path) -> Result<()> {
     // Under --dry-run an earlier step may only have planned to make the source.
-    if !exists(from) && !crate::ctx::get().dry_run {
+    if !exists(from) && !crate::run::current().dry_run {
         return Err(Error::invalid("move source", from.display().to_string(), "it does not exist"));
     }
     if exists(to) {
@@ -162,7 +162,7 @@ pub fn symlink(target: &Path, link: &Path) -> Result<()> {
         || {
             std::os::unix::fs::symlink(target, link)
                 .map_err(|e| Error::fs("create link", link, e))?;
-            crate::ctx::get().note_created(link);
+            crate::run::current().note_created(link);
             Ok(())
         },
     )
@@ -316,12 +316,12 @@ pub struct Cloned {
 /// filesystem can (instant, no space used), else a full copy with a progress bar whose SHA-256
 /// is computed on the way. Refuses an existing destination.
 pub fn clone_file(from: &Path, to: &Path) -> Result<Cloned> {
-    if !from.is_file() && !crate::ctx::get().dry_run {
+    if !from.is_file() && !crate::run::current().dry_run {
         return Err(Error::invalid("clone source", from.display().to_string(), "it is not a file"));
     }
     // A dry run cannot know that an earlier planned step moves the destination aside (as
     // backup-vm's restore does): the check is the real run's.
-    if exists(to) && !crate::ctx::get().dry_run {
+    if exists(to) && !crate::run::current().dry_run {
         return Err(Error::invalid(
             "clone destination",
             to.display().to_string(),
@@ -355,7 +355,7 @@ pub fn clone_file(from: &Path, to: &Path) -> Result<Cloned> {
                 Cloned { method: "copy", sha256: Some(sha), bytes }
             }
         };
-        crate::ctx::get().note_created(to);
+        crate::run::current().note_created(to);
         Ok(out)
     })
 }

@@ -84,7 +84,7 @@ pub fn ensure(spec: &Spec, bar: Option<&ProgressBar>) -> Result<Ensured> {
     }
     let path = spec.path.as_path();
     let remote = main_remote(spec)?;
-    let dry = crate::ctx::get().dry_run;
+    let dry = crate::run::current().dry_run;
     let mut out =
         Ensured { path: path.to_path_buf(), action: "unchanged".into(), ..Default::default() };
     let cloned = clone_if_missing(spec, &remote, bar)?;
@@ -213,7 +213,7 @@ fn wanted(
     if let Some(want) = resolve(&open(path)?, spec, remote, true) {
         return Ok(Some(want));
     }
-    if crate::ctx::get().dry_run {
+    if crate::run::current().dry_run {
         return Ok(None);
     }
     fetch_pinned_commit(spec, remote, bar)
@@ -339,7 +339,7 @@ pub fn ensure_all_with(specs: &[Spec], multi: MultiProgress) -> Result<Vec<Ensur
         })
         .collect();
     // The workers are part of the caller's run (its dry-run, journal, cancellation).
-    let run = crate::ctx::get();
+    let run = crate::run::current();
     std::thread::scope(|scope| {
         for _ in 0..specs.len().clamp(1, 8) {
             scope.spawn(|| {

@@ -170,7 +170,7 @@ fn callbacks<'a>(bar: Option<&'a ProgressBar>) -> RemoteCallbacks<'a> {
             bar.set_message(format!("{}", HumanBytes(p.received_bytes() as u64)));
         }
         // Returning false aborts the transfer: Ctrl-C stops a clone mid-way.
-        !crate::ctx::get().is_cancelled()
+        !crate::run::current().is_cancelled()
     });
     cb
 }
@@ -229,7 +229,7 @@ pub fn clone(
         }
         builder.clone(url, path).map_err(|e| gerr(&format!("clone `{shown}` into"), path, e))?;
         if !existed {
-            crate::ctx::get().note_created(path);
+            crate::run::current().note_created(path);
         }
         Ok(())
     })
@@ -250,7 +250,7 @@ fn fetch_refspecs(
     let mut r = match repo.find_remote(remote) {
         Ok(r) => r,
         // Under --dry-run the remote may only have been planned (`would add remote`).
-        Err(_) if crate::ctx::get().dry_run => {
+        Err(_) if crate::run::current().dry_run => {
             crate::ui::plan(&format!("would fetch `{remote}` in `{}`", path.display()));
             return Ok(());
         }

@@ -91,7 +91,7 @@ pub fn prompt_for(detail: &str, targets: &[Target]) -> Prompt {
         }
     }
     // Resolved paths may hold a secret of the run (a token in a directory name): never shown.
-    let ctx = crate::ctx::get();
+    let ctx = crate::run::current();
     let lines = lines.iter().map(|l| ctx.redact(l)).collect();
     Prompt { op: ctx.redact(detail), lines, typed }
 }
@@ -232,7 +232,7 @@ pub fn ask(p: &Prompt) -> Result<()> {
     })?;
     let Some(answer) = answer else {
         // No answer (Ctrl-C or end of input at the question): the person stops the run.
-        crate::ctx::get().cancel();
+        crate::run::current().cancel();
         return Err(Error::Cancelled(format!("{} was not confirmed", p.op)));
     };
     let answer = answer.trim();
@@ -272,7 +272,7 @@ fn read_answer(tty: &mut std::fs::File, question: &str) -> std::io::Result<Optio
     tty.flush()?;
     let mut line = Vec::new();
     let result = loop {
-        if crate::ctx::get().is_cancelled() {
+        if crate::run::current().is_cancelled() {
             break Ok(None);
         }
         let mut pfd = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };

@@ -256,7 +256,7 @@ fn refusal(action: &Action, config: &crate::config::Config) -> Option<Error> {
 }
 
 /// Whether `t` needs a person: what the run created itself it may remove again.
-fn needs_person(t: &Target, ctx: &crate::ctx::Ctx) -> bool {
+fn needs_person(t: &Target, ctx: &crate::run::Run) -> bool {
     match t {
         Target::Path { path, .. } | Target::Disk { path, .. } => !ctx.created_by_run(path),
         Target::Command { finding, .. } => {
@@ -273,7 +273,7 @@ fn needs_person(t: &Target, ctx: &crate::ctx::Ctx) -> bool {
 /// Perform `action` through the guard: protected-path check, confirmation, dry-run, journal.
 /// Under `--dry-run` the plan line is printed and `T::default()` returned without calling `f`.
 pub fn act<T: Default>(action: Action, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    let ctx = crate::ctx::get();
+    let ctx = crate::run::current();
     // Protected paths first: no confirmation can unlock them.
     if let Some(err) = refusal(&action, &ctx.config) {
         if ctx.dry_run {
@@ -315,7 +315,7 @@ pub fn act<T: Default>(action: Action, f: impl FnOnce() -> Result<T>) -> Result<
 }
 
 fn journal(action: &Action, result: &str, started: Instant) {
-    crate::ctx::get().with_journal(|j| {
+    crate::run::current().with_journal(|j| {
         j.action(
             action.kind,
             &action.detail,
@@ -372,7 +372,7 @@ mod leaf {
     use std::path::Path;
 
     /// What the guard may use: itself and the core every layer shares.
-    const CORE: &[&str] = &["guard", "error", "ctx", "config", "paths", "ui", "journal", "size"];
+    const CORE: &[&str] = &["guard", "error", "run", "config", "paths", "ui", "journal", "size"];
 
     /// Uses still to be moved out, each owned by the classifier half of issue 13 (which edits
     /// `classify.rs`/`confirm.rs`): `(file, module)`. This list may only shrink.

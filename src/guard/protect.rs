@@ -49,13 +49,13 @@ impl Rule {
 
 /// The paths registered with [`register`] in the current run, and why.
 pub fn registered() -> Vec<(PathBuf, String)> {
-    crate::ctx::get().protected()
+    crate::run::current().protected()
 }
 
 /// Protect `path` for the rest of the current run (e.g. every disk of a registered VM, fed by
 /// the `utm`/`qemu` domains). `why` names the source: "a disk of the VM `new-dev-vm`".
 pub fn register(path: &Path, why: &str) {
-    crate::ctx::get().protect(physical(path), why)
+    crate::run::current().protect(physical(path), why)
 }
 
 /// The system roots: never removed or renamed themselves (their contents are not protected).

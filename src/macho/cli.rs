@@ -186,7 +186,7 @@ pub fn run(cmd: MachoCmd, config: Option<&Path>) -> Result<i32, Failure> {
             let r = macho::sign_adhoc(&file)?;
             if opts.json {
                 println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
-            } else if !crate::ctx::get().dry_run {
+            } else if !crate::run::current().dry_run {
                 println!(
                     "signed ad-hoc ({}), identifier `{}`, replaced: {}",
                     r.archs.join(", "),
@@ -209,7 +209,7 @@ fn print_report(r: &macho::EditReport) {
     for a in &r.already {
         println!("already: {a}");
     }
-    if r.modified && !crate::ctx::get().dry_run {
+    if r.modified && !crate::run::current().dry_run {
         println!("signature: {}", r.signature);
     } else if !r.modified {
         println!("nothing to change");
@@ -242,7 +242,7 @@ fn with_run(
     f: impl FnOnce() -> crate::error::Result<i32>,
 ) -> Result<i32, Failure> {
     let config = crate::config::Config::load(config).map_err(Failure::usage)?;
-    let ctx = crate::ctx::Ctx::new(opts.dry_run, false, false, config)
+    let ctx = crate::run::Run::new(opts.dry_run, false, false, config)
         .install()
         .ok_or_else(|| Failure::error("a run is already in progress in this process"))?;
     let journal = crate::journal::Journal::start(

@@ -429,7 +429,7 @@ fn replace(
     detail: String,
     args: serde_json::Value,
 ) -> Result<()> {
-    let backup = if crate::ctx::get().dry_run { None } else { Some(keep_previous(path)?) };
+    let backup = if crate::run::current().dry_run { None } else { Some(keep_previous(path)?) };
     let action = Action::new(kind, detail)
         .args(args)
         .undo(backup.map(|b| crate::undo::Undo::restore(b, path)))
@@ -442,7 +442,7 @@ fn replace(
 /// bytes intact and a 40 MB library costs no copy. Falls back to the guard's copy.
 #[allow(clippy::disallowed_methods)] // a backup link into helix's own state dir
 fn keep_previous(path: &Path) -> Result<PathBuf> {
-    let run = crate::ctx::get().run_id().unwrap_or_else(|| "no-run".into());
+    let run = crate::run::current().run_id().unwrap_or_else(|| "no-run".into());
     let dir = crate::config::state_dir().join("backups").join(run);
     if std::fs::create_dir_all(&dir).is_ok() {
         let name = path

@@ -398,7 +398,7 @@ pub fn write_changes(path: &Path, old: &Doc, new: &Dictionary) -> Result<Vec<Cha
         return Ok(changes);
     }
     let bytes = to_bytes(new, old.format)?;
-    let ctx = crate::ctx::get();
+    let ctx = crate::run::current();
     let summary: Vec<String> = changes.iter().take(4).map(|c| c.path.clone()).collect();
     let more =
         if changes.len() > 4 { format!(", … {} more", changes.len() - 4) } else { String::new() };

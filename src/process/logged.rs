@@ -55,7 +55,7 @@ impl Cmd {
             if let Some(status) = child.wait_exit(Duration::ZERO) {
                 break status;
             }
-            if crate::ctx::get().is_cancelled() {
+            if crate::run::current().is_cancelled() {
                 child.kill();
                 return Err(Error::Cancelled(format!("`{}` was interrupted", self.display())));
             }
@@ -98,7 +98,7 @@ impl Cmd {
     /// newest line, and the timeout honoured. A non-zero exit is an error that carries the exit
     /// code and shows the last lines of the log and where it is. Returns the seconds it took.
     pub fn run_logged(&self, log: &Path) -> Result<f64> {
-        if crate::ctx::get().dry_run {
+        if crate::run::current().dry_run {
             // Prints the plan; nothing is started.
             let _ = self.spawn_background(Some(log));
             return Ok(0.0);
@@ -110,7 +110,7 @@ impl Cmd {
         let mut tail: VecDeque<String> = VecDeque::new();
         let followed = self.follow_log(log, |line| {
             // Shown on the spinner and in the error: never a secret of the run.
-            let line = crate::ctx::get().redact(console::strip_ansi_codes(line).trim_end());
+            let line = crate::run::current().redact(console::strip_ansi_codes(line).trim_end());
             if line.is_empty() {
                 return;
             }

@@ -151,7 +151,7 @@ impl Cmd {
             return Err(Error::invalid("command", "[]", "an argv needs at least the program"));
         }
         let action = self.action();
-        if self.read_only && action.destroys.is_empty() && crate::ctx::get().dry_run {
+        if self.read_only && action.destroys.is_empty() && crate::run::current().dry_run {
             return self.spawn_and_wait();
         }
         guard::act(action, || self.spawn_and_wait())
@@ -178,14 +178,14 @@ impl Cmd {
             .runs(&self.argv, self.cwd.as_deref(), self.stdin.as_deref(), &self.env)
             .redact(&self.secrets);
         let runner = Runner(self);
-        if self.read_only && action.destroys.is_empty() && crate::ctx::get().dry_run {
+        if self.read_only && action.destroys.is_empty() && crate::run::current().dry_run {
             return f(&runner);
         }
         guard::act(action, || f(&runner))
     }
 
     fn spawn_and_wait(&self) -> Result<Finished> {
-        let ctx = crate::ctx::get();
+        let ctx = crate::run::current();
         if ctx.is_cancelled() {
             return Err(Error::Cancelled(format!("`{}` was not started", self.display())));
         }
@@ -267,7 +267,7 @@ impl Cmd {
                         .map_err(|e| Error::Spawn { command: self.display(), source: e })?;
                 }
                 Err(_) => {
-                    if crate::ctx::get().is_cancelled() {
+                    if crate::run::current().is_cancelled() {
                         stop_group(pgid, &rx);
                         return Err(Error::Cancelled(format!(
                             "`{}` was interrupted",
@@ -369,7 +369,7 @@ fn redact(s: &str, secrets: &[String]) -> String {
         s = s.replace(secret.as_str(), "***");
     }
     // And the run's own secrets (credentials a recipe read from a file).
-    crate::ctx::get().redact(&s)
+    crate::run::current().redact(&s)
 }
 
 /// Find a program on `PATH`.

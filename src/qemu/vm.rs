@@ -104,7 +104,7 @@ pub fn start(spec: &VmSpec) -> Result<Vm> {
             hint: "install QEMU (`brew install qemu`, `apt install qemu-system`)",
         });
     }
-    let dry_run = crate::ctx::get().dry_run;
+    let dry_run = crate::run::current().dry_run;
     // Under --dry-run the steps before may only have planned the disks; nothing is created.
     for d in spec.drives.iter().filter(|_| !dry_run) {
         need(&d.file, "disk image")?;

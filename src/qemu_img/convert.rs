@@ -108,7 +108,7 @@ pub fn convert(src: &Path, dest: &Path, opts: &ConvertOptions) -> Result<()> {
                         },
                     ));
                 }
-                if crate::ctx::get().is_cancelled() {
+                if crate::run::current().is_cancelled() {
                     bg.kill();
                     return Err(Error::Cancelled(format!(
                         "converting `{}` was interrupted",
@@ -127,7 +127,7 @@ pub fn convert(src: &Path, dest: &Path, opts: &ConvertOptions) -> Result<()> {
                 std::fs::rename(&partial, dest)
                     .map_err(|e| Error::fs("move into place", dest, e))?;
                 if !existed {
-                    crate::ctx::get().note_created(dest);
+                    crate::run::current().note_created(dest);
                 }
                 Ok(())
             }

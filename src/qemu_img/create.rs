@@ -81,7 +81,7 @@ pub fn create(path: &Path, size: Option<&str>, opts: &CreateOptions) -> Result<(
     guard::act(action, || {
         run(path, argv)?;
         if !existed {
-            crate::ctx::get().note_created(path);
+            crate::run::current().note_created(path);
         }
         Ok(())
     })

@@ -34,7 +34,7 @@ pub fn target_size(current: u64, spec: &str) -> Result<u64> {
 /// guest stored past the new end, so it is destructive and guarded. Returns the new size.
 pub fn resize(path: &Path, size: &str) -> Result<u64> {
     // Under --dry-run an earlier step may only have planned to make the image.
-    if !path.exists() && crate::ctx::get().dry_run {
+    if !path.exists() && crate::run::current().dry_run {
         let bytes = crate::size::parse(size.trim_start_matches('+'))?;
         crate::ui::plan(&format!("would resize `{}` to {size}", path.display()));
         return Ok(bytes);

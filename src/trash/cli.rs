@@ -27,7 +27,7 @@ pub enum TrashCommand {
 }
 
 pub fn trash(cmd: TrashCommand, config: crate::config::Config) -> Result<i32> {
-    let _ = crate::ctx::Ctx::new(false, false, false, config).install();
+    let _ = crate::run::Run::new(false, false, false, config).install();
     match cmd {
         TrashCommand::List { json } => {
             let items = super::list()?;

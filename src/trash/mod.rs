@@ -212,7 +212,7 @@ pub fn move_to_trash(path: &Path) -> Result<Item> {
         original: location.clone(),
         trashed_at: crate::journal::timestamp(SystemTime::now()),
         epoch: now(),
-        run: crate::ctx::get().run_id(),
+        run: crate::run::current().run_id(),
         size,
         kind: kind_of(&meta).into(),
         reason: "removed".into(),
@@ -250,7 +250,7 @@ pub fn keep_copy(path: &Path) -> Result<Item> {
         original: location,
         trashed_at: crate::journal::timestamp(SystemTime::now()),
         epoch: now(),
-        run: crate::ctx::get().run_id(),
+        run: crate::run::current().run_id(),
         size: meta.len(),
         kind: "file".into(),
         reason: "backup".into(),
@@ -282,7 +282,7 @@ fn delete_now(path: &Path) -> Result<()> {
 /// check. What this run created itself is deleted outright. A path that does not exist is
 /// nothing to do.
 pub fn remove(path: &Path) -> Result<()> {
-    let ctx = crate::ctx::get();
+    let ctx = crate::run::current();
     let Ok(meta) = path.symlink_metadata() else { return Ok(()) };
     let is_dir = meta.is_dir();
     let target = Target::Path { path: path.to_path_buf(), recursive: is_dir };
@@ -339,7 +339,7 @@ pub fn remove_scratch(path: &Path) -> Result<()> {
                 n.starts_with("helix") || n.starts_with(".helix")
             },
         );
-    let own = crate::ctx::get().created_by_run(path)
+    let own = crate::run::current().created_by_run(path)
         || (location.starts_with(&state) && location != state)
         || helix_tmp;
     if !own {
@@ -348,7 +348,7 @@ pub fn remove_scratch(path: &Path) -> Result<()> {
             reason: "it is not helix's own scratch (not created by this run, not in helix's state or temp dirs); use fs::remove".into(),
         });
     }
-    if let Some(rule) = protect::rule_for(path, &crate::ctx::get().config) {
+    if let Some(rule) = protect::rule_for(path, &crate::run::current().config) {
         return Err(rule.error(path));
     }
     delete_now(path)
@@ -476,7 +476,7 @@ pub fn empty(older_than: Option<Duration>) -> Result<usize> {
         items.len(),
         if items.len() == 1 { "" } else { "s" }
     );
-    if crate::ctx::get().dry_run {
+    if crate::run::current().dry_run {
         crate::ui::plan(&format!("would ask: {op}"));
         return Ok(0);
     }

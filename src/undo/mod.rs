@@ -236,7 +236,7 @@ pub fn undo_run(run: &Run) -> Result<Vec<String>> {
         })
         .collect();
     let mut lines = vec![];
-    if crate::ctx::get().dry_run {
+    if crate::run::current().dry_run {
         // Say what would be restored; restore nothing.
         for (kind, detail, undo) in todo.iter().rev() {
             lines.push(format!("would {}", plan_journaled(kind, detail, undo)));
@@ -274,7 +274,7 @@ pub fn cli(run_id: &str, dry_run: bool, config: crate::config::Config) -> Result
     } else {
         crate::journal::find_run(&dir, run_id)?
     };
-    let ctx = crate::ctx::Ctx::new(dry_run, false, false, config)
+    let ctx = crate::run::Run::new(dry_run, false, false, config)
         .install()
         .ok_or_else(|| Error::Undo("a run is already in progress in this process".into()))?;
     let mut undo_id = String::new();

@@ -57,7 +57,7 @@ pub fn install_qemu(src: &Path, sudo: bool) -> Result<Json> {
     let dest = framework_binary();
     let loose = loose_dylib();
     // Under --dry-run the build steps before this one only printed their plan.
-    if !src.is_file() && !crate::ctx::get().dry_run {
+    if !src.is_file() && !crate::run::current().dry_run {
         return Err(Error::invalid(
             "QEMU build",
             src.display().to_string(),
@@ -121,7 +121,7 @@ pub fn install_qemu(src: &Path, sudo: bool) -> Result<Json> {
             ),
         )
         .args(json!({ "from": src, "to": dest }));
-        if !crate::ctx::get().dry_run {
+        if !crate::run::current().dry_run {
             let b = crate::trash::keep_previous(&dest)?;
             action = action.undo(crate::undo::Undo::restore(b, &dest));
         }
@@ -240,7 +240,7 @@ pub fn restart(mode: super::utmctl::StopMode) -> Result<Json> {
             }
             Ok(())
         })?;
-        if crate::ctx::get().dry_run {
+        if crate::run::current().dry_run {
             crate::ui::plan("would quit UTM (osascript quit app \"UTM\") and open it again");
             return Ok(json!({ "was_running": true, "stopped": [] }));
         }
@@ -261,7 +261,7 @@ pub fn restart(mode: super::utmctl::StopMode) -> Result<Json> {
         }
     }
     Cmd::new(&["osascript", "-e", "quit app \"UTM\""]).quiet().run()?;
-    if crate::ctx::get().dry_run {
+    if crate::run::current().dry_run {
         return Ok(json!({ "was_running": true, "stopped": stopped }));
     }
     let quit = crate::wait::until(Duration::from_secs(30), Duration::from_millis(250), || {

@@ -16,7 +16,7 @@ pub mod utmctl;
 use std::path::PathBuf;
 
 fn config_path(key: &str, fallback: &str) -> PathBuf {
-    let cfg = &crate::ctx::get().config;
+    let cfg = &crate::run::current().config;
     match cfg.get_str(key) {
         Some(v) => crate::paths::expand(v),
         None => crate::paths::expand(&crate::paths::system(fallback).display().to_string()),

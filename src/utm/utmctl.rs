@@ -113,7 +113,7 @@ pub fn query(args: &[String]) -> Result<String> {
 /// Run a utmctl command that changes something (skipped under `--dry-run`).
 fn change(args: &[String]) -> Result<()> {
     let f = command(args)?.run()?;
-    if crate::ctx::get().dry_run {
+    if crate::run::current().dry_run {
         return Ok(());
     }
     if let Some(e) = explain(args, &f) {

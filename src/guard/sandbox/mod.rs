@@ -250,7 +250,7 @@ pub fn state(try_run: TryRun) -> &'static State {
 
 /// Say once per run that a command runs without the OS layer, and why.
 fn warn_once(why: &str) {
-    if crate::ctx::get().first_time("the OS layer is not in force") {
+    if crate::run::current().first_time("the OS layer is not in force") {
         crate::ui::warn(&format!(
             "the OS layer that write-protects protected paths for commands is not in force: {why}; \
              helix's own checks still refuse what they can see (`helix run doctor` shows this)"
@@ -281,7 +281,7 @@ pub fn confine(argv: Vec<String>, cwd: Option<&Path>, try_run: TryRun) -> Confin
         warn_once("helix is not root, and a user namespace cannot run sudo");
         return Confined { argv, hook: None };
     }
-    let plan = Plan::for_command(&crate::ctx::get().config, cwd, &argv);
+    let plan = Plan::for_command(&crate::run::current().config, cwd, &argv);
     match layer {
         Layer::Seatbelt => Confined { argv: seatbelt_argv(&plan, argv), hook: None },
         Layer::MountNamespace | Layer::UserNamespace => {

@@ -341,7 +341,7 @@ pub fn place_file(
             .touches(src, false),
             || {
                 std::fs::hard_link(src, &dest).map_err(|e| Error::fs("hard-link", &dest, e))?;
-                crate::ctx::get().note_created(&dest);
+                crate::run::current().note_created(&dest);
                 Ok(())
             },
         )?,
@@ -459,7 +459,7 @@ pub fn add_disk(path: &Path, disk: &DiskSpec) -> Result<String> {
     }
     pl::set(&mut root, &format!("Drive[{n}]"), entry)?;
     pl::write_changes(&b.config_path(), &b.doc, &root)?;
-    if crate::ctx::get().dry_run {
+    if crate::run::current().dry_run {
         crate::ui::plan(&format!("would place `{}` as `Data/{name}`", disk.image.display()));
         return Ok(name);
     }
