@@ -37,12 +37,21 @@ pub fn parse_progress(text: &str) -> Option<f64> {
 /// overwrite.
 #[allow(clippy::disallowed_methods)] // its own partial output of `qemu-img convert`, renamed into place or discarded
 pub fn convert(src: &Path, dest: &Path, opts: &ConvertOptions) -> Result<()> {
-    let src_info = info(src)?;
     let format = opts.format.clone().unwrap_or_else(|| "qcow2".into());
     check_format(&format)?;
     if opts.compress && format != "qcow2" {
         return Err(Error::invalid("option", "compress", "only qcow2 output can be compressed"));
     }
+    // Under --dry-run an earlier step may only have planned to make the source image.
+    if !src.exists() && crate::run::current().dry_run {
+        crate::ui::plan(&format!(
+            "would convert `{}` (planned by an earlier step) to {format} `{}`",
+            src.display(),
+            dest.display()
+        ));
+        return Ok(());
+    }
+    let src_info = info(src)?;
     let existed = dest.exists();
     let mut action = Action::new(
         "qemu_img.convert",

@@ -31,6 +31,7 @@ fn qemu_img_from_a_recipe_with_clear_errors() {
         r#"//! Disks.
 qemu_img::create("d.qcow2", "1G");
 print(`size ${qemu_img::resize("d.qcow2", "+1G")}`);
+if dry_run() { exit(0); } // what follows reads the image back
 let i = qemu_img::info("d.qcow2");
 print(`info ${i.format} ${i.virtual_size_text} dirty=${i.dirty}`);
 qemu_img::snapshot_create("d.qcow2", "clean");
