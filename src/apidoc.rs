@@ -6,7 +6,7 @@ use serde_json::Value;
 
 /// The reference of every module, or only of `module` (`fs`, … or `global`); an unknown
 /// module is an error naming the ones there are.
-pub fn markdown(engine: &Engine, module: Option<&str>) -> Result<String, String> {
+pub(crate) fn markdown(engine: &Engine, module: Option<&str>) -> Result<String, String> {
     let meta: Value =
         serde_json::from_str(&engine.gen_fn_metadata_to_json(false).unwrap_or_default())
             .unwrap_or_default();
@@ -71,7 +71,7 @@ pub fn markdown(engine: &Engine, module: Option<&str>) -> Result<String, String>
 }
 
 /// Rhai's function metadata as JSON, or only `module`'s functions (`{"module", "functions"}`).
-pub fn json(engine: &Engine, module: Option<&str>) -> Result<String, String> {
+pub(crate) fn json(engine: &Engine, module: Option<&str>) -> Result<String, String> {
     let all = engine.gen_fn_metadata_to_json(false).unwrap_or_default();
     let Some(want) = module else { return Ok(all) };
     // The same module names and the same error as the reference.

@@ -18,13 +18,13 @@ use crate::guard::{self, Action, Target};
 use crate::process::Cmd;
 
 /// The stamp a configure step leaves in the build dir: a hash of what it was run with.
-pub const STAMP: &str = ".helix-configure-stamp";
+pub(crate) const STAMP: &str = ".helix-configure-stamp";
 /// The log `ninja` writes to, in the build dir (appended to, one header per run).
 pub const NINJA_LOG: &str = "helix-ninja.log";
 
 /// A configure step.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Configure {
+pub(crate) struct Configure {
     /// The command, e.g. `["./configure", "--prefix=/x", "--target-list=aarch64-softmmu"]`.
     pub argv: Vec<String>,
     /// Where it runs (the source dir for QEMU's `./configure`).
@@ -57,7 +57,7 @@ fn command_env(env: &BTreeMap<String, String>, path: &[PathBuf]) -> BTreeMap<Str
 impl Configure {
     /// What the stamp records: the command, where it ran, the extra environment and PATH
     /// additions (the inherited environment does not count).
-    pub fn fingerprint(&self) -> String {
+    pub(crate) fn fingerprint(&self) -> String {
         let mut h = Sha256::new();
         // `meson setup --reconfigure` is how it runs again, not a different configuration.
         for a in self.argv.iter().filter(|a| *a != "--reconfigure") {
@@ -85,7 +85,7 @@ impl Configure {
 
     /// Whether the build dir is configured with exactly this step (stamp matches and the
     /// build dir still has its `build.ninja`).
-    pub fn is_current(&self) -> bool {
+    pub(crate) fn is_current(&self) -> bool {
         let stamp = std::fs::read_to_string(self.stamp_path()).unwrap_or_default();
         stamp.lines().next() == Some(self.fingerprint().as_str())
             && self.build_dir.join("build.ninja").is_file()
@@ -93,7 +93,7 @@ impl Configure {
 }
 
 /// Run a configure step unless the build dir is already configured with it. Returns whether it ran.
-pub fn configure(step: &Configure) -> Result<bool> {
+pub(crate) fn configure(step: &Configure) -> Result<bool> {
     if step.argv.is_empty() {
         return Err(Error::invalid("configure command", "[]", "it needs at least the program"));
     }
@@ -128,7 +128,7 @@ pub fn configure(step: &Configure) -> Result<bool> {
 }
 
 /// `meson setup BUILD SRC OPTIONS…` as a configure step (`--reconfigure` when BUILD is set up).
-pub fn meson_setup(
+pub(crate) fn meson_setup(
     src: &Path,
     build_dir: &Path,
     options: &[String],
@@ -164,7 +164,7 @@ pub struct Built {
 }
 
 /// A `[finished/total]` status line (NINJA_STATUS is set to `[%f/%t] `).
-pub fn parse_status(line: &str) -> Option<(u64, u64)> {
+pub(crate) fn parse_status(line: &str) -> Option<(u64, u64)> {
     let rest = line.strip_prefix('[')?;
     let (inside, _) = rest.split_once(']')?;
     let (f, t) = inside.split_once('/')?;
@@ -173,7 +173,7 @@ pub fn parse_status(line: &str) -> Option<(u64, u64)> {
 
 /// The failing edges in a ninja log: each `FAILED: target` line with the command and the
 /// compiler output after it, up to the next status line or ninja's own summary.
-pub fn failed_edges(log: &str) -> Vec<String> {
+pub(crate) fn failed_edges(log: &str) -> Vec<String> {
     let mut out = vec![];
     let mut cur: Option<Vec<&str>> = None;
     for line in log.lines() {
@@ -221,7 +221,7 @@ pub fn ninja_bar(target: ProgressDrawTarget) -> ProgressBar {
 /// Run `ninja -C DIR [targets]` with a progress bar; the output goes to `DIR/helix-ninja.log`.
 /// On failure the error shows each failing edge (`FAILED: …`, its command and the compiler's
 /// output) and where the full log is.
-pub fn ninja(dir: &Path, opts: &Ninja) -> Result<Built> {
+pub(crate) fn ninja(dir: &Path, opts: &Ninja) -> Result<Built> {
     ninja_with_bar(dir, opts, ninja_bar(draw_target()))
 }
 
@@ -280,7 +280,7 @@ fn run_ninja(cmd: &Cmd, log: &Path, bar: &ProgressBar) -> Result<Built> {
 }
 
 /// The log a gate reads: the file itself, or `meson-logs/meson-log.txt` in a build dir.
-pub fn log_file(path: &Path) -> Result<PathBuf> {
+pub(crate) fn log_file(path: &Path) -> Result<PathBuf> {
     if path.is_file() {
         return Ok(path.to_path_buf());
     }
@@ -317,7 +317,7 @@ fn pattern_parts(pattern: &str) -> Vec<String> {
 
 /// Whether one line of `text` matches `pattern`: literal text where `*`, `.*` and `…` match
 /// anything within the line (`spice protocol support*YES`).
-pub fn line_matches(line: &str, pattern: &str) -> bool {
+pub(crate) fn line_matches(line: &str, pattern: &str) -> bool {
     let mut at = 0;
     for p in pattern_parts(pattern).iter().filter(|p| !p.is_empty()) {
         match line[at..].find(p.as_str()) {
@@ -329,7 +329,7 @@ pub fn line_matches(line: &str, pattern: &str) -> bool {
 }
 
 /// Whether the log (a file, or a build dir's meson log) has a line matching `pattern`.
-pub fn log_has(path: &Path, pattern: &str) -> Result<bool> {
+pub(crate) fn log_has(path: &Path, pattern: &str) -> Result<bool> {
     let file = log_file(path)?;
     let text = crate::fs::read_bytes(&file)?;
     Ok(String::from_utf8_lossy(&text).lines().any(|l| line_matches(l, pattern)))
@@ -337,7 +337,7 @@ pub fn log_has(path: &Path, pattern: &str) -> Result<bool> {
 
 /// A gate: error unless the log has a line matching `pattern`. The error says what is missing
 /// (`what`), shows the log's lines about it, and where to look.
-pub fn require_log(path: &Path, pattern: &str, what: &str) -> Result<()> {
+pub(crate) fn require_log(path: &Path, pattern: &str, what: &str) -> Result<()> {
     let file = log_file(path)?;
     let text = String::from_utf8_lossy(&crate::fs::read_bytes(&file)?).into_owned();
     if text.lines().any(|l| line_matches(l, pattern)) {
@@ -366,7 +366,7 @@ pub fn require_log(path: &Path, pattern: &str, what: &str) -> Result<()> {
 /// A clean rebuild: move the build dir aside (guarded: it destroys the build, so a person
 /// confirms unless this run created it). Returns where it went; nothing is deleted.
 #[allow(clippy::disallowed_methods)] // moving the build dir aside inside guard::act (undoable)
-pub fn clean(dir: &Path) -> Result<Option<PathBuf>> {
+pub(crate) fn clean(dir: &Path) -> Result<Option<PathBuf>> {
     if !dir.exists() {
         return Ok(None);
     }

@@ -3,7 +3,7 @@
 
 /// (year, month, day, hour, minute, second) in UTC for a Unix time (Howard Hinnant's
 /// days-to-civil; negative times are before 1970).
-pub fn civil(secs: i64) -> (i64, u32, u32, u32, u32, u32) {
+pub(crate) fn civil(secs: i64) -> (i64, u32, u32, u32, u32, u32) {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let z = days + 719_468;

@@ -10,10 +10,10 @@
 use std::any::Any;
 
 /// The exit status for "the reader went away".
-pub const EXIT: i32 = 141;
+pub(crate) const EXIT: i32 = 141;
 
 /// Keep the default panic report for every panic except a closed output pipe.
-pub fn install_hook() {
+pub(crate) fn install_hook() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         if !is_message(info.payload_as_str().unwrap_or_default()) {
@@ -23,7 +23,7 @@ pub fn install_hook() {
 }
 
 /// Whether a caught panic is `println!`/`eprintln!` failing on a closed pipe.
-pub fn is_closed_pipe(payload: &(dyn Any + Send)) -> bool {
+pub(crate) fn is_closed_pipe(payload: &(dyn Any + Send)) -> bool {
     let text = payload
         .downcast_ref::<String>()
         .map(String::as_str)

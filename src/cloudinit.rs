@@ -3,8 +3,8 @@
 //! labelled `CIDATA` (what the legacy provisioner used; an ISO from `hdiutil` was unreliable
 //! under UEFI) or an ISO 9660 volume labelled `cidata`. No mtools, mkisofs or hdiutil.
 
-pub mod fat;
-pub mod iso;
+pub(crate) mod fat;
+pub(crate) mod iso;
 
 use std::path::Path;
 
@@ -21,7 +21,7 @@ pub enum SeedFormat {
 }
 
 impl SeedFormat {
-    pub fn parse(s: &str) -> Result<SeedFormat> {
+    pub(crate) fn parse(s: &str) -> Result<SeedFormat> {
         match s.to_ascii_lowercase().as_str() {
             "fat" | "vfat" | "fat12" => Ok(SeedFormat::Fat),
             "iso" | "iso9660" => Ok(SeedFormat::Iso),
@@ -44,7 +44,7 @@ pub struct Seed {
 }
 
 /// YAML for a value (keys in the order given; strings quoted where YAML would misread them).
-pub fn to_yaml(v: &Value) -> Result<String> {
+pub(crate) fn to_yaml(v: &Value) -> Result<String> {
     serde_norway::to_string(v)
         .map_err(|e| Error::Encode { what: "YAML".into(), message: e.to_string() })
 }
@@ -113,7 +113,7 @@ pub fn meta_data(v: &Value) -> Result<String> {
 }
 
 /// `network-config` (version 1 or 2) from a map, with or without the top-level `network:` key.
-pub fn network_config(v: &Value) -> Result<String> {
+pub(crate) fn network_config(v: &Value) -> Result<String> {
     let m = expect_map(v, "network-config")?;
     let inner = m.get("network").map(|n| expect_map(n, "network-config")).transpose()?.unwrap_or(m);
     match inner.get("version").and_then(Value::as_i64) {

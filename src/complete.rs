@@ -18,12 +18,12 @@ use crate::recipe;
 const VAR: &str = "HELIX_COMPLETE";
 
 /// Answer a completion request and exit, if this process is one; otherwise return.
-pub fn handle() {
+pub(crate) fn handle() {
     clap_complete::CompleteEnv::with_factory(command).var(VAR).complete();
 }
 
 /// The registration script for `shell`, calling back into this binary.
-pub fn registration(shell: clap_complete::Shell) -> Result<String, String> {
+pub(crate) fn registration(shell: clap_complete::Shell) -> Result<String, String> {
     let name = shell.to_string();
     let shells = Shells::builtins();
     let completer = shells.completer(&name).ok_or_else(|| format!("no completer for {name}"))?;
@@ -103,7 +103,11 @@ fn recipe_candidates(dirs: &[PathBuf]) -> Vec<CompletionCandidate> {
 
 /// `--name` for each parameter of recipe `name` (and `--no-flag` for its flags), then helix's
 /// own run flags, filtered by what is typed so far.
-pub fn param_candidates(dirs: &[PathBuf], name: &str, current: &str) -> Vec<CompletionCandidate> {
+pub(crate) fn param_candidates(
+    dirs: &[PathBuf],
+    name: &str,
+    current: &str,
+) -> Vec<CompletionCandidate> {
     let Ok(r) = recipe::find(dirs, name) else { return vec![] };
     let mut out: Vec<(String, String)> = vec![];
     for p in &r.header.params {

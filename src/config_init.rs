@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 
 /// A VM found on this machine.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Found {
+pub(crate) struct Found {
     pub uuid: String,
     pub name: String,
     pub bundle: Option<PathBuf>,
@@ -36,7 +36,7 @@ impl Found {
 
 /// Every VM UTM's registry and `utmctl list` know, merged by UUID; plus what could not be
 /// asked (utmctl missing or refused), for the person to see.
-pub fn find_vms(config: &Config) -> (Vec<Found>, Vec<String>) {
+pub(crate) fn find_vms(config: &Config) -> (Vec<Found>, Vec<String>) {
     let mut notes = Vec::new();
     let prefs = crate::paths::expand(config.get_str("paths.utm_preferences").unwrap_or(""));
     let mut out: Vec<Found> = match crate::utm::registry::entries_from(&prefs) {
@@ -75,7 +75,11 @@ pub fn find_vms(config: &Config) -> (Vec<Found>, Vec<String>) {
 
 /// Pick the VM: `wanted` (a name or UUID) without asking, else a menu at the terminal.
 /// `None` means "none of these" (provision-vm will make one).
-pub fn choose(found: &[Found], wanted: Option<&str>, current: &str) -> Result<Option<Found>> {
+pub(crate) fn choose(
+    found: &[Found],
+    wanted: Option<&str>,
+    current: &str,
+) -> Result<Option<Found>> {
     if let Some(w) = wanted {
         return found
             .iter()
@@ -113,7 +117,7 @@ fn list(found: &[Found]) -> String {
 /// `text` (a TOML file) with `keys` set in its `[vm]` table: an existing `key = …` line of
 /// that table is replaced, a missing one added after the header, a missing table appended.
 /// Everything else — comments, other tables, their order — stays as it was.
-pub fn set_vm_keys(text: &str, keys: &[(&str, String)]) -> Result<String> {
+pub(crate) fn set_vm_keys(text: &str, keys: &[(&str, String)]) -> Result<String> {
     let quoted = |v: &str| toml::Value::String(v.to_string()).to_string();
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
     let header = lines.iter().position(|l| l.trim() == "[vm]");
@@ -169,7 +173,7 @@ pub fn set_vm_keys(text: &str, keys: &[(&str, String)]) -> Result<String> {
 }
 
 /// `helix config init`: find, ask, write (or say why nothing was written).
-pub fn run(config: &Config, wanted: Option<&str>) -> Result<()> {
+pub(crate) fn run(config: &Config, wanted: Option<&str>) -> Result<()> {
     let (found, notes) = find_vms(config);
     for n in &notes {
         crate::ui::info(n);

@@ -11,7 +11,7 @@ use rhai::{ASTNode, Stmt};
 use crate::recipe::{Kind, Recipe};
 
 /// `helix api --definitions DIR [--recipe NAME]`.
-pub fn command(
+pub(crate) fn command(
     dir: &Path,
     recipe: Option<&str>,
     dirs: &[PathBuf],
@@ -27,7 +27,7 @@ pub fn command(
 }
 
 /// Write the definition files into `dir`; returns the files written.
-pub fn write(
+pub(crate) fn write(
     dir: &Path,
     stdlib_dirs: &[PathBuf],
     recipe: Option<&Recipe>,
@@ -55,7 +55,7 @@ fn put(dir: &Path, name: &str, text: &str) -> std::io::Result<PathBuf> {
 }
 
 /// `module NAME;` with the module's public functions and exported constants.
-pub fn module(name: &str, ast: &rhai::AST) -> String {
+pub(crate) fn module(name: &str, ast: &rhai::AST) -> String {
     let mut out = format!("module {name};\n");
     let mut consts = Vec::new();
     ast.walk(&mut |path: &[ASTNode]| {
@@ -86,7 +86,7 @@ pub fn module(name: &str, ast: &rhai::AST) -> String {
 
 /// `args` and `config`, the constants every recipe sees; `args`'s docs list the recipe's
 /// parameters with their types.
-pub fn scope(recipe: Option<&Recipe>) -> String {
+pub(crate) fn scope(recipe: Option<&Recipe>) -> String {
     let mut out = String::from("module static;\n\n");
     match recipe {
         Some(r) => {

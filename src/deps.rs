@@ -15,7 +15,7 @@ use crate::process::Cmd;
 
 /// A comparison in a requirement such as `bison >= 3.0`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
+pub(crate) enum Op {
     Ge,
     Gt,
     Eq,
@@ -46,13 +46,13 @@ impl Op {
 
 /// `name`, or `name OP version`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Requirement {
+pub(crate) struct Requirement {
     pub name: String,
     pub constraint: Option<(Op, String)>,
 }
 
 impl Requirement {
-    pub fn parse(s: &str) -> Result<Requirement> {
+    pub(crate) fn parse(s: &str) -> Result<Requirement> {
         let s = s.trim();
         let bad = |why: &str| {
             Error::invalid(
@@ -98,7 +98,7 @@ impl Requirement {
 }
 
 /// Version components: `2.16.01` -> [2, 16, 1]; `v1.2.3-rc1` -> [1, 2, 3].
-pub fn parse_version(s: &str) -> Option<Vec<u64>> {
+pub(crate) fn parse_version(s: &str) -> Option<Vec<u64>> {
     let s = s.trim().trim_start_matches(['v', 'V']);
     let mut parts = vec![];
     for p in s.split('.') {
@@ -114,7 +114,7 @@ pub fn parse_version(s: &str) -> Option<Vec<u64>> {
     (!parts.is_empty()).then_some(parts)
 }
 
-pub fn compare_versions(a: &str, b: &str) -> Option<Ordering> {
+pub(crate) fn compare_versions(a: &str, b: &str) -> Option<Ordering> {
     let (a, b) = (parse_version(a)?, parse_version(b)?);
     let n = a.len().max(b.len());
     let get = |v: &Vec<u64>, i: usize| v.get(i).copied().unwrap_or(0);
@@ -128,7 +128,7 @@ pub fn compare_versions(a: &str, b: &str) -> Option<Ordering> {
 
 /// The version in a `--version` output: the first word that looks like `N.N[.N…]`
 /// (`bison (GNU Bison) 3.8.2`, `cmake version 3.25.1`, `NASM version 2.16.01 compiled on …`).
-pub fn version_from_output(text: &str) -> Option<String> {
+pub(crate) fn version_from_output(text: &str) -> Option<String> {
     for line in text.lines() {
         for word in line.split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')') {
             let w = word.trim_start_matches(['v', 'V']);
@@ -148,7 +148,7 @@ pub fn version_from_output(text: &str) -> Option<String> {
 
 /// Homebrew's prefix: `$HOMEBREW_PREFIX`, else `brew --prefix` when brew is on PATH, else the
 /// default for the platform if it exists.
-pub fn brew_prefix() -> Option<PathBuf> {
+pub(crate) fn brew_prefix() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("HOMEBREW_PREFIX").filter(|p| !p.is_empty()) {
         return Some(PathBuf::from(p));
     }
@@ -171,7 +171,7 @@ pub fn brew_prefix() -> Option<PathBuf> {
 }
 
 /// Where `name` would be run from: Homebrew's keg-only `opt/NAME/bin` first, then `PATH`.
-pub fn find_tool(name: &str, brew: Option<&Path>) -> Option<PathBuf> {
+pub(crate) fn find_tool(name: &str, brew: Option<&Path>) -> Option<PathBuf> {
     if let Some(prefix) = brew {
         let keg = prefix.join("opt").join(name).join("bin").join(name);
         if crate::process::which(&keg.display().to_string()).is_some() {
@@ -182,7 +182,7 @@ pub fn find_tool(name: &str, brew: Option<&Path>) -> Option<PathBuf> {
 }
 
 /// The version a tool reports with `--version`, if any.
-pub fn tool_version(path: &Path) -> Option<String> {
+pub(crate) fn tool_version(path: &Path) -> Option<String> {
     let out = Cmd::new(&[path.display().to_string(), "--version".into()])
         .capture()
         .unchecked()
@@ -195,7 +195,7 @@ pub fn tool_version(path: &Path) -> Option<String> {
 
 /// A tool that was found.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Tool {
+pub(crate) struct Tool {
     pub name: String,
     pub path: PathBuf,
     pub version: Option<String>,
@@ -203,7 +203,7 @@ pub struct Tool {
 
 /// Check every requirement; on success every tool with its path and version, otherwise one
 /// error with a table of every problem (not just the first).
-pub fn require(specs: &[String]) -> Result<Vec<Tool>> {
+pub(crate) fn require(specs: &[String]) -> Result<Vec<Tool>> {
     let reqs: Vec<Requirement> =
         specs.iter().map(|s| Requirement::parse(s)).collect::<Result<_>>()?;
     let brew = brew_prefix();
@@ -319,7 +319,7 @@ fn brew_index(json: &str) -> Result<BTreeMap<String, String>> {
 }
 
 /// For each formula, the installed version or `None` — what Homebrew really has installed.
-pub fn brew_installed(formulae: &[String]) -> Result<BTreeMap<String, Option<String>>> {
+pub(crate) fn brew_installed(formulae: &[String]) -> Result<BTreeMap<String, Option<String>>> {
     let brew = brew()?;
     let out = Cmd::new(&[
         brew.display().to_string(),
@@ -341,7 +341,7 @@ fn missing_of(m: &BTreeMap<String, Option<String>>) -> Vec<String> {
 
 /// Install the formulae that are not installed, after asking (`--yes` answers). Returns the
 /// ones it installed.
-pub fn brew_install(formulae: &[String]) -> Result<Vec<String>> {
+pub(crate) fn brew_install(formulae: &[String]) -> Result<Vec<String>> {
     let missing = missing_of(&brew_installed(formulae)?);
     if missing.is_empty() {
         return Ok(vec![]);
@@ -381,7 +381,7 @@ pub fn brew_install(formulae: &[String]) -> Result<Vec<String>> {
 }
 
 /// PEP 503 name normalisation: `PyYAML` and `pyyaml`, `zope_interface` and `zope.interface` match.
-pub fn normalise_python_name(n: &str) -> String {
+pub(crate) fn normalise_python_name(n: &str) -> String {
     let mut out = String::new();
     let mut last_sep = false;
     for c in n.trim().chars() {
@@ -408,7 +408,7 @@ fn python() -> Result<PathBuf> {
 /// For each package, the version importable by `python3` (user site included) or `None`.
 /// Everything the interpreter sees counts, not only `--user` installs: `setuptools` that ships
 /// with Python is there, and installing a second copy would be wrong.
-pub fn pip_installed(packages: &[String]) -> Result<BTreeMap<String, Option<String>>> {
+pub(crate) fn pip_installed(packages: &[String]) -> Result<BTreeMap<String, Option<String>>> {
     let out = Cmd::new(&[
         python()?.display().to_string(),
         "-m".into(),
@@ -438,7 +438,7 @@ pub fn pip_installed(packages: &[String]) -> Result<BTreeMap<String, Option<Stri
 }
 
 /// `pip install --user --break-system-packages` the missing packages, after asking.
-pub fn pip_install(packages: &[String]) -> Result<Vec<String>> {
+pub(crate) fn pip_install(packages: &[String]) -> Result<Vec<String>> {
     let missing = missing_of(&pip_installed(packages)?);
     if missing.is_empty() {
         return Ok(vec![]);

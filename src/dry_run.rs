@@ -12,7 +12,7 @@
 //! `helix undo --dry-run` follows the same contract: `would restore …`, nothing restored.
 
 /// The last line of a dry run.
-pub fn summary(planned: usize, finished: bool) -> String {
+pub(crate) fn summary(planned: usize, finished: bool) -> String {
     let how = if finished { "nothing was changed" } else { "stopped; nothing was changed" };
     let what = match planned {
         0 => "nothing to change was found".to_string(),

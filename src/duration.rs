@@ -8,7 +8,7 @@ use serde::de::{self, Deserialize, Deserializer, Visitor};
 
 /// A duration as an option: seconds, whole or decimal, 0 or more.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Seconds(pub Duration);
+pub(crate) struct Seconds(pub Duration);
 
 impl<'de> Deserialize<'de> for Seconds {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -36,7 +36,7 @@ impl<'de> Deserialize<'de> for Seconds {
 
 /// `d` in the largest units that matter: tenths of a second below 10 s, whole seconds below a
 /// minute, then minutes and seconds, then hours and minutes (rounded to the nearest unit shown).
-pub fn format(d: Duration) -> String {
+pub(crate) fn format(d: Duration) -> String {
     let tenths = (d.as_millis() + 50) / 100;
     if tenths < 100 {
         return format!("{}.{}s", tenths / 10, tenths % 10);
@@ -58,7 +58,7 @@ pub fn format_secs(secs: f64) -> String {
 }
 
 /// [`format`] for whole seconds: no tenths on a count that never had them (`3` → `3s`).
-pub fn format_whole_secs(secs: u64) -> String {
+pub(crate) fn format_whole_secs(secs: u64) -> String {
     if secs < 10 { format!("{secs}s") } else { format(Duration::from_secs(secs)) }
 }
 

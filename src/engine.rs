@@ -14,7 +14,7 @@ type SharedModule = Shared<Module>;
 use crate::recipe::BUILTIN_STDLIB;
 
 /// Every primitive module, as `(namespace, module)`: what recipes call as `fs::write(...)`.
-pub fn primitive_modules() -> Vec<(&'static str, Module)> {
+pub(crate) fn primitive_modules() -> Vec<(&'static str, Module)> {
     use crate::api;
     vec![
         ("cmd", api::cmd::module()),
@@ -69,14 +69,14 @@ pub fn build(stdlib_dirs: Vec<PathBuf>) -> Engine {
 }
 
 /// Resolves `import "vm" as vm;` into the stdlib dirs (user dirs first), then the built-ins.
-pub struct StdlibResolver {
+pub(crate) struct StdlibResolver {
     dirs: Vec<PathBuf>,
     cache: Mutex<HashMap<String, SharedModule>>,
 }
 
 impl StdlibResolver {
     /// Where module `name` comes from: `(source name, text)`.
-    pub fn locate(dirs: &[PathBuf], name: &str) -> Option<(String, String)> {
+    pub(crate) fn locate(dirs: &[PathBuf], name: &str) -> Option<(String, String)> {
         for d in dirs {
             let p = d.join(format!("{name}.rhai"));
             if let Ok(text) = std::fs::read_to_string(&p) {

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 /// `export ` prefix is allowed; a value is everything after the first `=` (as `cut -d= -f2-`
 /// reads it), with one pair of matching surrounding quotes removed. `file` names the source
 /// in errors.
-pub fn parse(text: &str, file: &Path) -> Result<Vec<(String, String)>> {
+pub(crate) fn parse(text: &str, file: &Path) -> Result<Vec<(String, String)>> {
     let mut out = vec![];
     for (n, raw) in text.lines().enumerate() {
         let line = raw.trim();
@@ -45,7 +45,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Vec<(String, String)>> {
 }
 
 /// Whether a variable's name says it holds a credential (its value is then a secret).
-pub fn is_secret_name(key: &str) -> bool {
+pub(crate) fn is_secret_name(key: &str) -> bool {
     let k = key.to_ascii_uppercase();
     ["KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "AUTH"]
         .iter()
@@ -53,7 +53,7 @@ pub fn is_secret_name(key: &str) -> bool {
 }
 
 /// Read `file`; every value under a credential-like name becomes a secret of the run.
-pub fn read(file: &Path) -> Result<Vec<(String, String)>> {
+pub(crate) fn read(file: &Path) -> Result<Vec<(String, String)>> {
     let text = std::fs::read_to_string(file).map_err(|e| Error::read(file, e))?;
     let pairs = parse(&text, file)?;
     let ctx = crate::run::current();

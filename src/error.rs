@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -267,7 +267,7 @@ const TAG_CANCELLED: i32 = -1;
 
 /// What a failed run's error asks for, read back from the error value ([`Error::into_rhai`]).
 #[derive(Debug, Default, PartialEq)]
-pub struct Carried {
+pub(crate) struct Carried {
     /// The exit code (a failed command's own status, 130 for a cancel).
     pub code: Option<i32>,
     /// The error was a cancellation.
@@ -275,7 +275,7 @@ pub struct Carried {
 }
 
 /// Read what the innermost error of `err` (through the calls and modules it passed) carries.
-pub fn carried(err: &rhai::EvalAltResult) -> Carried {
+pub(crate) fn carried(err: &rhai::EvalAltResult) -> Carried {
     use rhai::EvalAltResult as E;
     match err {
         E::ErrorInFunctionCall(_, _, inner, _) | E::ErrorInModule(_, inner, _) => carried(inner),
@@ -295,12 +295,12 @@ impl From<Error> for Box<rhai::EvalAltResult> {
 }
 
 /// Shorthand for the Rhai wrappers: convert helix's result into Rhai's.
-pub type RhaiResult<T> = std::result::Result<T, Box<rhai::EvalAltResult>>;
+pub(crate) type RhaiResult<T> = std::result::Result<T, Box<rhai::EvalAltResult>>;
 
 /// Convert at the boundary, at the position of the call. Rhai 1.27 does not fill in the call
 /// position for errors from namespaced (`fs::write`) plugin functions, so wrappers take the
 /// `NativeCallContext` and pass it here; errors then point at the recipe line.
-pub fn rhai<T>(ctx: &rhai::NativeCallContext, r: Result<T>) -> RhaiResult<T> {
+pub(crate) fn rhai<T>(ctx: &rhai::NativeCallContext, r: Result<T>) -> RhaiResult<T> {
     r.map_err(|e| {
         let mut e = e.into_rhai();
         e.set_position(ctx.call_position());

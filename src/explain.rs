@@ -7,7 +7,7 @@
 use rhai::{EvalAltResult, Position};
 
 /// A message and notes for `err` raised at `pos` in `source`, or `None` to keep Rhai's text.
-pub fn explain(err: &EvalAltResult, source: &str) -> Option<(String, Vec<String>)> {
+pub(crate) fn explain(err: &EvalAltResult, source: &str) -> Option<(String, Vec<String>)> {
     let line = |pos: Position| pos.line().and_then(|l| crate::sources::line(source, l));
     match err {
         EvalAltResult::ErrorFunctionNotFound(sig, pos) => {

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "type", rename_all = "snake_case")]
-pub enum Record {
+pub(crate) enum Record {
     Start {
         run: String,
         recipe: String,
@@ -46,7 +46,7 @@ pub enum Record {
     },
 }
 
-pub struct Journal {
+pub(crate) struct Journal {
     run_id: String,
     path: PathBuf,
     file: File,
@@ -62,7 +62,7 @@ pub struct Journal {
 impl Journal {
     /// Start a new run's journal under `dir` (the `runs/` folder of the state dir).
     #[allow(clippy::disallowed_methods)] // the journal appends to its own file
-    pub fn start(dir: &Path, recipe: &str, args: Value, dry_run: bool) -> Result<Journal> {
+    pub(crate) fn start(dir: &Path, recipe: &str, args: Value, dry_run: bool) -> Result<Journal> {
         std::fs::create_dir_all(dir).map_err(|e| Error::fs("create", dir, e))?;
         let run_id = new_run_id();
         let path = dir.join(format!("{run_id}.jsonl"));
@@ -92,19 +92,15 @@ impl Journal {
     }
 
     /// Blot `secrets` (the run's, which grow while it runs) out of every record from now on.
-    pub fn redact_with(&mut self, secrets: std::sync::Arc<crate::secrets::Secrets>) {
+    pub(crate) fn redact_with(&mut self, secrets: std::sync::Arc<crate::secrets::Secrets>) {
         self.secrets = secrets;
     }
 
-    pub fn run_id(&self) -> &str {
+    pub(crate) fn run_id(&self) -> &str {
         &self.run_id
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    pub fn append(&mut self, record: &Record) -> Result<()> {
+    pub(crate) fn append(&mut self, record: &Record) -> Result<()> {
         let mut line =
             self.secrets.redact(&serde_json::to_string(record).expect("records serialise"));
         line.push('\n');
@@ -112,7 +108,7 @@ impl Journal {
         self.file.write_all(line.as_bytes()).map_err(|e| Error::write(&self.path, e))
     }
 
-    pub fn action(
+    pub(crate) fn action(
         &mut self,
         kind: &str,
         detail: &str,
@@ -133,16 +129,16 @@ impl Journal {
     }
 
     /// Whether an action of this run recorded how to undo it.
-    pub fn undoable(&self) -> bool {
+    pub(crate) fn undoable(&self) -> bool {
         self.undoable
     }
 
-    pub fn end(&mut self, status: &str) {
+    pub(crate) fn end(&mut self, status: &str) {
         self.end_with(status, None, None)
     }
 
     /// End the run, keeping a failed run's error and the step it failed in.
-    pub fn end_with(&mut self, status: &str, error: Option<&str>, step: Option<&str>) {
+    pub(crate) fn end_with(&mut self, status: &str, error: Option<&str>, step: Option<&str>) {
         let _ = self.append(&Record::End {
             status: status.into(),
             ms: self.started.elapsed().as_millis() as u64,
@@ -158,50 +154,50 @@ impl Journal {
 
 /// A run as read back from its journal file.
 #[derive(Debug, Clone, Serialize)]
-pub struct Run {
+pub(crate) struct Run {
     pub id: String,
     pub path: PathBuf,
     pub records: Vec<Record>,
 }
 
 impl Run {
-    pub fn recipe(&self) -> &str {
+    pub(crate) fn recipe(&self) -> &str {
         match self.records.first() {
             Some(Record::Start { recipe, .. }) => recipe,
             _ => "?",
         }
     }
-    pub fn started(&self) -> &str {
+    pub(crate) fn started(&self) -> &str {
         match self.records.first() {
             Some(Record::Start { ts, .. }) => ts,
             _ => "?",
         }
     }
-    pub fn status(&self) -> &str {
+    pub(crate) fn status(&self) -> &str {
         match self.end() {
             Some(Record::End { status, .. }) => status,
             _ => "unfinished",
         }
     }
     /// Whether this was a `--dry-run` (nothing changed).
-    pub fn dry_run(&self) -> bool {
+    pub(crate) fn dry_run(&self) -> bool {
         matches!(self.records.first(), Some(Record::Start { dry_run: true, .. }))
     }
-    pub fn args(&self) -> &Value {
+    pub(crate) fn args(&self) -> &Value {
         match self.records.first() {
             Some(Record::Start { args, .. }) => args,
             _ => &Value::Null,
         }
     }
     /// How long the run took, if it ended.
-    pub fn duration(&self) -> Option<Duration> {
+    pub(crate) fn duration(&self) -> Option<Duration> {
         match self.end() {
             Some(Record::End { ms, .. }) => Some(Duration::from_millis(*ms)),
             _ => None,
         }
     }
     /// A failed run's error and the step it failed in.
-    pub fn failure(&self) -> Option<(&str, Option<&str>)> {
+    pub(crate) fn failure(&self) -> Option<(&str, Option<&str>)> {
         match self.end() {
             Some(Record::End { error: Some(e), step, .. }) => Some((e, step.as_deref())),
             _ => None,
@@ -210,12 +206,12 @@ impl Run {
     fn end(&self) -> Option<&Record> {
         self.records.last().filter(|r| matches!(r, Record::End { .. }))
     }
-    pub fn actions(&self) -> impl Iterator<Item = &Record> {
+    pub(crate) fn actions(&self) -> impl Iterator<Item = &Record> {
         self.records.iter().filter(|r| matches!(r, Record::Action { .. }))
     }
 }
 
-pub fn read_run(path: &Path) -> Result<Run> {
+pub(crate) fn read_run(path: &Path) -> Result<Run> {
     let f = File::open(path).map_err(|e| Error::read(path, e))?;
     let records = BufReader::new(f)
         .lines()
@@ -227,7 +223,7 @@ pub fn read_run(path: &Path) -> Result<Run> {
 }
 
 /// Runs under `dir`, newest first.
-pub fn list_runs(dir: &Path) -> Result<Vec<Run>> {
+pub(crate) fn list_runs(dir: &Path) -> Result<Vec<Run>> {
     let mut paths: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(rd) => rd
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -243,7 +239,7 @@ pub fn list_runs(dir: &Path) -> Result<Vec<Run>> {
 }
 
 /// Find a run by id or unique prefix (`last` for the newest).
-pub fn find_run(dir: &Path, id: &str) -> Result<Run> {
+pub(crate) fn find_run(dir: &Path, id: &str) -> Result<Run> {
     let runs = list_runs(dir)?;
     if id == "last" {
         return runs.into_iter().next().ok_or(Error::NoRuns);
@@ -265,7 +261,7 @@ fn new_run_id() -> String {
 }
 
 /// RFC 3339 UTC timestamp with milliseconds.
-pub fn timestamp(t: SystemTime) -> String {
+pub(crate) fn timestamp(t: SystemTime) -> String {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
     let (y, mo, day, h, mi, s) = crate::clock::civil(d.as_secs() as i64);
     format!("{y:04}-{mo:02}-{day:02}T{h:02}:{mi:02}:{s:02}.{:03}Z", d.subsec_millis())

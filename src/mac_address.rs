@@ -7,11 +7,11 @@ use serde::de::{self, Deserialize, Deserializer, Visitor};
 
 /// A MAC address, kept as written (`52:54:00:12:34:56`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MacAddress(pub String);
+pub(crate) struct MacAddress(pub String);
 
 impl MacAddress {
     /// `s` if a NIC can use it, else why not.
-    pub fn parse(s: &str) -> Result<MacAddress, String> {
+    pub(crate) fn parse(s: &str) -> Result<MacAddress, String> {
         match crate::utm::schema::mac_problem(s) {
             None => Ok(MacAddress(s.to_string())),
             Some((_, why)) => Err(format!("`{s}` is not a NIC's MAC address: {why}")),

@@ -19,7 +19,7 @@ use crate::guard::{self, Action};
 
 /// Options of [`download`].
 #[derive(Debug, Clone)]
-pub struct DownloadOptions {
+pub(crate) struct DownloadOptions {
     /// The expected SHA-256 (hex); checked before the file is put in place.
     pub sha256: Option<String>,
     /// A transfer that delivers nothing for this long is cut off (and can be resumed).
@@ -39,7 +39,7 @@ impl Default for DownloadOptions {
 
 /// What a download did.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Downloaded {
+pub(crate) struct Downloaded {
     pub path: PathBuf,
     pub bytes: u64,
     pub sha256: String,
@@ -50,7 +50,7 @@ pub struct Downloaded {
 }
 
 /// `<dest>.part`: where an unfinished download lives.
-pub fn part_path(dest: &Path) -> PathBuf {
+pub(crate) fn part_path(dest: &Path) -> PathBuf {
     let mut s = dest.as_os_str().to_os_string();
     s.push(".part");
     PathBuf::from(s)
@@ -67,7 +67,7 @@ fn normalise_sha(s: &str) -> Result<String> {
 
 /// Download `url` to `dest` (see the module doc). An existing `dest` is kept when it matches
 /// the checksum (or no checksum is given) and is an error when it does not.
-pub fn download(url: &str, dest: &Path, opts: &DownloadOptions) -> Result<Downloaded> {
+pub(crate) fn download(url: &str, dest: &Path, opts: &DownloadOptions) -> Result<Downloaded> {
     if !(url.starts_with("http://") || url.starts_with("https://")) {
         return Err(Error::invalid("url", url, "only http:// and https:// can be downloaded"));
     }
@@ -339,13 +339,13 @@ fn fetch(url: &str, dest: &Path, want: Option<&str>, opts: &DownloadOptions) -> 
 }
 
 /// Whether something accepts TCP connections on `host:port` right now.
-pub fn port_open(host: &str, port: u16, connect_timeout: Duration) -> bool {
+pub(crate) fn port_open(host: &str, port: u16, connect_timeout: Duration) -> bool {
     let Ok(addrs) = (host, port).to_socket_addrs() else { return false };
     addrs.into_iter().any(|a| TcpStream::connect_timeout(&a, connect_timeout).is_ok())
 }
 
 /// Wait until `host:port` accepts TCP, polling fast at first; returns the seconds waited.
-pub fn wait_port(host: &str, port: u16, timeout: Duration) -> Result<f64> {
+pub(crate) fn wait_port(host: &str, port: u16, timeout: Duration) -> Result<f64> {
     if port == 0 {
         return Err(Error::invalid("port", "0", "the port must be a number from 1 to 65535"));
     }

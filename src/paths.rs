@@ -10,12 +10,12 @@
 use std::path::{Component, Path, PathBuf};
 
 /// The user's home directory (`$HOME`).
-pub fn home() -> PathBuf {
+pub(crate) fn home() -> PathBuf {
     std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/"))
 }
 
 /// The simulated Mac's root (`$HELIX_MAC_ROOT`, absolute), if helix runs in one.
-pub fn mac_root() -> Option<PathBuf> {
+pub(crate) fn mac_root() -> Option<PathBuf> {
     mac_root_from(std::env::var_os("HELIX_MAC_ROOT"))
 }
 
@@ -25,7 +25,7 @@ fn mac_root_from(value: Option<std::ffi::OsString>) -> Option<PathBuf> {
 
 /// A built-in absolute path of the system (`/Applications/UTM.app`) where it is on this
 /// machine: under the simulated Mac's root when there is one.
-pub fn system(path: &str) -> PathBuf {
+pub(crate) fn system(path: &str) -> PathBuf {
     system_under(mac_root().as_deref(), path)
 }
 
@@ -37,16 +37,16 @@ fn system_under(root: Option<&Path>, path: &str) -> PathBuf {
 }
 
 /// The OS helix's defaults are for: `"macos"` on a Mac (or a simulated one), else the real OS.
-pub fn os() -> &'static str {
+pub(crate) fn os() -> &'static str {
     if cfg!(target_os = "macos") || mac_root().is_some() { "macos" } else { std::env::consts::OS }
 }
 
-pub fn is_macos() -> bool {
+pub(crate) fn is_macos() -> bool {
     os() == "macos"
 }
 
 /// The name of the user helix runs as: `$USER`, else the account database's.
-pub fn user_name() -> Option<String> {
+pub(crate) fn user_name() -> Option<String> {
     if let Some(u) = std::env::var("USER").ok().filter(|u| !u.is_empty()) {
         return Some(u);
     }
@@ -62,7 +62,7 @@ pub fn user_name() -> Option<String> {
 }
 
 /// Expand a leading `~` or `~/`.
-pub fn expand(path: &str) -> PathBuf {
+pub(crate) fn expand(path: &str) -> PathBuf {
     if path == "~" {
         home()
     } else if let Some(rest) = path.strip_prefix("~/") {
@@ -73,7 +73,7 @@ pub fn expand(path: &str) -> PathBuf {
 }
 
 /// Absolute and lexically normalised (`.`/`..` folded), without touching the filesystem.
-pub fn absolute(path: &Path) -> PathBuf {
+pub(crate) fn absolute(path: &Path) -> PathBuf {
     let joined = if path.is_absolute() {
         path.to_path_buf()
     } else {
@@ -94,7 +94,7 @@ pub fn absolute(path: &Path) -> PathBuf {
 
 /// Resolve symlinks as far as the path exists, then append the rest lexically.
 /// This is what the guard compares: `rm -rf link/..` must match what it really touches.
-pub fn resolve(path: &Path) -> PathBuf {
+pub(crate) fn resolve(path: &Path) -> PathBuf {
     let abs = absolute(path);
     let mut existing = abs.as_path();
     let mut rest = Vec::new();

@@ -7,14 +7,14 @@ use crate::error::{Error, Result};
 use crate::recipe::{self, Recipe};
 
 /// What `helix run` alone leads to.
-pub enum Picked {
+pub(crate) enum Picked {
     /// Run this recipe with these parameter words (`--name value`).
     Run(Box<Recipe>, Vec<String>),
     /// Nothing to run: the list was printed.
     Listed,
 }
 
-pub fn pick(dirs: &[PathBuf]) -> Result<Picked> {
+pub(crate) fn pick(dirs: &[PathBuf]) -> Result<Picked> {
     let recipes = recipe::discover(dirs)?;
     if !crate::ui::interactive() {
         print!("{}", listing(&recipes));

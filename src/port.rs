@@ -8,14 +8,14 @@ use crate::error::Error;
 
 /// A port, 1–65535.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Port(pub u16);
+pub(crate) struct Port(pub u16);
 
 /// What a port is, in the words of every port error.
-pub const RULE: &str = "the port must be a number from 1 to 65535";
+pub(crate) const RULE: &str = "the port must be a number from 1 to 65535";
 
 impl Port {
     /// `n` if it is a port, else an error saying what a port is.
-    pub fn new(n: i64) -> crate::error::Result<Port> {
+    pub(crate) fn new(n: i64) -> crate::error::Result<Port> {
         u16::try_from(n)
             .ok()
             .filter(|p| *p > 0)

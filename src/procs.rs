@@ -11,14 +11,14 @@ use crate::guard::{self, Action, Target};
 
 /// A process holding a file open.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Holder {
+pub(crate) struct Holder {
     pub pid: u32,
     /// Its command line, space-joined (empty when unreadable).
     pub command: String,
 }
 
 /// The processes that have `path` open: `/proc/*/fd` on Linux, `lsof` elsewhere.
-pub fn holders(path: &Path) -> Result<Vec<Holder>> {
+pub(crate) fn holders(path: &Path) -> Result<Vec<Holder>> {
     let target = std::fs::canonicalize(path).map_err(|e| Error::read(path, e))?;
     if Path::new("/proc/self/fd").is_dir() {
         return Ok(proc_holders(Path::new("/proc"), &target));
@@ -78,7 +78,7 @@ fn command_of(pid: u32) -> String {
 /// Whether process `pid` exists and is not a zombie (0, which `kill` reads as "my process
 /// group", is never alive).
 #[allow(clippy::disallowed_methods)] // procs owns signals: pid 0 and -1 refused, the guard asks
-pub fn alive(pid: u32) -> bool {
+pub(crate) fn alive(pid: u32) -> bool {
     // SAFETY: signal 0 only checks that the process exists.
     let exists = pid != 0 && unsafe { libc::kill(pid as i32, 0) } == 0;
     let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -91,7 +91,7 @@ pub fn alive(pid: u32) -> bool {
 /// `timeout` for it to go. Guarded: whatever it held in memory is lost, so a person confirms.
 /// Returns `"terminated"`, or `"gone"` when it had already exited.
 #[allow(clippy::disallowed_methods)] // procs owns signals: pid 0 and -1 refused, the guard asks
-pub fn terminate(pid: u32, timeout: Duration) -> Result<String> {
+pub(crate) fn terminate(pid: u32, timeout: Duration) -> Result<String> {
     if pid <= 1 || pid == std::process::id() {
         return Err(Error::invalid(
             "process id",

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::recipe::{self, Origin, Recipe};
 
 /// Where a recipe comes from, in words: `built-in`, or its file and what it hides.
-pub fn origin_line(r: &Recipe) -> String {
+pub(crate) fn origin_line(r: &Recipe) -> String {
     let mut s = match r.origin {
         Origin::BuiltIn => format!(
             "`{}` is built into helix ({}); to change it: helix new {} --from {}",
@@ -25,7 +25,7 @@ pub fn origin_line(r: &Recipe) -> String {
 
 /// `helix show NAME`: the source on stdout (so it can be redirected), where it comes from on
 /// stderr.
-pub fn show(dirs: &[PathBuf], name: &str) -> Result<()> {
+pub(crate) fn show(dirs: &[PathBuf], name: &str) -> Result<()> {
     let r = recipe::find(dirs, name)?;
     eprintln!("{}", origin_line(&r));
     print!("{}", r.text);
@@ -42,7 +42,7 @@ fn valid_name(name: &str) -> bool {
 
 /// The default home of new recipes: the project's `recipes/` (see `config::project_root`),
 /// else `./recipes`.
-pub fn default_dir() -> PathBuf {
+pub(crate) fn default_dir() -> PathBuf {
     std::env::current_dir()
         .ok()
         .and_then(|cwd| crate::config::project_root(&cwd))
@@ -52,7 +52,7 @@ pub fn default_dir() -> PathBuf {
 
 /// `helix new NAME [--from RECIPE] [--dir DIR]`: write the new file (never over an existing
 /// one) and return what to tell the person. `recipes` is `--recipes DIR`, if given.
-pub fn new(
+pub(crate) fn new(
     recipes: Option<&Path>,
     name: &str,
     from: Option<&str>,

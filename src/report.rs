@@ -11,7 +11,7 @@ struct Frame {
 }
 
 /// Render a runtime error raised while running `source` (the recipe's source name).
-pub fn runtime(err: &EvalAltResult, source: &str) -> String {
+pub(crate) fn runtime(err: &EvalAltResult, source: &str) -> String {
     let mut frames = Vec::new();
     let mut cur = err;
     let mut src = source.to_string();
@@ -80,7 +80,7 @@ pub fn runtime(err: &EvalAltResult, source: &str) -> String {
 }
 
 /// Render a compile error in `source`.
-pub fn parse(err: &ParseError, source: &str) -> String {
+pub(crate) fn parse(err: &ParseError, source: &str) -> String {
     let text = crate::sources::text(source).unwrap_or_default();
     let mut out = format!("{}\n", crate_style_error(&parse_message(&err.0)));
     out.push_str(&snippet(source, parse_position(err, &text)));
@@ -88,7 +88,7 @@ pub fn parse(err: &ParseError, source: &str) -> String {
 }
 
 /// A compile error in helix's words.
-pub fn parse_message(e: &rhai::ParseErrorType) -> String {
+pub(crate) fn parse_message(e: &rhai::ParseErrorType) -> String {
     use rhai::ParseErrorType as P;
     match e {
         P::MissingToken(t, _) if t == ";" => "missing `;` at the end of this statement".into(),
@@ -102,7 +102,7 @@ pub fn parse_message(e: &rhai::ParseErrorType) -> String {
 /// Where a compile error is. Rhai reports a missing `;` at the next token, often on the next
 /// line; the statement that lacks it ends earlier, so the caret goes just after its last
 /// character (skipping blank lines and comments).
-pub fn parse_position(err: &ParseError, text: &str) -> Position {
+pub(crate) fn parse_position(err: &ParseError, text: &str) -> Position {
     let pos = err.1;
     let is_semicolon = matches!(&*err.0, rhai::ParseErrorType::MissingToken(t, _) if t == ";");
     let (Some(line), Some(col)) = (pos.line(), pos.position()) else { return pos };
@@ -129,7 +129,7 @@ pub fn parse_position(err: &ParseError, text: &str) -> Position {
 }
 
 /// Render one finding at `source:line:col` (used by `helix check`).
-pub fn at(source: &str, line: usize, col: usize, message: &str) -> String {
+pub(crate) fn at(source: &str, line: usize, col: usize, message: &str) -> String {
     let pos =
         if line == 0 { Position::NONE } else { Position::new(line as u16, col.max(1) as u16) };
     let mut out = format!("{}\n", crate_style_error(message));

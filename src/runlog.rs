@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::journal::{Record, Run};
 
 /// The list of recent runs, newest first.
-pub fn list(runs: &[Run], width: Option<usize>) -> String {
+pub(crate) fn list(runs: &[Run], width: Option<usize>) -> String {
     let mut rows = vec![vec![
         "RUN".to_string(),
         "STARTED".into(),
@@ -35,7 +35,7 @@ pub fn list(runs: &[Run], width: Option<usize>) -> String {
 }
 
 /// One run: a summary, its actions, and how it failed.
-pub fn show(run: &Run, width: Option<usize>) -> String {
+pub(crate) fn show(run: &Run, width: Option<usize>) -> String {
     let mut out = format!(
         "run {} — {} — started {} — {} — took {}\n",
         run.id,
@@ -84,7 +84,7 @@ pub fn show(run: &Run, width: Option<usize>) -> String {
 }
 
 /// `ok`, `failed`, `interrupted`, `unfinished` — and for a dry run, `dry run` first.
-pub fn status(run: &Run) -> String {
+pub(crate) fn status(run: &Run) -> String {
     match (run.dry_run(), run.status()) {
         (false, s) => s.to_string(),
         (true, "ok") => "dry run".into(),
@@ -97,7 +97,7 @@ fn took(run: &Run) -> String {
 }
 
 /// `850ms`, `12.3s`, `4m05s`, `1h02m`.
-pub fn duration(d: Duration) -> String {
+pub(crate) fn duration(d: Duration) -> String {
     let ms = d.as_millis();
     let s = d.as_secs();
     match () {
@@ -109,7 +109,7 @@ pub fn duration(d: Duration) -> String {
 }
 
 /// The arguments as they would be typed: `--who you --loud`; false flags are left out.
-pub fn args_line(args: &Value) -> String {
+pub(crate) fn args_line(args: &Value) -> String {
     let Some(map) = args.as_object() else { return String::new() };
     let mut words = vec![];
     for (k, v) in map {
@@ -148,7 +148,7 @@ fn short(s: &str, max: usize) -> String {
 }
 
 /// `helix log [RUN]`.
-pub fn cli(run: Option<&str>, limit: usize, json: bool) -> Result<i32> {
+pub(crate) fn cli(run: Option<&str>, limit: usize, json: bool) -> Result<i32> {
     let dir = crate::config::state_dir().join("runs");
     let width = crate::ui::output_width();
     if let Some(id) = run {

@@ -5,11 +5,11 @@
 use std::sync::Mutex;
 
 #[derive(Debug, Default)]
-pub struct Secrets(Mutex<Vec<String>>);
+pub(crate) struct Secrets(Mutex<Vec<String>>);
 
 impl Secrets {
     /// Remember `value`: from now on [`Secrets::redact`] shows `***` instead.
-    pub fn add(&self, value: &str) {
+    pub(crate) fn add(&self, value: &str) {
         // Very short values would blot out ordinary text; they are not credentials anyway.
         if value.len() >= 4 {
             let mut s = self.0.lock().unwrap();
@@ -20,7 +20,7 @@ impl Secrets {
     }
 
     /// `text` with every secret (raw or JSON-escaped) replaced by `***`.
-    pub fn redact(&self, text: &str) -> String {
+    pub(crate) fn redact(&self, text: &str) -> String {
         let secrets = self.0.lock().unwrap();
         let mut out = text.to_string();
         for v in secrets.iter() {

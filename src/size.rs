@@ -2,40 +2,10 @@
 //! used by qemu-img, disks, downloads and messages alike. Units are binary (K = 1024), as
 //! qemu-img's are.
 
-use std::fmt;
-
-use serde::de::{self, Deserialize, Deserializer, Visitor};
-
 use crate::error::{Error, Result};
 
 mod mib;
-pub use mib::Mib;
-
-/// A size in bytes as an option: a number of bytes or a size string (`"8G"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Size(pub u64);
-
-impl<'de> Deserialize<'de> for Size {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Size;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a size: bytes as a number or a string like \"8G\"")
-            }
-            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Size, E> {
-                Ok(Size(n))
-            }
-            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Size, E> {
-                u64::try_from(n).map(Size).map_err(|_| E::custom("a size cannot be negative"))
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<Size, E> {
-                parse(s).map(Size).map_err(E::custom)
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
+pub(crate) use mib::Mib;
 
 const UNITS: [(char, u32); 6] = [('K', 1), ('M', 2), ('G', 3), ('T', 4), ('P', 5), ('E', 6)];
 
@@ -81,7 +51,7 @@ pub fn parse(s: &str) -> Result<u64> {
 }
 
 /// `274877906944` → `256G`; exact units when they divide evenly, else one decimal.
-pub fn format(bytes: u64) -> String {
+pub(crate) fn format(bytes: u64) -> String {
     for (u, e) in UNITS.iter().rev() {
         let unit = 1u64 << (10 * e);
         if bytes >= unit {
@@ -111,19 +81,6 @@ mod tests {
         for bad in ["", "G", "12Q", "-1G", "1..2G", "ten"] {
             assert!(parse(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn a_size_option_is_bytes_or_a_size_string() {
-        let read = |v: serde_json::Value| serde_json::from_value::<Size>(v);
-        assert_eq!(read(serde_json::json!(4096)).unwrap(), Size(4096));
-        assert_eq!(read(serde_json::json!("8G")).unwrap(), Size(8 << 30));
-        let e = read(serde_json::json!(-1)).unwrap_err().to_string();
-        assert!(e.contains("cannot be negative"), "{e}");
-        let e = read(serde_json::json!("8Q")).unwrap_err().to_string();
-        assert!(e.contains("unknown unit"), "{e}");
-        let e = read(serde_json::json!([1])).unwrap_err().to_string();
-        assert!(e.contains("a string like \"8G\""), "{e}");
     }
 
     #[test]

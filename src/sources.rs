@@ -9,33 +9,33 @@ use std::sync::Mutex;
 pub struct Sources(Mutex<HashMap<String, String>>);
 
 impl Sources {
-    pub fn remember(&self, name: &str, text: &str) {
+    pub(crate) fn remember(&self, name: &str, text: &str) {
         self.0.lock().unwrap().insert(name.to_string(), text.to_string());
     }
 
     /// Line `line` (1-based) of source `name`.
-    pub fn line(&self, name: &str, line: usize) -> Option<String> {
+    pub(crate) fn line(&self, name: &str, line: usize) -> Option<String> {
         let m = self.0.lock().unwrap();
         m.get(name)?.lines().nth(line.checked_sub(1)?).map(String::from)
     }
 
     /// The whole text of source `name`.
-    pub fn text(&self, name: &str) -> Option<String> {
+    pub(crate) fn text(&self, name: &str) -> Option<String> {
         self.0.lock().unwrap().get(name).cloned()
     }
 }
 
 /// Remember `text` as source `name` in the current run.
-pub fn remember(name: &str, text: &str) {
+pub(crate) fn remember(name: &str, text: &str) {
     crate::run::current().sources.remember(name, text)
 }
 
 /// Line `line` (1-based) of the current run's source `name`.
-pub fn line(name: &str, line: usize) -> Option<String> {
+pub(crate) fn line(name: &str, line: usize) -> Option<String> {
     crate::run::current().sources.line(name, line)
 }
 
 /// The whole text of the current run's source `name`.
-pub fn text(name: &str) -> Option<String> {
+pub(crate) fn text(name: &str) -> Option<String> {
     crate::run::current().sources.text(name)
 }

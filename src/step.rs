@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
-pub struct State {
+pub(crate) struct State {
     pub recipe: String,
     pub completed: Vec<String>,
     /// What each completed step returned (when it returned a value JSON can hold), so a resumed
@@ -19,7 +19,7 @@ pub struct State {
 
 /// A run's step state: where it is kept and how many steps the run has begun.
 #[derive(Debug, Default)]
-pub struct Steps {
+pub(crate) struct Steps {
     file: Option<PathBuf>,
     /// Whether the state file was reset for this run (only once, and only without --resume).
     started: bool,
@@ -30,7 +30,7 @@ fn default_file(recipe: &str) -> PathBuf {
     crate::config::state_dir().join("steps").join(format!("{recipe}.json"))
 }
 
-pub fn load(file: &Path) -> Result<State> {
+pub(crate) fn load(file: &Path) -> Result<State> {
     match std::fs::read_to_string(file) {
         Ok(t) => serde_json::from_str(&t).map_err(|e| {
             Error::invalid(
@@ -54,7 +54,7 @@ fn save(file: &Path, state: &State) -> Result<()> {
 
 /// What to do with step `name`.
 #[derive(Debug, PartialEq)]
-pub enum Decision {
+pub(crate) enum Decision {
     Run {
         index: usize,
     },
@@ -65,7 +65,7 @@ pub enum Decision {
 
 impl Steps {
     /// Keep this run's step state in `file` (e.g. `<vm-dir>/.helix-steps.json`).
-    pub fn set_state_file(&mut self, file: PathBuf) {
+    pub(crate) fn set_state_file(&mut self, file: PathBuf) {
         self.file = Some(file);
         self.started = false;
     }
@@ -76,7 +76,7 @@ impl Steps {
 
     /// Decide whether step `name` of `recipe` runs, honouring `--resume` (`resume`) and the
     /// `only`/`skip` lists; a fresh run (not resumed, not a dry run) starts a fresh record.
-    pub fn begin(
+    pub(crate) fn begin(
         &mut self,
         recipe: &str,
         name: &str,
@@ -109,7 +109,12 @@ impl Steps {
 
     /// Record step `name` as done, with the value it returned (the caller skips this under
     /// `--dry-run`).
-    pub fn done(&self, recipe: &str, name: &str, value: Option<serde_json::Value>) -> Result<()> {
+    pub(crate) fn done(
+        &self,
+        recipe: &str,
+        name: &str,
+        value: Option<serde_json::Value>,
+    ) -> Result<()> {
         let file = self.file(recipe);
         let mut state = load(&file)?;
         state.recipe = recipe.to_string();

@@ -10,28 +10,28 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::error::{Error, Result};
 
 /// Decide colour once at start-up: only when the stream is a terminal and `NO_COLOR` is unset.
-pub fn init_colours() {
+pub(crate) fn init_colours() {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     console::set_colors_enabled(!no_color && std::io::stdout().is_terminal());
     console::set_colors_enabled_stderr(!no_color && std::io::stderr().is_terminal());
 }
 
 /// Whether a person can be asked: a controlling terminal exists.
-pub fn has_tty() -> bool {
+pub(crate) fn has_tty() -> bool {
     std::fs::File::open("/dev/tty").is_ok()
 }
 
 /// Whether prompts can be shown (stdin and stderr are a terminal).
-pub fn interactive() -> bool {
+pub(crate) fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 
-pub fn header(text: &str) {
+pub(crate) fn header(text: &str) {
     let text = &crate::run::current().redact(text);
     eprintln!("{} {}", style("==>").cyan().bold(), style(text).bold());
 }
 
-pub fn info(text: &str) {
+pub(crate) fn info(text: &str) {
     let text = crate::run::current().redact(text);
     match planned_marker() {
         Some(m) => eprintln!("{m} {text}"),
@@ -39,14 +39,14 @@ pub fn info(text: &str) {
     }
 }
 
-pub fn warn(text: &str) {
+pub(crate) fn warn(text: &str) {
     let text = crate::run::current().redact(text);
     eprintln!("{} {text}", style("warning:").yellow().bold());
 }
 
 /// A result line. Under `--dry-run`, once a change has been planned instead of made, it is
 /// marked `[dry-run] planned:` — the recipe author need not remember to say "would".
-pub fn success(text: &str) {
+pub(crate) fn success(text: &str) {
     let text = crate::run::current().redact(text);
     match planned_marker() {
         Some(m) => eprintln!("{m} {text}"),
@@ -62,13 +62,13 @@ fn planned_marker() -> Option<String> {
     (ctx.dry_run && ctx.planned() > 0).then(|| format!("{} planned:", style("[dry-run]").magenta()))
 }
 
-pub fn error(text: &str) {
+pub(crate) fn error(text: &str) {
     let text = crate::run::current().redact(text);
     eprintln!("{} {text}", style("error:").red().bold());
 }
 
 /// A dry-run plan line, on stdout: under `--dry-run` the plan is the output.
-pub fn plan(text: &str) {
+pub(crate) fn plan(text: &str) {
     let ctx = crate::run::current();
     ctx.note_planned();
     let text = ctx.redact(text);
@@ -76,7 +76,7 @@ pub fn plan(text: &str) {
 }
 
 /// An ordinary yes/no question. `--yes` answers it; with no terminal, `default` stands if given.
-pub fn confirm(prompt: &str, default: Option<bool>) -> Result<bool> {
+pub(crate) fn confirm(prompt: &str, default: Option<bool>) -> Result<bool> {
     if crate::run::current().assume_yes {
         return Ok(true);
     }
@@ -91,7 +91,7 @@ pub fn confirm(prompt: &str, default: Option<bool>) -> Result<bool> {
 }
 
 /// Pick one of `items`; returns its index.
-pub fn select(prompt: &str, items: &[String], default: Option<usize>) -> Result<usize> {
+pub(crate) fn select(prompt: &str, items: &[String], default: Option<usize>) -> Result<usize> {
     if items.is_empty() {
         return Err(Error::invalid("choice list", prompt, "there is nothing to choose from"));
     }
@@ -107,7 +107,7 @@ pub fn select(prompt: &str, items: &[String], default: Option<usize>) -> Result<
 }
 
 /// Ask for a line of text.
-pub fn input(prompt: &str, default: Option<String>) -> Result<String> {
+pub(crate) fn input(prompt: &str, default: Option<String>) -> Result<String> {
     if !interactive() {
         return default.ok_or_else(|| no_terminal(prompt));
     }
@@ -136,7 +136,7 @@ fn prompt_failed(prompt: &str, e: dialoguer::Error) -> Error {
 }
 
 /// A progress bar on stderr; hidden when stderr is not a terminal (logs stay clean).
-pub fn progress(len: u64, message: &str) -> ProgressBar {
+pub(crate) fn progress(len: u64, message: &str) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(len), draw_target());
     bar.set_style(
         ProgressStyle::with_template(
@@ -151,7 +151,7 @@ pub fn progress(len: u64, message: &str) -> ProgressBar {
 }
 
 /// A progress bar for bytes (downloads, conversions).
-pub fn progress_bytes(len: u64, message: &str) -> ProgressBar {
+pub(crate) fn progress_bytes(len: u64, message: &str) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(len), draw_target());
     bar.set_style(
         ProgressStyle::with_template(
@@ -166,7 +166,7 @@ pub fn progress_bytes(len: u64, message: &str) -> ProgressBar {
 }
 
 /// A spinner with a message, for waits of unknown length.
-pub fn spinner(message: &str) -> ProgressBar {
+pub(crate) fn spinner(message: &str) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(None, draw_target());
     bar.set_style(
         ProgressStyle::with_template("{spinner:.cyan} {msg} ({elapsed})").expect("valid template"),
@@ -185,13 +185,13 @@ fn draw_target() -> ProgressDrawTarget {
 }
 
 /// Render rows as an aligned plain-text table (first row is the header).
-pub fn table(rows: &[Vec<String>]) -> String {
+pub(crate) fn table(rows: &[Vec<String>]) -> String {
     table_fitted(rows, None)
 }
 
 /// The width output to stdout must fit: the terminal's, else `$COLUMNS`; `None` when neither
 /// is known (a pipe gets whole lines).
-pub fn output_width() -> Option<usize> {
+pub(crate) fn output_width() -> Option<usize> {
     if let Some((_, cols)) = console::Term::stdout().size_checked() {
         return Some(cols as usize);
     }
@@ -203,12 +203,16 @@ const MIN_COLUMN: usize = 8;
 
 /// Like [`table`], with every line fitted into `width` columns: the widest column gives way
 /// first, and a cell longer than its column ends in `…`.
-pub fn table_fitted(rows: &[Vec<String>], width: Option<usize>) -> String {
+pub(crate) fn table_fitted(rows: &[Vec<String>], width: Option<usize>) -> String {
     table_fitted_keeping(rows, width, 0)
 }
 
 /// [`table_fitted`], keeping the first `whole` columns uncut.
-pub fn table_fitted_keeping(rows: &[Vec<String>], width: Option<usize>, whole: usize) -> String {
+pub(crate) fn table_fitted_keeping(
+    rows: &[Vec<String>],
+    width: Option<usize>,
+    whole: usize,
+) -> String {
     let cols = rows.iter().map(|r| r.len()).max().unwrap_or(0);
     let mut widths = vec![0; cols];
     for r in rows {

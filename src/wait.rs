@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 
-pub fn sleep(d: Duration) -> Result<()> {
+pub(crate) fn sleep(d: Duration) -> Result<()> {
     let end = Instant::now() + d;
     loop {
         if crate::run::current().is_cancelled() {
@@ -19,7 +19,7 @@ pub fn sleep(d: Duration) -> Result<()> {
 }
 
 /// Poll `check` until it returns `Some`, every `every`, for at most `timeout`.
-pub fn until<T>(
+pub(crate) fn until<T>(
     timeout: Duration,
     every: Duration,
     mut check: impl FnMut() -> Option<T>,

@@ -240,7 +240,7 @@ mod tests {
     #[serde(deny_unknown_fields)]
     struct Disk {
         file: String,
-        size: Option<crate::size::Size>,
+        size: Option<crate::size::Mib>,
     }
 
     #[derive(Debug, Deserialize)]
@@ -273,7 +273,7 @@ mod tests {
         assert_eq!(o.count, Some(3));
         let disks = o.disks.unwrap();
         assert_eq!(disks[0].file, "a");
-        assert_eq!(disks[0].size, Some(crate::size::Size(1 << 30)));
+        assert_eq!(disks[0].size, Some(crate::size::Mib(1024)));
         // `()` is an absent option, also where the field has a default and in nested maps.
         let o: Opts =
             decode(&eval("#{ format: (), enabled: (), disks: [#{ file: \"a\", size: () }] }"), "t")
@@ -317,7 +317,7 @@ mod tests {
         assert!(e.starts_with("invalid option `enabled`") && e.contains("true/false"), "{e}");
         let e = err(r#"#{ disks: [#{ file: "a" }, #{ file: "b", size: [] }] }"#);
         assert!(e.starts_with("invalid option `disks[1].size`"), "{e}");
-        assert!(e.contains("8G"), "{e}");
+        assert!(e.contains("\"2G\""), "{e}");
         let e = err(r#"#{ disks: "a" }"#);
         assert!(e.starts_with("invalid option `disks`") && e.contains("an array"), "{e}");
         let e = err(r#"#{ disks: [#{ size: 1 }] }"#);

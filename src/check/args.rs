@@ -6,7 +6,7 @@ use rhai::{ASTNode, Expr, Stmt};
 
 use super::{Context, Diagnostic, suggest};
 
-pub fn visit(path: &[ASTNode], cx: &Context, out: &mut Vec<Diagnostic>) {
+pub(super) fn visit(path: &[ASTNode], cx: &Context, out: &mut Vec<Diagnostic>) {
     choice_comparison(path, cx, out);
     let Some(params) = &cx.params else { return };
     let Some(ASTNode::Expr(Expr::Dot(x, _, _) | Expr::Index(x, _, _))) = path.last() else {

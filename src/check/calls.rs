@@ -8,7 +8,7 @@ use rhai::{ASTNode, Expr, FnCallExpr, Position, Stmt};
 use super::{Context, Diagnostic, suggest};
 
 /// Look at one node of the walk.
-pub fn visit(path: &[ASTNode], cx: &Context, out: &mut Vec<Diagnostic>) {
+pub(super) fn visit(path: &[ASTNode], cx: &Context, out: &mut Vec<Diagnostic>) {
     match path.last() {
         // A call is an expression, or a statement of its own.
         Some(ASTNode::Expr(Expr::FnCall(x, pos)) | ASTNode::Stmt(Stmt::FnCall(x, pos))) => {

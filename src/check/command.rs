@@ -8,7 +8,7 @@ use crate::recipe::{self, Recipe};
 
 /// `helix check`: every recipe and stdlib module (or one recipe), one line each, the findings
 /// on stderr. Exit 1 when anything failed.
-pub fn run(dirs: &[PathBuf], only: Option<&str>) -> Result<i32, Failure> {
+pub(crate) fn run(dirs: &[PathBuf], only: Option<&str>) -> Result<i32, Failure> {
     let checker = Checker::new(recipe::stdlib_dirs(dirs));
     let recipes: Vec<Recipe> = match only {
         Some(name) => vec![recipe::find(dirs, name).map_err(Failure::usage)?],
@@ -46,7 +46,7 @@ pub fn run(dirs: &[PathBuf], only: Option<&str>) -> Result<i32, Failure> {
 }
 
 /// The check `helix run` does before anything runs: the rendered findings, or nothing.
-pub fn gate(dirs: &[PathBuf], recipe: &Recipe) -> Result<(), Failure> {
+pub(crate) fn gate(dirs: &[PathBuf], recipe: &Recipe) -> Result<(), Failure> {
     let found = Checker::new(recipe::stdlib_dirs(dirs)).recipe(recipe);
     if found.is_empty() {
         return Ok(());
@@ -66,7 +66,7 @@ pub fn gate(dirs: &[PathBuf], recipe: &Recipe) -> Result<(), Failure> {
 }
 
 /// Every stdlib module visible: `(name, source name, text)`, user dirs shadowing built-ins.
-pub fn stdlib_modules(dirs: &[PathBuf]) -> Vec<(String, String, String)> {
+pub(crate) fn stdlib_modules(dirs: &[PathBuf]) -> Vec<(String, String, String)> {
     let mut names: Vec<String> = Vec::new();
     for d in dirs {
         if let Ok(rd) = std::fs::read_dir(d) {

@@ -10,13 +10,13 @@ use crate::recipe::{self, Kind};
 
 /// `helix run`'s own flags: a parameter named like one would hide it (`--dry-run` that plans
 /// nothing) or never be seen (`--help`).
-pub const RESERVED: &[&str] = &["yes", "y", "dry-run", "resume", "help", "h"];
+pub(crate) const RESERVED: &[&str] = &["yes", "y", "dry-run", "resume", "help", "h"];
 
 const KEYWORDS: &[&str] = &["param", "flag"];
 const ANNOTATIONS: &[&str] = &["default", "required"];
 
 /// Every problem in the header of `text` (a recipe named `source`).
-pub fn check(text: &str, source: &str) -> Vec<Diagnostic> {
+pub(crate) fn check(text: &str, source: &str) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let mut seen: Vec<(String, usize)> = Vec::new();
     let at = |line: usize, col: usize, message: String, help: String| Diagnostic {
@@ -150,7 +150,7 @@ pub fn check(text: &str, source: &str) -> Vec<Diagnostic> {
 }
 
 /// The names on every `@param`/`@flag` line of the header, readable or not.
-pub fn declared_names(text: &str) -> Vec<String> {
+pub(crate) fn declared_names(text: &str) -> Vec<String> {
     text.lines()
         .map(str::trim)
         .take_while(|l| l.is_empty() || l.starts_with("//"))

@@ -6,7 +6,7 @@ use rhai::{ASTNode, Expr, Stmt};
 
 use super::{Context, Diagnostic};
 
-pub fn visit(path: &[ASTNode], cx: &Context, out: &mut Vec<Diagnostic>) {
+pub(super) fn visit(path: &[ASTNode], cx: &Context, out: &mut Vec<Diagnostic>) {
     let (x, pos) = match path.last() {
         Some(ASTNode::Expr(Expr::MethodCall(x, pos))) => (x, pos),
         // The function-call form: `let v = replace(s, "a", "b")`, `let d = plist::set(d, …)`.

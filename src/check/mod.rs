@@ -9,13 +9,13 @@
 
 mod args;
 mod calls;
-pub mod command;
-pub mod header;
+pub(crate) mod command;
+pub(crate) mod header;
 mod inplace;
 pub(crate) mod suggest;
-pub mod surface;
+pub(crate) mod surface;
 
-pub use suggest::{closest, hint};
+pub(crate) use suggest::hint;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -37,7 +37,7 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// `error: …`, `--> file:line:col`, the line, a caret, `= help: …`.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut out = crate::report::at(&self.source, self.line, self.col, &self.message);
         if !self.help.is_empty() {
             out.push_str(&format!("  = help: {}\n", self.help));
@@ -48,7 +48,7 @@ impl Diagnostic {
 
 /// A stdlib module as an `import` sees it.
 #[derive(Debug, Default)]
-pub struct ModuleInfo {
+pub(crate) struct ModuleInfo {
     pub source: String,
     pub text: String,
     pub fns: Vec<Func>,
@@ -58,7 +58,7 @@ pub struct ModuleInfo {
 }
 
 /// What the walk knows about the file it checks.
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     pub surface: &'a Surface,
     pub source: String,
     /// Import alias → module.
@@ -145,7 +145,7 @@ impl Checker {
     }
 
     /// Every problem in a stdlib module's text.
-    pub fn module(&self, text: &str, source: &str) -> Vec<Diagnostic> {
+    pub(crate) fn module(&self, text: &str, source: &str) -> Vec<Diagnostic> {
         self.script(text, source, &Scope::new(), None).0
     }
 

@@ -2,7 +2,7 @@
 //! check that rejects a name can offer the one the author meant.
 
 /// Levenshtein distance between two names (by characters).
-pub fn distance(a: &str, b: &str) -> usize {
+pub(crate) fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
@@ -18,7 +18,10 @@ pub fn distance(a: &str, b: &str) -> usize {
 /// The candidates close enough to `name` to be what was meant, closest first (at most three).
 /// "Close" grows with the length: one edit for short names, up to three for long ones; a
 /// candidate that differs only in case or in `-`/`_` always counts.
-pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+pub(crate) fn closest<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Vec<&'a str> {
     let norm = |s: &str| s.to_lowercase().replace('-', "_");
     let limit = match name.chars().count() {
         0..=3 => 1,
@@ -54,7 +57,7 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 }
 
 /// ` (did you mean `a` or `b`?)` or an empty string, to append to a message.
-pub fn hint<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+pub(crate) fn hint<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
     let close = closest(name, candidates);
     if close.is_empty() {
         return String::new();

@@ -20,7 +20,7 @@ pub struct Func {
 impl Func {
     /// `fs::copy(from: String, to: String)`, as `helix api` writes it (made only when shown:
     /// there are thousands of functions and a check shows a handful).
-    pub fn signature(&self) -> String {
+    pub(crate) fn signature(&self) -> String {
         crate::apidoc::clean_signature(&self.raw)
     }
 }
@@ -40,7 +40,7 @@ pub struct Surface {
 }
 
 impl Surface {
-    pub fn of(engine: &Engine) -> Surface {
+    pub(crate) fn of(engine: &Engine) -> Surface {
         let rows = engine.collect_fn_metadata(
             None,
             |f| {
@@ -100,7 +100,7 @@ impl Surface {
     }
 
     /// The functions of namespace `ns` called `name`.
-    pub fn module_fns(&self, ns: &str, name: &str) -> Vec<&Func> {
+    pub(crate) fn module_fns(&self, ns: &str, name: &str) -> Vec<&Func> {
         self.modules
             .get(ns)
             .map(|v| v.iter().filter(|f| f.name == name).collect())

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 const MIN_BYTES: u64 = 2 << 20;
 
 /// A FAT image labelled `label` (up to 11 characters) holding `files` in its root directory.
-pub fn image(label: &str, files: &[(String, Vec<u8>)]) -> Result<Vec<u8>> {
+pub(crate) fn image(label: &str, files: &[(String, Vec<u8>)]) -> Result<Vec<u8>> {
     if label.is_empty() || label.len() > 11 || !label.is_ascii() {
         return Err(Error::invalid(
             "volume label",

@@ -90,7 +90,7 @@ fn iso_name(name: &str) -> Vec<u8> {
 }
 
 /// An ISO 9660 image labelled `label` holding `files` in its root directory.
-pub fn image(label: &str, files: &[(String, Vec<u8>)]) -> Result<Vec<u8>> {
+pub(crate) fn image(label: &str, files: &[(String, Vec<u8>)]) -> Result<Vec<u8>> {
     if label.is_empty() || label.len() > 16 || !label.is_ascii() {
         return Err(Error::invalid(
             "volume label",

@@ -17,7 +17,7 @@ const OPTIONAL_KEYS: &[&str] = &[
 ];
 
 /// Every dotted key helix knows (the built-in leaves and [`OPTIONAL_KEYS`]).
-pub fn known_keys() -> Vec<String> {
+pub(crate) fn known_keys() -> Vec<String> {
     fn walk(t: &toml::Table, prefix: &str, out: &mut Vec<String>) {
         for (k, v) in t {
             let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };

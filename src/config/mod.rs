@@ -22,7 +22,6 @@ mod keys;
 mod places;
 
 use keys::check_keys;
-pub use keys::known_keys;
 use places::same_file;
 pub use places::{config_dir, own_file, project_file, project_root, state_dir};
 

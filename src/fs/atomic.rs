@@ -42,7 +42,7 @@ pub(super) fn commit(tmp: NamedTempFile, path: &Path) -> Result<()> {
 
 /// Write `bytes` to `path` atomically. The file keeps the old file's permissions, or gets
 /// `mode`, or 0644 when it is new (not the temp file's 0600).
-pub fn atomic_write_raw(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
+pub(crate) fn atomic_write_raw(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
     if path.file_name().is_none() {
         return Err(Error::invalid("path", path.display().to_string(), "it has no file name"));
     }
@@ -56,7 +56,7 @@ pub fn atomic_write_raw(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<
 /// Replace the existing file `path` with `bytes` atomically, keeping its mode, owner (when we
 /// may), set-id bits and extended attributes; through sudo when the directory is not writable
 /// for this user.
-pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
     let meta = std::fs::metadata(path).map_err(|e| Error::read(path, e))?;
     let mut tmp = match temp_beside(path) {
         Ok(t) => t,

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 
 /// Lower-case hex of a digest (or of any bytes).
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
     bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
         let _ = write!(s, "{b:02x}");
@@ -19,12 +19,12 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// Hex SHA-256 of `bytes` (what `fs::write` records as `sha256`).
-pub fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
 /// Hex SHA-256 of a file's bytes, read 1 MiB at a time.
-pub fn sha256_file(path: &Path) -> Result<String> {
+pub(crate) fn sha256_file(path: &Path) -> Result<String> {
     let mut f = std::fs::File::open(path).map_err(|e| Error::fs("open", path, e))?;
     let mut hash = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];

@@ -16,19 +16,19 @@ mod atomic;
 mod hash;
 mod xattr;
 
-pub use atomic::{atomic_write_raw, replace_file};
-pub use hash::{hex, sha256_file, sha256_hex};
+pub(crate) use atomic::{atomic_write_raw, replace_file};
+pub(crate) use hash::{hex, sha256_file, sha256_hex};
 
-pub fn read(path: &Path) -> Result<String> {
+pub(crate) fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|e| Error::read(path, e))
 }
 
-pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
+pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| Error::read(path, e))
 }
 
 /// Write a file through the guard: atomic, previous version kept for undo, dry-run aware.
-pub fn write(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
+pub(crate) fn write(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
     let existed = path.exists();
     let mut action = Action::new(
         "fs.write",
@@ -67,12 +67,12 @@ pub fn write(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
     })
 }
 
-pub fn exists(path: &Path) -> bool {
+pub(crate) fn exists(path: &Path) -> bool {
     path.symlink_metadata().is_ok()
 }
 
 /// `mkdir -p`; directories it creates are the run's own.
-pub fn mkdir(path: &Path) -> Result<()> {
+pub(crate) fn mkdir(path: &Path) -> Result<()> {
     if path.is_dir() {
         return Ok(());
     }
@@ -93,7 +93,7 @@ pub fn mkdir(path: &Path) -> Result<()> {
 }
 
 /// Copy a file; over an existing destination the previous version is kept.
-pub fn copy(from: &Path, to: &Path) -> Result<()> {
+pub(crate) fn copy(from: &Path, to: &Path) -> Result<()> {
     // Under --dry-run an earlier step may only have planned to make the source.
     if !from.is_file() && !crate::run::current().dry_run {
         return Err(Error::invalid("copy source", from.display().to_string(), "it is not a file"));
@@ -128,7 +128,7 @@ pub fn copy(from: &Path, to: &Path) -> Result<()> {
 
 /// Move (rename) a path. Refuses to replace an existing destination: move that aside first.
 #[allow(clippy::disallowed_methods)] // fs::rename is the guarded move (inside guard::act)
-pub fn rename(from: &Path, to: &Path) -> Result<()> {
+pub(crate) fn rename(from: &Path, to: &Path) -> Result<()> {
     // Under --dry-run an earlier step may only have planned to make the source.
     if !exists(from) && !crate::run::current().dry_run {
         return Err(Error::invalid("move source", from.display().to_string(), "it does not exist"));
@@ -147,7 +147,7 @@ pub fn rename(from: &Path, to: &Path) -> Result<()> {
     guard::act(action, || std::fs::rename(from, to).map_err(|e| Error::fs("move", from, e)))
 }
 
-pub fn symlink(target: &Path, link: &Path) -> Result<()> {
+pub(crate) fn symlink(target: &Path, link: &Path) -> Result<()> {
     if exists(link) {
         return Err(Error::invalid(
             "link path",
@@ -168,7 +168,7 @@ pub fn symlink(target: &Path, link: &Path) -> Result<()> {
     )
 }
 
-pub fn glob(pattern: &str) -> Result<Vec<PathBuf>> {
+pub(crate) fn glob(pattern: &str) -> Result<Vec<PathBuf>> {
     let paths =
         glob::glob(pattern).map_err(|e| Error::invalid("glob pattern", pattern, e.to_string()))?;
     Ok(paths.filter_map(|p| p.ok()).collect())
@@ -188,8 +188,9 @@ pub fn size(path: &Path) -> Result<u64> {
     Ok(total)
 }
 
+#[cfg(test)]
 /// Count files under a path (1 for a file).
-pub fn count_files(path: &Path) -> u64 {
+pub(crate) fn count_files(path: &Path) -> u64 {
     match path.symlink_metadata() {
         Ok(m) if m.is_dir() => std::fs::read_dir(path)
             .map(|rd| rd.flatten().map(|e| count_files(&e.path())).sum())
@@ -200,7 +201,7 @@ pub fn count_files(path: &Path) -> u64 {
 }
 
 /// Free bytes on the filesystem holding `path` (for unprivileged users).
-pub fn free_space(path: &Path) -> Result<u64> {
+pub(crate) fn free_space(path: &Path) -> Result<u64> {
     use std::os::unix::ffi::OsStrExt;
     let c = std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(|_| {
         Error::invalid("path", path.display().to_string(), "it contains a NUL byte")
@@ -264,7 +265,7 @@ mod tests {
 
 /// Printable ASCII runs of at least 4 bytes in a file that contain `needle` — what
 /// `strings FILE | grep NEEDLE` finds, for version strings inside binaries.
-pub fn strings(path: &Path, needle: &str) -> Result<Vec<String>> {
+pub(crate) fn strings(path: &Path, needle: &str) -> Result<Vec<String>> {
     let bytes = read_bytes(path)?;
     let mut found = Vec::new();
     let mut start = None;
@@ -304,7 +305,7 @@ mod strings_tests {
 
 /// How [`clone_file`] made the copy.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Cloned {
+pub(crate) struct Cloned {
     /// `"clone"` (copy-on-write: clonefile on APFS, a reflink on Btrfs/XFS) or `"copy"`.
     pub method: &'static str,
     /// SHA-256 of the bytes written, for a full copy (`None` for a clone, which shares them).
@@ -315,7 +316,7 @@ pub struct Cloned {
 /// Copy `from` to the new file `to` the fastest safe way: a copy-on-write clone when the
 /// filesystem can (instant, no space used), else a full copy with a progress bar whose SHA-256
 /// is computed on the way. Refuses an existing destination.
-pub fn clone_file(from: &Path, to: &Path) -> Result<Cloned> {
+pub(crate) fn clone_file(from: &Path, to: &Path) -> Result<Cloned> {
     if !from.is_file() && !crate::run::current().dry_run {
         return Err(Error::invalid("clone source", from.display().to_string(), "it is not a file"));
     }

@@ -61,7 +61,7 @@ unsafe fn set(
 }
 
 #[cfg(any(target_os = "linux", target_os = "macos"))]
-pub fn copy(from: &Path, to: &Path) {
+pub(super) fn copy(from: &Path, to: &Path) {
     let (Some(f), Some(t)) = (c(from), c(to)) else { return };
     // SAFETY: valid C strings; buffers sized by the previous call and checked after.
     unsafe {

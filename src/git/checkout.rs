@@ -171,7 +171,7 @@ pub(super) fn move_head(path: &Path, want: &Want) -> Result<Option<String>> {
 
 /// Check out a branch (attached; created from the remote-tracking branch if needed), a tag or
 /// a commit (detached). A dirty worktree needs a person's confirmation (see [`ensure`]).
-pub fn checkout(path: &Path, rev: &str) -> Result<()> {
+pub(crate) fn checkout(path: &Path, rev: &str) -> Result<()> {
     let repo = open(path)?;
     let want = if let Ok(b) = repo.find_branch(rev, BranchType::Local) {
         Want::Branch {

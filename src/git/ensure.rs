@@ -289,7 +289,7 @@ fn repo_bar(name: &str) -> ProgressBar {
 }
 
 /// A transfer bar for one repository on stderr (hidden when stderr is not a terminal).
-pub fn progress_bar(path: &Path) -> ProgressBar {
+pub(crate) fn progress_bar(path: &Path) -> ProgressBar {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -300,7 +300,7 @@ pub fn progress_bar(path: &Path) -> ProgressBar {
 }
 
 /// [`ensure`] with its own progress bar.
-pub fn ensure_one(spec: &Spec) -> Result<Ensured> {
+pub(crate) fn ensure_one(spec: &Spec) -> Result<Ensured> {
     let bar = progress_bar(&spec.path);
     let r = ensure(spec, Some(&bar));
     bar.finish_and_clear();
@@ -309,7 +309,7 @@ pub fn ensure_one(spec: &Spec) -> Result<Ensured> {
 
 /// [`ensure`] several repositories at once, one thread each (at most 8 at a time), under one
 /// progress display. Every repository is tried; the error lists each one that failed.
-pub fn ensure_all(specs: &[Spec]) -> Result<Vec<Ensured>> {
+pub(crate) fn ensure_all(specs: &[Spec]) -> Result<Vec<Ensured>> {
     ensure_all_with(specs, MultiProgress::with_draw_target(draw_target()))
 }
 

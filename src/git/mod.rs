@@ -22,12 +22,13 @@ use crate::undo::{Domain, Outcome, Undo};
 mod checkout;
 mod ensure;
 
-pub use checkout::checkout;
-pub use ensure::{Ensured, Spec, ensure, ensure_all, ensure_all_with, ensure_one, progress_bar};
+pub(crate) use checkout::checkout;
+pub(crate) use ensure::{Ensured, ensure_all, ensure_one, progress_bar};
+pub use ensure::{Spec, ensure, ensure_all_with};
 
 /// Where HEAD is.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Head {
+pub(crate) struct Head {
     pub commit: String,
     pub branch: Option<String>,
     pub detached: bool,
@@ -38,7 +39,7 @@ fn gerr(op: &str, path: &Path, e: git2::Error) -> Error {
 }
 
 /// Show a URL without any password or token in it.
-pub fn display_url(url: &str) -> String {
+pub(crate) fn display_url(url: &str) -> String {
     if let Some((scheme, rest)) = url.split_once("://")
         && let Some((userinfo, host)) = rest.split_once('@')
         && host.contains('/')
@@ -55,7 +56,7 @@ pub fn display_url(url: &str) -> String {
 }
 
 /// Whether two remote URLs name the same repository (`.git` suffix and trailing `/` ignored).
-pub fn same_url(a: &str, b: &str) -> bool {
+pub(crate) fn same_url(a: &str, b: &str) -> bool {
     fn norm(u: &str) -> &str {
         let u = u.trim().trim_end_matches('/');
         u.strip_suffix(".git").unwrap_or(u)
@@ -63,7 +64,7 @@ pub fn same_url(a: &str, b: &str) -> bool {
     norm(a) == norm(b)
 }
 
-pub fn open(path: &Path) -> Result<Repository> {
+pub(crate) fn open(path: &Path) -> Result<Repository> {
     Repository::open(path).map_err(|e| {
         if e.code() == git2::ErrorCode::NotFound {
             Error::invalid(
@@ -188,7 +189,7 @@ fn is_empty_dir(path: &Path) -> bool {
 
 /// Clone `url` into `path` (which must not exist, or be an empty directory). `remote_name`
 /// names the remote (`origin` unless the caller wants another name for this URL).
-pub fn clone(
+pub(crate) fn clone(
     url: &str,
     path: &Path,
     branch: Option<&str>,
@@ -236,7 +237,7 @@ pub fn clone(
 }
 
 /// Fetch `remote` (its configured refspecs, plus tags) in the repository at `path`.
-pub fn fetch(path: &Path, remote: &str, bar: Option<&ProgressBar>) -> Result<()> {
+pub(crate) fn fetch(path: &Path, remote: &str, bar: Option<&ProgressBar>) -> Result<()> {
     fetch_refspecs(path, remote, &[], bar)
 }
 
@@ -268,7 +269,7 @@ fn fetch_refspecs(
 }
 
 /// Where HEAD points.
-pub fn head(path: &Path) -> Result<Head> {
+pub(crate) fn head(path: &Path) -> Result<Head> {
     head_of(&open(path)?, path)
 }
 
@@ -282,7 +283,7 @@ fn head_of(repo: &Repository, path: &Path) -> Result<Head> {
 
 /// Tracked files with uncommitted changes (staged or not). Untracked files do not count:
 /// a checkout leaves them alone.
-pub fn dirty_files(path: &Path) -> Result<Vec<String>> {
+pub(crate) fn dirty_files(path: &Path) -> Result<Vec<String>> {
     dirty_of(&open(path)?, path)
 }
 
@@ -297,12 +298,12 @@ fn dirty_of(repo: &Repository, path: &Path) -> Result<Vec<String>> {
         .collect())
 }
 
-pub fn is_dirty(path: &Path) -> Result<bool> {
+pub(crate) fn is_dirty(path: &Path) -> Result<bool> {
     Ok(!dirty_files(path)?.is_empty())
 }
 
 /// The repository's remotes, `name -> url`.
-pub fn remotes(path: &Path) -> Result<BTreeMap<String, String>> {
+pub(crate) fn remotes(path: &Path) -> Result<BTreeMap<String, String>> {
     remotes_of(&open(path)?, path)
 }
 
@@ -318,7 +319,7 @@ fn remotes_of(repo: &Repository, path: &Path) -> Result<BTreeMap<String, String>
 }
 
 /// Add a remote; an existing remote of that name is an error (use [`set_url`]).
-pub fn add_remote(path: &Path, name: &str, url: &str) -> Result<()> {
+pub(crate) fn add_remote(path: &Path, name: &str, url: &str) -> Result<()> {
     let repo = open(path)?;
     if repo.find_remote(name).is_ok() {
         return Err(Error::invalid(
@@ -344,7 +345,7 @@ pub fn add_remote(path: &Path, name: &str, url: &str) -> Result<()> {
 }
 
 /// Undo of [`add_remote`]: remove the remote again (gone already: nothing to do).
-pub fn undo_remote_add(path: &Path, name: &str) -> Result<Outcome> {
+pub(crate) fn undo_remote_add(path: &Path, name: &str) -> Result<Outcome> {
     let repo = open(path)?;
     if repo.find_remote(name).is_err() {
         return Ok(Outcome::Skipped(format!(
@@ -358,7 +359,7 @@ pub fn undo_remote_add(path: &Path, name: &str) -> Result<Outcome> {
 
 /// Undo of [`set_url`]: point the remote back at its old URL (refused when the journal only
 /// has it with its password hidden).
-pub fn undo_set_url(path: &Path, name: &str, url: &str) -> Result<Outcome> {
+pub(crate) fn undo_set_url(path: &Path, name: &str, url: &str) -> Result<Outcome> {
     if url.contains("***@") {
         return Err(Error::Git {
             op: format!("point remote `{name}` back at its old URL in"),
@@ -377,7 +378,7 @@ pub fn undo_set_url(path: &Path, name: &str, url: &str) -> Result<Outcome> {
 
 /// Undo of a checkout: check out what HEAD was before (through [`checkout`], so a dirty
 /// worktree is guarded as usual).
-pub fn undo_checkout(path: &Path, rev: Option<&str>) -> Result<Outcome> {
+pub(crate) fn undo_checkout(path: &Path, rev: Option<&str>) -> Result<Outcome> {
     let Some(rev) = rev else {
         return Ok(Outcome::Skipped(format!("`{}` had no HEAD before", path.display())));
     };
@@ -386,7 +387,7 @@ pub fn undo_checkout(path: &Path, rev: Option<&str>) -> Result<Outcome> {
 }
 
 /// Point an existing remote at another URL (the old URL is journaled for undo).
-pub fn set_url(path: &Path, name: &str, url: &str) -> Result<()> {
+pub(crate) fn set_url(path: &Path, name: &str, url: &str) -> Result<()> {
     let repo = open(path)?;
     let old = repo
         .find_remote(name)
@@ -422,7 +423,7 @@ pub(crate) mod tests {
 
     /// A bare "remote" with history on `main` (3 commits, tag `v1` at the 2nd), and a branch
     /// `feature` one commit ahead of `v1`. Returns (bare path, commits on main oldest first).
-    pub fn remote_fixture(dir: &Path) -> (PathBuf, Vec<Oid>) {
+    pub(crate) fn remote_fixture(dir: &Path) -> (PathBuf, Vec<Oid>) {
         let bare = dir.join("remote.git");
         let bare_repo = Repository::init_bare(&bare).unwrap();
         let work = dir.join("seed");

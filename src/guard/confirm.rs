@@ -22,11 +22,11 @@ use super::Target;
 use super::classify::{Hit, Place, Severity};
 
 /// A deletion at least this large asks for the target's name.
-pub const LARGE: u64 = 1 << 30;
+pub(crate) const LARGE: u64 = 1 << 30;
 
 /// What a person is asked.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Prompt {
+pub(crate) struct Prompt {
     /// The operation, as in the journal: "run `rm -rf build`".
     pub op: String,
     /// One line per thing destroyed.
@@ -36,12 +36,12 @@ pub struct Prompt {
 }
 
 /// Ask before `detail`, which destroys `targets`.
-pub fn confirm(detail: &str, targets: &[Target]) -> Result<()> {
+pub(crate) fn confirm(detail: &str, targets: &[Target]) -> Result<()> {
     ask(&prompt_for(detail, targets))
 }
 
 /// Build the question for `targets`: what each destroys, and whether a name must be typed.
-pub fn prompt_for(detail: &str, targets: &[Target]) -> Prompt {
+pub(crate) fn prompt_for(detail: &str, targets: &[Target]) -> Prompt {
     let mut lines = vec![];
     let mut typed: Option<String> = None;
     let mut want_name = |name: String| {
@@ -142,7 +142,7 @@ fn describe_hit(h: &Hit, host: Option<&str>) -> (String, u64) {
 }
 
 /// "`/abs/path` — directory, 1.2 GiB in 3402 files"; returns the line, bytes, is-directory.
-pub fn describe_path(path: &Path) -> (String, u64, bool) {
+pub(crate) fn describe_path(path: &Path) -> (String, u64, bool) {
     let shown = super::protect::physical(path);
     match path.symlink_metadata() {
         Err(_) => (format!("`{}` (does not exist now)", shown.display()), 0, false),
@@ -200,7 +200,7 @@ fn how_to_run() -> String {
 }
 
 /// Ask the person at the controlling terminal; `Ok` only on an explicit yes.
-pub fn ask(p: &Prompt) -> Result<()> {
+pub(crate) fn ask(p: &Prompt) -> Result<()> {
     let tty = std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty");
     let Ok(mut tty) = tty else {
         return Err(Error::Refused {

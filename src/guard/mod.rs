@@ -5,9 +5,9 @@
 pub mod classify;
 // The question is asked on /dev/tty, opened read-write.
 #[allow(clippy::disallowed_methods)]
-pub mod confirm;
-pub mod protect;
-pub mod quote;
+pub(crate) mod confirm;
+pub(crate) mod protect;
+pub(crate) mod quote;
 pub mod sandbox;
 
 use std::path::PathBuf;
@@ -20,7 +20,7 @@ use crate::undo::record::Undo;
 
 /// What an action would destroy if it went wrong or did what it says.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Target {
+pub(crate) enum Target {
     /// A file or directory that is deleted or overwritten.
     Path { path: PathBuf, recursive: bool },
     /// A command the classifier found destructive (`argv` as shown, secrets redacted); the
@@ -36,7 +36,7 @@ pub enum Target {
 
 impl Target {
     /// What the dry-run plan says a person would be asked about.
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         match self {
             Target::Path { path, recursive: true } if path.is_dir() => {
                 format!("recursive delete of `{}`", path.display())
@@ -48,28 +48,11 @@ impl Target {
             Target::Worktree { path, why } => format!("{why} (`{}`)", path.display()),
         }
     }
-
-    pub fn describe(&self) -> String {
-        match self {
-            Target::Path { path, recursive: true } => {
-                format!("`{}` and everything in it", path.display())
-            }
-            Target::Path { path, .. } => format!("`{}`", path.display()),
-            Target::Command { argv, finding } => {
-                format!("`{}` ({})", quote::display_argv(argv), finding.why)
-            }
-            Target::Vm { name } => format!("the running VM `{name}`"),
-            Target::Disk { path, why } => format!("the disk image `{}` ({why})", path.display()),
-            Target::Worktree { path, why } => {
-                format!("the git worktree `{}` ({why})", path.display())
-            }
-        }
-    }
 }
 
 /// One thing a primitive is about to do to the machine.
 #[derive(Debug, Clone)]
-pub struct Action {
+pub(crate) struct Action {
     pub kind: &'static str,
     pub detail: String,
     pub args: Value,
@@ -84,7 +67,7 @@ pub struct Action {
 }
 
 impl Action {
-    pub fn new(kind: &'static str, detail: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: &'static str, detail: impl Into<String>) -> Self {
         Action {
             kind,
             detail: detail.into(),
@@ -95,23 +78,23 @@ impl Action {
             recovers: vec![],
         }
     }
-    pub fn args(mut self, args: Value) -> Self {
+    pub(crate) fn args(mut self, args: Value) -> Self {
         self.args = absolute_args(self.kind, args);
         self
     }
-    pub fn destroys(mut self, target: Target) -> Self {
+    pub(crate) fn destroys(mut self, target: Target) -> Self {
         self.destroys.push(target);
         self
     }
     /// How to reverse the action (`None`: nothing to record, e.g. under `--dry-run`).
-    pub fn undo(mut self, undo: impl Into<Option<Undo>>) -> Self {
+    pub(crate) fn undo(mut self, undo: impl Into<Option<Undo>>) -> Self {
         // Journaled paths are absolute, whatever the primitive was given.
         self.undo = undo.into().map(Undo::absolute);
         self
     }
     /// The action moves `path` away or replaces it recoverably: refused if protected (with
     /// `tree`, also if anything inside is), never asked about.
-    pub fn touches(mut self, path: &std::path::Path, tree: bool) -> Self {
+    pub(crate) fn touches(mut self, path: &std::path::Path, tree: bool) -> Self {
         self.touches.push((path.to_path_buf(), tree));
         self
     }
@@ -119,7 +102,7 @@ impl Action {
     /// The action keeps `path`'s current state where its undo restores it (a snapshot taken
     /// before a revert), so the command's rewrite of `path` destroys nothing. Call before
     /// [`Action::runs`].
-    pub fn recovers(mut self, path: &std::path::Path) -> Self {
+    pub(crate) fn recovers(mut self, path: &std::path::Path) -> Self {
         self.recovers.push(path.to_path_buf());
         self
     }
@@ -127,7 +110,7 @@ impl Action {
     /// Running `argv` in `cwd` with `stdin` and `env` (on top of helix's environment): the
     /// guard classifies it here, and the finding travels in the action — nothing to remember,
     /// nothing looked up later.
-    pub fn command(
+    pub(crate) fn command(
         argv: &[String],
         cwd: Option<&std::path::Path>,
         stdin: Option<&[u8]>,
@@ -140,7 +123,7 @@ impl Action {
 
     /// A richer action (a primitive's own kind and detail) that runs `argv`: the command is
     /// classified all the same, and what it destroys joins what the action already says.
-    pub fn runs(
+    pub(crate) fn runs(
         mut self,
         argv: &[String],
         cwd: Option<&std::path::Path>,
@@ -170,7 +153,7 @@ impl Action {
     }
 
     /// Replace `secrets` by `***` in what is shown and journaled.
-    pub fn redact(mut self, secrets: &[String]) -> Self {
+    pub(crate) fn redact(mut self, secrets: &[String]) -> Self {
         let hide = |s: &str| {
             secrets
                 .iter()
@@ -195,8 +178,9 @@ impl Action {
         self
     }
 
+    #[cfg(test)]
     /// The findings of the commands this action runs.
-    pub fn findings(&self) -> impl Iterator<Item = &classify::Finding> {
+    pub(crate) fn findings(&self) -> impl Iterator<Item = &classify::Finding> {
         self.destroys.iter().filter_map(|t| match t {
             Target::Command { finding, .. } => Some(finding),
             _ => None,
@@ -272,7 +256,7 @@ fn needs_person(t: &Target, ctx: &crate::run::Run) -> bool {
 
 /// Perform `action` through the guard: protected-path check, confirmation, dry-run, journal.
 /// Under `--dry-run` the plan line is printed and `T::default()` returned without calling `f`.
-pub fn act<T: Default>(action: Action, f: impl FnOnce() -> Result<T>) -> Result<T> {
+pub(crate) fn act<T: Default>(action: Action, f: impl FnOnce() -> Result<T>) -> Result<T> {
     let ctx = crate::run::current();
     // Protected paths first: no confirmation can unlock them.
     if let Some(err) = refusal(&action, &ctx.config) {
@@ -328,7 +312,7 @@ fn journal(action: &Action, result: &str, started: Instant) {
 }
 
 /// Refuse outright (used where no confirmation may unlock an action).
-pub fn refuse(command: impl Into<String>, reason: impl Into<String>) -> Error {
+pub(crate) fn refuse(command: impl Into<String>, reason: impl Into<String>) -> Error {
     Error::Refused { command: command.into(), reason: reason.into() }
 }
 
@@ -337,7 +321,7 @@ pub fn refuse(command: impl Into<String>, reason: impl Into<String>) -> Error {
 /// (`fs`, `qemu_img`, `build`, `utm`, `plist`, `macho`, `net`: keys `path`, `from`, `to`,
 /// `src`, `dest`, `dir`, `link`, `log`; `git`: `path` only). A symlink's `target`, a backing
 /// file (relative to its image by design), remote paths (`ssh`) and numbers stay as given.
-pub fn absolute_args(kind: &str, v: Value) -> Value {
+pub(crate) fn absolute_args(kind: &str, v: Value) -> Value {
     let domain = kind.split('.').next().unwrap_or("");
     let keys: &[&str] = match domain {
         "fs" | "qemu_img" | "build" | "utm" | "plist" | "macho" | "net" => {

@@ -21,7 +21,7 @@ use crate::config::Config;
 use crate::error::Error;
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Rule {
+pub(crate) struct Rule {
     /// Which rule: "the rule `*.backup*`", "`/Volumes/Big/vm` in guard.protected", …
     pub name: String,
     /// Where it is configured: "a built-in rule", "configured in ~/.config/helix/config.toml".
@@ -29,7 +29,7 @@ pub struct Rule {
 }
 
 impl Rule {
-    pub fn error(&self, path: &Path) -> Error {
+    pub(crate) fn error(&self, path: &Path) -> Error {
         Error::Protected {
             path: path.to_path_buf(),
             rule: self.name.clone(),
@@ -48,18 +48,19 @@ impl Rule {
 }
 
 /// The paths registered with [`register`] in the current run, and why.
-pub fn registered() -> Vec<(PathBuf, String)> {
+pub(crate) fn registered() -> Vec<(PathBuf, String)> {
     crate::run::current().protected()
 }
 
+#[cfg(test)]
 /// Protect `path` for the rest of the current run (e.g. every disk of a registered VM, fed by
 /// the `utm`/`qemu` domains). `why` names the source: "a disk of the VM `new-dev-vm`".
-pub fn register(path: &Path, why: &str) {
+pub(crate) fn register(path: &Path, why: &str) {
     crate::run::current().protect(physical(path), why)
 }
 
 /// The system roots: never removed or renamed themselves (their contents are not protected).
-pub const SYSTEM_ROOTS: &[&str] = &[
+pub(crate) const SYSTEM_ROOTS: &[&str] = &[
     "/Applications",
     "/System",
     "/Library",
@@ -89,7 +90,7 @@ pub const SYSTEM_ROOTS: &[&str] = &[
 /// that writes `/etc/passwd` is refused, not journaled for an undo that may come too late
 /// (a broken `/etc/passwd` or `/usr/lib` can stop `sudo` and logins before anyone undoes it).
 /// `/usr/local` is the user's (Homebrew on Intel, hand-installed tools) and is not included.
-pub const SYSTEM_TREES: &[&str] =
+pub(crate) const SYSTEM_TREES: &[&str] =
     &["/etc", "/private/etc", "/System", "/bin", "/sbin", "/usr", "/lib", "/lib64", "/boot"];
 const SYSTEM_TREE_EXCEPTIONS: &[&str] = &["/usr/local"];
 
@@ -107,7 +108,7 @@ fn system_tree(p: &Path) -> Option<&'static str> {
 
 /// The resolved location of `path` itself (a final symlink is not followed unless the path
 /// ends in `/`): `~` expanded, made absolute, the parent canonicalised as far as it exists.
-pub fn physical(path: &Path) -> PathBuf {
+pub(crate) fn physical(path: &Path) -> PathBuf {
     let s = path.to_string_lossy();
     let expanded = crate::paths::expand(&s);
     let abs = if expanded.is_absolute() {
@@ -167,7 +168,7 @@ fn within(a: &Path, b: &Path) -> bool {
 }
 
 /// Name rules: a component matching `*.backup*` or `*.safe`.
-pub fn name_rule(name: &str) -> Option<Rule> {
+pub(crate) fn name_rule(name: &str) -> Option<Rule> {
     let n = if cfg!(target_os = "macos") { name.to_lowercase() } else { name.to_string() };
     if n.contains(".backup") {
         return Some(Rule::builtin("the rule `*.backup*`"));
@@ -179,7 +180,7 @@ pub fn name_rule(name: &str) -> Option<Rule> {
 }
 
 /// The rule that protects `path` itself, if any.
-pub fn rule_for(path: &Path, config: &Config) -> Option<Rule> {
+pub(crate) fn rule_for(path: &Path, config: &Config) -> Option<Rule> {
     let p = physical(path);
     let home = canonical_prefix(&crate::paths::home());
     // A simulated Mac (`HELIX_MAC_ROOT`, for tests) adds its roots; the real ones stay.
@@ -299,7 +300,7 @@ fn entry_rule(p: &Path, entry: &str, origin: &str) -> Option<Rule> {
 /// The rule that protects `path` or anything inside it (for recursive deletes and moves):
 /// explicit paths beneath it, and names matching the name rules anywhere in the tree.
 /// Stops looking after `limit` entries.
-pub fn rule_for_tree(path: &Path, config: &Config) -> Option<(PathBuf, Rule)> {
+pub(crate) fn rule_for_tree(path: &Path, config: &Config) -> Option<(PathBuf, Rule)> {
     if let Some(r) = rule_for(path, config) {
         return Some((path.to_path_buf(), r));
     }

@@ -3,7 +3,7 @@
 //! questions and imports no domain; `process` shows them the same way.
 
 /// Quote an argv for display the way a shell user would type it.
-pub fn display_argv(argv: &[String]) -> String {
+pub(crate) fn display_argv(argv: &[String]) -> String {
     argv.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ")
 }
 

@@ -115,7 +115,7 @@ pub struct EditOpts {
 }
 
 /// Run one `helix macho` subcommand.
-pub fn run(cmd: MachoCmd, config: Option<&Path>) -> Result<i32, Failure> {
+pub(crate) fn run(cmd: MachoCmd, config: Option<&Path>) -> Result<i32, Failure> {
     match cmd {
         MachoCmd::Info { file, json } => {
             let info = macho::info(&file).map_err(Failure::from)?;

@@ -24,7 +24,7 @@ pub enum Edit {
 }
 
 impl Edit {
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Edit::Change { old, new } => format!("change `{old}` -> `{new}`"),
             Edit::Id { name } => format!("set id `{name}`"),
@@ -57,7 +57,7 @@ pub struct EditReport {
 }
 
 /// The edit cannot fit: the header padding is too small.
-pub fn no_room(arch: &str, need: usize, have: usize) -> String {
+pub(crate) fn no_room(arch: &str, need: usize, have: usize) -> String {
     format!(
         "the {arch} load commands need {need} bytes but the header padding leaves room for {have} ({} bytes missing); relink the library with -headerpad_max_install_names",
         need - have
@@ -243,7 +243,7 @@ pub fn edit_bytes(bytes: &[u8], edits: &[Edit]) -> R<(Vec<u8>, EditReport)> {
 }
 
 /// [`edit_bytes`] on bytes it may change in place (no copy of a 40 MB file).
-pub fn edit_owned(mut out: Vec<u8>, edits: &[Edit]) -> R<(Vec<u8>, EditReport)> {
+pub(crate) fn edit_owned(mut out: Vec<u8>, edits: &[Edit]) -> R<(Vec<u8>, EditReport)> {
     for e in edits {
         match e {
             Edit::Change { old, new } | Edit::RenameRpath { old, new } => {
@@ -339,7 +339,7 @@ pub fn sign_bytes(bytes: &[u8], name: &str) -> R<Vec<u8>> {
 }
 
 /// Check the signature of every slice.
-pub fn verify_bytes(bytes: &[u8]) -> R<Vec<sign::SliceCheck>> {
+pub(crate) fn verify_bytes(bytes: &[u8]) -> R<Vec<sign::SliceCheck>> {
     let (_, slices) = read::slices(bytes)?;
     let mut out = vec![];
     for s in &slices {

@@ -6,10 +6,10 @@
 //! extended attributes kept; `sudo install` + `sudo mv` for a file helix may not write), the
 //! previous bytes kept for `helix undo`.
 
-pub mod cli;
+pub(crate) mod cli;
 pub mod edit;
-pub mod read;
-pub mod sign;
+pub(crate) mod read;
+pub(crate) mod sign;
 
 use std::path::{Path, PathBuf};
 
@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde_json::json;
 
 pub use edit::{Edit, EditReport};
-pub use sign::{Signature, SliceCheck};
+pub(crate) use sign::{Signature, SliceCheck};
 
 use crate::error::{Error, Result};
 use crate::guard::{self, Action};
@@ -165,13 +165,13 @@ pub fn info_bytes(bytes: &[u8], path: &Path) -> read::R<Info> {
 }
 
 /// `macho::info(path)`.
-pub fn info(path: &Path) -> Result<Info> {
+pub(crate) fn info(path: &Path) -> Result<Info> {
     let bytes = crate::fs::read_bytes(path)?;
     info_bytes(&bytes, path).map_err(|e| bad(path, e))
 }
 
 /// The `otool -L` view.
-pub fn render_libraries(info: &Info) -> String {
+pub(crate) fn render_libraries(info: &Info) -> String {
     let mut out = String::new();
     for s in &info.slices {
         if info.universal {
@@ -212,7 +212,7 @@ pub fn render_libraries(info: &Info) -> String {
 
 /// Apply `edits` in one pass; re-sign what was ad-hoc signed. A no-op edit writes nothing.
 /// `identity`: re-sign an identity-signed binary with `codesign` (macOS only).
-pub fn edit(path: &Path, edits: &[Edit], identity: Option<&str>) -> Result<EditReport> {
+pub(crate) fn edit(path: &Path, edits: &[Edit], identity: Option<&str>) -> Result<EditReport> {
     edit_read(path, crate::fs::read_bytes(path)?, edits, identity)
 }
 
@@ -285,7 +285,7 @@ pub struct Rewrite {
 /// `prefix` (or already in the old `@rpath/lib<name>.dylib` form), `lib<name>.dylib` becomes
 /// `@rpath/<name>.framework/Versions/A/<name>` if that framework exists in `frameworks`, else
 /// `@rpath/lib<name>.dylib` if a loose dylib exists there; otherwise it is unresolved.
-pub fn plan_prefix(
+pub(crate) fn plan_prefix(
     deps: &[String],
     prefix: &str,
     frameworks: &Path,
@@ -359,7 +359,7 @@ pub fn rewrite_prefix(
 
 /// What `sign_adhoc` did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SignReport {
+pub(crate) struct SignReport {
     pub archs: Vec<String>,
     pub identifier: String,
     pub replaced: String,
@@ -368,7 +368,7 @@ pub struct SignReport {
 
 /// Sign every slice ad-hoc from scratch (adding `LC_CODE_SIGNATURE` if needed; an identity
 /// signature is replaced). Identifier and linker-signed flag of an ad-hoc signature are kept.
-pub fn sign_adhoc(path: &Path) -> Result<SignReport> {
+pub(crate) fn sign_adhoc(path: &Path) -> Result<SignReport> {
     let bytes = crate::fs::read_bytes(path)?;
     let before = info_bytes(&bytes, path).map_err(|e| bad(path, e))?;
     let name = path

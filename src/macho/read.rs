@@ -2,82 +2,81 @@
 //! commands, their strings, and how much room the header padding leaves. Every offset read from
 //! the file is checked before it is used, so lying sizes are errors, never panics.
 
-pub const MH_MAGIC: u32 = 0xfeed_face;
-pub const MH_MAGIC_64: u32 = 0xfeed_facf;
-pub const MH_CIGAM: u32 = 0xcefa_edfe;
-pub const MH_CIGAM_64: u32 = 0xcffa_edfe;
-pub const FAT_MAGIC: u32 = 0xcafe_babe;
-pub const FAT_MAGIC_64: u32 = 0xcafe_babf;
+pub(crate) const MH_MAGIC: u32 = 0xfeed_face;
+pub(crate) const MH_MAGIC_64: u32 = 0xfeed_facf;
+pub(crate) const MH_CIGAM: u32 = 0xcefa_edfe;
+pub(crate) const MH_CIGAM_64: u32 = 0xcffa_edfe;
+pub(crate) const FAT_MAGIC: u32 = 0xcafe_babe;
+pub(crate) const FAT_MAGIC_64: u32 = 0xcafe_babf;
 
-pub const LC_REQ_DYLD: u32 = 0x8000_0000;
-pub const LC_SEGMENT: u32 = 0x1;
-pub const LC_SEGMENT_64: u32 = 0x19;
-pub const LC_LOAD_DYLIB: u32 = 0xc;
-pub const LC_ID_DYLIB: u32 = 0xd;
-pub const LC_LOAD_WEAK_DYLIB: u32 = 0x18 | LC_REQ_DYLD;
-pub const LC_RPATH: u32 = 0x1c | LC_REQ_DYLD;
-pub const LC_CODE_SIGNATURE: u32 = 0x1d;
-pub const LC_REEXPORT_DYLIB: u32 = 0x1f | LC_REQ_DYLD;
-pub const LC_LAZY_LOAD_DYLIB: u32 = 0x20;
-pub const LC_LOAD_UPWARD_DYLIB: u32 = 0x23 | LC_REQ_DYLD;
+pub(crate) const LC_REQ_DYLD: u32 = 0x8000_0000;
+pub(crate) const LC_SEGMENT: u32 = 0x1;
+pub(crate) const LC_SEGMENT_64: u32 = 0x19;
+pub(crate) const LC_LOAD_DYLIB: u32 = 0xc;
+pub(crate) const LC_ID_DYLIB: u32 = 0xd;
+pub(crate) const LC_LOAD_WEAK_DYLIB: u32 = 0x18 | LC_REQ_DYLD;
+pub(crate) const LC_RPATH: u32 = 0x1c | LC_REQ_DYLD;
+pub(crate) const LC_CODE_SIGNATURE: u32 = 0x1d;
+pub(crate) const LC_REEXPORT_DYLIB: u32 = 0x1f | LC_REQ_DYLD;
+pub(crate) const LC_LAZY_LOAD_DYLIB: u32 = 0x20;
+pub(crate) const LC_LOAD_UPWARD_DYLIB: u32 = 0x23 | LC_REQ_DYLD;
 
-pub const MH_EXECUTE: u32 = 0x2;
-pub const MH_DYLIB: u32 = 0x6;
+pub(crate) const MH_EXECUTE: u32 = 0x2;
 
-pub const CPU_TYPE_X86_64: u32 = 0x0100_0007;
-pub const CPU_TYPE_ARM64: u32 = 0x0100_000c;
+pub(crate) const CPU_TYPE_X86_64: u32 = 0x0100_0007;
+pub(crate) const CPU_TYPE_ARM64: u32 = 0x0100_000c;
 
 /// Why bytes are not a Mach-O helix can work on (the caller adds the path).
-pub type Malformed = String;
-pub type R<T> = std::result::Result<T, Malformed>;
+pub(crate) type Malformed = String;
+pub(crate) type R<T> = std::result::Result<T, Malformed>;
 
-pub fn u32le(b: &[u8], off: usize) -> R<u32> {
+pub(crate) fn u32le(b: &[u8], off: usize) -> R<u32> {
     let s = off.checked_add(4).and_then(|e| b.get(off..e)).ok_or_else(|| {
         format!("truncated: 4 bytes at offset {off} are past the end ({} bytes)", b.len())
     })?;
     Ok(u32::from_le_bytes(s.try_into().unwrap()))
 }
 
-pub fn u64le(b: &[u8], off: usize) -> R<u64> {
+pub(crate) fn u64le(b: &[u8], off: usize) -> R<u64> {
     let s = off.checked_add(8).and_then(|e| b.get(off..e)).ok_or_else(|| {
         format!("truncated: 8 bytes at offset {off} are past the end ({} bytes)", b.len())
     })?;
     Ok(u64::from_le_bytes(s.try_into().unwrap()))
 }
 
-pub fn u32be(b: &[u8], off: usize) -> R<u32> {
+pub(crate) fn u32be(b: &[u8], off: usize) -> R<u32> {
     let s = off.checked_add(4).and_then(|e| b.get(off..e)).ok_or_else(|| {
         format!("truncated: 4 bytes at offset {off} are past the end ({} bytes)", b.len())
     })?;
     Ok(u32::from_be_bytes(s.try_into().unwrap()))
 }
 
-pub fn u64be(b: &[u8], off: usize) -> R<u64> {
+pub(crate) fn u64be(b: &[u8], off: usize) -> R<u64> {
     let s = off.checked_add(8).and_then(|e| b.get(off..e)).ok_or_else(|| {
         format!("truncated: 8 bytes at offset {off} are past the end ({} bytes)", b.len())
     })?;
     Ok(u64::from_be_bytes(s.try_into().unwrap()))
 }
 
-pub fn put32le(b: &mut [u8], off: usize, v: u32) {
+pub(crate) fn put32le(b: &mut [u8], off: usize, v: u32) {
     b[off..off + 4].copy_from_slice(&v.to_le_bytes());
 }
 
-pub fn put64le(b: &mut [u8], off: usize, v: u64) {
+pub(crate) fn put64le(b: &mut [u8], off: usize, v: u64) {
     b[off..off + 8].copy_from_slice(&v.to_le_bytes());
 }
 
-pub fn put32be(b: &mut [u8], off: usize, v: u32) {
+pub(crate) fn put32be(b: &mut [u8], off: usize, v: u32) {
     b[off..off + 4].copy_from_slice(&v.to_be_bytes());
 }
 
-pub fn put64be(b: &mut [u8], off: usize, v: u64) {
+pub(crate) fn put64be(b: &mut [u8], off: usize, v: u64) {
     b[off..off + 8].copy_from_slice(&v.to_be_bytes());
 }
 
 /// One architecture's bytes inside the file.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SliceRange {
+pub(crate) struct SliceRange {
     pub offset: usize,
     pub size: usize,
     /// log2 of the slice's alignment in a universal file (0 for a thin file).
@@ -85,7 +84,7 @@ pub struct SliceRange {
 }
 
 /// The slices of a file: one for a thin Mach-O, one per architecture for a universal one.
-pub fn slices(b: &[u8]) -> R<(bool, Vec<SliceRange>)> {
+pub(crate) fn slices(b: &[u8]) -> R<(bool, Vec<SliceRange>)> {
     if b.is_empty() {
         return Err("the file is empty".into());
     }
@@ -135,7 +134,7 @@ pub fn slices(b: &[u8]) -> R<(bool, Vec<SliceRange>)> {
 
 /// One load command: where it sits in its slice and what it is.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Lc {
+pub(crate) struct Lc {
     pub cmd: u32,
     pub offset: usize,
     pub size: usize,
@@ -143,19 +142,18 @@ pub struct Lc {
 
 /// The header and load commands of one slice (offsets relative to the slice).
 #[derive(Debug, Clone)]
-pub struct Thin {
+pub(crate) struct Thin {
     pub is64: bool,
     pub cputype: u32,
     pub cpusubtype: u32,
     pub filetype: u32,
-    pub flags: u32,
     pub header_size: usize,
     pub sizeofcmds: usize,
     pub cmds: Vec<Lc>,
 }
 
 impl Thin {
-    pub fn parse(b: &[u8]) -> R<Thin> {
+    pub(crate) fn parse(b: &[u8]) -> R<Thin> {
         let magic = u32le(b, 0)?;
         let is64 = match magic {
             MH_MAGIC_64 => true,
@@ -205,7 +203,7 @@ impl Thin {
             cputype: u32le(b, 4)?,
             cpusubtype: u32le(b, 8)?,
             filetype: u32le(b, 12)?,
-            flags: u32le(b, 24)?,
+
             header_size,
             sizeofcmds,
             cmds,
@@ -213,13 +211,13 @@ impl Thin {
     }
 
     /// Where the load commands end.
-    pub fn cmds_end(&self) -> usize {
+    pub(crate) fn cmds_end(&self) -> usize {
         self.header_size + self.sizeofcmds
     }
 
     /// The first byte after the header that holds content (a section, a segment's data, the
     /// link-edit data): the load commands may grow up to here.
-    pub fn content_start(&self, b: &[u8]) -> R<usize> {
+    pub(crate) fn content_start(&self, b: &[u8]) -> R<usize> {
         let mut first = b.len();
         for lc in &self.cmds {
             match lc.cmd {
@@ -281,12 +279,12 @@ impl Thin {
     }
 
     /// The architecture's conventional name.
-    pub fn arch(&self) -> String {
+    pub(crate) fn arch(&self) -> String {
         arch_name(self.cputype, self.cpusubtype)
     }
 
     /// The linker's page size for this architecture (segment alignment).
-    pub fn page_size(&self) -> u64 {
+    pub(crate) fn page_size(&self) -> u64 {
         if self.cputype == CPU_TYPE_ARM64 || self.cputype == 12 || self.cputype == 0x0200_000c {
             0x4000
         } else {
@@ -295,16 +293,16 @@ impl Thin {
     }
 
     /// Alignment of load command sizes (8 for 64-bit, 4 for 32-bit).
-    pub fn cmd_align(&self) -> usize {
+    pub(crate) fn cmd_align(&self) -> usize {
         if self.is64 { 8 } else { 4 }
     }
 
-    pub fn find(&self, cmd: u32) -> Option<Lc> {
+    pub(crate) fn find(&self, cmd: u32) -> Option<Lc> {
         self.cmds.iter().copied().find(|l| l.cmd == cmd)
     }
 }
 
-pub fn arch_name(cputype: u32, sub: u32) -> String {
+pub(crate) fn arch_name(cputype: u32, sub: u32) -> String {
     match (cputype, sub & 0x00ff_ffff) {
         (CPU_TYPE_ARM64, 2) => "arm64e".into(),
         (CPU_TYPE_ARM64, _) => "arm64".into(),
@@ -320,7 +318,7 @@ pub fn arch_name(cputype: u32, sub: u32) -> String {
     }
 }
 
-pub fn file_type_name(t: u32) -> &'static str {
+pub(crate) fn file_type_name(t: u32) -> &'static str {
     match t {
         0x1 => "object",
         0x2 => "execute",
@@ -339,7 +337,7 @@ pub fn file_type_name(t: u32) -> &'static str {
 }
 
 /// The string a load command carries at the `lc_str` offset stored at `field` in the command.
-pub fn lc_string(b: &[u8], lc: Lc, field: usize) -> R<String> {
+pub(crate) fn lc_string(b: &[u8], lc: Lc, field: usize) -> R<String> {
     let rel = u32le(b, lc.offset + field)? as usize;
     if rel < field + 4 || rel >= lc.size {
         return Err(format!(
@@ -353,7 +351,7 @@ pub fn lc_string(b: &[u8], lc: Lc, field: usize) -> R<String> {
 }
 
 /// The kind of a dependency load command, or `None` if `cmd` is not one.
-pub fn dylib_kind(cmd: u32) -> Option<&'static str> {
+pub(crate) fn dylib_kind(cmd: u32) -> Option<&'static str> {
     Some(match cmd {
         LC_LOAD_DYLIB => "load",
         LC_LOAD_WEAK_DYLIB => "weak",
@@ -365,7 +363,7 @@ pub fn dylib_kind(cmd: u32) -> Option<&'static str> {
 }
 
 /// `xxxx.yy.zz` as otool prints packed dylib versions.
-pub fn version(v: u32) -> String {
+pub(crate) fn version(v: u32) -> String {
     format!("{}.{}.{}", v >> 16, (v >> 8) & 0xff, v & 0xff)
 }
 

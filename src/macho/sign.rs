@@ -6,16 +6,15 @@ use sha1::Digest as _;
 
 use super::read::{self, Lc, R, Thin, u32be, u32le, u64le};
 
-pub const CSMAGIC_EMBEDDED_SIGNATURE: u32 = 0xfade_0cc0;
-pub const CSMAGIC_CODEDIRECTORY: u32 = 0xfade_0c02;
-pub const CSMAGIC_BLOBWRAPPER: u32 = 0xfade_0b01;
-pub const CSSLOT_CODEDIRECTORY: u32 = 0;
-pub const CSSLOT_ALTERNATE_CODEDIRECTORIES: u32 = 0x1000;
-pub const CSSLOT_SIGNATURESLOT: u32 = 0x10000;
-pub const CS_ADHOC: u32 = 0x2;
-pub const CS_LINKER_SIGNED: u32 = 0x2_0000;
-pub const CS_SUPPORTSEXECSEG: u32 = 0x20400;
-pub const CS_EXECSEG_MAIN_BINARY: u64 = 0x1;
+pub(crate) const CSMAGIC_EMBEDDED_SIGNATURE: u32 = 0xfade_0cc0;
+pub(crate) const CSMAGIC_CODEDIRECTORY: u32 = 0xfade_0c02;
+pub(crate) const CSSLOT_CODEDIRECTORY: u32 = 0;
+pub(crate) const CSSLOT_ALTERNATE_CODEDIRECTORIES: u32 = 0x1000;
+pub(crate) const CSSLOT_SIGNATURESLOT: u32 = 0x10000;
+pub(crate) const CS_ADHOC: u32 = 0x2;
+pub(crate) const CS_LINKER_SIGNED: u32 = 0x2_0000;
+pub(crate) const CS_SUPPORTSEXECSEG: u32 = 0x20400;
+pub(crate) const CS_EXECSEG_MAIN_BINARY: u64 = 0x1;
 const CD_HEADER: usize = 88; // CodeDirectory up to and including execSegFlags (version 0x20400)
 const BLOB_HEADERS: usize = 24; // SuperBlob (12) + one BlobIndex (8), aligned to 8
 const PAGE_SHIFT: u8 = 12;
@@ -167,7 +166,7 @@ fn code_directories(b: &[u8], bl: &Blobs) -> R<Vec<Cd>> {
 }
 
 /// The slice's signature, if it carries one.
-pub fn signature(b: &[u8], t: &Thin) -> R<Option<Signature>> {
+pub(crate) fn signature(b: &[u8], t: &Thin) -> R<Option<Signature>> {
     let Some(bl) = blobs(b, t)? else { return Ok(None) };
     let cds = code_directories(b, &bl)?;
     let cd = &cds[0];
@@ -225,7 +224,7 @@ const RECOMPUTED_SPECIAL: [u32; 3] = [2, 5, 7];
 
 /// Recompute every ad-hoc CodeDirectory's hashes in place after the slice's bytes changed.
 /// The signature's size and place do not change (nor do the file's pages), so nothing moves.
-pub fn resign_in_place(b: &mut [u8], t: &Thin) -> R<usize> {
+pub(crate) fn resign_in_place(b: &mut [u8], t: &Thin) -> R<usize> {
     let Some(bl) = blobs(b, t)? else { return Ok(0) };
     let cds = code_directories(b, &bl)?;
     let mut pages = 0;
@@ -275,7 +274,7 @@ pub struct SliceCheck {
 
 /// Check every hash of every CodeDirectory against the bytes. (A certificate's CMS signature
 /// is not checked: that needs Apple's trust store; the hashes it covers are.)
-pub fn verify_slice(b: &[u8], t: &Thin) -> R<SliceCheck> {
+pub(crate) fn verify_slice(b: &[u8], t: &Thin) -> R<SliceCheck> {
     let sig = signature(b, t)?;
     let mut check = SliceCheck {
         arch: t.arch(),
@@ -342,7 +341,7 @@ pub fn verify_slice(b: &[u8], t: &Thin) -> R<SliceCheck> {
 
 /// The bytes of a fresh ad-hoc signature in the layout ld64 and lld write: one CodeDirectory
 /// (version 0x20400, SHA-256, 4 KiB pages), no special slots.
-pub fn build_adhoc(
+pub(crate) fn build_adhoc(
     code: &[u8],
     identifier: &str,
     flags: u32,
@@ -381,7 +380,7 @@ pub fn build_adhoc(
 }
 
 /// `(fileoff, filesize)` of the `__TEXT` segment, for the CodeDirectory's exec-segment fields.
-pub fn text_segment(b: &[u8], t: &Thin) -> R<(u64, u64)> {
+pub(crate) fn text_segment(b: &[u8], t: &Thin) -> R<(u64, u64)> {
     for lc in &t.cmds {
         if lc.cmd == read::LC_SEGMENT_64
             && &b[lc.offset + 8..lc.offset + 14] == b"__TEXT"
@@ -402,7 +401,7 @@ pub fn text_segment(b: &[u8], t: &Thin) -> R<(u64, u64)> {
 /// Sign one slice ad-hoc from scratch: replace any signature (or add one, which needs 16 bytes of
 /// header room) at the end of `__LINKEDIT`. Returns the new slice bytes. The identifier and the
 /// linker-signed flag of an existing ad-hoc signature are kept; `name` is the identifier otherwise.
-pub fn sign_slice(b: &[u8], name: &str) -> R<Vec<u8>> {
+pub(crate) fn sign_slice(b: &[u8], name: &str) -> R<Vec<u8>> {
     let t = Thin::parse(b)?;
     let old = signature(b, &t)?;
     let linkedit = t

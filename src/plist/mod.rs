@@ -7,7 +7,7 @@
 //! file read and written back keeps the order of its keys. Removing a key never reorders the rest.
 //! The Rhai mapping (maps, arrays, blobs, dates) lives in [`script`].
 
-pub mod path;
+pub(crate) mod path;
 pub mod script;
 
 use std::path::{Path, PathBuf};
@@ -18,7 +18,7 @@ use serde_json::json;
 use crate::error::{Error, Result};
 use crate::guard::{self, Action, Target};
 
-pub use path::Seg;
+pub(crate) use path::Seg;
 
 /// How a plist file is encoded on disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,13 +28,13 @@ pub enum Format {
 }
 
 impl Format {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Format::Xml => "xml",
             Format::Binary => "binary",
         }
     }
-    pub fn parse(s: &str) -> Result<Format> {
+    pub(crate) fn parse(s: &str) -> Result<Format> {
         match s {
             "xml" => Ok(Format::Xml),
             "binary" => Ok(Format::Binary),
@@ -51,7 +51,7 @@ pub struct Doc {
 }
 
 /// The kind of a value, as people say it (for errors and diffs).
-pub fn kind(v: &Value) -> &'static str {
+pub(crate) fn kind(v: &Value) -> &'static str {
     match v {
         Value::Array(_) => "array",
         Value::Dictionary(_) => "dictionary",
@@ -69,13 +69,13 @@ pub fn kind(v: &Value) -> &'static str {
 /// How deep arrays and dictionaries may nest in a plist helix reads or writes. Real plists
 /// nest a few levels (a UTM config.plist: 4); the limit keeps a hostile or broken file from
 /// exhausting the stack of the code that walks the tree.
-pub const MAX_DEPTH: usize = 256;
+pub(crate) const MAX_DEPTH: usize = 256;
 
 /// The mode of a plist helix creates: readable by all, like the files macOS tools write.
-pub const NEW_FILE_MODE: u32 = 0o644;
+pub(crate) const NEW_FILE_MODE: u32 = 0o644;
 
 /// The error for a tree nested deeper than [`MAX_DEPTH`].
-pub fn too_deep(origin: &str) -> Error {
+pub(crate) fn too_deep(origin: &str) -> Error {
     Error::invalid(
         "property list",
         origin,
@@ -133,7 +133,7 @@ pub fn parse(bytes: &[u8], origin: &str) -> Result<Doc> {
 
 /// The plist crate's error in plain words: its `Display` is a Rust debug name
 /// (`InvalidDataString (offset 312)`, `Io(Error { kind: UnexpectedEof, … })`).
-pub fn plain_error(e: &plist::Error) -> String {
+pub(crate) fn plain_error(e: &plist::Error) -> String {
     if let Some(io) = e.as_io() {
         return match io.kind() {
             std::io::ErrorKind::UnexpectedEof => "the file ends too early".into(),
@@ -194,7 +194,7 @@ fn article(word: &str) -> &'static str {
 }
 
 /// Read a plist file.
-pub fn read(path: &Path) -> Result<Doc> {
+pub(crate) fn read(path: &Path) -> Result<Doc> {
     let bytes = crate::fs::read_bytes(path)?;
     parse(&bytes, &path.display().to_string())
 }
@@ -225,7 +225,7 @@ pub fn to_bytes(root: &Dictionary, format: Format) -> Result<Vec<u8>> {
 }
 
 /// How deep containers nest in a tree (the root dictionary is 1), counted without recursion.
-pub fn depth(root: &Dictionary) -> usize {
+pub(crate) fn depth(root: &Dictionary) -> usize {
     let mut max = 1;
     let stack: Vec<(&Value, usize)> = root.values().map(|v| (v, 2)).collect();
     deepest(stack, &mut max);
@@ -233,7 +233,7 @@ pub fn depth(root: &Dictionary) -> usize {
 }
 
 /// [`depth`] of any value (a scalar is 0).
-pub fn value_depth(v: &Value) -> usize {
+pub(crate) fn value_depth(v: &Value) -> usize {
     let mut max = 0;
     deepest(vec![(v, 1)], &mut max);
     max
@@ -258,7 +258,7 @@ fn deepest(mut stack: Vec<(&Value, usize)>, max: &mut usize) {
 /// The file an edit of `path` writes: `path` made absolute (so the journal and `helix undo`
 /// name it from any directory), and a symbolic link followed to its target, so the link stays
 /// a link and the file it points at is edited.
-pub fn edit_target(path: &Path) -> PathBuf {
+pub(crate) fn edit_target(path: &Path) -> PathBuf {
     let abs = crate::paths::absolute(path);
     match std::fs::symlink_metadata(&abs) {
         Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(&abs).unwrap_or(abs),
@@ -280,7 +280,7 @@ fn uids_as_dicts(v: &mut Value) {
 }
 
 /// A value at a key path, if present.
-pub fn get<'a>(root: &'a Dictionary, key_path: &str) -> Result<Option<&'a Value>> {
+pub(crate) fn get<'a>(root: &'a Dictionary, key_path: &str) -> Result<Option<&'a Value>> {
     let segs = path::parse(key_path)?;
     Ok(path::get(root, &segs))
 }
@@ -318,7 +318,7 @@ impl std::fmt::Display for Change {
 }
 
 /// A short rendering of a value for diffs.
-pub fn show(v: &Value) -> String {
+pub(crate) fn show(v: &Value) -> String {
     match v {
         Value::String(s) => format!("{s:?}"),
         Value::Integer(i) => i.to_string(),
@@ -336,7 +336,7 @@ pub fn show(v: &Value) -> String {
 }
 
 /// The changed keys between two trees, deepest paths first where both sides are containers.
-pub fn diff(old: &Dictionary, new: &Dictionary) -> Vec<Change> {
+pub(crate) fn diff(old: &Dictionary, new: &Dictionary) -> Vec<Change> {
     let mut out = Vec::new();
     diff_dict(old, new, "", &mut out);
     out
@@ -390,7 +390,7 @@ pub fn edit(path: &Path, f: impl FnOnce(&mut Dictionary) -> Result<()>) -> Resul
 }
 
 /// Write `new` over the file that `old` was read from, if it differs (see [`edit`]).
-pub fn write_changes(path: &Path, old: &Doc, new: &Dictionary) -> Result<Vec<Change>> {
+pub(crate) fn write_changes(path: &Path, old: &Doc, new: &Dictionary) -> Result<Vec<Change>> {
     let path = &edit_target(path);
     let changes = diff(&old.root, new);
     if changes.is_empty() {
@@ -437,7 +437,7 @@ pub fn write_changes(path: &Path, old: &Doc, new: &Dictionary) -> Result<Vec<Cha
 /// Write a whole dictionary to `path`. Over an existing plist its format and key order are
 /// kept (unless `format` says otherwise) and the previous version is kept for undo; a new file
 /// is XML unless `format` says binary.
-pub fn write(path: &Path, root: &Dictionary, format: Option<Format>) -> Result<Vec<Change>> {
+pub(crate) fn write(path: &Path, root: &Dictionary, format: Option<Format>) -> Result<Vec<Change>> {
     let path = &edit_target(path);
     if crate::fs::exists(path) {
         let old = read(path)?;

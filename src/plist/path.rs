@@ -6,7 +6,7 @@ use plist::{Dictionary, Value};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Seg {
+pub(crate) enum Seg {
     Key(String),
     Index(i64),
 }
@@ -16,7 +16,7 @@ pub(super) fn bad(path: &str, why: impl Into<String>) -> Error {
 }
 
 /// Split a key path into segments.
-pub fn parse(path: &str) -> Result<Vec<Seg>> {
+pub(crate) fn parse(path: &str) -> Result<Vec<Seg>> {
     let mut segs = Vec::new();
     let chars: Vec<char> = path.chars().collect();
     let mut i = 0;
@@ -87,7 +87,7 @@ pub fn parse(path: &str) -> Result<Vec<Seg>> {
 }
 
 /// Render a key inside a path (quoted when it holds `.`, `[` or `]`).
-pub fn join_key(prefix: &str, key: &str) -> String {
+pub(crate) fn join_key(prefix: &str, key: &str) -> String {
     let plain = !key.is_empty() && !key.contains(['.', '[', ']', '"']);
     match (prefix.is_empty(), plain) {
         (true, true) => key.to_string(),
@@ -108,7 +108,7 @@ pub(super) fn index_for_set(i: i64, len: usize, at: &str, shown: &str) -> Result
 }
 
 /// Resolve an index (negative counts from the end) against a length.
-pub fn index(i: i64, len: usize) -> Option<usize> {
+pub(crate) fn index(i: i64, len: usize) -> Option<usize> {
     if i < 0 {
         let back = i.unsigned_abs() as usize;
         (back <= len).then(|| len - back)
@@ -117,7 +117,7 @@ pub fn index(i: i64, len: usize) -> Option<usize> {
     }
 }
 
-pub fn get<'a>(root: &'a Dictionary, segs: &[Seg]) -> Option<&'a Value> {
+pub(crate) fn get<'a>(root: &'a Dictionary, segs: &[Seg]) -> Option<&'a Value> {
     let Seg::Key(k) = &segs[0] else { return None };
     let mut cur = root.get(k)?;
     for s in &segs[1..] {
@@ -137,7 +137,7 @@ fn container_for(next: &Seg) -> Value {
     }
 }
 
-pub fn set(root: &mut Dictionary, segs: &[Seg], value: Value, shown: &str) -> Result<()> {
+pub(crate) fn set(root: &mut Dictionary, segs: &[Seg], value: Value, shown: &str) -> Result<()> {
     let Seg::Key(k) = &segs[0] else { return Err(bad(shown, "it must start with a key")) };
     if segs.len() == 1 {
         root.insert(k.clone(), value);
@@ -195,7 +195,7 @@ fn article(v: &Value) -> &'static str {
 }
 
 /// Remove a key (order of the rest kept) or an array item.
-pub fn remove(root: &mut Dictionary, segs: &[Seg], shown: &str) -> Result<Option<Value>> {
+pub(crate) fn remove(root: &mut Dictionary, segs: &[Seg], shown: &str) -> Result<Option<Value>> {
     let Seg::Key(k) = &segs[0] else { return Err(bad(shown, "it must start with a key")) };
     if segs.len() == 1 {
         return Ok(remove_key(root, k));

@@ -26,15 +26,15 @@ use crate::error::{Error, Result};
 
 /// A plist date in Rhai: an ISO-8601 string marked as a date, so it is written back as a date.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PlistDate(pub plist::Date);
+pub(crate) struct PlistDate(pub plist::Date);
 
 impl PlistDate {
-    pub fn parse(iso: &str) -> Result<PlistDate> {
+    pub(crate) fn parse(iso: &str) -> Result<PlistDate> {
         plist::Date::from_xml_format(iso)
             .map(PlistDate)
             .map_err(|_| Error::invalid("date", iso, "expected ISO-8601 like 2026-02-09T10:00:00Z"))
     }
-    pub fn iso(&self) -> String {
+    pub(crate) fn iso(&self) -> String {
         self.0.to_xml_format()
     }
 }
@@ -42,14 +42,14 @@ impl PlistDate {
 /// An integer above `i64::MAX` (plists hold unsigned 64-bit integers; Rhai's int is `i64`).
 /// It prints as its number and is written back as the same integer.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PlistBigInt(pub u64);
+pub(crate) struct PlistBigInt(pub u64);
 
 /// A uid (the object references of keyed archives). Prints as `uid(7)`.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PlistUid(pub u64);
+pub(crate) struct PlistUid(pub u64);
 
 /// plist → Rhai.
-pub fn to_dynamic(v: &Value) -> Dynamic {
+pub(crate) fn to_dynamic(v: &Value) -> Dynamic {
     match v {
         Value::Dictionary(d) => Dynamic::from_map(dict_to_map(d)),
         Value::Array(a) => Dynamic::from_array(a.iter().map(to_dynamic).collect()),
@@ -73,7 +73,7 @@ pub fn dict_to_map(d: &Dictionary) -> Map {
 
 /// Rhai → plist, with `template` (the value that stood here before) guiding key order and
 /// keeping exact encodings of unchanged leaves. `at` names the place in errors.
-pub fn from_dynamic(v: &Dynamic, template: Option<&Value>, at: &str) -> Result<Value> {
+pub(crate) fn from_dynamic(v: &Dynamic, template: Option<&Value>, at: &str) -> Result<Value> {
     from_dynamic_in(v, template, at, 0)
 }
 
@@ -200,7 +200,7 @@ fn map_to_dict_in(
 
 // ---- key paths on Rhai values ----
 
-pub fn get(root: &Map, segs: &[Seg]) -> Option<Dynamic> {
+pub(crate) fn get(root: &Map, segs: &[Seg]) -> Option<Dynamic> {
     let Seg::Key(k) = &segs[0] else { return None };
     let mut cur = root.get(k.as_str())?.clone();
     for s in &segs[1..] {
@@ -223,7 +223,7 @@ fn container_for(next: &Seg) -> Dynamic {
     }
 }
 
-pub fn set(root: &mut Map, segs: &[Seg], value: Dynamic, shown: &str) -> Result<()> {
+pub(crate) fn set(root: &mut Map, segs: &[Seg], value: Dynamic, shown: &str) -> Result<()> {
     let Seg::Key(k) = &segs[0] else { return Err(bad(shown, "it must start with a key")) };
     if segs.len() == 1 {
         root.insert(k.as_str().into(), value);
@@ -283,7 +283,7 @@ fn set_in(cur: &mut Dynamic, segs: &[Seg], value: Dynamic, shown: &str, at: &str
     }
 }
 
-pub fn remove(root: &mut Map, segs: &[Seg]) -> Option<Dynamic> {
+pub(crate) fn remove(root: &mut Map, segs: &[Seg]) -> Option<Dynamic> {
     let Seg::Key(k) = &segs[0] else { return None };
     if segs.len() == 1 {
         return root.remove(k.as_str());

@@ -13,22 +13,21 @@ use crate::guard;
 
 /// A long-running child that outlives one call (a VM, an sshd for tests): spawned here so this
 /// stays the one place that spawns, killed with its group when dropped unless detached.
-pub struct Background {
+pub(crate) struct Background {
     child: Option<Child>,
-    pub display: String,
     detached: bool,
 }
 
 impl Background {
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.as_ref().map(|c| c.id()).unwrap_or(0)
     }
     /// Whether the process is still running.
-    pub fn is_running(&mut self) -> bool {
+    pub(crate) fn is_running(&mut self) -> bool {
         self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
     }
     /// Wait up to `timeout` for the process to exit by itself.
-    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+    pub(crate) fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
         let deadline = Instant::now() + timeout;
         let child = self.child.as_mut()?;
         loop {
@@ -41,14 +40,14 @@ impl Background {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
-    pub fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
             children().lock().unwrap().remove(&c.id());
             terminate(&mut c);
         }
     }
     /// Let the process outlive helix.
-    pub fn detach(mut self) -> u32 {
+    pub(crate) fn detach(mut self) -> u32 {
         self.detached = true;
         let pid = self.pid();
         if let Some(c) = self.child.take() {
@@ -68,7 +67,7 @@ impl Drop for Background {
 
 impl Cmd {
     /// Start the command in the background (stdout/stderr to `log`, or null), through the guard.
-    pub fn spawn_background(&self, log: Option<&std::path::Path>) -> Result<Background> {
+    pub(crate) fn spawn_background(&self, log: Option<&std::path::Path>) -> Result<Background> {
         let shown = self.display();
         let mut action = self.action();
         action.kind = "process.spawn";
@@ -94,7 +93,7 @@ impl Cmd {
             let child =
                 cmd.spawn().map_err(|e| Error::Spawn { command: shown.clone(), source: e })?;
             children().lock().unwrap().insert(child.id());
-            Ok(Some(Background { child: Some(child), display: shown.clone(), detached: false }))
+            Ok(Some(Background { child: Some(child), detached: false }))
         })
         .and_then(|b: Option<Background>| {
             b.ok_or_else(|| Error::other(format!("dry run: `{shown}` was not started")))

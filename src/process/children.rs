@@ -70,7 +70,7 @@ fn signal_group(pgid: i32, sig: i32) {
 }
 
 /// Stop every child of the current run still running (Ctrl-C, or the end of a run).
-pub fn terminate_all() {
+pub(crate) fn terminate_all() {
     terminate_children(&children());
 }
 

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 
 /// How a followed command ended.
 #[derive(Debug, Clone, Copy)]
-pub struct Followed {
+pub(crate) struct Followed {
     pub status: ExitStatus,
     pub seconds: f64,
 }
@@ -25,7 +25,7 @@ impl Cmd {
     /// `on_line` every complete line it writes, as it writes them (lossily decoded, newline
     /// kept). Ctrl-C stops it (`Error::Cancelled`), as does its timeout
     /// (`Error::LoggedTimeout`). A non-zero exit is returned, not an error: the caller words it.
-    pub fn follow_log(&self, log: &Path, mut on_line: impl FnMut(&str)) -> Result<Followed> {
+    pub(crate) fn follow_log(&self, log: &Path, mut on_line: impl FnMut(&str)) -> Result<Followed> {
         let started = Instant::now();
         let offset = std::fs::metadata(log).map(|m| m.len()).unwrap_or(0);
         let mut child = self.spawn_background(Some(log))?;
@@ -81,7 +81,7 @@ impl Cmd {
 
     /// The error for a followed command that exited non-zero: its status and exit code, `detail`
     /// (the lines worth reading) and where the whole log is.
-    pub fn log_failure(&self, f: &Followed, detail: &str, log: &Path) -> Error {
+    pub(crate) fn log_failure(&self, f: &Followed, detail: &str, log: &Path) -> Error {
         Error::CommandFailed {
             command: self.display(),
             status: super::describe_status(f.status),
@@ -97,7 +97,7 @@ impl Cmd {
     /// Run with stdout and stderr appended to `log` (kept for later), a spinner showing the
     /// newest line, and the timeout honoured. A non-zero exit is an error that carries the exit
     /// code and shows the last lines of the log and where it is. Returns the seconds it took.
-    pub fn run_logged(&self, log: &Path) -> Result<f64> {
+    pub(crate) fn run_logged(&self, log: &Path) -> Result<f64> {
         if crate::run::current().dry_run {
             // Prints the plan; nothing is started.
             let _ = self.spawn_background(Some(log));

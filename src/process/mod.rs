@@ -8,8 +8,8 @@ mod children;
 mod logged;
 mod stderr;
 
-pub use background::Background;
-pub use children::terminate_all;
+pub(crate) use background::Background;
+pub(crate) use children::terminate_all;
 use children::{children, stop_group};
 use stderr::{StderrLog, tee_stderr};
 
@@ -24,7 +24,7 @@ use crate::guard::{self, Action};
 
 /// How a command's output is handled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Output {
+pub(crate) enum Output {
     /// stdout and stderr go to the terminal as they come; the stderr tail is kept for errors.
     #[default]
     Stream,
@@ -39,7 +39,7 @@ pub enum Output {
 
 /// A command to run: built from an argv, configured, then run through the guard.
 #[derive(Debug, Clone, Default)]
-pub struct Cmd {
+pub(crate) struct Cmd {
     pub argv: Vec<String>,
     pub cwd: Option<PathBuf>,
     pub env: BTreeMap<String, String>,
@@ -59,21 +59,21 @@ pub struct Cmd {
 }
 
 /// Runs one command that passed the guard inside [`Cmd::guarded`].
-pub struct Runner<'a>(&'a Cmd);
+pub(crate) struct Runner<'a>(&'a Cmd);
 
 impl Runner<'_> {
-    pub fn run(&self) -> Result<Finished> {
+    pub(crate) fn run(&self) -> Result<Finished> {
         self.0.spawn_and_wait()
     }
     /// Run it with another timeout (a poll's time left).
-    pub fn run_for(&self, timeout: Option<Duration>) -> Result<Finished> {
+    pub(crate) fn run_for(&self, timeout: Option<Duration>) -> Result<Finished> {
         Cmd { timeout, ..self.0.clone() }.spawn_and_wait()
     }
 }
 
 /// What a finished command produced.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Finished {
+pub(crate) struct Finished {
     pub code: Option<i32>,
     pub stdout: String,
     pub stderr: String,
@@ -81,52 +81,46 @@ pub struct Finished {
 }
 
 impl Cmd {
-    pub fn new<S: AsRef<str>>(argv: &[S]) -> Cmd {
+    pub(crate) fn new<S: AsRef<str>>(argv: &[S]) -> Cmd {
         Cmd { argv: argv.iter().map(|s| s.as_ref().to_string()).collect(), ..Default::default() }
     }
-    pub fn cwd(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.cwd = Some(dir.into());
-        self
-    }
-    pub fn env(mut self, k: impl Into<String>, v: impl Into<String>) -> Self {
-        self.env.insert(k.into(), v.into());
-        self
-    }
-    pub fn timeout(mut self, t: Duration) -> Self {
+    pub(crate) fn timeout(mut self, t: Duration) -> Self {
         self.timeout = Some(t);
         self
     }
-    pub fn capture(mut self) -> Self {
+    pub(crate) fn capture(mut self) -> Self {
         self.output = Output::Capture;
         self
     }
-    pub fn quiet(mut self) -> Self {
+    pub(crate) fn quiet(mut self) -> Self {
         self.output = Output::Quiet;
         self
     }
-    pub fn unchecked(mut self) -> Self {
+    pub(crate) fn unchecked(mut self) -> Self {
         self.unchecked = true;
         self
     }
-    pub fn sudo(mut self) -> Self {
+    pub(crate) fn sudo(mut self) -> Self {
         self.sudo = true;
         self
     }
-    pub fn read_only(mut self) -> Self {
+    pub(crate) fn read_only(mut self) -> Self {
         self.read_only = true;
         self
     }
-    pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+    #[cfg(test)]
+    pub(crate) fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
         self.stdin = Some(bytes.into());
         self
     }
-    pub fn secret(mut self, value: impl Into<String>) -> Self {
+    #[cfg(test)]
+    pub(crate) fn secret(mut self, value: impl Into<String>) -> Self {
         self.secrets.push(value.into());
         self
     }
 
     /// The argv that is really executed (with `sudo` when asked).
-    pub fn full_argv(&self) -> Vec<String> {
+    pub(crate) fn full_argv(&self) -> Vec<String> {
         let mut argv = Vec::with_capacity(self.argv.len() + 2);
         if self.sudo && !is_root() {
             argv.push("sudo".to_string());
@@ -140,13 +134,13 @@ impl Cmd {
     }
 
     /// The command as shown to people and in the journal, secrets redacted.
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         redact(&display_argv(&self.full_argv()), &self.secrets)
     }
 
     /// Run it: classified by the guard (destructive commands need a person), skipped under
     /// `--dry-run` unless read-only, journaled.
-    pub fn run(&self) -> Result<Finished> {
+    pub(crate) fn run(&self) -> Result<Finished> {
         if self.argv.is_empty() {
             return Err(Error::invalid("command", "[]", "an argv needs at least the program"));
         }
@@ -169,7 +163,7 @@ impl Cmd {
     /// `qemu_img::snapshot_delete` names): the command is classified all the same and its
     /// finding joins the action. `f` gets a runner for exactly this command (a poll may run it
     /// many times); nothing else can be spawned through it.
-    pub fn guarded<T: Default>(
+    pub(crate) fn guarded<T: Default>(
         &self,
         action: Action,
         f: impl FnOnce(&Runner) -> Result<T>,
@@ -352,16 +346,16 @@ fn try_run(argv: &[&str]) -> bool {
 }
 
 /// Whether the OS layer confines children on this machine, and how (for `doctor`).
-pub fn sandbox_state() -> &'static guard::sandbox::State {
+pub(crate) fn sandbox_state() -> &'static guard::sandbox::State {
     guard::sandbox::state(try_run)
 }
 
-pub fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() == 0 }
 }
 
-pub use crate::guard::quote::display_argv;
+pub(crate) use crate::guard::quote::display_argv;
 
 fn redact(s: &str, secrets: &[String]) -> String {
     let mut s = s.to_string();
@@ -373,7 +367,7 @@ fn redact(s: &str, secrets: &[String]) -> String {
 }
 
 /// Find a program on `PATH`.
-pub fn which(program: &str) -> Option<PathBuf> {
+pub(crate) fn which(program: &str) -> Option<PathBuf> {
     if program.contains('/') {
         let p = PathBuf::from(program);
         return is_executable(&p).then_some(p);

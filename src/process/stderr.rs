@@ -157,7 +157,7 @@ mod splice {
     /// Relay `src` to fd 2 until EOF, keeping the tail. `false` when our stderr cannot take
     /// a splice (a terminal, an `O_APPEND` file) and nothing was consumed yet: the caller
     /// then copies the ordinary way.
-    pub fn relay(src: &impl AsRawFd, tail: &mut Vec<u8>) -> bool {
+    pub(super) fn relay(src: &impl AsRawFd, tail: &mut Vec<u8>) -> bool {
         let src = src.as_raw_fd();
         let Some((dup_r, dup_w)) = pipe() else { return false };
         let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") else {

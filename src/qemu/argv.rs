@@ -13,7 +13,7 @@ use super::spec::{VmSpec, host_arch, normal_arch};
 /// own architecture, else `tcg`. KVM is used only when asked for (`accel: "kvm"` or
 /// `HELIX_QEMU_ACCEL=kvm`): on nested hosts `/dev/kvm` can open and even run SeaBIOS while a
 /// Linux guest hangs without a word, which no cheap probe tells apart — TCG is slow but sure.
-pub fn accelerator(arch: &str) -> String {
+pub(crate) fn accelerator(arch: &str) -> String {
     if let Ok(a) = std::env::var("HELIX_QEMU_ACCEL")
         && !a.is_empty()
     {
@@ -31,7 +31,7 @@ fn qemu_opt(s: &str) -> String {
 }
 
 /// The full `qemu-system-*` argv for `spec` with accelerator `accel`, QMP socket and serial log.
-pub fn argv(spec: &VmSpec, accel: &str, qmp: &Path, serial_log: &Path) -> Vec<String> {
+pub(crate) fn argv(spec: &VmSpec, accel: &str, qmp: &Path, serial_log: &Path) -> Vec<String> {
     let mut a = vec![spec.binary()];
     let mut push = |xs: &[&str]| a.extend(xs.iter().map(|x| x.to_string()));
     push(&["-name", &spec.name]);

@@ -7,15 +7,15 @@
 //! run's registry of its VMs ([`crate::run::Resource`]) is here.
 
 mod argv;
-pub mod options;
-pub mod qmp;
+pub(crate) mod options;
+pub(crate) mod qmp;
 mod spec;
 mod vm;
 
 use std::sync::{Arc, Mutex, Weak};
 
-pub use argv::{accelerator, argv};
-pub use options::VmOptions;
+pub(crate) use argv::accelerator;
+pub(crate) use options::VmOptions;
 pub use spec::{Drive, Firmware, Forward, VmSpec, host_arch, vars_template_for};
 pub use vm::{Vm, powerdown_detached, start};
 
@@ -47,9 +47,10 @@ fn registry() -> Arc<Vms> {
     crate::run::current().resource::<Vms>()
 }
 
+#[cfg(test)]
 /// Kill every VM the current run started and did not detach (the end of a run, an error,
 /// Ctrl-C). Returns how many were still running.
-pub fn kill_all() -> usize {
+pub(crate) fn kill_all() -> usize {
     kill(&registry())
 }
 

@@ -20,7 +20,7 @@ use crate::size::Mib;
 /// The keys of `qemu::start`'s map.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct VmOptions {
+pub(crate) struct VmOptions {
     pub name: Option<String>,
     /// `x86_64` (`amd64`, `x64`) or `aarch64` (`arm64`); default: the host's.
     pub arch: Option<String>,
@@ -49,7 +49,7 @@ pub struct VmOptions {
 /// `accel`: what runs the guest's CPU.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Accel {
+pub(crate) enum Accel {
     Auto,
     Tcg,
     Kvm,
@@ -59,7 +59,7 @@ pub enum Accel {
 /// `firmware`: UEFI code (attached read-only) and a writable vars file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FirmwareOptions {
+pub(crate) struct FirmwareOptions {
     pub code: String,
     pub vars: Option<String>,
     pub vars_template: Option<String>,
@@ -67,7 +67,7 @@ pub struct FirmwareOptions {
 
 /// One of `drives`: a path, or a map of the drive's keys.
 #[derive(Debug)]
-pub enum DriveOptions {
+pub(crate) enum DriveOptions {
     Path(String),
     Map(DriveMap),
 }
@@ -75,7 +75,7 @@ pub enum DriveOptions {
 /// A drive written as a map.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct DriveMap {
+pub(crate) struct DriveMap {
     pub file: String,
     /// Default: `qcow2` for a `.qcow2` file, else `raw`.
     pub format: Option<DiskFormat>,
@@ -87,7 +87,7 @@ pub struct DriveMap {
 /// A drive's image format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum DiskFormat {
+pub(crate) enum DiskFormat {
     Qcow2,
     Raw,
     Vmdk,
@@ -98,7 +98,7 @@ pub enum DiskFormat {
 /// How a drive is attached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Interface {
+pub(crate) enum Interface {
     Virtio,
     Ide,
     Scsi,
@@ -110,7 +110,7 @@ pub enum Interface {
 /// One of `forwards`: a host port into the guest.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ForwardOptions {
+pub(crate) struct ForwardOptions {
     pub host: Port,
     pub guest: Port,
     /// Default: `127.0.0.1`.
@@ -120,7 +120,7 @@ pub struct ForwardOptions {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Proto {
+pub(crate) enum Proto {
     Tcp,
     Udp,
 }
@@ -128,7 +128,7 @@ pub enum Proto {
 /// `smbios`: a map is SMBIOS type 1 (system information, `#{ serial: "ds=nocloud" }`); an
 /// array is raw `-smbios` values.
 #[derive(Debug)]
-pub enum Smbios {
+pub(crate) enum Smbios {
     System(Vec<(String, Word)>),
     Raw(Vec<Word>),
 }
@@ -239,7 +239,7 @@ fn guess_format(file: &str) -> String {
 
 impl VmOptions {
     /// The VM these options describe, after the rules that span keys.
-    pub fn spec(self) -> Result<VmSpec> {
+    pub(crate) fn spec(self) -> Result<VmSpec> {
         let mut s = VmSpec::default();
         if let Some(n) = self.name {
             if n.is_empty() || !n.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {

@@ -48,7 +48,7 @@ fn reply(
 }
 
 /// Run one QMP command and return its `return` value.
-pub fn execute(
+pub(crate) fn execute(
     sock: &Path,
     command: &str,
     arguments: Option<Value>,

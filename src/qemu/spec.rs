@@ -110,7 +110,7 @@ pub(super) fn normal_arch(a: &str) -> Result<&'static str> {
 }
 
 impl VmSpec {
-    pub fn binary(&self) -> String {
+    pub(crate) fn binary(&self) -> String {
         self.binary.clone().unwrap_or_else(|| format!("qemu-system-{}", self.arch))
     }
 }

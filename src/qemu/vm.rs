@@ -228,7 +228,7 @@ pub fn start(spec: &VmSpec) -> Result<Vm> {
 }
 
 impl Vm {
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         self.state.lock().unwrap().name.clone()
     }
 
@@ -241,15 +241,11 @@ impl Vm {
         self.state.lock().unwrap().serial_log.clone()
     }
 
-    pub fn qemu_log(&self) -> PathBuf {
-        self.state.lock().unwrap().qemu_log.clone()
-    }
-
-    pub fn qmp_socket(&self) -> PathBuf {
+    pub(crate) fn qmp_socket(&self) -> PathBuf {
         self.state.lock().unwrap().qmp.clone()
     }
 
-    pub fn forwards(&self) -> Vec<Forward> {
+    pub(crate) fn forwards(&self) -> Vec<Forward> {
         self.state.lock().unwrap().forwards.clone()
     }
 
@@ -271,7 +267,7 @@ impl Vm {
     }
 
     /// Run a QMP command and return its answer.
-    pub fn qmp(&self, command: &str, arguments: Option<Value>) -> Result<Value> {
+    pub(crate) fn qmp(&self, command: &str, arguments: Option<Value>) -> Result<Value> {
         if self.is_dry() {
             return Ok(Value::Null);
         }
@@ -389,7 +385,7 @@ impl Vm {
     }
 
     /// Stop QEMU at once (SIGTERM, then SIGKILL): the guest gets no chance to shut down.
-    pub fn kill(&self) -> Result<()> {
+    pub(crate) fn kill(&self) -> Result<()> {
         if self.is_dry() {
             return Ok(());
         }
@@ -403,7 +399,7 @@ impl Vm {
     }
 
     /// Let the VM outlive this run; returns its pid. Its logs and socket stay where they are.
-    pub fn detach(&self) -> Result<u32> {
+    pub(crate) fn detach(&self) -> Result<u32> {
         let mut st = self.state.lock().unwrap();
         if st.dry_run {
             return Ok(0);

@@ -11,7 +11,7 @@ use crate::process::Cmd;
 
 /// What `qemu-img check` found.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Check {
+pub(crate) struct Check {
     /// False when the format has no consistency checks (raw).
     pub supported: bool,
     pub corruptions: u64,
@@ -21,14 +21,14 @@ pub struct Check {
 }
 
 impl Check {
-    pub fn ok(&self) -> bool {
+    pub(crate) fn ok(&self) -> bool {
         self.corruptions == 0 && self.leaks == 0 && self.check_errors == 0
     }
 }
 
 /// Check an image's consistency (`qemu-img check`). Leaks and corruptions are reported, not
 /// errors; an image qemu-img cannot read at all is an error.
-pub fn check(path: &Path) -> Result<Check> {
+pub(crate) fn check(path: &Path) -> Result<Check> {
     must_exist(path)?;
     let out = Cmd::new(&[program(), "check".into(), "--output=json".into(), s(path)])
         .capture()

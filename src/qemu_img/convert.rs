@@ -16,7 +16,7 @@ use crate::undo::Undo;
 /// Options for [`convert`] (`qemu_img::convert`'s map).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ConvertOptions {
+pub(crate) struct ConvertOptions {
     /// Output format (default `qcow2`).
     pub format: Option<String>,
     /// Compress qcow2 clusters.
@@ -25,7 +25,7 @@ pub struct ConvertOptions {
 }
 
 /// The last `(NN.NN/100%)` figure in `qemu-img convert -p` output.
-pub fn parse_progress(text: &str) -> Option<f64> {
+pub(crate) fn parse_progress(text: &str) -> Option<f64> {
     let end = text.rfind("/100%)")?;
     let start = text[..end].rfind('(')? + 1;
     text[start..end].trim().parse().ok()
@@ -36,7 +36,7 @@ pub fn parse_progress(text: &str) -> Option<f64> {
 /// when complete, so a cut-off conversion never looks finished. An existing `dest` is a guarded
 /// overwrite.
 #[allow(clippy::disallowed_methods)] // its own partial output of `qemu-img convert`, renamed into place or discarded
-pub fn convert(src: &Path, dest: &Path, opts: &ConvertOptions) -> Result<()> {
+pub(crate) fn convert(src: &Path, dest: &Path, opts: &ConvertOptions) -> Result<()> {
     let format = opts.format.clone().unwrap_or_else(|| "qcow2".into());
     check_format(&format)?;
     if opts.compress && format != "qcow2" {

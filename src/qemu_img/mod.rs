@@ -17,18 +17,18 @@ use crate::error::{Error, Result};
 use crate::guard::Action;
 use crate::process::Cmd;
 
-pub use check::{Check, check};
-pub use convert::{ConvertOptions, convert, parse_progress};
+pub(crate) use check::check;
+pub(crate) use convert::{ConvertOptions, convert};
 pub use create::{CreateOptions, create};
 pub use info::{Info, Snapshot, info, parse_info};
-pub use resize::{resize, target_size};
-pub use snapshot::{
+pub(crate) use resize::resize;
+pub(crate) use snapshot::{
     checkpoint, kept_state_name, snapshot_apply, snapshot_create, snapshot_delete, snapshot_list,
     undo_checkpoint, undo_snapshot_kept,
 };
 
 /// The program run for every operation (`HELIX_QEMU_IMG` overrides it).
-pub fn program() -> String {
+pub(crate) fn program() -> String {
     std::env::var("HELIX_QEMU_IMG")
         .ok()
         .filter(|s| !s.is_empty())

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::guard::{self, Action, Target};
 
 /// The new size for `resize`: absolute (`256G`) or relative (`+10G`, `-1G`).
-pub fn target_size(current: u64, spec: &str) -> Result<u64> {
+pub(crate) fn target_size(current: u64, spec: &str) -> Result<u64> {
     let t = spec.trim();
     if let Some(rest) = t.strip_prefix('+') {
         current
@@ -32,7 +32,7 @@ pub fn target_size(current: u64, spec: &str) -> Result<u64> {
 
 /// Resize an image to `size` (`256G`, `+10G`). Growing is safe; shrinking cuts off whatever the
 /// guest stored past the new end, so it is destructive and guarded. Returns the new size.
-pub fn resize(path: &Path, size: &str) -> Result<u64> {
+pub(crate) fn resize(path: &Path, size: &str) -> Result<u64> {
     // Under --dry-run an earlier step may only have planned to make the image.
     if !path.exists() && crate::run::current().dry_run {
         let bytes = crate::size::parse(size.trim_start_matches('+'))?;

@@ -11,7 +11,7 @@ use crate::guard::{self, Action, Target};
 use crate::undo::{Domain, Outcome, Undo};
 
 /// The image's internal snapshots.
-pub fn snapshot_list(path: &Path) -> Result<Vec<Snapshot>> {
+pub(crate) fn snapshot_list(path: &Path) -> Result<Vec<Snapshot>> {
     Ok(info(path)?.snapshots)
 }
 
@@ -31,7 +31,7 @@ fn has_snapshot(path: &Path, name: &str) -> Result<bool> {
 }
 
 /// The name a reverted-from state is kept under: `before-<name>-<unix time>`.
-pub fn kept_state_name(name: &str) -> String {
+pub(crate) fn kept_state_name(name: &str) -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -41,7 +41,7 @@ pub fn kept_state_name(name: &str) -> String {
 
 /// Take an internal snapshot named `name` (the VM must be stopped). Undoing the run keeps it:
 /// a snapshot only adds a way back, and deleting it would lose what it holds.
-pub fn snapshot_create(path: &Path, name: &str) -> Result<()> {
+pub(crate) fn snapshot_create(path: &Path, name: &str) -> Result<()> {
     snapshot_action(
         path,
         name,
@@ -51,7 +51,7 @@ pub fn snapshot_create(path: &Path, name: &str) -> Result<()> {
 
 /// Take snapshot `name` as the state to go back to: undoing the run reverts the disk to it
 /// (the state at undo time is kept as another snapshot first).
-pub fn checkpoint(path: &Path, name: &str) -> Result<()> {
+pub(crate) fn checkpoint(path: &Path, name: &str) -> Result<()> {
     snapshot_action(
         path,
         name,
@@ -60,7 +60,7 @@ pub fn checkpoint(path: &Path, name: &str) -> Result<()> {
 }
 
 /// Undo of [`snapshot_create`]: nothing to do, the snapshot stays.
-pub fn undo_snapshot_kept(path: &Path, name: &str) -> Result<Outcome> {
+pub(crate) fn undo_snapshot_kept(path: &Path, name: &str) -> Result<Outcome> {
     Ok(Outcome::Skipped(format!(
         "snapshot `{name}` of `{}` is kept (`qemu_img::snapshot_delete` removes it)",
         path.display()
@@ -68,7 +68,7 @@ pub fn undo_snapshot_kept(path: &Path, name: &str) -> Result<Outcome> {
 }
 
 /// Undo of [`checkpoint`]: revert to it, keeping the current state as a snapshot.
-pub fn undo_checkpoint(path: &Path, name: &str) -> Result<Outcome> {
+pub(crate) fn undo_checkpoint(path: &Path, name: &str) -> Result<Outcome> {
     if !has_snapshot(path, name)? {
         return Err(Error::CheckpointGone { path: path.into(), name: name.into() });
     }
@@ -98,7 +98,11 @@ fn snapshot_action(path: &Path, name: &str, undo: Undo) -> Result<()> {
 /// Revert the image to snapshot `name`. The current state is lost unless `save_current` names a
 /// snapshot to keep it in first (then nothing is destroyed and no confirmation is needed).
 /// Returns the name the current state was saved under, or `""`.
-pub fn snapshot_apply(path: &Path, name: &str, save_current: Option<&str>) -> Result<String> {
+pub(crate) fn snapshot_apply(
+    path: &Path,
+    name: &str,
+    save_current: Option<&str>,
+) -> Result<String> {
     check_snapshot_name(name)?;
     if !has_snapshot(path, name)? {
         return Err(Error::SnapshotMissing { path: path.to_path_buf(), name: name.into() });
@@ -124,7 +128,7 @@ pub fn snapshot_apply(path: &Path, name: &str, save_current: Option<&str>) -> Re
 }
 
 /// Delete snapshot `name`: what it kept is gone, so it is guarded.
-pub fn snapshot_delete(path: &Path, name: &str) -> Result<()> {
+pub(crate) fn snapshot_delete(path: &Path, name: &str) -> Result<()> {
     check_snapshot_name(name)?;
     if !has_snapshot(path, name)? {
         return Err(Error::SnapshotMissing { path: path.to_path_buf(), name: name.into() });

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 /// A parsed argument value.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
-pub enum Value {
+pub(crate) enum Value {
     Str(String),
     Int(i64),
     Float(f64),
@@ -19,7 +19,7 @@ pub enum Value {
 
 /// Turn `--name value`, `--name=value` and `--flag` words into a validated map.
 /// Every problem is reported before anything runs.
-pub fn parse_args(recipe: &Recipe, words: &[String]) -> Result<BTreeMap<String, Value>> {
+pub(crate) fn parse_args(recipe: &Recipe, words: &[String]) -> Result<BTreeMap<String, Value>> {
     let params = &recipe.header.params;
     let mut out = BTreeMap::new();
     let mut i = 0;

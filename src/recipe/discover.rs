@@ -8,7 +8,7 @@ use super::*;
 use crate::error::{Error, Result};
 
 /// The directories searched for recipes, highest priority first.
-pub fn recipe_dirs(explicit: Option<&Path>) -> Vec<PathBuf> {
+pub(crate) fn recipe_dirs(explicit: Option<&Path>) -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     if let Some(d) = explicit {
         dirs.push(d.to_path_buf());
@@ -37,7 +37,7 @@ pub fn recipe_dirs(explicit: Option<&Path>) -> Vec<PathBuf> {
 }
 
 /// The stdlib directories that go with the recipe dirs: `stdlib/` beside each `recipes/`.
-pub fn stdlib_dirs(recipe_dirs: &[PathBuf]) -> Vec<PathBuf> {
+pub(crate) fn stdlib_dirs(recipe_dirs: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     if let Some(v) = std::env::var_os("HELIX_STDLIB") {
         out.extend(std::env::split_paths(&v));
@@ -91,7 +91,7 @@ pub fn discover(dirs: &[PathBuf]) -> Result<Vec<Recipe>> {
     Ok(found.into_values().collect())
 }
 
-pub fn find(dirs: &[PathBuf], name: &str) -> Result<Recipe> {
+pub(crate) fn find(dirs: &[PathBuf], name: &str) -> Result<Recipe> {
     // A path to a file runs that file.
     if name.ends_with(".rhai") || name.contains('/') {
         let p = PathBuf::from(name);

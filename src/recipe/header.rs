@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 /// Parse the leading `//!` block. Never evaluates the script. A `@param` line helix cannot read
 /// is left out here (so `helix list` still lists the recipe) and reported by `helix check`,
 /// which `helix run` runs first.
-pub fn parse_header(text: &str, source: &str) -> Result<Header> {
+pub(crate) fn parse_header(text: &str, source: &str) -> Result<Header> {
     let mut h = Header::default();
     let mut prose = Vec::new();
     for (i, line) in text.lines().enumerate() {

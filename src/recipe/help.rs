@@ -3,7 +3,7 @@
 use super::*;
 
 /// The `helix run NAME --help` text.
-pub fn help(recipe: &Recipe) -> String {
+pub(crate) fn help(recipe: &Recipe) -> String {
     let mut out = format!("{}\n", recipe.header.summary);
     if !recipe.header.details.is_empty() {
         out.push_str(&format!("\n{}\n", recipe.header.details));

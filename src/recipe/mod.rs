@@ -15,15 +15,16 @@ mod header;
 mod help;
 
 pub(crate) use args::convert;
-pub use args::{Value, parse_args};
+pub(crate) use args::{Value, parse_args};
+pub use discover::discover;
 pub(crate) use discover::levenshtein;
-pub use discover::{discover, find, recipe_dirs, stdlib_dirs};
-pub use header::parse_header;
+pub(crate) use discover::{find, recipe_dirs, stdlib_dirs};
+pub(crate) use header::parse_header;
 pub(crate) use header::parse_param;
-pub use help::help;
+pub(crate) use help::help;
 
-pub static BUILTIN_RECIPES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/recipes");
-pub static BUILTIN_STDLIB: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/stdlib");
+pub(crate) static BUILTIN_RECIPES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/recipes");
+pub(crate) static BUILTIN_STDLIB: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/stdlib");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -6,20 +6,20 @@ use std::path::Path;
 
 /// Everything one run created.
 #[derive(Debug, Default)]
-pub struct Created(HashSet<Identity>);
+pub(crate) struct Created(HashSet<Identity>);
 
 impl Created {
     /// Remember that the run created `path` (just now): its identity — and, for a directory,
     /// those of everything in it — are the run's. A name whose inode has other links too (a
     /// hard link the run made to an older file) is not recorded: the data behind it is not
     /// the run's.
-    pub fn note(&mut self, path: &Path) {
+    pub(crate) fn note(&mut self, path: &Path) {
         record_tree(path, &mut self.0);
     }
 
     /// Whether `path` (and, for a directory, everything in it) is the run's; see
     /// [`crate::run::Run::created_by_run`].
-    pub fn owns(&self, path: &Path) -> bool {
+    pub(crate) fn owns(&self, path: &Path) -> bool {
         let set = &self.0;
         if path.symlink_metadata().is_err() {
             let abs = crate::paths::absolute(path);

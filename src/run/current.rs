@@ -23,14 +23,14 @@ static LIVE: Mutex<Vec<Weak<Run>>> = Mutex::new(Vec::new());
 
 /// Entered with [`Run::enter`]; leaving the scope makes the previous run current again.
 #[must_use = "the run is current only while the guard lives"]
-pub struct Entered {
+pub(crate) struct Entered {
     /// The guard belongs to the thread it was made on.
     _thread: PhantomData<*const ()>,
 }
 
 impl Run {
     /// Make this run the current one on this thread until the guard is dropped.
-    pub fn enter(self: &Arc<Self>) -> Entered {
+    pub(crate) fn enter(self: &Arc<Self>) -> Entered {
         ENTERED.with(|e| e.borrow_mut().push(self.clone()));
         let mut live = LIVE.lock().unwrap();
         live.retain(|w| w.strong_count() > 0);
@@ -67,11 +67,11 @@ pub fn current() -> Arc<Run> {
 
 /// The run a Rhai call belongs to: the engine's (its default tag, set by the lifecycle), else
 /// the current one.
-pub fn of(ctx: &rhai::NativeCallContext) -> Arc<Run> {
+pub(crate) fn of(ctx: &rhai::NativeCallContext) -> Arc<Run> {
     ctx.tag().and_then(|t| t.clone().try_cast::<Arc<Run>>()).unwrap_or_else(current)
 }
 
 /// Every run entered in this process that is still alive.
-pub fn live() -> Vec<Arc<Run>> {
+pub(crate) fn live() -> Vec<Arc<Run>> {
     LIVE.lock().unwrap().iter().filter_map(Weak::upgrade).collect()
 }

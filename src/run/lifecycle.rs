@@ -16,7 +16,7 @@ use crate::recipe::{Recipe, Value};
 
 /// helix's own options for a run (`--dry-run`, `--resume`, `--yes`).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Options {
+pub(crate) struct Options {
     pub dry_run: bool,
     pub resume: bool,
     pub yes: bool,
@@ -24,7 +24,7 @@ pub struct Options {
 
 /// How a run ended, for the CLI to put into words.
 #[derive(Debug)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     pub end: End,
     pub run_id: Option<String>,
     pub dry_run: bool,
@@ -35,7 +35,7 @@ pub struct Outcome {
 }
 
 #[derive(Debug)]
-pub enum End {
+pub(crate) enum End {
     /// The recipe ran to its end, or `exit(code)`.
     Done { code: i32 },
     /// The run never started: bad parameters (usage).
@@ -60,7 +60,7 @@ impl Outcome {
 /// Run `recipe` with the words after its name (`params`): the whole lifecycle. The journal
 /// goes into `journal_dir`. A panic inside the recipe (other than a closed output) is
 /// recorded in the journal and resumed after the run is torn down.
-pub fn run(
+pub(crate) fn run(
     dirs: &[PathBuf],
     recipe: &Recipe,
     params: Vec<String>,
@@ -202,7 +202,7 @@ fn run_entered(
 }
 
 /// The scope a recipe is compiled and run in: its `args` and the merged `config`.
-pub fn scope(args: &BTreeMap<String, Value>, config: &Config) -> Scope<'static> {
+pub(crate) fn scope(args: &BTreeMap<String, Value>, config: &Config) -> Scope<'static> {
     let mut scope = Scope::new();
     let args = rhai::serde::to_dynamic(args).unwrap_or(Dynamic::UNIT);
     scope.push_constant("args", args);
@@ -211,7 +211,7 @@ pub fn scope(args: &BTreeMap<String, Value>, config: &Config) -> Scope<'static> 
 }
 
 /// Compile a recipe with strict variables; errors are rendered with file:line:col.
-pub fn compile(engine: &Engine, recipe: &Recipe, scope: &Scope) -> Result<AST, String> {
+pub(crate) fn compile(engine: &Engine, recipe: &Recipe, scope: &Scope) -> Result<AST, String> {
     crate::sources::remember(&recipe.source_name, &recipe.text);
     let mut ast = engine
         .compile_with_scope(scope, &recipe.text)
@@ -221,7 +221,7 @@ pub fn compile(engine: &Engine, recipe: &Recipe, scope: &Scope) -> Result<AST, S
 }
 
 /// Run an already-compiled recipe.
-pub fn execute(
+pub(crate) fn execute(
     engine: &Engine,
     ast: &AST,
     scope: &mut Scope,

@@ -11,7 +11,7 @@
 
 mod created;
 mod current;
-pub mod lifecycle;
+pub(crate) mod lifecycle;
 mod resources;
 
 use std::collections::BTreeMap;
@@ -26,10 +26,11 @@ use crate::secrets::Secrets;
 use crate::sources::Sources;
 use crate::step::Steps;
 
-pub use created::Created;
-pub use current::{Entered, current, live, of};
-pub use lifecycle::{End, Outcome, compile, execute, scope};
-pub use resources::{Resource, Teardown};
+pub(crate) use created::Created;
+pub use current::current;
+pub(crate) use current::{live, of};
+pub(crate) use lifecycle::{End, Outcome};
+pub(crate) use resources::{Resource, Teardown};
 
 pub struct Run {
     pub dry_run: bool,
@@ -65,7 +66,7 @@ pub struct Run {
 }
 
 impl Run {
-    pub fn new(dry_run: bool, resume: bool, assume_yes: bool, config: Config) -> Self {
+    pub(crate) fn new(dry_run: bool, resume: bool, assume_yes: bool, config: Config) -> Self {
         Run {
             dry_run,
             resume,
@@ -90,7 +91,7 @@ impl Run {
     }
 
     /// This run is of recipe `name` with `args`.
-    pub fn with_recipe(mut self, name: &str, args: BTreeMap<String, Value>) -> Self {
+    pub(crate) fn with_recipe(mut self, name: &str, args: BTreeMap<String, Value>) -> Self {
         self.recipe = name.to_string();
         self.args = args;
         self
@@ -99,7 +100,7 @@ impl Run {
     /// For a command that is the whole process (`helix undo`, `helix macho`, `helix trash`):
     /// this run is the calling thread's for the rest of the thread. `None` if the thread is
     /// already in a run.
-    pub fn install(self) -> Option<Arc<Run>> {
+    pub(crate) fn install(self) -> Option<Arc<Run>> {
         if current::entered() {
             return None;
         }
@@ -108,75 +109,71 @@ impl Run {
         Some(run)
     }
 
-    pub fn recipe(&self) -> &str {
-        &self.recipe
-    }
-
-    pub fn args(&self) -> &BTreeMap<String, Value> {
+    pub(crate) fn args(&self) -> &BTreeMap<String, Value> {
         &self.args
     }
 
-    pub fn set_journal(&self, mut journal: Journal) {
+    pub(crate) fn set_journal(&self, mut journal: Journal) {
         journal.redact_with(self.secrets.clone());
         *self.journal.lock().unwrap() = Some(journal);
     }
 
     /// Run `f` with the journal, if this run keeps one.
-    pub fn with_journal<R>(&self, f: impl FnOnce(&mut Journal) -> R) -> Option<R> {
+    pub(crate) fn with_journal<R>(&self, f: impl FnOnce(&mut Journal) -> R) -> Option<R> {
         self.journal.lock().unwrap().as_mut().map(f)
     }
 
-    pub fn run_id(&self) -> Option<String> {
+    pub(crate) fn run_id(&self) -> Option<String> {
         self.with_journal(|j| j.run_id().to_string())
     }
 
-    pub fn cancel(&self) {
+    pub(crate) fn cancel(&self) {
         self.cancelled.store(true, Ordering::SeqCst);
     }
 
-    pub fn is_cancelled(&self) -> bool {
+    pub(crate) fn is_cancelled(&self) -> bool {
         self.cancelled.load(Ordering::SeqCst)
     }
 
     /// `exit(code, …)`: the recipe asked to end with `code`.
-    pub fn ask_exit(&self, code: i32) {
+    pub(crate) fn ask_exit(&self, code: i32) {
         *self.exit.lock().unwrap() = Some(code);
     }
 
     /// The exit code the recipe asked for with `exit(…)`, if it did (taken once).
-    pub fn take_exit(&self) -> Option<i32> {
+    pub(crate) fn take_exit(&self) -> Option<i32> {
         self.exit.lock().unwrap().take()
     }
 
     /// A change was planned, not made (`--dry-run`).
-    pub fn note_planned(&self) {
+    pub(crate) fn note_planned(&self) {
         self.planned.fetch_add(1, Ordering::SeqCst);
     }
 
     /// How many changes this dry run planned so far.
-    pub fn planned(&self) -> usize {
+    pub(crate) fn planned(&self) -> usize {
         self.planned.load(Ordering::SeqCst)
     }
 
     /// Step `name` failed; the innermost failing step (the first reported) is kept.
-    pub fn note_failed_step(&self, name: &str) {
+    pub(crate) fn note_failed_step(&self, name: &str) {
         let mut s = self.failed_step.lock().unwrap();
         if s.is_none() {
             *s = Some(name.to_string());
         }
     }
 
-    pub fn failed_step(&self) -> Option<String> {
+    pub(crate) fn failed_step(&self) -> Option<String> {
         self.failed_step.lock().unwrap().clone()
     }
 
     /// Keep this run's step state in `file` (e.g. `<vm-dir>/.helix-steps.json`).
-    pub fn set_steps_file(&self, file: PathBuf) {
+    pub(crate) fn set_steps_file(&self, file: PathBuf) {
         self.steps.lock().unwrap().set_state_file(file);
     }
 
     /// Decide whether step `name` runs (see [`Steps::begin`]).
-    pub fn begin_step(
+    pub(crate) fn begin_step(
         &self,
         name: &str,
         only: &[String],
@@ -187,7 +184,7 @@ impl Run {
     }
 
     /// Record step `name` as done with the value it returned (never under `--dry-run`).
-    pub fn step_done(
+    pub(crate) fn step_done(
         &self,
         name: &str,
         value: Option<serde_json::Value>,
@@ -202,7 +199,7 @@ impl Run {
     /// its (device, inode) — and, for a directory, those of everything in it — are the run's.
     /// A name whose inode has other links too (a hard link the run made to an older file) is
     /// not recorded: the data behind it is not the run's.
-    pub fn note_created(&self, path: &Path) {
+    pub(crate) fn note_created(&self, path: &Path) {
         self.created.lock().unwrap().note(path);
     }
 
@@ -213,23 +210,24 @@ impl Run {
     /// path ends in `/` (as `rm` and the kernel do): the link the run made is its own, the
     /// target is not. A path that does not exist is the run's when the directory it would be
     /// in is.
-    pub fn created_by_run(&self, path: &Path) -> bool {
+    pub(crate) fn created_by_run(&self, path: &Path) -> bool {
         self.created.lock().unwrap().owns(path)
     }
 
     /// Remember a value (a credential read from a file) that must never be shown: every
     /// message, command line, error and journal record of the run shows `***` instead.
-    pub fn add_secret(&self, value: &str) {
+    pub(crate) fn add_secret(&self, value: &str) {
         self.secrets.add(value)
     }
 
     /// `text` with every secret of the run (raw or JSON-escaped) replaced by `***`.
-    pub fn redact(&self, text: &str) -> String {
+    pub(crate) fn redact(&self, text: &str) -> String {
         self.secrets.redact(text)
     }
 
     /// Protect `path` (physical) for the rest of this run, saying `why`.
-    pub fn protect(&self, path: PathBuf, why: &str) {
+    #[cfg(test)]
+    pub(crate) fn protect(&self, path: PathBuf, why: &str) {
         let mut r = self.protected.lock().unwrap();
         if !r.iter().any(|(q, _)| *q == path) {
             r.push((path, why.to_string()));
@@ -237,19 +235,19 @@ impl Run {
     }
 
     /// The paths protected with [`Run::protect`] and why.
-    pub fn protected(&self) -> Vec<(PathBuf, String)> {
+    pub(crate) fn protected(&self) -> Vec<(PathBuf, String)> {
         self.protected.lock().unwrap().clone()
     }
 
     /// The run's registry of type `T` (a domain's: its children, VMs, SSH masters), made on
     /// first use and torn down with the run.
-    pub fn resource<T: Resource>(&self) -> Arc<T> {
+    pub(crate) fn resource<T: Resource>(&self) -> Arc<T> {
         self.resources.get::<T>()
     }
 
     /// Whether this is the first time the run asks about `notice` (a warning said once per
     /// run); later calls say no.
-    pub fn first_time(&self, notice: &'static str) -> bool {
+    pub(crate) fn first_time(&self, notice: &'static str) -> bool {
         let mut said = self.said.lock().unwrap();
         let first = !said.contains(&notice);
         if first {
@@ -260,14 +258,14 @@ impl Run {
 
     /// Ask every child of this run to stop (SIGTERM to its group): Ctrl-C, from the handler's
     /// own thread.
-    pub fn stop_children(self: &Arc<Self>) {
+    pub(crate) fn stop_children(self: &Arc<Self>) {
         let _in = self.enter();
         crate::process::terminate_all();
     }
 
     /// End what the run left running: VMs it started (unless detached), children, SSH masters.
     /// Each registry once (what it holds is taken out); [`Drop`] calls it too.
-    pub fn teardown(&self) {
+    pub(crate) fn teardown(&self) {
         self.resources.teardown();
     }
 }

@@ -6,14 +6,14 @@ use std::any::{Any, TypeId};
 use std::sync::{Arc, Mutex};
 
 /// A registry a domain keeps in each run ([`super::Run::resource`]).
-pub trait Resource: Teardown + Default + 'static {
+pub(crate) trait Resource: Teardown + Default + 'static {
     /// When it is torn down: lower first (VMs before the children they are, before SSH
     /// masters).
     const ORDER: u8;
 }
 
 /// Ending what a [`Resource`] holds.
-pub trait Teardown: Any + Send + Sync {
+pub(crate) trait Teardown: Any + Send + Sync {
     fn teardown(&self);
 }
 

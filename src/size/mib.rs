@@ -9,14 +9,14 @@ use crate::error::{Error, Result};
 
 /// A count of MiB read from a number of MiB or a size string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Mib(pub u64);
+pub(crate) struct Mib(pub u64);
 
 const RULE: &str =
     "give a number of MiB (e.g. 2048) or a size like \"2G\", in whole MiB and more than 0 MiB";
 
 impl Mib {
     /// From a count of MiB: more than 0.
-    pub fn from_count(n: i64) -> Result<Mib> {
+    pub(crate) fn from_count(n: i64) -> Result<Mib> {
         u64::try_from(n)
             .ok()
             .filter(|n| *n > 0)
@@ -25,7 +25,7 @@ impl Mib {
     }
 
     /// From a size string: whole MiB, more than 0.
-    pub fn parse(s: &str) -> Result<Mib> {
+    pub(crate) fn parse(s: &str) -> Result<Mib> {
         let bytes = super::parse(s)?;
         if bytes == 0 || !bytes.is_multiple_of(1 << 20) {
             return Err(Error::invalid("memory", s, RULE));
@@ -33,7 +33,7 @@ impl Mib {
         Ok(Mib(bytes >> 20))
     }
 
-    pub fn bytes(self) -> u64 {
+    pub(crate) fn bytes(self) -> u64 {
         self.0 << 20
     }
 }

@@ -13,7 +13,7 @@ mod probe;
 
 use mux::{CONTROL_PERSIST_SECS, Mux, masters};
 pub use mux::{close, close_all};
-pub use probe::{Probe, backoff, probe, probe_tcp, wait_ready, wait_until};
+pub(crate) use probe::{Probe, probe, wait_ready, wait_until};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -25,9 +25,9 @@ use crate::guard::Action;
 use crate::process::{Cmd, Finished, Output};
 
 /// How long `ssh` may take to connect (TCP and banner) before it gives up.
-pub const CONNECT_TIMEOUT_SECS: u64 = 5;
+pub(crate) const CONNECT_TIMEOUT_SECS: u64 = 5;
 /// The hint printed whenever a guest accepts TCP but never speaks SSH.
-pub const NO_NETWORK_HINT: &str = "the guest has no network — likely the netplan MAC problem \
+pub(crate) const NO_NETWORK_HINT: &str = "the guest has no network — likely the netplan MAC problem \
      (cloud-init matched the NIC by the provisioning MAC); run `helix run netplan-fix`";
 
 /// Where and as whom to connect.
@@ -143,7 +143,7 @@ impl Target {
 }
 
 /// helix's own `known_hosts` for VMs, in the state dir.
-pub fn known_hosts_file() -> PathBuf {
+pub(crate) fn known_hosts_file() -> PathBuf {
     crate::config::state_dir().join("ssh").join("known_hosts")
 }
 /// What `ssh` needs before it starts, checked once the guard has let it run (under `--dry-run`
@@ -219,7 +219,7 @@ fn ssh_argv(t: &Target, remote: &str, mux: Mux, batch_auth_only: bool) -> Result
 
 /// How to run one remote command.
 #[derive(Debug, Clone, Default)]
-pub struct RunOptions {
+pub(crate) struct RunOptions {
     pub output: Output,
     pub unchecked: bool,
     /// Runs under `--dry-run` too (the caller vouches it only reads); still classified.
@@ -229,7 +229,7 @@ pub struct RunOptions {
 }
 
 /// Run `command` (a shell string for the remote login shell) on `t` through the guard.
-pub fn exec(t: &Target, command: &str, opts: &RunOptions) -> Result<Finished> {
+pub(crate) fn exec(t: &Target, command: &str, opts: &RunOptions) -> Result<Finished> {
     let shown = format!("`{command}` on {t}");
     let action = Action::new("ssh.run", format!("run {shown}"))
         .args(json!({ "target": t.to_string(), "command": command }));
@@ -247,7 +247,7 @@ pub fn exec(t: &Target, command: &str, opts: &RunOptions) -> Result<Finished> {
 
 /// An interactive login shell on `t` for a person at the terminal (`ssh -t`); returns when
 /// they log out. Journaled, not classified: what a person types is theirs to decide.
-pub fn shell(t: &Target) -> Result<()> {
+pub(crate) fn shell(t: &Target) -> Result<()> {
     if !crate::ui::interactive() {
         return Err(Error::other(format!(
             "a shell on {t} needs a terminal: run helix at one, or `ssh -p {} {}@{}` yourself",
@@ -313,7 +313,7 @@ fn tail_block(tail: &str) -> String {
 }
 
 /// What an `ssh` error message means for the person reading it.
-pub fn ssh_failure_hint(stderr: &str, t: &Target) -> Option<String> {
+pub(crate) fn ssh_failure_hint(stderr: &str, t: &Target) -> Option<String> {
     let s = stderr.to_ascii_lowercase();
     let key = t
         .key
@@ -369,20 +369,20 @@ pub fn run(t: &Target, command: &str) -> Result<()> {
 }
 
 /// Run and capture, unchecked: the caller reads the status.
-pub fn output(t: &Target, command: &str) -> Result<Finished> {
+pub(crate) fn output(t: &Target, command: &str) -> Result<Finished> {
     exec(t, command, &RunOptions { output: Output::Capture, unchecked: true, ..Default::default() })
 }
 
 /// Options of a remote file write.
 #[derive(Debug, Clone, Default)]
-pub struct WriteOptions {
+pub(crate) struct WriteOptions {
     pub sudo: bool,
     /// Permission bits; `None` keeps an existing file's mode (and owner), new files get 0644.
     pub mode: Option<u32>,
 }
 
 /// Single-quote for a POSIX shell.
-pub fn sh_quote(s: &str) -> String {
+pub(crate) fn sh_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
@@ -406,7 +406,12 @@ pub(crate) fn write_script(path: &str, opts: &WriteOptions) -> String {
 
 /// Write `content` to `path` on `t` atomically. The content travels on stdin (never in argv:
 /// it may be a secret); with `sudo` it is written as root (`sudo -n`: no password prompt).
-pub fn write_file(t: &Target, path: &str, content: &[u8], opts: &WriteOptions) -> Result<()> {
+pub(crate) fn write_file(
+    t: &Target,
+    path: &str,
+    content: &[u8],
+    opts: &WriteOptions,
+) -> Result<()> {
     if path.is_empty() || path.contains('\0') {
         return Err(Error::invalid("remote path", path, "it is empty"));
     }
@@ -444,7 +449,7 @@ pub fn write_file(t: &Target, path: &str, content: &[u8], opts: &WriteOptions) -
 
 /// Copy a local file to `remote` on `t` (through the master connection, atomically).
 /// Without a mode, a new remote file gets the local file's permission bits.
-pub fn upload(t: &Target, local: &Path, remote: &str, opts: &WriteOptions) -> Result<()> {
+pub(crate) fn upload(t: &Target, local: &Path, remote: &str, opts: &WriteOptions) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let bytes = std::fs::read(local).map_err(|e| Error::read(local, e))?;
     let mut o = opts.clone();

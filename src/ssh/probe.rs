@@ -19,7 +19,7 @@ use crate::process::Output;
 
 /// What [`probe`] found at a port.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Probe {
+pub(crate) enum Probe {
     /// Nothing accepted the connection.
     Closed { error: String },
     /// TCP was accepted and closed again without a banner (e.g. QEMU's forward with no sshd
@@ -36,7 +36,7 @@ pub enum Probe {
 }
 
 impl Probe {
-    pub fn state(&self) -> &'static str {
+    pub(crate) fn state(&self) -> &'static str {
         match self {
             Probe::Closed { .. } => "closed",
             Probe::Dropped => "dropped",
@@ -46,7 +46,7 @@ impl Probe {
             Probe::Ready { .. } => "ready",
         }
     }
-    pub fn version(&self) -> Option<&str> {
+    pub(crate) fn version(&self) -> Option<&str> {
         match self {
             Probe::Banner { version }
             | Probe::AuthRefused { version, .. }
@@ -55,7 +55,7 @@ impl Probe {
         }
     }
     /// One sentence for a person.
-    pub fn message(&self, host: &str, port: u16) -> String {
+    pub(crate) fn message(&self, host: &str, port: u16) -> String {
         match self {
             Probe::Closed { error } => format!(
                 "nothing is listening on {host}:{port} ({error}): is the VM running and the port forwarded?"
@@ -86,7 +86,7 @@ fn resolve(host: &str, port: u16) -> std::result::Result<Vec<SocketAddr>, String
 }
 
 /// Connect and wait up to `banner_timeout` for the `SSH-…` line. Sends nothing.
-pub fn probe_tcp(host: &str, port: u16, banner_timeout: Duration) -> Probe {
+pub(crate) fn probe_tcp(host: &str, port: u16, banner_timeout: Duration) -> Probe {
     let addrs = match resolve(host, port) {
         Ok(a) if !a.is_empty() => a,
         Ok(_) => return Probe::Closed { error: format!("`{host}` has no address") },
@@ -144,7 +144,7 @@ pub fn probe_tcp(host: &str, port: u16, banner_timeout: Duration) -> Probe {
 }
 
 /// The banner probe, then (with a target) a fresh batch-mode login that runs `true`.
-pub fn probe(
+pub(crate) fn probe(
     host: &str,
     port: u16,
     banner_timeout: Duration,
@@ -172,7 +172,7 @@ pub fn probe(
 
 /// How long to sleep before the next readiness check: fast at first (a listening sshd is seen
 /// within a tenth of a second), gently slower for long boots.
-pub fn backoff(elapsed: Duration) -> Duration {
+pub(crate) fn backoff(elapsed: Duration) -> Duration {
     match elapsed.as_secs() {
         0..=9 => Duration::from_millis(50),
         10..=59 => Duration::from_millis(250),
@@ -182,7 +182,7 @@ pub fn backoff(elapsed: Duration) -> Duration {
 
 /// Wait until `t` accepts a batch-mode login (through the master connection, which stays up
 /// for the commands that follow). Returns the seconds waited. A spinner shows what is seen.
-pub fn wait_ready(t: &Target, timeout: Duration) -> Result<f64> {
+pub(crate) fn wait_ready(t: &Target, timeout: Duration) -> Result<f64> {
     t.validate()?;
     let action = Action::new(
         "ssh.wait_ready",
@@ -260,7 +260,7 @@ fn timeout_error(t: &Target, timeout: Duration, last: &Probe, login_error: Optio
 /// Poll `command` on `t` until it succeeds (e.g. a cloud-init marker file), through the master
 /// connection, for at most `timeout`. Returns the seconds waited. The command is classified
 /// once, like any remote command; under `--dry-run` only the plan line is printed.
-pub fn wait_until(t: &Target, command: &str, timeout: Duration) -> Result<f64> {
+pub(crate) fn wait_until(t: &Target, command: &str, timeout: Duration) -> Result<f64> {
     let action = Action::new(
         "ssh.wait_until",
         format!("wait up to {}s until `{command}` succeeds on {t}", timeout.as_secs_f64()),

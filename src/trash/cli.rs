@@ -26,7 +26,7 @@ pub enum TrashCommand {
     },
 }
 
-pub fn trash(cmd: TrashCommand, config: crate::config::Config) -> Result<i32> {
+pub(crate) fn trash(cmd: TrashCommand, config: crate::config::Config) -> Result<i32> {
     let _ = crate::run::Run::new(false, false, false, config).install();
     match cmd {
         TrashCommand::List { json } => {

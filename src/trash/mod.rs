@@ -25,11 +25,11 @@ use crate::error::{Error, Result};
 use crate::guard::{Action, Target, act, protect};
 use crate::undo::Undo;
 
-pub mod cli;
+pub(crate) mod cli;
 
 /// One thing in the trash.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Item {
+pub(crate) struct Item {
     pub id: String,
     /// Where it stood (resolved, absolute).
     pub original: PathBuf,
@@ -53,7 +53,7 @@ pub struct Item {
 
 impl Item {
     /// Where the thing itself is stored now.
-    pub fn stored(&self) -> PathBuf {
+    pub(crate) fn stored(&self) -> PathBuf {
         self.dir.join(&self.id).join(stored_name(&self.original))
     }
     fn record(&self) -> PathBuf {
@@ -74,7 +74,7 @@ fn state_trash() -> PathBuf {
 }
 
 /// Every trash directory helix has used (the state dir's first).
-pub fn trash_dirs() -> Vec<PathBuf> {
+pub(crate) fn trash_dirs() -> Vec<PathBuf> {
     let mut dirs = vec![state_trash()];
     if let Ok(text) = std::fs::read_to_string(registry()) {
         for l in text.lines().filter(|l| !l.trim().is_empty()) {
@@ -114,7 +114,7 @@ fn uid() -> u32 {
 }
 
 /// The trash on the same filesystem as `location` (the resolved location of the target).
-pub fn trash_dir_for(location: &Path) -> Result<PathBuf> {
+pub(crate) fn trash_dir_for(location: &Path) -> Result<PathBuf> {
     let parent = location.parent().unwrap_or(Path::new("/"));
     let dev = dev_of(parent).ok_or_else(|| {
         Error::invalid("path", location.display().to_string(), "its directory does not exist")
@@ -195,7 +195,7 @@ fn write_record(item: &Item) -> Result<()> {
 
 /// Move `path` into the trash (no guard: callers run this inside [`act`]). A symlink is moved
 /// as the link itself.
-pub fn move_to_trash(path: &Path) -> Result<Item> {
+pub(crate) fn move_to_trash(path: &Path) -> Result<Item> {
     let meta = path.symlink_metadata().map_err(|e| Error::read(path, e))?;
     let location = protect::physical(path);
     if is_in_a_trash(&location) {
@@ -229,12 +229,12 @@ pub fn move_to_trash(path: &Path) -> Result<Item> {
 /// Keep the current bytes of `path` before it is overwritten; returns where they were kept:
 /// a copy in the helix trash on the same filesystem, linked to the run, which `helix undo`
 /// restores from (and `helix trash list` shows).
-pub fn keep_previous(path: &Path) -> Result<PathBuf> {
+pub(crate) fn keep_previous(path: &Path) -> Result<PathBuf> {
     Ok(keep_copy(path)?.stored())
 }
 
 /// Keep a copy of the file at `path` in the trash (a backup before an overwrite).
-pub fn keep_copy(path: &Path) -> Result<Item> {
+pub(crate) fn keep_copy(path: &Path) -> Result<Item> {
     let meta = std::fs::metadata(path).map_err(|e| Error::read(path, e))?;
     if !meta.is_file() {
         return Err(Error::invalid(
@@ -314,7 +314,7 @@ pub fn remove(path: &Path) -> Result<()> {
 
 /// `fs::remove_permanently`: delete without the trash, which always asks a person (unless the
 /// run created the path itself).
-pub fn remove_permanently(path: &Path) -> Result<()> {
+pub(crate) fn remove_permanently(path: &Path) -> Result<()> {
     let Ok(meta) = path.symlink_metadata() else { return Ok(()) };
     let action =
         Action::new("fs.remove_permanently", format!("permanently delete `{}`", path.display()))
@@ -323,11 +323,12 @@ pub fn remove_permanently(path: &Path) -> Result<()> {
     act(action, || delete_now(path))
 }
 
+#[cfg(test)]
 /// Delete helix's own scratch (a control socket, a temp dir it made, a file this run created)
 /// right away, without the trash or a question. Refused for anything else: the path must be
 /// created by this run, or lie inside helix's state dir, or inside the system temp dir under a
 /// name starting with `helix` / `.helix`. For other domains that clean up after themselves.
-pub fn remove_scratch(path: &Path) -> Result<()> {
+pub(crate) fn remove_scratch(path: &Path) -> Result<()> {
     let Ok(_) = path.symlink_metadata() else { return Ok(()) };
     let location = protect::physical(path);
     let state = protect::physical(&crate::config::state_dir());
@@ -355,7 +356,7 @@ pub fn remove_scratch(path: &Path) -> Result<()> {
 }
 
 /// Everything in every trash, newest first.
-pub fn list() -> Result<Vec<Item>> {
+pub(crate) fn list() -> Result<Vec<Item>> {
     let mut items = vec![];
     for dir in trash_dirs() {
         let Ok(rd) = std::fs::read_dir(&dir) else { continue };
@@ -375,7 +376,7 @@ pub fn list() -> Result<Vec<Item>> {
 }
 
 /// Find an item by id (or unique id prefix), or the newest one that came from `what` as a path.
-pub fn find(what: &str) -> Result<Item> {
+pub(crate) fn find(what: &str) -> Result<Item> {
     let items = list()?;
     if let Some(i) = items.iter().find(|i| i.id == what) {
         return Ok(i.clone());
@@ -399,7 +400,7 @@ pub fn find(what: &str) -> Result<Item> {
 }
 
 /// Put an item back where it came from. Refuses when something now stands there.
-pub fn restore(item: &Item) -> Result<()> {
+pub(crate) fn restore(item: &Item) -> Result<()> {
     if item.original.symlink_metadata().is_ok() {
         return Err(Error::Refused {
             command: format!("restore `{}`", item.original.display()),
@@ -441,7 +442,7 @@ pub fn restore(item: &Item) -> Result<()> {
 
 /// Permanently delete trash items (older than `older_than`, if given) after a person confirms.
 /// Returns how many were deleted.
-pub fn empty(older_than: Option<Duration>) -> Result<usize> {
+pub(crate) fn empty(older_than: Option<Duration>) -> Result<usize> {
     let cutoff = older_than.map(|d| now().saturating_sub(d.as_secs()));
     let items: Vec<Item> =
         list()?.into_iter().filter(|i| cutoff.is_none_or(|c| i.epoch <= c)).collect();
@@ -503,7 +504,7 @@ pub fn empty(older_than: Option<Duration>) -> Result<usize> {
 }
 
 /// `7d`, `12h`, `30m`, `2w`, `90s`.
-pub fn parse_age(s: &str) -> Result<Duration> {
+pub(crate) fn parse_age(s: &str) -> Result<Duration> {
     let s = s.trim();
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
     let n: u64 = num

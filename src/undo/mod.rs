@@ -22,7 +22,7 @@
 //! journals stay readable; unknown fields are ignored, unknown shapes stop the undo with a
 //! message.
 
-pub mod record;
+pub(crate) mod record;
 
 use std::path::Path;
 
@@ -176,7 +176,7 @@ fn move_back(now_at: &Path, back_to: &Path) -> Result<Outcome> {
 
 /// What undoing one record would do, in words (for `helix undo --dry-run`): it reads the
 /// record, touches nothing. `kind` and `detail` are the journaled action's.
-pub fn plan(kind: &str, detail: &str, u: &Undo) -> String {
+pub(crate) fn plan(kind: &str, detail: &str, u: &Undo) -> String {
     match u {
         Undo::Domain(Domain::Checkpoint { path, name }) => format!(
             "revert `{}` to snapshot `{name}` (the state it has now kept as another snapshot)",
@@ -213,7 +213,7 @@ pub fn plan(kind: &str, detail: &str, u: &Undo) -> String {
 
 /// [`plan`] for a journaled value; one this helix cannot read is planned as its action
 /// (undoing it would stop there).
-pub fn plan_journaled(kind: &str, detail: &str, v: &Value) -> String {
+pub(crate) fn plan_journaled(kind: &str, detail: &str, v: &Value) -> String {
     match read(v) {
         Ok(u) => plan(kind, detail, &u),
         Err(_) => format!("reverse {detail} ({kind})"),
@@ -222,7 +222,7 @@ pub fn plan_journaled(kind: &str, detail: &str, v: &Value) -> String {
 
 /// Undo every successful action of `run` that recorded how, newest first. Returns one line per
 /// action undone or skipped; stops at the first failure with what was and was not undone.
-pub fn undo_run(run: &Run) -> Result<Vec<String>> {
+pub(crate) fn undo_run(run: &Run) -> Result<Vec<String>> {
     let todo: Vec<(&str, &str, &Value)> = run
         .records
         .iter()
@@ -263,7 +263,7 @@ pub fn undo_run(run: &Run) -> Result<Vec<String>> {
 }
 
 /// `helix undo <run>`: runs as its own journaled run (so an undo can be undone too).
-pub fn cli(run_id: &str, dry_run: bool, config: crate::config::Config) -> Result<i32> {
+pub(crate) fn cli(run_id: &str, dry_run: bool, config: crate::config::Config) -> Result<i32> {
     let dir = crate::config::state_dir().join("runs");
     // `last`: the newest run that changed something undoable.
     let run = if run_id == "last" {

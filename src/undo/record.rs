@@ -82,7 +82,7 @@ pub enum Domain {
 
 /// Why a journaled value is not a record this helix can read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Unknown {
+pub(crate) enum Unknown {
     /// A domain kind this helix has no variant for.
     Kind(String),
     /// Any other shape.
@@ -91,7 +91,7 @@ pub enum Unknown {
 
 impl Undo {
     /// Read a journaled record.
-    pub fn from_json(v: &Value) -> std::result::Result<Undo, Unknown> {
+    pub(crate) fn from_json(v: &Value) -> std::result::Result<Undo, Unknown> {
         Undo::deserialize(v).map_err(|_| match v.get("kind").and_then(Value::as_str) {
             Some(k) => Unknown::Kind(k.to_string()),
             None => Unknown::Shape(v.to_string()),
@@ -138,12 +138,12 @@ impl Undo {
     }
 
     /// `{"remove_created": path}`.
-    pub fn remove_created(path: impl AsRef<Path>) -> Undo {
+    pub(crate) fn remove_created(path: impl AsRef<Path>) -> Undo {
         Undo::RemoveCreated { path: Some(path.as_ref().to_path_buf()) }
     }
 
     /// `{"restore": backup, "to": to}` (no hash: restored whatever `to` holds then).
-    pub fn restore(backup: impl AsRef<Path>, to: impl AsRef<Path>) -> Undo {
+    pub(crate) fn restore(backup: impl AsRef<Path>, to: impl AsRef<Path>) -> Undo {
         Undo::Restore {
             backup: backup.as_ref().to_path_buf(),
             to: to.as_ref().to_path_buf(),

@@ -14,29 +14,29 @@ use crate::error::{Error, Result};
 use crate::guard::{self, Action, Target};
 use crate::process::Cmd;
 
-pub const FRAMEWORK_BINARY: &str =
+pub(crate) const FRAMEWORK_BINARY: &str =
     "Contents/Frameworks/qemu-aarch64-softmmu.framework/Versions/A/qemu-aarch64-softmmu";
-pub const LOOSE_DYLIB: &str = "Contents/Frameworks/libqemu-aarch64-softmmu.dylib";
+pub(crate) const LOOSE_DYLIB: &str = "Contents/Frameworks/libqemu-aarch64-softmmu.dylib";
 
 /// Where UTM loads QEMU from.
-pub fn framework_binary() -> PathBuf {
+pub(crate) fn framework_binary() -> PathBuf {
     super::app_path().join(FRAMEWORK_BINARY)
 }
 
 /// The wrong place: a loose dylib UTM never loads.
-pub fn loose_dylib() -> PathBuf {
+pub(crate) fn loose_dylib() -> PathBuf {
     super::app_path().join(LOOSE_DYLIB)
 }
 
 /// UTM's version from its Info.plist (`CFBundleShortVersionString`), if readable.
-pub fn version() -> Option<String> {
+pub(crate) fn version() -> Option<String> {
     let info = super::app_path().join("Contents/Info.plist");
     let doc = crate::plist::read(&info).ok()?;
     doc.root.get("CFBundleShortVersionString").and_then(|v| v.as_string()).map(String::from)
 }
 
 /// Where UTM's own QEMU binary is kept (once per UTM version, never replaced).
-pub fn original_path() -> PathBuf {
+pub(crate) fn original_path() -> PathBuf {
     let v = version().unwrap_or_else(|| "unknown-version".into());
     let safe: String = v
         .chars()
@@ -53,7 +53,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
 /// binary. UTM's original binary is kept the first time (in helix's state dir, per UTM
 /// version) and never overwritten by a later install; the previous binary is also kept for
 /// `helix undo`. With `sudo`, the copy runs as root (when UTM.app is not writable).
-pub fn install_qemu(src: &Path, sudo: bool) -> Result<Json> {
+pub(crate) fn install_qemu(src: &Path, sudo: bool) -> Result<Json> {
     let dest = framework_binary();
     let loose = loose_dylib();
     // Under --dry-run the build steps before this one only printed their plan.
@@ -145,7 +145,7 @@ pub fn install_qemu(src: &Path, sudo: bool) -> Result<Json> {
 }
 
 /// Put UTM's original QEMU back (from the copy [`install_qemu`] kept).
-pub fn restore_original_qemu() -> Result<()> {
+pub(crate) fn restore_original_qemu() -> Result<()> {
     let original = original_path();
     if !original.is_file() {
         return Err(Error::invalid(
@@ -158,12 +158,12 @@ pub fn restore_original_qemu() -> Result<()> {
 }
 
 /// UTM's caches folder.
-pub fn caches_dir() -> PathBuf {
+pub(crate) fn caches_dir() -> PathBuf {
     super::container_library().join("Caches")
 }
 
 /// `YYYYMMDD-HHMMSS` in UTC, for dated folders.
-pub fn stamp() -> String {
+pub(crate) fn stamp() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -185,7 +185,7 @@ pub fn stamp() -> String {
 /// Clear UTM's caches by moving everything in them aside into a dated folder next to them
 /// (`…/Data/Library/helix-cleared-caches/<date>/`), so nothing is lost and `helix undo` can
 /// move it back. Returns the folder (or `()` when there was nothing to clear).
-pub fn clear_caches() -> Result<Option<PathBuf>> {
+pub(crate) fn clear_caches() -> Result<Option<PathBuf>> {
     let caches = caches_dir();
     let Ok(rd) = std::fs::read_dir(&caches) else {
         crate::ui::info(&format!("`{}` does not exist; no UTM caches to clear", caches.display()));
@@ -206,7 +206,7 @@ pub fn clear_caches() -> Result<Option<PathBuf>> {
 }
 
 /// Whether UTM is running (asks macOS through `osascript`).
-pub fn is_running() -> Result<bool> {
+pub(crate) fn is_running() -> Result<bool> {
     let out = Cmd::new(&["osascript", "-e", "application \"UTM\" is running"])
         .capture()
         .read_only()
@@ -217,7 +217,7 @@ pub fn is_running() -> Result<bool> {
 /// Restart UTM so it loads a new QEMU: if it is running, list its running VMs and — only
 /// after a person confirms (they lose guest state) — stop them; then quit UTM politely
 /// (`osascript -e 'quit app "UTM"'`, never `killall`) and open it again. Returns what it did.
-pub fn restart(mode: super::utmctl::StopMode) -> Result<Json> {
+pub(crate) fn restart(mode: super::utmctl::StopMode) -> Result<Json> {
     if !is_running()? {
         crate::ui::info("UTM is not running; it loads the new QEMU when it next starts");
         return Ok(json!({ "was_running": false, "stopped": [] }));

@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 
 /// Split one row as UTM does: runs of non-space characters, where a `"…"` part may hold
 /// spaces; a token wholly wrapped in quotes loses them. An unmatched `"` is dropped.
-pub fn split_row(row: &str) -> Vec<String> {
+pub(crate) fn split_row(row: &str) -> Vec<String> {
     let chars: Vec<char> = row.chars().collect();
     let plain = |c: char| c != '"' && !c.is_whitespace();
     let mut out = Vec::new();
@@ -70,7 +70,7 @@ pub fn split_row(row: &str) -> Vec<String> {
 }
 
 /// The argv UTM passes to QEMU for these rows.
-pub fn argv(rows: &[String]) -> Vec<String> {
+pub(crate) fn argv(rows: &[String]) -> Vec<String> {
     rows.iter().flat_map(|r| split_row(r)).collect()
 }
 
@@ -84,12 +84,12 @@ fn quote(tok: &str) -> String {
 }
 
 /// One row holding `group`, in UTM's GUI form.
-pub fn row_of(group: &[String]) -> String {
+pub(crate) fn row_of(group: &[String]) -> String {
     group.iter().map(|t| quote(t)).collect::<Vec<_>>().join(" ")
 }
 
 /// Refuse tokens UTM's split would change (a `"` anywhere, or an empty token).
-pub fn check_tokens(tokens: &[String]) -> Result<()> {
+pub(crate) fn check_tokens(tokens: &[String]) -> Result<()> {
     for t in tokens {
         if t.contains('"') || t.is_empty() {
             return Err(Error::invalid(
@@ -123,7 +123,7 @@ fn normal(group: &[String]) -> Vec<String> {
 }
 
 /// Split an argv into option groups: an option (`-x`) with the values that follow it.
-pub fn groups(args: &[String]) -> Vec<Vec<String>> {
+pub(crate) fn groups(args: &[String]) -> Vec<Vec<String>> {
     let mut out: Vec<Vec<String>> = Vec::new();
     for a in args {
         if option(a).is_some() || out.is_empty() {
@@ -137,7 +137,7 @@ pub fn groups(args: &[String]) -> Vec<Vec<String>> {
 
 /// The `DRIVER.PROP` a `-global` group sets: `DRIVER.PROP=VALUE`, or QEMU's long form
 /// `driver=DRIVER,property=PROP,value=VALUE`.
-pub fn global_key(group: &[String]) -> Option<String> {
+pub(crate) fn global_key(group: &[String]) -> Option<String> {
     if group.len() != 2 || option(&group[0]) != Some("-global") {
         return None;
     }
@@ -223,7 +223,7 @@ impl Rows {
 /// Add `add` (an argv, see [`given`]) to the stored `rows`: groups already there (in any row form) are left
 /// alone, a `-global D.P=V` replaces `D.P`'s value where it stands (and drops later
 /// duplicates), anything else is appended as one GUI-form row per group.
-pub fn add(rows: &[String], add: &[String]) -> Result<Vec<String>> {
+pub(crate) fn add(rows: &[String], add: &[String]) -> Result<Vec<String>> {
     check_tokens(add)?;
     let add_argv = given(add);
     let mut r = Rows::new(rows);
@@ -259,7 +259,7 @@ pub fn add(rows: &[String], add: &[String]) -> Result<Vec<String>> {
 /// The argv a caller gave: each element is one token, except an element that starts with `-`
 /// and holds whitespace, which is a whole row as UTM's GUI stores it (`"-usbdevice keyboard"`)
 /// and is split the way UTM splits it. (No QEMU option contains whitespace.)
-pub fn given(add: &[String]) -> Vec<String> {
+pub(crate) fn given(add: &[String]) -> Vec<String> {
     add.iter()
         .flat_map(|a| {
             if a.starts_with('-') && a.chars().any(char::is_whitespace) {
@@ -272,7 +272,7 @@ pub fn given(add: &[String]) -> Vec<String> {
 }
 
 /// Remove every group equal to one in `remove` (an argv), whatever row form it is stored in.
-pub fn remove(rows: &[String], remove: &[String]) -> Vec<String> {
+pub(crate) fn remove(rows: &[String], remove: &[String]) -> Vec<String> {
     let gone: Vec<Vec<String>> = groups(&given(remove)).iter().map(|g| normal(g)).collect();
     let mut r = Rows::new(rows);
     for (idx, g) in r.groups() {

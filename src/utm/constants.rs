@@ -4,7 +4,7 @@
 //! and `Icons/` (commit e4a4c34b671284263fc69f81b607de494d7e9b65). Do not edit by hand; rerun the script.
 
 /// `QEMUArchitecture`: every architecture UTM knows.
-pub const ARCHITECTURES: &[&str] = &[
+pub(crate) const ARCHITECTURES: &[&str] = &[
     "alpha",
     "arm",
     "aarch64",
@@ -37,7 +37,7 @@ pub const ARCHITECTURES: &[&str] = &[
 ];
 
 /// `QEMUTarget_aarch64`: aarch64 machine targets.
-pub const AARCH64_TARGETS: &[&str] = &[
+pub(crate) const AARCH64_TARGETS: &[&str] = &[
     "integratorcp",
     "kzm",
     "mps2-an385",
@@ -159,7 +159,7 @@ pub const AARCH64_TARGETS: &[&str] = &[
 ];
 
 /// `QEMUCPU_aarch64`: aarch64 CPUs.
-pub const AARCH64_CPUS: &[&str] = &[
+pub(crate) const AARCH64_CPUS: &[&str] = &[
     "pxa250",
     "pxa255",
     "pxa260",
@@ -212,7 +212,7 @@ pub const AARCH64_CPUS: &[&str] = &[
 ];
 
 /// `QEMUDisplayDevice_aarch64`: aarch64 display devices.
-pub const AARCH64_DISPLAY_DEVICES: &[&str] = &[
+pub(crate) const AARCH64_DISPLAY_DEVICES: &[&str] = &[
     "cirrus-vga",
     "dm163",
     "led",
@@ -232,7 +232,7 @@ pub const AARCH64_DISPLAY_DEVICES: &[&str] = &[
 ];
 
 /// `QEMUNetworkDevice_aarch64`: aarch64 network devices.
-pub const AARCH64_NETWORK_DEVICES: &[&str] = &[
+pub(crate) const AARCH64_NETWORK_DEVICES: &[&str] = &[
     "e1000e",
     "igb",
     "e1000",
@@ -265,7 +265,7 @@ pub const AARCH64_NETWORK_DEVICES: &[&str] = &[
 ];
 
 /// `QEMUSoundDevice_aarch64`: aarch64 sound devices.
-pub const AARCH64_SOUND_DEVICES: &[&str] = &[
+pub(crate) const AARCH64_SOUND_DEVICES: &[&str] = &[
     "ES1370",
     "AC97",
     "intel-hda",
@@ -276,7 +276,7 @@ pub const AARCH64_SOUND_DEVICES: &[&str] = &[
 ];
 
 /// `QEMUSerialDevice_aarch64`: aarch64 serial devices.
-pub const AARCH64_SERIAL_DEVICES: &[&str] = &[
+pub(crate) const AARCH64_SERIAL_DEVICES: &[&str] = &[
     "pci-serial",
     "pci-serial-2x",
     "pci-serial-4x",
@@ -289,7 +289,7 @@ pub const AARCH64_SERIAL_DEVICES: &[&str] = &[
 ];
 
 /// `QEMUTarget_x86_64`: x86_64 machine targets.
-pub const X86_64_TARGETS: &[&str] = &[
+pub(crate) const X86_64_TARGETS: &[&str] = &[
     "isapc",
     "q35",
     "pc-q35-2.10",
@@ -359,7 +359,7 @@ pub const X86_64_TARGETS: &[&str] = &[
 ];
 
 /// `QEMUCPU_x86_64`: x86_64 CPUs.
-pub const X86_64_CPUS: &[&str] = &[
+pub(crate) const X86_64_CPUS: &[&str] = &[
     "486",
     "486-v1",
     "EPYC-v1",
@@ -517,7 +517,7 @@ pub const X86_64_CPUS: &[&str] = &[
 ];
 
 /// `QEMUDisplayDevice_x86_64`: x86_64 display devices.
-pub const X86_64_DISPLAY_DEVICES: &[&str] = &[
+pub(crate) const X86_64_DISPLAY_DEVICES: &[&str] = &[
     "cirrus-vga",
     "qxl-vga",
     "qxl",
@@ -540,7 +540,7 @@ pub const X86_64_DISPLAY_DEVICES: &[&str] = &[
 ];
 
 /// `QEMUNetworkDevice_x86_64`: x86_64 network devices.
-pub const X86_64_NETWORK_DEVICES: &[&str] = &[
+pub(crate) const X86_64_NETWORK_DEVICES: &[&str] = &[
     "e1000e",
     "igb",
     "e1000",
@@ -574,7 +574,7 @@ pub const X86_64_NETWORK_DEVICES: &[&str] = &[
 ];
 
 /// `QEMUSoundDevice_x86_64`: x86_64 sound devices.
-pub const X86_64_SOUND_DEVICES: &[&str] = &[
+pub(crate) const X86_64_SOUND_DEVICES: &[&str] = &[
     "sb16",
     "cs4231a",
     "ES1370",
@@ -590,7 +590,7 @@ pub const X86_64_SOUND_DEVICES: &[&str] = &[
 ];
 
 /// `QEMUSerialDevice_x86_64`: x86_64 serial devices.
-pub const X86_64_SERIAL_DEVICES: &[&str] = &[
+pub(crate) const X86_64_SERIAL_DEVICES: &[&str] = &[
     "isa-serial",
     "pci-serial",
     "pci-serial-2x",
@@ -604,7 +604,7 @@ pub const X86_64_SERIAL_DEVICES: &[&str] = &[
 ];
 
 /// Built-in icons (`Icons/<name>.png`), named without the extension.
-pub const ICONS: &[&str] = &[
+pub(crate) const ICONS: &[&str] = &[
     "AIX",
     "IOS",
     "SUSE",

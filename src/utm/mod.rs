@@ -5,13 +5,13 @@
 //! Paths come from the config (`paths.utm_app`, `paths.utm_documents`, `paths.utm_preferences`)
 //! so tests point helix at a fake `UTM.app` holding doubles of the macOS-only tools.
 
-pub mod app;
-pub mod arguments;
+pub(crate) mod app;
+pub(crate) mod arguments;
 pub mod bundle;
-pub mod constants;
-pub mod registry;
+pub(crate) mod constants;
+pub(crate) mod registry;
 pub mod schema;
-pub mod utmctl;
+pub(crate) mod utmctl;
 
 use std::path::PathBuf;
 
@@ -24,17 +24,17 @@ fn config_path(key: &str, fallback: &str) -> PathBuf {
 }
 
 /// `UTM.app` (config `paths.utm_app`).
-pub fn app_path() -> PathBuf {
+pub(crate) fn app_path() -> PathBuf {
     config_path("paths.utm_app", "/Applications/UTM.app")
 }
 
 /// UTM's Documents folder, where it keeps the bundles it created (config `paths.utm_documents`).
-pub fn documents_dir() -> PathBuf {
+pub(crate) fn documents_dir() -> PathBuf {
     config_path("paths.utm_documents", "~/Library/Containers/com.utmapp.UTM/Data/Documents")
 }
 
 /// UTM's preferences plist, which holds its registry (config `paths.utm_preferences`).
-pub fn preferences_path() -> PathBuf {
+pub(crate) fn preferences_path() -> PathBuf {
     config_path(
         "paths.utm_preferences",
         "~/Library/Containers/com.utmapp.UTM/Data/Library/Preferences/com.utmapp.UTM.plist",
@@ -42,7 +42,7 @@ pub fn preferences_path() -> PathBuf {
 }
 
 /// UTM's container `Data/Library` folder (next to the preferences).
-pub fn container_library() -> PathBuf {
+pub(crate) fn container_library() -> PathBuf {
     let prefs = preferences_path();
     prefs
         .parent()
@@ -69,7 +69,7 @@ fn random_bytes<const N: usize>() -> [u8; N] {
 }
 
 /// A new random (version 4) UUID in upper case, as UTM writes them.
-pub fn new_uuid() -> String {
+pub(crate) fn new_uuid() -> String {
     let mut b: [u8; 16] = random_bytes();
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
@@ -78,18 +78,19 @@ pub fn new_uuid() -> String {
 }
 
 /// Whether `s` is a UUID (8-4-4-4-12 hex digits), as UTM parses one.
-pub fn is_uuid(s: &str) -> bool {
+pub(crate) fn is_uuid(s: &str) -> bool {
     schema::is_uuid(s)
 }
 
 /// A new MAC address in UTM's style: `52:42:` and four random bytes (locally administered, unicast).
-pub fn new_mac() -> String {
+pub(crate) fn new_mac() -> String {
     let b: [u8; 4] = random_bytes();
     format!("52:42:{:02X}:{:02X}:{:02X}:{:02X}", b[0], b[1], b[2], b[3])
 }
 
+#[cfg(test)]
 /// Whether `s` is a MAC address written as UTM writes them (six hex pairs and colons).
-pub fn is_mac(s: &str) -> bool {
+pub(crate) fn is_mac(s: &str) -> bool {
     schema::parse_mac(s).is_some()
 }
 

@@ -15,7 +15,7 @@ use crate::process::Cmd;
 
 /// One VM in UTM's registry.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub uuid: String,
     pub name: Option<String>,
     pub path: Option<PathBuf>,
@@ -24,16 +24,16 @@ pub struct Entry {
 }
 
 impl Entry {
-    pub fn exists(&self) -> bool {
+    pub(crate) fn exists(&self) -> bool {
         self.path.as_ref().is_some_and(|p| p.join(super::bundle::CONFIG).is_file())
     }
-    pub fn to_json(&self) -> Json {
+    pub(crate) fn to_json(&self) -> Json {
         json!({ "uuid": self.uuid, "name": self.name, "path": self.path, "exists": self.exists(), "listed": self.listed })
     }
 }
 
 /// Read the registry from a preferences plist (missing file: UTM never ran here → empty).
-pub fn entries_from(prefs: &Path) -> Result<Vec<Entry>> {
+pub(crate) fn entries_from(prefs: &Path) -> Result<Vec<Entry>> {
     if !prefs.exists() {
         return Ok(vec![]);
     }
@@ -71,13 +71,13 @@ pub fn entries_from(prefs: &Path) -> Result<Vec<Entry>> {
     Ok(out)
 }
 
-pub fn entries() -> Result<Vec<Entry>> {
+pub(crate) fn entries() -> Result<Vec<Entry>> {
     entries_from(&super::preferences_path())
 }
 
 /// `.utm` bundles directly inside `dir`, as `(path, Information.UUID)` (unreadable ones have
 /// no UUID).
-pub fn bundles_in(dir: &Path) -> Vec<(PathBuf, Option<String>, Option<String>)> {
+pub(crate) fn bundles_in(dir: &Path) -> Vec<(PathBuf, Option<String>, Option<String>)> {
     let Ok(rd) = std::fs::read_dir(dir) else { return vec![] };
     let mut out: Vec<(PathBuf, Option<String>, Option<String>)> = rd
         .flatten()
@@ -95,7 +95,7 @@ pub fn bundles_in(dir: &Path) -> Vec<(PathBuf, Option<String>, Option<String>)> 
 }
 
 /// The bundles in UTM's Documents folder, each with whether the registry knows it.
-pub fn documents() -> Result<Vec<Json>> {
+pub(crate) fn documents() -> Result<Vec<Json>> {
     let reg = entries()?;
     Ok(bundles_in(&super::documents_dir())
         .into_iter()
@@ -113,7 +113,7 @@ fn is_registered(reg: &[Entry], bundle: &Path) -> bool {
 
 /// Every (bundle path, UUID) helix can see: registry entries and Documents bundles. Used by
 /// `check` to find duplicate VM UUIDs.
-pub fn known_uuids() -> Vec<(PathBuf, String)> {
+pub(crate) fn known_uuids() -> Vec<(PathBuf, String)> {
     let mut out: Vec<(PathBuf, String)> =
         entries().unwrap_or_default().into_iter().filter_map(|e| Some((e.path?, e.uuid))).collect();
     for (p, u, _) in bundles_in(&super::documents_dir()) {
@@ -125,14 +125,14 @@ pub fn known_uuids() -> Vec<(PathBuf, String)> {
 }
 
 /// Why helix cannot register a bundle itself, and what to run.
-pub fn not_registered_error(bundle: &Path) -> Error {
+pub(crate) fn not_registered_error(bundle: &Path) -> Error {
     Error::UtmNotRegistered { bundle: bundle.to_path_buf() }
 }
 
 /// Make sure UTM knows `bundle`: if the registry has it, nothing to do (returns false);
 /// otherwise, asked at the terminal (or `--yes`), open it with `open -a UTM <bundle>`
 /// (returns true); with nobody to ask, the error explains the one way UTM 5 registers bundles.
-pub fn register(bundle: &Path) -> Result<bool> {
+pub(crate) fn register(bundle: &Path) -> Result<bool> {
     super::bundle::open(bundle)?;
     let reg = entries()?;
     if is_registered(&reg, bundle) {
@@ -154,7 +154,7 @@ pub fn register(bundle: &Path) -> Result<bool> {
 }
 
 /// `open -a UTM <bundle>` (UTM shows it and adds it to its registry).
-pub fn open_in_utm(bundle: &Path) -> Result<()> {
+pub(crate) fn open_in_utm(bundle: &Path) -> Result<()> {
     let app = super::app_path();
     let target = if app.exists() { app.display().to_string() } else { "UTM".to_string() };
     Cmd::new(&["open", "-a", &target, &bundle.display().to_string()]).quiet().run()?;

@@ -15,11 +15,11 @@ use crate::error::{Error, Result};
 use crate::guard::{self, Action, Target};
 use crate::process::{Cmd, Finished};
 
-pub const STATUSES: [&str; 7] =
+pub(crate) const STATUSES: [&str; 7] =
     ["stopped", "starting", "started", "pausing", "paused", "resuming", "stopping"];
 
 /// Where utmctl is: inside `paths.utm_app`, else on `PATH`.
-pub fn path() -> Result<PathBuf> {
+pub(crate) fn path() -> Result<PathBuf> {
     let inside = super::app_path().join("Contents/MacOS/utmctl");
     if inside.is_file() {
         return Ok(inside);
@@ -36,7 +36,7 @@ fn unexpected_list_line(line: &str) -> Error {
 }
 
 /// A utmctl failure explained: what happened and what to do.
-pub fn explain(argv: &[String], f: &Finished) -> Option<Error> {
+pub(crate) fn explain(argv: &[String], f: &Finished) -> Option<Error> {
     let err = f.stderr.as_str();
     let shown = format!("utmctl {}", argv.join(" "));
     if err.contains("-1743")
@@ -102,7 +102,7 @@ fn command(args: &[String]) -> Result<Cmd> {
 }
 
 /// Run a utmctl command that only asks (runs under `--dry-run` too).
-pub fn query(args: &[String]) -> Result<String> {
+pub(crate) fn query(args: &[String]) -> Result<String> {
     let f = command(args)?.read_only().run()?;
     if let Some(e) = explain(args, &f) {
         return Err(e);
@@ -124,24 +124,24 @@ fn change(args: &[String]) -> Result<()> {
 
 /// One row of `utmctl list`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Vm {
+pub(crate) struct Vm {
     pub uuid: String,
     pub status: String,
     pub name: String,
 }
 
 impl Vm {
-    pub fn running(&self) -> bool {
+    pub(crate) fn running(&self) -> bool {
         self.status != "stopped"
     }
-    pub fn to_json(&self) -> Json {
+    pub(crate) fn to_json(&self) -> Json {
         json!({ "uuid": self.uuid, "status": self.status, "name": self.name, "running": self.running() })
     }
 }
 
 /// Parse `utmctl list` output. The name is everything after the 8-column status (it may hold
 /// spaces); lines that are not rows are refused so a format change is noticed.
-pub fn parse_list(out: &str) -> Result<Vec<Vm>> {
+pub(crate) fn parse_list(out: &str) -> Result<Vec<Vm>> {
     let mut vms = Vec::new();
     for line in out.lines() {
         if line.trim().is_empty() || (line.starts_with("UUID") && line.contains("Status")) {
@@ -166,12 +166,12 @@ pub fn parse_list(out: &str) -> Result<Vec<Vm>> {
     Ok(vms)
 }
 
-pub fn list() -> Result<Vec<Vm>> {
+pub(crate) fn list() -> Result<Vec<Vm>> {
     parse_list(&query(&["list".to_string()])?)
 }
 
 /// Find a VM by UUID (any case) or its complete name.
-pub fn find(vms: &[Vm], id: &str) -> Option<Vm> {
+pub(crate) fn find(vms: &[Vm], id: &str) -> Option<Vm> {
     vms.iter()
         .find(|v| v.uuid.eq_ignore_ascii_case(id))
         .or_else(|| vms.iter().find(|v| v.name == id))
@@ -179,7 +179,7 @@ pub fn find(vms: &[Vm], id: &str) -> Option<Vm> {
 }
 
 /// `utmctl status <vm>`: one of [`STATUSES`].
-pub fn status(id: &str) -> Result<String> {
+pub(crate) fn status(id: &str) -> Result<String> {
     let out = query(&["status".to_string(), id.to_string()])?;
     let word = out.trim().to_string();
     if !STATUSES.contains(&word.as_str()) {
@@ -192,13 +192,13 @@ pub fn status(id: &str) -> Result<String> {
 }
 
 /// `utmctl ip-address <vm>` (needs the QEMU guest agent in the VM).
-pub fn ip_addresses(id: &str) -> Result<Vec<String>> {
+pub(crate) fn ip_addresses(id: &str) -> Result<Vec<String>> {
     let out = query(&["ip-address".to_string(), id.to_string()])?;
     Ok(out.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect())
 }
 
 /// Start options: `disposable` runs it as a snapshot, changes not saved.
-pub fn start(id: &str, disposable: bool) -> Result<()> {
+pub(crate) fn start(id: &str, disposable: bool) -> Result<()> {
     let mut args = vec!["start".to_string(), id.to_string()];
     if disposable {
         args.push("--disposable".into());
@@ -208,7 +208,7 @@ pub fn start(id: &str, disposable: bool) -> Result<()> {
 
 /// How to stop a VM (utmctl's flags).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StopMode {
+pub(crate) enum StopMode {
     /// Power-off event (utmctl's default).
     Force,
     /// Kill the VM process.
@@ -218,7 +218,7 @@ pub enum StopMode {
 }
 
 impl StopMode {
-    pub fn parse(s: &str) -> Result<StopMode> {
+    pub(crate) fn parse(s: &str) -> Result<StopMode> {
         match s {
             "force" => Ok(StopMode::Force),
             "kill" => Ok(StopMode::Kill),
@@ -226,7 +226,7 @@ impl StopMode {
             o => Err(Error::invalid("stop mode", o, "expected \"force\", \"kill\" or \"request\"")),
         }
     }
-    pub fn flag(self) -> &'static str {
+    pub(crate) fn flag(self) -> &'static str {
         match self {
             StopMode::Force => "--force",
             StopMode::Kill => "--kill",
@@ -238,7 +238,7 @@ impl StopMode {
 /// Stop a VM. A running VM is a guarded target (its guest state can be lost): a person
 /// confirms at the terminal, `--dry-run` only says so. A stopped VM is left alone.
 /// Returns the status it had.
-pub fn stop(id: &str, mode: StopMode) -> Result<String> {
+pub(crate) fn stop(id: &str, mode: StopMode) -> Result<String> {
     let vms = list()?;
     let Some(vm) = find(&vms, id) else {
         return Err(Error::invalid(

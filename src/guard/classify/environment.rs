@@ -65,7 +65,7 @@ const CODE_VARS: &[&str] = &[
 
 /// A variable `name` set in a command's environment: destructive when it changes what runs
 /// (whatever its value: an empty `LD_PRELOAD` is harmless, but the rule stays simple).
-pub fn check(name: &str) -> Option<Finding> {
+pub(super) fn check(name: &str) -> Option<Finding> {
     let code = name.starts_with("BASH_FUNC_") || CODE_VARS.contains(&name);
     code.then(|| {
         Finding::new(
@@ -79,7 +79,7 @@ pub fn check(name: &str) -> Option<Finding> {
 
 /// Under an overridden `PATH`, `prog` (a bare name) finds another program than under helix's
 /// own `PATH`: what runs is not what the classifier judged.
-pub fn path_changes_program(prog: &str, scope: &Scope) -> Option<Finding> {
+pub(super) fn path_changes_program(prog: &str, scope: &Scope) -> Option<Finding> {
     let path = scope.env.get("PATH")?;
     if prog.contains('/') {
         return None;

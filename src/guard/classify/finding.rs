@@ -10,7 +10,7 @@ use super::words::Arg;
 
 /// How much a person must do to confirm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Severity {
+pub(crate) enum Severity {
     /// A y/N question, defaulting to No.
     YesNo,
     /// Typing the target's name (recursive deletes, disk overwrites).
@@ -19,7 +19,7 @@ pub enum Severity {
 
 /// Where a destroyed thing is.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Place {
+pub(crate) enum Place {
     /// A local path, resolved the way the command will resolve it.
     Local(PathBuf),
     /// A path on another machine (as the remote shell will see it).
@@ -33,7 +33,7 @@ pub enum Place {
 
 /// One thing a command destroys.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Hit {
+pub(crate) struct Hit {
     /// As written in the command (`$D`, `/vms/v*`, `lnk/`).
     pub written: String,
     pub place: Place,
@@ -50,7 +50,7 @@ pub struct Hit {
 
 impl Hit {
     /// The local path, if any.
-    pub fn local(&self) -> Option<&Path> {
+    pub(crate) fn local(&self) -> Option<&Path> {
         match &self.place {
             Place::Local(p) => Some(p),
             _ => None,
@@ -60,7 +60,7 @@ impl Hit {
 
 /// Why a command is destructive, and what it would destroy.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Finding {
+pub(crate) struct Finding {
     /// A short reason: "recursive delete (`rm -r`)", "`dd of=` overwrites its target", …
     pub why: String,
     pub severity: Severity,
@@ -74,7 +74,7 @@ pub struct Finding {
 
 /// How a rule's operand is affected; decides whether a final symlink is followed.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Effect {
+pub(crate) enum Effect {
     /// Removed by name: a final symlink is removed itself (unless written with a trailing `/`).
     Unlink { tree: bool },
     /// Written through: a final symlink is followed.
@@ -97,40 +97,41 @@ impl Effect {
 }
 
 impl Finding {
-    pub fn new(why: impl Into<String>, severity: Severity) -> Self {
+    pub(crate) fn new(why: impl Into<String>, severity: Severity) -> Self {
         Finding { why: why.into(), severity, hits: vec![], host: None, pending: vec![] }
     }
 
     /// The operands it overwrites (followed through links).
-    pub fn with_targets(self, targets: &[Arg]) -> Self {
+    pub(crate) fn with_targets(self, targets: &[Arg]) -> Self {
         self.with(targets, Effect::Write)
     }
 
     /// The operands, affected as `effect` says.
-    pub fn with(mut self, targets: &[Arg], effect: Effect) -> Self {
+    pub(crate) fn with(mut self, targets: &[Arg], effect: Effect) -> Self {
         for t in targets {
             self.pending.push((t.clone(), effect));
         }
         self
     }
 
-    pub fn type_name(mut self) -> Self {
+    pub(crate) fn type_name(mut self) -> Self {
         self.severity = Severity::TypeName;
         self
     }
 
+    #[cfg(test)]
     /// Whether some local target cannot be known before the command runs.
-    pub fn unresolved(&self) -> bool {
+    pub(crate) fn unresolved(&self) -> bool {
         self.hits.iter().any(|h| h.place == Place::Unresolved)
     }
 
     /// The resolved local paths it destroys.
-    pub fn local_paths(&self) -> Vec<PathBuf> {
+    pub(crate) fn local_paths(&self) -> Vec<PathBuf> {
         self.hits.iter().filter_map(|h| h.local().map(Path::to_path_buf)).collect()
     }
 
     /// The word a person must type to confirm (the first target's last path component).
-    pub fn name_to_type(&self) -> String {
+    pub(crate) fn name_to_type(&self) -> String {
         self.hits
             .iter()
             .find_map(|h| {
@@ -149,7 +150,7 @@ impl Finding {
 
     /// Resolve the pending operands in `scope` (the command's directory, the script's links
     /// and files). Idempotent: resolved hits stay as they are.
-    pub fn resolve(mut self, scope: &Scope) -> Self {
+    pub(crate) fn resolve(mut self, scope: &Scope) -> Self {
         let why = self.why.clone();
         for (arg, effect) in std::mem::take(&mut self.pending) {
             let tree = matches!(effect, Effect::Unlink { tree: true } | Effect::MoveAway);
@@ -194,7 +195,7 @@ impl Finding {
     }
 
     /// Drop what the same script created itself: `None` when nothing else is left.
-    pub fn without_own(mut self) -> Option<Self> {
+    pub(crate) fn without_own(mut self) -> Option<Self> {
         if self.hits.is_empty() || !self.pending.is_empty() {
             return Some(self);
         }
@@ -205,7 +206,7 @@ impl Finding {
         Some(self)
     }
 
-    pub fn merge(self, other: Finding) -> Finding {
+    pub(crate) fn merge(self, other: Finding) -> Finding {
         let (mut a, b) = if other.severity > self.severity { (other, self) } else { (self, other) };
         for h in b.hits {
             if !a.hits.contains(&h) {

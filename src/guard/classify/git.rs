@@ -60,7 +60,7 @@ fn code(what: String) -> Option<Finding> {
     Some(Finding::new(what, Severity::YesNo))
 }
 
-pub fn git(rest: &[Arg], scope: &Scope) -> Option<Finding> {
+pub(super) fn git(rest: &[Arg], scope: &Scope) -> Option<Finding> {
     // Global options before the subcommand.
     let mut i = 0;
     let mut dir: Option<Arg> = None;

@@ -13,7 +13,7 @@ use super::words::{Arg, has_flag, operands, opt_value};
 use super::{is_shell, shell};
 
 /// `Some(result)` when `prog` runs code given to it.
-pub fn classify(prog: &str, rest: &[Arg], scope: &Scope) -> Option<Option<Finding>> {
+pub(super) fn classify(prog: &str, rest: &[Arg], scope: &Scope) -> Option<Option<Finding>> {
     let r = match prog {
         p if is_shell(p) => shell_argv(p, rest, scope),
         "." | "source" => Some(Finding::new(

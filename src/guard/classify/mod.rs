@@ -34,13 +34,13 @@ pub(crate) mod tests;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-pub use finding::{Finding, Hit, Place, Severity};
-pub use state::Scope;
+pub(crate) use finding::{Finding, Hit, Place, Severity};
+pub(crate) use state::Scope;
 use words::{Arg, basename};
 
 /// Classify a local command: `argv` run in `cwd` (else helix's directory) with `stdin` bytes
 /// and `env` on top of helix's environment. `None` means ordinary.
-pub fn command(
+pub(crate) fn command(
     argv: &[String],
     cwd: Option<&Path>,
     stdin: Option<&[u8]>,
@@ -64,12 +64,13 @@ pub fn classify_shell(script: &str) -> Option<String> {
 }
 
 /// The full classification of a shell script in `scope`.
-pub fn analyze_shell(script: &str, scope: &Scope) -> Option<Finding> {
+pub(crate) fn analyze_shell(script: &str, scope: &Scope) -> Option<Finding> {
     shell::script(script, scope)
 }
 
+#[cfg(test)]
 /// The full classification of an argv in `scope`.
-pub fn analyze_argv(argv: &[String], scope: &Scope) -> Option<Finding> {
+pub(crate) fn analyze_argv(argv: &[String], scope: &Scope) -> Option<Finding> {
     let args: Vec<Arg> = argv.iter().map(|a| Arg::lit(a)).collect();
     analyze(&args, scope)
 }

@@ -78,7 +78,7 @@ fn local_code(prog: &str, rest: &[Arg]) -> Option<Finding> {
     None
 }
 
-pub fn ssh(rest: &[Arg], scope: &Scope) -> Option<Finding> {
+pub(super) fn ssh(rest: &[Arg], scope: &Scope) -> Option<Finding> {
     if let Some(f) = local_code("ssh", rest) {
         return Some(f);
     }
@@ -116,7 +116,7 @@ pub fn ssh(rest: &[Arg], scope: &Scope) -> Option<Finding> {
 }
 
 /// `scp`/`sftp`: local-command options; `sftp -b` batch files and stdin are commands.
-pub fn scp(prog: &str, rest: &[Arg], scope: &Scope) -> Option<Finding> {
+pub(super) fn scp(prog: &str, rest: &[Arg], scope: &Scope) -> Option<Finding> {
     if let Some(f) = local_code(prog, rest) {
         return Some(f);
     }

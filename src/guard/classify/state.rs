@@ -13,7 +13,7 @@ use super::finding::Place;
 
 /// A shell variable's value as far as the classifier knows it.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Val {
+pub(crate) enum Val {
     /// Known words (a `for` variable may have several).
     Words(Vec<String>),
     /// A path the script created itself whose name is only known at run time (`$(mktemp)`).
@@ -25,7 +25,7 @@ pub enum Val {
 /// What earlier commands of the script did to the filesystem. Shared by nested scripts
 /// (`sh -c` inside a script): their effects outlive them.
 #[derive(Debug, Default)]
-pub struct FsView {
+pub(crate) struct FsView {
     /// `(link, target, hard)`: made by `ln -s`/`ln` earlier in the script (absolute).
     links: Vec<(PathBuf, PathBuf, bool)>,
     /// Created by the script: the path and everything later created inside it.
@@ -36,7 +36,7 @@ pub struct FsView {
 
 /// Where and how one command runs.
 #[derive(Debug, Clone)]
-pub struct Scope {
+pub(crate) struct Scope {
     /// The working directory; `None` when it is only known at run time (`cd "$X"`).
     pub cwd: Option<PathBuf>,
     /// The host, for a command that runs on another machine (no local filesystem checks).
@@ -54,7 +54,7 @@ pub struct Scope {
 }
 
 /// A resolved operand.
-pub struct Resolved {
+pub(crate) struct Resolved {
     pub place: Place,
     pub link: Option<(PathBuf, PathBuf, bool)>,
     pub by_script: bool,
@@ -62,7 +62,7 @@ pub struct Resolved {
 
 impl Scope {
     /// A local command running in `cwd` (else helix's own directory).
-    pub fn local(cwd: Option<&Path>) -> Scope {
+    pub(crate) fn local(cwd: Option<&Path>) -> Scope {
         let cwd = match cwd {
             Some(c) if c.is_absolute() => c.to_path_buf(),
             Some(c) => std::env::current_dir().unwrap_or_else(|_| "/".into()).join(c),
@@ -81,7 +81,7 @@ impl Scope {
     }
 
     /// A command on `host`: paths are the remote shell's (relative ones to its home).
-    pub fn remote(host: &str) -> Scope {
+    pub(crate) fn remote(host: &str) -> Scope {
         Scope {
             cwd: Some(PathBuf::from("~")),
             remote: Some(host.to_string()),
@@ -89,17 +89,17 @@ impl Scope {
         }
     }
 
-    pub fn is_remote(&self) -> bool {
+    pub(crate) fn is_remote(&self) -> bool {
         self.remote.is_some()
     }
 
     /// One level deeper (a wrapped command, a nested script); `None` beyond the limit.
-    pub fn deeper(&self) -> Option<Scope> {
+    pub(crate) fn deeper(&self) -> Option<Scope> {
         (self.depth < 16).then(|| Scope { depth: self.depth + 1, stdin: None, ..self.clone() })
     }
 
     /// The value of `$name`: the script's, the command's environment, then (locally) helix's.
-    pub fn var(&self, name: &str) -> Val {
+    pub(crate) fn var(&self, name: &str) -> Val {
         if let Some(v) = self.vars.get(name) {
             return v.clone();
         }
@@ -122,7 +122,7 @@ impl Scope {
     }
 
     /// `text` made absolute (`~` expanded locally), or `None` when the directory is unknown.
-    pub fn absolute(&self, text: &str) -> Option<PathBuf> {
+    pub(crate) fn absolute(&self, text: &str) -> Option<PathBuf> {
         if text.is_empty() {
             return None;
         }
@@ -143,7 +143,7 @@ impl Scope {
 
     /// Follow `text` the way a command does: every link on the way, the last one only with
     /// `follow`. `None` when it cannot be known before the command runs.
-    pub fn resolve(&self, text: &str, follow: bool) -> Option<Resolved> {
+    pub(crate) fn resolve(&self, text: &str, follow: bool) -> Option<Resolved> {
         let abs = self.absolute(text)?;
         let comps: Vec<Component> = abs.components().collect();
         let mut cur = PathBuf::new();
@@ -205,13 +205,13 @@ impl Scope {
     }
 
     /// Whether the script itself created `p` (or a directory it is in, wholly its own).
-    pub fn own(&self, p: &Path) -> bool {
+    pub(crate) fn own(&self, p: &Path) -> bool {
         let fs = self.fs.borrow();
         p.ancestors().any(|a| fs.created.contains(a))
     }
 
     /// Whether `text` exists at this point of the script: `Some` when that can be known.
-    pub fn exists(&self, text: &str) -> Option<bool> {
+    pub(crate) fn exists(&self, text: &str) -> Option<bool> {
         let r = self.resolve(text, false)?;
         let p = match &r.place {
             Place::Local(p) => p.clone(),
@@ -234,7 +234,7 @@ impl Scope {
     }
 
     /// Whether `text` is a directory now (followed through links); `None` when unknown.
-    pub fn is_dir(&self, text: &str) -> Option<bool> {
+    pub(crate) fn is_dir(&self, text: &str) -> Option<bool> {
         let r = self.resolve(text, true)?;
         match &r.place {
             Place::Local(p) => Some(p.is_dir()),
@@ -243,7 +243,7 @@ impl Scope {
     }
 
     /// A directory that has something in it (an extraction there may replace files).
-    pub fn non_empty_dir(&self, text: &str) -> bool {
+    pub(crate) fn non_empty_dir(&self, text: &str) -> bool {
         match self.resolve(text, true).map(|r| r.place) {
             Some(Place::Local(p)) => std::fs::read_dir(&p).is_ok_and(|mut d| d.next().is_some()),
             _ => false,
@@ -253,7 +253,7 @@ impl Scope {
     // ---- effects of commands that ran earlier in the script ----
 
     /// `ln -s TARGET LINK` (or a hard link): later paths through LINK reach TARGET.
-    pub fn note_link(&self, target: &str, link: &str, hard: bool) {
+    pub(crate) fn note_link(&self, target: &str, link: &str, hard: bool) {
         let Some(l) = self.absolute(link) else { return };
         // A symlink's relative target is relative to the link's directory.
         let t = if self.is_remote() || target.starts_with('/') || target.starts_with('~') || hard {
@@ -270,7 +270,7 @@ impl Scope {
     }
 
     /// The script creates `text` when it does not exist yet (mkdir, touch, `>`, fallocate…).
-    pub fn note_created_if_new(&self, text: &str) {
+    pub(crate) fn note_created_if_new(&self, text: &str) {
         if self.exists(text) == Some(false)
             && let Some(r) = self.resolve(text, false)
         {
@@ -287,7 +287,7 @@ impl Scope {
 
     /// Something not the script's own lands at `text` (a move or copy into it): neither it nor
     /// any directory above it is wholly the script's own any more.
-    pub fn note_foreign(&self, text: &str) {
+    pub(crate) fn note_foreign(&self, text: &str) {
         let Some(r) = self.resolve(text, false) else { return };
         let p = match r.place {
             Place::Local(p) => p,
@@ -302,7 +302,7 @@ impl Scope {
     }
 
     /// Inside `test -e P || …`: P does not exist there.
-    pub fn note_absent(&self, text: &str) {
+    pub(crate) fn note_absent(&self, text: &str) {
         if let Some(r) = self.resolve(text, false) {
             let p = match r.place {
                 Place::Local(p) => p,
@@ -314,7 +314,7 @@ impl Scope {
     }
 
     /// Leaving `test -e P || …`: P may exist again (unless the script created it there).
-    pub fn forget_absent(&self, text: &str) {
+    pub(crate) fn forget_absent(&self, text: &str) {
         if let Some(r) = self.resolve(text, false) {
             let p = match r.place {
                 Place::Local(p) => p,
@@ -326,7 +326,7 @@ impl Scope {
     }
 
     /// `cd DIR`.
-    pub fn cd(&mut self, dir: Option<&str>) {
+    pub(crate) fn cd(&mut self, dir: Option<&str>) {
         let target = match dir {
             None => Some(if self.is_remote() { PathBuf::from("~") } else { self.home() }),
             Some("-") => None,

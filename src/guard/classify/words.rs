@@ -4,7 +4,7 @@
 /// One word of a command: its text after expansion, and whether it is only known at run time
 /// (a variable with no known value, a substitution, a brace expansion).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Arg {
+pub(crate) struct Arg {
     pub text: String,
     pub dynamic: bool,
     /// A path the same script created whose name is only known at run time (`$(mktemp)`).
@@ -12,23 +12,23 @@ pub struct Arg {
 }
 
 impl Arg {
-    pub fn lit(s: &str) -> Arg {
+    pub(crate) fn lit(s: &str) -> Arg {
         Arg { text: s.to_string(), dynamic: false, own: false }
     }
-    pub fn unknown(s: &str) -> Arg {
+    pub(crate) fn unknown(s: &str) -> Arg {
         Arg { text: s.to_string(), dynamic: true, own: false }
     }
     /// The same text with another known value.
-    pub fn with_text(&self, text: String) -> Arg {
+    pub(crate) fn with_text(&self, text: String) -> Arg {
         Arg { text, ..self.clone() }
     }
 }
 
-pub fn basename(p: &str) -> &str {
+pub(super) fn basename(p: &str) -> &str {
     p.rsplit('/').next().unwrap_or(p)
 }
 
-pub fn is_assignment(s: &str) -> bool {
+pub(super) fn is_assignment(s: &str) -> bool {
     match s.split_once('=') {
         Some((name, _)) => {
             !name.is_empty()
@@ -41,7 +41,11 @@ pub fn is_assignment(s: &str) -> bool {
 
 /// Skip leading options; `with_arg` lists options that take a value in the next word.
 /// With `stop_at_operand`, the first word not starting with `-` ends the options.
-pub fn skip_opts<'a>(args: &'a [Arg], with_arg: &[&str], stop_at_operand: bool) -> &'a [Arg] {
+pub(super) fn skip_opts<'a>(
+    args: &'a [Arg],
+    with_arg: &[&str],
+    stop_at_operand: bool,
+) -> &'a [Arg] {
     let mut i = 0;
     while i < args.len() {
         let a = &args[i].text;
@@ -63,7 +67,7 @@ pub fn skip_opts<'a>(args: &'a [Arg], with_arg: &[&str], stop_at_operand: bool) 
 }
 
 /// The operands of a command: words that are not options (and not option values).
-pub fn operands(args: &[Arg], with_arg: &[&str]) -> Vec<Arg> {
+pub(super) fn operands(args: &[Arg], with_arg: &[&str]) -> Vec<Arg> {
     let mut out = vec![];
     let mut i = 0;
     let mut opts_done = false;
@@ -85,7 +89,7 @@ pub fn operands(args: &[Arg], with_arg: &[&str]) -> Vec<Arg> {
 
 /// A short flag in an option cluster (`-rf` has `r`), or one of the long options — also
 /// spelled as a unique prefix (`--for` for `--force`), as GNU getopt and git accept.
-pub fn has_flag(args: &[Arg], short: char, long: &[&str]) -> bool {
+pub(super) fn has_flag(args: &[Arg], short: char, long: &[&str]) -> bool {
     args.iter().take_while(|a| a.text != "--").any(|a| {
         let t = a.text.as_str();
         if let Some(l) = t.strip_prefix("--") {
@@ -102,17 +106,17 @@ pub fn has_flag(args: &[Arg], short: char, long: &[&str]) -> bool {
 
 /// `--name` written in full or as a prefix (`--har`, even `--ha`, for `--hard`): GNU getopt and
 /// git accept any unambiguous prefix, and an ambiguous one is taken as the dangerous reading.
-pub fn long_matches(written: &str, full: &str) -> bool {
+pub(super) fn long_matches(written: &str, full: &str) -> bool {
     written == full || (!written.is_empty() && full.starts_with(written))
 }
 
 /// Whether some word is the long option `full` (or a prefix of it), with or without `=value`.
-pub fn has_long(args: &[Arg], full: &str) -> bool {
+pub(super) fn has_long(args: &[Arg], full: &str) -> bool {
     has_flag(args, '\u{0}', &[full])
 }
 
 /// The value of option `short`/`long` (`-o X`, `-oX`, `--out X`, `--out=X`), the last one wins.
-pub fn opt_value(args: &[Arg], short: &[&str], long: &[&str]) -> Option<Arg> {
+pub(super) fn opt_value(args: &[Arg], short: &[&str], long: &[&str]) -> Option<Arg> {
     let mut found = None;
     let mut i = 0;
     while i < args.len() {

@@ -57,7 +57,7 @@ const OPAQUE: &[&str] = &[
 ];
 
 /// `Some(result)` when `prog` is a wrapper.
-pub fn classify(prog: &str, rest: &[Arg], scope: &Scope) -> Option<Option<Finding>> {
+pub(super) fn classify(prog: &str, rest: &[Arg], scope: &Scope) -> Option<Option<Finding>> {
     let r = match prog {
         "sudo" | "doas" => wrapped(
             skip_opts(
@@ -194,7 +194,7 @@ fn opaque(prog: &str, rest: &[Arg]) -> Option<Finding> {
 
 /// A command a wrapper runs (`sudo X`, `env A=b X`, `xargs X`, …): leading assignments go
 /// into its environment.
-pub fn wrapped(args: &[Arg], scope: &Scope) -> Option<Finding> {
+pub(super) fn wrapped(args: &[Arg], scope: &Scope) -> Option<Finding> {
     let Some(mut scope) = scope.deeper() else { return Some(too_deep()) };
     let mut i = 0;
     let mut found: Option<Finding> = None;

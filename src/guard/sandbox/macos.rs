@@ -7,7 +7,7 @@ use super::*;
 
 impl Plan {
     /// The Seatbelt profile for `sandbox-exec -p` and its `-D KEY=VALUE` parameters.
-    pub fn seatbelt(&self) -> (String, Vec<String>) {
+    pub(crate) fn seatbelt(&self) -> (String, Vec<String>) {
         let mut profile = String::from(
             "(version 1)\n(allow default)\n\
              ; helix: protected trees are write-denied; pinned paths cannot be removed or renamed\n",
@@ -29,7 +29,7 @@ pub(super) const SANDBOX_EXEC: &str = "/usr/bin/sandbox-exec";
 
 /// `argv` run under `sandbox-exec` with the plan's profile; after `sudo [-n]` when present, so
 /// sudo itself runs outside and the privileged command inside.
-pub fn seatbelt_argv(plan: &Plan, argv: Vec<String>) -> Vec<String> {
+pub(crate) fn seatbelt_argv(plan: &Plan, argv: Vec<String>) -> Vec<String> {
     let (profile, params) = plan.seatbelt();
     let split = if argv.first().is_some_and(|a| a == "sudo") {
         1 + argv[1..].iter().take_while(|a| a.starts_with('-')).count()

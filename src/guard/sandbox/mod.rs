@@ -113,7 +113,7 @@ impl Plan {
     /// Normalise: resolved, existing, no tree inside another, every ancestor of a read-only
     /// tree pinned, nothing pinned inside a read-only tree; sorted shallowest first (the order
     /// the mounts must be made in).
-    pub fn new(read_only: Vec<PathBuf>, pinned: Vec<PathBuf>) -> Plan {
+    pub(crate) fn new(read_only: Vec<PathBuf>, pinned: Vec<PathBuf>) -> Plan {
         let real = |p: &PathBuf| p.canonicalize().ok();
         let mut ro: Vec<PathBuf> = read_only.iter().filter_map(real).collect();
         ro.sort();
@@ -139,7 +139,7 @@ impl Plan {
 
     /// Every path, shallowest first, with whether it is read-only (else pinned): the order in
     /// which bind mounts must be made so that no later mount hides an earlier one.
-    pub fn mounts(&self) -> Vec<(&Path, bool)> {
+    pub(crate) fn mounts(&self) -> Vec<(&Path, bool)> {
         let mut all: Vec<(&Path, bool)> = self
             .pinned
             .iter()
@@ -240,7 +240,7 @@ impl State {
 
 /// Runs a fixed argv and says whether it succeeded: how the layer is tried on macOS, given by
 /// the process module (the guard spawns nothing itself).
-pub type TryRun = fn(&[&str]) -> bool;
+pub(crate) type TryRun = fn(&[&str]) -> bool;
 
 /// The OS layer's state on this machine, probed on first use.
 pub fn state(try_run: TryRun) -> &'static State {
@@ -311,7 +311,7 @@ impl Hook {
 }
 
 #[cfg(target_os = "linux")]
-pub use linux::Hook;
+pub(crate) use linux::Hook;
 #[cfg(target_os = "linux")]
 use linux::probe;
 
@@ -322,7 +322,7 @@ mod macos;
 
 #[cfg(target_os = "macos")]
 use macos::probe;
-pub use macos::seatbelt_argv;
+pub(crate) use macos::seatbelt_argv;
 
 #[cfg(test)]
 mod tests;

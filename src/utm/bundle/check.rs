@@ -13,7 +13,7 @@ use super::super::schema;
 use super::{DEBUG_LOG, EFI_VARS, Finding, TPM_DATA, VM_STATE, array, read_bundle};
 
 /// The file names in `Data/` that a configuration references — the ones UTM keeps.
-pub fn referenced(root: &Dictionary, data_dir: &Path) -> BTreeSet<String> {
+pub(crate) fn referenced(root: &Dictionary, data_dir: &Path) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
     for d in array(root, "Drive") {
         if let Some(n) =
@@ -47,7 +47,7 @@ pub fn referenced(root: &Dictionary, data_dir: &Path) -> BTreeSet<String> {
 /// files in `Data/` UTM would delete, missing images, duplicate UUIDs (drive identifiers within
 /// it; the VM UUID against `others`). A UTM 3 bundle is reported as such (one finding), not
 /// checked further.
-pub fn check(path: &Path, others: &[(PathBuf, String)]) -> Result<Vec<Finding>> {
+pub(crate) fn check(path: &Path, others: &[(PathBuf, String)]) -> Result<Vec<Finding>> {
     let b = read_bundle(path)?;
     let root = &b.doc.root;
     let data = b.data_dir();

@@ -61,7 +61,7 @@ pub struct Changes {
 }
 
 /// A value for an enum setting, refused with UTM's allowed values when it is not one of them.
-pub fn check_enum(option: &'static str, value: &str, allowed: &[&str]) -> Result<()> {
+pub(crate) fn check_enum(option: &'static str, value: &str, allowed: &[&str]) -> Result<()> {
     if allowed.contains(&value) {
         return Ok(());
     }
@@ -69,7 +69,7 @@ pub fn check_enum(option: &'static str, value: &str, allowed: &[&str]) -> Result
 }
 
 /// A NIC's MAC: refused when QEMU refuses it or the guest would ignore it.
-pub fn check_mac(mac: &str) -> Result<()> {
+pub(crate) fn check_mac(mac: &str) -> Result<()> {
     match schema::mac_problem(mac) {
         None => Ok(()),
         Some((_, why)) => Err(Error::invalid("MAC address", mac, why)),
@@ -77,7 +77,7 @@ pub fn check_mac(mac: &str) -> Result<()> {
 }
 
 /// A port forward: protocol TCP or UDP, ports 1–65535.
-pub fn check_forward(p: &PortForward) -> Result<()> {
+pub(crate) fn check_forward(p: &PortForward) -> Result<()> {
     check_enum("port forward protocol", &p.protocol, schema::PROTOCOLS)?;
     for (what, port) in [("host_port", p.host_port), ("guest_port", p.guest_port)] {
         if !(1..=65535).contains(&port) {
@@ -93,7 +93,7 @@ pub fn check_forward(p: &PortForward) -> Result<()> {
 
 /// Apply `changes` to a configuration tree. Values UTM or QEMU would refuse are refused here,
 /// with the allowed values.
-pub fn apply(root: &mut Dictionary, c: &Changes) -> Result<()> {
+pub(crate) fn apply(root: &mut Dictionary, c: &Changes) -> Result<()> {
     if let Some(n) = &c.name {
         pl::set(root, "Information.Name", Value::String(n.clone()))?;
     }
@@ -167,7 +167,7 @@ pub fn apply(root: &mut Dictionary, c: &Changes) -> Result<()> {
 /// The result is validated against UTM's schema: a change that adds a problem UTM or QEMU
 /// would refuse is refused and nothing is written. UTM rewrites config.plist from memory when
 /// it saves, so change it while UTM is not editing that VM.
-pub fn configure(path: &Path, c: &Changes) -> Result<Vec<pl::Change>> {
+pub(crate) fn configure(path: &Path, c: &Changes) -> Result<Vec<pl::Change>> {
     let b = open(path)?;
     let mut root = b.doc.root.clone();
     apply(&mut root, c)?;

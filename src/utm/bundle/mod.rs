@@ -25,15 +25,16 @@ mod check;
 mod create;
 mod edit;
 
-pub use check::{check, referenced};
+pub(crate) use check::{check, referenced};
 pub use create::{DiskSpec, NewBundle, Place, add_disk, create, new_config, place_file};
-pub use edit::{Changes, PortForward, apply, check_enum, check_forward, check_mac, configure};
+pub(crate) use edit::{Changes, PortForward, check_enum, check_forward, check_mac, configure};
 
-pub const CONFIG: &str = "config.plist";
-pub const DATA: &str = "Data";
-pub use super::schema::{DEBUG_LOG, EFI_VARS, Finding, Severity, TPM_DATA, VERSION, VM_STATE};
+pub(crate) const CONFIG: &str = "config.plist";
+pub(crate) const DATA: &str = "Data";
+pub(crate) use super::schema::{DEBUG_LOG, EFI_VARS, Finding, TPM_DATA, VERSION, VM_STATE};
+#[cfg(test)]
 /// The twelve top-level keys UTM 5 writes for a QEMU VM (sorted, as UTM's encoder writes them).
-pub const TOP_KEYS: [&str; 12] = [
+pub(crate) const TOP_KEYS: [&str; 12] = [
     "Backend",
     "ConfigurationVersion",
     "Display",
@@ -50,7 +51,7 @@ pub const TOP_KEYS: [&str; 12] = [
 
 /// An opened bundle: its path and its parsed configuration.
 #[derive(Debug, Clone)]
-pub struct Bundle {
+pub(crate) struct Bundle {
     pub path: PathBuf,
     pub doc: Doc,
 }
@@ -62,7 +63,7 @@ fn bad_bundle(path: &Path, why: impl Into<String>) -> Error {
 /// Check a configuration tree is one helix understands: QEMU backend, version 4. A UTM 3
 /// (version 2) file, which UTM migrates when it opens it, is recognised and refused with what
 /// to do — helix never rewrites one.
-pub fn validate_config(root: &Dictionary, config_path: &Path) -> Result<()> {
+pub(crate) fn validate_config(root: &Dictionary, config_path: &Path) -> Result<()> {
     match schema::version_finding(root) {
         None => Ok(()),
         Some(f) => Err(bad_bundle(config_path, format!("{}; nothing was changed", f.message))),
@@ -93,33 +94,33 @@ fn read_bundle(path: &Path) -> Result<Bundle> {
 }
 
 /// Open a bundle and read its configuration; refuse one that is not a version-4 QEMU VM.
-pub fn open(path: &Path) -> Result<Bundle> {
+pub(crate) fn open(path: &Path) -> Result<Bundle> {
     let b = read_bundle(path)?;
     validate_config(&b.doc.root, &b.config_path())?;
     Ok(b)
 }
 
 impl Bundle {
-    pub fn config_path(&self) -> PathBuf {
+    pub(crate) fn config_path(&self) -> PathBuf {
         self.path.join(CONFIG)
     }
-    pub fn data_dir(&self) -> PathBuf {
+    pub(crate) fn data_dir(&self) -> PathBuf {
         self.path.join(DATA)
     }
     fn str_at(&self, p: &str) -> Option<String> {
         pl::get(&self.doc.root, p).ok().flatten().and_then(|v| v.as_string()).map(String::from)
     }
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         self.str_at("Information.Name").unwrap_or_else(|| {
             self.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
         })
     }
-    pub fn uuid(&self) -> Option<String> {
+    pub(crate) fn uuid(&self) -> Option<String> {
         self.str_at("Information.UUID")
     }
 
     /// The typed view recipes see (`utm::open`).
-    pub fn view(&self) -> Json {
+    pub(crate) fn view(&self) -> Json {
         let r = &self.doc.root;
         let s = |p: &str| {
             pl::get(r, p)
@@ -165,7 +166,7 @@ impl Bundle {
     }
 
     /// Every drive: `ImageName` (inside `Data/`) or external (no `ImageName`, e.g. an ISO).
-    pub fn drives(&self) -> Vec<Json> {
+    pub(crate) fn drives(&self) -> Vec<Json> {
         let data = self.data_dir();
         array(&self.doc.root, "Drive")
             .iter()
@@ -194,7 +195,7 @@ fn array<'a>(root: &'a Dictionary, key: &str) -> &'a [Value] {
 }
 
 /// `QEMU.AdditionalArguments` as strings.
-pub fn arguments(root: &Dictionary) -> Vec<String> {
+pub(crate) fn arguments(root: &Dictionary) -> Vec<String> {
     pl::get(root, "QEMU.AdditionalArguments")
         .ok()
         .flatten()

@@ -62,55 +62,55 @@ const fn opt(name: &'static str, ty: Ty) -> Key {
 }
 
 /// The current (and oldest) ConfigurationVersion UTM 4 and 5 load (UTMConfiguration.swift).
-pub const VERSION: i64 = 4;
+pub(crate) const VERSION: i64 = 4;
 /// The ConfigurationVersion of UTM 3's format, which UTM 4+ migrates on open
 /// (Legacy/UTMLegacyQemuConfiguration.m, `kCurrentConfigurationVersion`).
-pub const LEGACY_VERSION: i64 = 2;
+pub(crate) const LEGACY_VERSION: i64 = 2;
 
 // ---- enums (QEMUConstant.swift), raw values exactly as config.plist stores them ----
 
 /// `UTMBackend` (UTMConfiguration.swift).
-pub const BACKENDS: &[&str] = &["Unknown", "Apple", "QEMU"];
+pub(crate) const BACKENDS: &[&str] = &["Unknown", "Apple", "QEMU"];
 /// `QEMUScaler`.
-pub const SCALERS: &[&str] = &["Linear", "Nearest"];
+pub(crate) const SCALERS: &[&str] = &["Linear", "Nearest"];
 /// `QEMUUSBBus`.
-pub const USB_BUSES: &[&str] = &["Disabled", "2.0", "3.0"];
+pub(crate) const USB_BUSES: &[&str] = &["Disabled", "2.0", "3.0"];
 /// `QEMUNetworkMode`.
-pub const NETWORK_MODES: &[&str] = &["Emulated", "Shared", "Host", "Bridged"];
+pub(crate) const NETWORK_MODES: &[&str] = &["Emulated", "Shared", "Host", "Bridged"];
 /// `QEMUNetworkProtocol`.
-pub const PROTOCOLS: &[&str] = &["TCP", "UDP"];
+pub(crate) const PROTOCOLS: &[&str] = &["TCP", "UDP"];
 /// `QEMUTerminalTheme`.
-pub const TERMINAL_THEMES: &[&str] = &["Default"];
+pub(crate) const TERMINAL_THEMES: &[&str] = &["Default"];
 /// `QEMUSerialMode` (`Ptty` exists on macOS only).
-pub const SERIAL_MODES: &[&str] = &["Terminal", "TcpClient", "TcpServer", "Ptty"];
+pub(crate) const SERIAL_MODES: &[&str] = &["Terminal", "TcpClient", "TcpServer", "Ptty"];
 /// `QEMUSerialTarget`.
-pub const SERIAL_TARGETS: &[&str] = &["Auto", "Manual", "GDB", "Monitor"];
+pub(crate) const SERIAL_TARGETS: &[&str] = &["Auto", "Manual", "GDB", "Monitor"];
 /// `QEMUDriveImageType`.
-pub const IMAGE_TYPES: &[&str] =
+pub(crate) const IMAGE_TYPES: &[&str] =
     &["None", "Disk", "CD", "BIOS", "LinuxKernel", "LinuxInitrd", "LinuxDTB"];
 /// `QEMUDriveInterface`.
-pub const INTERFACES: &[&str] =
+pub(crate) const INTERFACES: &[&str] =
     &["None", "IDE", "SCSI", "SD", "MTD", "Floppy", "PFlash", "VirtIO", "NVMe", "USB"];
 /// `QEMUFileShareMode`.
-pub const SHARE_MODES: &[&str] = &["None", "WebDAV", "VirtFS"];
+pub(crate) const SHARE_MODES: &[&str] = &["None", "WebDAV", "VirtFS"];
 
 /// `QEMUPackageFileName`: the names UTM itself uses inside a QEMU bundle's `Data/`. Of these
 /// it keeps `efi_vars.fd` (UEFI boot), `tpmdata` (a TPM, or any existing one) and `debug.log`
 /// (debug log on) when it saves; `vmstate` is kept only by Apple-virtualization bundles, so in
 /// a QEMU bundle UTM deletes it like any unreferenced file (UTMQemuConfigurationQEMU.swift
 /// `saveData`, UTMConfiguration.swift `cleanupAllFiles`).
-pub const EFI_VARS: &str = "efi_vars.fd";
-pub const TPM_DATA: &str = "tpmdata";
-pub const DEBUG_LOG: &str = "debug.log";
-pub const VM_STATE: &str = "vmstate";
+pub(crate) const EFI_VARS: &str = "efi_vars.fd";
+pub(crate) const TPM_DATA: &str = "tpmdata";
+pub(crate) const DEBUG_LOG: &str = "debug.log";
+pub(crate) const VM_STATE: &str = "vmstate";
 
 /// Architectures UTM has a UEFI firmware for (`uefiImagePrefix`).
-pub const UEFI_ARCHITECTURES: &[&str] =
+pub(crate) const UEFI_ARCHITECTURES: &[&str] =
     &["arm", "aarch64", "i386", "x86_64", "loongarch64", "riscv64"];
 
 // ---- sections ----
 
-pub const INFORMATION: &[Key] = &[
+pub(crate) const INFORMATION: &[Key] = &[
     req("Name", Ty::Str),
     opt("Icon", Ty::Icon),
     req("IconCustom", Ty::Bool),
@@ -118,7 +118,7 @@ pub const INFORMATION: &[Key] = &[
     req("UUID", Ty::Uuid),
 ];
 
-pub const SYSTEM: &[Key] = &[
+pub(crate) const SYSTEM: &[Key] = &[
     req("Architecture", Ty::Arch),
     req("Target", Ty::Target),
     req("CPU", Ty::Cpu),
@@ -130,7 +130,7 @@ pub const SYSTEM: &[Key] = &[
     req("JITCacheSize", Ty::Int),
 ];
 
-pub const QEMU: &[Key] = &[
+pub(crate) const QEMU: &[Key] = &[
     req("DebugLog", Ty::Bool),
     req("UEFIBoot", Ty::Bool),
     req("RNGDevice", Ty::Bool),
@@ -144,19 +144,19 @@ pub const QEMU: &[Key] = &[
     req("AdditionalArguments", Ty::Strings),
 ];
 
-pub const INPUT: &[Key] = &[
+pub(crate) const INPUT: &[Key] = &[
     req("UsbBusSupport", Ty::Enum(USB_BUSES)),
     req("UsbSharing", Ty::Bool),
     req("MaximumUsbShare", Ty::Int),
 ];
 
-pub const SHARING: &[Key] = &[
+pub(crate) const SHARING: &[Key] = &[
     req("DirectoryShareMode", Ty::Enum(SHARE_MODES)),
     req("DirectoryShareReadOnly", Ty::Bool),
     req("ClipboardSharing", Ty::Bool),
 ];
 
-pub const DISPLAY: &[Key] = &[
+pub(crate) const DISPLAY: &[Key] = &[
     req("Hardware", Ty::Device(Device::Display)),
     opt("VgaRamMib", Ty::Int),
     req("DynamicResolution", Ty::Bool),
@@ -165,7 +165,7 @@ pub const DISPLAY: &[Key] = &[
     req("NativeResolution", Ty::Bool),
 ];
 
-pub const DRIVE: &[Key] = &[
+pub(crate) const DRIVE: &[Key] = &[
     opt("ImageName", Ty::Str),
     opt("ReadOnly", Ty::Bool),
     req("ImageType", Ty::Enum(IMAGE_TYPES)),
@@ -174,7 +174,7 @@ pub const DRIVE: &[Key] = &[
     req("Identifier", Ty::Str),
 ];
 
-pub const PORT_FORWARD: &[Key] = &[
+pub(crate) const PORT_FORWARD: &[Key] = &[
     req("Protocol", Ty::Enum(PROTOCOLS)),
     opt("HostAddress", Ty::Str),
     req("HostPort", Ty::Port),
@@ -183,7 +183,7 @@ pub const PORT_FORWARD: &[Key] = &[
 ];
 
 /// The camel-case keys UTM before 4.4 wrote, still decoded.
-pub const PORT_FORWARD_OLD: &[Key] = &[
+pub(crate) const PORT_FORWARD_OLD: &[Key] = &[
     req("protocol", Ty::Enum(PROTOCOLS)),
     opt("hostAddress", Ty::Str),
     req("hostPort", Ty::Port),
@@ -191,7 +191,7 @@ pub const PORT_FORWARD_OLD: &[Key] = &[
     req("guestPort", Ty::Port),
 ];
 
-pub const NETWORK: &[Key] = &[
+pub(crate) const NETWORK: &[Key] = &[
     req("Mode", Ty::Enum(NETWORK_MODES)),
     req("Hardware", Ty::Device(Device::Network)),
     req("MacAddress", Ty::Mac),
@@ -211,7 +211,7 @@ pub const NETWORK: &[Key] = &[
     opt("HostNetUuid", Ty::Uuid),
 ];
 
-pub const TERMINAL: &[Key] = &[
+pub(crate) const TERMINAL: &[Key] = &[
     opt("Theme", Ty::Enum(TERMINAL_THEMES)),
     opt("ForegroundColor", Ty::Str),
     opt("BackgroundColor", Ty::Str),
@@ -221,7 +221,7 @@ pub const TERMINAL: &[Key] = &[
     opt("CursorBlink", Ty::Bool),
 ];
 
-pub const SERIAL: &[Key] = &[
+pub(crate) const SERIAL: &[Key] = &[
     req("Mode", Ty::Enum(SERIAL_MODES)),
     req("Target", Ty::Enum(SERIAL_TARGETS)),
     opt("Terminal", Ty::Dict(TERMINAL)),
@@ -232,7 +232,7 @@ pub const SERIAL: &[Key] = &[
     opt("RemoteConnectionAllowed", Ty::Bool),
 ];
 
-pub const SOUND: &[Key] = &[req("Hardware", Ty::Device(Device::Sound))];
+pub(crate) const SOUND: &[Key] = &[req("Hardware", Ty::Device(Device::Sound))];
 
 /// The top level. `Backend` and `ConfigurationVersion` are checked first (see [`validate`]).
 pub const TOP: &[Key] = &[
@@ -253,7 +253,7 @@ pub const TOP: &[Key] = &[
 // ---- per-architecture tables ----
 
 /// The architectures helix has target/CPU/device tables for (and creates VMs for).
-pub const KNOWN_ARCHITECTURES: &[&str] = &["aarch64", "x86_64"];
+pub(crate) const KNOWN_ARCHITECTURES: &[&str] = &["aarch64", "x86_64"];
 
 /// Other names people use for an architecture, and UTM's.
 pub(super) const ARCH_ALIASES: &[(&str, &str)] = &[
@@ -266,7 +266,7 @@ pub(super) const ARCH_ALIASES: &[(&str, &str)] = &[
 ];
 
 /// The default target UTM picks for an architecture (`QEMUTarget_*.default`).
-pub fn default_target(arch: &str) -> Option<&'static str> {
+pub(crate) fn default_target(arch: &str) -> Option<&'static str> {
     match arch {
         "aarch64" => Some("virt"),
         "x86_64" => Some("q35"),
@@ -274,7 +274,7 @@ pub fn default_target(arch: &str) -> Option<&'static str> {
     }
 }
 
-pub fn targets(arch: &str) -> Option<&'static [&'static str]> {
+pub(crate) fn targets(arch: &str) -> Option<&'static [&'static str]> {
     match arch {
         "aarch64" => Some(c::AARCH64_TARGETS),
         "x86_64" => Some(c::X86_64_TARGETS),
@@ -282,7 +282,7 @@ pub fn targets(arch: &str) -> Option<&'static [&'static str]> {
     }
 }
 
-pub fn cpus(arch: &str) -> Option<&'static [&'static str]> {
+pub(crate) fn cpus(arch: &str) -> Option<&'static [&'static str]> {
     match arch {
         "aarch64" => Some(c::AARCH64_CPUS),
         "x86_64" => Some(c::X86_64_CPUS),
@@ -290,7 +290,7 @@ pub fn cpus(arch: &str) -> Option<&'static [&'static str]> {
     }
 }
 
-pub fn devices(arch: &str, d: Device) -> Option<&'static [&'static str]> {
+pub(crate) fn devices(arch: &str, d: Device) -> Option<&'static [&'static str]> {
     Some(match (arch, d) {
         ("aarch64", Device::Display) => c::AARCH64_DISPLAY_DEVICES,
         ("aarch64", Device::Network) => c::AARCH64_NETWORK_DEVICES,

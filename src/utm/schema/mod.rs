@@ -39,8 +39,8 @@ mod rules;
 mod validate;
 
 pub use keys::*;
-pub use rules::*;
-pub use validate::*;
+pub(crate) use rules::*;
+pub(crate) use validate::*;
 
 /// How bad a finding is (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +50,7 @@ pub enum Severity {
 }
 
 impl Severity {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Severity::Error => "error",
             Severity::Warning => "warning",
@@ -60,7 +60,7 @@ impl Severity {
 
 /// One thing wrong with a bundle: `kind` names the rule, `path` the key path or file.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Finding {
+pub(crate) struct Finding {
     pub severity: Severity,
     pub kind: &'static str,
     pub path: String,
@@ -68,17 +68,21 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn error(kind: &'static str, path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn error(
+        kind: &'static str,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Finding { severity: Severity::Error, kind, path: path.into(), message: message.into() }
     }
-    pub fn warning(
+    pub(crate) fn warning(
         kind: &'static str,
         path: impl Into<String>,
         message: impl Into<String>,
     ) -> Self {
         Finding { severity: Severity::Warning, kind, path: path.into(), message: message.into() }
     }
-    pub fn to_json(&self) -> Json {
+    pub(crate) fn to_json(&self) -> Json {
         json!({
             "severity": self.severity.name(),
             "kind": self.kind,

@@ -7,7 +7,7 @@ use super::Severity;
 use super::keys::ARCH_ALIASES;
 
 /// Whether `s` is a UUID as Foundation parses one: 8-4-4-4-12 hex digits, either case.
-pub fn is_uuid(s: &str) -> bool {
+pub(crate) fn is_uuid(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     parts.len() == 5
         && parts
@@ -17,7 +17,7 @@ pub fn is_uuid(s: &str) -> bool {
 }
 
 /// The six bytes of a MAC written as UTM writes them (`52:42:0A:1B:2C:3D`, either case).
-pub fn parse_mac(s: &str) -> Option<[u8; 6]> {
+pub(crate) fn parse_mac(s: &str) -> Option<[u8; 6]> {
     let parts: Vec<&str> = s.split(':').collect();
     if parts.len() != 6 {
         return None;
@@ -33,7 +33,7 @@ pub fn parse_mac(s: &str) -> Option<[u8; 6]> {
 }
 
 /// Why a MAC cannot be a NIC's address, if it cannot: `(severity, reason)`.
-pub fn mac_problem(s: &str) -> Option<(Severity, String)> {
+pub(crate) fn mac_problem(s: &str) -> Option<(Severity, String)> {
     match parse_mac(s) {
         None => Some((
             Severity::Error,
@@ -56,7 +56,7 @@ pub fn mac_problem(s: &str) -> Option<(Severity, String)> {
 
 /// The closest allowed value to `got`, for "did you mean": the same spelling in another case,
 /// a known alias, or the nearest by edit distance (within a third of its length).
-pub fn suggest<'a>(got: &str, allowed: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn suggest<'a>(got: &str, allowed: &[&'a str]) -> Option<&'a str> {
     if let Some(a) = allowed.iter().find(|a| a.eq_ignore_ascii_case(got)) {
         return Some(a);
     }
@@ -77,7 +77,7 @@ pub fn suggest<'a>(got: &str, allowed: &[&'a str]) -> Option<&'a str> {
 
 /// "expected one of …" with a "did you mean" first when there is a close value. Long lists
 /// are shortened to their first values and a count.
-pub fn expected(got: &str, allowed: &[&str]) -> String {
+pub(crate) fn expected(got: &str, allowed: &[&str]) -> String {
     let list = if allowed.len() <= 12 {
         allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
     } else {

@@ -5,14 +5,14 @@
 use plist::{Dictionary, Value};
 
 use super::super::constants as c;
+use super::Finding;
 use super::keys::*;
 use super::rules::*;
-use super::{Finding, Severity};
 
 /// Validate a whole configuration tree against the schema. Never fails: every problem is a
 /// [`Finding`]. A UTM 3 (version 2) file or an Apple-virtualization one is recognised and
 /// reported as one finding, not checked against the version-4 schema.
-pub fn validate(root: &Dictionary) -> Vec<Finding> {
+pub(crate) fn validate(root: &Dictionary) -> Vec<Finding> {
     let mut out = Vec::new();
     if let Some(f) = version_finding(root) {
         out.push(f);
@@ -31,7 +31,7 @@ pub fn validate(root: &Dictionary) -> Vec<Finding> {
 
 /// Whether the file is a version-4 QEMU configuration; if not, the one finding saying what it
 /// is instead (a UTM 3 file UTM migrates, an Apple-virtualization VM, a newer UTM's file).
-pub fn version_finding(root: &Dictionary) -> Option<Finding> {
+pub(crate) fn version_finding(root: &Dictionary) -> Option<Finding> {
     let version = root.get("ConfigurationVersion");
     let backend = root.get("Backend").and_then(|v| v.as_string());
     let v = match version {
@@ -424,9 +424,4 @@ fn semantic(cx: &Cx, out: &mut Vec<Finding>) {
             "`Information.IconCustom` is true but `Information.Icon` (the icon's file in Data/) is missing; UTM refuses to load the file",
         ));
     }
-}
-
-/// Only the errors.
-pub fn errors(findings: &[Finding]) -> impl Iterator<Item = &Finding> {
-    findings.iter().filter(|f| f.severity == Severity::Error)
 }

@@ -25,7 +25,7 @@ fn is_dir(scope: &Scope, p: &str) -> bool {
 }
 
 /// The rule for `prog` (its basename), or `None` when it has none or the command is ordinary.
-pub fn classify(prog: &str, rest: &[Arg], scope: &Scope) -> Option<Finding> {
+pub(super) fn classify(prog: &str, rest: &[Arg], scope: &Scope) -> Option<Finding> {
     match prog {
         // Deleting, cutting and replacing files.
         "rm" | "grm" => files::rm(rest, scope),

@@ -28,7 +28,7 @@ fn parser_options() -> brush_parser::ParserOptions {
 }
 
 /// Classify a script that runs in `scope` (its effects on the filesystem view are shared).
-pub fn script(text: &str, scope: &Scope) -> Option<Finding> {
+pub(super) fn script(text: &str, scope: &Scope) -> Option<Finding> {
     let mut parser =
         brush_parser::Parser::new(std::io::Cursor::new(text.as_bytes()), &parser_options());
     let program = match parser.parse_program() {
@@ -48,7 +48,7 @@ pub fn script(text: &str, scope: &Scope) -> Option<Finding> {
 }
 
 /// A script given as one word (`sh -c WORD`, `env -S WORD`, `eval`, `trap WORD`).
-pub fn sub_script(word: &Arg, scope: &Scope) -> Option<Finding> {
+pub(super) fn sub_script(word: &Arg, scope: &Scope) -> Option<Finding> {
     if word.dynamic {
         return Some(Finding::new("a shell script only known at run time", Severity::YesNo));
     }
@@ -362,12 +362,12 @@ impl Walker {
     }
 }
 
-pub fn is_harmless_device(p: &str) -> bool {
+pub(super) fn is_harmless_device(p: &str) -> bool {
     matches!(p, "/dev/null" | "/dev/stdout" | "/dev/stderr" | "/dev/tty")
         || p.starts_with("/dev/fd/")
 }
 
-pub fn is_disk_device(p: &str) -> bool {
+pub(super) fn is_disk_device(p: &str) -> bool {
     [
         "/dev/disk",
         "/dev/rdisk",
