@@ -139,6 +139,7 @@ impl Plan {
 
     /// Every path, shallowest first, with whether it is read-only (else pinned): the order in
     /// which bind mounts must be made so that no later mount hides an earlier one.
+    #[cfg(any(target_os = "linux", test))]
     pub(crate) fn mounts(&self) -> Vec<(&Path, bool)> {
         let mut all: Vec<(&Path, bool)> = self
             .pinned
