@@ -201,8 +201,26 @@ pub enum Error {
     /// `helix log`/`undo last` with an empty journal.
     #[error("no runs recorded yet")]
     NoRuns,
+    /// `ssh` to a target failed or cannot be done here: the message says what and what to do.
+    #[error("{message}")]
+    Ssh { target: String, message: String },
+    /// SSH on a target did not answer in time.
+    #[error("SSH on {target} was not ready within {seconds}s: {why}")]
+    SshNotReady { target: String, seconds: f64, why: String },
+    /// A command polled over SSH did not succeed in time.
+    #[error("`{command}` did not succeed on {target} within {seconds}s{seen}")]
+    SshWaitTimeout { command: String, target: String, seconds: f64, seen: String },
+    /// The run's private directory for SSH master sockets could not be made.
     #[error("{0}")]
-    Other(String),
+    SshControlDir(String),
+    /// Nothing accepted connections on a port in time.
+    #[error(
+        "nothing accepted connections on {host}:{port} within {seconds}s: is the service (or VM) running and the port forwarded?"
+    )]
+    WaitPort { host: String, port: u16, seconds: f64 },
+    /// A background command was only planned (`--dry-run`), so there is nothing to hand back.
+    #[error("dry run: `{command}` was not started")]
+    NotStarted { command: String },
 }
 
 /// Lines of a program's output, indented under the message that quotes them.
@@ -231,9 +249,6 @@ impl Error {
     }
     pub fn invalid(what: &'static str, value: impl Into<String>, why: impl Into<String>) -> Self {
         Error::Invalid { what, value: value.into(), why: why.into() }
-    }
-    pub fn other(msg: impl Into<String>) -> Self {
-        Error::Other(msg.into())
     }
 
     /// The exit code helix should end with when this error ends a run.
@@ -333,7 +348,7 @@ mod tests {
         assert_eq!(carried(&wrapped), Carried { code: Some(7), cancelled: false });
         let cancelled = Error::Cancelled("x".into()).into_rhai();
         assert_eq!(carried(&cancelled), Carried { code: Some(130), cancelled: true });
-        assert_eq!(carried(&Error::other("x").into_rhai()), Carried::default());
+        assert_eq!(carried(&Error::NoRuns.into_rhai()), Carried::default());
         assert!(!crate::run::current().is_cancelled(), "no context was told anything");
     }
 }

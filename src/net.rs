@@ -83,11 +83,14 @@ pub(crate) fn download(url: &str, dest: &Path, opts: &DownloadOptions) -> Result
         if let Some(want) = &want {
             let got = crate::fs::sha256_file(dest)?;
             if &got != want {
-                return Err(Error::other(format!(
-                    "`{}` already exists and its SHA-256 is {got}, not the expected {want}: it is another \
-                     version or damaged; move it away (`fs::remove`) to download it again",
-                    dest.display()
-                )));
+                return Err(Error::Download {
+                    url: url.to_string(),
+                    message: format!(
+                        "`{}` already exists and its SHA-256 is {got}, not the expected {want}: it is \
+                         another version or damaged; move it away (`fs::remove`) to download it again",
+                        dest.display()
+                    ),
+                });
             }
             crate::ui::info(&format!(
                 "`{}` is already downloaded (SHA-256 verified)",
@@ -368,10 +371,11 @@ pub(crate) fn wait_port(host: &str, port: u16, timeout: Duration) -> Result<f64>
         spinner.finish_and_clear();
         match found? {
             Some(()) => Ok(started.elapsed().as_secs_f64()),
-            None => Err(Error::other(format!(
-                "nothing accepted connections on {host}:{port} within {}s: is the service (or VM) running and the port forwarded?",
-                timeout.as_secs_f64()
-            ))),
+            None => Err(Error::WaitPort {
+                host: host.to_string(),
+                port,
+                seconds: timeout.as_secs_f64(),
+            }),
         }
     })
 }

@@ -11,9 +11,12 @@ pub fn module() -> rhai::Module {
 
 fn to_map<T: serde::Serialize>(v: &T) -> Result<rhai::Map> {
     rhai::serde::to_dynamic(v)
-        .map_err(|e| Error::other(format!("could not convert a Mach-O report: {e}")))?
+        .map_err(|e| Error::Encode { what: "a Mach-O report".into(), message: e.to_string() })?
         .try_cast::<rhai::Map>()
-        .ok_or_else(|| Error::other("a Mach-O report is not a map"))
+        .ok_or_else(|| Error::Encode {
+            what: "a Mach-O report".into(),
+            message: "it is not a map".into(),
+        })
 }
 
 fn edit_map(r: &crate::macho::EditReport) -> Result<rhai::Map> {

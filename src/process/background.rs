@@ -96,7 +96,7 @@ impl Cmd {
             Ok(Some(Background { child: Some(child), detached: false }))
         })
         .and_then(|b: Option<Background>| {
-            b.ok_or_else(|| Error::other(format!("dry run: `{shown}` was not started")))
+            b.ok_or_else(|| Error::NotStarted { command: shown.clone() })
         })
     }
 }

@@ -241,7 +241,11 @@ mod tests {
             while t.elapsed * 1000.0 < parse_int(args.spin).to_float() {}\n\
             exit((if dry_run() { 10 } else { 20 }) + parse_int(args.n));\n";
         let path = dir.join("sees.rhai");
-        std::fs::write(&path, text).unwrap();
+        // Concurrent runs write the same recipe: beside it, then renamed into place, so a
+        // reader never sees it half-written.
+        let tmp = dir.join(format!(".sees-{:?}.tmp", std::thread::current().id()));
+        std::fs::write(&tmp, text).unwrap();
+        std::fs::rename(&tmp, &path).unwrap();
         crate::recipe::find(&[dir.to_path_buf()], path.to_str().unwrap()).unwrap()
     }
 

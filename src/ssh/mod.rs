@@ -249,10 +249,13 @@ pub(crate) fn exec(t: &Target, command: &str, opts: &RunOptions) -> Result<Finis
 /// they log out. Journaled, not classified: what a person types is theirs to decide.
 pub(crate) fn shell(t: &Target) -> Result<()> {
     if !crate::ui::interactive() {
-        return Err(Error::other(format!(
-            "a shell on {t} needs a terminal: run helix at one, or `ssh -p {} {}@{}` yourself",
-            t.port, t.user, t.host
-        )));
+        return Err(Error::Ssh {
+            target: t.to_string(),
+            message: format!(
+                "a shell on {t} needs a terminal: run helix at one, or `ssh -p {} {}@{}` yourself",
+                t.port, t.user, t.host
+            ),
+        });
     }
     let action = Action::new("ssh.shell", format!("open a shell on {t}"))
         .args(json!({ "target": t.to_string() }));
@@ -287,10 +290,10 @@ fn explain(e: Error, t: &Target, command: &str) -> Error {
             if code == Some(255)
                 && let Some(hint) = ssh_failure_hint(&stderr_tail, t)
             {
-                return Error::other(format!(
-                    "ssh to {t} failed: {hint}{}",
-                    tail_block(&stderr_tail)
-                ));
+                return Error::Ssh {
+                    target: t.to_string(),
+                    message: format!("ssh to {t} failed: {hint}{}", tail_block(&stderr_tail)),
+                };
             }
             Error::CommandFailed {
                 command: format!("{command}` on `{t}"),

@@ -25,7 +25,11 @@ impl Target {
 
 /// The run's private directory for master sockets (mode 0700, under `/tmp` to stay short).
 fn control_dir() -> Result<PathBuf> {
-    let dir = masters().control_dir.get_or_init(make_control_dir).clone().map_err(Error::other)?;
+    let dir = masters()
+        .control_dir
+        .get_or_init(make_control_dir)
+        .clone()
+        .map_err(Error::SshControlDir)?;
     if !dir.exists() {
         // `close_all` removed it and the run goes on: make it again, private.
         use std::os::unix::fs::DirBuilderExt;

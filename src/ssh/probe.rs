@@ -254,7 +254,7 @@ fn timeout_error(t: &Target, timeout: Duration, last: &Probe, login_error: Optio
             .unwrap_or_else(|| format!("the login failed: {}", err.lines().last().unwrap_or(""))),
         (p, _) => p.message(&t.host, t.port),
     };
-    Error::other(format!("SSH on {t} was not ready within {secs}s: {why}"))
+    Error::SshNotReady { target: t.to_string(), seconds: secs, why }
 }
 
 /// Poll `command` on `t` until it succeeds (e.g. a cloud-init marker file), through the master
@@ -288,10 +288,12 @@ pub(crate) fn wait_until(t: &Target, command: &str, timeout: Duration) -> Result
             if started.elapsed() >= timeout {
                 spinner.finish_and_clear();
                 let seen = if last.is_empty() { String::new() } else { format!(" (last: {last})") };
-                return Err(Error::other(format!(
-                    "`{command}` did not succeed on {t} within {}s{seen}",
-                    timeout.as_secs_f64()
-                )));
+                return Err(Error::SshWaitTimeout {
+                    command: command.to_string(),
+                    target: t.to_string(),
+                    seconds: timeout.as_secs_f64(),
+                    seen,
+                });
             }
             let pause = match started.elapsed().as_secs() {
                 0..=9 => Duration::from_millis(200),
