@@ -145,13 +145,9 @@ fn a_run_with_relative_paths_is_undone_from_another_directory() {
         !git2::Repository::open(d.join("src-repo")).unwrap().head_detached().unwrap(),
         "the checkout was not undone"
     );
-    let snaps = std::process::Command::new("qemu-img")
-        .args(["snapshot", "-l"])
-        .arg(d.join("snap.qcow2"))
-        .output()
-        .unwrap();
+    let snaps = crate::support::disk::snapshot_list(&d.join("snap.qcow2"));
     // The checkpoint's undo reverted the image to it, keeping the state it had.
-    assert!(String::from_utf8_lossy(&snaps.stdout).contains("before-s1-"), "{}", out.stdout);
+    assert!(snaps.contains("before-s1-"), "{}", out.stdout);
 }
 
 #[test]
@@ -264,12 +260,8 @@ fn a_journal_from_before_typed_records_is_undone() {
     assert_eq!(std::fs::read_to_string(d.join("u.txt")).unwrap(), "trashed");
     assert!(out.stdout.contains("ran `true`"), "{}", out.stdout);
     assert!(out.stdout.contains("snapshot `s1` of"), "{}", out.stdout);
-    let snaps = std::process::Command::new("qemu-img")
-        .args(["snapshot", "-l"])
-        .arg(d.join("snap.qcow2"))
-        .output()
-        .unwrap();
-    assert!(String::from_utf8_lossy(&snaps.stdout).contains("before-s1-"), "{}", out.stdout);
+    let snaps = crate::support::disk::snapshot_list(&d.join("snap.qcow2"));
+    assert!(snaps.contains("before-s1-"), "{}", out.stdout);
     let repo = git2::Repository::open(d.join("repo")).unwrap();
     assert!(repo.find_remote("added").is_err(), "{}", out.stdout);
     assert_eq!(repo.find_remote("up").unwrap().url().unwrap(), "https://example.com/old.git");

@@ -16,3 +16,8 @@ pub fn vm_bytes(disk: &Path) -> u64 {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     v["virtual-size"].as_u64().unwrap()
 }
+
+/// `qemu-img snapshot -l` of a disk image: its internal snapshots as qemu-img lists them.
+pub fn snapshot_list(disk: &Path) -> String {
+    stdout_of(Command::new("qemu-img").args(["snapshot", "-l"]).arg(disk))
+}
