@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use rhai::{Array, Dynamic, Map};
+use rhai::{Array, Dynamic};
 
 use crate::error::{Error, Result};
 
@@ -65,82 +65,11 @@ pub fn path(s: &str) -> PathBuf {
     crate::paths::expand(s)
 }
 
-/// An option from a map: `None` when absent or `()`.
-pub fn opt<'a>(m: &'a Map, key: &str) -> Option<&'a Dynamic> {
-    m.get(key).filter(|v| !v.is_unit())
-}
-
-pub fn opt_str(m: &Map, key: &'static str) -> Result<Option<String>> {
-    opt(m, key)
-        .map(|v| {
-            v.clone().into_string().map_err(|t| {
-                Error::invalid("option", key, format!("expected a string, found {}", words(t)))
-            })
-        })
-        .transpose()
-}
-
-pub fn opt_bool(m: &Map, key: &'static str) -> Result<bool> {
-    opt(m, key)
-        .map(|v| {
-            v.as_bool().map_err(|t| {
-                Error::invalid("option", key, format!("expected true or false, found {}", words(t)))
-            })
-        })
-        .transpose()
-        .map(|b| b.unwrap_or(false))
-}
-
-pub fn opt_int(m: &Map, key: &'static str) -> Result<Option<i64>> {
-    opt(m, key)
-        .map(|v| {
-            v.as_int().map_err(|t| {
-                Error::invalid(
-                    "option",
-                    key,
-                    format!("expected a whole number, found {}", words(t)),
-                )
-            })
-        })
-        .transpose()
-}
-
-/// Seconds as int or float.
-pub fn opt_secs(m: &Map, key: &'static str) -> Result<Option<Duration>> {
-    opt(m, key)
-        .map(|v| {
-            let s = if let Ok(i) = v.as_int() {
-                i as f64
-            } else {
-                v.as_float().map_err(|t| {
-                    Error::invalid("option", key, format!("expected seconds, found {}", words(t)))
-                })?
-            };
-            if s < 0.0 {
-                Err(Error::invalid("option", key, "seconds cannot be negative"))
-            } else {
-                Ok(Duration::from_secs_f64(s))
-            }
-        })
-        .transpose()
-}
-
 /// A whole-seconds `timeout` argument as a duration; negative is an error.
 pub fn timeout(seconds: i64) -> Result<Duration> {
     u64::try_from(seconds)
         .map(Duration::from_secs)
         .map_err(|_| Error::invalid("timeout", seconds.to_string(), "seconds cannot be negative"))
-}
-
-/// Reject keys a function does not know, so a typo in an options map is an error, not a no-op;
-/// worded as [`crate::api::options::decode`] words it. For the decoders not declared yet.
-pub fn known_keys(m: &Map, allowed: &[&str], func: &str) -> Result<()> {
-    for k in m.keys() {
-        if !allowed.contains(&k.as_str()) {
-            return Err(crate::api::options::unknown_key(k, allowed, func));
-        }
-    }
-    Ok(())
 }
 
 /// serde_json → Rhai.

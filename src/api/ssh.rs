@@ -5,8 +5,12 @@
 
 use rhai::plugin::*;
 
-use crate::api::convert;
+use serde::Deserialize;
+
+use crate::api::{convert, options};
+use crate::duration::Seconds;
 use crate::error::{Error, Result};
+use crate::port::Port;
 use crate::process::{Finished, Output};
 use crate::ssh::{RunOptions, Target, WriteOptions};
 
@@ -31,24 +35,63 @@ pub fn target(v: &Dynamic) -> Result<Target> {
             format!("expected `user@host:port` or a map, found {}", v.type_name()),
         ));
     };
-    convert::known_keys(&m, &["user", "host", "port", "key"], "an ssh target")?;
+    let o: TargetOptions = options::decode(&m, "an ssh target")?;
     let mut t = defaults;
-    if let Some(u) = convert::opt_str(&m, "user")? {
+    if let Some(u) = o.user {
         t.user = u;
     }
-    if let Some(h) = convert::opt_str(&m, "host")? {
+    if let Some(h) = o.host {
         t.host = h;
     }
-    if let Some(p) = convert::opt_int(&m, "port")? {
-        t.port = u16::try_from(p).ok().filter(|p| *p > 0).ok_or_else(|| {
-            Error::invalid("ssh port", p.to_string(), "the port must be a number from 1 to 65535")
-        })?;
+    if let Some(Port(p)) = o.port {
+        t.port = p;
     }
-    if let Some(k) = convert::opt_str(&m, "key")? {
+    if let Some(k) = o.key {
         t.key = Some(convert::path(&k));
     }
     t.validate()?;
     Ok(t)
+}
+
+/// An ssh target given as a map; what it leaves out comes from the config.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TargetOptions {
+    user: Option<String>,
+    host: Option<String>,
+    port: Option<Port>,
+    key: Option<String>,
+}
+
+/// `ssh::run`/`ssh::output`'s options map.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunMap {
+    timeout: Option<Seconds>,
+    #[serde(default)]
+    quiet: bool,
+    #[serde(default)]
+    read_only: bool,
+    stdin: Option<String>,
+}
+
+/// `ssh::write_file`/`ssh::upload`'s options map.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WriteMap {
+    #[serde(default)]
+    sudo: bool,
+    mode: Option<i64>,
+}
+
+/// `ssh::probe`'s options map.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProbeMap {
+    banner_timeout: Option<Seconds>,
+    login: Option<bool>,
+    user: Option<String>,
+    key: Option<String>,
 }
 
 fn target_map(t: &Target) -> rhai::Map {
@@ -64,26 +107,27 @@ fn target_map(t: &Target) -> rhai::Map {
 }
 
 fn run_options(opts: &rhai::Map) -> Result<RunOptions> {
-    convert::known_keys(opts, &["timeout", "quiet", "read_only", "stdin"], "ssh::run")?;
+    let o: RunMap = options::decode(opts, "ssh::run")?;
     Ok(RunOptions {
-        output: if convert::opt_bool(opts, "quiet")? { Output::Quiet } else { Output::Stream },
-        read_only: convert::opt_bool(opts, "read_only")?,
-        timeout: convert::opt_secs(opts, "timeout")?,
-        stdin: convert::opt_str(opts, "stdin")?.map(String::into_bytes),
+        output: if o.quiet { Output::Quiet } else { Output::Stream },
+        read_only: o.read_only,
+        timeout: o.timeout.map(|Seconds(d)| d),
+        stdin: o.stdin.map(String::into_bytes),
         unchecked: false,
     })
 }
 
 fn write_options(opts: &rhai::Map) -> Result<WriteOptions> {
-    convert::known_keys(opts, &["sudo", "mode"], "ssh::write_file")?;
-    let mode = convert::opt_int(opts, "mode")?
+    let o: WriteMap = options::decode(opts, "ssh::write_file")?;
+    let mode = o
+        .mode
         .map(|m| {
             u32::try_from(m).ok().filter(|m| *m <= 0o7777).ok_or_else(|| {
                 Error::invalid("mode", m.to_string(), "permission bits go from 0o0 to 0o7777")
             })
         })
         .transpose()?;
-    Ok(WriteOptions { sudo: convert::opt_bool(opts, "sudo")?, mode })
+    Ok(WriteOptions { sudo: o.sudo, mode })
 }
 
 fn finished_map(f: Finished) -> rhai::Map {
@@ -111,25 +155,19 @@ fn probe_map(p: &crate::ssh::Probe, host: &str, port: u16) -> rhai::Map {
 }
 
 fn probe_with(host: &str, port: i64, opts: &rhai::Map) -> Result<rhai::Map> {
-    convert::known_keys(opts, &["banner_timeout", "login", "user", "key"], "ssh::probe")?;
+    let o: ProbeMap = options::decode(opts, "ssh::probe")?;
     let port = u16::try_from(port).ok().filter(|p| *p > 0).ok_or_else(|| {
         Error::invalid("port", port.to_string(), "the port must be a number from 1 to 65535")
     })?;
-    let wait =
-        convert::opt_secs(opts, "banner_timeout")?.unwrap_or(std::time::Duration::from_secs(5));
-    let login = match convert::opt(opts, "login") {
-        Some(v) => v.as_bool().map_err(|t| {
-            Error::invalid("option", "login", format!("expected true or false, found {t}"))
-        })?,
-        None => true,
-    };
+    let wait = o.banner_timeout.map_or(std::time::Duration::from_secs(5), |Seconds(d)| d);
+    let login = o.login.unwrap_or(true);
     let mut t = Target::from_config(&crate::run::current().config);
     t.host = host.to_string();
     t.port = port;
-    if let Some(u) = convert::opt_str(opts, "user")? {
+    if let Some(u) = o.user {
         t.user = u;
     }
-    if let Some(k) = convert::opt_str(opts, "key")? {
+    if let Some(k) = o.key {
         t.key = Some(convert::path(&k));
     }
     t.validate()?;
