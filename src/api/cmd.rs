@@ -46,7 +46,9 @@ fn build(argv: &rhai::Array, opts: &rhai::Map, primitive: &str) -> Result<Cmd> {
     Ok(c)
 }
 
-fn finished_map(f: Finished) -> rhai::Map {
+/// A finished command as the map `cmd::` and `ssh::` return: `status`, `success`, `stdout`,
+/// `stderr`.
+pub(crate) fn finished_map(f: Finished) -> rhai::Map {
     let mut m = rhai::Map::new();
     m.insert("status".into(), f.code.map(|c| Dynamic::from(c as i64)).unwrap_or(Dynamic::UNIT));
     m.insert("success".into(), f.success.into());

@@ -11,7 +11,7 @@ use crate::api::{convert, options};
 use crate::duration::Seconds;
 use crate::error::{Error, Result};
 use crate::port::Port;
-use crate::process::{Finished, Output};
+use crate::process::Output;
 use crate::ssh::{RunOptions, Target, WriteOptions};
 
 pub fn module() -> rhai::Module {
@@ -130,15 +130,6 @@ fn write_options(opts: &rhai::Map) -> Result<WriteOptions> {
     Ok(WriteOptions { sudo: o.sudo, mode })
 }
 
-fn finished_map(f: Finished) -> rhai::Map {
-    let mut m = rhai::Map::new();
-    m.insert("status".into(), f.code.map(|c| Dynamic::from(c as i64)).unwrap_or(Dynamic::UNIT));
-    m.insert("success".into(), f.success.into());
-    m.insert("stdout".into(), f.stdout.into());
-    m.insert("stderr".into(), f.stderr.into());
-    m
-}
-
 fn probe_map(p: &crate::ssh::Probe, host: &str, port: u16) -> rhai::Map {
     let mut m = rhai::Map::new();
     m.insert("state".into(), p.state().into());
@@ -251,7 +242,7 @@ mod ssh_api {
             &ctx,
             super::target(&target)
                 .and_then(|t| crate::ssh::output(&t, command))
-                .map(super::finished_map),
+                .map(crate::api::cmd::finished_map),
         )
     }
 
@@ -274,7 +265,8 @@ mod ssh_api {
                 let mut o = super::run_options(&options)?;
                 o.output = Output::Capture;
                 o.unchecked = true;
-                crate::ssh::exec(&super::target(&target)?, command, &o).map(super::finished_map)
+                crate::ssh::exec(&super::target(&target)?, command, &o)
+                    .map(crate::api::cmd::finished_map)
             })(),
         )
     }
