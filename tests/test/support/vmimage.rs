@@ -40,6 +40,18 @@ pub struct TestImage {
     pub initrd: PathBuf,
 }
 
+/// Run `scripts/NAME DIR`, the cached image's builder (its file lock keeps concurrent test
+/// processes from building twice); a failure fails the test with the script's stderr.
+fn build(name: &str, dir: &Path) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts").join(name);
+    let out = Command::new("bash").arg(&script).arg(dir).output().expect("run the image builder");
+    assert!(
+        out.status.success(),
+        "scripts/{name} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 pub fn image_dir() -> PathBuf {
     std::env::var_os("HELIX_TEST_IMAGE_DIR")
         .map(PathBuf::from)
@@ -53,17 +65,7 @@ pub fn test_image() -> TestImage {
     BUILT
         .get_or_init(|| {
             let dir = image_dir();
-            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/build-test-image");
-            let out = Command::new("bash")
-                .arg(&script)
-                .arg(&dir)
-                .output()
-                .expect("run scripts/build-test-image");
-            assert!(
-                out.status.success(),
-                "building the test image failed:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            build("build-test-image", &dir);
             TestImage {
                 disk: dir.join("disk.qcow2"),
                 kernel: dir.join("vmlinuz"),
@@ -86,18 +88,7 @@ pub fn test_image_arm64() -> PathBuf {
     BUILT
         .get_or_init(|| {
             let dir = image_dir_arm64();
-            let script =
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/build-test-image-arm64");
-            let out = Command::new("bash")
-                .arg(&script)
-                .arg(&dir)
-                .output()
-                .expect("run scripts/build-test-image-arm64");
-            assert!(
-                out.status.success(),
-                "building the arm64 test image failed:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            build("build-test-image-arm64", &dir);
             dir.join("disk.qcow2")
         })
         .clone()
