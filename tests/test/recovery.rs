@@ -116,6 +116,40 @@ fn doctor_prints_a_truthful_table_and_fails_when_things_are_missing() {
     assert_eq!(state_of(&rows, "tool cmake").1, "ok");
 }
 
+/// Free space is judged against the thresholds, read from the recipe's parameters (30G and 5G by
+/// default): the same volume is ok, WARN or FAIL as the thresholds move past what it has free,
+/// and a FAIL counts in the exit status.
+#[test]
+fn doctor_judges_free_space_against_its_thresholds() {
+    let t = doctor_world();
+    let check = format!("disk space {}", t.path("pm").display());
+    let state = |args: &[&str]| {
+        let mut argv = vec!["run", "doctor", "--json"];
+        argv.extend(args);
+        let out = t.helix(argv);
+        let (rows, failed) = json_checks(&out);
+        (state_of(&rows, &check).clone(), failed)
+    };
+    // Far below any volume's free space: ok, with no fix.
+    let ((_, s, detail), base) = state(&["--low-space", "1K", "--full-space", "1K"]);
+    assert_eq!(s, "ok", "{detail}");
+    assert!(detail.ends_with(" free"), "{detail}");
+    // Above it: WARN with the fix, and no more failures than before.
+    let ((_, s, detail), failed) = state(&["--low-space", "1P", "--full-space", "1K"]);
+    assert_eq!(s, "WARN", "{detail}");
+    assert!(detail.contains("helix trash"), "{detail}");
+    assert_eq!(failed, base);
+    // Under the full mark: FAIL, counted (home may share the volume, so at least one more).
+    let ((_, s, _), failed) = state(&["--low-space", "1P", "--full-space", "1P"]);
+    assert_eq!(s, "FAIL");
+    assert!(failed > base, "{failed} vs {base}");
+    // A threshold that is not a size is a clear error before any check runs.
+    let out = t.helix(["run", "doctor", "--low-space", "lots"]);
+    out.code(1);
+    assert!(!out.stdout.contains("CHECK"), "{}", out.stdout);
+    out.stderr_has("lots");
+}
+
 /// A log line for each known failure of the setup document's troubleshooting section, in the
 /// words the tool that prints it uses, and the row doctor must add for it.
 const KNOWN: &[(&str, &str, &str)] = &[
