@@ -47,3 +47,69 @@ fn temp_dirs_and_run_ids_are_redacted_and_nothing_else() {
          2026-11-27 12345678-123456789-12 kept"
     );
 }
+
+/// A finished command as a person saw it, redacted ([`redact`], [`trash_ids`]): its exit code, then its stdout and its
+/// stderr under headers (a stream left empty is left out), for a snapshot of one scenario.
+pub fn output(out: &super::builder::Output, dir: &Path) -> String {
+    let mut text = format!("exit {}\n", out.code);
+    for (name, s) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+        if !s.is_empty() {
+            text.push_str(&format!("--- {name}\n{}", trash_ids(&redact(s, dir))));
+            if !s.ends_with('\n') {
+                text.push('\n');
+            }
+        }
+    }
+    text
+}
+
+#[test]
+fn an_output_is_its_code_and_its_nonempty_streams_redacted() {
+    let dir = Path::new("/tmp/.tmpXyZ");
+    let out = super::builder::Output {
+        code: 2,
+        stdout: String::new(),
+        stderr: "error: no `/tmp/.tmpXyZ/a`".into(),
+    };
+    assert_eq!(output(&out, dir), "exit 2\n--- stderr\nerror: no `<test>/a`\n");
+}
+
+/// `text` with trash entry ids (`20261127-211155385-40500`: a time, then the pid's and a
+/// counter's hex digits) replaced by `<trash-id>`; the words around them stay.
+pub fn trash_ids(text: &str) -> String {
+    const LEN: usize = 8 + 1 + 9 + 1 + 5;
+    let b = text.as_bytes();
+    let is_id = |b: &[u8]| {
+        b.len() >= LEN
+            && b[..8].iter().all(u8::is_ascii_digit)
+            && b[8] == b'-'
+            && b[9..18].iter().all(u8::is_ascii_digit)
+            && b[18] == b'-'
+            && b[19..24].iter().all(u8::is_ascii_hexdigit)
+            && b.get(LEN).is_none_or(|c| !c.is_ascii_alphanumeric())
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        if is_id(&b[i..]) && (i == 0 || !b[i - 1].is_ascii_alphanumeric()) {
+            out.push_str("<trash-id>");
+            i += LEN;
+        } else {
+            let c = text[i..].chars().next().unwrap();
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
+#[test]
+fn trash_ids_are_redacted_and_run_ids_are_not() {
+    let text = "kept at `<test>/state/trash/20261127-211155385-40500/f.txt`; run \
+                20261127-175743258-316 20261127-211155385-405001";
+    assert_eq!(
+        trash_ids(text),
+        "kept at `<test>/state/trash/<trash-id>/f.txt`; run 20261127-175743258-316 \
+         20261127-211155385-405001"
+    );
+}
