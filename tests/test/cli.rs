@@ -120,6 +120,8 @@ fn run_help_is_the_run_commands_help() {
 #[test]
 fn run_alone_without_a_terminal_lists_the_recipes() {
     let t = Test::new().recipe("mine", "//! My own recipe.\nui::info(\"hi\");\n");
+    // Not fitted to the width of the terminal the tests were started from.
+    let t = t.env_remove("COLUMNS");
     let out = t.helix(["run"]);
     out.success();
     insta::assert_snapshot!("run_alone_lists_the_recipes", redact::output(&out, t.dir.path()));
