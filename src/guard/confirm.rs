@@ -246,7 +246,7 @@ pub(crate) fn ask(p: &Prompt) -> Result<()> {
     } else {
         let _ = tty.write_all(b"cancelled; nothing was changed.\n");
         Err(Error::Refused {
-            command: p.op.clone(),
+            command: p.op.replace('`', ""),
             reason: "declined at the terminal; nothing was changed".into(),
         })
     }
