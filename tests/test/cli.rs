@@ -143,8 +143,16 @@ fn run_alone_at_a_terminal_offers_a_picker_and_asks_required_parameters() {
         Duration::from_secs(60),
     );
     assert_eq!(code, 0, "{screen}");
-    assert!(screen.contains("aaa-greet") && screen.contains("Greets someone"), "{screen}");
-    assert!(screen.contains("picked: hello you"), "{screen}");
+    // What the terminal showed when Enter was pressed (the picker), and at the end.
+    let up = |i: &usize| {
+        screen[i + 2..].trim_start_matches(|c: char| c.is_ascii_digit()).starts_with('A')
+    };
+    let cut = screen.match_indices("\x1b[").map(|(i, _)| i).find(up).unwrap_or(screen.len());
+    let picker = &screen[..cut];
+    insta::assert_snapshot!(
+        "run_alone_at_a_terminal",
+        format!("--- the picker\n{}--- at the end\n{}", rendered(picker), rendered(&screen))
+    );
     // Escape cancels, and so does Ctrl-C: nothing runs, and the cursor the picker hid is
     // shown again.
     for key in ["\x1b", "\x03"] {
@@ -159,6 +167,59 @@ fn run_alone_at_a_terminal_offers_a_picker_and_asks_required_parameters() {
         assert!(!screen.contains("picked:"), "{key:?}: {screen}");
         assert!(screen.rfind("\x1b[?25h") > screen.rfind("\x1b[?25l"), "{key:?}: {screen:?}");
     }
+}
+
+/// The text a terminal shows after `bytes`: printable characters at the cursor, `\r`, `\n`,
+/// and the escapes the picker and prompts use (`ESC[nA`/`ESC[nB` up and down, `ESC[2K` clear the
+/// line; cursor shown/hidden ignored). Trailing blanks and empty rows at the end are dropped.
+fn rendered(bytes: &str) -> String {
+    let mut rows: Vec<Vec<char>> = vec![vec![]];
+    let (mut row, mut col) = (0usize, 0usize);
+    let mut chars = bytes.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => col = 0,
+            '\n' => row += 1,
+            '\x1b' => {
+                assert_eq!(chars.next(), Some('['), "an escape other than CSI in {bytes:?}");
+                let mut arg = String::new();
+                let end = loop {
+                    match chars.next() {
+                        Some(c) if c.is_ascii_digit() || c == '?' || c == ';' => arg.push(c),
+                        Some(c) => break c,
+                        None => panic!("an unfinished escape in {bytes:?}"),
+                    }
+                };
+                let n = arg.parse::<usize>().unwrap_or(1);
+                match (end, arg.as_str()) {
+                    ('A', _) => row = row.saturating_sub(n),
+                    ('B', _) => row += n,
+                    ('K', "2") => rows[row].clear(),
+                    ('h' | 'l', "?25") => {}
+                    other => panic!("an escape the picker does not use: {other:?} in {bytes:?}"),
+                }
+            }
+            c => {
+                let line = &mut rows[row];
+                if line.len() <= col {
+                    line.resize(col, ' ');
+                    line.push(c);
+                } else {
+                    line[col] = c;
+                }
+                col += 1;
+            }
+        }
+        if rows.len() <= row {
+            rows.resize(row + 1, vec![]);
+        }
+    }
+    let mut text: Vec<String> =
+        rows.iter().map(|r| r.iter().collect::<String>().trim_end().to_string()).collect();
+    while text.last().is_some_and(String::is_empty) {
+        text.pop();
+    }
+    text.iter().map(|l| format!("{l}\n")).collect()
 }
 
 // ---- one upward search for helix.toml and recipes/ -----------------------------------------
