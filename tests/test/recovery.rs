@@ -50,56 +50,55 @@ fn state_of<'a>(rows: &'a [(String, String, String)], check: &str) -> &'a (Strin
     rows.iter().find(|r| r.0 == check).unwrap_or_else(|| panic!("no `{check}` row in {rows:#?}"))
 }
 
+/// A run's output for a snapshot: exit status and both streams, with the test dir, run ids,
+/// ports, this machine's free space, tool versions and commit ids made stable, and doctor's
+/// table aligned again.
+fn shown(t: &Test, out: &Output) -> String {
+    use crate::support::redact::{free_space, ports, redact, table};
+    let stable = |s: &str| {
+        let s = free_space(&ports(&redact(s, t.dir.path())));
+        s.split_inclusive('\n').map(stable_line).collect::<String>()
+    };
+    format!(
+        "exit: {}\n--- stdout\n{}--- stderr\n{}",
+        out.code,
+        table(&stable(&out.stdout), "CHECK "),
+        stable(&out.stderr)
+    )
+}
+
+/// A tool's version (`tool ninja  ok  1.11.1 at /usr/bin/ninja`) → `<version>`; a commit made
+/// by the test (`main @ 6009c04cc080`) → `<commit>`.
+fn stable_line(l: &str) -> String {
+    if l.starts_with("tool ")
+        && let Some(at) = l.find(" at /")
+    {
+        let start = l[..at].rfind(' ').map_or(0, |i| i + 1);
+        if l[start..at].starts_with(|c: char| c.is_ascii_digit()) {
+            return format!("{}<version>{}", &l[..start], &l[at..]);
+        }
+    }
+    match l.find(" @ ") {
+        Some(i)
+            if l.len() >= i + 3 + 12 && l[i + 3..i + 15].chars().all(|c| c.is_ascii_hexdigit()) =>
+        {
+            format!("{} @ <commit>{}", &l[..i], &l[i + 15..])
+        }
+        _ => l.to_string(),
+    }
+}
+
 #[test]
 fn doctor_prints_a_truthful_table_and_fails_when_things_are_missing() {
     let t = doctor_world();
     let out = t.helix(["run", "doctor"]);
-    out.code(1).stderr_has("check(s) failed");
-    out.stdout_has("CHECK").stdout_has("DETAIL/FIX");
-    let line = |check: &str| -> String {
-        out.stdout
-            .lines()
-            .find(|l| l.starts_with(&format!("{check} ")))
-            .unwrap_or_else(|| panic!("no `{check}` line:\n{}", out.stdout))
-            .to_string()
-    };
-    // The one checkout that exists is reported at its branch; the others are missing.
-    assert!(
-        line("repo helix").contains(" ok ") && line("repo helix").contains("main @"),
-        "{}",
-        out.stdout
-    );
-    assert!(line("repo utm").contains("MISSING"), "{}", out.stdout);
-    assert!(line("repo qemu_utm").contains("helix run setup"), "{}", out.stdout);
-    // zed and qwen-code are optional: absent is not a failure.
-    assert!(
-        line("repo zed").contains("skipped") && line("repo zed").contains("--with zed"),
-        "{}",
-        out.stdout
-    );
-    // Tools CI installs are found, with their version.
-    let ninja = line("tool ninja");
-    assert!(ninja.contains(" ok ") && ninja.contains("/ninja"), "{ninja}");
-    assert!(line("sysroot").contains("MISSING"), "{}", out.stdout);
-    assert!(line("QEMU").contains("MISSING"), "{}", out.stdout);
-    assert!(line("UTM VMs").contains("skipped"), "{}", out.stdout);
-    assert!(
-        line("VM SSH").contains("WARN") && line("VM SSH").contains("not running"),
-        "{}",
-        out.stdout
-    );
-    if cfg!(target_os = "linux") {
-        assert!(line("brew formulae").contains("skipped"), "{}", out.stdout);
-        // The guard's OS layer (CI is root: a private mount namespace per command).
-        let layer = line("guard OS layer");
-        assert!(layer.contains(" ok ") && layer.contains("mount namespace"), "{layer}");
-    }
-    // Free space is reported for the volumes that exist (pm), not for the missing vm dir.
-    assert!(
-        line(&format!("disk space {}", t.path("pm").display())).contains("free"),
-        "{}",
-        out.stdout
-    );
+    out.code(1);
+    // The table says what is there and how to fix what is not: the one checkout that exists at
+    // its branch, the others missing with `helix run setup`; zed and qwen-code optional (absent
+    // is not a failure); the tools CI installs found where they are; the sysroot, QEMU, UTM and
+    // the VM missing or skipped; free space for the volumes that exist (pm, home), not for the
+    // missing vm dir.
+    insta::assert_snapshot!("doctor_table", shown(&t, &out));
     let vm_dir = format!("disk space {}", t.path("pm/vm").display());
     assert!(!out.stdout.lines().any(|l| l.starts_with(&vm_dir)), "{}", out.stdout);
 
@@ -146,8 +145,7 @@ fn doctor_judges_free_space_against_its_thresholds() {
     // A threshold that is not a size is a clear error before any check runs.
     let out = t.helix(["run", "doctor", "--low-space", "lots"]);
     out.code(1);
-    assert!(!out.stdout.contains("CHECK"), "{}", out.stdout);
-    out.stderr_has("lots");
+    insta::assert_snapshot!("doctor_threshold_not_a_size", shown(&t, &out));
 }
 
 /// A log line for each known failure of the setup document's troubleshooting section, in the
@@ -200,6 +198,8 @@ fn doctor_detects_each_known_failure_in_a_log_and_not_in_a_clean_one() {
     let t = doctor_world();
     let clean = "[1/2] Compiling C object libqemu.a.p/ui_spice-display.c.o\n[2/2] Linking target qemu-system-aarch64\nspice protocol support: YES\n";
     let log = t.path("build.log");
+    // What doctor's table says for each message (the `log…` rows), for the snapshot.
+    let mut said = String::new();
     for (message, check, fix) in KNOWN {
         std::fs::write(&log, format!("{clean}{message}")).unwrap();
         let out = t.helix(["run", "doctor", "--json", "--log", &log.display().to_string()]);
@@ -215,7 +215,14 @@ fn doctor_detects_each_known_failure_in_a_log_and_not_in_a_clean_one() {
             others.iter().all(|r| r.0.starts_with("log: VM won't start")),
             "{message}: {others:?}"
         );
+        let mut table = "CHECK  STATE  DETAIL/FIX\n".to_string();
+        for r in rows.iter().filter(|r| r.0.starts_with("log")) {
+            table.push_str(&format!("{}  {}  {}\n", r.0, r.1, r.2));
+        }
+        said.push_str(&format!("--- {}\n", message.lines().next().unwrap()));
+        said.push_str(&crate::support::redact::table(&table, "CHECK "));
     }
+    insta::assert_snapshot!("doctor_known_failures", said);
     // A clean log triggers nothing; a mention of d3d_tex2d that is not an error neither.
     std::fs::write(&log, format!("{clean}note: d3d_tex2d is set up in virgl_cmd_resource_map\n"))
         .unwrap();
