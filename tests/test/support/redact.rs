@@ -113,3 +113,124 @@ fn trash_ids_are_redacted_and_run_ids_are_not() {
          20261127-211155385-405001"
     );
 }
+
+// --- snapb: free space, local ports, table columns ---
+
+/// This machine's free space: in doctor's `disk space DIR  ok  55.4G free` rows the state and
+/// the size become `<state>` and `<size>` (both depend on how full the disk is; the thresholds
+/// are tested on their own), and any other `55.4G free` becomes `<size> free`. The check, its
+/// directory and the words stay.
+pub fn free_space(text: &str) -> String {
+    let size = |w: &str| {
+        let number = w.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+        number.len() < w.len()
+            && number.starts_with(|c: char| c.is_ascii_digit())
+            && number.chars().all(|c| c.is_ascii_digit() || c == '.')
+    };
+    text.split_inclusive('\n')
+        .map(|l| {
+            let disk_row = l.starts_with("disk space ");
+            let mut out = String::new();
+            let mut words = l.split_inclusive(' ').peekable();
+            while let Some(w) = words.next() {
+                let next_is_free = words.peek().is_some_and(|n| n.trim_end() == "free");
+                let bare = w.trim_end();
+                if next_is_free && size(bare) {
+                    out.push_str(&w.replacen(bare, "<size>", 1));
+                } else if disk_row && matches!(bare, "ok" | "WARN" | "FAIL") {
+                    out.push_str(&w.replacen(bare, "<state>", 1));
+                } else {
+                    out.push_str(w);
+                }
+            }
+            out
+        })
+        .collect()
+}
+
+/// A port on this machine (`127.0.0.1:42221`, chosen free at run time) → `127.0.0.1:<port>`.
+pub fn ports(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("127.0.0.1:") {
+        let (head, tail) = rest.split_at(i + "127.0.0.1:".len());
+        out.push_str(head);
+        let digits = tail.len() - tail.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        out.push_str(if digits > 0 { "<port>" } else { "" });
+        rest = &tail[digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The table that starts at the line beginning with `header` (as `ui::table` prints it:
+/// columns apart by two or more spaces), aligned again after redaction changed the widths of
+/// its cells (a temp path became `<test>`). The table ends at the first line without a column
+/// gap; lines outside it stay as they are.
+pub fn table(text: &str, header: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(start) = lines.iter().position(|l| l.starts_with(header)) else {
+        return text.to_string();
+    };
+    let split = |l: &str, max: usize| -> Vec<String> {
+        let mut cells = vec![];
+        let mut rest = l.trim_end();
+        while cells.len() + 1 < max {
+            match rest.find("  ") {
+                Some(i) => {
+                    cells.push(rest[..i].to_string());
+                    rest = rest[i..].trim_start();
+                }
+                None => break,
+            }
+        }
+        cells.push(rest.to_string());
+        cells
+    };
+    let cols = split(lines[start], usize::MAX).len();
+    let end =
+        start + lines[start..].iter().take_while(|l| l.trim_end().contains("  ")).count().max(1);
+    let rows: Vec<Vec<String>> = lines[start..end].iter().map(|l| split(l, cols)).collect();
+    let mut widths = vec![0; cols];
+    for r in &rows {
+        for (i, c) in r.iter().enumerate() {
+            widths[i] = widths[i].max(c.chars().count());
+        }
+    }
+    let mut out: Vec<String> = lines[..start].iter().map(|l| l.to_string()).collect();
+    for r in &rows {
+        let mut line = String::new();
+        for (i, c) in r.iter().enumerate() {
+            if i + 1 == r.len() {
+                line.push_str(c);
+            } else {
+                line.push_str(&format!("{c:<w$}  ", w = widths[i]));
+            }
+        }
+        out.push(line.trim_end().to_string());
+    }
+    out.extend(lines[end..].iter().map(|l| l.to_string()));
+    let mut text = out.join("\n");
+    if !lines.is_empty() && !text.is_empty() {
+        text.push('\n');
+    }
+    text
+}
+
+#[test]
+fn free_space_ports_and_tables_are_redacted_and_nothing_else() {
+    let text = "CHECK                   STATE  DETAIL/FIX\n\
+                VM SSH                  WARN   nothing listens on 127.0.0.1:42221: start it\n\
+                disk space /tmp/.tmpAbC123/pm  ok     55.4G free\n\
+                backup on 127.0.0.1:x has 1.2G free\n\
+                kept 3 free slots, port 8080\n";
+    let text = free_space(&ports(&redact(text, Path::new("/tmp/.tmpAbC123"))));
+    assert_eq!(
+        table(&text, "CHECK"),
+        "CHECK                 STATE    DETAIL/FIX\n\
+         VM SSH                WARN     nothing listens on 127.0.0.1:<port>: start it\n\
+         disk space <test>/pm  <state>  <size> free\n\
+         backup on 127.0.0.1:x has <size> free\n\
+         kept 3 free slots, port 8080\n"
+    );
+}
