@@ -47,3 +47,33 @@ fn temp_dirs_and_run_ids_are_redacted_and_nothing_else() {
          2026-11-27 12345678-123456789-12 kept"
     );
 }
+
+/// What one helix command showed a person, for a snapshot: `$ helix ARGS`, the exit code, then
+/// its stdout and stderr under headers (an empty stream is left out), every part redacted as
+/// by [`redact`].
+pub fn shown(args: &str, out: &super::builder::Output, dir: &Path) -> String {
+    let mut text = format!("$ helix {args}\nexit {}\n", out.code);
+    for (name, s) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+        if !s.is_empty() {
+            text.push_str(&format!("--- {name}\n{s}"));
+            if !s.ends_with('\n') {
+                text.push('\n');
+            }
+        }
+    }
+    redact(&text, dir)
+}
+
+#[test]
+fn shown_names_the_command_code_and_streams_and_redacts_them() {
+    let dir = Path::new("/tmp/.tmpXyZ");
+    let out = super::builder::Output {
+        code: 1,
+        stdout: String::new(),
+        stderr: "error: /tmp/.tmpXyZ/a.rhai:2:1 in 20261127-175743258-316".into(),
+    };
+    assert_eq!(
+        shown("run a", &out, dir),
+        "$ helix run a\nexit 1\n--- stderr\nerror: <test>/a.rhai:2:1 in <run>\n"
+    );
+}
