@@ -564,6 +564,7 @@ fn malformed_input_is_an_error_never_a_panic() {
     let mut lying_fat = uni.clone();
     lying_fat[8 + 8..8 + 12].copy_from_slice(&0xffff_0000u32.to_be_bytes());
     cases.push(("lying-fat-offset", lying_fat));
+    let mut all = String::new();
     for (name, bytes) in cases {
         let p = t.path(&format!("bad/{name}/{NAME}"));
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -592,9 +593,13 @@ fn malformed_input_is_an_error_never_a_panic() {
                 out.stdout,
                 out.stderr
             );
+            let shown_args = args.join(" ").replace(&s(&p), &format!("<test>/bad/{name}/NAME"));
+            all.push_str(&shown(&shown_args, &out, t.dir.path()));
         }
         assert_eq!(std::fs::read(&p).unwrap(), bytes, "{name}: untouched");
     }
+    // What a person reads for each damaged file: what is wrong with it, in words.
+    insta::assert_snapshot!("malformed_input", all);
 }
 
 /// The deterministic stand-in for the cargo-fuzz target (`fuzz/`) in CI: mutate the fixtures
