@@ -69,7 +69,7 @@ fn info_lists_what_otool_lists() {
     for line in otool("-L", &p).lines() {
         assert!(ours.stdout.contains(line), "helix lacks otool's line {line:?}:\n{}", ours.stdout);
     }
-    insta::assert_snapshot!("info", shown("macho info <test>/a/NAME", &ours, t.dir.path()));
+    insta::assert_snapshot!("info", shown(&format!("macho info {}", s(&p)), &ours, t.dir.path()));
     let j = info(&t, &p);
     assert_eq!(j["file_type"], "dylib");
     assert_eq!(j["archs"], serde_json::json!(["arm64"]));
@@ -197,7 +197,7 @@ fn edits_of_raw_linker_output_move_nothing_and_keep_a_valid_signature() {
     // The change, and the signature: ad-hoc re-signed, the linker-signed flag kept.
     insta::assert_snapshot!(
         "change_raw_linker_output",
-        shown("macho change <test>/h/NAME ZSTD NEW", &out, t.dir.path())
+        shown(&format!("macho change {} {} {new}", s(&ours), dep("zstd.1")), &out, t.dir.path())
     );
     run(&[&tool("llvm-install-name-tool"), "-change", &dep("zstd.1"), new, &s(&theirs)]);
     assert_eq!(otool("-L", &ours), otool("-L", &theirs));
@@ -343,7 +343,12 @@ fn dry_run_prints_the_exact_changes_and_changes_nothing() {
     insta::assert_snapshot!(
         "rewrite_prefix_dry_run",
         shown(
-            "macho rewrite-prefix <test>/q/NAME --prefix SYSROOT --frameworks <test>/UTM.app/Contents/Frameworks --id @rpath/q --dry-run",
+            &format!(
+                "macho rewrite-prefix {} --prefix {} --frameworks {} --id @rpath/q --dry-run",
+                s(&p),
+                sysroot(),
+                s(&fw)
+            ),
             &out,
             t.dir.path()
         )
@@ -364,7 +369,7 @@ fn no_header_room_is_a_clear_error_and_the_file_is_untouched() {
     // the file is untouched.
     insta::assert_snapshot!(
         "no_header_room",
-        shown("macho set-id <test>/n/NAME @rpath/xxx…", &out, t.dir.path())
+        shown(&format!("macho set-id {} {long}", s(&p)), &out, t.dir.path())
             .replace(&long, "<long>")
     );
     assert!(free < 600, "the no-padding fixture has {free} bytes free");
@@ -440,10 +445,10 @@ fn sign_adhoc_matches_the_linkers_signature_and_verify_catches_tampering() {
     let unsigned_len = std::fs::metadata(&p).unwrap().len();
     let out = t.helix(["macho", "verify", &s(&p)]);
     out.code(1);
-    let mut all = shown("macho verify <test>/s/NAME", &out, t.dir.path());
+    let mut all = shown(&format!("macho verify {}", s(&p)), &out, t.dir.path());
     let out = t.helix(["macho", "sign", &s(&p)]);
     out.success();
-    all.push_str(&shown("macho sign <test>/s/NAME", &out, t.dir.path()));
+    all.push_str(&shown(&format!("macho sign {}", s(&p)), &out, t.dir.path()));
     // Not signed; then signed with the file's name as its identifier.
     insta::assert_snapshot!("sign_unsigned", all);
     verify_ok(&t, &p);
@@ -593,8 +598,7 @@ fn malformed_input_is_an_error_never_a_panic() {
                 out.stdout,
                 out.stderr
             );
-            let shown_args = args.join(" ").replace(&s(&p), &format!("<test>/bad/{name}/NAME"));
-            all.push_str(&shown(&shown_args, &out, t.dir.path()));
+            all.push_str(&shown(&args.join(" "), &out, t.dir.path()));
         }
         assert_eq!(std::fs::read(&p).unwrap(), bytes, "{name}: untouched");
     }
@@ -743,14 +747,18 @@ fn an_identity_signature_is_reported_invalid_not_silently_kept() {
         "Developer ID Application: X",
     ]);
     out.success();
-    let mut all = shown("macho set-id <test>/i/NAME @rpath/q --identity …", &out, t.dir.path());
+    let mut all = shown(
+        &format!("macho set-id {} @rpath/q --identity 'Developer ID Application: X'", s(&p)),
+        &out,
+        t.dir.path(),
+    );
     let v = t.helix(["macho", "verify", &s(&p)]);
     v.code(1);
-    all.push_str(&shown("macho verify <test>/i/NAME", &v, t.dir.path()));
+    all.push_str(&shown(&format!("macho verify {}", s(&p)), &v, t.dir.path()));
     // sign_adhoc replaces it with an ad-hoc signature that verifies.
     let out = t.helix(["macho", "sign", &s(&p)]);
     out.success();
-    all.push_str(&shown("macho sign <test>/i/NAME", &out, t.dir.path()));
+    all.push_str(&shown(&format!("macho sign {}", s(&p)), &out, t.dir.path()));
     // The signature is INVALID now: re-sign it with codesign (macOS-only here); verify says
     // INVALID; `sign` replaces the identity signature.
     if cfg!(target_os = "macos") {
@@ -848,7 +856,7 @@ print(`changes=${a.changes.len() + b.changes.len() + c.changes.len()}`);
         // Nothing modified, every edit already as wanted (once per slice), no changes.
         insta::assert_snapshot!(
             format!("no_op_edits_{variant}"),
-            shown(&format!("run noop --f <test>/{variant}/NAME"), &out, t.dir.path())
+            shown(&format!("run noop --f {}", s(&p)), &out, t.dir.path())
         );
         let m = std::fs::metadata(&p).unwrap();
         assert_eq!((m.ino(), m.mtime_nsec()), (ino, mtime), "{variant}: the file was replaced");
@@ -872,6 +880,6 @@ print(`changes=${a.changes.len() + b.changes.len() + c.changes.len()}`);
     out.success();
     insta::assert_snapshot!(
         "no_op_set_id",
-        shown("macho set-id <test>/cli/NAME ID", &out, t.dir.path())
+        shown(&format!("macho set-id {} {id}", s(&p)), &out, t.dir.path())
     );
 }
