@@ -98,3 +98,32 @@ fn times_and_trash_ids_are_redacted_and_run_ids_are_not() {
          run 20261127-175743258-316, x2026-11-27T21:11:22.028Z 20261127-211121572-8a5001"
     );
 }
+
+/// `text` with what follows each `prefix` — the longest run of chars `part` holds for —
+/// replaced by `with` (a prefix followed by none stays as it is): `after(text, "built in ", |c| c.is_ascii_digit() || c == '.', "<n>")`
+/// turns `built in 0.8s` into `built in <n>s`. The words around the varying token stay.
+pub fn after(text: &str, prefix: &str, part: fn(char) -> bool, with: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(prefix) {
+        let (head, tail) = rest.split_at(at + prefix.len());
+        out.push_str(head);
+        let n = tail.find(|c| !part(c)).unwrap_or(tail.len());
+        if n > 0 {
+            out.push_str(with);
+        }
+        rest = &tail[n..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn after_a_prefix_only_the_varying_token_is_replaced() {
+    let secs = |c: char| c.is_ascii_digit() || c == '.';
+    let text = "built x in 0.8s; answers (after 12s); (after s) in 3 files; built y in 1.25s";
+    assert_eq!(
+        after(&after(text, " in ", secs, "<n>"), "(after ", secs, "<n>"),
+        "built x in <n>s; answers (after <n>s); (after s) in <n> files; built y in <n>s"
+    );
+}
