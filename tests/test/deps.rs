@@ -90,7 +90,7 @@ fn an_old_bison_and_a_missing_tool_are_reported_together() {
         .filter(|c| !c.is_empty())
         .collect();
     let text = text.replace(cmake[2], "<cmake>").replace(cmake[3], "<version>");
-    insta::assert_snapshot!("old_and_missing", crate::support::redact::realign(&text, "TOOL "));
+    insta::assert_snapshot!("old_and_missing", crate::support::redact::table(&text, "  TOOL "));
 }
 
 #[test]
