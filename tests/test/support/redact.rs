@@ -113,3 +113,288 @@ fn trash_ids_are_redacted_and_run_ids_are_not() {
          20261127-211155385-405001"
     );
 }
+
+// --- snapb: free space, local ports, table columns ---
+
+/// This machine's free space: in doctor's `disk space DIR  ok  55.4G free` rows the state and
+/// the size become `<state>` and `<size>` (both depend on how full the disk is; the thresholds
+/// are tested on their own), and any other `55.4G free` becomes `<size> free`. The check, its
+/// directory and the words stay.
+pub fn free_space(text: &str) -> String {
+    let size = |w: &str| {
+        let number = w.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+        number.len() < w.len()
+            && number.starts_with(|c: char| c.is_ascii_digit())
+            && number.chars().all(|c| c.is_ascii_digit() || c == '.')
+    };
+    text.split_inclusive('\n')
+        .map(|l| {
+            let disk_row = l.starts_with("disk space ");
+            let mut out = String::new();
+            let mut words = l.split_inclusive(' ').peekable();
+            while let Some(w) = words.next() {
+                let next_is_free = words.peek().is_some_and(|n| n.trim_end() == "free");
+                let bare = w.trim_end();
+                if next_is_free && size(bare) {
+                    out.push_str(&w.replacen(bare, "<size>", 1));
+                } else if disk_row && matches!(bare, "ok" | "WARN" | "FAIL") {
+                    out.push_str(&w.replacen(bare, "<state>", 1));
+                } else {
+                    out.push_str(w);
+                }
+            }
+            out
+        })
+        .collect()
+}
+
+/// A port on this machine (`127.0.0.1:42221`, chosen free at run time) → `127.0.0.1:<port>`.
+pub fn ports(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("127.0.0.1:") {
+        let (head, tail) = rest.split_at(i + "127.0.0.1:".len());
+        out.push_str(head);
+        let digits = tail.len() - tail.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        out.push_str(if digits > 0 { "<port>" } else { "" });
+        rest = &tail[digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The table that starts at the line beginning with `header` (as `ui::table` prints it:
+/// columns apart by two or more spaces), aligned again after redaction changed the widths of
+/// its cells (a temp path became `<test>`). The table ends at the first line without a column
+/// gap; lines outside it stay as they are.
+pub fn table(text: &str, header: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(start) = lines.iter().position(|l| l.starts_with(header)) else {
+        return text.to_string();
+    };
+    let split = |l: &str, max: usize| -> Vec<String> {
+        let mut cells = vec![];
+        let mut rest = l.trim_end();
+        while cells.len() + 1 < max {
+            match rest.find("  ") {
+                Some(i) => {
+                    cells.push(rest[..i].to_string());
+                    rest = rest[i..].trim_start();
+                }
+                None => break,
+            }
+        }
+        cells.push(rest.to_string());
+        cells
+    };
+    let cols = split(lines[start], usize::MAX).len();
+    let end =
+        start + lines[start..].iter().take_while(|l| l.trim_end().contains("  ")).count().max(1);
+    let rows: Vec<Vec<String>> = lines[start..end].iter().map(|l| split(l, cols)).collect();
+    let mut widths = vec![0; cols];
+    for r in &rows {
+        for (i, c) in r.iter().enumerate() {
+            widths[i] = widths[i].max(c.chars().count());
+        }
+    }
+    let mut out: Vec<String> = lines[..start].iter().map(|l| l.to_string()).collect();
+    for r in &rows {
+        let mut line = String::new();
+        for (i, c) in r.iter().enumerate() {
+            if i + 1 == r.len() {
+                line.push_str(c);
+            } else {
+                line.push_str(&format!("{c:<w$}  ", w = widths[i]));
+            }
+        }
+        out.push(line.trim_end().to_string());
+    }
+    out.extend(lines[end..].iter().map(|l| l.to_string()));
+    let mut text = out.join("\n");
+    if !lines.is_empty() && !text.is_empty() {
+        text.push('\n');
+    }
+    text
+}
+
+#[test]
+fn free_space_ports_and_tables_are_redacted_and_nothing_else() {
+    let text = "CHECK                   STATE  DETAIL/FIX\n\
+                VM SSH                  WARN   nothing listens on 127.0.0.1:42221: start it\n\
+                disk space /tmp/.tmpAbC123/pm  ok     55.4G free\n\
+                backup on 127.0.0.1:x has 1.2G free\n\
+                kept 3 free slots, port 8080\n";
+    let text = free_space(&ports(&redact(text, Path::new("/tmp/.tmpAbC123"))));
+    assert_eq!(
+        table(&text, "CHECK"),
+        "CHECK                 STATE    DETAIL/FIX\n\
+         VM SSH                WARN     nothing listens on 127.0.0.1:<port>: start it\n\
+         disk space <test>/pm  <state>  <size> free\n\
+         backup on 127.0.0.1:x has <size> free\n\
+         kept 3 free slots, port 8080\n"
+    );
+}
+
+/// What one helix command showed a person, for a snapshot: `$ helix ARGS`, the exit code, then
+/// its stdout and stderr under headers (an empty stream is left out), every part redacted as
+/// by [`redact`].
+pub fn shown(args: &str, out: &super::builder::Output, dir: &Path) -> String {
+    let mut text = format!("$ helix {args}\nexit {}\n", out.code);
+    for (name, s) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+        if !s.is_empty() {
+            text.push_str(&format!("--- {name}\n{s}"));
+            if !s.ends_with('\n') {
+                text.push('\n');
+            }
+        }
+    }
+    redact(&text, dir)
+}
+
+#[test]
+fn shown_names_the_command_code_and_streams_and_redacts_them() {
+    let dir = Path::new("/tmp/.tmpXyZ");
+    let out = super::builder::Output {
+        code: 1,
+        stdout: String::new(),
+        stderr: "error: /tmp/.tmpXyZ/a.rhai:2:1 in 20261127-175743258-316".into(),
+    };
+    assert_eq!(
+        shown("run a", &out, dir),
+        "$ helix run a\nexit 1\n--- stderr\nerror: <test>/a.rhai:2:1 in <run>\n"
+    );
+}
+
+/// `text` with the table whose header line starts (after its indent) with `header` laid out
+/// again: its rows — the header and the lines after it with the same indent — are split into
+/// cells at runs of two or more spaces and padded to the widest cell of each column. For a
+/// table with a redacted cell (`<test>` for a temp path), whose columns were as wide as the
+/// machine's path.
+pub fn realign(text: &str, header: &str) -> String {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let indent_of = |l: &str| l.len() - l.trim_start_matches(' ').len();
+    let Some(start) = lines.iter().position(|l| l.trim_start().starts_with(header)) else {
+        return text.to_string();
+    };
+    let indent = indent_of(lines[start]);
+    let end = (start..lines.len())
+        .find(|&i| {
+            let l = lines[i].trim_end_matches('\n');
+            l.trim().is_empty() || indent_of(l) != indent
+        })
+        .unwrap_or(lines.len());
+    let rows: Vec<Vec<&str>> = lines[start..end]
+        .iter()
+        .map(|l| {
+            let cells = l.trim_end_matches('\n').trim_start().split("  ");
+            cells.map(str::trim).filter(|c| !c.is_empty()).collect()
+        })
+        .collect();
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap())
+        .collect();
+    let mut out: String = lines[..start].concat();
+    for (row, line) in rows.iter().zip(&lines[start..end]) {
+        let mut l = " ".repeat(indent);
+        for (c, cell) in row.iter().enumerate() {
+            l.push_str(cell);
+            if c + 1 < row.len() {
+                l.push_str(&" ".repeat(widths[c] - cell.chars().count() + 2));
+            }
+        }
+        l.push_str(if line.ends_with('\n') { "\n" } else { "" });
+        out.push_str(&l);
+    }
+    out.push_str(&lines[end..].concat());
+    out
+}
+
+#[test]
+fn realign_pads_each_column_to_its_widest_cell_again() {
+    let text = "error: 2 bad:\n  TOOL  FOUND                  VERSION\n  a     <test>/bin/a           1.0\n  bb    /usr/bin/bb            2\nafter  it\n";
+    assert_eq!(
+        realign(text, "TOOL"),
+        "error: 2 bad:\n  TOOL  FOUND         VERSION\n  a     <test>/bin/a  1.0\n  bb    /usr/bin/bb   2\nafter  it\n"
+    );
+}
+
+// ---- by shape (helper snapd) ---------------------------------------------------------------
+
+/// `text` with every token of `shape` replaced by `with`. In `shape` `#` is one ASCII digit,
+/// `H` one hex digit, anything else itself; a token must not touch a letter or digit on either
+/// side (so `<run>` ids are not mistaken for trash ids and the reverse).
+pub fn shaped(text: &str, shape: &str, with: &str) -> String {
+    let (b, s) = (text.as_bytes(), shape.as_bytes());
+    let fits = |at: &[u8]| {
+        at.len() >= s.len()
+            && s.iter().zip(at).all(|(p, c)| match p {
+                b'#' => c.is_ascii_digit(),
+                b'H' => c.is_ascii_hexdigit(),
+                p => p == c,
+            })
+            && at.get(s.len()).is_none_or(|c| !c.is_ascii_alphanumeric())
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        if fits(&b[i..]) && (i == 0 || !b[i - 1].is_ascii_alphanumeric()) {
+            out.push_str(with);
+            i += s.len();
+        } else {
+            let c = text[i..].chars().next().unwrap();
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
+/// `text` with helix's moments and trash ids replaced: journal timestamps
+/// (`2026-11-27T21:11:22.028Z`) become `<time>`, trash item ids (`20261127-211121572-8a500`,
+/// also a trashed file's directory in the state dir) become `<trash-id>`.
+pub fn times_and_trash_ids(text: &str) -> String {
+    let text = shaped(text, "####-##-##T##:##:##.###Z", "<time>");
+    shaped(&text, "########-#########-HHHHH", "<trash-id>")
+}
+
+#[test]
+fn times_and_trash_ids_are_redacted_and_run_ids_are_not() {
+    let text = "`<test>/link` (link, 20B, removed 2026-11-27T21:11:22.028Z); kept at \
+                `state/trash/20261127-211121572-8a500/a.plist`; run 20261127-175743258-316, \
+                x2026-11-27T21:11:22.028Z 20261127-211121572-8a5001";
+    assert_eq!(
+        times_and_trash_ids(text),
+        "`<test>/link` (link, 20B, removed <time>); kept at `state/trash/<trash-id>/a.plist`; \
+         run 20261127-175743258-316, x2026-11-27T21:11:22.028Z 20261127-211121572-8a5001"
+    );
+}
+
+/// `text` with what follows each `prefix` — the longest run of chars `part` holds for —
+/// replaced by `with` (a prefix followed by none stays as it is): `after(text, "built in ", |c| c.is_ascii_digit() || c == '.', "<n>")`
+/// turns `built in 0.8s` into `built in <n>s`. The words around the varying token stay.
+pub fn after(text: &str, prefix: &str, part: fn(char) -> bool, with: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(prefix) {
+        let (head, tail) = rest.split_at(at + prefix.len());
+        out.push_str(head);
+        let n = tail.find(|c| !part(c)).unwrap_or(tail.len());
+        if n > 0 {
+            out.push_str(with);
+        }
+        rest = &tail[n..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn after_a_prefix_only_the_varying_token_is_replaced() {
+    let secs = |c: char| c.is_ascii_digit() || c == '.';
+    let text = "built x in 0.8s; answers (after 12s); (after s) in 3 files; built y in 1.25s";
+    assert_eq!(
+        after(&after(text, " in ", secs, "<n>"), "(after ", secs, "<n>"),
+        "built x in <n>s; answers (after <n>s); (after s) in <n> files; built y in <n>s"
+    );
+}
