@@ -516,11 +516,13 @@ fn log_lists_runs_with_status_args_and_duration_fitted_to_the_terminal() {
     let narrow = t.helix(["log"]);
     narrow.success();
     assert!(narrow.stdout.contains("20261127-093000000-ccc"), "{}", narrow.stdout);
+    insta::assert_snapshot!("helix_log_in_50_columns", narrow.stdout);
     // Piped without a width: whole lines, still no 600-character column.
     let t = t.env("COLUMNS", "");
     let whole = t.helix(["log", "20261127-0930"]);
     let header = whole.stdout.lines().find(|l| l.starts_with("ACTION")).unwrap();
     assert!(header.len() < 120, "the RESULT column is capped: {header}");
+    insta::assert_snapshot!("helix_log_failed_run_piped", whole.stdout);
     let dry = t.helix(["log", "20261127-0915"]);
     dry.success();
     insta::assert_snapshot!("helix_log_dry_run", dry.stdout);
