@@ -38,7 +38,7 @@ fn ask(t: Test, script: &str, name: &str) -> (Test, String) {
     (t, tty)
 }
 
-/// The lines naming what is destroyed (below the command's line: `  -   `/path` — …`).
+/// The lines naming what is destroyed, nested below the command's line (`    - `/path` — …`).
 fn target_lines(tty: &str) -> Vec<&str> {
     tty.lines()
         .filter(|l| {
