@@ -115,7 +115,10 @@ fn run_help_is_the_run_commands_help() {
     // A flag before the name is explained, not taken for a recipe.
     let flag = t.helix(["run", "--bogus", "hello"]);
     flag.code(2);
-    insta::assert_snapshot!("run_flag_before_the_name", redact::output(&flag, t.dir.path()));
+    insta::assert_snapshot!(
+        "run_flag_before_the_name",
+        redact::shown("run --bogus hello", &flag, t.dir.path())
+    );
 }
 
 #[test]
@@ -125,7 +128,10 @@ fn run_alone_without_a_terminal_lists_the_recipes() {
     let t = t.env_remove("COLUMNS");
     let out = t.helix(["run"]);
     out.success();
-    insta::assert_snapshot!("run_alone_lists_the_recipes", redact::output(&out, t.dir.path()));
+    insta::assert_snapshot!(
+        "run_alone_lists_the_recipes",
+        redact::shown("run", &out, t.dir.path())
+    );
     assert!(!out.stderr.contains("==>"), "nothing ran: {}", out.stderr);
 }
 
@@ -166,6 +172,10 @@ fn run_alone_at_a_terminal_offers_a_picker_and_asks_required_parameters() {
         assert_eq!(code, 130, "{key:?}: {screen}");
         assert!(!screen.contains("picked:"), "{key:?}: {screen}");
         assert!(screen.rfind("\x1b[?25h") > screen.rfind("\x1b[?25l"), "{key:?}: {screen:?}");
+        // Not Ctrl-C's screen: its handler's exit races the picker's own message.
+        if key == "\x1b" {
+            insta::assert_snapshot!("the_picker_after_escape", rendered(&screen));
+        }
     }
 }
 
@@ -257,7 +267,7 @@ fn a_project_is_found_from_any_folder_below_it() {
     none.code(2);
     insta::assert_snapshot!(
         "no_such_recipe_outside_the_project",
-        redact::output(&none, w.dir.path())
+        redact::shown("run outer-only", &none, w.dir.path())
     );
 }
 
@@ -281,7 +291,7 @@ fn show_prints_a_recipes_source_and_where_it_comes_from() {
     insta::assert_snapshot!("helix_show", format!("stderr: {from}stdout:\n{}", own.stdout));
     let typo = t.helix(["show", "helo"]);
     typo.code(2);
-    insta::assert_snapshot!("helix_show_typo", redact::output(&typo, t.dir.path()));
+    insta::assert_snapshot!("helix_show_typo", redact::shown("show helo", &typo, t.dir.path()));
 }
 
 #[test]
@@ -295,11 +305,7 @@ fn new_from_copies_a_builtin_to_shadow_it_and_new_says_when_it_shadows() {
         argv.extend_from_slice(args);
         let out = t.helix(argv.iter().copied());
         out.code(code);
-        said.push_str(&format!(
-            "=== helix {}\n{}",
-            argv.join(" "),
-            redact::output(&out, t.dir.path())
-        ));
+        said.push_str(&redact::shown(&argv.join(" "), &out, t.dir.path()));
         out
     };
     new(&t, &mut said, &["build-qemu", "--from", "build-qemu"], 0);
@@ -397,7 +403,7 @@ fn api_takes_a_module_and_lists_no_internal_entries() {
     all.stdout_has("`vm.name` (property of `Vm`)");
     let nope = t.helix(["api", "nope"]);
     nope.code(2);
-    insta::assert_snapshot!("api_no_such_module", redact::output(&nope, t.dir.path()));
+    insta::assert_snapshot!("api_no_such_module", redact::shown("api nope", &nope, t.dir.path()));
     let json = t.helix(["api", "ssh", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(v["module"], "ssh");
@@ -416,12 +422,15 @@ fn a_failed_command_is_never_mistaken_for_a_usage_error() {
     let t = Test::new().recipe("r", "//! R.\ncmd::run([\"sh\", \"-c\", \"exit 2\"]);\n");
     let failed = t.helix(["run", "r"]);
     failed.code(1);
-    insta::assert_snapshot!("a_failed_command", redact::output(&failed, t.dir.path()));
+    insta::assert_snapshot!("a_failed_command", redact::shown("run r", &failed, t.dir.path()));
     let t = t.recipe("s", "//! S.\ncmd::run([\"sh\", \"-c\", \"kill -TERM $$\"]);\n");
     t.helix(["run", "s"]).code(1);
     let usage = t.helix(["run", "r", "--nope"]);
     usage.code(2);
-    insta::assert_snapshot!("an_unknown_parameter", redact::output(&usage, t.dir.path()));
+    insta::assert_snapshot!(
+        "an_unknown_parameter",
+        redact::shown("run r --nope", &usage, t.dir.path())
+    );
 }
 
 // ---- the journal tells the story ---------------------------------------------------------------
@@ -507,11 +516,13 @@ fn log_lists_runs_with_status_args_and_duration_fitted_to_the_terminal() {
     let narrow = t.helix(["log"]);
     narrow.success();
     assert!(narrow.stdout.contains("20261127-093000000-ccc"), "{}", narrow.stdout);
+    insta::assert_snapshot!("helix_log_in_50_columns", narrow.stdout);
     // Piped without a width: whole lines, still no 600-character column.
     let t = t.env("COLUMNS", "");
     let whole = t.helix(["log", "20261127-0930"]);
     let header = whole.stdout.lines().find(|l| l.starts_with("ACTION")).unwrap();
     assert!(header.len() < 120, "the RESULT column is capped: {header}");
+    insta::assert_snapshot!("helix_log_failed_run_piped", whole.stdout);
     let dry = t.helix(["log", "20261127-0915"]);
     dry.success();
     insta::assert_snapshot!("helix_log_dry_run", dry.stdout);
@@ -530,12 +541,18 @@ fn a_failed_run_journals_its_error_and_step_so_helix_log_shows_what_it_did() {
     );
     let out = t.helix(["run", "fails", "--who", "them"]);
     out.code(1);
-    insta::assert_snapshot!("a_failed_run", redact::output(&out, t.dir.path()));
+    insta::assert_snapshot!(
+        "a_failed_run",
+        redact::shown("run fails --who them", &out, t.dir.path())
+    );
     let id = out.stderr.split("`helix log ").nth(1).unwrap().split('`').next().unwrap().to_string();
     pin_times(&t, &id);
     let log = t.helix(["log", &id]);
     log.success();
-    insta::assert_snapshot!("a_failed_run_in_helix_log", redact::output(&log, t.dir.path()));
+    insta::assert_snapshot!(
+        "a_failed_run_in_helix_log",
+        redact::shown(&format!("log {id}"), &log, t.dir.path())
+    );
     let list = t.helix(["log"]);
     list.success().stdout_has("--who them");
     // Dry runs are not `ok` like real runs.
@@ -672,8 +689,7 @@ fn a_dry_run_marks_what_the_recipe_reports_and_never_offers_an_undo() {
     );
     let out = t.helix(["run", "forgetful", "--dry-run"]);
     out.success();
-    let mut said =
-        format!("=== helix run forgetful --dry-run\n{}", redact::output(&out, t.dir.path()));
+    let mut said = redact::shown("run forgetful --dry-run", &out, t.dir.path());
     assert!(!out.stderr.contains("✓ wrote"), "{}", out.stderr);
     assert!(!t.path("out.txt").exists());
     assert!(!out.stderr.contains("to undo this run"), "{}", out.stderr);
@@ -682,7 +698,7 @@ fn a_dry_run_marks_what_the_recipe_reports_and_never_offers_an_undo() {
     // A real run says all of it plainly, and helix offers the undo.
     let real = t.helix(["run", "forgetful"]);
     real.success();
-    said.push_str(&format!("=== helix run forgetful\n{}", redact::output(&real, t.dir.path())));
+    said.push_str(&redact::shown("run forgetful", &real, t.dir.path()));
     assert!(!real.stderr.contains("[dry-run]"), "{}", real.stderr);
     // A failed dry run still ends saying nothing was changed.
     let t = t.recipe("boom", "//! B.\nfs::write(\"b.txt\", \"x\");\nthrow \"no\";\n");
@@ -693,10 +709,7 @@ fn a_dry_run_marks_what_the_recipe_reports_and_never_offers_an_undo() {
         "{}",
         failed.stderr
     );
-    said.push_str(&format!(
-        "=== helix run boom --dry-run\n{}",
-        redact::output(&failed, t.dir.path())
-    ));
+    said.push_str(&redact::shown("run boom --dry-run", &failed, t.dir.path()));
     insta::assert_snapshot!("a_dry_run_and_a_real_run", said);
 }
 
@@ -714,14 +727,15 @@ fn undo_dry_run_says_would_restore_and_restores_nothing() {
     t.helix(["run", "w"]).success();
     let plan = t.helix(["undo", "last", "--dry-run"]);
     plan.success();
+    // The previous bytes are kept in the trash, under an id of the moment.
     let mut said =
-        format!("=== helix undo last --dry-run\n{}", redact::output(&plan, t.dir.path()));
+        redact::times_and_trash_ids(&redact::shown("undo last --dry-run", &plan, t.dir.path()));
     assert!(!plan.stdout.contains("undone") && !plan.stdout.contains("undid"), "{}", plan.stdout);
     assert_eq!(std::fs::read_to_string(t.path("f.txt")).unwrap(), "after\n");
     assert!(t.path("new.txt").exists());
     let undo = t.helix(["undo", "last"]);
     undo.success();
-    said.push_str(&format!("=== helix undo last\n{}", redact::output(&undo, t.dir.path())));
+    said.push_str(&redact::shown("undo last", &undo, t.dir.path()));
     insta::assert_snapshot!("undo_dry_run_then_undo", said);
     assert_eq!(std::fs::read_to_string(t.path("f.txt")).unwrap(), "before\n");
 }

@@ -25,14 +25,9 @@ fn a_resumed_step_returns_the_value_it_returned_when_it_ran() {
     out.success().stdout_lacks("counting");
     // The values come back (`n=42 dir=/tmp/x len=2 ok=true u=() f=3.0`), and what a state file
     // cannot hold (a closure) comes back as `()`, not as something else.
-    insta::assert_snapshot!(
-        "a_failed_run_then_resumed",
-        format!(
-            "=== helix run decide --fail\n{}=== helix run decide --resume\n{}",
-            redact::output(&failed, t.dir.path()),
-            redact::output(&out, t.dir.path())
-        )
-    );
+    let mut said = redact::shown("run decide --fail", &failed, t.dir.path());
+    said.push_str(&redact::shown("run decide --resume", &out, t.dir.path()));
+    insta::assert_snapshot!("a_failed_run_then_resumed", said);
     // A fresh run starts over and computes again.
     t.helix(["run", "decide"]).success().stdout_has("counting").stdout_has("n=42");
 }
@@ -52,17 +47,17 @@ fn exit_ends_a_recipe_with_its_code_and_no_caret() {
     out.code(3);
     assert!(!out.stdout.contains("after exit"), "{}", out.stdout);
     assert!(!out.stderr.contains("-->") && !out.stderr.contains('^'), "{}", out.stderr);
-    let mut said = format!("=== helix run bail\n{}", redact::output(&out, t.dir.path()));
+    let mut said = redact::shown("run bail", &out, t.dir.path());
     let out = t.helix(["run", "done"]);
     out.success().stdout_lacks("after exit");
-    said.push_str(&format!("=== helix run done\n{}", redact::output(&out, t.dir.path())));
+    said.push_str(&redact::shown("run done", &out, t.dir.path()));
     t.helix(["run", "code"]).code(4);
     // `try`/`catch` does not swallow it: exit means exit.
     let out = t.helix(["run", "caught"]);
     out.code(5).stdout_lacks("caught").stdout_lacks("after");
     let out = t.helix(["run", "range"]);
     out.code(1);
-    said.push_str(&format!("=== helix run range\n{}", redact::output(&out, t.dir.path())));
+    said.push_str(&redact::shown("run range", &out, t.dir.path()));
     insta::assert_snapshot!("exit_and_its_message", said);
 }
 
@@ -72,11 +67,10 @@ fn a_choice_parameter_takes_only_its_words() {
     let t = Test::new().env_remove("COLUMNS");
     let out = t.helix(["run", "vm", "--action", "restart"]);
     out.code(2);
-    let mut said =
-        format!("=== helix run vm --action restart\n{}", redact::output(&out, t.dir.path()));
+    let mut said = redact::shown("run vm --action restart", &out, t.dir.path());
     let help = t.helix(["run", "vm", "--help"]);
     help.success();
-    said.push_str(&format!("=== helix run vm --help\n{}", redact::output(&help, t.dir.path())));
+    said.push_str(&redact::shown("run vm --help", &help, t.dir.path()));
     let t = Test::new().env_remove("COLUMNS").recipe(
         "pick",
         "//! Picks.\n//! @param mode:choice(fast|safe)  How (default: safe)\nprint(`mode ${args.mode}`);\n",
@@ -85,13 +79,10 @@ fn a_choice_parameter_takes_only_its_words() {
     t.helix(["run", "pick", "--mode", "fast"]).success().stdout_has("mode fast");
     let out = t.helix(["run", "pick", "--mode", "Fast"]);
     out.code(2);
-    said.push_str(&format!(
-        "=== helix run pick --mode Fast\n{}",
-        redact::output(&out, t.dir.path())
-    ));
+    said.push_str(&redact::shown("run pick --mode Fast", &out, t.dir.path()));
     let help = t.helix(["run", "pick", "--help"]);
     help.success();
-    said.push_str(&format!("=== helix run pick --help\n{}", redact::output(&help, t.dir.path())));
+    said.push_str(&redact::shown("run pick --help", &help, t.dir.path()));
     insta::assert_snapshot!("choice_parameters", said);
 }
 
@@ -130,5 +121,5 @@ fn ui_prints_any_value() {
     );
     let out = t.helix(["run", "show"]);
     out.success();
-    insta::assert_snapshot!("ui_prints_any_value", redact::output(&out, t.dir.path()));
+    insta::assert_snapshot!("ui_prints_any_value", redact::shown("run show", &out, t.dir.path()));
 }

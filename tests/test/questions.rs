@@ -31,14 +31,14 @@ fn ask(t: Test, script: &str, name: &str) -> (Test, String) {
     assert!(data_intact(&t), "declined, yet the data changed:\n{tty}");
     let dir = t.dir.path().canonicalize().unwrap();
     let screen = redact::redact(&redact::redact(&tty.replace("\r\n", "\n"), &dir), t.dir.path());
-    let shown = format!("--- terminal\n{screen}{}", redact::output(&out, &dir));
+    let shown = format!("--- terminal\n{screen}{}", redact::shown("run q", &out, &dir));
     // Inside the overlay a new snapshot is written to the throwaway layer: make one with
     // `INSTA_WORKSPACE_ROOT=/dev/shm/x INSTA_UPDATE=always` and copy it from there.
     insta::assert_snapshot!(name, shown);
     (t, tty)
 }
 
-/// The lines naming what is destroyed (below the command's line: `  -   `/path` — …`).
+/// The lines naming what is destroyed, nested below the command's line (`    - `/path` — …`).
 fn target_lines(tty: &str) -> Vec<&str> {
     tty.lines()
         .filter(|l| {
