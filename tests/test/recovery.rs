@@ -53,7 +53,7 @@ fn state_of<'a>(rows: &'a [(String, String, String)], check: &str) -> &'a (Strin
 /// A run's output for a snapshot: exit status and both streams, with the test dir, run ids,
 /// ports, this machine's free space, tool versions and commit ids made stable, and doctor's
 /// table aligned again.
-fn shown(t: &Test, out: &Output) -> String {
+pub(crate) fn shown(t: &Test, out: &Output) -> String {
     use crate::support::redact::{free_space, ports, redact, table};
     let stable = |s: &str| {
         let s = free_space(&ports(&redact(&copy_method(s), t.dir.path())));
@@ -63,7 +63,9 @@ fn shown(t: &Test, out: &Output) -> String {
     format!(
         "exit: {}\n--- stdout\n{}--- stderr\n{}",
         out.code,
-        ["CHECK ", "NAME ", "IMAGE "].iter().fold(stable(&out.stdout), |s, h| table(&s, h)),
+        ["CHECK ", "NAME ", "IMAGE ", "WHAT "]
+            .iter()
+            .fold(stable(&out.stdout), |s, h| table(&s, h)),
         stable(&out.stderr)
     )
 }
@@ -125,8 +127,21 @@ fn durations(text: &str) -> String {
 
 /// A tool's version (`tool ninja  ok  1.11.1 at /usr/bin/ninja`) → `<version>`; a commit made
 /// by the test (`main @ 6009c04cc080`) → `<commit>`; the time in the name of the snapshot a
-/// restore keeps (`before-s1-1795814233`) → `<time>`.
+/// restore keeps (`before-s1-1795814233`) → `<time>`; a full commit id of a repository the test
+/// made (`49f8d81467096e9847cdbc0a3311337a7fa8ec99`) → `<commit>`.
 fn stable_line(l: &str) -> String {
+    let full_commit =
+        |w: &str| w.len() == 40 && w.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f'));
+    if l.split_whitespace().any(full_commit) {
+        let l: String = l
+            .split_inclusive(' ')
+            .map(|w| {
+                let bare = w.trim_end();
+                if full_commit(bare) { w.replacen(bare, "<commit>", 1) } else { w.to_string() }
+            })
+            .collect();
+        return stable_line(&l);
+    }
     if let Some(i) = l.find("before-s1-") {
         let (head, tail) = l.split_at(i + "before-s1-".len());
         let digits = tail.len() - tail.trim_start_matches(|c: char| c.is_ascii_digit()).len();
