@@ -2,6 +2,12 @@
 //! text, so nothing can be laundered through a directory, a link or a hard link the run made;
 //! protection is checked on every path an `fs::` primitive touches; configuration from a
 //! project, `--config` or an environment-chosen dir can only add protected paths.
+//!
+//! What each refusal says is snapshotted. These tests run inside the overlay (`in_overlay!`),
+//! where a snapshot insta writes vanishes with the test: to create or update one, point insta
+//! at a directory the overlay binds in and copy the result back —
+//! `INSTA_WORKSPACE_ROOT=/dev/shm/ws INSTA_UPDATE=always cargo test --test test facts::`, then
+//! `cp /dev/shm/ws/tests/test/snapshots/*.snap tests/test/snapshots/`.
 
 use std::path::Path;
 
