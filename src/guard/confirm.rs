@@ -217,7 +217,11 @@ pub(crate) fn ask(p: &Prompt) -> Result<()> {
     text.push_str(&format!("\n{} helix is about to {}\n", console::style("!").red().bold(), p.op));
     text.push_str("which destroys:\n");
     for l in &p.lines {
-        text.push_str(&format!("  - {l}\n"));
+        // A command's hits are indented under it: a nested item, not a dash and spaces.
+        text.push_str(&match l.strip_prefix("  ") {
+            Some(hit) => format!("    - {hit}\n"),
+            None => format!("  - {l}\n"),
+        });
     }
     let question = match &p.typed {
         Some(name) => {
@@ -246,7 +250,7 @@ pub(crate) fn ask(p: &Prompt) -> Result<()> {
     } else {
         let _ = tty.write_all(b"cancelled; nothing was changed.\n");
         Err(Error::Refused {
-            command: p.op.clone(),
+            command: p.op.replace('`', ""),
             reason: "declined at the terminal; nothing was changed".into(),
         })
     }

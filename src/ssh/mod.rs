@@ -423,7 +423,8 @@ pub(crate) fn write_file(
     {
         return Err(Error::invalid("mode", format!("{m:o}"), "permission bits go up to 0o7777"));
     }
-    let mut how = vec![format!("{} bytes", content.len())];
+    let mut how =
+        vec![format!("{} byte{}", content.len(), if content.len() == 1 { "" } else { "s" })];
     if let Some(m) = opts.mode {
         how.push(format!("mode {m:04o}"));
     }

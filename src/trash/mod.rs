@@ -403,7 +403,7 @@ pub(crate) fn find(what: &str) -> Result<Item> {
 pub(crate) fn restore(item: &Item) -> Result<()> {
     if item.original.symlink_metadata().is_ok() {
         return Err(Error::Refused {
-            command: format!("restore `{}`", item.original.display()),
+            command: format!("restore {}", item.original.display()),
             reason: "something stands at that path now; helix does not overwrite it — move it away first, then restore".into(),
         });
     }
@@ -468,8 +468,9 @@ pub(crate) fn empty(older_than: Option<Duration>) -> Result<usize> {
         lines.push(format!("… and {} more", items.len() - 20));
     }
     lines.push(format!(
-        "{} items, {} in all — gone for good",
+        "{} item{}, {} in all — gone for good",
         items.len(),
+        if items.len() == 1 { "" } else { "s" },
         crate::size::format(total)
     ));
     let op = format!(

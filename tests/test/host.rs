@@ -1,6 +1,21 @@
 //! The host: finding, checking and running recipes; errors that point at the recipe line.
 
-use crate::support::builder::Test;
+use crate::support::builder::{Output, Test};
+use crate::support::redact::redact;
+
+/// What a person reads of `helix ARGS`, under a header naming it: one part of a snapshot.
+fn shown(t: &Test, args: &str, out: &Output) -> String {
+    let mut s = format!("=== helix {args} (exit {})\n", out.code);
+    for (name, text) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+        if !text.is_empty() {
+            s.push_str(&format!("--- {name}\n{text}"));
+            if !text.ends_with('\n') {
+                s.push('\n');
+            }
+        }
+    }
+    redact(&s, t.dir.path())
+}
 
 #[test]
 fn runs_a_recipe_with_args_and_config() {
@@ -23,60 +38,57 @@ fn editing_a_recipe_changes_the_next_run() {
 
 #[test]
 fn check_reports_undefined_variable_with_position() {
-    let out =
-        Test::new().recipe("bad", "//! Bad.\nlet x = 1;\nprint(y);\n").args(["check", "bad"]).run();
+    let t = Test::new().recipe("bad", "//! Bad.\nlet x = 1;\nprint(y);\n");
+    let out = t.helix(["check", "bad"]);
     out.code(1);
-    assert!(out.stderr.contains("recipes/bad.rhai:3:7"), "{}", out.stderr);
-    assert!(out.stderr.contains("print(y);"), "{}", out.stderr);
-    assert!(out.stderr.contains("^"), "{}", out.stderr);
+    insta::assert_snapshot!("check_undefined_variable", shown(&t, "check bad", &out));
 }
 
 #[test]
 fn check_reports_syntax_error_with_position() {
-    let out = Test::new().recipe("bad", "//! Bad.\nlet x = (1 + ;\n").args(["check"]).run();
+    let t = Test::new().recipe("bad", "//! Bad.\nlet x = (1 + ;\n");
+    let out = t.helix(["check"]);
     out.code(1);
-    assert!(out.stderr.contains("recipes/bad.rhai:2:"), "{}", out.stderr);
+    // The error whole; the count of everything checked (the built-ins too) only in its words.
+    assert!(out.stdout.lines().any(|l| l == "FAILED bad"), "{}", out.stdout);
+    let (error, summary) = out.stderr.trim_end().rsplit_once('\n').unwrap();
+    assert!(summary.starts_with("1 of ") && summary.ends_with(" failed the check"), "{summary}");
+    insta::assert_snapshot!("check_syntax_error", redact(error, t.dir.path()));
 }
 
 #[test]
 fn runtime_error_points_at_the_line_and_the_call_chain() {
-    let out = Test::new()
+    let t = Test::new()
         .module("util", "fn boom(n) {\n    throw `boom ${n}`;\n}\n")
-        .recipe("r", "//! R.\nimport \"util\" as util;\n\nutil::boom(7);\n")
-        .args(["run", "r"])
-        .run();
+        .recipe("r", "//! R.\nimport \"util\" as util;\n\nutil::boom(7);\n");
+    let out = t.helix(["run", "r"]);
     out.code(1);
-    assert!(out.stderr.contains("boom 7"), "{}", out.stderr);
-    assert!(out.stderr.contains("stdlib/util.rhai:2:5"), "{}", out.stderr);
-    assert!(out.stderr.contains("in call to `boom` at"), "{}", out.stderr);
-    assert!(out.stderr.contains("recipes/r.rhai:4"), "{}", out.stderr);
+    insta::assert_snapshot!("runtime_error_call_chain", shown(&t, "run r", &out));
 }
 
 #[test]
 fn failed_command_exit_code_and_stderr_tail() {
-    let out = Test::new()
-        .recipe("r", "//! R.\ncmd::run([\"sh\", \"-c\", \"echo the-reason >&2; exit 7\"]);\n")
-        .args(["run", "r"])
-        .run();
+    let t = Test::new()
+        .recipe("r", "//! R.\ncmd::run([\"sh\", \"-c\", \"echo the-reason >&2; exit 7\"]);\n");
+    let out = t.helix(["run", "r"]);
     out.code(7);
-    out.stderr_has("the-reason").stderr_has("exit code 7").stderr_has("recipes/r.rhai:2:");
+    insta::assert_snapshot!("failed_command", shown(&t, "run r", &out));
 }
 
 /// A noisy command's stderr reaches ours whole and in order (on Linux without passing through
 /// helix: `tee`/`splice`), and the error still shows its last lines.
 #[test]
 fn a_noisy_stderr_streams_whole_and_the_error_keeps_its_tail() {
-    let out = Test::new()
-        .recipe("r", "//! R.\ncmd::run([\"sh\", \"-c\", \"seq 1 300000 >&2; exit 3\"]);\n")
-        .args(["run", "r"])
-        .run();
+    let t = Test::new()
+        .recipe("r", "//! R.\ncmd::run([\"sh\", \"-c\", \"seq 1 300000 >&2; exit 3\"]);\n");
+    let out = t.helix(["run", "r"]);
     out.code(3);
     let streamed: Vec<&str> = out.stderr.lines().take_while(|l| l.parse::<u32>().is_ok()).collect();
     assert_eq!(streamed.len(), 300000, "every line, in order");
     assert!(streamed.iter().enumerate().all(|(i, l)| l.parse::<usize>().unwrap() == i + 1));
-    let error = out.stderr.split("exit code 3").nth(1).expect("the error follows the stream");
-    assert!(error.contains("299981") && error.contains("300000"), "{error}");
-    assert!(!error.contains("299980\n"), "only the last 20 lines: {error}");
+    // The error after the stream, whole: only the last 20 lines in its tail.
+    let error: Vec<&str> = out.stderr.lines().skip(streamed.len()).collect();
+    insta::assert_snapshot!("noisy_stderr_error", redact(&error.join("\n"), t.dir.path()));
 }
 
 /// With helix's stderr on a log file the child writes into it directly; the error's tail is
@@ -94,36 +106,34 @@ fn into_a_log_file_the_child_writes_directly_and_the_tail_is_read_back() {
     let text = std::fs::read_to_string(&log).unwrap();
     let streamed: Vec<&str> = text.lines().take_while(|l| l.parse::<u32>().is_ok()).collect();
     assert_eq!(streamed.len(), 50000, "{}", &text[text.len().saturating_sub(2000)..]);
-    let error = text.split("exit code 4").nth(1).expect("the error follows the stream");
-    assert!(
-        error.contains("49981") && error.contains("50000") && !error.contains("49980\n"),
-        "{error}"
-    );
+    // The error after the stream, whole: the last 20 lines the child wrote, read back.
+    let error: Vec<&str> = text.lines().skip(streamed.len()).collect();
+    insta::assert_snapshot!("log_file_error", redact(&error.join("\n"), t.dir.path()));
 }
 
 #[test]
 fn unknown_missing_and_mistyped_parameters_are_usage_errors() {
     let t = Test::new()
         .recipe("r", "//! R.\n//! @param n:int N (required)\nfs::write(\"out\", \"x\");\n");
-    t.helix(["run", "r", "--m", "1"]).code(2).stderr_has("unknown parameter `--m`");
-    t.helix(["run", "r"]).code(2).stderr_has("`--n` is required");
-    t.helix(["run", "r", "--n", "x"]).code(2).stderr_has("whole number");
+    let mut all = String::new();
+    for args in [&["run", "r", "--m", "1"][..], &["run", "r"], &["run", "r", "--n", "x"]] {
+        let out = t.helix(args.iter().copied());
+        out.code(2);
+        all.push_str(&shown(&t, &args.join(" "), &out));
+    }
+    insta::assert_snapshot!("parameter_usage_errors", all);
     assert!(!t.path("out").exists(), "nothing may run before parameters are valid");
 }
 
 #[test]
 fn recipe_help_lists_parameters() {
-    Test::new()
-        .recipe(
-            "r",
-            "//! Does r.\n//! @param size:size  New size (required)\n//! @flag  fast  Go fast\n",
-        )
-        .args(["run", "r", "--help"])
-        .run()
-        .success()
-        .stdout_has("Does r.")
-        .stdout_has("--size <SIZE>")
-        .stdout_has("--fast");
+    let t = Test::new().recipe(
+        "r",
+        "//! Does r.\n//! @param size:size  New size (required)\n//! @flag  fast  Go fast\n",
+    );
+    let out = t.helix(["run", "r", "--help"]);
+    out.success();
+    insta::assert_snapshot!("recipe_help", shown(&t, "run r --help", &out));
 }
 
 #[test]
@@ -133,18 +143,17 @@ fn dry_run_prints_the_plan_and_changes_nothing() {
         "//! W.\nfs::write(\"made.txt\", \"x\");\ncmd::run([\"touch\", \"touched\"]);\n",
     );
     let out = t.helix(["run", "w", "--dry-run"]);
-    out.success().stdout_has("would write `made.txt`").stdout_has("would run `touch touched`");
+    out.success();
+    insta::assert_snapshot!("dry_run_plan", shown(&t, "run w --dry-run", &out));
     assert!(!t.path("made.txt").exists() && !t.path("touched").exists());
 }
 
 #[test]
 fn list_shows_user_recipes_shadowing_builtins() {
-    let out = Test::new()
-        .recipe("hello", "//! My own hello.\n")
-        .recipe("zz", "//! Zed.\n")
-        .args(["list"])
-        .run();
-    out.success().stdout_has("My own hello.").stdout_has("shadows built-in").stdout_has("Zed.");
+    let t = Test::new().recipe("hello", "//! My own hello.\n").recipe("zz", "//! Zed.\n");
+    let out = t.helix(["list"]);
+    out.success();
+    insta::assert_snapshot!("list_with_a_shadowing_recipe", shown(&t, "list", &out));
     let json = Test::new().args(["list", "--json"]).run();
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert!(v.as_array().unwrap().iter().any(|r| r["name"] == "hello"));
@@ -156,11 +165,17 @@ fn steps_resume_after_a_failure() {
         "s",
         "//! S.\n//! @flag fail Fail in b\nstep(\"a\", || { fs::write(\"a.txt\", \"a\"); print(\"ran a\"); });\nstep(\"b\", || { if args.fail { throw \"b broke\"; } print(\"ran b\"); });\n",
     );
-    t.helix(["run", "s", "--fail"]).code(1).stdout_has("ran a");
+    let out = t.helix(["run", "s", "--fail"]);
+    out.code(1);
+    let mut all = shown(&t, "run s --fail", &out);
     let out = t.helix(["run", "s", "--resume"]);
-    out.success().stdout_has("ran b").stdout_lacks("ran a");
+    out.success();
+    all.push_str(&shown(&t, "run s --resume", &out));
     // Without --resume everything runs again.
-    t.helix(["run", "s"]).success().stdout_has("ran a").stdout_has("ran b");
+    let out = t.helix(["run", "s"]);
+    out.success();
+    all.push_str(&shown(&t, "run s", &out));
+    insta::assert_snapshot!("steps_resume", all);
 }
 
 #[test]
@@ -184,31 +199,30 @@ fn new_writes_a_skeleton_that_checks_and_runs() {
     t.helix(["new", "my-recipe"]).success();
     assert!(t.path("recipes/my-recipe.rhai").exists());
     t.helix(["check", "my-recipe"]).success();
-    t.helix(["run", "my-recipe", "--who", "you", "--times", "2"])
-        .success()
-        .stderr_has("hello, you");
-    t.helix(["new", "my-recipe"]).code(2).stderr_has("already exists");
+    let out = t.helix(["run", "my-recipe", "--who", "you", "--times", "2"]);
+    out.success();
+    let mut all = shown(&t, "run my-recipe --who you --times 2", &out);
+    let out = t.helix(["new", "my-recipe"]);
+    out.code(2);
+    all.push_str(&shown(&t, "new my-recipe (again)", &out));
+    insta::assert_snapshot!("new_skeleton", all);
 }
 
 #[test]
 fn config_shows_origins_and_project_overrides() {
     let t = Test::new().file("helix.toml", "[vm]\nssh_port = 2300\n").env("USER", "grace");
     let out = t.helix(["config"]);
-    out.success()
-        .stdout_has("vm.ssh_port = 2300")
-        .stdout_has("helix.toml")
-        .stdout_has("vm.ssh_host = \"127.0.0.1\"    # built-in")
-        .stdout_has("vm.ssh_user = \"grace\"    # this machine (your user name)")
-        .stdout_has("vm.backend = \"qemu\"    # this machine (linux)");
-    let dir = t.path("home/helix-desktop-vm").display().to_string();
-    out.stdout_has(&format!("vm.disk = \"{dir}/disk.qcow2\"    # vm.dir"));
+    out.success();
+    insta::assert_snapshot!("config_origins", shown(&t, "config", &out));
     // A mistyped key is an error naming the file and the key it probably meant.
     std::fs::write(t.path("helix.toml"), "[vm]\nssh_prot = 2300\n").unwrap();
-    t.helix(["config"])
-        .code(2)
-        .stderr_has("helix.toml")
-        .stderr_has("unknown key `vm.ssh_prot`: did you mean `vm.ssh_port`?");
-    t.helix(["run", "hello"]).code(2).stderr_has("unknown key `vm.ssh_prot`");
+    let out = t.helix(["config"]);
+    out.code(2);
+    let mut all = shown(&t, "config", &out);
+    let out = t.helix(["run", "hello"]);
+    out.code(2);
+    all.push_str(&shown(&t, "run hello", &out));
+    insta::assert_snapshot!("config_mistyped_key", all);
 }
 
 #[test]
@@ -253,27 +267,23 @@ fn config_flag_and_modules_see_the_configuration() {
         .run()
         .success()
         .stdout_has("user=ada ada");
-    Test::new()
-        .args(["--config", "missing.toml", "run", "hello"])
-        .run()
-        .code(2)
-        .stderr_has("missing.toml");
-    Test::new()
-        .file("helix.toml", "[vm\n")
-        .args(["run", "hello"])
-        .run()
-        .code(2)
-        .stderr_has("helix.toml");
+    let t = Test::new();
+    let out = t.helix(["--config", "missing.toml", "run", "hello"]);
+    out.code(2);
+    let mut all = shown(&t, "--config missing.toml run hello", &out);
+    let t = Test::new().file("helix.toml", "[vm\n");
+    let out = t.helix(["run", "hello"]);
+    out.code(2);
+    all.push_str(&shown(&t, "run hello (a broken helix.toml)", &out));
+    insta::assert_snapshot!("config_file_errors", all);
 }
 
 #[test]
 fn unknown_recipe_suggests_a_close_name() {
-    Test::new()
-        .recipe("build-qemu", "//! B.\n")
-        .args(["run", "biuld-qemu"])
-        .run()
-        .code(2)
-        .stderr_has("did you mean `build-qemu`");
+    let t = Test::new().recipe("build-qemu", "//! B.\n");
+    let out = t.helix(["run", "biuld-qemu"]);
+    out.code(2);
+    insta::assert_snapshot!("unknown_recipe", shown(&t, "run biuld-qemu", &out));
 }
 
 #[test]
@@ -291,11 +301,10 @@ fn builtin_recipes_run_without_any_files_on_disk() {
 
 #[test]
 fn print_and_debug_go_through_the_console() {
-    let out = Test::new()
-        .recipe("p", "//! P.\nprint(\"to stdout\");\ndebug(\"to stderr\");\n")
-        .args(["run", "p"])
-        .run();
-    out.success().stdout_has("to stdout").stderr_has("[debug]").stderr_has("to stderr");
+    let t = Test::new().recipe("p", "//! P.\nprint(\"to stdout\");\ndebug(\"to stderr\");\n");
+    let out = t.helix(["run", "p"]);
+    out.success();
+    insta::assert_snapshot!("print_and_debug", shown(&t, "run p", &out));
 }
 
 #[test]

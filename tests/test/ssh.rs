@@ -6,8 +6,36 @@ use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
-use crate::support::builder::Test;
+use crate::support::builder::{Output, Test};
+use crate::support::redact::{after, redact, shaped};
 use crate::support::sshd::{Sshd, free_port, keygen};
+
+/// What a person reads of `helix ARGS`, under a header naming it, for a snapshot: the test's
+/// temp dir, the sshd's dir (`<sshd>`), its user (`<user>`), `ports` (`<port>`), OpenSSH's
+/// version, the master connection's socket and host key fingerprints redacted.
+fn shown(t: &Test, args: &str, out: &Output, sshd: Option<&Sshd>, ports: &[u16]) -> String {
+    let mut s = format!("=== helix {args} (exit {})\n", out.code);
+    for (name, text) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+        if !text.is_empty() {
+            s.push_str(&format!("--- {name}\n{text}"));
+            if !text.ends_with('\n') {
+                s.push('\n');
+            }
+        }
+    }
+    if let Some(sshd) = sshd {
+        s = s.replace(&sshd.dir.path().display().to_string(), "<sshd>");
+        s = s.replace(&format!("{}@", sshd.user), "<user>@");
+        s = s.replace(&format!(" -l {} ", sshd.user), " -l <user> ");
+    }
+    let mut s = redact(&s, t.dir.path());
+    for port in ports {
+        s = shaped(&s, &port.to_string(), "<port>");
+    }
+    let s = after(&s, "SSH-2.0-OpenSSH_", |c| c != '\n' && c != ')', "<version>");
+    let s = after(&s, "ControlPath=", |c| !c.is_whitespace(), "<socket>");
+    after(&s, "SHA256:", |c| c.is_ascii_alphanumeric() || "+/=".contains(c), "<fingerprint>")
+}
 
 fn test_for(sshd: &Sshd) -> Test {
     Test::new().file("helix.toml", &sshd.config_toml())
@@ -54,12 +82,11 @@ print(`remote-run=${{ssh::query("{target}", "{d}/up.sh")}}`);
     );
     let t = t.recipe("r", &recipe);
     let out = t.helix(["run", "r"]);
-    out.success()
-        .stdout_has("hello-from-ssh")
-        .stdout_has("status=3 success=false")
-        .stdout_has("out=to-out\nerr=to-err")
-        .stdout_has("query=two")
-        .stdout_has("remote-run=uploaded");
+    out.success();
+    insta::assert_snapshot!(
+        "remote_operations",
+        shown(&t, "run r", &out, Some(&sshd), &[sshd.port])
+    );
     let secret = remote.join("secret.conf");
     assert_eq!(std::fs::read_to_string(&secret).unwrap(), "token=s3cret-value\n");
     assert_eq!(std::fs::metadata(&secret).unwrap().permissions().mode() & 0o7777, 0o600);
@@ -94,12 +121,12 @@ print(`remote-run=${{ssh::query("{target}", "{d}/up.sh")}}`);
 #[test]
 fn a_failing_remote_command_gives_its_exit_code_and_stderr_tail() {
     let sshd = Sshd::start();
-    let out = test_for(&sshd)
+    let t = test_for(&sshd)
         .recipe("r", "//! R.\nssh::run(ssh::target(), \"echo the-reason >&2; exit 7\");\n")
-        .args(["run", "r"])
-        .run();
-    out.code(7).stderr_has("the-reason").stderr_has("exit code 7").stderr_has("recipes/r.rhai:2:");
-    out.stderr_has(&format!("on `{}`", sshd.target()));
+        .args(["run", "r"]);
+    let out = t.run();
+    out.code(7);
+    insta::assert_snapshot!("remote_failure", shown(&t, "run r", &out, Some(&sshd), &[sshd.port]));
 }
 
 #[test]
@@ -114,7 +141,11 @@ fn remote_rm_rf_is_refused_without_a_terminal_and_nothing_is_touched() {
         &format!("//! R.\nssh::run(ssh::target(), \"cd /tmp && rm -rf {}\");\n", victim.display()),
     );
     let out = t.helix(["run", "r"]);
-    out.code(1).stderr_has("refused").stderr_has("needs a person").stderr_has("recursive delete");
+    out.code(1);
+    insta::assert_snapshot!(
+        "remote_rm_refused",
+        shown(&t, "run r", &out, Some(&sshd), &[sshd.port])
+    );
     assert_eq!(std::fs::read_to_string(victim.join("sub/data")).unwrap(), "keep me");
     assert_eq!(sshd.logins(), 0, "a refused command never connects");
 }
@@ -132,10 +163,11 @@ fn dry_run_prints_remote_commands_and_runs_only_queries() {
             ),
         );
     let out = t.helix(["run", "r", "--dry-run"]);
-    out.success()
-        .stdout_has(&format!("would run `touch {}` on {}", marker.display(), sshd.target()))
-        .stdout_has("would write")
-        .stdout_has("host=q-ran");
+    out.success();
+    insta::assert_snapshot!(
+        "dry_run_plan",
+        shown(&t, "run r --dry-run", &out, Some(&sshd), &[sshd.port])
+    );
     assert!(!marker.exists() && !t.path("marker.2").exists());
 }
 
@@ -184,7 +216,8 @@ fn wait_ready_times_out_with_what_it_saw() {
     let started = Instant::now();
     let t = t.recipe("r", "//! R.\nssh::wait_ready(ssh::target(), 1);\n");
     let out = t.helix(["run", "r"]);
-    out.code(1).stderr_has("was not ready within 1s").stderr_has("nothing is listening");
+    out.code(1);
+    let mut all = shown(&t, "run r (nothing listening)", &out, None, &[port]);
     assert!(started.elapsed() < Duration::from_secs(10));
     // A listener that accepts and never speaks: the netplan hint.
     let silent = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -197,7 +230,9 @@ fn wait_ready_times_out_with_what_it_saw() {
     });
     std::fs::write(t.path("helix.toml"), format!("[vm]\nssh_host = \"127.0.0.1\"\nssh_port = {sport}\nssh_user = \"root\"\nssh_key = \"\"\n")).unwrap();
     let out = t.helix(["run", "r"]);
-    out.code(1).stderr_has("no SSH banner").stderr_has("helix run netplan-fix");
+    out.code(1);
+    all.push_str(&shown(&t, "run r (a silent listener)", &out, None, &[sport]));
+    insta::assert_snapshot!("wait_ready_timeouts", all);
 }
 
 /// Every file under `dir`, concatenated (to search the journal).
@@ -246,32 +281,30 @@ print(`wrong: ${{p.state}} | ${{p.message}}`);
         wrong = wrong.display()
     );
     let started = Instant::now();
-    let out = t.recipe("r", &recipe).args(["run", "r"]).run();
-    out.success()
-        .stdout_has("closed: closed | nothing is listening")
-        .stdout_has("silent: no_banner | TCP accepted")
-        .stdout_has("helix run netplan-fix")
-        .stdout_has("banner: banner | SSH-2.0-OpenSSH")
-        .stdout_has("ready: ready | true")
-        .stdout_has("wrong: auth_refused |")
-        .stdout_has("Permission denied");
+    let t = t.recipe("r", &recipe);
+    let out = t.helix(["run", "r"]);
+    out.success();
+    insta::assert_snapshot!(
+        "probe_states",
+        shown(&t, "run r", &out, Some(&sshd), &[sshd.port, closed, sport])
+    );
     assert!(started.elapsed() < Duration::from_secs(20));
 }
 
 #[test]
 fn bad_targets_and_missing_keys_are_clear_errors() {
-    let t = Test::new();
-    t.recipe("r", "//! R.\nssh::run(\"root@-oProxyCommand=evil:22\", \"true\");\n")
-        .args(["run", "r"])
-        .run()
-        .code(1)
-        .stderr_has("invalid ssh host");
-    let t = Test::new().file("helix.toml", "[vm]\nssh_key = \"/nonexistent/key\"\n");
-    t.recipe("r", "//! R.\nssh::run(ssh::target(), \"true\");\n")
-        .args(["run", "r"])
-        .run()
-        .code(1)
-        .stderr_has("ssh-keygen");
+    let t =
+        Test::new().recipe("r", "//! R.\nssh::run(\"root@-oProxyCommand=evil:22\", \"true\");\n");
+    let out = t.helix(["run", "r"]);
+    out.code(1);
+    let mut all = shown(&t, "run r (a bad host)", &out, None, &[]);
+    let t = Test::new()
+        .file("helix.toml", "[vm]\nssh_key = \"/nonexistent/key\"\n")
+        .recipe("r", "//! R.\nssh::run(ssh::target(), \"true\");\n");
+    let out = t.helix(["run", "r"]);
+    out.code(1);
+    all.push_str(&shown(&t, "run r (a missing key)", &out, None, &[]));
+    insta::assert_snapshot!("bad_target_and_key", all);
 }
 
 #[test]
@@ -290,9 +323,8 @@ fn a_new_host_key_on_the_same_port_is_a_clear_error_with_the_fix() {
     second.wait_listening();
     std::fs::write(t.path("helix.toml"), second.config_toml()).unwrap();
     let out = t.helix(["run", "r"]);
-    out.code(1)
-        .stderr_has("is not the one helix saw before")
-        .stderr_has(&format!("ssh-keygen -R '[127.0.0.1]:{port}'"));
+    out.code(1);
+    insta::assert_snapshot!("new_host_key", shown(&t, "run r", &out, Some(&second), &[port]));
     assert_eq!(second.logins(), 0);
 }
 
@@ -318,7 +350,12 @@ fn wait_until_polls_a_remote_condition_over_the_master() {
         "q",
         "//! Q.\nssh::wait_until(ssh::target(), \"test -f /nonexistent-helix\", 1);\n",
     );
-    t2.helix(["run", "q"]).code(1).stderr_has("did not succeed on").stderr_has("within 1s");
+    let out = t2.helix(["run", "q"]);
+    out.code(1);
+    insta::assert_snapshot!(
+        "wait_until_timeout",
+        shown(&t2, "run q", &out, Some(&sshd), &[sshd.port])
+    );
 }
 
 /// `ssh::shell` gives the person at the terminal a real login shell on the target; without a
@@ -339,5 +376,10 @@ fn shell_is_an_interactive_login_at_the_terminal() {
     assert_eq!(code, 0, "{screen}");
     assert!(screen.contains("shell-42"), "the command ran in the remote shell:\n{screen}");
     assert!(screen.contains("back in helix"), "{screen}");
-    t.helix(["run", "sh"]).code(1).stderr_has("needs a terminal").stderr_has("ssh -p");
+    let out = t.helix(["run", "sh"]);
+    out.code(1);
+    insta::assert_snapshot!(
+        "shell_without_a_terminal",
+        shown(&t, "run sh", &out, Some(&sshd), &[sshd.port])
+    );
 }
