@@ -7,7 +7,8 @@
 //! where a snapshot insta writes vanishes with the test: to create or update one, point insta
 //! at a directory the overlay binds in and copy the result back —
 //! `INSTA_WORKSPACE_ROOT=/dev/shm/ws INSTA_UPDATE=always cargo test --test test facts::`, then
-//! `cp /dev/shm/ws/tests/test/snapshots/*.snap tests/test/snapshots/`.
+//! `cp /dev/shm/ws/tests/test/snapshots/*.snap tests/test/snapshots/` (and set their `source:`
+//! line back to `tests/test/facts.rs`: insta writes the path from that root there).
 
 use std::path::Path;
 

@@ -50,24 +50,28 @@ fn state_of<'a>(rows: &'a [(String, String, String)], check: &str) -> &'a (Strin
     rows.iter().find(|r| r.0 == check).unwrap_or_else(|| panic!("no `{check}` row in {rows:#?}"))
 }
 
-/// A run's output for a snapshot: exit status and both streams, with the test dir, run ids,
-/// ports, this machine's free space, tool versions and commit ids made stable, and doctor's
-/// table aligned again.
+/// A run's output for a snapshot as the kit shows it ([`output`]: the exit status, the streams,
+/// the test dir, run ids, times, trash ids) with what else varies with the machine or the moment
+/// here made stable: ports the kernel chose, free space, tool versions, how backup-vm copied
+/// (the filesystem's choice), build durations, commits and snapshot names made now; tables
+/// (doctor's, `--list`'s, build-images', setup's) aligned again after.
+///
+/// [`output`]: crate::support::redact::output
 pub(crate) fn shown(t: &Test, out: &Output) -> String {
-    use crate::support::redact::{free_space, ports, redact, table};
-    let stable = |s: &str| {
-        let s = free_space(&ports(&redact(&copy_method(s), t.dir.path())));
-        let s = durations(&s);
-        s.split_inclusive('\n').map(stable_line).collect::<String>()
+    use crate::support::redact::{after, free_space, output, ports, table};
+    let copied = Output {
+        code: out.code,
+        stdout: copy_method(&out.stdout),
+        stderr: copy_method(&out.stderr),
     };
-    format!(
-        "exit: {}\n--- stdout\n{}--- stderr\n{}",
-        out.code,
-        ["CHECK ", "NAME ", "IMAGE ", "WHAT "]
-            .iter()
-            .fold(stable(&out.stdout), |s, h| table(&s, h)),
-        stable(&out.stderr)
-    )
+    let text = durations(&free_space(&ports(&output(&copied, t.dir.path()))));
+    let text: String = text.split_inclusive('\n').map(tool_version).collect();
+    // Commits of repositories the test made (`main @ 6009c04cc080`, a full id in setup's table);
+    // the time in the name of the snapshot a restore keeps (`before-s1-1795814233`).
+    let text = commits_made_now(&text);
+    let text = after(&text, " @ ", |c| c.is_ascii_hexdigit(), "<commit>");
+    let text = after(&text, "before-s1-", |c| c.is_ascii_digit(), "<time>");
+    ["CHECK ", "NAME ", "IMAGE ", "WHAT "].iter().fold(text, |s, h| table(&s, h))
 }
 
 /// How backup-vm copied a disk depends on the filesystem under the test dir (a clone where it
@@ -125,30 +129,32 @@ fn durations(text: &str) -> String {
         .collect()
 }
 
-/// A tool's version (`tool ninja  ok  1.11.1 at /usr/bin/ninja`) → `<version>`; a commit made
-/// by the test (`main @ 6009c04cc080`) → `<commit>`; the time in the name of the snapshot a
-/// restore keeps (`before-s1-1795814233`) → `<time>`; a full commit id of a repository the test
-/// made (`49f8d81467096e9847cdbc0a3311337a7fa8ec99`) → `<commit>`.
-fn stable_line(l: &str) -> String {
-    let full_commit =
-        |w: &str| w.len() == 40 && w.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f'));
-    if l.split_whitespace().any(full_commit) {
-        let l: String = l
-            .split_inclusive(' ')
-            .map(|w| {
-                let bare = w.trim_end();
-                if full_commit(bare) { w.replacen(bare, "<commit>", 1) } else { w.to_string() }
-            })
-            .collect();
-        return stable_line(&l);
-    }
-    if let Some(i) = l.find("before-s1-") {
-        let (head, tail) = l.split_at(i + "before-s1-".len());
-        let digits = tail.len() - tail.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-        if digits > 0 {
-            return stable_line(&format!("{head}<time>{}", &tail[digits..]));
+/// Full commit ids (40 hex digits) → `<commit>`, except the pinned ones (`stdlib/pins.rhai`):
+/// those are part of the plan.
+fn commits_made_now(text: &str) -> String {
+    const PINS: &str = include_str!("../../stdlib/pins.rhai");
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        let id = (i == 0 || !b[i - 1].is_ascii_alphanumeric())
+            && b.len() >= i + 40
+            && b[i..i + 40].iter().all(u8::is_ascii_hexdigit)
+            && b.get(i + 40).is_none_or(|c| !c.is_ascii_alphanumeric());
+        if id && !PINS.contains(&text[i..i + 40]) {
+            out.push_str("<commit>");
+            i += 40;
+        } else {
+            let c = text[i..].chars().next().unwrap();
+            out.push(c);
+            i += c.len_utf8();
         }
     }
+    out
+}
+
+/// A tool's version (`tool ninja  ok  1.11.1 at /usr/bin/ninja`) → `<version>`.
+fn tool_version(l: &str) -> String {
     if l.starts_with("tool ")
         && let Some(at) = l.find(" at /")
     {
@@ -157,14 +163,7 @@ fn stable_line(l: &str) -> String {
             return format!("{}<version>{}", &l[..start], &l[at..]);
         }
     }
-    match l.find(" @ ") {
-        Some(i)
-            if l.len() >= i + 3 + 12 && l[i + 3..i + 15].chars().all(|c| c.is_ascii_hexdigit()) =>
-        {
-            format!("{} @ <commit>{}", &l[..i], &l[i + 15..])
-        }
-        _ => l.to_string(),
-    }
+    l.to_string()
 }
 
 #[test]

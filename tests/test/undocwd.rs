@@ -37,35 +37,9 @@ net::download(args.url, "dl.bin");
 /// Names made at run time: the UUIDs UTM's disks get (`35F3A213-2904-….qcow2`) → `<UUID>`, the
 /// time in the name a build dir is moved aside under (`.bdir.helix-old-1795814838`) → `<time>`.
 fn made_now(text: &str) -> String {
-    let uuid = |w: &[u8]| {
-        w.len() >= 36
-            && w[..36].iter().enumerate().all(|(i, c)| match i {
-                8 | 13 | 18 | 23 => *c == b'-',
-                _ => c.is_ascii_digit() || (b'A'..=b'F').contains(c),
-            })
-    };
-    let b = text.as_bytes();
-    let mut out = String::new();
-    let mut i = 0;
-    while i < b.len() {
-        if uuid(&b[i..]) {
-            out.push_str("<UUID>");
-            i += 36;
-        } else if b[i..].starts_with(b"helix-old-") {
-            out.push_str("helix-old-");
-            i += "helix-old-".len();
-            let digits = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
-            if digits > 0 {
-                out.push_str("<time>");
-                i += digits;
-            }
-        } else {
-            let c = text[i..].chars().next().unwrap();
-            out.push(c);
-            i += c.len_utf8();
-        }
-    }
-    out
+    use crate::support::redact::{after, shaped};
+    let text = shaped(text, "HHHHHHHH-HHHH-HHHH-HHHH-HHHHHHHHHHHH", "<UUID>");
+    after(&text, "helix-old-", |c| c.is_ascii_digit(), "<time>")
 }
 
 fn qemu_img(args: &[&str], dir: &std::path::Path) {

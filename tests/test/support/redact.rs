@@ -7,33 +7,8 @@ use std::path::Path;
 /// `text` with `dir` and run ids replaced (see the module doc).
 pub fn redact(text: &str, dir: &Path) -> String {
     let text = text.replace(&dir.display().to_string(), "<test>");
-    let b = text.as_bytes();
-    let mut out = String::with_capacity(text.len());
-    let mut i = 0;
-    while i < text.len() {
-        if is_run_id(&b[i..]) && (i == 0 || !b[i - 1].is_ascii_alphanumeric()) {
-            out.push_str("<run>");
-            i += RUN_ID_LEN;
-        } else {
-            let c = text[i..].chars().next().unwrap();
-            out.push(c);
-            i += c.len_utf8();
-        }
-    }
-    out
-}
-
-/// `YYYYMMDD-HHMMSSmmm-xxx`.
-const RUN_ID_LEN: usize = 8 + 1 + 9 + 1 + 3;
-
-fn is_run_id(b: &[u8]) -> bool {
-    b.len() >= RUN_ID_LEN
-        && b[..8].iter().all(u8::is_ascii_digit)
-        && b[8] == b'-'
-        && b[9..18].iter().all(u8::is_ascii_digit)
-        && b[18] == b'-'
-        && b[19..22].iter().all(u8::is_ascii_hexdigit)
-        && b.get(22).is_none_or(|c| !c.is_ascii_alphanumeric())
+    // `YYYYMMDD-HHMMSSmmm-xxx`: a date, a time with milliseconds, 3 hex digits.
+    shaped(&text, "########-#########-HHH", "<run>")
 }
 
 #[test]
@@ -170,6 +145,21 @@ fn free_space_ports_and_tables_are_redacted_and_nothing_else() {
          127.0.0.1:2222 answers, 127.0.0.1:x has <size> free\n\
          kept 3 free slots, port 8080\n"
     );
+}
+
+/// A finished command as a person saw it, redacted ([`redact`], [`times_and_trash_ids`]): its
+/// exit code, then its stdout and its stderr under headers (a stream left empty is left out).
+pub fn output(out: &super::builder::Output, dir: &Path) -> String {
+    let mut text = format!("exit {}\n", out.code);
+    for (name, s) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+        if !s.is_empty() {
+            text.push_str(&format!("--- {name}\n{}", times_and_trash_ids(&redact(s, dir))));
+            if !s.ends_with('\n') {
+                text.push('\n');
+            }
+        }
+    }
+    text
 }
 
 /// What one helix command showed a person, for a snapshot: `$ helix ARGS` (redacted), then
