@@ -105,7 +105,7 @@ fn helix_list_into_head_exits_without_a_panic() {
 #[test]
 fn run_help_is_the_run_commands_help() {
     // clap wraps help to $COLUMNS: not to the width of the terminal the tests were started from.
-    let t = Test::new().env_remove("COLUMNS");
+    let t = Test::new();
     let long = t.helix(["run", "--help"]);
     long.success();
     let short = t.helix(["run", "-h"]);
@@ -124,8 +124,6 @@ fn run_help_is_the_run_commands_help() {
 #[test]
 fn run_alone_without_a_terminal_lists_the_recipes() {
     let t = Test::new().recipe("mine", "//! My own recipe.\nui::info(\"hi\");\n");
-    // Not fitted to the width of the terminal the tests were started from.
-    let t = t.env_remove("COLUMNS");
     let out = t.helix(["run"]);
     out.success();
     insta::assert_snapshot!(
