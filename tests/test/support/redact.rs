@@ -70,7 +70,9 @@ pub fn free_space(text: &str) -> String {
         .collect()
 }
 
-/// A port on this machine (`127.0.0.1:42221`, chosen free at run time) → `127.0.0.1:<port>`.
+/// A local port the kernel chose at run time (`127.0.0.1:42221`: `support::ports::free_port`
+/// gets one from the ephemeral range) → `127.0.0.1:<port>`. A port below 10000 is a choice of
+/// the test or of helix's defaults (`:9`, `:2222`) and stays.
 pub fn ports(text: &str) -> String {
     let mut out = String::new();
     let mut rest = text;
@@ -78,7 +80,8 @@ pub fn ports(text: &str) -> String {
         let (head, tail) = rest.split_at(i + "127.0.0.1:".len());
         out.push_str(head);
         let digits = tail.len() - tail.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-        out.push_str(if digits > 0 { "<port>" } else { "" });
+        let port: u32 = tail[..digits].parse().unwrap_or(0);
+        out.push_str(if port >= 10000 { "<port>" } else { &tail[..digits] });
         rest = &tail[digits..];
     }
     out.push_str(rest);
@@ -146,7 +149,7 @@ fn free_space_ports_and_tables_are_redacted_and_nothing_else() {
                 disk space /tmp/.tmpAbC123/pm  ok     55.4G free\n\
                 disk space /tmp/.tmpAbC123     WARN   25.1G free: a VM disk needs tens of GB\n\
                 free on /tmp/.tmpAbC123/vm  66.1G\n\
-                backup on 127.0.0.1:x has 1.2G free\n\
+                127.0.0.1:2222 answers, 127.0.0.1:x has 1.2G free\n\
                 kept 3 free slots, port 8080\n";
     let text = free_space(&ports(&redact(text, Path::new("/tmp/.tmpAbC123"))));
     assert_eq!(
@@ -156,7 +159,7 @@ fn free_space_ports_and_tables_are_redacted_and_nothing_else() {
          disk space <test>/pm  <state>  <size> free\n\
          disk space <test>     <state>  <size> free\n\
          free on <test>/vm     <size>\n\
-         backup on 127.0.0.1:x has <size> free\n\
+         127.0.0.1:2222 answers, 127.0.0.1:x has <size> free\n\
          kept 3 free slots, port 8080\n"
     );
 }
