@@ -235,9 +235,19 @@ fn edit_read(
         }
         return Ok(report);
     }
-    let mut detail = format!("edit Mach-O `{}`: {}", path.display(), report.changes.join(", "));
-    detail.push_str(&format!("; signature: {}", report.signature));
+    let n = report.changes.len();
+    let detail = format!(
+        "edit Mach-O `{}` ({n} load command{} changed; signature: {})",
+        path.display(),
+        if n == 1 { "" } else { "s" },
+        report.signature
+    );
     replace(path, &new, "macho.edit", detail, json!({ "path": path, "edits": edits }))?;
+    if crate::run::current().dry_run {
+        for c in &report.changes {
+            crate::ui::plan_detail(c);
+        }
+    }
     if report.identity_signed {
         report.signature.push_str(&codesign(path, identity)?);
     }
