@@ -235,11 +235,10 @@ fn edit_read(
         }
         return Ok(report);
     }
-    let n = report.changes.len();
     let detail = format!(
-        "edit Mach-O `{}` ({n} load command{} changed; signature: {})",
+        "edit Mach-O `{}` ({} changed; signature: {})",
         path.display(),
-        if n == 1 { "" } else { "s" },
+        crate::count::count(report.changes.len() as u64, "load command"),
         report.signature
     );
     replace(path, &new, "macho.edit", detail, json!({ "path": path, "edits": edits }))?;

@@ -415,10 +415,9 @@ pub(crate) fn write_changes(path: &Path, old: &Doc, new: &Dictionary) -> Result<
     let mut action = Action::new(
         "plist.edit",
         format!(
-            "edit `{}` ({} key{} changed: {}{more}; previous version kept)",
+            "edit `{}` ({} changed: {}{more}; previous version kept)",
             path.display(),
-            changes.len(),
-            if changes.len() == 1 { "" } else { "s" },
+            crate::count::count(changes.len() as u64, "key"),
             summary.join(", ")
         ),
     )
