@@ -137,7 +137,9 @@ pub enum Error {
     MachO { op: &'static str, path: PathBuf, why: String },
     #[error("`{command}` succeeded but `{}` has no build.ninja; is build_dir right?", build_dir.display())]
     Configure { command: String, build_dir: PathBuf },
-    #[error("{what}: `{}` has no line matching `{pattern}`; {said}\nlook at `{}`", log.display(), log.display())]
+    /// `said`: the log's lines about it (`it says:` and `  | …` lines, like a command's output),
+    /// or that it has none.
+    #[error("{what}: `{}` has no line matching `{pattern}`; {said}", log.display())]
     LogCheck { what: String, log: PathBuf, pattern: String, said: String },
     #[error("could not edit the config's [{table}] table safely: {why}")]
     ConfigEdit { table: &'static str, why: String },
