@@ -102,7 +102,10 @@ pub(super) fn index_for_set(i: i64, len: usize, at: &str, shown: &str) -> Result
     index(i, len).filter(|&n| n <= len).ok_or_else(|| {
         bad(
             shown,
-            format!("`{at}` has {len} items; index {i} is out of range (use {len} to append)"),
+            format!(
+                "`{at}` has {len} item{}; index {i} is out of range (use {len} to append)",
+                if len == 1 { "" } else { "s" }
+            ),
         )
     })
 }

@@ -483,6 +483,46 @@ impl World {
     }
 }
 
+impl World {
+    /// The `error:` line of a run's stderr (else its last line), the same for every worker,
+    /// run and machine: the fixture is `<fixture>`, run ids `<run>`, an SSH master's socket
+    /// (a fresh temp dir per run) `<socket>`, and the sizes of what would be destroyed `<size>`
+    /// (a git repo's and a qcow2's depend on the tools' versions).
+    fn headline(&self, err: &str, fixture: &Path) -> String {
+        let line = err.lines().find(|l| l.starts_with("error:")).or(err.lines().last());
+        let line = line.unwrap_or_default().replace(&fixture.display().to_string(), "<fixture>");
+        let line = match line.split_once("ControlPath=") {
+            Some((head, tail)) => {
+                format!(
+                    "{head}ControlPath=<socket>{}",
+                    &tail[tail.find(' ').unwrap_or(tail.len())..]
+                )
+            }
+            None => line,
+        };
+        sizes(&crate::support::redact::redact(&line, self.t.dir.path()))
+    }
+}
+
+/// `text` with the size after `— directory, ` or `— file, ` (up to `:`, `;` or ` —`) replaced by
+/// `<size>`.
+fn sizes(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some((at, marker)) =
+        ["— directory, ", "— file, "].iter().filter_map(|m| rest.find(m).map(|i| (i, *m))).min()
+    {
+        let after = &rest[at + marker.len()..];
+        let end =
+            [":", ";", " —"].iter().filter_map(|e| after.find(e)).min().unwrap_or(after.len());
+        out.push_str(&rest[..at + marker.len()]);
+        out.push_str("<size>");
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// A digest of every target: paths, types, link targets, modes and contents.
 fn tree_hash(fixture: &Path) -> BTreeMap<String, String> {
     let watched = ["target", "vms", "data.backup", "repo"].map(|t| fixture.join(t));
@@ -505,10 +545,13 @@ fn destructive_forms_are_refused_and_every_target_stays_byte_identical() {
     let workers = 4;
     let world = World::new(workers);
     let failures = Mutex::new(vec![]);
+    // Each form's refusal as a person reads it (its `error:` line), by form.
+    let said = Mutex::new(BTreeMap::new());
     std::thread::scope(|s| {
         for (w, fixture) in world.fixtures.iter().enumerate() {
             let world = &world;
             let failures = &failures;
+            let said = &said;
             s.spawn(move || {
                 let mut before = tree_hash(fixture);
                 let scratch: Vec<PathBuf> = entries(fixture);
@@ -544,6 +587,12 @@ fn destructive_forms_are_refused_and_every_target_stays_byte_identical() {
                         if !refused(&err) {
                             why.push("helix did not refuse it".to_string());
                         }
+                        let headline = world.headline(&err, fixture);
+                        if !yes {
+                            said.lock().unwrap().insert(i, (category, form, headline));
+                        } else if said.lock().unwrap().get(&i).map(|s| &s.2) != Some(&headline) {
+                            why.push(format!("with yes piped in it says otherwise: {headline}"));
+                        }
                         if after != before {
                             let changed: Vec<&String> = before
                                 .iter()
@@ -578,6 +627,17 @@ fn destructive_forms_are_refused_and_every_target_stays_byte_identical() {
         started.elapsed().as_secs_f64()
     );
     assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    let said: String = said
+        .into_inner()
+        .unwrap()
+        .into_iter()
+        .map(|(i, (category, form, headline))| {
+            format!("{i:03} [{category}] {form}\n  {headline}\n")
+        })
+        .collect();
+    // Inside the overlay a new snapshot is written to the throwaway layer: make one with
+    // `INSTA_WORKSPACE_ROOT=/dev/shm/x INSTA_UPDATE=always` and copy it from there.
+    insta::assert_snapshot!("refusals", said);
 }
 
 #[test]

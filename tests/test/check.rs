@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use crate::support::builder::Test;
+use crate::support::redact::shown;
 
 fn corpus_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/broken-recipes")
@@ -95,9 +96,13 @@ fn a_correct_recipe_with_the_same_constructs_is_accepted_and_runs() {
     let ok = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/check-ok.rhai");
     let t = Test::new();
     let out = t.helix(["check", ok.to_str().unwrap()]);
-    out.success().stdout_has("ok check-ok");
+    out.success();
     assert!(out.stderr.is_empty(), "{}", out.stderr);
-    t.helix(["run", ok.to_str().unwrap(), "--dry-run"]).success().stderr_has("checking out main");
+    let mut all = shown("check check-ok.rhai", &out, t.dir.path());
+    let out = t.helix(["run", ok.to_str().unwrap(), "--dry-run"]);
+    out.success();
+    all.push_str(&shown("run check-ok.rhai --dry-run", &out, t.dir.path()));
+    insta::assert_snapshot!("correct_recipe", all.replace(env!("CARGO_MANIFEST_DIR"), "<repo>"));
 }
 
 #[test]
@@ -109,21 +114,29 @@ fn run_refuses_to_start_a_recipe_with_a_detectable_mistake() {
     );
     let target = t.path("written.txt");
     let out = t.helix(["run", "late", "--out", target.to_str().unwrap()]);
-    out.code(1)
-        .stderr_has("`fs::mkdirs` is not a primitive")
-        .stderr_has("--> ")
-        .stderr_has("late.rhai:4:1")
-        .stderr_has("`late` did not start: 1 problem found by `helix check late`");
+    out.code(1);
     assert!(!target.exists(), "the first step ran");
     assert!(!out.stdout.contains("[1] write"), "{}", out.stdout);
+    // The whole refusal: the mistake at its line with the source and caret, then why nothing ran.
+    let mut all = shown("run late --out <test>/written.txt", &out, t.dir.path());
     // A header mistake is refused the same way, before any argument parsing.
     let t =
         Test::new().recipe("hdr", "//! H.\n//! @param n:int  N (default: abc)\nprint(args.n);\n");
-    t.helix(["run", "hdr"]).code(1).stderr_has("not a value of the parameter's type");
+    let out = t.helix(["run", "hdr"]);
+    out.code(1);
+    all.push_str(&shown("run hdr", &out, t.dir.path()));
     // `helix list` still lists a recipe with a bad header line (check reports it).
-    let t = Test::new().recipe("bad-type", "//! Still listed.\n//! @param n:blob  N\nprint(1);\n");
-    t.helix(["list"]).success().stdout_has("Still listed.");
-    t.helix(["check", "bad-type"]).code(1).stderr_has("unknown type `blob`");
+    // Its width is the whole lines a pipe gets, whatever `$COLUMNS` the machine has.
+    let t = Test::new()
+        .recipe("bad-type", "//! Still listed.\n//! @param n:blob  N\nprint(1);\n")
+        .env_remove("COLUMNS");
+    let out = t.helix(["list"]);
+    out.success();
+    all.push_str(&shown("list", &out, t.dir.path()));
+    let out = t.helix(["check", "bad-type"]);
+    out.code(1);
+    all.push_str(&shown("check bad-type", &out, t.dir.path()));
+    insta::assert_snapshot!("refused_to_start", all);
 }
 
 #[test]
@@ -132,14 +145,17 @@ fn check_covers_user_stdlib_modules_and_what_recipes_import_from_them() {
         .module("util", "export const LIMIT = 3;\nfn twice(x) { x * 2 }\nfn broken() { fs::mkdirs(\"/tmp/x\"); }\n")
         .recipe("uses", "//! Uses util.\nimport \"util\" as util;\nprint(util::twice(util::LIMIT, 1));\n");
     let out = t.helix(["check"]);
-    out.code(1).stdout_has("FAILED uses").stdout_has("FAILED stdlib/util");
-    out.stderr_has("`util::twice` does not take 2 arguments")
-        .stderr_has("`util::twice(x)`")
-        .stderr_has("stdlib/util.rhai:3:15");
+    out.code(1);
+    // Both failures whole: the recipe's call of `util::twice` with 2 arguments (and how it is
+    // defined), the mistake inside `stdlib/util.rhai` at 3:15.
+    let mut all = shown("check", &out, t.dir.path());
     // `helix run` checks what a recipe imports too: the mistake inside `util` stops it first.
     let t = t
         .recipe("imports", "//! Imports util.\nimport \"util\" as util;\nprint(util::twice(2));\n");
-    t.helix(["run", "imports"]).code(1).stderr_has("stdlib/util.rhai:3:15").stdout_lacks("4");
+    let out = t.helix(["run", "imports"]);
+    out.code(1).stdout_lacks("4");
+    all.push_str(&shown("run imports", &out, t.dir.path()));
+    insta::assert_snapshot!("user_stdlib", all);
 }
 
 #[test]
@@ -179,7 +195,8 @@ fn api_definitions_cover_primitives_stdlib_and_a_recipes_args() {
         .module("util", "/// Twice x.\nfn twice(x) { x * 2 }\n")
         .recipe("hello-defs", "//! H.\nui::info(1);\n");
     let out = t.helix(["api", "--definitions", "defs", "--recipe", "vm"]);
-    out.success().stderr_has("Rhai definition files to defs");
+    out.success();
+    let mut all = shown("api --definitions defs --recipe vm", &out, t.dir.path());
     let read = |f: &str| {
         std::fs::read_to_string(t.path("defs").join(f)).unwrap_or_else(|e| panic!("{f}: {e}"))
     };
@@ -202,8 +219,11 @@ fn api_definitions_cover_primitives_stdlib_and_a_recipes_args() {
     assert!(scope.contains("const args: Map;") && scope.contains("const config: Map;"), "{scope}");
     assert!(read("__static__.d.rhai").contains("fn step("), "the globals");
     // --recipe alone is a usage error; an unknown recipe is named.
-    t.helix(["api", "--recipe", "vm"]).code(2);
-    t.helix(["api", "--definitions", "d2", "--recipe", "vmm"])
-        .code(2)
-        .stderr_has("did you mean `vm`?");
+    let out = t.helix(["api", "--recipe", "vm"]);
+    out.code(2);
+    all.push_str(&shown("api --recipe vm", &out, t.dir.path()));
+    let out = t.helix(["api", "--definitions", "d2", "--recipe", "vmm"]);
+    out.code(2);
+    all.push_str(&shown("api --definitions d2 --recipe vmm", &out, t.dir.path()));
+    insta::assert_snapshot!("api_definitions", all);
 }

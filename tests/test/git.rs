@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::support::builder::Test;
+use crate::support::redact::shown;
 
 /// Run the git CLI (test side only) and return its trimmed stdout.
 pub fn git(dir: &Path, args: &[&str]) -> String {
@@ -60,6 +61,34 @@ fn push_commit(dir: &Path, name: &str, msg: &str) -> String {
     git(&work, &["commit", "-q", "-am", msg]);
     git(&work, &["push", "-q", dir.join(format!("{name}.git")).to_str().unwrap(), "main"]);
     git(&work, &["rev-parse", "HEAD"])
+}
+
+/// `text` with the commits of a [`remote`] (random: their time stamps differ) named
+/// `<commit N>`, whole or abbreviated (12, 8 or 7 hex digits); any other commit helix names
+/// (12 or 40 hex digits on their own) is `<commit>`.
+fn commits_named(text: &str, commits: &[String]) -> String {
+    let mut text = text.to_string();
+    for (i, c) in commits.iter().enumerate() {
+        for n in [40, 12, 8, 7] {
+            text = text.replace(&c[..n], &format!("<commit {i}>"));
+        }
+    }
+    let hex =
+        |w: &str| (w.len() == 12 || w.len() == 40) && w.chars().all(|c| c.is_ascii_hexdigit());
+    let mut out = String::new();
+    let mut word = String::new();
+    for c in text.chars().chain(std::iter::once('\0')) {
+        if c.is_ascii_alphanumeric() {
+            word.push(c);
+            continue;
+        }
+        out.push_str(if hex(&word) { "<commit>" } else { &word });
+        word.clear();
+        if c != '\0' {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The kinds of the actions the last run journaled.
@@ -141,11 +170,12 @@ fn ensure_refuses_to_move_a_dirty_worktree_without_a_terminal() {
         &ensure_recipe(&co, &format!("#{{ url: \"{url}\", rev: \"{}\" }}", commits[2])),
     );
     let out = t.helix(["run", "e"]);
-    out.code(1)
-        .stderr_has("refused")
-        .stderr_has("uncommitted change")
-        .stderr_has("file.txt")
-        .stderr_has("terminal");
+    out.code(1);
+    // Refused without a terminal: the uncommitted change (file.txt) that a checkout would move.
+    insta::assert_snapshot!(
+        "dirty_worktree_refused",
+        commits_named(&shown("run e", &out, t.dir.path()), &commits)
+    );
     assert_eq!(std::fs::read_to_string(co.join("file.txt")).unwrap(), "my precious edit\n");
     assert_eq!(git(&co, &["rev-parse", "HEAD"]), commits[1], "HEAD did not move");
     assert_eq!(git(&co, &["stash", "list"]), "", "nothing was stashed");
@@ -159,7 +189,9 @@ fn ensure_refuses_a_directory_that_is_not_a_repository() {
     std::fs::create_dir_all(&co).unwrap();
     std::fs::write(co.join("notes.txt"), "mine").unwrap();
     let t = t.recipe("e", &ensure_recipe(&co, &format!("#{{ url: \"{url}\" }}")));
-    t.helix(["run", "e"]).code(1).stderr_has("not a git repository").stderr_has("recipes/e.rhai:2");
+    let out = t.helix(["run", "e"]);
+    out.code(1);
+    insta::assert_snapshot!("not_a_repository", shown("run e", &out, t.dir.path()));
     assert_eq!(std::fs::read_dir(&co).unwrap().count(), 1);
 }
 
@@ -236,10 +268,9 @@ fn ensure_all_reports_every_failure() {
     let good = t.path("pm/good/.git");
     let t = t.recipe("all", &recipe);
     let out = t.helix(["run", "all"]);
-    out.code(1)
-        .stderr_has("1 of 2 repositories failed")
-        .stderr_has("pm/bad")
-        .stderr_has("no repository at that path");
+    out.code(1);
+    // 1 of 2 failed: pm/bad, with no repository at the URL's path.
+    insta::assert_snapshot!("ensure_all_failure", shown("run all", &out, t.dir.path()));
     assert!(good.exists(), "the good one was still cloned\n{}", out.stderr);
 }
 
@@ -255,10 +286,10 @@ fn dry_run_plans_the_clone_and_changes_nothing() {
             &format!("#{{ url: \"{url}\", rev: \"v1\", remotes: #{{ up: \"{url}\" }} }}"),
         ),
     );
-    t.helix(["run", "e", "--dry-run"])
-        .success()
-        .stdout_has("would clone")
-        .stdout_has("would check out `v1`");
+    let out = t.helix(["run", "e", "--dry-run"]);
+    out.success();
+    // The plan: clone, add the second remote, check out `v1`.
+    insta::assert_snapshot!("dry_run_clone", shown("run e --dry-run", &out, t.dir.path()));
     assert!(!co.exists());
 }
 
@@ -273,12 +304,15 @@ fn head_remotes_and_dirty_from_a_recipe() {
         "//! H.\nlet p = \"{}\";\nlet h = git::head(p);\nprint(`${{h.commit}} ${{h.branch}} ${{h.detached}}`);\nprint(`dirty=${{git::is_dirty(p)}} ${{git::dirty_files(p)}}`);\nprint(git::remotes(p).origin);\ngit::checkout(p, \"feature\");\n",
         co.display()
     );
-    let out = t.recipe("h", &recipe).args(["run", "h"]).run();
-    out.stdout_has(&format!("{} main false", commits[2]))
-        .stdout_has("dirty=true [\"file.txt\"]")
-        .stdout_has(&url);
-    // The checkout moves a dirty tree: refused without a terminal.
-    out.code(1).stderr_has("refused");
+    let t = t.recipe("h", &recipe);
+    let out = t.helix(["run", "h"]);
+    // HEAD (the third commit on main, attached), dirty=true with file.txt, origin's URL; then
+    // the checkout, which would move a dirty tree, refused without a terminal.
+    out.code(1);
+    insta::assert_snapshot!(
+        "head_remotes_dirty",
+        commits_named(&shown("run h", &out, t.dir.path()), &commits)
+    );
 }
 
 #[test]
@@ -314,7 +348,12 @@ fn clones_over_ssh_with_the_users_key_file() {
     std::fs::rename(ssh_dir.join("other.pub"), ssh_dir.join("id_ed25519.pub")).unwrap();
     let co2 = t.path("pm/overssh2");
     let t = t.recipe("e2", &ensure_recipe(&co2, &format!("#{{ url: \"{url}\" }}")));
-    t.helix(["run", "e2"]).code(1).stderr_has("no SSH key was accepted").stderr_has("ssh-add");
+    let out = t.helix(["run", "e2"]);
+    out.code(1);
+    // No key accepted, and what to do about it (ssh-add); the server's port and user vary.
+    let text = shown("run e2", &out, t.dir.path())
+        .replace(&format!("{}@127.0.0.1:{}", sshd.user, sshd.port), "<user>@127.0.0.1:<port>");
+    insta::assert_snapshot!("ssh_key_refused", text);
     assert!(!co2.exists());
 }
 
@@ -344,12 +383,14 @@ fn a_branch_is_only_fetched_and_fast_forwarded_when_update_asks() {
     assert_eq!(git(&co, &["rev-parse", "HEAD"]), local);
 }
 
-/// Run `helix ARGS` on a real pseudo-terminal (util-linux `script`), typing `keys` into it.
-/// `helix ARGS` on a real pseudo-terminal (the guard's harness), answering its y/N question.
+/// `helix ARGS` on a real pseudo-terminal (the guard's harness), answering its y/N question:
+/// the exit code, and what the person saw — the terminal (the question and the answer typed),
+/// then stdout and stderr — redacted for a snapshot.
 fn helix_on_a_pty(t: &Test, args: &str, keys: &str) -> (i32, String) {
     let argv: Vec<&str> = args.split_whitespace().collect();
     let (out, tty) = crate::support::pty::with_pty(t, &argv, "Go ahead?", &format!("{keys}\n"));
-    (out.code, format!("{tty}{}{}", out.stdout, out.stderr))
+    let tty = crate::support::redact::redact(&tty.replace("\r\n", "\n"), t.dir.path());
+    (out.code, format!("--- terminal\n{tty}{}", shown(args, &out, t.dir.path())))
 }
 
 #[test]
@@ -372,14 +413,18 @@ fn a_person_at_the_terminal_can_let_a_dirty_worktree_move_and_the_changes_are_st
     std::fs::write(co.join("file.txt"), "work in progress\n").unwrap();
     let t = t.recipe("e", &recipe(&commits[2]));
     // Declined: nothing moves.
-    let (code, out) = helix_on_a_pty(&t, "run e", "n");
-    assert_eq!(code, 1, "{out}");
-    assert!(out.contains("uncommitted change") && out.contains("declined"), "{out}");
+    let (code, declined) = helix_on_a_pty(&t, "run e", "n");
+    assert_eq!(code, 1, "{declined}");
     assert_eq!(git(&co, &["rev-parse", "HEAD"]), commits[1]);
     // Confirmed: the change is stashed, then HEAD moves.
-    let (code, out) = helix_on_a_pty(&t, "run e", "y");
-    assert_eq!(code, 0, "{out}");
-    assert!(out.contains("action=updated stashed="), "{out}");
+    let (code, confirmed) = helix_on_a_pty(&t, "run e", "y");
+    assert_eq!(code, 0, "{confirmed}");
+    // The question (the uncommitted change it would move), declined; then confirmed, and the
+    // recipe's `action=updated stashed=…`.
+    insta::assert_snapshot!(
+        "dirty_worktree_at_a_terminal",
+        commits_named(&format!("{declined}{confirmed}"), &commits)
+    );
     assert_eq!(git(&co, &["rev-parse", "HEAD"]), commits[2]);
     assert!(git(&co, &["stash", "list"]).contains("helix: before checking out"));
     git(&co, &["checkout", "-q", &commits[1]]);

@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 
 use crate::support::builder::Test;
 use crate::support::cmd::s;
+use crate::support::redact::shown;
 
 include!("../data/macho/fixtures.rs");
 use fixtures::{NAME, run, sysroot, tool};
@@ -68,6 +69,7 @@ fn info_lists_what_otool_lists() {
     for line in otool("-L", &p).lines() {
         assert!(ours.stdout.contains(line), "helix lacks otool's line {line:?}:\n{}", ours.stdout);
     }
+    insta::assert_snapshot!("info", shown(&format!("macho info {}", s(&p)), &ours, t.dir.path()));
     let j = info(&t, &p);
     assert_eq!(j["file_type"], "dylib");
     assert_eq!(j["archs"], serde_json::json!(["arm64"]));
@@ -190,9 +192,13 @@ fn edits_of_raw_linker_output_move_nothing_and_keep_a_valid_signature() {
     let theirs = copy("arm64", t.dir.path(), "l");
     let before = std::fs::read(&ours).unwrap();
     let new = "@rpath/zstd.1.framework/Versions/A/zstd.1";
-    t.helix(["macho", "change", &s(&ours), &dep("zstd.1"), new])
-        .success()
-        .stdout_has("ad-hoc re-signed (linker-signed kept)");
+    let out = t.helix(["macho", "change", &s(&ours), &dep("zstd.1"), new]);
+    out.success();
+    // The change, and the signature: ad-hoc re-signed, the linker-signed flag kept.
+    insta::assert_snapshot!(
+        "change_raw_linker_output",
+        shown(&format!("macho change {} {} {new}", s(&ours), dep("zstd.1")), &out, t.dir.path())
+    );
     run(&[&tool("llvm-install-name-tool"), "-change", &dep("zstd.1"), new, &s(&theirs)]);
     assert_eq!(otool("-L", &ours), otool("-L", &theirs));
     // llvm re-lays out __LINKEDIT; the only -l differences are those two fields.
@@ -250,13 +256,11 @@ fn rewrite_prefix_maps_like_the_legacy_fixer_in_one_call_and_keeps_undo() {
     );
     let t2 = Test::new().recipe("fix", &recipe);
     let out = t2.helix(["run", "fix"]);
-    out.success()
-        .stdout_has("mapped=14")
-        .stdout_has(&format!("unresolved=[\"{}\"]", dep("ffi.8")))
-        .stdout_has("arm64: ad-hoc re-signed (linker-signed kept)")
-        .stdout_has("x86_64: not signed")
-        .stdout_has("valid=false"); // the x86_64 slice is unsigned
-    out.stderr_has("no matching framework or dylib");
+    out.success();
+    // 14 mapped, libffi unresolved (`no matching framework or dylib`), the arm64 slice ad-hoc
+    // re-signed (linker-signed kept), the x86_64 one not signed, so not valid.
+    let shown_fix = shown("run fix", &out, t2.dir.path());
+    insta::assert_snapshot!("rewrite_prefix", shown_fix.replace(&s(t.dir.path()), "<files>"));
     let l = otool("-L", &p);
     assert!(
         l.contains(&format!("\t{id} (compatibility version 1.0.0, current version 9.2.0)")),
@@ -334,14 +338,21 @@ fn dry_run_prints_the_exact_changes_and_changes_nothing() {
         "--dry-run",
     ]);
     out.code(3); // ffi unresolved
-    out.stdout_has("[dry-run] would edit Mach-O")
-        .stdout_has(&format!(
-            "load `{}` -> `@rpath/zstd.1.framework/Versions/A/zstd.1`",
-            dep("zstd.1")
-        ))
-        .stdout_has(&format!("id `{}/{NAME}` -> `@rpath/q`", sysroot()))
-        .stdout_has("ad-hoc re-signed")
-        .stdout_has(&format!("unresolved: {}", dep("ffi.8")));
+    // The plan whole: every load command's old and new name, the id, the re-signing, and
+    // libffi unresolved.
+    insta::assert_snapshot!(
+        "rewrite_prefix_dry_run",
+        shown(
+            &format!(
+                "macho rewrite-prefix {} --prefix {} --frameworks {} --id @rpath/q --dry-run",
+                s(&p),
+                sysroot(),
+                s(&fw)
+            ),
+            &out,
+            t.dir.path()
+        )
+    );
     assert_eq!(std::fs::read(&p).unwrap(), before);
 }
 
@@ -353,10 +364,14 @@ fn no_header_room_is_a_clear_error_and_the_file_is_untouched() {
     let free = info(&t, &p)["header_free"].as_u64().unwrap();
     let long = format!("@rpath/{}", "x".repeat(600));
     let out = t.helix(["macho", "set-id", &s(&p), &long]);
-    out.code(1)
-        .stderr_has("bytes missing")
-        .stderr_has("relink the library with -headerpad_max_install_names")
-        .stderr_has("the file is untouched");
+    out.code(1);
+    // How many bytes are missing, the fix (relink with -headerpad_max_install_names), and that
+    // the file is untouched.
+    insta::assert_snapshot!(
+        "no_header_room",
+        shown(&format!("macho set-id {} {long}", s(&p)), &out, t.dir.path())
+            .replace(&long, "<long>")
+    );
     assert!(free < 600, "the no-padding fixture has {free} bytes free");
     assert_eq!(std::fs::read(&p).unwrap(), before);
     // llvm-install-name-tool 14 does not check: it writes load commands over `__text`, and the
@@ -373,19 +388,20 @@ fn rpath_and_change_semantics_follow_install_name_tool() {
     let t = Test::new();
     let p = copy("arm64", t.dir.path(), "r");
     let before = std::fs::read(&p).unwrap();
-    t.helix(["macho", "add-rpath", &s(&p), &sysroot()])
-        .code(1)
-        .stderr_has("would create a duplicate load command");
-    t.helix(["macho", "delete-rpath", &s(&p), "/nowhere"])
-        .code(1)
-        .stderr_has("no LC_RPATH load command with path: /nowhere");
-    t.helix(["macho", "rename-rpath", &s(&p), "/nowhere", "/x"])
-        .code(1)
-        .stderr_has("no LC_RPATH load command");
-    t.helix(["macho", "change", &s(&p), "/not/a/dep.dylib", "/x.dylib"])
-        .success()
-        .stdout_has("not found: change `/not/a/dep.dylib`")
-        .stdout_has("nothing to change");
+    let mut all = String::new();
+    for (args, code) in [
+        (vec!["add-rpath", &s(&p), &sysroot()], 1),
+        (vec!["delete-rpath", &s(&p), "/nowhere"], 1),
+        (vec!["rename-rpath", &s(&p), "/nowhere", "/x"], 1),
+        (vec!["change", &s(&p), "/not/a/dep.dylib", "/x.dylib"], 0),
+    ] {
+        let out = t.helix(std::iter::once("macho").chain(args.iter().copied()));
+        out.code(code);
+        all.push_str(&shown(&format!("macho {}", args.join(" ")), &out, t.dir.path()));
+    }
+    // A duplicate LC_RPATH, no LC_RPATH with that path (delete, rename), a change of a
+    // dependency the file does not have: not found, nothing to change.
+    insta::assert_snapshot!("rpath_and_change_verdicts", all);
     assert_eq!(std::fs::read(&p).unwrap(), before, "failed and no-op edits leave the file alone");
     // The same verdicts from llvm-install-name-tool.
     let l = |args: &[&str]| {
@@ -427,10 +443,14 @@ fn sign_adhoc_matches_the_linkers_signature_and_verify_catches_tampering() {
     // An unsigned build gets LC_CODE_SIGNATURE and a signature at the end of __LINKEDIT.
     let p = copy("unsigned", t.dir.path(), "s");
     let unsigned_len = std::fs::metadata(&p).unwrap().len();
-    t.helix(["macho", "verify", &s(&p)]).code(1).stdout_has("not signed");
-    t.helix(["macho", "sign", &s(&p)])
-        .success()
-        .stdout_has("identifier `libqemu-aarch64-softmmu.dylib`");
+    let out = t.helix(["macho", "verify", &s(&p)]);
+    out.code(1);
+    let mut all = shown(&format!("macho verify {}", s(&p)), &out, t.dir.path());
+    let out = t.helix(["macho", "sign", &s(&p)]);
+    out.success();
+    all.push_str(&shown(&format!("macho sign {}", s(&p)), &out, t.dir.path()));
+    // Not signed; then signed with the file's name as its identifier.
+    insta::assert_snapshot!("sign_unsigned", all);
     verify_ok(&t, &p);
     let j = info(&t, &p);
     let sig = &j["slices"][0]["signature"];
@@ -549,6 +569,7 @@ fn malformed_input_is_an_error_never_a_panic() {
     let mut lying_fat = uni.clone();
     lying_fat[8 + 8..8 + 12].copy_from_slice(&0xffff_0000u32.to_be_bytes());
     cases.push(("lying-fat-offset", lying_fat));
+    let mut all = String::new();
     for (name, bytes) in cases {
         let p = t.path(&format!("bad/{name}/{NAME}"));
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -577,9 +598,12 @@ fn malformed_input_is_an_error_never_a_panic() {
                 out.stdout,
                 out.stderr
             );
+            all.push_str(&shown(&args.join(" "), &out, t.dir.path()));
         }
         assert_eq!(std::fs::read(&p).unwrap(), bytes, "{name}: untouched");
     }
+    // What a person reads for each damaged file: what is wrong with it, in words.
+    insta::assert_snapshot!("malformed_input", all);
 }
 
 /// The deterministic stand-in for the cargo-fuzz target (`fuzz/`) in CI: mutate the fixtures
@@ -695,12 +719,11 @@ macho::add_rpath(f, "@loader_path/../Frameworks");
     );
     let t2 = Test::new().recipe("m", &recipe);
     let out = t2.helix(["run", "m"]);
-    out.code(1)
-        .stdout_has("arm64: ad-hoc re-signed")
-        .stdout_has("not_found=1 modified=false")
-        .stdout_has("id=@rpath/q.framework/Versions/A/q rpaths=[\"@loader_path/../Frameworks\"] signed=true")
-        .stderr_has("would create a duplicate load command")
-        .stderr_has("recipes/m.rhai:18");
+    out.code(1);
+    // What the recipe printed (the re-signing, not_found=1 modified=false, the new id, rpaths
+    // and signed=true), then the duplicate LC_RPATH refused at recipes/m.rhai:18.
+    let all = shown("run m", &out, t2.dir.path()).replace(&s(t.dir.path()), "<files>");
+    insta::assert_snapshot!("rhai_surface", all);
     verify_ok(&t, &p);
 }
 
@@ -723,14 +746,26 @@ fn an_identity_signature_is_reported_invalid_not_silently_kept() {
         "--identity",
         "Developer ID Application: X",
     ]);
-    out.success().stdout_has("signature INVALID now").stdout_has("re-sign it with codesign");
-    if !cfg!(target_os = "macos") {
-        out.stdout_has("codesign is macOS-only");
-    }
+    out.success();
+    let mut all = shown(
+        &format!("macho set-id {} @rpath/q --identity 'Developer ID Application: X'", s(&p)),
+        &out,
+        t.dir.path(),
+    );
     let v = t.helix(["macho", "verify", &s(&p)]);
-    v.code(1).stdout_has("INVALID");
+    v.code(1);
+    all.push_str(&shown(&format!("macho verify {}", s(&p)), &v, t.dir.path()));
     // sign_adhoc replaces it with an ad-hoc signature that verifies.
-    t.helix(["macho", "sign", &s(&p)]).success().stdout_has("replaced: identity");
+    let out = t.helix(["macho", "sign", &s(&p)]);
+    out.success();
+    all.push_str(&shown(&format!("macho sign {}", s(&p)), &out, t.dir.path()));
+    // The signature is INVALID now: re-sign it with codesign (macOS-only here); verify says
+    // INVALID; `sign` replaces the identity signature.
+    if cfg!(target_os = "macos") {
+        assert!(all.contains("re-sign it with codesign"), "{all}");
+    } else {
+        insta::assert_snapshot!("identity_signature", all);
+    }
     verify_ok(&t, &p);
 }
 
@@ -817,13 +852,12 @@ print(`changes=${a.changes.len() + b.changes.len() + c.changes.len()}`);
             (m.ino(), m.mtime_nsec())
         };
         let out = t.helix(["run", "noop", "--f", &s(&p)]);
-        let slices = if variant == "universal" { 2 } else { 1 };
-        out.success()
-            .stdout_has("modified=false/false/false")
-            .stdout_has(&format!("already={slices}/{slices}/{}", 2 * slices))
-            .stdout_has("changes=0")
-            .stderr_has("is already as wanted")
-            .stderr_has("id is already `");
+        out.success();
+        // Nothing modified, every edit already as wanted (once per slice), no changes.
+        insta::assert_snapshot!(
+            format!("no_op_edits_{variant}"),
+            shown(&format!("run noop --f {}", s(&p)), &out, t.dir.path())
+        );
         let m = std::fs::metadata(&p).unwrap();
         assert_eq!((m.ino(), m.mtime_nsec()), (ino, mtime), "{variant}: the file was replaced");
         assert_eq!(std::fs::read(&p).unwrap(), before, "{variant}: bytes changed (re-signed?)");
@@ -842,8 +876,10 @@ print(`changes=${a.changes.len() + b.changes.len() + c.changes.len()}`);
     // The CLI says it too.
     let p = copy("arm64", t.dir.path(), "cli");
     let id = info(&t, &p)["slices"][0]["id"].as_str().unwrap().to_string();
-    t.helix(["macho", "set-id", &s(&p), &id])
-        .success()
-        .stdout_has("already: arm64: id is already")
-        .stdout_has("nothing to change");
+    let out = t.helix(["macho", "set-id", &s(&p), &id]);
+    out.success();
+    insta::assert_snapshot!(
+        "no_op_set_id",
+        shown(&format!("macho set-id {} {id}", s(&p)), &out, t.dir.path())
+    );
 }

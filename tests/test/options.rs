@@ -121,7 +121,7 @@ const ROWS: &[Row] = &[
         Some("sha256"),
         Some("dl"),
     ),
-    row("qemu::start", r#"qemu::start(#{ memroy: 512 })"#, "memroy", None, None),
+    row("qemu::start", r#"qemu::start(#{ memroy: 512 })"#, "memroy", Some("memory"), None),
     row(
         "qemu_img::convert",
         r#"qemu_img::convert("a.img", "b.img", #{ fromat: "raw" })"#,
@@ -309,4 +309,18 @@ fn an_unknown_option_key_is_an_error_naming_it_and_nothing_runs() {
         }
     }
     assert!(!t.path("ran").exists(), "a refused call ran its command");
+    // The messages whole, one per call, as a recipe's author reads them.
+    let mut said = String::new();
+    for line in out.stdout.lines() {
+        let (i, error) = line
+            .strip_prefix("ERR ")
+            .and_then(|l| l.split_once(' '))
+            .unwrap_or_else(|| panic!("not an error line: {line}"));
+        let call = ROWS[i.parse::<usize>().unwrap()].call;
+        said.push_str(&format!("{call}\n  {error}\n"));
+    }
+    insta::assert_snapshot!(
+        "unknown_option_keys",
+        crate::support::redact::redact(&said, t.dir.path())
+    );
 }

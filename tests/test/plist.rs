@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use crate::support::builder::Test;
+use crate::support::redact::shown;
 
 /// Python helpers: `gen_config`, `gen_registry` write fixtures; `dump` prints a file's tree as
 /// JSON with every value tagged by its plist type (dict key order kept).
@@ -222,9 +223,15 @@ print(`changes: ${changes.len()}`);
     let cfg = d.join("vm.utm/config.plist");
     py(d, &["gen_config", cfg.to_str().unwrap()]);
     let before = tree(d, &cfg);
-    t.helix(["run", "args"]).success().stdout_has("changes: 6");
+    let out = t.helix(["run", "args"]);
+    out.success();
+    let mut all = shown("run args", &out, d);
     let once = std::fs::read(&cfg).unwrap();
-    t.helix(["run", "args"]).success().stdout_has("changes: 0").stderr_has("left unchanged");
+    // The second run: no change, and it says what it left unchanged.
+    let out = t.helix(["run", "args"]);
+    out.success();
+    all.push_str(&shown("run args", &out, d));
+    insta::assert_snapshot!("arguments_twice", all);
     assert_eq!(std::fs::read(&cfg).unwrap(), once, "the second run must not write");
     let after = tree(d, &cfg);
     let qemu = entry(&after, "QEMU").unwrap();
@@ -281,12 +288,9 @@ plist::edit("c.plist", |doc| {
     py(d, &["gen_config", c.to_str().unwrap()]);
     let original = std::fs::read(&c).unwrap();
     let out = t.helix(["run", "e", "--dry-run"]);
-    out.success()
-        .stdout_has(&format!("would edit `{}` (4 changes", d.join("c.plist").display()))
-        .stdout_has("~ QEMU.DebugLog: false → true")
-        .stdout_has("~ System.CPUCount: 20 → 8")
-        .stdout_has("- Information.Notes")
-        .stdout_has("+ QEMU.AdditionalArguments[1] = \"-nodefaults\"");
+    out.success();
+    // The plan whole: `would edit <file> (4 changes)` and one line per change.
+    insta::assert_snapshot!("edit_dry_run", shown("run e --dry-run", &out, d));
     assert_eq!(std::fs::read(&c).unwrap(), original, "dry-run wrote the file");
 
     t.helix(["run", "e"]).success();
@@ -323,30 +327,33 @@ fn bad_plists_are_clear_errors_and_stay_untouched() {
     let bin = std::fs::read(d.join("reg.plist")).unwrap();
     std::fs::write(d.join("cut.bplist"), &bin[..bin.len() - 40]).unwrap();
     py(d, &["gen_list_root", d.join("list.plist").to_str().unwrap()]);
-    for (file, msg) in [
-        ("cut.plist", "is not a valid xml plist"),
-        ("cut.bplist", "is not a valid binary plist"),
-        ("list.plist", "its root is an array, not a dictionary"),
-    ] {
+    // Each error whole: the file, what is wrong with it (not valid xml, not valid binary, an
+    // array at the root), the recipe's line.
+    let mut all = String::new();
+    for file in ["cut.plist", "cut.bplist", "list.plist"] {
         let before = std::fs::read(d.join(file)).unwrap();
         for r in ["read", "edit"] {
             let out = t.helix(["run", r, "--file", file]);
-            out.code(1).stderr_has(msg).stderr_has(file).stderr_has(&format!("recipes/{r}.rhai:"));
+            out.code(1);
+            all.push_str(&shown(&format!("run {r} --file {file}"), &out, d));
         }
         assert_eq!(std::fs::read(d.join(file)).unwrap(), before, "{file} was touched");
     }
-    // A value a plist cannot hold is refused before anything is written.
+    // A value a plist cannot hold (`Nothing` is `()`) is refused before anything is written,
+    // pointing at plist::remove.
     let t2 = Test::new()
         .recipe("unit", "//! U.\nplist::edit(\"good.plist\", |doc| { doc.Nothing = (); });\n");
     std::fs::copy(&good, t2.path("good.plist")).unwrap();
-    t2.helix(["run", "unit"]).code(1).stderr_has("`Nothing`").stderr_has("plist::remove");
+    let out = t2.helix(["run", "unit"]);
+    out.code(1);
+    all.push_str(&shown("run unit", &out, t2.dir.path()));
+    insta::assert_snapshot!("bad_plists", python_offsets(&all));
     assert_eq!(std::fs::read(t2.path("good.plist")).unwrap(), bytes);
 }
 
 #[test]
 fn key_paths_get_set_remove_from_recipes() {
-    Test::new()
-        .recipe(
+    let t = Test::new().recipe(
             "kp",
             r#"//! Key paths.
 let doc = #{ Drive: [#{ ImageName: "a.qcow2" }], QEMU: #{ AdditionalArguments: ["-S"] } };
@@ -362,14 +369,27 @@ let d = plist::parse(plist::to_binary(#{ when: plist::date("2026-02-09T10:00:00Z
 print(`${d.when} ${type_of(d.n)} ${type_of(d.r)} ${plist::is_date(d.when)}`);
 plist::set(doc, "Drive[7]", 1);
 "#,
-        )
-        .args(["run", "kp"])
-        .run()
-        .code(1)
-        .stdout_has("a.qcow2\n-S\nfallback\nb.qcow2\nb.qcow2\ntrue\n")
-        .stdout_has("2026-02-09T10:00:00Z i64 f64 true")
-        .stderr_has("index 7 is out of range")
-        .stderr_has("recipes/kp.rhai:13");
+    );
+    let out = t.helix(["run", "kp"]);
+    out.code(1);
+    // What each get printed, then `index 7 is out of range` at recipes/kp.rhai:13.
+    insta::assert_snapshot!("key_paths", shown("run kp", &out, t.dir.path()));
+}
+
+/// `text` with the byte offsets of damage (`at byte 2030`) made `at byte <n>`: in a file
+/// Python's plistlib wrote and the test cut, they follow Python's layout, not helix.
+fn python_offsets(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("at byte ") {
+        let (head, tail) = rest.split_at(at + "at byte ".len());
+        let digits = tail.len() - tail.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        out.push_str(head);
+        out.push_str(if digits > 0 { "<n>" } else { "" });
+        rest = &tail[digits..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A binary plist `{a: [[[…]]]}` nested `depth` arrays deep, written by hand (Python's
@@ -425,13 +445,14 @@ fn a_20000_deep_plist_is_an_error_not_a_crash_xml_binary_and_rhai() {
     // The hand-written binary writer is right: a shallow one parses.
     std::fs::write(d.join("shallow.bin.plist"), deep_binary(3)).unwrap();
     t.helix(["run", "read", "--f", "shallow.bin.plist"]).success();
+    // Every refusal whole: `nest more than 256 levels deep` at the recipe's line 3.
+    let mut all = String::new();
     for f in ["deep.xml.plist", "deep.bin.plist"] {
         let before = std::fs::read(d.join(f)).unwrap();
         for r in ["read", "edit"] {
-            t.helix(["run", r, "--f", f])
-                .code(1)
-                .stderr_has("nest more than 256 levels deep")
-                .stderr_has(&format!("recipes/{r}.rhai:3"));
+            let out = t.helix(["run", r, "--f", f]);
+            out.code(1);
+            all.push_str(&shown(&format!("run {r} --f {f}"), &out, d));
         }
         assert_eq!(std::fs::read(d.join(f)).unwrap(), before, "{f} was touched");
     }
@@ -439,9 +460,14 @@ fn a_20000_deep_plist_is_an_error_not_a_crash_xml_binary_and_rhai() {
     std::fs::write(d.join("ok.bin.plist"), deep_binary(255)).unwrap();
     t.helix(["run", "read", "--f", "ok.bin.plist"]).success();
     std::fs::write(d.join("over.bin.plist"), deep_binary(256)).unwrap();
-    t.helix(["run", "read", "--f", "over.bin.plist"]).code(1).stderr_has("nest more than 256");
+    let out = t.helix(["run", "read", "--f", "over.bin.plist"]);
+    out.code(1);
+    all.push_str(&shown("run read --f over.bin.plist", &out, d));
     // A Rhai map nested 1,000 deep is refused before anything is written.
-    t.helix(["run", "mapdeep"]).code(1).stderr_has("nest more than 256 levels deep");
+    let out = t.helix(["run", "mapdeep"]);
+    out.code(1);
+    all.push_str(&shown("run mapdeep", &out, d));
+    insta::assert_snapshot!("too_deep", all);
     assert!(!d.join("deep.plist").exists());
 }
 
@@ -480,7 +506,9 @@ fn a_plist_edited_through_a_symlink_stays_a_link_and_new_files_are_0644() {
         "//! P.\nplist::edit(\"safe-looking.plist\", |d| { d.QEMU.DebugLog = true; });\n",
     )
     .unwrap();
-    t.helix(["run", "p"]).code(1).stderr_has("is protected");
+    let out = t.helix(["run", "p"]);
+    out.code(1);
+    insta::assert_snapshot!("protected_through_a_link", shown("run p", &out, d));
     assert_eq!(std::fs::read(d.join("real/vm.backup.plist")).unwrap(), before);
 }
 
@@ -498,21 +526,25 @@ fn plist_errors_are_in_plain_words() {
         "<?xml version=\"1.0\"?><plist version=\"1.0\"><dict><key>d</key><data>!!!not base64</data></dict></plist>",
     )
     .unwrap();
-    for (f, words) in [
-        ("cut.plist", "not a valid binary plist"),
-        ("b64.plist", "a <data> element is not valid base64"),
-    ] {
+    // Each error whole, in plain words: not a valid binary plist, a <data> element that is not
+    // valid base64, a whole number that has no key, a function that cannot be stored.
+    let mut all = String::new();
+    for f in ["cut.plist", "b64.plist"] {
         let out = t.helix(["run", "read", "--f", f]);
-        out.code(1).stderr_has(words);
+        out.code(1);
         for debug in ["InvalidDataString", "Io(", "Error {", "kind:", "UnexpectedEof"] {
             assert!(!out.stderr.contains(debug), "{f}: {debug} in {}", out.stderr);
         }
+        all.push_str(&shown(&format!("run read --f {f}"), &out, d));
     }
     let out = t.helix(["run", "badset"]);
-    out.code(1).stderr_has("is a whole number, so it has no key");
+    out.code(1);
     assert!(!out.stderr.contains("i64"), "{}", out.stderr);
+    all.push_str(&shown("run badset", &out, d));
     let out = t.helix(["run", "badval"]);
-    out.code(1).stderr_has("a function cannot be stored in a plist");
+    out.code(1);
+    all.push_str(&shown("run badval", &out, d));
+    insta::assert_snapshot!("plain_words", all);
 }
 
 #[test]

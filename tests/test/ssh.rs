@@ -23,7 +23,6 @@ fn shown(t: &Test, args: &str, out: &Output, sshd: Option<&Sshd>, ports: &[u16])
             }
         }
     }
-    let mut s = s;
     if let Some(sshd) = sshd {
         s = s.replace(&sshd.dir.path().display().to_string(), "<sshd>");
         s = s.replace(&format!("{}@", sshd.user), "<user>@");

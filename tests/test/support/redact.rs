@@ -7,33 +7,8 @@ use std::path::Path;
 /// `text` with `dir` and run ids replaced (see the module doc).
 pub fn redact(text: &str, dir: &Path) -> String {
     let text = text.replace(&dir.display().to_string(), "<test>");
-    let b = text.as_bytes();
-    let mut out = String::with_capacity(text.len());
-    let mut i = 0;
-    while i < text.len() {
-        if is_run_id(&b[i..]) && (i == 0 || !b[i - 1].is_ascii_alphanumeric()) {
-            out.push_str("<run>");
-            i += RUN_ID_LEN;
-        } else {
-            let c = text[i..].chars().next().unwrap();
-            out.push(c);
-            i += c.len_utf8();
-        }
-    }
-    out
-}
-
-/// `YYYYMMDD-HHMMSSmmm-xxx`.
-const RUN_ID_LEN: usize = 8 + 1 + 9 + 1 + 3;
-
-fn is_run_id(b: &[u8]) -> bool {
-    b.len() >= RUN_ID_LEN
-        && b[..8].iter().all(u8::is_ascii_digit)
-        && b[8] == b'-'
-        && b[9..18].iter().all(u8::is_ascii_digit)
-        && b[18] == b'-'
-        && b[19..22].iter().all(u8::is_ascii_hexdigit)
-        && b.get(22).is_none_or(|c| !c.is_ascii_alphanumeric())
+    // `YYYYMMDD-HHMMSSmmm-xxx`: a date, a time with milliseconds, 3 hex digits.
+    shaped(&text, "########-#########-HHH", "<run>")
 }
 
 #[test]
@@ -45,6 +20,162 @@ fn temp_dirs_and_run_ids_are_redacted_and_nothing_else() {
         redact(text, dir),
         "error at <test>/recipes/r.rhai:3:5\n  = run `<run>`: `helix log <run>`\n\
          2026-11-27 12345678-123456789-12 kept"
+    );
+}
+
+// --- snapb: free space, local ports, table columns ---
+
+/// This machine's free space: in doctor's `disk space DIR  ok  55.4G free` rows the state and
+/// the size become `<state>` and `<size>` (both depend on how full the disk is; the thresholds
+/// are tested on their own), and any other `55.4G free` becomes `<size> free`. The check, its
+/// directory and the words stay.
+pub fn free_space(text: &str) -> String {
+    let size = |w: &str| {
+        let number = w.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+        number.len() < w.len()
+            && number.starts_with(|c: char| c.is_ascii_digit())
+            && number.chars().all(|c| c.is_ascii_digit() || c == '.')
+    };
+    text.split_inclusive('\n')
+        .map(|l| {
+            let disk_row = l.starts_with("disk space ");
+            let mut out = String::new();
+            let mut words = l.split_inclusive(' ').peekable();
+            while let Some(w) = words.next() {
+                let next_is_free = words.peek().is_some_and(|n| n.trim_end() == "free");
+                let bare = w.trim_end();
+                if next_is_free && size(bare) {
+                    out.push_str(&w.replacen(bare, "<size>", 1));
+                } else if disk_row && matches!(bare, "ok" | "WARN" | "FAIL") {
+                    out.push_str(&w.replacen(bare, "<state>", 1));
+                } else {
+                    out.push_str(w);
+                }
+            }
+            out
+        })
+        .collect()
+}
+
+/// A port on this machine (`127.0.0.1:42221`, chosen free at run time) → `127.0.0.1:<port>`.
+pub fn ports(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("127.0.0.1:") {
+        let (head, tail) = rest.split_at(i + "127.0.0.1:".len());
+        out.push_str(head);
+        let digits = tail.len() - tail.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        out.push_str(if digits > 0 { "<port>" } else { "" });
+        rest = &tail[digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The table that starts at the line beginning with `header` (as `ui::table` prints it:
+/// columns apart by two or more spaces), aligned again after redaction changed the widths of
+/// its cells (a temp path became `<test>`). The table ends at the first line without a column
+/// gap; lines outside it stay as they are.
+pub fn table(text: &str, header: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(start) = lines.iter().position(|l| l.starts_with(header)) else {
+        return text.to_string();
+    };
+    let split = |l: &str, max: usize| -> Vec<String> {
+        let mut cells = vec![];
+        let mut rest = l.trim_end();
+        while cells.len() + 1 < max {
+            match rest.find("  ") {
+                Some(i) => {
+                    cells.push(rest[..i].to_string());
+                    rest = rest[i..].trim_start();
+                }
+                None => break,
+            }
+        }
+        cells.push(rest.to_string());
+        cells
+    };
+    let cols = split(lines[start], usize::MAX).len();
+    let end =
+        start + lines[start..].iter().take_while(|l| l.trim_end().contains("  ")).count().max(1);
+    let rows: Vec<Vec<String>> = lines[start..end].iter().map(|l| split(l, cols)).collect();
+    let mut widths = vec![0; cols];
+    for r in &rows {
+        for (i, c) in r.iter().enumerate() {
+            widths[i] = widths[i].max(c.chars().count());
+        }
+    }
+    let mut out: Vec<String> = lines[..start].iter().map(|l| l.to_string()).collect();
+    for r in &rows {
+        let mut line = String::new();
+        for (i, c) in r.iter().enumerate() {
+            if i + 1 == r.len() {
+                line.push_str(c);
+            } else {
+                line.push_str(&format!("{c:<w$}  ", w = widths[i]));
+            }
+        }
+        out.push(line.trim_end().to_string());
+    }
+    out.extend(lines[end..].iter().map(|l| l.to_string()));
+    let mut text = out.join("\n");
+    if !lines.is_empty() && !text.is_empty() {
+        text.push('\n');
+    }
+    text
+}
+
+#[test]
+fn free_space_ports_and_tables_are_redacted_and_nothing_else() {
+    let text = "CHECK                   STATE  DETAIL/FIX\n\
+                VM SSH                  WARN   nothing listens on 127.0.0.1:42221: start it\n\
+                disk space /tmp/.tmpAbC123/pm  ok     55.4G free\n\
+                backup on 127.0.0.1:x has 1.2G free\n\
+                kept 3 free slots, port 8080\n";
+    let text = free_space(&ports(&redact(text, Path::new("/tmp/.tmpAbC123"))));
+    assert_eq!(
+        table(&text, "CHECK"),
+        "CHECK                 STATE    DETAIL/FIX\n\
+         VM SSH                WARN     nothing listens on 127.0.0.1:<port>: start it\n\
+         disk space <test>/pm  <state>  <size> free\n\
+         backup on 127.0.0.1:x has <size> free\n\
+         kept 3 free slots, port 8080\n"
+    );
+}
+
+/// A finished command as a person saw it, redacted ([`redact`], [`times_and_trash_ids`]): its
+/// exit code, then its stdout and its stderr under headers (a stream left empty is left out).
+pub fn output(out: &super::builder::Output, dir: &Path) -> String {
+    let mut text = format!("exit {}\n", out.code);
+    for (name, s) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+        if !s.is_empty() {
+            text.push_str(&format!("--- {name}\n{}", times_and_trash_ids(&redact(s, dir))));
+            if !s.ends_with('\n') {
+                text.push('\n');
+            }
+        }
+    }
+    text
+}
+
+/// What one helix command showed a person, for a snapshot: `$ helix ARGS` (redacted), then
+/// its [`output`].
+pub fn shown(args: &str, out: &super::builder::Output, dir: &Path) -> String {
+    format!("$ helix {}\n{}", redact(args, dir), output(out, dir))
+}
+
+#[test]
+fn shown_names_the_command_code_and_streams_and_redacts_them() {
+    let dir = Path::new("/tmp/.tmpXyZ");
+    let out = super::builder::Output {
+        code: 1,
+        stdout: String::new(),
+        stderr: "error: /tmp/.tmpXyZ/a.rhai:2:1 in 20261127-175743258-316".into(),
+    };
+    assert_eq!(
+        shown("run a", &out, dir),
+        "$ helix run a\nexit 1\n--- stderr\nerror: <test>/a.rhai:2:1 in <run>\n"
     );
 }
 
