@@ -9,16 +9,7 @@ use crate::support::redact::{redact, times_and_trash_ids};
 
 /// What a person reads of `helix ARGS`, under a header naming it: one part of a snapshot.
 fn shown(t: &Test, args: &str, out: &Output) -> String {
-    let mut s = format!("=== helix {args} (exit {})\n", out.code);
-    for (name, text) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
-        if !text.is_empty() {
-            s.push_str(&format!("--- {name}\n{text}"));
-            if !text.ends_with('\n') {
-                s.push('\n');
-            }
-        }
-    }
-    times_and_trash_ids(&redact(&s, t.dir.path()))
+    crate::support::redact::shown(args, out, t.dir.path())
 }
 
 /// What the terminal showed, as a person reads it (line ends as written, moments redacted).
