@@ -214,6 +214,9 @@ fn trash_is_a_rename_restores_byte_identical_and_keeps_links_as_links() {
     let out = t.helix(["trash", "empty"]);
     out.code(1);
     refusals.push_str(&shown(&t, "trash empty", &out));
+    // A link's size is the length of the path it holds: this test's temp dir, so it varies.
+    let link = format!("{}B", t.path("real").as_os_str().len());
+    let refusals = refusals.replace(&format!(" {link}"), " <link size>");
     insta::assert_snapshot!("trash_refusals", refusals);
     assert_eq!(trash_items(&t).len(), before);
 }
