@@ -384,7 +384,12 @@ fn install_interrupt_handler() {
             crate::run::live().into_iter().filter(|r| r.run_id().is_some()).collect();
         if runs.is_empty() {
             // No run has started (the recipe picker, a question for a parameter): nothing to
-            // stop or clean up; give the terminal its cursor back and end as interrupted.
+            // stop or clean up. A prompt reads Ctrl-C as a key: `console` raises this SIGINT
+            // and returns `Interrupted` to the prompt, whose caller erases it, says it was
+            // cancelled and ends helix with 130. Exiting here at once raced that (the picker
+            // was left on screen and the message came one time in eight), so give it a
+            // moment; end here only if nothing did (a SIGINT from elsewhere).
+            std::thread::sleep(std::time::Duration::from_millis(500));
             let _ = console::Term::stderr().show_cursor();
             std::process::exit(130);
         }
