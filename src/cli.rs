@@ -359,7 +359,7 @@ fn report(outcome: crate::run::Outcome) -> Result<i32, Failure> {
         End::OutputClosed => {
             Err(Failure { message: String::new(), code: crate::closed_pipe::EXIT })
         }
-        End::Failed { report, wanted, cancelled } => {
+        End::Failed { report, wanted, cancelled, resume } => {
             let mut message = report;
             message
                 .push_str(&format!("  = run `{run_id}`: `helix log {run_id}` shows what it did\n"));
@@ -368,6 +368,15 @@ fn report(outcome: crate::run::Outcome) -> Result<i32, Failure> {
             } else if outcome.undoable {
                 message.push_str(&format!(
                     "  = what it changed before it stopped: `helix undo {run_id}` reverses it\n"
+                ));
+            }
+            if let Some(r) = resume {
+                let names: Vec<String> = r.finished.iter().map(|s| format!("`{s}`")).collect();
+                message.push_str(&format!(
+                    "  = once it is fixed, `{}` carries on: it skips the {} that finished ({})\n",
+                    r.command,
+                    crate::count::count(r.finished.len() as u64, "step"),
+                    names.join(", ")
                 ));
             }
             let code = if cancelled { 130 } else { exit_code(wanted) };
