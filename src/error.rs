@@ -154,7 +154,7 @@ pub enum Error {
     Undo(String),
     /// `helix undo` stopped at one action; the newer ones were undone, the older ones not.
     #[error(
-        "undo stopped at `{at}` ({kind}): {cause}\n  {undone} of {} of run `{run}` {} undone before it; \
+        "undo stopped at {at} ({kind}): {cause}\n  {undone} of {} of run `{run}` {} undone before it; \
          {} left as {} {}",
         crate::count::count(*total as u64, "action"),
         if *undone == 1 { "was" } else { "were" },
