@@ -127,7 +127,7 @@ pub enum Error {
     /// installable; `tool` is what was asked (`brew`, `pip`, `python3`, `build tools`).
     #[error("{message}")]
     Dependency { tool: &'static str, message: String },
-    #[error("`{question}` needs an answer and there is no terminal to ask at: {hint}")]
+    #[error("the question \"{question}\" needs an answer and there is no terminal to ask at: {hint}")]
     NoTerminal { question: String, hint: String },
     #[error("could not {op}: {message}")]
     Terminal { op: String, message: String },
