@@ -37,9 +37,11 @@ pub enum Error {
     #[error("invalid {what} `{value}`: {why}")]
     Invalid { what: &'static str, value: String, why: String },
     /// An options map a primitive could not read: `problem` is "unknown", "missing" or
-    /// "invalid", `key` the path to the option (`disks[1].size`).
-    #[error("{problem} option `{key}` for `{primitive}`: {why}")]
-    Options { problem: &'static str, key: String, primitive: String, why: String },
+    /// "invalid", `noun` "option" (or "key" in a map given as a value, such as an ssh target),
+    /// `key` the path to it (`disks[1].size`), `whose` the map's place in words ("for
+    /// `qemu::start`", "in the ssh target given to `ssh::run`").
+    #[error("{problem} {noun} `{key}` {whose}: {why}")]
+    Options { problem: &'static str, noun: &'static str, key: String, whose: String, why: String },
     #[error("config `{}`: {message}", path.display())]
     Config { path: PathBuf, message: String },
     // QEMU, QMP and qemu-img.
@@ -127,7 +129,9 @@ pub enum Error {
     /// installable; `tool` is what was asked (`brew`, `pip`, `python3`, `build tools`).
     #[error("{message}")]
     Dependency { tool: &'static str, message: String },
-    #[error("the question \"{question}\" needs an answer and there is no terminal to ask at: {hint}")]
+    #[error(
+        "the question \"{question}\" needs an answer and there is no terminal to ask at: {hint}"
+    )]
     NoTerminal { question: String, hint: String },
     #[error("could not {op}: {message}")]
     Terminal { op: String, message: String },
