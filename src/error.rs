@@ -28,8 +28,10 @@ pub enum Error {
     /// what was kept.
     #[error("{message}")]
     Download { url: String, message: String },
-    #[error("`{command}` was refused: {reason}")]
-    Refused { command: String, reason: String },
+    /// helix would not do `op` (what it was about to do, in its words: "run `rm -rf build`",
+    /// "write `…/Data/disk.img`").
+    #[error("refused to {op}: {reason}")]
+    Refused { op: String, reason: String },
     #[error("`{}` is protected by {rule}: {hint}", path.display())]
     Protected { path: PathBuf, rule: String, hint: String },
     #[error("cancelled: {0}")]
