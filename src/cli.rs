@@ -359,7 +359,7 @@ fn report(outcome: crate::run::Outcome) -> Result<i32, Failure> {
         End::OutputClosed => {
             Err(Failure { message: String::new(), code: crate::closed_pipe::EXIT })
         }
-        End::Failed { report, wanted, cancelled } => {
+        End::Failed { report, wanted, cancelled, resume } => {
             let mut message = report;
             message
                 .push_str(&format!("  = run `{run_id}`: `helix log {run_id}` shows what it did\n"));
@@ -368,6 +368,15 @@ fn report(outcome: crate::run::Outcome) -> Result<i32, Failure> {
             } else if outcome.undoable {
                 message.push_str(&format!(
                     "  = what it changed before it stopped: `helix undo {run_id}` reverses it\n"
+                ));
+            }
+            if let Some(r) = resume {
+                let names: Vec<String> = r.finished.iter().map(|s| format!("`{s}`")).collect();
+                message.push_str(&format!(
+                    "  = once it is fixed, `{}` carries on: it skips the {} that finished ({})\n",
+                    r.command,
+                    crate::count::count(r.finished.len() as u64, "step"),
+                    names.join(", ")
                 ));
             }
             let code = if cancelled { 130 } else { exit_code(wanted) };
@@ -384,7 +393,12 @@ fn install_interrupt_handler() {
             crate::run::live().into_iter().filter(|r| r.run_id().is_some()).collect();
         if runs.is_empty() {
             // No run has started (the recipe picker, a question for a parameter): nothing to
-            // stop or clean up; give the terminal its cursor back and end as interrupted.
+            // stop or clean up. A prompt reads Ctrl-C as a key: `console` raises this SIGINT
+            // and returns `Interrupted` to the prompt, whose caller erases it, says it was
+            // cancelled and ends helix with 130. Exiting here at once raced that (the picker
+            // was left on screen and the message came one time in eight), so give it a
+            // moment; end here only if nothing did (a SIGINT from elsewhere).
+            std::thread::sleep(std::time::Duration::from_millis(500));
             let _ = console::Term::stderr().show_cursor();
             std::process::exit(130);
         }

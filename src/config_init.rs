@@ -181,7 +181,10 @@ pub(crate) fn run(config: &Config, wanted: Option<&str>) -> Result<()> {
     if found.is_empty() {
         crate::ui::info("UTM knows no VM on this machine yet");
     } else {
-        crate::ui::header(&format!("{} VM(s) UTM knows on this machine", found.len()));
+        crate::ui::header(&format!(
+            "{} UTM knows on this machine",
+            crate::count::count(found.len() as u64, "VM")
+        ));
         for f in &found {
             eprintln!("  {}", f.label());
         }

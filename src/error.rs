@@ -158,9 +158,13 @@ pub enum Error {
     Undo(String),
     /// `helix undo` stopped at one action; the newer ones were undone, the older ones not.
     #[error(
-        "undo stopped at `{at}` ({kind}): {cause}\n  {undone} of {total} action(s) of run `{run}` were undone before it; \
-         the {} older one(s) were left as they are",
-        total - undone
+        "undo stopped at `{at}` ({kind}): {cause}\n  {undone} of {} of run `{run}` {} undone before it; \
+         {} left as {} {}",
+        crate::count::count(*total as u64, "action"),
+        if *undone == 1 { "was" } else { "were" },
+        match total - undone { 1 => "the older one was".to_string(), n => format!("the {n} older ones were") },
+        if total - undone == 1 { "it" } else { "they" },
+        if total - undone == 1 { "is" } else { "are" }
     )]
     UndoStopped {
         at: String,

@@ -117,7 +117,9 @@ impl Journal {
         took: Duration,
         undo: Value,
     ) {
-        self.undoable |= !undo.is_null();
+        // Only what succeeded is undone (`undo::undo_run`), so only that makes the run undoable:
+        // a refused or failed action with an undo record must not make the end say so.
+        self.undoable |= result == "ok" && !undo.is_null();
         let _ = self.append(&Record::Action {
             kind: kind.into(),
             detail: detail.into(),

@@ -18,6 +18,7 @@ pub mod cloudinit;
 pub(crate) mod complete;
 pub mod config;
 pub(crate) mod config_init;
+pub(crate) mod count;
 pub(crate) mod definitions;
 pub(crate) mod deps;
 pub(crate) mod dry_run;

@@ -32,8 +32,14 @@ pub(crate) fn pick(dirs: &[PathBuf]) -> Result<Picked> {
         .map_err(|e| {
             let dialoguer::Error::IO(io) = &e;
             if io.kind() == std::io::ErrorKind::Interrupted {
-                // dialoguer hid the cursor and leaves it hidden when interrupted.
-                let _ = console::Term::stderr().show_cursor();
+                // dialoguer hid the cursor and leaves it hidden when interrupted, and leaves
+                // its lines (the prompt and each item, when they fit the screen unpaged) where
+                // Escape would have erased them.
+                let term = console::Term::stderr();
+                if items.len() + 1 < term.size().0 as usize {
+                    let _ = term.clear_last_lines(items.len() + 1);
+                }
+                let _ = term.show_cursor();
                 Error::Cancelled("no recipe chosen (interrupted)".into())
             } else {
                 Error::Terminal { op: "show the recipe picker".into(), message: e.to_string() }

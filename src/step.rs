@@ -107,6 +107,15 @@ impl Steps {
         Ok(Decision::Run { index })
     }
 
+    /// The steps of `recipe` recorded as done (what `--resume` would skip), oldest first.
+    pub(crate) fn completed(&self, recipe: &str) -> Vec<String> {
+        let file = self.file(recipe);
+        if !file.exists() {
+            return vec![];
+        }
+        load(&file).map(|s| s.completed).unwrap_or_default()
+    }
+
     /// Record step `name` as done, with the value it returned (the caller skips this under
     /// `--dry-run`).
     pub(crate) fn done(

@@ -157,6 +157,28 @@ mod ui_api {
         print!("{}", crate::ui::table(&rows));
     }
 
+    /// A number with its noun, singular for 1 and plural (English's regular rule) otherwise,
+    /// for messages that count: not `1 check(s)`.
+    ///
+    /// ```rhai
+    /// ui::count(1, "check");     // "1 check"
+    /// ui::count(3, "page hash"); // "3 page hashes"
+    /// ```
+    pub fn count(n: i64, noun: &str) -> String {
+        crate::count::count(n, noun)
+    }
+
+    /// A number with its noun, `one` for 1 and `many` otherwise, for a noun the regular rule
+    /// gets wrong.
+    ///
+    /// ```rhai
+    /// ui::count(2, "formula", "formulae"); // "2 formulae"
+    /// ```
+    #[rhai_fn(name = "count")]
+    pub fn count_as(n: i64, one: &str, many: &str) -> String {
+        crate::count::count_as(n, one, many)
+    }
+
     /// A progress bar of `total` steps (hidden when not on a terminal).
     ///
     /// ```rhai

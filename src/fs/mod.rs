@@ -33,9 +33,17 @@ pub(crate) fn write(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> 
     let mut action = Action::new(
         "fs.write",
         if existed {
-            format!("overwrite `{}` ({} bytes; previous version kept)", path.display(), bytes.len())
+            format!(
+                "overwrite `{}` ({}; previous version kept)",
+                path.display(),
+                crate::count::count(bytes.len() as u64, "byte")
+            )
         } else {
-            format!("write `{}` ({} bytes)", path.display(), bytes.len())
+            format!(
+                "write `{}` ({})",
+                path.display(),
+                crate::count::count(bytes.len() as u64, "byte")
+            )
         },
     )
     .args(json!({ "path": path, "bytes": bytes.len() }));

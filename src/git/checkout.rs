@@ -112,8 +112,8 @@ pub(super) fn move_head(path: &Path, want: &Want) -> Result<Option<String>> {
         action = action.destroys(Target::Worktree {
             path: path.to_path_buf(),
             why: format!(
-                "{} uncommitted change(s) in {}{more}; they are stashed (`git stash list`) before HEAD moves",
-                dirty.len(),
+                "{} in {}{more}; they are stashed (`git stash list`) before HEAD moves",
+                crate::count::count(dirty.len() as u64, "uncommitted change"),
                 shown.join(", ")
             ),
         });

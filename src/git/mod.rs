@@ -131,14 +131,14 @@ impl Auth {
                 }
             }
             return Err(git2::Error::from_str(&format!(
-                "no SSH key was accepted for {url} (tried the ssh agent{} and {} key file(s) in ~/.ssh); \
+                "no SSH key was accepted for {url} (tried the ssh agent{} and {} in ~/.ssh); \
                  add your key to the agent with `ssh-add` and check it is registered with the server",
                 if std::env::var_os("SSH_AUTH_SOCK").is_none_or(|s| s.is_empty()) {
                     " — none is running"
                 } else {
                     ""
                 },
-                keys.len()
+                crate::count::count(keys.len() as u64, "key file")
             )));
         }
         if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) && !self.helper_tried {

@@ -331,9 +331,9 @@ pub(crate) fn verify_slice(b: &[u8], t: &Thin) -> R<SliceCheck> {
     check.valid = check.bad_pages.is_empty() && check.bad_special_slots.is_empty();
     if !check.valid {
         check.problem = Some(format!(
-            "{} page hash(es) and {} special slot(s) do not match the file",
-            check.bad_pages.len(),
-            check.bad_special_slots.len()
+            "{} and {} do not match the file",
+            crate::count::count(check.bad_pages.len() as u64, "page hash"),
+            crate::count::count(check.bad_special_slots.len() as u64, "special slot")
         ));
     }
     Ok(check)

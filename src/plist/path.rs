@@ -103,8 +103,8 @@ pub(super) fn index_for_set(i: i64, len: usize, at: &str, shown: &str) -> Result
         bad(
             shown,
             format!(
-                "`{at}` has {len} item{}; index {i} is out of range (use {len} to append)",
-                if len == 1 { "" } else { "s" }
+                "`{at}` has {}; index {i} is out of range (use {len} to append)",
+                crate::count::count(len as u64, "item")
             ),
         )
     })

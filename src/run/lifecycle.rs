@@ -42,13 +42,21 @@ pub(crate) enum End {
     Usage(String),
     /// The run never started: `helix check` found problems (the rendered findings).
     Refused { message: String, code: i32 },
-    /// It failed or was interrupted: the rendered, redacted report, and the status the failure
-    /// asks for (a failed command's own; `None` for no particular one).
-    Failed { report: String, wanted: Option<i32>, cancelled: bool },
+    /// It failed or was interrupted: the rendered, redacted report, the status the failure
+    /// asks for (a failed command's own; `None` for no particular one), and how to carry on.
+    Failed { report: String, wanted: Option<i32>, cancelled: bool, resume: Option<Resume> },
     /// The run could not start (its journal could not be written).
     Error(crate::error::Error),
     /// Its output was closed (`helix run x | head -1`): stopped quietly.
     OutputClosed,
+}
+
+/// A failed run whose finished steps `--resume` would skip: the command that carries on, and
+/// those steps.
+#[derive(Debug)]
+pub(crate) struct Resume {
+    pub command: String,
+    pub finished: Vec<String>,
 }
 
 impl Outcome {
@@ -196,7 +204,18 @@ fn run_entered(
                     step.as_deref(),
                 )
             });
-            Ok(outcome(End::Failed { report, wanted: carried.code, cancelled }))
+            let finished = run.completed_steps();
+            let resume = (!finished.is_empty()).then(|| {
+                let args =
+                    crate::runlog::args_line(&serde_json::to_value(run.args()).unwrap_or_default());
+                let command = [format!("helix run {}", recipe.name), args, "--resume".into()]
+                    .into_iter()
+                    .filter(|w| !w.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                Resume { command: run.redact(&command), finished }
+            });
+            Ok(outcome(End::Failed { report, wanted: carried.code, cancelled, resume }))
         }
     }
 }

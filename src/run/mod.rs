@@ -183,6 +183,15 @@ impl Run {
         steps.begin(&self.recipe, name, only, skip, self.resume, self.dry_run)
     }
 
+    /// The steps recorded as done, which `--resume` would skip (none under `--dry-run`, which
+    /// records nothing).
+    pub(crate) fn completed_steps(&self) -> Vec<String> {
+        if self.dry_run {
+            return vec![];
+        }
+        self.steps.lock().unwrap().completed(&self.recipe)
+    }
+
     /// Record step `name` as done with the value it returned (never under `--dry-run`).
     pub(crate) fn step_done(
         &self,

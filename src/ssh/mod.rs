@@ -424,8 +424,7 @@ pub(crate) fn write_file(
     {
         return Err(Error::invalid("mode", format!("{m:o}"), "permission bits go up to 0o7777"));
     }
-    let mut how =
-        vec![format!("{} byte{}", content.len(), if content.len() == 1 { "" } else { "s" })];
+    let mut how = vec![crate::count::count(content.len() as u64, "byte")];
     if let Some(m) = opts.mode {
         how.push(format!("mode {m:04o}"));
     }

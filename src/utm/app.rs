@@ -219,7 +219,7 @@ pub(crate) fn restart(mode: super::utmctl::StopMode) -> Result<Json> {
         let names: Vec<String> =
             running.iter().map(|v| format!("{} ({})", v.name, v.status)).collect();
         crate::ui::info(&format!("running in UTM: {}", names.join(", ")));
-        let mut action = Action::new("utm.stop", format!("stop {} running UTM VM(s) to restart UTM: {}", running.len(), names.join(", ")))
+        let mut action = Action::new("utm.stop", format!("stop {} to restart UTM: {}", crate::count::count(running.len() as u64, "running UTM VM"), names.join(", ")))
             .args(json!({ "vms": running.iter().map(|v| v.uuid.clone()).collect::<Vec<_>>(), "mode": mode.flag() }));
         for v in &running {
             action = action.destroys(Target::Vm { name: v.name.clone() });

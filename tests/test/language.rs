@@ -64,14 +64,14 @@ fn exit_ends_a_recipe_with_its_code_and_no_caret() {
 #[test]
 fn a_choice_parameter_takes_only_its_words() {
     // Help is not fitted to the width of the terminal the tests were started from.
-    let t = Test::new().env_remove("COLUMNS");
+    let t = Test::new();
     let out = t.helix(["run", "vm", "--action", "restart"]);
     out.code(2);
     let mut said = redact::shown("run vm --action restart", &out, t.dir.path());
     let help = t.helix(["run", "vm", "--help"]);
     help.success();
     said.push_str(&redact::shown("run vm --help", &help, t.dir.path()));
-    let t = Test::new().env_remove("COLUMNS").recipe(
+    let t = Test::new().recipe(
         "pick",
         "//! Picks.\n//! @param mode:choice(fast|safe)  How (default: safe)\nprint(`mode ${args.mode}`);\n",
     );

@@ -199,11 +199,11 @@ fn every_recipe_dry_runs_on_a_fresh_mac_with_the_default_config() {
         "fresh",
         &[
             ("backup-vm", "no disk to back up"),
-            ("doctor", "check(s) failed: see the table for the fixes"),
+            ("doctor", "checks failed: see the table for the fixes"),
             ("expand-disk", "disk.qcow2` does not exist: check the path"),
             ("netplan-fix", "UTM knows no VM with that UUID or full name"),
             ("register-vm", "no bundle at"),
-            ("verify-qemu", "1 check(s) failed"),
+            ("verify-qemu", "1 check failed"),
             ("vm", "UTM knows no VM with that UUID or full name"),
         ],
     );
@@ -217,7 +217,7 @@ fn every_recipe_dry_runs_on_a_mac_with_its_vm() {
     dry_runs(
         &w,
         "with_vm",
-        &[("doctor", "2 check(s) failed: see the table"), ("verify-qemu", "1 check(s) failed")],
+        &[("doctor", "2 checks failed: see the table"), ("verify-qemu", "1 check failed")],
     );
 }
 
@@ -454,7 +454,7 @@ fn config_init_finds_the_vm_in_utm_and_writes_it_to_the_users_config() {
 
     let out = w.helix(["config", "init"]);
     out.code(1)
-        .stderr_has("2 VM(s) UTM knows")
+        .stderr_has("2 VMs UTM knows")
         .stderr_has(&format!("Old Linux ({other_uuid}), started"))
         .stderr_has("pass --vm NAME_OR_UUID");
     w.helix(["config", "init", "--vm", "nope"]).code(1).stderr_has("`Old Linux`");

@@ -104,7 +104,7 @@ fn build_qemu_stops_at_the_spice_gate() {
     assert!(contains(&bytes, fake_mac::ORIGINAL_MARKER), "UTM.app untouched");
     // verify-qemu tells UTM's original from the helix build.
     let v = w.t.helix(["run", "verify-qemu"]);
-    v.code(1).stderr_has("1 check(s) failed");
+    v.code(1).stderr_has("1 check failed");
     assert!(
         v.stdout.lines().any(|l| l.starts_with("version string") && l.contains("FAIL")),
         "{}",

@@ -57,7 +57,7 @@ fn revert_takes_a_checkpoint_first_and_undo_goes_back_to_it() {
     run("qemu-io", &["-c", "write -P 0x22 0 64k", d]);
 
     let out = t.helix(["run", "recover-vm", "--choose", "revert", "--snapshot", "base"]);
-    out.success().stdout_has("1 snapshot(s): base").stderr_has("no known problem found");
+    out.success().stdout_has("1 snapshot: base").stderr_has("no known problem found");
     assert!(holds(&disk, 0x11), "reverted to base");
     let id = undo_id(&out.stderr);
     assert!(snapshots(&disk).contains(&format!("helix-recover-{id}")), "{}", snapshots(&disk));

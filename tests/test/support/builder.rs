@@ -182,8 +182,11 @@ impl Test {
     }
 
     /// Give `cmd` this test's cwd and environment.
+    /// The terminal's size is not inherited from whoever runs the tests (`COLUMNS=50 cargo
+    /// test` must not rewrap a table or a help text); a test that wants a width sets it.
     fn in_world(&self, cmd: &mut Command) {
         cmd.current_dir(self.workdir()).env_remove("HELIX_RECIPES").env_remove("HELIX_STDLIB");
+        cmd.env_remove("COLUMNS").env_remove("LINES");
         for k in &self.unset {
             cmd.env_remove(k);
         }
