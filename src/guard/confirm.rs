@@ -383,4 +383,57 @@ mod tests {
         assert_eq!(p.typed.as_deref(), Some("build"));
         assert!(p.lines.iter().any(|l| l.contains("1 file")), "{:?}", p.lines);
     }
+
+    #[test]
+    fn a_refusal_names_the_command_once_and_what_it_does() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("build");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("a"), "abc").unwrap();
+        let argv: Vec<String> = ["rm", "-rf", "build"].iter().map(|s| s.to_string()).collect();
+        let finding =
+            crate::guard::classify::command(&argv, Some(d.path()), None, &Default::default())
+                .unwrap();
+        let shown = crate::guard::quote::display_argv(&argv);
+        let target = |named| Target::Command {
+            argv: argv.clone(),
+            finding: finding.clone(),
+            shown: shown.clone(),
+            named,
+        };
+        // The action says "run `rm -rf build`": the command is not named again.
+        let p = prompt_for("run `rm -rf build`", &[target(true)]);
+        let at = crate::guard::protect::physical(&dir).display().to_string();
+        assert_eq!(
+            p.said,
+            format!(
+                "recursive delete (`rm -r`), which would destroy `{at}` — directory, 3B in 1 file: \
+                 deleted with everything in it (written `build`)"
+            )
+        );
+        assert!(!p.said.contains("the command"), "{}", p.said);
+        // A richer action that runs it names it.
+        let p = prompt_for("configure the build", &[target(false)]);
+        assert!(p.said.starts_with("it runs `rm -rf build`: recursive delete"), "{}", p.said);
+        assert!(p.destroys);
+    }
+
+    #[test]
+    fn a_move_aside_is_said_as_a_move_that_undo_reverses() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("build");
+        std::fs::create_dir(&dir).unwrap();
+        let to = d.path().join(".build.helix-old-1");
+        let p = prompt_for("move", &[Target::MovedAside { path: dir.clone(), to: to.clone() }]);
+        assert_eq!(
+            p.said,
+            format!(
+                "it would move `{}` (directory, 0B in 0 files) aside to `{}` (`helix undo` puts it back)",
+                crate::guard::protect::physical(&dir).display(),
+                to.display()
+            )
+        );
+        assert!(!p.destroys && p.typed.is_none(), "{p:?}");
+        assert!(!p.said.contains("destroy") && !p.lines[0].contains("delete"), "{p:?}");
+    }
 }
