@@ -107,10 +107,11 @@ impl Steps {
         Ok(Decision::Run { index })
     }
 
-    /// The steps of `recipe` recorded as done (what `--resume` would skip), oldest first.
+    /// The steps of `recipe` recorded as done (what `--resume` would skip), oldest first; none
+    /// if this run began no step (the record is then an older run's).
     pub(crate) fn completed(&self, recipe: &str) -> Vec<String> {
         let file = self.file(recipe);
-        if !file.exists() {
+        if !self.started || !file.exists() {
             return vec![];
         }
         load(&file).map(|s| s.completed).unwrap_or_default()
@@ -135,5 +136,38 @@ impl Steps {
             None => state.values.remove(name),
         };
         save(&file, &state)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn completed_names_only_what_this_runs_record_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("steps.json");
+        let older = State { recipe: "r".into(), completed: vec!["a".into()], ..State::default() };
+        save(&file, &older).unwrap();
+
+        // A run that failed before its first step: the record is an older run's.
+        let mut steps = Steps::default();
+        steps.set_state_file(file.clone());
+        assert!(steps.completed("r").is_empty());
+
+        // A fresh run starts a fresh record at its first step; what it finishes is listed.
+        assert!(matches!(steps.begin("r", "a", &[], &[], false, false), Ok(Decision::Run { .. })));
+        assert!(steps.completed("r").is_empty());
+        steps.done("r", "a", None).unwrap();
+        assert_eq!(steps.completed("r"), ["a"]);
+
+        // A resumed run skips it, and --resume would still skip it.
+        let mut resumed = Steps::default();
+        resumed.set_state_file(file);
+        assert!(matches!(
+            resumed.begin("r", "a", &[], &[], true, false),
+            Ok(Decision::SkipDone(None))
+        ));
+        assert_eq!(resumed.completed("r"), ["a"]);
     }
 }

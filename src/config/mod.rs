@@ -202,7 +202,9 @@ impl Config {
             if let Some(v) = g.remove("unprotect") {
                 if !own {
                     return Err(bad(format!(
-                        "`guard.unprotect` is only honoured in your own config file `{}`:                          a project file, --config or an environment-chosen config dir can add                          protected paths, never remove one",
+                        "`guard.unprotect` is only honoured in your own config file `{}`: \
+                         a project file, --config or an environment-chosen config dir can add \
+                         protected paths, never remove one",
                         own_file().display()
                     )));
                 }

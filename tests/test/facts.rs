@@ -2,9 +2,17 @@
 //! text, so nothing can be laundered through a directory, a link or a hard link the run made;
 //! protection is checked on every path an `fs::` primitive touches; configuration from a
 //! project, `--config` or an environment-chosen dir can only add protected paths.
+//!
+//! What each refusal says is snapshotted. These tests run inside the overlay (`in_overlay!`),
+//! where a snapshot insta writes vanishes with the test: to create or update one, point insta
+//! at a directory the overlay binds in and copy the result back —
+//! `INSTA_WORKSPACE_ROOT=/dev/shm/ws INSTA_UPDATE=always cargo test --test test facts::`, then
+//! `cp /dev/shm/ws/tests/test/snapshots/*.snap tests/test/snapshots/` (and set their `source:`
+//! line back to `tests/test/facts.rs`: insta writes the path from that root there).
 
 use std::path::Path;
 
+use crate::recovery::shown;
 use crate::support::builder::Test;
 
 fn read(p: &Path) -> String {
@@ -82,16 +90,18 @@ fn protected_paths_are_refused_on_every_path_an_fs_action_touches() {
         "fs::move(\"innocent.img\", \"moved.img\")",
     ];
     std::fs::write(t.path("file"), "f").unwrap();
+    let mut refused = String::new();
     for (i, form) in forms.iter().enumerate() {
         let name = format!("f{i}");
         std::fs::write(t.path(&format!("recipes/{name}.rhai")), format!("//! F.\n{form};\n"))
             .unwrap();
         let out = t.helix(["run", &name]);
         assert_ne!(out.code, 0, "`{form}` was not refused: {out:?}");
-        assert!(out.stderr.contains("protected"), "`{form}`: {}", out.stderr);
+        refused.push_str(&format!("=== {form}\n{}", shown(&t, &out)));
         assert_eq!(read(&backup.join("disk.img")), "disk\n", "`{form}`");
         assert!(t.path("innocent.img").exists(), "`{form}`");
     }
+    insta::assert_snapshot!("protected_on_every_path", refused);
 }
 
 #[test]
@@ -103,8 +113,8 @@ fn write_state_does_not_follow_a_link_out_of_the_state_dir() {
     let t = t.recipe("s", "//! S.\nsys::write_state(\"vms/dev.json\", \"{}\");\n");
     let out = t.helix(["run", "s"]);
     assert_ne!(out.code, 0, "{out:?}");
-    assert!(out.stderr.contains("symbolic link"), "{}", out.stderr);
-    assert!(out.stderr.contains("s.rhai:2"), "points at the recipe line: {}", out.stderr);
+    // Refused at the recipe line, saying why.
+    insta::assert_snapshot!("write_state_through_a_link", shown(&t, &out));
     assert_eq!(read(&t.path("elsewhere/dev.json")), "precious\n");
 }
 
@@ -150,7 +160,8 @@ fn configuration_can_only_grow_protection() {
     )
     .unwrap();
     let out = t.helix(["run", "rm"]);
-    assert!(out.stderr.contains("only honoured in your own config file"), "{out:?}");
+    let own_path = |text: String| text.replace(&own_file.display().to_string(), "<own config>");
+    insta::assert_snapshot!("unprotect_outside_the_own_file", own_path(shown(&t, &out)));
     assert_eq!(read(&vm.join("disk.img")), "vm\n");
     std::fs::remove_file(t.path("config/config.toml")).unwrap();
     let spellings = [
@@ -159,10 +170,11 @@ fn configuration_can_only_grow_protection() {
         "guard = { protected = [] }\n",
         "[guard]\nprotected = [\"/somewhere/else\"]\n",
     ];
-    let refused = |out: &crate::support::builder::Output, how: &str| {
+    // Each refusal, as the person reads it.
+    let mut said = String::new();
+    let mut refused = |out: &crate::support::builder::Output, how: &str| {
         assert_ne!(out.code, 0, "{how}: {out:?}");
-        assert!(out.stderr.contains("protected"), "{how}: {}", out.stderr);
-        assert!(out.stderr.contains("helix-vm"), "{how}: {}", out.stderr);
+        said.push_str(&format!("=== {how}\n{}", own_path(shown(&t, out))));
         assert_eq!(read(&vm.join("disk.img")), "vm\n", "{how}");
     };
     // Unconfigured: the user's file alone protects it.
@@ -186,19 +198,18 @@ fn configuration_can_only_grow_protection() {
         let out = run_with_env(&t, &[("XDG_CONFIG_HOME", &xdg), ("HELIX_CONFIG_DIR", "")]);
         refused(&out, &format!("XDG_CONFIG_HOME {s:?}"));
     }
+    insta::assert_snapshot!("configuration_cannot_take_protection_away", said);
     // Replacing the table, or `unprotect`, anywhere but the user's own file: an error that
     // names the file, and nothing runs.
+    let mut errors = String::new();
     for s in ["guard = 1\n", "[guard]\nunprotect = [\"x\"]\n"] {
         std::fs::write(t.path("helix.toml"), s).unwrap();
         let out = t.helix(["run", "rm"]);
         assert_ne!(out.code, 0);
-        assert!(
-            out.stderr.contains("helix.toml") && out.stderr.contains("guard"),
-            "{}",
-            out.stderr
-        );
+        errors.push_str(&format!("=== helix.toml: {s:?}\n{}", own_path(shown(&t, &out))));
         assert_eq!(read(&vm.join("disk.img")), "vm\n");
     }
+    insta::assert_snapshot!("guard_replaced_outside_the_own_file", errors);
     std::fs::remove_file(t.path("helix.toml")).unwrap();
     // The user's own file can take its entry out again.
     std::fs::write(&own_file, format!("{own}unprotect = [\"{}\"]\n", vm.display())).unwrap();
@@ -256,7 +267,7 @@ fn a_download_never_resumes_into_a_protected_part_file() {
     );
     let out = t.helix(["run", "d"]);
     assert_ne!(out.code, 0);
-    assert!(out.stderr.contains("protected") && out.stderr.contains("d.rhai:2"), "{}", out.stderr);
+    insta::assert_snapshot!("download_into_a_protected_part_file", shown(&t, &out));
     assert_eq!(read(&t.path("old.backup/disk.img.part")), "half of something precious");
 }
 
@@ -264,6 +275,7 @@ fn a_download_never_resumes_into_a_protected_part_file() {
 fn the_operating_systems_files_are_never_written_by_a_recipe() {
     crate::in_overlay!(the_operating_systems_files_are_never_written_by_a_recipe);
     let before = std::fs::read("/etc/passwd").unwrap();
+    let mut refused = String::new();
     for (name, body) in [
         ("w", "fs::write(\"/etc/passwd\", \"x\");"),
         ("viaup", "fs::write(\"/tmp/../etc/passwd\", \"x\");"),
@@ -274,10 +286,8 @@ fn the_operating_systems_files_are_never_written_by_a_recipe() {
         let t = Test::new().recipe(name, &format!("//! S.\n{body}\n"));
         let out = t.helix(["run", name]);
         assert_ne!(out.code, 0, "{name}: {out:?}");
-        assert!(
-            out.stderr.contains("operating system") || out.stderr.contains("refused"),
-            "{name}: {out:?}"
-        );
+        refused.push_str(&format!("=== {body}\n{}", shown(&t, &out)));
         assert_eq!(std::fs::read("/etc/passwd").unwrap(), before, "{name} changed /etc/passwd");
     }
+    insta::assert_snapshot!("the_os_files_refused", refused);
 }

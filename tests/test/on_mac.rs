@@ -5,6 +5,7 @@
 use crate::support::builder::Output;
 use crate::support::mac_world::{MacWorld, USER, VM_UUID};
 use crate::support::macho::framework_binary;
+use crate::support::redact;
 
 /// A run's output for a snapshot: both streams, this world's root written as `<mac>`, run
 /// ids as `<run>`.
@@ -13,29 +14,11 @@ fn shown(w: &MacWorld, out: &Output) -> String {
         "exit: {}\n--- stdout\n{}--- stderr\n{}",
         out.code, out.stdout, out.stderr
     ));
-    let text = free_space(&run_ids(&text));
+    let text = redact::free_space(&redact::shaped(&text, "########-#########-HHH", "<run>"));
     // A headless VM's scratch dir (`/tmp/helix-vm-Ab12Cd`) and the commits of the fixture's
     // repositories (made now, so their hashes change) are not part of the plan.
-    let text = replace_after(&text, "/helix-vm-", 6, "<tmp>");
+    let text = redact::after(&text, "/helix-vm-", |c| c.is_ascii_alphanumeric(), "<tmp>");
     text.lines().map(commits).collect::<Vec<_>>().join("\n") + "\n"
-}
-
-/// Every `marker` followed by `n` alphanumerics: those replaced by `with`.
-fn replace_after(text: &str, marker: &str, n: usize, with: &str) -> String {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(i) = rest.find(marker) {
-        let after = &rest[i + marker.len()..];
-        out.push_str(&rest[..i + marker.len()]);
-        if after.len() >= n && after[..n].chars().all(|c| c.is_ascii_alphanumeric()) {
-            out.push_str(with);
-            rest = &after[n..];
-        } else {
-            rest = after;
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 /// Commit ids (40 or 12 hex digits) of the fixture's repositories → `<commit>`; the pinned
@@ -71,66 +54,6 @@ fn by_repository(text: &str) -> String {
     out.extend(plan);
     out.extend(&lines[end..]);
     out.join("\n") + "\n"
-}
-
-/// `66.1G free` (this machine's free space) → `<size> free`; recover-vm's `free on DIR  66.1G`
-/// row likewise.
-fn free_space(text: &str) -> String {
-    text.lines()
-        .map(|l| match l.find(" free") {
-            // doctor's state for a volume depends on this machine's free space as much as the
-            // number does (its thresholds are tested in recovery.rs): both go, the check stays.
-            Some(end) if l.starts_with("disk space ") => {
-                match [" ok ", " WARN ", " FAIL "].iter().find_map(|s| l.find(s)) {
-                    Some(i) => format!("{} <state> <size> free", &l[..i]),
-                    None => l[..end + 5].to_string(),
-                }
-            }
-            _ if l.starts_with("free on ") || l.starts_with("free space ") => match l.rfind(' ') {
-                Some(i) => format!("{} <size>", &l[..i]),
-                None => l.to_string(),
-            },
-            Some(end) => {
-                let start =
-                    l[..end].rfind(|c: char| c.is_whitespace() || c == '(').map_or(0, |i| i + 1);
-                let size = &l[start..end];
-                if size.starts_with(|c: char| c.is_ascii_digit()) {
-                    format!("{}<size>{}", &l[..start], &l[end..])
-                } else {
-                    l.to_string()
-                }
-            }
-            None => l.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-        + "\n"
-}
-
-/// `20261127-142129032-0d7` (a run id: date, time with milliseconds, 3 hex digits) → `<run>`.
-fn run_ids(text: &str) -> String {
-    let b = text.as_bytes();
-    let mut out = String::new();
-    let mut i = 0;
-    let shape = |s: &[u8]| {
-        s.len() >= 22
-            && s[..8].iter().all(u8::is_ascii_digit)
-            && s[8] == b'-'
-            && s[9..18].iter().all(u8::is_ascii_digit)
-            && s[18] == b'-'
-            && s[19..22].iter().all(u8::is_ascii_hexdigit)
-    };
-    while i < b.len() {
-        if shape(&b[i..]) && (i == 0 || !b[i - 1].is_ascii_alphanumeric()) {
-            out.push_str("<run>");
-            i += 22;
-        } else {
-            let c = text[i..].chars().next().unwrap();
-            out.push(c);
-            i += c.len_utf8();
-        }
-    }
-    out
 }
 
 /// The parameters a recipe cannot do without.

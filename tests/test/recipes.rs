@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::recovery::shown;
 use crate::support::builder::{Output, Test};
 use crate::support::fake_mac;
 use crate::support::macho::{contains, framework_binary, otool};
@@ -44,6 +45,17 @@ fn mac_world(without_spice: bool) -> MacWorld {
     MacWorld { t, sysroot, app, src }
 }
 
+/// [`shown`] without stdout, where configure and meson print their own banners (the versions
+/// of this machine's compilers and build tools): what helix says is on stderr.
+fn helix_said(t: &Test, out: &Output) -> String {
+    let without = Output {
+        code: out.code,
+        stdout: "(configure's and meson's own output, not snapshotted)\n".into(),
+        stderr: out.stderr.clone(),
+    };
+    shown(t, &without)
+}
+
 fn write_exe(p: &Path, text: &str) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::write(p, text).unwrap();
@@ -54,7 +66,8 @@ fn write_exe(p: &Path, text: &str) {
 fn build_qemu_builds_fixes_signs_and_installs_then_is_incremental() {
     let w = mac_world(false);
     let out: Output = w.t.helix(["run", "build-qemu"]);
-    out.success().stderr_has("verified: HELIX_FRAME_EXPORT_VERSION=v3").stderr_has("installed");
+    out.success();
+    insta::assert_snapshot!("build_qemu_built", helix_said(&w.t, &out));
     let fw = framework_binary(&w.app);
     let bytes = std::fs::read(&fw).unwrap();
     assert!(contains(&bytes, fake_mac::VERSION_STRING), "the custom build is installed");
@@ -83,14 +96,14 @@ fn build_qemu_builds_fixes_signs_and_installs_then_is_incremental() {
     );
 
     // verify-qemu agrees.
-    w.t.helix(["run", "verify-qemu"])
-        .success()
-        .stdout_has("signature")
-        .stderr_has("the installed QEMU is good");
+    let verified = w.t.helix(["run", "verify-qemu"]);
+    verified.success();
+    insta::assert_snapshot!("build_qemu_verified", shown(&w.t, &verified));
 
     // Second run: nothing to configure or build, and the kept original is not replaced.
     let again = w.t.helix(["run", "build-qemu"]);
-    again.success().stderr_has("configure: up to date").stderr_has("build: up to date");
+    again.success();
+    insta::assert_snapshot!("build_qemu_again", shown(&w.t, &again));
     assert!(std::fs::read(&originals[0]).map(|b| contains(&b, fake_mac::ORIGINAL_MARKER)).unwrap());
     assert!(w.src.join("build").is_dir());
 }
@@ -99,17 +112,14 @@ fn build_qemu_builds_fixes_signs_and_installs_then_is_incremental() {
 fn build_qemu_stops_at_the_spice_gate() {
     let w = mac_world(true);
     let out = w.t.helix(["run", "build-qemu"]);
-    out.code(1).stderr_has("without SPICE").stderr_has("recipes/build-qemu.rhai");
+    out.code(1);
+    insta::assert_snapshot!("build_qemu_spice_gate", helix_said(&w.t, &out));
     let bytes = std::fs::read(framework_binary(&w.app)).unwrap();
     assert!(contains(&bytes, fake_mac::ORIGINAL_MARKER), "UTM.app untouched");
     // verify-qemu tells UTM's original from the helix build.
     let v = w.t.helix(["run", "verify-qemu"]);
-    v.code(1).stderr_has("1 check failed");
-    assert!(
-        v.stdout.lines().any(|l| l.starts_with("version string") && l.contains("FAIL")),
-        "{}",
-        v.stdout
-    );
+    v.code(1);
+    insta::assert_snapshot!("verify_qemu_utms_original", shown(&w.t, &v));
 }
 
 #[test]
@@ -117,10 +127,13 @@ fn build_qemu_no_install_leaves_utm_alone_and_dry_run_changes_nothing() {
     let w = mac_world(false);
     let before = std::fs::read(framework_binary(&w.app)).unwrap();
     let plan = w.t.helix(["run", "build-qemu", "--dry-run"]);
-    plan.success().stdout_has("[dry-run] would");
+    plan.success();
+    insta::assert_snapshot!("build_qemu_dry_run", shown(&w.t, &plan));
     crate::cli::assert_truthful(&["run".into(), "build-qemu".into(), "--dry-run".into()], &plan);
     assert!(!w.src.join("build").exists(), "a dry run configures nothing");
-    w.t.helix(["run", "build-qemu", "--no-install"]).success().stderr_has("UTM.app left alone");
+    let built = w.t.helix(["run", "build-qemu", "--no-install"]);
+    built.success();
+    insta::assert_snapshot!("build_qemu_no_install", helix_said(&w.t, &built));
     assert!(w.sysroot.join("lib/libqemu-aarch64-softmmu.dylib").is_file());
     assert_eq!(std::fs::read(framework_binary(&w.app)).unwrap(), before);
 }
@@ -129,10 +142,9 @@ fn build_qemu_no_install_leaves_utm_alone_and_dry_run_changes_nothing() {
 fn build_qemu_explains_a_missing_sysroot() {
     let w = mac_world(false);
     std::fs::remove_file(w.sysroot.join("host/bin/pkg-config")).unwrap();
-    w.t.helix(["run", "build-qemu"])
-        .code(1)
-        .stderr_has("host/bin/pkg-config")
-        .stderr_has("rebuild the sysroot");
+    let out = w.t.helix(["run", "build-qemu"]);
+    out.code(1);
+    insta::assert_snapshot!("build_qemu_no_sysroot", shown(&w.t, &out));
 }
 
 #[test]
@@ -155,12 +167,8 @@ fn setup_clones_pins_and_is_idempotent() {
     let t = t.file("helix.toml", &config);
     let first = t.helix(["run", "setup"]);
     first.success();
-    assert_eq!(first.stdout.matches("cloned").count(), 3, "{}", first.stdout);
-    assert!(
-        first.stdout.lines().any(|l| l.starts_with("UTM sysroot") && l.contains("MISSING")),
-        "{}",
-        first.stdout
-    );
+    // The three checkouts cloned, the sysroot missing (with the command that builds it).
+    insta::assert_snapshot!("setup_first", shown(&t, &first));
     // qemu-utm: the fork's branch, with origin = upstream and helixml = the fork.
     let q = pm.join("qemu-utm");
     assert_eq!(crate::git::git(&q, &["rev-parse", "--abbrev-ref", "HEAD"]), "feature");
@@ -171,8 +179,7 @@ fn setup_clones_pins_and_is_idempotent() {
     // Second run: nothing changes.
     let second = t.helix(["run", "setup"]);
     second.success();
-    assert_eq!(second.stdout.matches("unchanged").count(), 3, "{}", second.stdout);
-    assert!(!second.stdout.contains("cloned"), "{}", second.stdout);
+    insta::assert_snapshot!("setup_again", shown(&t, &second));
 }
 
 /// A VM with the netplan problem, configured as the `qemu` backend: provisioned (first boot
@@ -612,10 +619,12 @@ fn every_builtin_recipe_checks_documents_itself_and_dry_runs_without_side_effect
         crate::git::git(&bare, &["init", "-q", "--bare"]);
     }
     let before = tree(t.dir.path());
+    let mut helps = String::new();
     for r in recipes.as_array().unwrap() {
         let name = r["name"].as_str().unwrap();
         let help = t.helix(["run", name, "--help"]);
         help.success();
+        helps.push_str(&format!("=== helix run {name} --help\n{}", shown(&t, &help)));
         for p in r["header"]["params"].as_array().unwrap() {
             help.stdout_has(&format!("--{}", p["name"].as_str().unwrap()));
         }
@@ -637,13 +646,31 @@ fn every_builtin_recipe_checks_documents_itself_and_dry_runs_without_side_effect
         // Nothing it printed claims a change it did not make.
         crate::cli::assert_truthful(&argv, &out);
     }
+    insta::assert_snapshot!("builtin_recipes_help", helps);
     // The recipes that can plan here do.
     let s = t.helix(["run", "setup", "--dry-run"]);
-    s.success().stdout_has("[dry-run] would clone");
+    s.success();
+    insta::assert_snapshot!("setup_dry_run", by_repository(&shown(&t, &s)));
     crate::cli::assert_truthful(&["run setup --dry-run".into()], &s);
     let p = t.helix(["run", "provision-vm", "--dry-run", "--profile", "light"]);
-    p.success().stdout_has("[dry-run] would");
+    p.success();
+    insta::assert_snapshot!("provision_vm_dry_run", shown(&t, &p));
     crate::cli::assert_truthful(&["run provision-vm --dry-run --profile light".into()], &p);
+}
+
+/// setup works on its repositories concurrently: its plan lines grouped by the checkout they
+/// name last (a stable sort, so each repository's lines keep their order).
+fn by_repository(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let is_plan = |l: &&str| l.starts_with("[dry-run] would");
+    let start = lines.iter().position(is_plan).unwrap_or(0);
+    let end = start + lines[start..].iter().take_while(|l| is_plan(l)).count();
+    let mut plan = lines[start..end].to_vec();
+    plan.sort_by_key(|l| l.rsplit("`<test>/").next().unwrap_or("").to_string());
+    let mut out = lines[..start].to_vec();
+    out.extend(plan);
+    out.extend(&lines[end..]);
+    out.join("\n") + "\n"
 }
 
 /// Every path under `dir` except helix's own state (journal, backups), with file sizes.

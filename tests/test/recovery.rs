@@ -50,22 +50,28 @@ fn state_of<'a>(rows: &'a [(String, String, String)], check: &str) -> &'a (Strin
     rows.iter().find(|r| r.0 == check).unwrap_or_else(|| panic!("no `{check}` row in {rows:#?}"))
 }
 
-/// A run's output for a snapshot: exit status and both streams, with the test dir, run ids,
-/// ports, this machine's free space, tool versions and commit ids made stable, and doctor's
-/// table aligned again.
-fn shown(t: &Test, out: &Output) -> String {
-    use crate::support::redact::{free_space, ports, redact, table};
-    let stable = |s: &str| {
-        let s = free_space(&ports(&redact(&copy_method(s), t.dir.path())));
-        let s = durations(&s);
-        s.split_inclusive('\n').map(stable_line).collect::<String>()
+/// A run's output for a snapshot as the kit shows it ([`output`]: the exit status, the streams,
+/// the test dir, run ids, times, trash ids) with what else varies with the machine or the moment
+/// here made stable: ports the kernel chose, free space, tool versions, how backup-vm copied
+/// (the filesystem's choice), build durations, commits and snapshot names made now; tables
+/// (doctor's, `--list`'s, build-images', setup's) aligned again after.
+///
+/// [`output`]: crate::support::redact::output
+pub(crate) fn shown(t: &Test, out: &Output) -> String {
+    use crate::support::redact::{after, free_space, output, ports, table};
+    let copied = Output {
+        code: out.code,
+        stdout: copy_method(&out.stdout),
+        stderr: copy_method(&out.stderr),
     };
-    format!(
-        "exit: {}\n--- stdout\n{}--- stderr\n{}",
-        out.code,
-        ["CHECK ", "NAME ", "IMAGE "].iter().fold(stable(&out.stdout), |s, h| table(&s, h)),
-        stable(&out.stderr)
-    )
+    let text = durations(&free_space(&ports(&output(&copied, t.dir.path()))));
+    let text: String = text.split_inclusive('\n').map(tool_version).collect();
+    // Commits of repositories the test made (`main @ 6009c04cc080`, a full id in setup's table);
+    // the time in the name of the snapshot a restore keeps (`before-s1-1795814233`).
+    let text = commits_made_now(&text);
+    let text = after(&text, " @ ", |c| c.is_ascii_hexdigit(), "<commit>");
+    let text = after(&text, "before-s1-", |c| c.is_ascii_digit(), "<time>");
+    ["CHECK ", "NAME ", "IMAGE ", "WHAT "].iter().fold(text, |s, h| table(&s, h))
 }
 
 /// How backup-vm copied a disk depends on the filesystem under the test dir (a clone where it
@@ -123,17 +129,32 @@ fn durations(text: &str) -> String {
         .collect()
 }
 
-/// A tool's version (`tool ninja  ok  1.11.1 at /usr/bin/ninja`) → `<version>`; a commit made
-/// by the test (`main @ 6009c04cc080`) → `<commit>`; the time in the name of the snapshot a
-/// restore keeps (`before-s1-1795814233`) → `<time>`.
-fn stable_line(l: &str) -> String {
-    if let Some(i) = l.find("before-s1-") {
-        let (head, tail) = l.split_at(i + "before-s1-".len());
-        let digits = tail.len() - tail.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-        if digits > 0 {
-            return stable_line(&format!("{head}<time>{}", &tail[digits..]));
+/// Full commit ids (40 hex digits) → `<commit>`, except the pinned ones (`stdlib/pins.rhai`):
+/// those are part of the plan.
+fn commits_made_now(text: &str) -> String {
+    const PINS: &str = include_str!("../../stdlib/pins.rhai");
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        let id = (i == 0 || !b[i - 1].is_ascii_alphanumeric())
+            && b.len() >= i + 40
+            && b[i..i + 40].iter().all(u8::is_ascii_hexdigit)
+            && b.get(i + 40).is_none_or(|c| !c.is_ascii_alphanumeric());
+        if id && !PINS.contains(&text[i..i + 40]) {
+            out.push_str("<commit>");
+            i += 40;
+        } else {
+            let c = text[i..].chars().next().unwrap();
+            out.push(c);
+            i += c.len_utf8();
         }
     }
+    out
+}
+
+/// A tool's version (`tool ninja  ok  1.11.1 at /usr/bin/ninja`) → `<version>`.
+fn tool_version(l: &str) -> String {
     if l.starts_with("tool ")
         && let Some(at) = l.find(" at /")
     {
@@ -142,14 +163,7 @@ fn stable_line(l: &str) -> String {
             return format!("{}<version>{}", &l[..start], &l[at..]);
         }
     }
-    match l.find(" @ ") {
-        Some(i)
-            if l.len() >= i + 3 + 12 && l[i + 3..i + 15].chars().all(|c| c.is_ascii_hexdigit()) =>
-        {
-            format!("{} @ <commit>{}", &l[..i], &l[i + 15..])
-        }
-        _ => l.to_string(),
-    }
+    l.to_string()
 }
 
 #[test]
@@ -642,26 +656,34 @@ fn doctor_lists_utms_vms_and_judges_the_installed_qemu() {
     out.code(1);
     let (rows, _) = json_checks(&out);
     assert_eq!(state_of(&rows, "UTM VMs").2, "2 registered");
-    let vm = state_of(&rows, "VM new-dev-vm");
-    assert_eq!((vm.1.as_str(), vm.2.contains("started")), ("ok", true), "{vm:?}");
+    assert_eq!(state_of(&rows, "VM new-dev-vm").1, "ok");
     assert_eq!(state_of(&rows, "VM Helix Desktop").1, "ok");
     // The fake app's QEMU is UTM's original (no HELIX version string) and no Mach-O at all.
-    assert!(state_of(&rows, "QEMU version").2.contains("no HELIX version string"));
     assert_eq!(state_of(&rows, "QEMU binary").1, "FAIL");
+    // What doctor's table says about UTM, its VMs and its QEMU, in each world.
+    let dir = t.dir.path().to_path_buf();
+    let utm_rows = |world: &str, rows: &[(String, String, String)]| {
+        let mut table = "CHECK  STATE  DETAIL/FIX\n".to_string();
+        for r in rows.iter().filter(|r| ["UTM", "VM ", "QEMU"].iter().any(|p| r.0.starts_with(p))) {
+            table.push_str(&format!("{}  {}  {}\n", r.0, r.1, r.2));
+        }
+        let table = crate::support::redact::redact(&table, &dir);
+        format!("--- {world}\n{}", crate::support::redact::table(&table, "CHECK "))
+    };
+    let mut said = utm_rows("the configured VM registered and started", &rows);
     // The configured VM missing from UTM points at register-vm; a refused Apple event is a FAIL.
     let t = t.file(
         "helix.toml",
         &with_vm("elsewhere").replace(UUID_A, "00000000-0000-0000-0000-000000000000"),
     );
     let (rows, _) = json_checks(&t.helix(["run", "doctor", "--json"]));
-    let missing = state_of(&rows, "VM elsewhere");
-    assert_eq!(missing.1, "MISSING");
-    assert!(missing.2.contains("register-vm"), "{missing:?}");
+    assert_eq!(state_of(&rows, "VM elsewhere").1, "MISSING");
+    said.push_str(&utm_rows("the configured VM not in UTM", &rows));
     std::fs::write(t.path("utmstate/mode"), "deny").unwrap();
     let (rows, _) = json_checks(&t.helix(["run", "doctor", "--json"]));
-    let utm = state_of(&rows, "UTM VMs");
-    assert_eq!(utm.1, "FAIL");
-    assert!(utm.2.contains("-1743"), "{utm:?}");
+    assert_eq!(state_of(&rows, "UTM VMs").1, "FAIL");
+    said.push_str(&utm_rows("Apple events refused", &rows));
+    insta::assert_snapshot!("doctor_utm_and_its_qemu", crate::support::redact::ports(&said));
 }
 
 /// A helix checkout whose `stack` is a double of the real one's `build-desktop`: docker

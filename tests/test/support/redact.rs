@@ -25,10 +25,14 @@ fn temp_dirs_and_run_ids_are_redacted_and_nothing_else() {
 
 // --- snapb: free space, local ports, table columns ---
 
-/// This machine's free space: in doctor's `disk space DIR  ok  55.4G free` rows the state and
-/// the size become `<state>` and `<size>` (both depend on how full the disk is; the thresholds
-/// are tested on their own), and any other `55.4G free` becomes `<size> free`. The check, its
-/// directory and the words stay.
+/// This machine's free space, which depends on how full its disk is:
+/// - doctor's `disk space DIR  WARN  25.1G free: a VM disk and …` row becomes
+///   `disk space DIR  <state>  <size> free`: the state and the fix that goes with it depend on
+///   the size as much as the number does (the thresholds are tested on their own);
+/// - recover-vm's `free on DIR  66.1G` and hello's `free space  66.1G` end in `<size>`;
+/// - any other `55.4G free` becomes `<size> free`.
+///
+/// The check, its directory and the other words stay.
 pub fn free_space(text: &str) -> String {
     let size = |w: &str| {
         let number = w.trim_end_matches(|c: char| c.is_ascii_alphabetic());
@@ -38,26 +42,37 @@ pub fn free_space(text: &str) -> String {
     };
     text.split_inclusive('\n')
         .map(|l| {
-            let disk_row = l.starts_with("disk space ");
+            let (body, end) = l.split_at(l.trim_end_matches('\n').len());
+            let disk_row = body.starts_with("disk space ");
+            let last_is_size = body.starts_with("free on ") || body.starts_with("free space ");
             let mut out = String::new();
-            let mut words = l.split_inclusive(' ').peekable();
+            let mut words = body.split_inclusive(' ').peekable();
             while let Some(w) = words.next() {
-                let next_is_free = words.peek().is_some_and(|n| n.trim_end() == "free");
+                let next = words.peek().map(|n| n.trim_end());
+                let next_is_free = next.is_some_and(|n| n == "free" || n == "free:");
                 let bare = w.trim_end();
                 if next_is_free && size(bare) {
                     out.push_str(&w.replacen(bare, "<size>", 1));
+                    if disk_row {
+                        out.push_str("free");
+                        break;
+                    }
                 } else if disk_row && matches!(bare, "ok" | "WARN" | "FAIL") {
                     out.push_str(&w.replacen(bare, "<state>", 1));
+                } else if last_is_size && next.is_none() && size(bare) {
+                    out.push_str("<size>");
                 } else {
                     out.push_str(w);
                 }
             }
-            out
+            out + end
         })
         .collect()
 }
 
-/// A port on this machine (`127.0.0.1:42221`, chosen free at run time) → `127.0.0.1:<port>`.
+/// A local port the kernel chose at run time (`127.0.0.1:42221`: `support::ports::free_port`
+/// gets one from the ephemeral range) → `127.0.0.1:<port>`. A port below 10000 is a choice of
+/// the test or of helix's defaults (`:9`, `:2222`) and stays.
 pub fn ports(text: &str) -> String {
     let mut out = String::new();
     let mut rest = text;
@@ -65,7 +80,8 @@ pub fn ports(text: &str) -> String {
         let (head, tail) = rest.split_at(i + "127.0.0.1:".len());
         out.push_str(head);
         let digits = tail.len() - tail.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-        out.push_str(if digits > 0 { "<port>" } else { "" });
+        let port: u32 = tail[..digits].parse().unwrap_or(0);
+        out.push_str(if port >= 10000 { "<port>" } else { &tail[..digits] });
         rest = &tail[digits..];
     }
     out.push_str(rest);
@@ -131,7 +147,9 @@ fn free_space_ports_and_tables_are_redacted_and_nothing_else() {
     let text = "CHECK                   STATE  DETAIL/FIX\n\
                 VM SSH                  WARN   nothing listens on 127.0.0.1:42221: start it\n\
                 disk space /tmp/.tmpAbC123/pm  ok     55.4G free\n\
-                backup on 127.0.0.1:x has 1.2G free\n\
+                disk space /tmp/.tmpAbC123     WARN   25.1G free: a VM disk needs tens of GB\n\
+                free on /tmp/.tmpAbC123/vm  66.1G\n\
+                127.0.0.1:2222 answers, 127.0.0.1:x has 1.2G free\n\
                 kept 3 free slots, port 8080\n";
     let text = free_space(&ports(&redact(text, Path::new("/tmp/.tmpAbC123"))));
     assert_eq!(
@@ -139,7 +157,9 @@ fn free_space_ports_and_tables_are_redacted_and_nothing_else() {
         "CHECK                 STATE    DETAIL/FIX\n\
          VM SSH                WARN     nothing listens on 127.0.0.1:<port>: start it\n\
          disk space <test>/pm  <state>  <size> free\n\
-         backup on 127.0.0.1:x has <size> free\n\
+         disk space <test>     <state>  <size> free\n\
+         free on <test>/vm     <size>\n\
+         127.0.0.1:2222 answers, 127.0.0.1:x has <size> free\n\
          kept 3 free slots, port 8080\n"
     );
 }
