@@ -356,9 +356,9 @@ pub(crate) fn require_log(path: &Path, pattern: &str, what: &str) -> Result<()> 
         .map(|l| format!("  | {}", l.trim()))
         .collect();
     let said = if related.is_empty() {
-        format!("the log has no line mentioning `{first}`")
+        format!("it has no line mentioning `{first}`")
     } else {
-        format!("the log says:\n{}", related.join("\n"))
+        format!("it says:\n{}", related.join("\n"))
     };
     Err(Error::LogCheck { what: what.to_string(), log: file, pattern: pattern.to_string(), said })
 }
@@ -442,6 +442,26 @@ mod tests {
         ));
         assert!(!line_matches("YES spice protocol support", "spice protocol support.*YES"));
         assert!(line_matches("abc", "b"));
+    }
+
+    #[test]
+    fn a_failed_log_gate_names_the_log_once_and_indents_what_it_says() {
+        let d = tempfile::tempdir().unwrap();
+        let logs = d.path().join("meson-logs");
+        std::fs::create_dir(&logs).unwrap();
+        std::fs::write(logs.join("meson-log.txt"), "a\n  Spice protocol support: NO\nb\n").unwrap();
+        let log = logs.join("meson-log.txt").display().to_string();
+        let e = require_log(d.path(), "spice protocol support*YES", "no SPICE").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "no SPICE: `{log}` has no line matching `spice protocol support*YES`; it says:\n  \
+                 | Spice protocol support: NO"
+            )
+        );
+        let e = require_log(d.path(), "gtk*YES", "no GTK").unwrap_err().to_string();
+        assert_eq!(e.matches(&log).count(), 1, "{e}");
+        assert!(e.ends_with("; it has no line mentioning `gtk`"), "{e}");
     }
 
     #[test]

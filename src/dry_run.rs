@@ -7,7 +7,9 @@
 //!   marked `[dry-run] planned:` — whatever they report rests on work that was not done;
 //! - helix, not the recipe, prints the `helix undo` line, and only after a real run that
 //!   recorded something to undo;
-//! - the run ends with [`summary`]: one line saying nothing was changed.
+//! - the run ends with [`summary`]: one line saying nothing was changed, and how many changes
+//!   were planned — the `would …` lines, not the detail lines under one (`ui::plan_detail`: a
+//!   plist edit's keys, a Mach-O edit's load commands), so one edit of four keys is one change.
 //!
 //! `helix undo --dry-run` follows the same contract: `would restore …`, nothing restored.
 

@@ -143,7 +143,9 @@ pub enum Error {
     MachO { op: &'static str, path: PathBuf, why: String },
     #[error("`{command}` succeeded but `{}` has no build.ninja; is build_dir right?", build_dir.display())]
     Configure { command: String, build_dir: PathBuf },
-    #[error("{what}: `{}` has no line matching `{pattern}`; {said}\nlook at `{}`", log.display(), log.display())]
+    /// `said`: the log's lines about it (`it says:` and `  | …` lines, like a command's output),
+    /// or that it has none.
+    #[error("{what}: `{}` has no line matching `{pattern}`; {said}", log.display())]
     LogCheck { what: String, log: PathBuf, pattern: String, said: String },
     #[error("could not edit the config's [{table}] table safely: {why}")]
     ConfigEdit { table: &'static str, why: String },
@@ -158,7 +160,7 @@ pub enum Error {
     Undo(String),
     /// `helix undo` stopped at one action; the newer ones were undone, the older ones not.
     #[error(
-        "undo stopped at `{at}` ({kind}): {cause}\n  {undone} of {} of run `{run}` {} undone before it; \
+        "undo stopped at {at} ({kind}): {cause}\n  {undone} of {} of run `{run}` {} undone before it; \
          {} left as {} {}",
         crate::count::count(*total as u64, "action"),
         if *undone == 1 { "was" } else { "were" },

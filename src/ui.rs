@@ -75,6 +75,13 @@ pub(crate) fn plan(text: &str) {
     println!("{} {text}", style("[dry-run]").magenta());
 }
 
+/// A line under a plan line (`[dry-run]     ~ QEMU.DebugLog: false → true`): a detail of the
+/// change just planned, not another change, so the dry run's count does not grow.
+pub(crate) fn plan_detail(text: &str) {
+    let text = crate::run::current().redact(text);
+    println!("{}     {text}", style("[dry-run]").magenta());
+}
+
 /// An ordinary yes/no question. `--yes` answers it; with no terminal, `default` stands if given.
 pub(crate) fn confirm(prompt: &str, default: Option<bool>) -> Result<bool> {
     if crate::run::current().assume_yes {

@@ -1,5 +1,6 @@
 //! The `helix check [RECIPE]` command, and the same check as the gate in front of `helix run`.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::{Checker, Diagnostic};
@@ -14,27 +15,44 @@ pub(crate) fn run(dirs: &[PathBuf], only: Option<&str>) -> Result<i32, Failure> 
         Some(name) => vec![recipe::find(dirs, name).map_err(Failure::usage)?],
         None => recipe::discover(dirs).map_err(Failure::error)?,
     };
+    // Checking every file lists the stdlib modules too: a mistake inside one is reported once,
+    // under it, and a recipe that imports it says so (a check of one recipe shows it there).
+    let modules = if only.is_none() { stdlib_modules(&checker.stdlib_dirs) } else { vec![] };
+    let listed: BTreeMap<&str, String> = modules
+        .iter()
+        .map(|(name, source, _)| (source.as_str(), format!("stdlib/{name}")))
+        .collect();
     let mut failed = 0;
     let mut checked = 0;
-    let mut report = |label: String, found: Vec<Diagnostic>| {
+    let mut report = |label: String, found: Vec<Diagnostic>, broken: Vec<String>| {
         checked += 1;
-        if found.is_empty() {
+        if found.is_empty() && broken.is_empty() {
             println!("{} {label}", console::style("ok").green());
-        } else {
-            failed += 1;
-            println!("{} {label}", console::style("FAILED").red().bold());
-            for d in &found {
-                eprint!("{}", d.render());
-            }
+            return;
+        }
+        failed += 1;
+        let imports = match broken.len() {
+            0 => String::new(),
+            n => format!(
+                "{} it {}imports {}, which {} the check",
+                if found.is_empty() { ":" } else { ";" },
+                if found.is_empty() { "" } else { "also " },
+                broken.join(", "),
+                if n == 1 { "fails" } else { "fail" }
+            ),
+        };
+        println!("{} {label}{imports}", console::style("FAILED").red().bold());
+        for d in &found {
+            eprint!("{}", d.render());
         }
     };
     for r in &recipes {
-        report(r.name.clone(), checker.recipe(r));
+        let (found, broken) = split_imported(checker.recipe(r), &r.source_name, &listed);
+        report(r.name.clone(), found, broken);
     }
-    if only.is_none() {
-        for (name, source, text) in stdlib_modules(&checker.stdlib_dirs) {
-            report(format!("stdlib/{name}"), checker.module(&text, &source));
-        }
+    for (name, source, text) in &modules {
+        let (found, broken) = split_imported(checker.module(text, source), source, &listed);
+        report(format!("stdlib/{name}"), found, broken);
     }
     if failed > 0 {
         return Err(Failure {
@@ -43,6 +61,29 @@ pub(crate) fn run(dirs: &[PathBuf], only: Option<&str>) -> Result<i32, Failure> 
         });
     }
     Ok(0)
+}
+
+/// The findings of file `source` split in two: those to show under it (in it, or in a module
+/// not listed), and the listed modules (by label) that hold the rest — each of those is shown
+/// under its own entry.
+fn split_imported(
+    found: Vec<Diagnostic>,
+    source: &str,
+    listed: &BTreeMap<&str, String>,
+) -> (Vec<Diagnostic>, Vec<String>) {
+    let mut own = Vec::new();
+    let mut broken: Vec<String> = Vec::new();
+    for d in found {
+        match listed.get(d.source.as_str()).filter(|_| d.source != source) {
+            Some(label) => {
+                if !broken.contains(label) {
+                    broken.push(label.clone());
+                }
+            }
+            None => own.push(d),
+        }
+    }
+    (own, broken)
 }
 
 /// The check `helix run` does before anything runs: the rendered findings, or nothing.

@@ -171,9 +171,7 @@ pub(crate) fn run(cmd: MachoCmd, config: Option<&Path>) -> Result<i32, Failure> 
                 if opts.json {
                     println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
                 } else {
-                    for (o, n) in &r.mapped {
-                        println!("{o} -> {n}");
-                    }
+                    // `r.mapped` is in `r.report.changes`, slice by slice: printed once, there.
                     for u in &r.unresolved {
                         println!("unresolved: {u}");
                     }
@@ -199,9 +197,14 @@ pub(crate) fn run(cmd: MachoCmd, config: Option<&Path>) -> Result<i32, Failure> 
     }
 }
 
+/// The changes (a dry run's plan already listed them, under its `would edit` line), what was
+/// not found or already so, and the signature.
 fn print_report(r: &macho::EditReport) {
-    for c in &r.changes {
-        println!("{c}");
+    let dry_run = crate::run::current().dry_run;
+    if !dry_run {
+        for c in &r.changes {
+            println!("{c}");
+        }
     }
     for n in &r.not_found {
         println!("not found: {n}");
@@ -209,7 +212,7 @@ fn print_report(r: &macho::EditReport) {
     for a in &r.already {
         println!("already: {a}");
     }
-    if r.modified && !crate::run::current().dry_run {
+    if r.modified && !dry_run {
         println!("signature: {}", r.signature);
     } else if !r.modified {
         println!("nothing to change");

@@ -113,7 +113,7 @@ fn edit_slice(b: &mut [u8], edits: &[Edit], report: &mut EditReport, used: &mut 
                     cmds.remove(i);
                     changes.push(format!("{arch}: delete rpath `{path}`"));
                 }
-                None => return Err(format!("no LC_RPATH load command with path: {path}")),
+                None => return Err(format!("no LC_RPATH load command has the path `{path}`")),
             }
         }
     }
@@ -125,10 +125,12 @@ fn edit_slice(b: &mut [u8], edits: &[Edit], report: &mut EditReport, used: &mut 
     for e in edits {
         if let Edit::RenameRpath { old, new } = e {
             if !rpaths.contains(old) {
-                return Err(format!("no LC_RPATH load command with path: {old}"));
+                return Err(format!("no LC_RPATH load command has the path `{old}`"));
             }
             if old != new && rpaths.contains(new) {
-                return Err(format!("rpath '{new}' would create a duplicate load command"));
+                return Err(format!(
+                    "rpath `{new}` is already there (a second LC_RPATH would duplicate it)"
+                ));
             }
         }
     }
@@ -199,7 +201,9 @@ fn edit_slice(b: &mut [u8], edits: &[Edit], report: &mut EditReport, used: &mut 
     for e in edits {
         if let Edit::AddRpath { path } = e {
             if rpaths.contains(path) {
-                return Err(format!("rpath '{path}' would create a duplicate load command"));
+                return Err(format!(
+                    "rpath `{path}` is already there (a second LC_RPATH would duplicate it)"
+                ));
             }
             rpaths.push(path.clone());
             added.push(rpath_cmd(path, align));

@@ -235,9 +235,18 @@ fn edit_read(
         }
         return Ok(report);
     }
-    let mut detail = format!("edit Mach-O `{}`: {}", path.display(), report.changes.join(", "));
-    detail.push_str(&format!("; signature: {}", report.signature));
+    let detail = format!(
+        "edit Mach-O `{}` ({} changed; signature: {})",
+        path.display(),
+        crate::count::count(report.changes.len() as u64, "load command"),
+        report.signature
+    );
     replace(path, &new, "macho.edit", detail, json!({ "path": path, "edits": edits }))?;
+    if crate::run::current().dry_run {
+        for c in &report.changes {
+            crate::ui::plan_detail(c);
+        }
+    }
     if report.identity_signed {
         report.signature.push_str(&codesign(path, identity)?);
     }

@@ -108,7 +108,12 @@ pub fn parse(bytes: &[u8], origin: &str) -> Result<Doc> {
         Error::invalid(
             "property list",
             origin,
-            format!("it is not a valid {} plist ({}); it may be truncated or damaged — nothing was changed", format.name(), plain_error(&e)),
+            format!(
+                "it is not a valid {} plist ({}); it may be truncated or damaged — nothing was \
+                 changed; restore it from a backup",
+                format.name(),
+                plain_error(&e)
+            ),
         )
     })?;
     // The parser builds the tree without recursion; everything after it (diffs, Rhai maps,
@@ -132,13 +137,18 @@ pub fn parse(bytes: &[u8], origin: &str) -> Result<Doc> {
 }
 
 /// The plist crate's error in plain words: its `Display` is a Rust debug name
-/// (`InvalidDataString (offset 312)`, `Io(Error { kind: UnexpectedEof, … })`).
+/// (`InvalidDataString (offset 312)`, `Io(Error { kind: UnexpectedEof, … })`), and its I/O
+/// errors are the standard library's (`invalid seek to a negative or overflowing position`).
+/// Bytes are parsed from memory, so an I/O error is the parser reading past the end of them
+/// (an offset in a binary plist's trailer or object table beyond a cut-short file).
 pub(crate) fn plain_error(e: &plist::Error) -> String {
     if let Some(io) = e.as_io() {
         return match io.kind() {
-            std::io::ErrorKind::UnexpectedEof => "the file ends too early".into(),
-            _ => format!("a read failed: {io}"),
-        };
+            std::io::ErrorKind::UnexpectedEof => "the file ends too early",
+            std::io::ErrorKind::InvalidInput => "an offset in it points outside the file",
+            _ => "its bytes cannot be read as a plist",
+        }
+        .into();
     }
     let text = e.to_string();
     let name: String = text.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
@@ -405,10 +415,9 @@ pub(crate) fn write_changes(path: &Path, old: &Doc, new: &Dictionary) -> Result<
     let mut action = Action::new(
         "plist.edit",
         format!(
-            "edit `{}` ({} change{}: {}{more}; previous version kept)",
+            "edit `{}` ({} changed: {}{more}; previous version kept)",
             path.display(),
-            changes.len(),
-            if changes.len() == 1 { "" } else { "s" },
+            crate::count::count(changes.len() as u64, "key"),
             summary.join(", ")
         ),
     )
@@ -428,7 +437,7 @@ pub(crate) fn write_changes(path: &Path, old: &Doc, new: &Dictionary) -> Result<
     guard::act(action, || crate::fs::atomic_write_raw(path, &bytes, None))?;
     if ctx.dry_run {
         for c in &changes {
-            crate::ui::plan(&format!("    {c}"));
+            crate::ui::plan_detail(&c.to_string());
         }
     }
     Ok(changes)
@@ -567,6 +576,25 @@ mod tests {
         let e = parse(&bin[..bin.len() - 10], "b.plist").unwrap_err().to_string();
         assert!(e.contains("not a valid binary plist"), "{e}");
         assert!(parse(b"", "e").unwrap_err().to_string().contains("empty"));
+    }
+
+    #[test]
+    fn a_cut_binary_plist_is_described_in_helix_words_whatever_the_cut() {
+        let bin = to_bytes(&parse(XML.as_bytes(), "t").unwrap().root, Format::Binary).unwrap();
+        let mut seen_offset = false;
+        for len in 8..bin.len() {
+            let e = parse(&bin[..len], "b.plist").unwrap_err().to_string();
+            assert!(
+                e.starts_with("invalid property list `b.plist`: it is not a valid binary plist ("),
+                "{e}"
+            );
+            assert!(e.ends_with("restore it from a backup"), "{e}");
+            for rust in ["read failed", "seek", "overflowing", "Error {", "kind:"] {
+                assert!(!e.contains(rust), "cut at {len}: {e}");
+            }
+            seen_offset |= e.contains("an offset in it points outside the file");
+        }
+        assert!(seen_offset, "no cut reached the offset check");
     }
 
     #[test]

@@ -4,7 +4,8 @@
 use super::*;
 use crate::error::{Error, Result};
 
-/// Parse the leading `//!` block. Never evaluates the script. A `@param` line helix cannot read
+/// Parse the leading `//!` block. Never evaluates the script. The summary is the first
+/// paragraph (up to the first empty `//!` line), joined into one line. A `@param` line helix cannot read
 /// is left out here (so `helix list` still lists the recipe) and reported by `helix check`,
 /// which `helix run` runs first.
 pub(crate) fn parse_header(text: &str, source: &str) -> Result<Header> {
@@ -28,10 +29,11 @@ pub(crate) fn parse_header(text: &str, source: &str) -> Result<Header> {
     while prose.last().is_some_and(|l| l.is_empty()) {
         prose.pop();
     }
-    if let Some((first, rest)) = prose.split_first() {
-        h.summary = first.clone();
-        h.details = rest.join("\n").trim().to_string();
-    }
+    // The summary is the first paragraph, its lines joined (a wrapped sentence stays whole in
+    // `helix list` and the picker); the details are the rest.
+    let first = prose.iter().position(String::is_empty).unwrap_or(prose.len());
+    h.summary = prose[..first].iter().map(|l| l.trim()).collect::<Vec<_>>().join(" ");
+    h.details = prose[first..].join("\n").trim().to_string();
     Ok(h)
 }
 

@@ -31,6 +31,29 @@ fn header_parses_params() {
 }
 
 #[test]
+fn the_summary_is_the_first_paragraph_joined() {
+    let h = parse_header("//! Grow a VM's root disk and\n//!   the filesystem on it.\n//!\n//! Stops it.\n//! Then grows it.\n", "t").unwrap();
+    assert_eq!(h.summary, "Grow a VM's root disk and the filesystem on it.");
+    assert_eq!(h.details, "Stops it.\nThen grows it.");
+    let h = parse_header("//! One line, no details.\n//! @flag x  X\n", "t").unwrap();
+    assert_eq!((h.summary.as_str(), h.details.as_str()), ("One line, no details.", ""));
+}
+
+/// `helix list` and the picker show the summary alone: each built-in recipe's is a whole
+/// sentence, and short enough for one line of the list.
+#[test]
+fn every_built_in_summary_is_one_whole_sentence() {
+    for f in BUILTIN_RECIPES.files() {
+        let name = f.path().display().to_string();
+        let h = parse_header(f.contents_utf8().unwrap(), &name).unwrap();
+        let s = h.summary.as_str();
+        assert!(s.starts_with(|c: char| c.is_uppercase()), "{name}: {s:?}");
+        assert!(s.ends_with(['.', '!', '?']), "{name}: the summary stops mid-sentence: {s:?}");
+        assert!(s.chars().count() <= 100, "{name}: the summary is longer than a list line: {s:?}");
+    }
+}
+
+#[test]
 fn args_are_validated_before_running() {
     let r = recipe();
     let a = parse_args(&r, &words("--size 1T --cpus=8 --no-start")).unwrap();

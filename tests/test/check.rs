@@ -141,15 +141,20 @@ fn run_refuses_to_start_a_recipe_with_a_detectable_mistake() {
 fn check_covers_user_stdlib_modules_and_what_recipes_import_from_them() {
     let t = Test::new()
         .module("util", "export const LIMIT = 3;\nfn twice(x) { x * 2 }\nfn broken() { fs::mkdirs(\"/tmp/x\"); }\n")
-        .recipe("uses", "//! Uses util.\nimport \"util\" as util;\nprint(util::twice(util::LIMIT, 1));\n");
+        .recipe("uses", "//! Uses util.\nimport \"util\" as util;\nprint(util::twice(util::LIMIT, 1));\n")
+        .recipe("imports", "//! Imports util.\nimport \"util\" as util;\nprint(util::twice(2));\n");
     let out = t.helix(["check"]);
     out.code(1);
     // Both failures whole: the recipe's call of `util::twice` with 2 arguments (and how it is
-    // defined), the mistake inside `stdlib/util.rhai` at 3:15.
+    // defined), the mistake inside `stdlib/util.rhai` at 3:15 — once, under `stdlib/util`; the
+    // recipes that import it say so on their line (`imports` has no mistake of its own).
     let mut all = shown("check", &out, t.dir.path());
+    assert_eq!(out.stderr.matches("util.rhai:3:15").count(), 1, "{}", out.stderr);
+    // Checking one recipe shows the mistake in what it imports under it: nothing else lists it.
+    let out = t.helix(["check", "imports"]);
+    out.code(1);
+    all.push_str(&shown("check imports", &out, t.dir.path()));
     // `helix run` checks what a recipe imports too: the mistake inside `util` stops it first.
-    let t = t
-        .recipe("imports", "//! Imports util.\nimport \"util\" as util;\nprint(util::twice(2));\n");
     let out = t.helix(["run", "imports"]);
     out.code(1).stdout_lacks("4");
     all.push_str(&shown("run imports", &out, t.dir.path()));

@@ -338,8 +338,11 @@ fn dry_run_prints_the_exact_changes_and_changes_nothing() {
         "--dry-run",
     ]);
     out.code(3); // ffi unresolved
-    // The plan whole: every load command's old and new name, the id, the re-signing, and
-    // libffi unresolved.
+    // Each change is printed once: as a detail line under the plan line, not again as the
+    // mapping and again as the report.
+    assert_eq!(out.stdout.matches("libpixman-1.0.dylib").count(), 1, "{}", out.stdout);
+    // The plan whole: the count and the re-signing, then every load command's old and new
+    // name (the id first), and libffi unresolved.
     insta::assert_snapshot!(
         "rewrite_prefix_dry_run",
         shown(

@@ -8,21 +8,13 @@ use sha2::Digest;
 
 use crate::support::builder::{Output, Test};
 use crate::support::httpd::{Httpd, Route};
-use crate::support::redact::{redact, shaped};
+use crate::support::redact::shaped;
 
 /// What a person reads of `helix ARGS`, under a header naming it, with the test's port
 /// (`127.0.0.1:<port>`) and temp dir redacted: for a snapshot.
 fn shown(t: &Test, args: &str, out: &Output, port: u16) -> String {
-    let mut s = format!("=== helix {args} (exit {})\n", out.code);
-    for (name, text) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
-        if !text.is_empty() {
-            s.push_str(&format!("--- {name}\n{text}"));
-            if !text.ends_with('\n') {
-                s.push('\n');
-            }
-        }
-    }
-    shaped(&redact(&s, t.dir.path()), &port.to_string(), "<port>")
+    let s = crate::support::redact::shown(args, out, t.dir.path());
+    shaped(&s, &port.to_string(), "<port>")
 }
 
 /// The port of the test server behind `http`.

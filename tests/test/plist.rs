@@ -289,7 +289,8 @@ plist::edit("c.plist", |doc| {
     let original = std::fs::read(&c).unwrap();
     let out = t.helix(["run", "e", "--dry-run"]);
     out.success();
-    // The plan whole: `would edit <file> (4 changes)` and one line per change.
+    // The plan whole: `would edit <file> (4 keys changed: …)` and one line per key; the last
+    // line counts that edit as the one change planned (the key lines are its details).
     insta::assert_snapshot!("edit_dry_run", shown("run e --dry-run", &out, d));
     assert_eq!(std::fs::read(&c).unwrap(), original, "dry-run wrote the file");
 
@@ -526,13 +527,16 @@ fn plist_errors_are_in_plain_words() {
         "<?xml version=\"1.0\"?><plist version=\"1.0\"><dict><key>d</key><data>!!!not base64</data></dict></plist>",
     )
     .unwrap();
-    // Each error whole, in plain words: not a valid binary plist, a <data> element that is not
+    // Each error whole, in plain words: not a valid binary plist (an offset past its cut end,
+    // not the standard library's `invalid seek`), a <data> element that is not
     // valid base64, a whole number that has no key, a function that cannot be stored.
     let mut all = String::new();
     for f in ["cut.plist", "b64.plist"] {
         let out = t.helix(["run", "read", "--f", f]);
         out.code(1);
-        for debug in ["InvalidDataString", "Io(", "Error {", "kind:", "UnexpectedEof"] {
+        for debug in
+            ["InvalidDataString", "Io(", "Error {", "kind:", "UnexpectedEof", "seek", "read failed"]
+        {
             assert!(!out.stderr.contains(debug), "{f}: {debug} in {}", out.stderr);
         }
         all.push_str(&shown(&format!("run read --f {f}"), &out, d));

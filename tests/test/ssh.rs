@@ -7,34 +7,27 @@ use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
 use crate::support::builder::{Output, Test};
-use crate::support::redact::{after, redact, shaped};
+use crate::support::redact::{after, shaped};
 use crate::support::sshd::{Sshd, free_port, keygen};
 
 /// What a person reads of `helix ARGS`, under a header naming it, for a snapshot: the test's
 /// temp dir, the sshd's dir (`<sshd>`), its user (`<user>`), `ports` (`<port>`), OpenSSH's
 /// version, the master connection's socket and host key fingerprints redacted.
 fn shown(t: &Test, args: &str, out: &Output, sshd: Option<&Sshd>, ports: &[u16]) -> String {
-    let mut s = format!("=== helix {args} (exit {})\n", out.code);
-    for (name, text) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
-        if !text.is_empty() {
-            s.push_str(&format!("--- {name}\n{text}"));
-            if !text.ends_with('\n') {
-                s.push('\n');
-            }
-        }
-    }
+    let mut s = crate::support::redact::shown(args, out, t.dir.path());
     if let Some(sshd) = sshd {
         s = s.replace(&sshd.dir.path().display().to_string(), "<sshd>");
         s = s.replace(&format!("{}@", sshd.user), "<user>@");
         s = s.replace(&format!(" -l {} ", sshd.user), " -l <user> ");
     }
-    let mut s = redact(&s, t.dir.path());
+    // The tokens that could hold a port's digits first, then the ports.
+    s = after(&s, "SSH-2.0-OpenSSH_", |c| c != '\n' && c != ')', "<version>");
+    s = after(&s, "ControlPath=", |c| !c.is_whitespace(), "<socket>");
+    s = after(&s, "SHA256:", |c| c.is_ascii_alphanumeric() || "+/=".contains(c), "<fingerprint>");
     for port in ports {
         s = shaped(&s, &port.to_string(), "<port>");
     }
-    let s = after(&s, "SSH-2.0-OpenSSH_", |c| c != '\n' && c != ')', "<version>");
-    let s = after(&s, "ControlPath=", |c| !c.is_whitespace(), "<socket>");
-    after(&s, "SHA256:", |c| c.is_ascii_alphanumeric() || "+/=".contains(c), "<fingerprint>")
+    s
 }
 
 fn test_for(sshd: &Sshd) -> Test {

@@ -6,20 +6,10 @@ use std::path::{Path, PathBuf};
 
 use crate::plist::{entry, py, tree};
 use crate::support::builder::{Output, Test};
-use crate::support::redact::redact;
 
 /// What a person reads of `helix ARGS`, under a header naming it: one part of a snapshot.
 fn shown(t: &Test, args: &str, out: &Output) -> String {
-    let mut s = format!("=== helix {args} (exit {})\n", out.code);
-    for (name, text) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
-        if !text.is_empty() {
-            s.push_str(&format!("--- {name}\n{text}"));
-            if !text.ends_with('\n') {
-                s.push('\n');
-            }
-        }
-    }
-    redact(&s, t.dir.path())
+    crate::support::redact::shown(args, out, t.dir.path())
 }
 
 /// `text` with the random ids of the bundle `b` helix created (its VM UUID, its drives'

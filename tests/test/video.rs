@@ -7,24 +7,16 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::support::builder::{Output, Test};
-use crate::support::redact::{after, redact, shaped};
+use crate::support::redact::{after, shaped};
 
 /// What a person reads of `helix ARGS`, under a header naming it: for a snapshot.
 fn shown(t: &Test, args: &str, out: &Output) -> String {
-    let mut s = format!("=== helix {args} (exit {})\n", out.code);
-    for (name, text) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
-        if !text.is_empty() {
-            s.push_str(&format!("--- {name}\n{text}"));
-            if !text.ends_with('\n') {
-                s.push('\n');
-            }
-        }
-    }
+    let s = crate::support::redact::shown(args, out, t.dir.path());
     let secs = |c: char| c.is_ascii_digit() || c == '.';
     let hex = |c: char| c.is_ascii_hexdigit();
     // The double's random session ids, the screenshot's moment, how long building and
     // waiting took.
-    let s = after(&redact(&s, t.dir.path()), "ses_01", hex, "<id>");
+    let s = after(&s, "ses_01", hex, "<id>");
     let s = shaped(&s, "screenshot-########-######.jpg", "screenshot-<time>.jpg");
     let s = after(&s, "helix-cli in ", secs, "<n>");
     let s = after(&s, "answers (after ", secs, "<n>");
