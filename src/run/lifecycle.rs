@@ -30,6 +30,8 @@ pub(crate) struct Outcome {
     pub dry_run: bool,
     /// Changes a dry run planned.
     pub planned: usize,
+    /// Acts a dry run found the guard would refuse.
+    pub refused: usize,
     /// Whether `helix undo` can reverse something the run changed.
     pub undoable: bool,
 }
@@ -61,7 +63,7 @@ pub(crate) struct Resume {
 
 impl Outcome {
     fn before_start(end: End, dry_run: bool) -> Self {
-        Outcome { end, run_id: None, dry_run, planned: 0, undoable: false }
+        Outcome { end, run_id: None, dry_run, planned: 0, refused: 0, undoable: false }
     }
 }
 
@@ -166,6 +168,7 @@ fn run_entered(
         run_id: Some(run_id.clone()),
         dry_run,
         planned: run.planned(),
+        refused: run.refused(),
         undoable: run.with_journal(|j| j.undoable()).unwrap_or(false),
     };
     let result = match result {

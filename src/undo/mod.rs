@@ -302,7 +302,7 @@ pub(crate) fn cli(run_id: &str, dry_run: bool, config: crate::config::Config) ->
         println!("{l}");
     }
     if dry_run {
-        eprintln!("{}", crate::dry_run::summary(lines.len(), true));
+        eprintln!("{}", crate::dry_run::summary(lines.len(), 0, true));
     }
     if !dry_run && !lines.is_empty() {
         println!(
