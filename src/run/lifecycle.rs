@@ -94,7 +94,7 @@ pub(crate) fn run(
     );
     let outcome = {
         let _entered = run.enter();
-        run_entered(&run, dirs, recipe, journal_dir)
+        run_entered(&run, dirs, recipe, &params, journal_dir)
     };
     // The last handle: dropping it tears the run down (already done on the way; idempotent).
     drop(run);
@@ -133,6 +133,7 @@ fn run_entered(
     run: &Arc<Run>,
     dirs: &[PathBuf],
     recipe: &Recipe,
+    params: &[String],
     journal_dir: &Path,
 ) -> Result<Outcome, Panic> {
     let dry_run = run.dry_run;
@@ -209,11 +210,12 @@ fn run_entered(
             });
             let finished = run.completed_steps();
             let resume = (!finished.is_empty()).then(|| {
-                let args =
-                    crate::runlog::args_line(&serde_json::to_value(run.args()).unwrap_or_default());
-                let command = [format!("helix run {}", recipe.name), args, "--resume".into()]
+                // The words the person typed (not every default), quoted for a shell.
+                let words = params.iter().map(|w| crate::runlog::quote(w));
+                let command = ["helix".to_string(), "run".into(), recipe.name.clone()]
                     .into_iter()
-                    .filter(|w| !w.is_empty())
+                    .chain(words)
+                    .chain(["--resume".to_string()])
                     .collect::<Vec<_>>()
                     .join(" ");
                 Resume { command: run.redact(&command), finished }
