@@ -3,15 +3,11 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::support::builder::{Output, Test};
+use crate::support::builder::Test;
 use crate::support::pty::with_pty;
 use crate::support::redact::{redact, times_and_trash_ids};
 
 /// What a person reads of `helix ARGS`, under a header naming it: one part of a snapshot.
-fn shown(t: &Test, args: &str, out: &Output) -> String {
-    crate::support::redact::shown(args, out, t.dir.path())
-}
-
 /// What the terminal showed, as a person reads it (line ends as written, moments redacted).
 fn screen(t: &Test, tty: &str) -> String {
     times_and_trash_ids(&redact(&tty.replace("\r\n", "\n"), t.dir.path()))
@@ -61,7 +57,7 @@ fn without_a_terminal_destruction_is_refused_and_stdin_cannot_answer() {
             assert!(t.path("victim.backup/disk.img").exists(), "{name}: the backup was touched");
             assert!(!out.stdout.contains("after"), "{name}: the recipe went on");
             // What stdin held changes nothing of the refusal: each case's is the same.
-            let seen = shown(&t, &format!("run {name}"), &out);
+            let seen = t.shown(&format!("run {name}"), &out);
             match &first {
                 None => first = Some(seen),
                 Some(f) => assert_eq!(&seen, f, "{name} with stdin {stdin:?}"),
@@ -87,7 +83,7 @@ fn config_protected_paths_name_their_rule_and_file() {
     std::fs::write(t.path("vms/disk.qcow2"), "disk").unwrap();
     let out = t.helix(["run", "r"]);
     out.code(1);
-    insta::assert_snapshot!("config_protected_path", shown(&t, "run r", &out));
+    insta::assert_snapshot!("config_protected_path", t.shown("run r", &out));
     assert!(t.path("vms/disk.qcow2").exists());
 }
 
@@ -113,13 +109,13 @@ fn dry_run_shows_the_classification() {
     std::fs::create_dir_all(t.path("victim.backup")).unwrap();
     let out = t.helix(["run", "plan", "--dry-run"]);
     out.success();
-    let mut all = shown(&t, "run plan --dry-run", &out);
+    let mut all = t.shown("run plan --dry-run", &out);
     assert!(intact(&t) && t.path("a.txt").exists());
     // Without --dry-run the protected tree is refused as protected, not merely unconfirmed.
     let t = t.recipe("vms", "//! V.\ncmd::run([\"rm\", \"-rf\", \"vms\"]);\n");
     let out = t.helix(["run", "vms"]);
     out.code(1);
-    all.push_str(&shown(&t, "run vms", &out));
+    all.push_str(&t.shown("run vms", &out));
     insta::assert_snapshot!("dry_run_classification", all);
     assert!(t.path("vms/Linux.utm.backup").exists());
 }
@@ -178,7 +174,7 @@ fn trash_is_a_rename_restores_byte_identical_and_keeps_links_as_links() {
     std::fs::write(t.path("data.bin"), "newer").unwrap();
     let out = t.helix(["trash", "restore", &id]);
     out.code(1);
-    let mut refusals = shown(&t, "trash restore ID", &out).replace(&id, "<id>");
+    let mut refusals = t.shown("trash restore ID", &out).replace(&id, "<id>");
     assert_eq!(std::fs::read_to_string(t.path("data.bin")).unwrap(), "newer");
     std::fs::remove_file(t.path("data.bin")).unwrap();
     t.helix(["trash", "restore", &id]).success();
@@ -206,14 +202,14 @@ fn trash_is_a_rename_restores_byte_identical_and_keeps_links_as_links() {
     std::fs::create_dir_all(t.path("Linux.utm.backup")).unwrap();
     let out = t.helix(["run", "rm", "--p", "Linux.utm.backup"]);
     out.code(1);
-    refusals.push_str(&shown(&t, "run rm --p Linux.utm.backup", &out));
+    refusals.push_str(&t.shown("run rm --p Linux.utm.backup", &out));
     assert!(t.path("Linux.utm.backup").exists());
 
     // Emptying is permanent: without a terminal it is refused and the items stay.
     let before = trash_items(&t).len();
     let out = t.helix(["trash", "empty"]);
     out.code(1);
-    refusals.push_str(&shown(&t, "trash empty", &out));
+    refusals.push_str(&t.shown("trash empty", &out));
     // A link's size is the length of the path it holds: this test's temp dir, so it varies.
     let link = format!("{}B", t.path("real").as_os_str().len());
     let refusals = refusals.replace(&format!(" {link}"), " <link size>");
@@ -234,11 +230,11 @@ fn undo_restores_an_edited_plist_and_removes_what_the_run_created() {
     // The plan first: nothing changes.
     let out = t.helix(["undo", "last", "--dry-run"]);
     out.success();
-    let mut all = shown(&t, "undo last --dry-run", &out);
+    let mut all = t.shown("undo last --dry-run", &out);
     assert!(std::fs::read_to_string(t.path("vm/config.plist")).unwrap().contains("new"));
     let out = t.helix(["undo", "last"]);
     out.success();
-    all.push_str(&shown(&t, "undo last", &out));
+    all.push_str(&t.shown("undo last", &out));
     assert_eq!(std::fs::read_to_string(t.path("vm/config.plist")).unwrap(), v1);
     assert!(!t.path("vm/Data").exists(), "created paths go (to the trash)");
     // Undoing twice changes nothing more.
@@ -250,7 +246,7 @@ fn undo_restores_an_edited_plist_and_removes_what_the_run_created() {
         .to_string();
     let out = t.helix(["undo", &edit_run]);
     out.success();
-    all.push_str(&shown(&t, "undo RUN", &out));
+    all.push_str(&t.shown("undo RUN", &out));
     insta::assert_snapshot!("undo_restores_and_removes", all);
     assert_eq!(std::fs::read_to_string(t.path("vm/config.plist")).unwrap(), v1);
 }
@@ -264,7 +260,7 @@ fn undo_stops_at_what_changed_since() {
     std::fs::write(t.path("a.plist"), "three (edited by hand)").unwrap();
     let out = t.helix(["undo", "last"]);
     out.code(1);
-    insta::assert_snapshot!("undo_stops", shown(&t, "undo last", &out));
+    insta::assert_snapshot!("undo_stops", t.shown("undo last", &out));
     assert_eq!(std::fs::read_to_string(t.path("a.plist")).unwrap(), "three (edited by hand)");
 }
 
@@ -278,7 +274,7 @@ fn at_a_terminal_typing_the_name_confirms_and_anything_else_cancels() {
     assert!(intact(&t), "cancelled, so nothing may change");
     // The prompt shows what it destroys and the word to type; the refusal says it was declined.
     let mut prompts = format!("=== terminal of helix run nuke\n{}", screen(&t, &tty));
-    prompts.push_str(&shown(&t, "run nuke", &out));
+    prompts.push_str(&t.shown("run nuke", &out));
 
     let (out, tty) = with_pty(&t, &["run", "nuke"], "to go ahead", "victim\n");
     assert_eq!(out.code, 0, "{tty}\n{}", out.stderr);

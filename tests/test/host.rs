@@ -1,13 +1,9 @@
 //! The host: finding, checking and running recipes; errors that point at the recipe line.
 
-use crate::support::builder::{Output, Test};
+use crate::support::builder::Test;
 use crate::support::redact::redact;
 
 /// What a person reads of `helix ARGS`, under a header naming it: one part of a snapshot.
-fn shown(t: &Test, args: &str, out: &Output) -> String {
-    crate::support::redact::shown(args, out, t.dir.path())
-}
-
 #[test]
 fn runs_a_recipe_with_args_and_config() {
     Test::new()
@@ -32,7 +28,7 @@ fn check_reports_undefined_variable_with_position() {
     let t = Test::new().recipe("bad", "//! Bad.\nlet x = 1;\nprint(y);\n");
     let out = t.helix(["check", "bad"]);
     out.code(1);
-    insta::assert_snapshot!("check_undefined_variable", shown(&t, "check bad", &out));
+    insta::assert_snapshot!("check_undefined_variable", t.shown("check bad", &out));
 }
 
 #[test]
@@ -54,7 +50,7 @@ fn runtime_error_points_at_the_line_and_the_call_chain() {
         .recipe("r", "//! R.\nimport \"util\" as util;\n\nutil::boom(7);\n");
     let out = t.helix(["run", "r"]);
     out.code(1);
-    insta::assert_snapshot!("runtime_error_call_chain", shown(&t, "run r", &out));
+    insta::assert_snapshot!("runtime_error_call_chain", t.shown("run r", &out));
 }
 
 #[test]
@@ -63,7 +59,7 @@ fn failed_command_exit_code_and_stderr_tail() {
         .recipe("r", "//! R.\ncmd::run([\"sh\", \"-c\", \"echo the-reason >&2; exit 7\"]);\n");
     let out = t.helix(["run", "r"]);
     out.code(7);
-    insta::assert_snapshot!("failed_command", shown(&t, "run r", &out));
+    insta::assert_snapshot!("failed_command", t.shown("run r", &out));
 }
 
 /// A noisy command's stderr reaches ours whole and in order (on Linux without passing through
@@ -110,7 +106,7 @@ fn unknown_missing_and_mistyped_parameters_are_usage_errors() {
     for args in [&["run", "r", "--m", "1"][..], &["run", "r"], &["run", "r", "--n", "x"]] {
         let out = t.helix(args.iter().copied());
         out.code(2);
-        all.push_str(&shown(&t, &args.join(" "), &out));
+        all.push_str(&t.shown(&args.join(" "), &out));
     }
     insta::assert_snapshot!("parameter_usage_errors", all);
     assert!(!t.path("out").exists(), "nothing may run before parameters are valid");
@@ -124,7 +120,7 @@ fn recipe_help_lists_parameters() {
     );
     let out = t.helix(["run", "r", "--help"]);
     out.success();
-    insta::assert_snapshot!("recipe_help", shown(&t, "run r --help", &out));
+    insta::assert_snapshot!("recipe_help", t.shown("run r --help", &out));
 }
 
 #[test]
@@ -135,7 +131,7 @@ fn dry_run_prints_the_plan_and_changes_nothing() {
     );
     let out = t.helix(["run", "w", "--dry-run"]);
     out.success();
-    insta::assert_snapshot!("dry_run_plan", shown(&t, "run w --dry-run", &out));
+    insta::assert_snapshot!("dry_run_plan", t.shown("run w --dry-run", &out));
     assert!(!t.path("made.txt").exists() && !t.path("touched").exists());
 }
 
@@ -144,7 +140,7 @@ fn list_shows_user_recipes_shadowing_builtins() {
     let t = Test::new().recipe("hello", "//! My own hello.\n").recipe("zz", "//! Zed.\n");
     let out = t.helix(["list"]);
     out.success();
-    insta::assert_snapshot!("list_with_a_shadowing_recipe", shown(&t, "list", &out));
+    insta::assert_snapshot!("list_with_a_shadowing_recipe", t.shown("list", &out));
     let json = Test::new().args(["list", "--json"]).run();
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert!(v.as_array().unwrap().iter().any(|r| r["name"] == "hello"));
@@ -158,14 +154,14 @@ fn steps_resume_after_a_failure() {
     );
     let out = t.helix(["run", "s", "--fail"]);
     out.code(1);
-    let mut all = shown(&t, "run s --fail", &out);
+    let mut all = t.shown("run s --fail", &out);
     let out = t.helix(["run", "s", "--resume"]);
     out.success();
-    all.push_str(&shown(&t, "run s --resume", &out));
+    all.push_str(&t.shown("run s --resume", &out));
     // Without --resume everything runs again.
     let out = t.helix(["run", "s"]);
     out.success();
-    all.push_str(&shown(&t, "run s", &out));
+    all.push_str(&t.shown("run s", &out));
     insta::assert_snapshot!("steps_resume", all);
 }
 
@@ -192,10 +188,10 @@ fn new_writes_a_skeleton_that_checks_and_runs() {
     t.helix(["check", "my-recipe"]).success();
     let out = t.helix(["run", "my-recipe", "--who", "you", "--times", "2"]);
     out.success();
-    let mut all = shown(&t, "run my-recipe --who you --times 2", &out);
+    let mut all = t.shown("run my-recipe --who you --times 2", &out);
     let out = t.helix(["new", "my-recipe"]);
     out.code(2);
-    all.push_str(&shown(&t, "new my-recipe (again)", &out));
+    all.push_str(&t.shown("new my-recipe (again)", &out));
     insta::assert_snapshot!("new_skeleton", all);
 }
 
@@ -204,15 +200,15 @@ fn config_shows_origins_and_project_overrides() {
     let t = Test::new().file("helix.toml", "[vm]\nssh_port = 2300\n").env("USER", "grace");
     let out = t.helix(["config"]);
     out.success();
-    insta::assert_snapshot!("config_origins", shown(&t, "config", &out));
+    insta::assert_snapshot!("config_origins", t.shown("config", &out));
     // A mistyped key is an error naming the file and the key it probably meant.
     std::fs::write(t.path("helix.toml"), "[vm]\nssh_prot = 2300\n").unwrap();
     let out = t.helix(["config"]);
     out.code(2);
-    let mut all = shown(&t, "config", &out);
+    let mut all = t.shown("config", &out);
     let out = t.helix(["run", "hello"]);
     out.code(2);
-    all.push_str(&shown(&t, "run hello", &out));
+    all.push_str(&t.shown("run hello", &out));
     insta::assert_snapshot!("config_mistyped_key", all);
 }
 
@@ -261,11 +257,11 @@ fn config_flag_and_modules_see_the_configuration() {
     let t = Test::new();
     let out = t.helix(["--config", "missing.toml", "run", "hello"]);
     out.code(2);
-    let mut all = shown(&t, "--config missing.toml run hello", &out);
+    let mut all = t.shown("--config missing.toml run hello", &out);
     let t = Test::new().file("helix.toml", "[vm\n");
     let out = t.helix(["run", "hello"]);
     out.code(2);
-    all.push_str(&shown(&t, "run hello (a broken helix.toml)", &out));
+    all.push_str(&t.shown("run hello (a broken helix.toml)", &out));
     insta::assert_snapshot!("config_file_errors", all);
 }
 
@@ -274,7 +270,7 @@ fn unknown_recipe_suggests_a_close_name() {
     let t = Test::new().recipe("build-qemu", "//! B.\n");
     let out = t.helix(["run", "biuld-qemu"]);
     out.code(2);
-    insta::assert_snapshot!("unknown_recipe", shown(&t, "run biuld-qemu", &out));
+    insta::assert_snapshot!("unknown_recipe", t.shown("run biuld-qemu", &out));
 }
 
 #[test]
@@ -295,7 +291,7 @@ fn print_and_debug_go_through_the_console() {
     let t = Test::new().recipe("p", "//! P.\nprint(\"to stdout\");\ndebug(\"to stderr\");\n");
     let out = t.helix(["run", "p"]);
     out.success();
-    insta::assert_snapshot!("print_and_debug", shown(&t, "run p", &out));
+    insta::assert_snapshot!("print_and_debug", t.shown("run p", &out));
 }
 
 #[test]

@@ -5,13 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::plist::{entry, py, tree};
-use crate::support::builder::{Output, Test};
+use crate::support::builder::Test;
 
 /// What a person reads of `helix ARGS`, under a header naming it: one part of a snapshot.
-fn shown(t: &Test, args: &str, out: &Output) -> String {
-    crate::support::redact::shown(args, out, t.dir.path())
-}
-
 /// `text` with the random ids of the bundle `b` helix created (its VM UUID, its drives'
 /// identifiers) named by what they are: `<vm-uuid>`, `<drive0>`, `<drive1>`.
 fn bundle_ids(t: &Test, b: &Path, text: &str) -> String {
@@ -241,7 +237,7 @@ fn check_finds_unreferenced_files_missing_images_and_duplicate_uuids() {
     let out = t.helix(["run", "check", "--b", "vms/helix-desktop.utm"]);
     out.success();
     assert!(out.stdout.contains(&format!("`Data/{disk}`")), "{}", out.stdout);
-    let mut all = bundle_ids(&t, &b, &shown(&t, "run check --b vms/helix-desktop.utm", &out));
+    let mut all = bundle_ids(&t, &b, &t.shown("run check --b vms/helix-desktop.utm", &out));
     // Refusing to put a file into Data/ that config.plist would not reference.
     let t2 = fake_utm(&[]).recipe(
         "noefi",
@@ -250,7 +246,7 @@ fn check_finds_unreferenced_files_missing_images_and_duplicate_uuids() {
     std::fs::write(t2.path("efi_vars.fd"), "v").unwrap();
     let out = t2.helix(["run", "noefi"]);
     out.code(1);
-    all.push_str(&shown(&t2, "run noefi", &out));
+    all.push_str(&t2.shown("run noefi", &out));
     insta::assert_snapshot!("check_findings", all);
     assert!(!t2.path("x.utm").exists());
 }
@@ -279,7 +275,7 @@ fn bad_bundles_are_clear_errors_and_stay_untouched() {
         for r in ["open", "conf"] {
             let out = t.helix(["run", r, "--b", b]);
             out.code(1);
-            all.push_str(&shown(&t, &format!("run {r} --b {b}"), &out));
+            all.push_str(&t.shown(&format!("run {r} --b {b}"), &out));
         }
         assert_eq!(std::fs::read(d.join(b).join("config.plist")).ok(), before, "{b} was touched");
     }
@@ -319,16 +315,16 @@ fn stopping_a_running_vm_is_guarded_and_a_stopped_one_is_left_alone() {
         .recipe("stop", "//! S.\n//! @param vm VM (required)\nprint(`was ${utm::stop(args.vm, \"request\")}`);\n");
     let out = t.helix(["run", "stop", "--vm", "Helix Desktop"]);
     out.success();
-    let mut all = shown(&t, "run stop --vm 'Helix Desktop'", &out);
+    let mut all = t.shown("run stop --vm 'Helix Desktop'", &out);
     assert!(!calls(&t).contains("utmctl stop"), "a stopped VM was stopped again:\n{}", calls(&t));
     // Dry-run: the plan says a person would be asked; nothing stops.
     let out = t.helix(["run", "--dry-run", "stop", "--vm", "new-dev-vm"]);
     out.success();
-    all.push_str(&shown(&t, "run --dry-run stop --vm new-dev-vm", &out));
+    all.push_str(&t.shown("run --dry-run stop --vm new-dev-vm", &out));
     // No terminal: refused, the VM keeps running.
     let out = t.helix(["run", "stop", "--vm", "new-dev-vm"]);
     out.code(1);
-    all.push_str(&shown(&t, "run stop --vm new-dev-vm", &out));
+    all.push_str(&t.shown("run stop --vm new-dev-vm", &out));
     assert!(!calls(&t).contains("utmctl stop"), "{}", calls(&t));
     assert!(
         std::fs::read_to_string(t.path("utmstate/vms"))
@@ -337,7 +333,7 @@ fn stopping_a_running_vm_is_guarded_and_a_stopped_one_is_left_alone() {
     );
     let out = t.helix(["run", "stop", "--vm", "nope"]);
     out.code(1);
-    all.push_str(&shown(&t, "run stop --vm nope", &out));
+    all.push_str(&t.shown("run stop --vm nope", &out));
     insta::assert_snapshot!("stopping_vms", all);
 }
 
@@ -399,7 +395,7 @@ for b in utm::documents() { print(`doc ${b.name} registered=${b.registered}`); }
     out.code(1);
     insta::assert_snapshot!(
         "register_without_a_terminal",
-        shown(&t, "run register --b <test>/Container/Data/Documents/unregistered.utm", &out)
+        t.shown("run register --b <test>/Container/Data/Documents/unregistered.utm", &out)
     );
     assert!(!calls(&t).contains("open "), "{}", calls(&t));
     t.helix(["run", "--yes", "register", "--b", other.to_str().unwrap()])
@@ -425,7 +421,7 @@ fn install_keeps_utms_original_once_and_refuses_the_loose_dylib() {
     std::fs::write(t.path("build2.dylib"), "HELIX QEMU build 2").unwrap();
     let out = t.helix(["run", "--dry-run", "inst", "--build", "build1.dylib"]);
     out.success();
-    let mut all = shown(&t, "run --dry-run inst --build build1.dylib", &out);
+    let mut all = t.shown("run --dry-run inst --build build1.dylib", &out);
     assert_eq!(std::fs::read_to_string(&fw).unwrap(), "UTM'S OWN QEMU 10.0.2-utm");
     t.helix(["run", "inst", "--build", "build1.dylib"])
         .success()
@@ -445,7 +441,7 @@ fn install_keeps_utms_original_once_and_refuses_the_loose_dylib() {
     std::fs::write(&loose, "stale").unwrap();
     let out = t.helix(["run", "inst", "--build", loose.to_str().unwrap()]);
     out.code(1);
-    all.push_str(&shown(&t, "run inst --build <the loose dylib>", &out));
+    all.push_str(&t.shown("run inst --build <the loose dylib>", &out));
     insta::assert_snapshot!("install_qemu", all);
     assert_eq!(std::fs::read_to_string(&fw).unwrap(), "HELIX QEMU build 2");
     t.helix(["run", "back"]).success();
@@ -486,7 +482,7 @@ fn caches_are_moved_aside_and_restart_asks_before_stopping_vms() {
     std::fs::write(t.path("calls.log"), "").unwrap();
     let out = t.helix(["run", "restart"]);
     out.code(1);
-    insta::assert_snapshot!("restart_with_a_running_vm", shown(&t, "run restart", &out));
+    insta::assert_snapshot!("restart_with_a_running_vm", t.shown("run restart", &out));
     let log = calls(&t);
     assert!(!log.contains("stop") && !log.contains("quit"), "{log}");
 }
@@ -508,7 +504,7 @@ print(`drives=${utm::open("vms/helix-desktop.utm").drives.len()}`);
     let out = t.helix(["run", "--dry-run", "add"]);
     out.success();
     // The new drive's identifier is made up anew by each run (the dry one too).
-    let text = bundle_ids(&t, &b, &shown(&t, "run --dry-run add", &out));
+    let text = bundle_ids(&t, &b, &t.shown("run --dry-run add", &out));
     let text = crate::support::redact::shaped(
         &text,
         "HHHHHHHH-HHHH-HHHH-HHHH-HHHHHHHHHHHH",
@@ -541,7 +537,7 @@ fn the_vm_recipe_drives_utm_through_utmctl() {
     for (action, code) in [("status", 0), ("start", 0), ("status", 0), ("list", 0), ("stop", 1)] {
         let out = t.helix(["run", "vm", "--action", action]);
         out.code(code);
-        all.push_str(&shown(&t, &format!("run vm --action {action}"), &out));
+        all.push_str(&t.shown(&format!("run vm --action {action}"), &out));
     }
     insta::assert_snapshot!("vm_recipe_through_utmctl", all);
     let log = calls(&t);

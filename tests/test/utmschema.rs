@@ -9,14 +9,10 @@ use std::path::{Path, PathBuf};
 use helix::utm::schema::{self, Key, Severity, Ty};
 use plist::{Dictionary, Value};
 
-use crate::support::builder::{Output, Test};
+use crate::support::builder::Test;
 use crate::support::redact::redact;
 
 /// What a person reads of `helix ARGS`, under a header naming it: one part of a snapshot.
-fn shown(t: &Test, args: &str, out: &Output) -> String {
-    crate::support::redact::shown(args, out, t.dir.path())
-}
-
 fn sample(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/utm").join(name)
 }
@@ -280,7 +276,7 @@ print(`x86 ${utm::open("x86.utm").target} findings=${utm::check("x86.utm").len()
         assert!(line.starts_with("ERR"), "{line}");
         assert!(!line.contains("i64") && !line.contains("Error {"), "{line}");
     }
-    insta::assert_snapshot!("create_bundle_refusals", shown(&t, "run bad", &out));
+    insta::assert_snapshot!("create_bundle_refusals", t.shown("run bad", &out));
     assert!(!t.path("vm.utm").exists(), "a refused bundle was (partly) created");
 }
 
@@ -353,7 +349,7 @@ fn utm3_and_apple_bundles_are_recognised_reported_and_never_rewritten() {
         for b in ["old.utm", "apple.utm"] {
             let out = t.helix(["run", r, "--b", b]);
             out.code(1);
-            all.push_str(&shown(&t, &format!("run {r} --b {b}"), &out));
+            all.push_str(&t.shown(&format!("run {r} --b {b}"), &out));
         }
     }
     insta::assert_snapshot!("utm3_and_apple_bundles", all);
@@ -394,7 +390,7 @@ for c in [#{ network_mode: "bridged" }, #{ mac: "03:00:00:00:00:01" }, #{ port_f
     let before = std::fs::read(t.path("gui.utm/config.plist")).unwrap();
     let out = t.helix(["run", "conf"]);
     out.success().stdout_lacks("CHANGED");
-    insta::assert_snapshot!("configure_refusals", shown(&t, "run conf", &out));
+    insta::assert_snapshot!("configure_refusals", t.shown("run conf", &out));
     assert_eq!(std::fs::read(t.path("gui.utm/config.plist")).unwrap(), before);
 }
 
@@ -436,7 +432,7 @@ fn register_vm_on_a_gui_written_bundle_replaces_rows_in_place_and_adds_no_duplic
     ];
     let out = t.helix(run);
     out.success();
-    insta::assert_snapshot!("register_vm_repurpose", shown(&t, &run.join(" "), &out));
+    insta::assert_snapshot!("register_vm_repurpose", t.shown(&run.join(" "), &out));
     let out = t.helix(["run", "show"]);
     out.success();
     let rows: Vec<&str> = out.stdout.lines().filter_map(|l| l.strip_prefix("row ")).collect();

@@ -185,6 +185,14 @@ pub fn shown(args: &str, out: &super::builder::Output, dir: &Path) -> String {
     format!("$ helix {}\n{}", redact(args, dir), output(out, dir))
 }
 
+impl super::builder::Test {
+    /// A finished `helix ARGS` of this test as a person saw it, for a snapshot ([`shown`]).
+    /// (Here rather than in the builder, which the benches include without this module.)
+    pub fn shown(&self, args: &str, out: &super::builder::Output) -> String {
+        shown(args, out, self.dir.path())
+    }
+}
+
 #[test]
 fn shown_names_the_command_code_and_streams_and_redacts_them() {
     let dir = Path::new("/tmp/.tmpXyZ");
