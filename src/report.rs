@@ -42,7 +42,7 @@ pub(crate) fn runtime(err: &EvalAltResult, source: &str) -> String {
                 cur = inner;
             }
             EvalAltResult::ErrorParsing(kind, pos) => {
-                message = kind.to_string();
+                message = parse_message(kind);
                 frames.push(Frame { source: src.clone(), pos: *pos, note: String::new() });
                 break;
             }
@@ -87,16 +87,9 @@ pub(crate) fn parse(err: &ParseError, source: &str) -> String {
     out
 }
 
-/// A compile error in helix's words.
+/// A compile error in helix's words (see `crate::parse_words`).
 pub(crate) fn parse_message(e: &rhai::ParseErrorType) -> String {
-    use rhai::ParseErrorType as P;
-    match e {
-        P::MissingToken(t, _) if t == ";" => "missing `;` at the end of this statement".into(),
-        P::MissingToken(t, why) => format!("expected `{t}` {why}"),
-        P::VariableUndefined(v) => format!("there is no variable `{v}` here"),
-        P::ModuleUndefined(m) => format!("there is no module `{m}`"),
-        other => other.to_string(),
-    }
+    crate::parse_words::message(e)
 }
 
 /// Where a compile error is. Rhai reports a missing `;` at the next token, often on the next
