@@ -42,8 +42,11 @@ pub(crate) fn runtime(err: &EvalAltResult, source: &str) -> String {
                 cur = inner;
             }
             EvalAltResult::ErrorParsing(kind, pos) => {
+                // A module that does not compile: its error, at the place `parse` would show.
                 message = parse_message(kind);
-                frames.push(Frame { source: src.clone(), pos: *pos, note: String::new() });
+                let text = crate::sources::text(&src).unwrap_or_default();
+                let pos = parse_position(&ParseError(Box::new(kind.clone()), *pos), &text);
+                frames.push(Frame { source: src.clone(), pos, note: String::new() });
                 break;
             }
             other => {
@@ -182,4 +185,27 @@ fn snippet(source: &str, pos: Position) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    /// A module that does not compile while a recipe runs: helix's words, and the caret after
+    /// the statement that lacks its `;` (not at the next line's token, where Rhai puts it).
+    #[test]
+    fn a_module_compile_error_at_run_time_is_in_helix_words() {
+        let source = "/tmp/helix-report-test/broken.rhai";
+        crate::sources::remember(source, "fn f() {\n    let a = 1\n    a\n}\n");
+        let err = crate::engine::build(vec![])
+            .compile("fn f() {\n    let a = 1\n    a\n}\n")
+            .expect_err("does not compile");
+        let err = rhai::EvalAltResult::ErrorInModule(
+            source.into(),
+            Box::new(err.into()),
+            rhai::Position::new(2, 1),
+        );
+        let shown = console::strip_ansi_codes(&super::runtime(&err, "r.rhai")).to_string();
+        assert!(shown.starts_with("error: missing `;` at the end of this statement\n"), "{shown}");
+        assert!(shown.contains(&format!("--> {source}:2:14\n")), "{shown}");
+        assert!(shown.contains("= while loading module"), "{shown}");
+    }
 }
