@@ -363,8 +363,9 @@ pub(crate) fn require_log(path: &Path, pattern: &str, what: &str) -> Result<()> 
     Err(Error::LogCheck { what: what.to_string(), log: file, pattern: pattern.to_string(), said })
 }
 
-/// A clean rebuild: move the build dir aside (guarded: it destroys the build, so a person
-/// confirms unless this run created it). Returns where it went; nothing is deleted.
+/// A clean rebuild: move the build dir aside (guarded: a person confirms unless this run
+/// created it, and is told it is moved, not deleted: `helix undo` puts it back). Returns
+/// where it went; nothing is deleted.
 #[allow(clippy::disallowed_methods)] // moving the build dir aside inside guard::act (undoable)
 pub(crate) fn clean(dir: &Path) -> Result<Option<PathBuf>> {
     if !dir.exists() {
@@ -393,7 +394,7 @@ pub(crate) fn clean(dir: &Path) -> Result<Option<PathBuf>> {
     )
     .args(json!({ "dir": dir, "to": aside }))
     .undo(crate::undo::Undo::MoveBack { from: aside.clone(), to: dir.to_path_buf() })
-    .destroys(Target::Path { path: dir.to_path_buf(), recursive: true });
+    .destroys(Target::MovedAside { path: dir.to_path_buf(), to: aside.clone() });
     guard::act(action, || {
         std::fs::rename(dir, &aside).map_err(|e| Error::fs("move aside", dir, e))?;
         Ok(Some(aside.clone()))

@@ -347,8 +347,9 @@ pub(crate) fn brew_install(formulae: &[String]) -> Result<Vec<String>> {
         return Ok(vec![]);
     }
     let prompt = format!(
-        "Install {} missing Homebrew formula(e) with `brew install {}`?",
+        "Install {} missing Homebrew {} with `brew install {}`?",
         missing.len(),
+        if missing.len() == 1 { "formula" } else { "formulae" },
         missing.join(" ")
     );
     if !crate::ui::confirm(&prompt, None)? {
@@ -444,8 +445,9 @@ pub(crate) fn pip_install(packages: &[String]) -> Result<Vec<String>> {
         return Ok(vec![]);
     }
     let prompt = format!(
-        "Install {} missing Python package(s) with `pip install --user {}`?",
+        "Install {} missing Python package{} with `pip install --user {}`?",
         missing.len(),
+        if missing.len() == 1 { "" } else { "s" },
         missing.join(" ")
     );
     if !crate::ui::confirm(&prompt, None)? {

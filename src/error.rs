@@ -28,8 +28,10 @@ pub enum Error {
     /// what was kept.
     #[error("{message}")]
     Download { url: String, message: String },
-    #[error("`{command}` was refused: {reason}")]
-    Refused { command: String, reason: String },
+    /// helix would not do `op` (what it was about to do, in its words: "run `rm -rf build`",
+    /// "write `…/Data/disk.img`").
+    #[error("refused to {op}: {reason}")]
+    Refused { op: String, reason: String },
     #[error("`{}` is protected by {rule}: {hint}", path.display())]
     Protected { path: PathBuf, rule: String, hint: String },
     #[error("cancelled: {0}")]
@@ -37,9 +39,11 @@ pub enum Error {
     #[error("invalid {what} `{value}`: {why}")]
     Invalid { what: &'static str, value: String, why: String },
     /// An options map a primitive could not read: `problem` is "unknown", "missing" or
-    /// "invalid", `key` the path to the option (`disks[1].size`).
-    #[error("{problem} option `{key}` for `{primitive}`: {why}")]
-    Options { problem: &'static str, key: String, primitive: String, why: String },
+    /// "invalid", `noun` "option" (or "key" in a map given as a value, such as an ssh target),
+    /// `key` the path to it (`disks[1].size`), `whose` the map's place in words ("for
+    /// `qemu::start`", "in the ssh target given to `ssh::run`").
+    #[error("{problem} {noun} `{key}` {whose}: {why}")]
+    Options { problem: &'static str, noun: &'static str, key: String, whose: String, why: String },
     #[error("config `{}`: {message}", path.display())]
     Config { path: PathBuf, message: String },
     // QEMU, QMP and qemu-img.
@@ -127,7 +131,9 @@ pub enum Error {
     /// installable; `tool` is what was asked (`brew`, `pip`, `python3`, `build tools`).
     #[error("{message}")]
     Dependency { tool: &'static str, message: String },
-    #[error("`{question}` needs an answer and there is no terminal to ask at: {hint}")]
+    #[error(
+        "the question \"{question}\" needs an answer and there is no terminal to ask at: {hint}"
+    )]
     NoTerminal { question: String, hint: String },
     #[error("could not {op}: {message}")]
     Terminal { op: String, message: String },

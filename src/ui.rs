@@ -137,9 +137,9 @@ fn prompt_failed(prompt: &str, e: dialoguer::Error) -> Error {
     if io.kind() == std::io::ErrorKind::Interrupted {
         // Ctrl-C at the question: the person stops the run.
         crate::run::current().cancel();
-        return Error::Cancelled(format!("`{prompt}` was interrupted"));
+        return Error::Cancelled(format!("the question \"{prompt}\" was interrupted"));
     }
-    Error::Terminal { op: format!("ask `{prompt}`"), message: e.to_string() }
+    Error::Terminal { op: format!("ask \"{prompt}\""), message: e.to_string() }
 }
 
 /// A progress bar on stderr; hidden when stderr is not a terminal (logs stay clean).

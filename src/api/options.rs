@@ -18,11 +18,37 @@ pub fn decode<T: DeserializeOwned>(map: &Map, primitive: &str) -> Result<T> {
 
 /// [`decode`] for any Rhai value (an array of maps, a map that may be `()`).
 pub fn decode_value<T: DeserializeOwned>(value: &Dynamic, primitive: &str) -> Result<T> {
+    decode_as(value, &Whose::options_of(primitive))
+}
+
+/// Read `map`, a value given to `primitive` (not its options map), as `T`; `what` names the
+/// value in the errors: "the ssh target" → "unknown key `hots` in the ssh target given to
+/// `ssh::run`".
+pub fn decode_given<T: DeserializeOwned>(map: &Map, what: &str, primitive: &str) -> Result<T> {
+    let whose = Whose { noun: "key", place: format!("in {what} given to `{primitive}`") };
+    decode_as(&Dynamic::from_map(map.clone()), &whose)
+}
+
+/// Whose map is read, as its errors name it.
+struct Whose {
+    /// "option" or "key".
+    noun: &'static str,
+    /// "for `qemu::start`", "in the ssh target given to `ssh::run`".
+    place: String,
+}
+
+impl Whose {
+    fn options_of(primitive: &str) -> Whose {
+        Whose { noun: "option", place: format!("for `{primitive}`") }
+    }
+}
+
+fn decode_as<T: DeserializeOwned>(value: &Dynamic, whose: &Whose) -> Result<T> {
     let value = without_units(value.clone());
     let de = rhai::serde::DynamicDeserializer::new(&value);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
-        explain(&path, e.inner(), primitive)
+        explain(&path, e.inner(), whose)
     })
 }
 
@@ -113,9 +139,9 @@ impl<'de> serde::Deserialize<'de> for OneOrMore {
     }
 }
 
-/// `key` is not one of `allowed` for `primitive`: the error names it, the closest allowed key
+/// `key` is not one of `allowed` in `whose` map: the error names it, the closest allowed key
 /// and all of them. `key` may be a path (`disks[1].sise`); its last name is matched.
-pub fn unknown_key(key: &str, allowed: &[&str], primitive: &str) -> Error {
+fn unknown_key(key: &str, allowed: &[&str], whose: &Whose) -> Error {
     let name = key.rsplit(['.', ']']).next().unwrap_or(key);
     let hint = crate::check::suggest::hint(name, allowed.iter().copied());
     let list = if allowed.is_empty() {
@@ -126,14 +152,15 @@ pub fn unknown_key(key: &str, allowed: &[&str], primitive: &str) -> Error {
     let why = if hint.is_empty() { list } else { format!("{hint} ({list})") };
     Error::Options {
         problem: "unknown",
+        noun: whose.noun,
         key: key.to_string(),
-        primitive: primitive.to_string(),
+        whose: whose.place.clone(),
         why,
     }
 }
 
 /// The message serde or Rhai wrote, in helix's words.
-fn explain(path: &str, err: &EvalAltResult, primitive: &str) -> Error {
+fn explain(path: &str, err: &EvalAltResult, whose: &Whose) -> Error {
     // serde_path_to_error's path ends at the unknown key itself, at the parent of a missing one.
     let at = |key: &str| match path {
         "." => key.to_string(),
@@ -142,8 +169,9 @@ fn explain(path: &str, err: &EvalAltResult, primitive: &str) -> Error {
     };
     let fail = |problem, key: String, why: String| Error::Options {
         problem,
+        noun: whose.noun,
         key,
-        primitive: primitive.to_string(),
+        whose: whose.place.clone(),
         why,
     };
     let here = if path == "." { "(the map)".to_string() } else { path.to_string() };
@@ -162,7 +190,7 @@ fn explain(path: &str, err: &EvalAltResult, primitive: &str) -> Error {
         let (key, allowed) = rest.split_once('`').unwrap_or((rest, ""));
         let allowed = ticked(allowed);
         let allowed: Vec<&str> = allowed.iter().map(String::as_str).collect();
-        return unknown_key(&at(key), &allowed, primitive);
+        return unknown_key(&at(key), &allowed, whose);
     }
     if let Some(rest) = msg.strip_prefix("missing field `") {
         let key = rest.trim_end_matches('`');
@@ -322,5 +350,29 @@ mod tests {
         assert!(e.starts_with("invalid option `disks`") && e.contains("an array"), "{e}");
         let e = err(r#"#{ disks: [#{ size: 1 }] }"#);
         assert_eq!(e, "missing option `disks[0].file` for `qemu::start`: it is required");
+    }
+
+    #[test]
+    fn a_map_given_as_a_value_names_its_keys_and_the_primitive_it_was_given_to() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Target {
+            user: Option<String>,
+            host: Option<String>,
+            port: Option<u16>,
+        }
+        let e = decode_given::<Target>(&eval("#{ hots: \"h\" }"), "the ssh target", "ssh::output")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "unknown key `hots` in the ssh target given to `ssh::output`: did you mean `host`? \
+             (allowed: user, host, port)"
+        );
+        let e = decode_given::<Target>(&eval("#{ port: \"x\" }"), "the ssh target", "ssh::run")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("invalid key `port` in the ssh target given to `ssh::run`: "), "{e}");
     }
 }

@@ -18,8 +18,9 @@ pub fn module() -> rhai::Module {
     exported_module!(ssh_api)
 }
 
-/// A target from a Rhai value: `()`, a string or a map.
-pub fn target(v: &Dynamic) -> Result<Target> {
+/// A target from a Rhai value given to `primitive` (named in its errors): `()`, a string or a
+/// map.
+pub fn target(v: &Dynamic, primitive: &str) -> Result<Target> {
     let defaults = Target::from_config(&crate::run::current().config);
     if v.is_unit() {
         defaults.validate()?;
@@ -35,7 +36,7 @@ pub fn target(v: &Dynamic) -> Result<Target> {
             format!("expected `user@host:port` or a map, found {}", v.type_name()),
         ));
     };
-    let o: TargetOptions = options::decode(&m, "an ssh target")?;
+    let o: TargetOptions = options::decode_given(&m, "the ssh target", primitive)?;
     let mut t = defaults;
     if let Some(u) = o.user {
         t.user = u;
@@ -106,8 +107,8 @@ fn target_map(t: &Target) -> rhai::Map {
     m
 }
 
-fn run_options(opts: &rhai::Map) -> Result<RunOptions> {
-    let o: RunMap = options::decode(opts, "ssh::run")?;
+fn run_options(opts: &rhai::Map, primitive: &str) -> Result<RunOptions> {
+    let o: RunMap = options::decode(opts, primitive)?;
     Ok(RunOptions {
         output: if o.quiet { Output::Quiet } else { Output::Stream },
         read_only: o.read_only,
@@ -117,8 +118,8 @@ fn run_options(opts: &rhai::Map) -> Result<RunOptions> {
     })
 }
 
-fn write_options(opts: &rhai::Map) -> Result<WriteOptions> {
-    let o: WriteMap = options::decode(opts, "ssh::write_file")?;
+fn write_options(opts: &rhai::Map, primitive: &str) -> Result<WriteOptions> {
+    let o: WriteMap = options::decode(opts, primitive)?;
     let mode = o
         .mode
         .map(|m| {
@@ -182,7 +183,7 @@ mod ssh_api {
     /// ```
     #[rhai_fn(return_raw, name = "target")]
     pub fn target_default(ctx: NativeCallContext) -> RhaiResult<rhai::Map> {
-        r(&ctx, super::target(&Dynamic::UNIT).map(|t| super::target_map(&t)))
+        r(&ctx, super::target(&Dynamic::UNIT, "ssh::target").map(|t| super::target_map(&t)))
     }
 
     /// Parse `user@host:port` (or a map) into a full target map, filling in from the config.
@@ -192,7 +193,7 @@ mod ssh_api {
     /// ```
     #[rhai_fn(return_raw, name = "target")]
     pub fn target_of(ctx: NativeCallContext, target: Dynamic) -> RhaiResult<rhai::Map> {
-        r(&ctx, super::target(&target).map(|t| super::target_map(&t)))
+        r(&ctx, super::target(&target, "ssh::target").map(|t| super::target_map(&t)))
     }
 
     /// Run a shell command on the target, streaming its output. A non-zero exit is an error
@@ -204,7 +205,7 @@ mod ssh_api {
     /// ```
     #[rhai_fn(return_raw, name = "run")]
     pub fn run(ctx: NativeCallContext, target: Dynamic, command: &str) -> RhaiResult<()> {
-        r(&ctx, super::target(&target).and_then(|t| crate::ssh::run(&t, command)))
+        r(&ctx, super::target(&target, "ssh::run").and_then(|t| crate::ssh::run(&t, command)))
     }
 
     /// `ssh::run` with options: `timeout` (seconds), `quiet` (discard output), `read_only`
@@ -223,8 +224,12 @@ mod ssh_api {
         r(
             &ctx,
             (|| {
-                crate::ssh::exec(&super::target(&target)?, command, &super::run_options(&options)?)
-                    .map(|_| ())
+                crate::ssh::exec(
+                    &super::target(&target, "ssh::run")?,
+                    command,
+                    &super::run_options(&options, "ssh::run")?,
+                )
+                .map(|_| ())
             })(),
         )
     }
@@ -240,7 +245,7 @@ mod ssh_api {
     pub fn output(ctx: NativeCallContext, target: Dynamic, command: &str) -> RhaiResult<rhai::Map> {
         r(
             &ctx,
-            super::target(&target)
+            super::target(&target, "ssh::output")
                 .and_then(|t| crate::ssh::output(&t, command))
                 .map(crate::api::cmd::finished_map),
         )
@@ -262,10 +267,10 @@ mod ssh_api {
         r(
             &ctx,
             (|| {
-                let mut o = super::run_options(&options)?;
+                let mut o = super::run_options(&options, "ssh::output")?;
                 o.output = Output::Capture;
                 o.unchecked = true;
-                crate::ssh::exec(&super::target(&target)?, command, &o)
+                crate::ssh::exec(&super::target(&target, "ssh::output")?, command, &o)
                     .map(crate::api::cmd::finished_map)
             })(),
         )
@@ -285,7 +290,12 @@ mod ssh_api {
         timeout: i64,
     ) -> RhaiResult<f64> {
         let secs = crate::api::convert::timeout(timeout);
-        r(&ctx, (|| crate::ssh::wait_until(&super::target(&target)?, command, secs?))())
+        r(
+            &ctx,
+            (|| {
+                crate::ssh::wait_until(&super::target(&target, "ssh::wait_until")?, command, secs?)
+            })(),
+        )
     }
 
     /// Run a command that only reads (it runs under `--dry-run` too) and return its stdout.
@@ -299,7 +309,7 @@ mod ssh_api {
         let o = RunOptions { output: Output::Capture, read_only: true, ..Default::default() };
         r(
             &ctx,
-            super::target(&target)
+            super::target(&target, "ssh::query")
                 .and_then(|t| crate::ssh::exec(&t, command, &o))
                 .map(|f| super::trimmed(f.stdout)),
         )
@@ -321,7 +331,7 @@ mod ssh_api {
     ) -> RhaiResult<()> {
         r(
             &ctx,
-            super::target(&target).and_then(|t| {
+            super::target(&target, "ssh::write_file").and_then(|t| {
                 crate::ssh::write_file(&t, path, content.as_bytes(), &WriteOptions::default())
             }),
         )
@@ -344,10 +354,10 @@ mod ssh_api {
             &ctx,
             (|| {
                 crate::ssh::write_file(
-                    &super::target(&target)?,
+                    &super::target(&target, "ssh::write_file")?,
                     path,
                     content.as_bytes(),
-                    &super::write_options(&options)?,
+                    &super::write_options(&options, "ssh::write_file")?,
                 )
             })(),
         )
@@ -368,7 +378,7 @@ mod ssh_api {
     ) -> RhaiResult<()> {
         r(
             &ctx,
-            super::target(&target).and_then(|t| {
+            super::target(&target, "ssh::upload").and_then(|t| {
                 crate::ssh::upload(&t, &convert::path(local), remote, &WriteOptions::default())
             }),
         )
@@ -391,10 +401,10 @@ mod ssh_api {
             &ctx,
             (|| {
                 crate::ssh::upload(
-                    &super::target(&target)?,
+                    &super::target(&target, "ssh::upload")?,
                     &convert::path(local),
                     remote,
-                    &super::write_options(&options)?,
+                    &super::write_options(&options, "ssh::upload")?,
                 )
             })(),
         )
@@ -411,7 +421,7 @@ mod ssh_api {
     #[rhai_fn(return_raw)]
     pub fn wait_ready(ctx: NativeCallContext, target: Dynamic, timeout: i64) -> RhaiResult<f64> {
         let secs = crate::api::convert::timeout(timeout);
-        r(&ctx, (|| crate::ssh::wait_ready(&super::target(&target)?, secs?))())
+        r(&ctx, (|| crate::ssh::wait_ready(&super::target(&target, "ssh::wait_ready")?, secs?))())
     }
 
     /// Look at `host:port` and tell what is there: `#{ state, ok, banner, message }` with
@@ -452,7 +462,7 @@ mod ssh_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn close(ctx: NativeCallContext, target: Dynamic) -> RhaiResult<()> {
-        r(&ctx, super::target(&target).map(|t| crate::ssh::close(&t)))
+        r(&ctx, super::target(&target, "ssh::close").map(|t| crate::ssh::close(&t)))
     }
 
     /// An interactive login shell on the target for the person at the terminal; returns when
@@ -463,6 +473,6 @@ mod ssh_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn shell(ctx: NativeCallContext, target: Dynamic) -> RhaiResult<()> {
-        r(&ctx, super::target(&target).and_then(|t| crate::ssh::shell(&t)))
+        r(&ctx, super::target(&target, "ssh::shell").and_then(|t| crate::ssh::shell(&t)))
     }
 }

@@ -29,8 +29,13 @@ pub(crate) const LARGE: u64 = 1 << 30;
 pub(crate) struct Prompt {
     /// The operation, as in the journal: "run `rm -rf build`".
     pub op: String,
-    /// One line per thing destroyed.
+    /// One line per thing destroyed (or moved aside).
     pub lines: Vec<String>,
+    /// What the action does to them, said in one sentence for a refusal: "it would destroy
+    /// `…`", "recursive delete (`rm -r`), which would destroy `…`".
+    pub said: String,
+    /// Whether anything is destroyed (not only moved aside where `helix undo` finds it).
+    pub destroys: bool,
     /// The word to type, or `None` for a y/N question.
     pub typed: Option<String>,
 }
@@ -43,6 +48,8 @@ pub(crate) fn confirm(detail: &str, targets: &[Target]) -> Result<()> {
 /// Build the question for `targets`: what each destroys, and whether a name must be typed.
 pub(crate) fn prompt_for(detail: &str, targets: &[Target]) -> Prompt {
     let mut lines = vec![];
+    let mut said = vec![];
+    let mut destroys = false;
     let mut typed: Option<String> = None;
     let mut want_name = |name: String| {
         if typed.is_none() {
@@ -50,32 +57,51 @@ pub(crate) fn prompt_for(detail: &str, targets: &[Target]) -> Prompt {
         }
     };
     for t in targets {
+        destroys |= !matches!(t, Target::MovedAside { .. });
         match t {
             Target::Path { path, recursive } => {
                 let (line, bytes, is_dir) = describe_path(path);
+                said.push(format!("it would destroy {line}"));
                 lines.push(line);
                 if *recursive && is_dir || bytes >= LARGE {
                     want_name(file_name(path));
                 }
             }
+            Target::MovedAside { path, to } => {
+                let (line, _, _) = describe_path(path);
+                let (name, what) = line.split_once(" — ").unwrap_or((&line, ""));
+                let what = if what.is_empty() { String::new() } else { format!(" ({what})") };
+                let to = to.display();
+                said.push(format!(
+                    "it would move {name}{what} aside to `{to}` (`helix undo` puts it back)"
+                ));
+                lines.push(format!("{line}: moved aside to `{to}` (`helix undo` puts it back)"));
+            }
             Target::Disk { path, why } => {
                 let (line, _, _) = describe_path(path);
+                said.push(format!("it would destroy {line} — {why}"));
                 lines.push(format!("{line} — {why}"));
                 want_name(file_name(path));
             }
-            Target::Command { argv, finding } => {
+            Target::Command { argv: _, finding, shown, named } => {
                 let on = finding.host.as_deref().map(|h| format!(" on `{h}`")).unwrap_or_default();
-                lines.push(format!(
-                    "the command `{}`{on} — {}",
-                    super::quote::display_argv(argv),
-                    finding.why
-                ));
+                lines.push(format!("the command `{shown}`{on} — {}", finding.why));
                 let mut large = false;
+                let mut hits = vec![];
                 for h in &finding.hits {
-                    let (line, bytes) = describe_hit(h, finding.host.as_deref());
+                    let (line, bytes) = describe_hit(h, finding.host.as_deref(), &finding.why);
                     large |= bytes >= LARGE;
                     lines.push(format!("  {line}"));
+                    hits.push(line);
                 }
+                // The action's own words name the command already ("run `rm -rf x`"): said once.
+                let runs = if *named { String::new() } else { format!("it runs `{shown}`{on}: ") };
+                let destroyed = if hits.is_empty() {
+                    String::new()
+                } else {
+                    format!(", which would destroy {}", hits.join("; "))
+                };
+                said.push(format!("{runs}{}{destroyed}", finding.why));
                 if finding.severity == Severity::TypeName || large {
                     // The resolved name: `rm -rf .` asks for the directory's own name.
                     let resolved = finding.local_paths().first().map(|p| file_name(p));
@@ -83,17 +109,22 @@ pub(crate) fn prompt_for(detail: &str, targets: &[Target]) -> Prompt {
                 }
             }
             Target::Vm { name } => {
-                lines.push(format!("the running VM `{name}` (whatever it has not saved is lost)"))
+                let line = format!("the running VM `{name}` (whatever it has not saved is lost)");
+                said.push(format!("it would stop {line}"));
+                lines.push(line);
             }
             Target::Worktree { path, why } => {
-                lines.push(format!("the uncommitted changes in `{}` — {why}", path.display()))
+                let line = format!("the uncommitted changes in `{}` — {why}", path.display());
+                said.push(format!("it would set aside {line}"));
+                lines.push(line);
             }
         }
     }
     // Resolved paths may hold a secret of the run (a token in a directory name): never shown.
     let ctx = crate::run::current();
     let lines = lines.iter().map(|l| ctx.redact(l)).collect();
-    Prompt { op: ctx.redact(detail), lines, typed }
+    let said = ctx.redact(&said.join("; "));
+    Prompt { op: ctx.redact(detail), lines, said, destroys, typed }
 }
 
 fn file_name(p: &Path) -> String {
@@ -103,9 +134,9 @@ fn file_name(p: &Path) -> String {
 }
 
 /// One resolved target of a command: where it is, what it is now, what the command does to it,
-/// as written when that differs, and the link on the way (followed or not). Returns the line
-/// and the bytes at stake.
-fn describe_hit(h: &Hit, host: Option<&str>) -> (String, u64) {
+/// as written when that differs, and the link on the way (followed or not); the effect is left
+/// out where it only repeats the command's `why`. Returns the line and the bytes at stake.
+fn describe_hit(h: &Hit, host: Option<&str>, why: &str) -> (String, u64) {
     let written = |shown: &str| {
         if h.written.trim_end_matches('/') != shown.trim_end_matches('/') {
             format!(" (written `{}`)", h.written)
@@ -113,6 +144,10 @@ fn describe_hit(h: &Hit, host: Option<&str>) -> (String, u64) {
             String::new()
         }
     };
+    // "`cp` onto an existing path replaces it" once, not after every path as well.
+    let repeats = why == h.effect
+        || why.strip_prefix(h.effect.as_str()).is_some_and(|rest| rest.starts_with(" on `"));
+    let effect = if repeats { String::new() } else { format!(": {}", h.effect) };
     match &h.place {
         Place::Local(p) => {
             let (what, bytes, _) = describe_path(p);
@@ -128,15 +163,14 @@ fn describe_hit(h: &Hit, host: Option<&str>) -> (String, u64) {
                 ),
                 None => String::new(),
             };
-            (format!("{what}: {}{}{via}", h.effect, written(&p.to_string_lossy())), bytes)
+            (format!("{what}{effect}{}{via}", written(&p.to_string_lossy())), bytes)
         }
-        Place::Remote(s) => (
-            format!("`{s}` on `{}`: {}{}", host.unwrap_or("the remote host"), h.effect, written(s)),
-            0,
-        ),
-        Place::Named(s) => (format!("`{s}`: {}", h.effect), 0),
+        Place::Remote(s) => {
+            (format!("`{s}` on `{}`{effect}{}", host.unwrap_or("the remote host"), written(s)), 0)
+        }
+        Place::Named(s) => (format!("`{s}`{effect}"), 0),
         Place::Unresolved => {
-            (format!("`{}` (only known when the command runs): {}", h.written, h.effect), 0)
+            (format!("`{}` (only known when the command runs){effect}", h.written), 0)
         }
     }
 }
@@ -204,18 +238,18 @@ pub(crate) fn ask(p: &Prompt) -> Result<()> {
     let tty = std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty");
     let Ok(mut tty) = tty else {
         return Err(Error::Refused {
-            command: p.op.replace('`', ""),
+            op: p.op.clone(),
             reason: format!(
-                "it would destroy {}. That needs a person to confirm it at a terminal, and there is none \
+                "{}. That needs a person to confirm it at a terminal, and there is none \
                  (no controlling terminal: started from a script, a pipe or an agent); {}",
-                p.lines.iter().map(|l| l.trim().to_string()).collect::<Vec<_>>().join("; "),
+                p.said,
                 how_to_run()
             ),
         });
     };
     let mut text = String::new();
     text.push_str(&format!("\n{} helix is about to {}\n", console::style("!").red().bold(), p.op));
-    text.push_str("which destroys:\n");
+    text.push_str(if p.destroys { "which destroys:\n" } else { "which moves aside:\n" });
     for l in &p.lines {
         // A command's hits are indented under it: a nested item, not a dash and spaces.
         text.push_str(&match l.strip_prefix("  ") {
@@ -250,7 +284,7 @@ pub(crate) fn ask(p: &Prompt) -> Result<()> {
     } else {
         let _ = tty.write_all(b"cancelled; nothing was changed.\n");
         Err(Error::Refused {
-            command: p.op.replace('`', ""),
+            op: p.op.clone(),
             reason: "declined at the terminal; nothing was changed".into(),
         })
     }
@@ -344,8 +378,62 @@ mod tests {
         let finding =
             crate::guard::classify::command(&argv, Some(d.path()), None, &Default::default())
                 .unwrap();
-        let p = prompt_for("run", &[Target::Command { argv, finding }]);
+        let shown = crate::guard::quote::display_argv(&argv);
+        let p = prompt_for("run", &[Target::Command { argv, finding, shown, named: true }]);
         assert_eq!(p.typed.as_deref(), Some("build"));
         assert!(p.lines.iter().any(|l| l.contains("1 file")), "{:?}", p.lines);
+    }
+
+    #[test]
+    fn a_refusal_names_the_command_once_and_what_it_does() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("build");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("a"), "abc").unwrap();
+        let argv: Vec<String> = ["rm", "-rf", "build"].iter().map(|s| s.to_string()).collect();
+        let finding =
+            crate::guard::classify::command(&argv, Some(d.path()), None, &Default::default())
+                .unwrap();
+        let shown = crate::guard::quote::display_argv(&argv);
+        let target = |named| Target::Command {
+            argv: argv.clone(),
+            finding: finding.clone(),
+            shown: shown.clone(),
+            named,
+        };
+        // The action says "run `rm -rf build`": the command is not named again.
+        let p = prompt_for("run `rm -rf build`", &[target(true)]);
+        let at = crate::guard::protect::physical(&dir).display().to_string();
+        assert_eq!(
+            p.said,
+            format!(
+                "recursive delete (`rm -r`), which would destroy `{at}` — directory, 3B in 1 file: \
+                 deleted with everything in it (written `build`)"
+            )
+        );
+        assert!(!p.said.contains("the command"), "{}", p.said);
+        // A richer action that runs it names it.
+        let p = prompt_for("configure the build", &[target(false)]);
+        assert!(p.said.starts_with("it runs `rm -rf build`: recursive delete"), "{}", p.said);
+        assert!(p.destroys);
+    }
+
+    #[test]
+    fn a_move_aside_is_said_as_a_move_that_undo_reverses() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("build");
+        std::fs::create_dir(&dir).unwrap();
+        let to = d.path().join(".build.helix-old-1");
+        let p = prompt_for("move", &[Target::MovedAside { path: dir.clone(), to: to.clone() }]);
+        assert_eq!(
+            p.said,
+            format!(
+                "it would move `{}` (directory, 0B in 0 files) aside to `{}` (`helix undo` puts it back)",
+                crate::guard::protect::physical(&dir).display(),
+                to.display()
+            )
+        );
+        assert!(!p.destroys && p.typed.is_none(), "{p:?}");
+        assert!(!p.said.contains("destroy") && !p.lines[0].contains("delete"), "{p:?}");
     }
 }

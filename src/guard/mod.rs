@@ -23,9 +23,15 @@ use crate::undo::record::Undo;
 pub(crate) enum Target {
     /// A file or directory that is deleted or overwritten.
     Path { path: PathBuf, recursive: bool },
-    /// A command the classifier found destructive (`argv` as shown, secrets redacted); the
-    /// finding says why and what it destroys, resolved (on another host for `ssh`).
-    Command { argv: Vec<String>, finding: classify::Finding },
+    /// A command the classifier found destructive (`argv` as run, secrets redacted); the
+    /// finding says why and what it destroys, resolved (on another host for `ssh`). `shown`
+    /// is the command as a person is shown it: the argv, or what the recipe gave when helix
+    /// wraps it (`ssh::run`'s remote command, not helix's `ssh -o … sh`); `named` says the
+    /// action's own words already name it ("run `rm -rf build`").
+    Command { argv: Vec<String>, finding: classify::Finding, shown: String, named: bool },
+    /// A file or directory moved aside where `helix undo` puts it back from (`to`): nothing is
+    /// destroyed, but the person is asked all the same.
+    MovedAside { path: PathBuf, to: PathBuf },
     /// A running VM that is stopped or killed (its guest state may be lost).
     Vm { name: String },
     /// A disk image whose contents are overwritten or shrunk.
@@ -43,6 +49,9 @@ impl Target {
             }
             Target::Path { path, .. } => format!("delete of `{}`", path.display()),
             Target::Command { finding, .. } => finding.why.clone(),
+            Target::MovedAside { path, .. } => {
+                format!("moving `{}` aside (`helix undo` puts it back)", path.display())
+            }
             Target::Vm { name } => format!("stopping the running VM `{name}`"),
             Target::Disk { path, why } => format!("{why} (`{}`)", path.display()),
             Target::Worktree { path, why } => format!("{why} (`{}`)", path.display()),
@@ -61,6 +70,11 @@ pub(crate) struct Action {
     /// Paths the action moves away or replaces recoverably (trash, rename): never asked about,
     /// but refused when protected. `(path, whole tree)`.
     pub touches: Vec<(PathBuf, bool)>,
+    /// The command as the recipe gave it, shown in place of the argv helix runs when that
+    /// argv is helix's own wrapping of it (see [`Action::shows`]).
+    pub shows: Option<String>,
+    /// Whether `detail` already names the command the action runs.
+    pub names_command: bool,
     /// Paths whose state this action's own undo brings back (a snapshot taken first): what
     /// the command it runs does to them is covered and not asked about again.
     pub recovers: Vec<PathBuf>,
@@ -76,6 +90,8 @@ impl Action {
             undo: None,
             touches: vec![],
             recovers: vec![],
+            shows: None,
+            names_command: false,
         }
     }
     pub(crate) fn args(mut self, args: Value) -> Self {
@@ -116,9 +132,19 @@ impl Action {
         stdin: Option<&[u8]>,
         env: &std::collections::BTreeMap<String, String>,
     ) -> Self {
-        Action::new("process.run", format!("run `{}`", quote::display_argv(argv)))
-            .args(serde_json::json!({ "argv": argv }))
-            .runs(argv, cwd, stdin, env)
+        let mut action = Action::new("process.run", format!("run `{}`", quote::display_argv(argv)))
+            .args(serde_json::json!({ "argv": argv }));
+        action.names_command = true;
+        action.runs(argv, cwd, stdin, env)
+    }
+
+    /// The action runs `command` (as the recipe gave it, and as `detail` names it) wrapped in
+    /// an argv of helix's own (`ssh … sh`): a person is shown `command`, never the wrapping.
+    /// Call before [`Action::runs`].
+    pub(crate) fn shows(mut self, command: &str) -> Self {
+        self.shows = Some(command.to_string());
+        self.names_command = true;
+        self
     }
 
     /// A richer action (a primitive's own kind and detail) that runs `argv`: the command is
@@ -146,7 +172,9 @@ impl Action {
                     })
                 });
             if !covered {
-                self.destroys.push(Target::Command { argv: argv.to_vec(), finding });
+                let shown = self.shows.clone().unwrap_or_else(|| quote::display_argv(argv));
+                let named = self.names_command;
+                self.destroys.push(Target::Command { argv: argv.to_vec(), finding, shown, named });
             }
         }
         self
@@ -167,8 +195,9 @@ impl Action {
             self.args = v;
         }
         for t in &mut self.destroys {
-            if let Target::Command { argv, finding } = t {
+            if let Target::Command { argv, finding, shown, .. } = t {
                 *argv = argv.iter().map(|a| hide(a)).collect();
+                *shown = hide(shown);
                 finding.why = hide(&finding.why);
                 for h in &mut finding.hits {
                     h.written = hide(&h.written);
@@ -207,6 +236,7 @@ fn refusal(action: &Action, config: &crate::config::Config) -> Option<Error> {
     for t in &action.destroys {
         let hit = match t {
             Target::Path { path, recursive } => check(path, *recursive),
+            Target::MovedAside { path, .. } => check(path, true),
             Target::Disk { path, .. } => check(path, false),
             Target::Command { finding, .. } => {
                 for h in &finding.hits {
@@ -218,7 +248,7 @@ fn refusal(action: &Action, config: &crate::config::Config) -> Option<Error> {
                         }
                         classify::Place::Unresolved if finding.host.is_none() => {
                             return Some(Error::Refused {
-                                command: action.detail.replace('`', ""),
+                                op: action.detail.clone(),
                                 reason: format!(
                                     "its target `{}` is only known when the command runs, so it could be a protected path ({}); write the path out, or use fs::remove / fs::move, which helix can undo",
                                     h.written, finding.why
@@ -242,7 +272,9 @@ fn refusal(action: &Action, config: &crate::config::Config) -> Option<Error> {
 /// Whether `t` needs a person: what the run created itself it may remove again.
 fn needs_person(t: &Target, ctx: &crate::run::Run) -> bool {
     match t {
-        Target::Path { path, .. } | Target::Disk { path, .. } => !ctx.created_by_run(path),
+        Target::Path { path, .. } | Target::Disk { path, .. } | Target::MovedAside { path, .. } => {
+            !ctx.created_by_run(path)
+        }
         Target::Command { finding, .. } => {
             finding.hits.is_empty()
                 || finding.hits.iter().any(|h| match h.local() {
@@ -263,6 +295,7 @@ pub(crate) fn act<T: Default>(action: Action, f: impl FnOnce() -> Result<T>) -> 
         if ctx.dry_run {
             let why = match &err {
                 Error::Protected { rule, .. } => format!("protected by {rule}"),
+                Error::Refused { reason, .. } => reason.clone(),
                 other => other.to_string(),
             };
             crate::ui::plan(&format!("refused: {why} — {}", action.detail));
@@ -312,8 +345,8 @@ fn journal(action: &Action, result: &str, started: Instant) {
 }
 
 /// Refuse outright (used where no confirmation may unlock an action).
-pub(crate) fn refuse(command: impl Into<String>, reason: impl Into<String>) -> Error {
-    Error::Refused { command: command.into(), reason: reason.into() }
+pub(crate) fn refuse(op: impl Into<String>, reason: impl Into<String>) -> Error {
+    Error::Refused { op: op.into(), reason: reason.into() }
 }
 
 /// An action's arguments with its local file paths made absolute, so the journal names the

@@ -232,7 +232,8 @@ pub(crate) struct RunOptions {
 pub(crate) fn exec(t: &Target, command: &str, opts: &RunOptions) -> Result<Finished> {
     let shown = format!("`{command}` on {t}");
     let action = Action::new("ssh.run", format!("run {shown}"))
-        .args(json!({ "target": t.to_string(), "command": command }));
+        .args(json!({ "target": t.to_string(), "command": command }))
+        .shows(command);
     // The guard classifies the whole `ssh` argv with its stdin: the remote command (and a
     // script fed to a remote shell) with remote-side rules, local options such as
     // `ProxyCommand` as local code.

@@ -345,7 +345,7 @@ pub(crate) fn remove_scratch(path: &Path) -> Result<()> {
         || helix_tmp;
     if !own {
         return Err(Error::Refused {
-            command: format!("delete scratch {}", path.display()),
+            op: format!("delete the scratch path `{}`", path.display()),
             reason: "it is not helix's own scratch (not created by this run, not in helix's state or temp dirs); use fs::remove".into(),
         });
     }
@@ -403,7 +403,7 @@ pub(crate) fn find(what: &str) -> Result<Item> {
 pub(crate) fn restore(item: &Item) -> Result<()> {
     if item.original.symlink_metadata().is_ok() {
         return Err(Error::Refused {
-            command: format!("restore {}", item.original.display()),
+            op: format!("restore `{}`", item.original.display()),
             reason: "something stands at that path now; helix does not overwrite it — move it away first, then restore".into(),
         });
     }
@@ -484,7 +484,9 @@ pub(crate) fn empty(older_than: Option<Duration>) -> Result<usize> {
     }
     crate::guard::confirm::ask(&crate::guard::confirm::Prompt {
         op: op.clone(),
+        said: format!("it would destroy {}", lines.join("; ")),
         lines,
+        destroys: true,
         typed: Some("empty".into()),
     })?;
     act(

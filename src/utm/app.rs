@@ -66,7 +66,7 @@ pub(crate) fn install_qemu(src: &Path, sudo: bool) -> Result<Json> {
     }
     if same_file(src, &loose) {
         return Err(crate::guard::refuse(
-            format!("install {}", src.display()),
+            format!("install `{}`", src.display()),
             "that is the loose dylib location UTM never loads; install the sysroot build (…/lib/libqemu-aarch64-softmmu.dylib)",
         ));
     }

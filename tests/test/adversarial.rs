@@ -504,8 +504,8 @@ impl World {
     }
 }
 
-/// `text` with the size after `— directory, ` or `— file, ` (up to `:`, `;` or ` —`) replaced by
-/// `<size>`.
+/// `text` with the size after `— directory, ` or `— file, ` (up to `:`, `;`, ` —`, ` (` or the
+/// sentence's `. `) replaced by `<size>`.
 fn sizes(text: &str) -> String {
     let mut out = String::new();
     let mut rest = text;
@@ -513,8 +513,11 @@ fn sizes(text: &str) -> String {
         ["— directory, ", "— file, "].iter().filter_map(|m| rest.find(m).map(|i| (i, *m))).min()
     {
         let after = &rest[at + marker.len()..];
-        let end =
-            [":", ";", " —"].iter().filter_map(|e| after.find(e)).min().unwrap_or(after.len());
+        let end = [":", ";", " —", " (", ". "]
+            .iter()
+            .filter_map(|e| after.find(e))
+            .min()
+            .unwrap_or(after.len());
         out.push_str(&rest[..at + marker.len()]);
         out.push_str("<size>");
         rest = &after[end..];
@@ -534,7 +537,7 @@ fn entries(d: &Path) -> Vec<PathBuf> {
 }
 
 fn refused(err: &str) -> bool {
-    err.contains("was refused") || err.contains("is protected by")
+    err.contains("refused to ") || err.contains("is protected by")
 }
 
 #[test]

@@ -106,7 +106,7 @@ fn an_unreadable_image_and_a_full_volume_are_named_and_no_terminal_means_no_fix(
     out.code(1)
         .stderr_has("qemu-img cannot read")
         .stderr_has("free on")
-        .stderr_has("What should helix do?` needs an answer and there is no terminal");
+        .stderr_has("What should helix do?\" needs an answer and there is no terminal");
     assert_eq!(std::fs::read(&disk).unwrap(), junk, "nothing touched the image");
 }
 
@@ -326,5 +326,5 @@ fn revert_without_a_snapshot_asks_and_with_nothing_found_enter_changes_nothing()
     // Without a terminal, the question is refused rather than answered with a made-up name.
     t.helix(["run", "recover-vm", "--choose", "revert"])
         .code(1)
-        .stderr_has("Which snapshot (newest first)?` needs an answer and there is no terminal");
+        .stderr_has("Which snapshot (newest first)?\" needs an answer and there is no terminal");
 }

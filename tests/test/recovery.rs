@@ -220,9 +220,10 @@ fn doctor_judges_free_space_against_its_thresholds() {
     let ((_, s, _), failed) = state(&["--low-space", "1P", "--full-space", "1P"]);
     assert_eq!(s, "FAIL");
     assert!(failed > base, "{failed} vs {base}");
-    // A threshold that is not a size is a clear error before any check runs.
+    // A threshold that is not a size is a usage error naming the parameter, before any check
+    // runs.
     let out = t.helix(["run", "doctor", "--low-space", "lots"]);
-    out.code(1);
+    out.code(2).stderr_has("--low-space");
     insta::assert_snapshot!("doctor_threshold_not_a_size", shown(&t, &out));
 }
 
@@ -490,8 +491,9 @@ fn backup_vm_snapshot_method_reverts_inside_the_image() {
     insta::assert_snapshot!("backup_vm_snapshot_list", shown(&t, &list));
     let nope = t.helix(["run", "backup-vm", "--restore", "nope"]);
     nope.code(1);
+    // --method is a choice: a usage error naming the choices, before anything runs.
     let rsync = t.helix(["run", "backup-vm", "--method", "rsync"]);
-    rsync.code(1);
+    rsync.code(2);
     insta::assert_snapshot!(
         "backup_vm_mistakes",
         format!(

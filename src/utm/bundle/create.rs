@@ -351,7 +351,7 @@ pub fn place_file(
 
 fn refused_unreferenced(data_dir: &Path, name: &str) -> Error {
     Error::Refused {
-        command: format!("write `{}`", data_dir.join(name).display()),
+        op: format!("write `{}`", data_dir.join(name).display()),
         reason: format!(
             "config.plist does not reference `{name}`, and UTM deletes every unreferenced file in Data/ when it saves the VM — add a Drive for it first"
         ),
