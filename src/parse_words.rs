@@ -17,7 +17,7 @@ pub(crate) fn message(e: &ParseErrorType) -> String {
         }
         P::UnknownOperator(op) => format!("`{op}` is not an operator"),
         P::MissingToken(t, _) if t == ";" => "missing `;` at the end of this statement".into(),
-        P::MissingToken(t, why) => format!("expected `{t}` {}", backticks(why)),
+        P::MissingToken(t, why) => format!("expected `{t}` {}", missing_why(why)),
         P::MalformedIndexExpr(why) if why.is_empty() => "this index is not valid".into(),
         P::MalformedIndexExpr(why) => index_message(why),
         P::MalformedCapture(_) => {
@@ -28,30 +28,39 @@ pub(crate) fn message(e: &ParseErrorType) -> String {
         P::DuplicatedProperty(k) => {
             format!("`{k}` appears twice in this map: a map has one value per key")
         }
-        P::DuplicatedVariable(v) => format!("`{v}` is used twice in this `for`: give each its own name"),
+        P::DuplicatedVariable(v) => {
+            format!("`{v}` is used twice in this `for`: give each its own name")
+        }
         P::WrongSwitchIntegerCase => {
             "a single-number `switch` case must come before the range cases".into()
         }
         P::WrongSwitchDefaultCase => "the `_` case must be the last case of a `switch`".into(),
         P::WrongSwitchCaseCondition => "the `_` case of a `switch` cannot have an `if`".into(),
         P::PropertyExpected => "a property name must follow the `.`".into(),
-        P::VariableExpected => "a variable name is missing here (after `let`, `const`, `for`, `catch` or `as`)".into(),
+        P::VariableExpected => {
+            "a variable name is missing here (after `let`, `const`, `for`, `catch` or `as`)".into()
+        }
         P::Reserved(w) if rhai::is_valid_identifier(w) => {
             format!("`{w}` is a reserved word in Rhai; choose another name")
         }
         P::Reserved(s) => format!("`{s}` is not valid here (Rhai reserves it)"),
         P::MismatchedType(want, got) => match want.as_str() {
-            "a boolean expression" => {
-                format!("this condition is {got}, which is never true or false: compare it (`==`, `>` …)")
+            "a boolean expression" => format!(
+                "this condition is {got}, which is never true or false: compare it (`==`, `>` …)"
+            ),
+            "an iterable value" => {
+                format!("`for` cannot go through {got}: give it an array, a range or a string")
             }
-            "an iterable value" => format!("`for` cannot go through {got}: give it an array, a range or a string"),
             _ => format!("expected {want} here, not {got}"),
         },
         P::ExprExpected(what) if what == "a literal" || what == "literal" => {
-            "a `switch` case must be a fixed value (a number, a string, `true` …), not a variable or a call".into()
+            "a `switch` case must be a fixed value (a number, a string, `true` …), not a \
+             variable or a call"
+                .into()
         }
         P::ExprExpected(what) if what == "a boolean" => {
-            "a condition is missing here: `{` starts the block, so write the condition before it".into()
+            "a condition is missing here: `{` starts the block, so write the condition before it"
+                .into()
         }
         P::ExprExpected(what) => format!("{what} is missing here"),
         P::WrongDocComment => {
@@ -71,7 +80,9 @@ pub(crate) fn message(e: &ParseErrorType) -> String {
             format!("`{f}` with {params} is defined twice: rename or remove one")
         }
         P::FnMissingName => "the function's name is missing after `fn`".into(),
-        P::FnMissingParams(f) => format!("`fn {f}` needs its parameters in parentheses: `fn {f}() {{ … }}`"),
+        P::FnMissingParams(f) => {
+            format!("`fn {f}` needs its parameters in parentheses: `fn {f}() {{ … }}`")
+        }
         P::FnDuplicatedParam(f, p) if f.is_empty() => {
             format!("this closure has two parameters named `{p}`: give each its own name")
         }
@@ -119,23 +130,29 @@ fn lex_message(e: &LexError) -> String {
         }
         LexError::UnexpectedInput(t) => format!("an expression is missing before `{t}`"),
         LexError::UnterminatedString => {
-            "this string is not closed: add the closing quote (`\"`, `` ` `` or `'`) on the same \
-             line"
+            "this string is not closed: add its closing quote (a `\"…\"` string ends on the \
+             line it starts)"
                 .into()
         }
-        LexError::StringTooLong(max) => format!("this string is longer than {max} characters"),
         LexError::MalformedEscapeSequence(s) => format!(
-            "`{}` is not an escape sequence: write `\\\\` for a backslash (or use `\\n`, `\\t`, `\\\"`, `\\u{{…}}`)",
+            "`{}` is not an escape sequence: write `\\\\` for a backslash (or use `\\n`, `\\t`, \
+             `\\\"`, `\\u{{…}}`)",
             s.trim_end_matches('"')
         ),
         LexError::MalformedNumber(s) if s.is_empty() => "this is not a valid number".into(),
         LexError::MalformedNumber(s) => format!("`{s}` is not a valid number"),
         LexError::MalformedChar(s) => format!(
-            "`'{s}'` is not a single character: `'…'` holds exactly one; write text in double quotes `\"{s}\"`"
+            "`'{s}'` is not a single character: `'…'` holds exactly one; write text in double \
+             quotes `\"{s}\"`"
         ),
-        LexError::MalformedIdentifier(s) => format!("`{s}` is not a valid name"),
+        LexError::MalformedIdentifier(s) => {
+            format!("`{s}` is not a valid name: a name needs at least one letter")
+        }
         LexError::ImproperSymbol(s, why) => improper(s, why),
-        LexError::Runtime(why) => why.clone(),
+        // Impossible with helix's engine:
+        // - `StringTooLong`: Rhai turns it into `ParseErrorType::LiteralTooLarge`, and only when
+        //   a string length limit is set; helix sets none.
+        // - `Runtime`: only from an `on_parse_token` callback; helix registers none.
         // `LexError` is `#[non_exhaustive]`: a later Rhai may add variants.
         _ => "this recipe has a character helix cannot read here".into(),
     }
@@ -187,9 +204,41 @@ fn is_closer(t: &str) -> bool {
     matches!(t, ")" | "]" | "}")
 }
 
-/// Rhai quotes names with `'…'`; helix uses backticks.
-fn backticks(s: &str) -> String {
-    s.replace('\'', "`")
+/// What a missing token was for. Rhai's phrases speak of "literals" and "argument lists";
+/// say it the way the recipe reads. Phrases not listed keep Rhai's English with names in
+/// backticks.
+fn missing_why(why: &str) -> String {
+    let name = |prefix: &str| why.strip_prefix(prefix).map(|r| r.trim_matches('\''));
+    if let Some(f) = name("to close the arguments list of this function call ") {
+        return format!("to close the arguments of `{f}(…)`");
+    }
+    if let Some(f) = name("to separate the arguments to function call ") {
+        return format!("between the arguments of `{f}(…)`");
+    }
+    if let Some(f) = name("to close the parameters list of function ") {
+        return format!("to close the parameters of `fn {f}(…)`");
+    }
+    if let Some(f) = name("to separate the parameters of function ") {
+        return format!("between the parameters of `fn {f}(…)`");
+    }
+    if let Some(rest) = why.strip_prefix("to follow the property ") {
+        let key = rest.split('\'').nth(1).unwrap_or(rest);
+        return format!("after the key `{key}` in this map");
+    }
+    match why {
+        "to terminate this block" => "to close this block".into(),
+        "for a matching ( in this expression" => "to close the `(` of this expression".into(),
+        "for a matching [ in this index expression" => "to close the `[` of this index".into(),
+        "to separate the items of this array literal" => "between the items of this array".into(),
+        "to end this array literal" => "to end this array".into(),
+        "to separate the items of this object map literal" => {
+            "between the entries of this map".into()
+        }
+        "to end this object map literal" => "to end this map".into(),
+        "for the do statement" => "after `do { … }`".into(),
+        "to start a statement block" => "to start a block".into(),
+        other => other.replace('\'', "`"),
+    }
 }
 
 #[cfg(test)]

@@ -26,8 +26,7 @@ fn tokens_and_strings() {
         "`]` does not close anything here: something is missing before it",
         "1:13",
     );
-    let open =
-        "this string is not closed: add the closing quote (`\"`, `` ` `` or `'`) on the same line";
+    let open = "this string is not closed: add its closing quote (a `\"…\"` string ends on the line it starts)";
     check("let s = \"abc;\nprint(s);", open, "1:9");
     check("let s = `abc;\nprint(s);", open, "1:9");
     check(
@@ -61,6 +60,7 @@ fn tokens_and_strings() {
         "`this` only exists inside a function (the value it was called on)",
         "1:9",
     );
+    check("let __ = 1;", "`__` is not a valid name: a name needs at least one letter", "1:5");
     check("let var = 1;", "`var` is a reserved word in Rhai; choose another name", "1:5");
     check("let x = @;", "`@` is not valid here (Rhai reserves it)", "1:9");
 }
@@ -146,11 +146,18 @@ fn statements() {
         "a `switch` case must be a fixed value (a number, a string, `true` …), not a variable or a call",
         "1:23",
     );
-    check(
-        "print(1",
-        "expected `)` to close the arguments list of this function call `print`",
-        "1:8",
-    );
+    check("print(1", "expected `)` to close the arguments of `print(…)`", "1:8");
+    check("print(1 2);", "expected `,` between the arguments of `print(…)`", "1:9");
+    check("fn f(a b) {}", "expected `,` between the parameters of `fn f(…)`", "1:8");
+    check("fn f(1) {}", "expected `)` to close the parameters of `fn f(…)`", "1:6");
+    check("let x = [1, 2;", "expected `,` between the items of this array", "1:14");
+    check("let x = [1, 2", "expected `]` to end this array", "1:14");
+    check("let x = #{a 1};", "expected `:` after the key `a` in this map", "1:13");
+    check("let x = #{1: 2};", "expected `}` to end this map", "1:11");
+    check("let x = 1; while x {", "expected `}` to close this block", "1:21");
+    check("let x = (1;", "expected `)` to close the `(` of this expression", "1:11");
+    check("do { } ", "expected `while` after `do { … }`", "1:8");
+    check("if true { 1 } else ;", "expected `{` to start a block", "1:20");
     let deep = format!("let x = {}1{};", "(".repeat(140), ")".repeat(140));
     let (got, _, _) = compile_error(&deep);
     assert_eq!(got, "this expression is nested too deeply: split it into smaller steps with `let`");
