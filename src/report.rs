@@ -97,20 +97,22 @@ pub(crate) fn parse_message(e: &rhai::ParseErrorType) -> String {
 
 /// Where a compile error is. Rhai reports a missing `;` at the next token, often on the next
 /// line; the statement that lacks it ends earlier, so the caret goes just after its last
-/// character (skipping blank lines and comments).
+/// character (skipping blank lines and comments). Any error Rhai puts at the end of the file
+/// (an unclosed `(`, a dangling `+`) goes there too: past the last line there is nothing to
+/// show, and the fix goes after the last code.
 pub(crate) fn parse_position(err: &ParseError, text: &str) -> Position {
     let pos = err.1;
     let is_semicolon = matches!(&*err.0, rhai::ParseErrorType::MissingToken(t, _) if t == ";");
     let (Some(line), Some(col)) = (pos.line(), pos.position()) else { return pos };
-    if !is_semicolon {
+    if !is_semicolon && !only_comments_from(text, line, col) {
         return pos;
     }
     let lines: Vec<&str> = text.lines().collect();
     // The text before the error's token on its own line counts first.
-    let mut l = line;
-    let mut upto = col.saturating_sub(1);
+    let (mut l, mut upto) =
+        if line > lines.len() { (lines.len(), usize::MAX) } else { (line, col.saturating_sub(1)) };
     loop {
-        let Some(src) = lines.get(l - 1) else { return pos };
+        let Some(src) = l.checked_sub(1).and_then(|i| lines.get(i)) else { return pos };
         let before: String = src.chars().take(upto).collect();
         let code = before.split("//").next().unwrap_or("").trim_end();
         if !code.is_empty() {
@@ -122,6 +124,15 @@ pub(crate) fn parse_position(err: &ParseError, text: &str) -> Position {
         l -= 1;
         upto = usize::MAX;
     }
+}
+
+/// Whether nothing but blanks and `//` comments follows `line:col` in `text`.
+fn only_comments_from(text: &str, line: usize, col: usize) -> bool {
+    text.lines().enumerate().skip(line.saturating_sub(1)).all(|(i, l)| {
+        let rest: String =
+            if i + 1 == line { l.chars().skip(col.saturating_sub(1)).collect() } else { l.into() };
+        rest.split("//").next().unwrap_or("").trim().is_empty()
+    })
 }
 
 /// Render one finding at `source:line:col` (used by `helix check`).

@@ -156,7 +156,7 @@ fn statements() {
     check("let x = #{1: 2};", "expected `}` to end this map", "1:11");
     check("let x = 1; while x {", "expected `}` to close this block", "1:21");
     check("let x = (1;", "expected `)` to close the `(` of this expression", "1:11");
-    check("do { } ", "expected `while` after `do { … }`", "1:8");
+    check("do { } ", "expected `while` after `do { … }`", "1:7");
     check("if true { 1 } else ;", "expected `{` to start a block", "1:20");
     let deep = format!("let x = {}1{};", "(".repeat(140), ")".repeat(140));
     let (got, _, _) = compile_error(&deep);
@@ -207,4 +207,16 @@ fn functions() {
         "`!` (run in the caller's scope) does not work on a method call: call it as `f!(value)`",
         "1:14",
     );
+}
+
+/// At the end of the file there is no line to show: the caret goes after the last code.
+#[test]
+fn an_error_at_the_end_of_the_file_points_after_the_last_code() {
+    let ends = "the recipe ends in the middle of a statement: something is missing at the end (a `)`, `}`, `]` or the rest of an expression)";
+    check("let x = 1 +\n", ends, "1:12");
+    check("let x = 1 +\n\n// the end\n", ends, "1:12");
+    check("print(1\n\n", "expected `)` to close the arguments of `print(…)`", "1:8");
+    check("let x = [1,\n", "expected `]` to end this array", "1:12");
+    // Not at the end: the error stays where Rhai puts it.
+    check("let x = (1 + ;\nlet y = 2;\n", "an expression is missing before `;`", "1:14");
 }
