@@ -346,7 +346,7 @@ fn report(outcome: crate::run::Outcome) -> Result<i32, Failure> {
     match outcome.end {
         End::Done { code } => {
             if outcome.dry_run {
-                eprintln!("{}", crate::dry_run::summary(outcome.planned, true));
+                eprintln!("{}", crate::dry_run::summary(outcome.planned, outcome.refused, true));
             }
             if code == 0 && !outcome.dry_run && outcome.undoable {
                 eprintln!("to undo this run: helix undo {run_id}");
@@ -364,7 +364,10 @@ fn report(outcome: crate::run::Outcome) -> Result<i32, Failure> {
             message
                 .push_str(&format!("  = run `{run_id}`: `helix log {run_id}` shows what it did\n"));
             if outcome.dry_run {
-                message.push_str(&format!("{}\n", crate::dry_run::summary(outcome.planned, false)));
+                message.push_str(&format!(
+                    "{}\n",
+                    crate::dry_run::summary(outcome.planned, outcome.refused, false)
+                ));
             } else if outcome.undoable {
                 message.push_str(&format!(
                     "  = what it changed before it stopped: `helix undo {run_id}` reverses it\n"

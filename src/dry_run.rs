@@ -9,18 +9,26 @@
 //!   recorded something to undo;
 //! - the run ends with [`summary`]: one line saying nothing was changed, and how many changes
 //!   were planned — the `would …` lines, not the detail lines under one (`ui::plan_detail`: a
-//!   plist edit's keys, a Mach-O edit's load commands), so one edit of four keys is one change.
+//!   plist edit's keys, a Mach-O edit's load commands), so one edit of four keys is one change;
+//!   an act the guard would refuse (`refused: …`, `ui::plan_refused`) is no change and is
+//!   counted apart, since a real run would stop there.
 //!
 //! `helix undo --dry-run` follows the same contract: `would restore …`, nothing restored.
 
-/// The last line of a dry run.
-pub(crate) fn summary(planned: usize, finished: bool) -> String {
+/// The last line of a dry run: how many changes it planned, and how many acts the guard would
+/// refuse (those are not changes: a real run stops at the first).
+pub(crate) fn summary(planned: usize, refused: usize, finished: bool) -> String {
     let how = if finished { "nothing was changed" } else { "stopped; nothing was changed" };
-    let what = match planned {
-        0 => "nothing to change was found".to_string(),
-        1 => "1 change planned".to_string(),
-        n => format!("{n} changes planned"),
+    let mut what = match planned {
+        0 if refused == 0 => "nothing to change was found".to_string(),
+        n => format!("{} planned", crate::count::count(n as u64, "change")),
     };
+    if refused > 0 {
+        what.push_str(&format!(
+            "; {} would be refused, and a real run stops at the first",
+            crate::count::count(refused as u64, "act")
+        ));
+    }
     format!("{} {how} ({what})", console::style("[dry-run]").magenta())
 }
 
@@ -29,10 +37,20 @@ mod tests {
     #[test]
     fn the_last_line_says_nothing_was_changed() {
         console::set_colors_enabled(false);
-        assert_eq!(super::summary(2, true), "[dry-run] nothing was changed (2 changes planned)");
+        assert_eq!(super::summary(2, 0, true), "[dry-run] nothing was changed (2 changes planned)");
         assert_eq!(
-            super::summary(0, false),
+            super::summary(0, 0, false),
             "[dry-run] stopped; nothing was changed (nothing to change was found)"
+        );
+        assert_eq!(
+            super::summary(1, 1, true),
+            "[dry-run] nothing was changed (1 change planned; 1 act would be refused, and a real \
+             run stops at the first)"
+        );
+        assert_eq!(
+            super::summary(0, 2, true),
+            "[dry-run] nothing was changed (0 changes planned; 2 acts would be refused, and a \
+             real run stops at the first)"
         );
     }
 }

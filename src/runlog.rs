@@ -130,7 +130,8 @@ pub(crate) fn args_line(args: &Value) -> String {
     words.join(" ")
 }
 
-fn quote(s: &str) -> String {
+/// `s` as one shell word: as it is when it is plain, else in single quotes.
+pub(crate) fn quote(s: &str) -> String {
     if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:,=@+%".contains(c)) {
         s.to_string()
     } else {

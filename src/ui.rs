@@ -59,7 +59,8 @@ pub(crate) fn success(text: &str) {
 /// run's reads are real, so what it says about them is true).
 fn planned_marker() -> Option<String> {
     let ctx = crate::run::current();
-    (ctx.dry_run && ctx.planned() > 0).then(|| format!("{} planned:", style("[dry-run]").magenta()))
+    (ctx.dry_run && ctx.planned() + ctx.refused() > 0)
+        .then(|| format!("{} planned:", style("[dry-run]").magenta()))
 }
 
 pub(crate) fn error(text: &str) {
@@ -71,6 +72,15 @@ pub(crate) fn error(text: &str) {
 pub(crate) fn plan(text: &str) {
     let ctx = crate::run::current();
     ctx.note_planned();
+    let text = ctx.redact(text);
+    println!("{} {text}", style("[dry-run]").magenta());
+}
+
+/// A dry-run line for an act the guard would refuse: on stdout with the plan, but not a change
+/// (a real run stops there), so it is counted apart.
+pub(crate) fn plan_refused(text: &str) {
+    let ctx = crate::run::current();
+    ctx.note_refused();
     let text = ctx.redact(text);
     println!("{} {text}", style("[dry-run]").magenta());
 }

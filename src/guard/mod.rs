@@ -298,7 +298,7 @@ pub(crate) fn act<T: Default>(action: Action, f: impl FnOnce() -> Result<T>) -> 
                 Error::Refused { reason, .. } => reason.clone(),
                 other => other.to_string(),
             };
-            crate::ui::plan(&format!("refused: {why} — {}", action.detail));
+            crate::ui::plan_refused(&format!("refused: {why} — {}", action.detail));
             journal(&action, "dry-run: refused (protected)", Instant::now());
             return Ok(T::default());
         }

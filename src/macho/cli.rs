@@ -262,7 +262,7 @@ fn with_run(
         j.end_with(if result.is_ok() { "ok" } else { "failed" }, error.as_deref(), None)
     });
     if opts.dry_run {
-        eprintln!("{}", crate::dry_run::summary(ctx.planned(), result.is_ok()));
+        eprintln!("{}", crate::dry_run::summary(ctx.planned(), ctx.refused(), result.is_ok()));
     }
     result.map_err(Failure::from)
 }

@@ -30,6 +30,8 @@ pub(crate) struct Outcome {
     pub dry_run: bool,
     /// Changes a dry run planned.
     pub planned: usize,
+    /// Acts a dry run found the guard would refuse.
+    pub refused: usize,
     /// Whether `helix undo` can reverse something the run changed.
     pub undoable: bool,
 }
@@ -61,7 +63,7 @@ pub(crate) struct Resume {
 
 impl Outcome {
     fn before_start(end: End, dry_run: bool) -> Self {
-        Outcome { end, run_id: None, dry_run, planned: 0, undoable: false }
+        Outcome { end, run_id: None, dry_run, planned: 0, refused: 0, undoable: false }
     }
 }
 
@@ -92,7 +94,7 @@ pub(crate) fn run(
     );
     let outcome = {
         let _entered = run.enter();
-        run_entered(&run, dirs, recipe, journal_dir)
+        run_entered(&run, dirs, recipe, &params, journal_dir)
     };
     // The last handle: dropping it tears the run down (already done on the way; idempotent).
     drop(run);
@@ -131,6 +133,7 @@ fn run_entered(
     run: &Arc<Run>,
     dirs: &[PathBuf],
     recipe: &Recipe,
+    params: &[String],
     journal_dir: &Path,
 ) -> Result<Outcome, Panic> {
     let dry_run = run.dry_run;
@@ -166,6 +169,7 @@ fn run_entered(
         run_id: Some(run_id.clone()),
         dry_run,
         planned: run.planned(),
+        refused: run.refused(),
         undoable: run.with_journal(|j| j.undoable()).unwrap_or(false),
     };
     let result = match result {
@@ -206,11 +210,12 @@ fn run_entered(
             });
             let finished = run.completed_steps();
             let resume = (!finished.is_empty()).then(|| {
-                let args =
-                    crate::runlog::args_line(&serde_json::to_value(run.args()).unwrap_or_default());
-                let command = [format!("helix run {}", recipe.name), args, "--resume".into()]
+                // The words the person typed (not every default), quoted for a shell.
+                let words = params.iter().map(|w| crate::runlog::quote(w));
+                let command = ["helix".to_string(), "run".into(), recipe.name.clone()]
                     .into_iter()
-                    .filter(|w| !w.is_empty())
+                    .chain(words)
+                    .chain(["--resume".to_string()])
                     .collect::<Vec<_>>()
                     .join(" ");
                 Resume { command: run.redact(&command), finished }

@@ -50,6 +50,8 @@ pub struct Run {
     /// Under `--dry-run`: how many changes were planned (shown as `[dry-run] would …`) instead
     /// of made. From the first one on, the recipe's own result lines are marked as planned.
     planned: AtomicUsize,
+    /// Under `--dry-run`: how many acts the guard would refuse (a real run stops at the first).
+    refused: AtomicUsize,
     /// The innermost `step()` that failed, for the journal's end record.
     failed_step: Mutex<Option<String>>,
     steps: Mutex<Steps>,
@@ -80,6 +82,7 @@ impl Run {
             created: Mutex::new(Created::default()),
             secrets: Arc::new(Secrets::default()),
             planned: AtomicUsize::new(0),
+            refused: AtomicUsize::new(0),
             failed_step: Mutex::new(None),
             steps: Mutex::new(Steps::default()),
             sources: Sources::default(),
@@ -148,6 +151,16 @@ impl Run {
     /// A change was planned, not made (`--dry-run`).
     pub(crate) fn note_planned(&self) {
         self.planned.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// An act this dry run found the guard would refuse (`--dry-run`).
+    pub(crate) fn note_refused(&self) {
+        self.refused.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// How many acts this dry run found the guard would refuse.
+    pub(crate) fn refused(&self) -> usize {
+        self.refused.load(Ordering::SeqCst)
     }
 
     /// How many changes this dry run planned so far.

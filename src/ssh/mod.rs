@@ -291,9 +291,16 @@ fn explain(e: Error, t: &Target, command: &str) -> Error {
             if code == Some(255)
                 && let Some(hint) = ssh_failure_hint(&stderr_tail, t)
             {
+                // ssh's 15-line banner about a changed host key has just streamed past, and the
+                // hint says what it means: its last line is enough here.
+                let tail = if host_key_changed(&stderr_tail) {
+                    stderr_tail.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("").to_string()
+                } else {
+                    stderr_tail
+                };
                 return Error::Ssh {
                     target: t.to_string(),
-                    message: format!("ssh to {t} failed: {hint}{}", tail_block(&stderr_tail)),
+                    message: format!("ssh to {t} failed: {hint}{}", tail_block(&tail)),
                 };
             }
             Error::CommandFailed {
@@ -316,6 +323,13 @@ fn tail_block(tail: &str) -> String {
     if lines.is_empty() { String::new() } else { format!(":\n{}", lines.join("\n")) }
 }
 
+/// Whether `ssh` refused the host because its key is not the one in known_hosts.
+fn host_key_changed(stderr: &str) -> bool {
+    let s = stderr.to_ascii_lowercase();
+    s.contains("remote host identification has changed")
+        || s.contains("host key verification failed")
+}
+
 /// What an `ssh` error message means for the person reading it.
 pub(crate) fn ssh_failure_hint(stderr: &str, t: &Target) -> Option<String> {
     let s = stderr.to_ascii_lowercase();
@@ -324,9 +338,7 @@ pub(crate) fn ssh_failure_hint(stderr: &str, t: &Target) -> Option<String> {
         .as_ref()
         .map(|k| format!("the key `{}`", k.display()))
         .unwrap_or_else(|| "no key was accepted".into());
-    if s.contains("remote host identification has changed")
-        || s.contains("host key verification failed")
-    {
+    if host_key_changed(stderr) {
         let host = if t.port == 22 { t.host.clone() } else { format!("[{}]:{}", t.host, t.port) };
         return Some(format!(
             "the host key of {t} is not the one helix saw before (a re-provisioned VM gets a new one); \

@@ -42,13 +42,14 @@ pub enum Outcome {
 }
 
 /// A path from an undo record, refused when relative (a journal from before records were made
-/// absolute): restoring it would write wherever `helix undo` happens to run.
-fn recorded_path(p: &Path) -> Result<&Path> {
+/// absolute): restoring it would write wherever `helix undo` happens to run. `by_hand` says what
+/// the person would do instead (`restore it`, `remove it`, `move it back`).
+fn recorded_path<'a>(p: &'a Path, by_hand: &str) -> Result<&'a Path> {
     if p.is_absolute() {
         return Ok(p);
     }
     Err(Error::Undo(format!(
-        "the journal names `{}` by a relative path, so helix cannot tell which file it was; restore it by hand",
+        "the journal names `{}` by a relative path, so helix cannot tell which file it was; {by_hand} by hand",
         p.display()
     )))
 }
@@ -89,18 +90,20 @@ pub fn apply(u: &Undo) -> Result<Outcome> {
             })
         }
         Undo::Restore { backup, to, sha256 } => {
-            restore(backup, recorded_path(to)?, sha256.as_deref())
+            restore(backup, recorded_path(to, "restore it")?, sha256.as_deref())
         }
         Undo::RemoveCreated { path: None } => Ok(Outcome::Skipped("nothing was created".into())),
         Undo::RemoveCreated { path: Some(p) } => {
-            let p = recorded_path(p)?;
+            let p = recorded_path(p, "remove it (the run created it)")?;
             if p.symlink_metadata().is_err() {
                 return Ok(Outcome::Skipped(format!("`{}` is already gone", p.display())));
             }
             crate::trash::remove(p)?;
             Ok(Outcome::Done(format!("moved `{}` (created by the run) to the trash", p.display())))
         }
-        Undo::MoveBack { from, to } => move_back(recorded_path(from)?, recorded_path(to)?),
+        Undo::MoveBack { from, to } => {
+            move_back(recorded_path(from, "move it back")?, recorded_path(to, "move it back")?)
+        }
         Undo::Untrash { id, .. } => {
             let item = crate::trash::find(id).map_err(|_| {
                 Error::Undo(format!("trash item `{id}` is no longer in the trash (emptied?)"))
@@ -302,7 +305,7 @@ pub(crate) fn cli(run_id: &str, dry_run: bool, config: crate::config::Config) ->
         println!("{l}");
     }
     if dry_run {
-        eprintln!("{}", crate::dry_run::summary(lines.len(), true));
+        eprintln!("{}", crate::dry_run::summary(lines.len(), 0, true));
     }
     if !dry_run && !lines.is_empty() {
         println!(
