@@ -34,6 +34,7 @@ pub(crate) mod journal;
 pub(crate) mod mac_address;
 pub mod macho;
 pub(crate) mod net;
+pub(crate) mod parse_words;
 pub(crate) mod paths;
 pub(crate) mod picker;
 pub mod plist;

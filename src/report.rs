@@ -42,8 +42,11 @@ pub(crate) fn runtime(err: &EvalAltResult, source: &str) -> String {
                 cur = inner;
             }
             EvalAltResult::ErrorParsing(kind, pos) => {
-                message = kind.to_string();
-                frames.push(Frame { source: src.clone(), pos: *pos, note: String::new() });
+                // A module that does not compile: its error, at the place `parse` would show.
+                message = parse_message(kind);
+                let text = crate::sources::text(&src).unwrap_or_default();
+                let pos = parse_position(&ParseError(Box::new(kind.clone()), *pos), &text);
+                frames.push(Frame { source: src.clone(), pos, note: String::new() });
                 break;
             }
             other => {
@@ -87,34 +90,29 @@ pub(crate) fn parse(err: &ParseError, source: &str) -> String {
     out
 }
 
-/// A compile error in helix's words.
+/// A compile error in helix's words (see `crate::parse_words`).
 pub(crate) fn parse_message(e: &rhai::ParseErrorType) -> String {
-    use rhai::ParseErrorType as P;
-    match e {
-        P::MissingToken(t, _) if t == ";" => "missing `;` at the end of this statement".into(),
-        P::MissingToken(t, why) => format!("expected `{t}` {why}"),
-        P::VariableUndefined(v) => format!("there is no variable `{v}` here"),
-        P::ModuleUndefined(m) => format!("there is no module `{m}`"),
-        other => other.to_string(),
-    }
+    crate::parse_words::message(e)
 }
 
 /// Where a compile error is. Rhai reports a missing `;` at the next token, often on the next
 /// line; the statement that lacks it ends earlier, so the caret goes just after its last
-/// character (skipping blank lines and comments).
+/// character (skipping blank lines and comments). Any error Rhai puts at the end of the file
+/// (an unclosed `(`, a dangling `+`) goes there too: past the last line there is nothing to
+/// show, and the fix goes after the last code.
 pub(crate) fn parse_position(err: &ParseError, text: &str) -> Position {
     let pos = err.1;
     let is_semicolon = matches!(&*err.0, rhai::ParseErrorType::MissingToken(t, _) if t == ";");
     let (Some(line), Some(col)) = (pos.line(), pos.position()) else { return pos };
-    if !is_semicolon {
+    if !is_semicolon && !only_comments_from(text, line, col) {
         return pos;
     }
     let lines: Vec<&str> = text.lines().collect();
     // The text before the error's token on its own line counts first.
-    let mut l = line;
-    let mut upto = col.saturating_sub(1);
+    let (mut l, mut upto) =
+        if line > lines.len() { (lines.len(), usize::MAX) } else { (line, col.saturating_sub(1)) };
     loop {
-        let Some(src) = lines.get(l - 1) else { return pos };
+        let Some(src) = l.checked_sub(1).and_then(|i| lines.get(i)) else { return pos };
         let before: String = src.chars().take(upto).collect();
         let code = before.split("//").next().unwrap_or("").trim_end();
         if !code.is_empty() {
@@ -126,6 +124,15 @@ pub(crate) fn parse_position(err: &ParseError, text: &str) -> Position {
         l -= 1;
         upto = usize::MAX;
     }
+}
+
+/// Whether nothing but blanks and `//` comments follows `line:col` in `text`.
+fn only_comments_from(text: &str, line: usize, col: usize) -> bool {
+    text.lines().enumerate().skip(line.saturating_sub(1)).all(|(i, l)| {
+        let rest: String =
+            if i + 1 == line { l.chars().skip(col.saturating_sub(1)).collect() } else { l.into() };
+        rest.split("//").next().unwrap_or("").trim().is_empty()
+    })
 }
 
 /// Render one finding at `source:line:col` (used by `helix check`).
@@ -189,4 +196,27 @@ fn snippet(source: &str, pos: Position) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    /// A module that does not compile while a recipe runs: helix's words, and the caret after
+    /// the statement that lacks its `;` (not at the next line's token, where Rhai puts it).
+    #[test]
+    fn a_module_compile_error_at_run_time_is_in_helix_words() {
+        let source = "/tmp/helix-report-test/broken.rhai";
+        crate::sources::remember(source, "fn f() {\n    let a = 1\n    a\n}\n");
+        let err = crate::engine::build(vec![])
+            .compile("fn f() {\n    let a = 1\n    a\n}\n")
+            .expect_err("does not compile");
+        let err = rhai::EvalAltResult::ErrorInModule(
+            source.into(),
+            Box::new(err.into()),
+            rhai::Position::new(2, 1),
+        );
+        let shown = console::strip_ansi_codes(&super::runtime(&err, "r.rhai")).to_string();
+        assert!(shown.starts_with("error: missing `;` at the end of this statement\n"), "{shown}");
+        assert!(shown.contains(&format!("--> {source}:2:14\n")), "{shown}");
+        assert!(shown.contains("= while loading module"), "{shown}");
+    }
 }

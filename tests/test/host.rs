@@ -43,6 +43,23 @@ fn check_reports_syntax_error_with_position() {
     insta::assert_snapshot!("check_syntax_error", redact(error, t.dir.path()));
 }
 
+/// `helix run` compiles the recipe and its modules itself: their compile errors are in
+/// helix's words too, at the line to fix.
+#[test]
+fn run_reports_compile_errors_in_helix_words() {
+    let t = Test::new()
+        .recipe("bad", "//! Bad.\nlet s = \"not closed;\nprint(s);\n")
+        .module("broken", "fn f() {\n    break;\n}\n")
+        .recipe("uses", "//! Uses a broken module.\nimport \"broken\" as broken;\nbroken::f();\n");
+    let mut all = String::new();
+    for name in ["bad", "uses"] {
+        let out = t.helix(["run", name]);
+        out.code(1);
+        all.push_str(&shown(&t, &format!("run {name}"), &out));
+    }
+    insta::assert_snapshot!("run_compile_errors", all);
+}
+
 #[test]
 fn runtime_error_points_at_the_line_and_the_call_chain() {
     let t = Test::new()
