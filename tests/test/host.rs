@@ -55,7 +55,7 @@ fn run_reports_compile_errors_in_helix_words() {
     for name in ["bad", "uses"] {
         let out = t.helix(["run", name]);
         out.code(1);
-        all.push_str(&shown(&t, &format!("run {name}"), &out));
+        all.push_str(&t.shown(&format!("run {name}"), &out));
     }
     insta::assert_snapshot!("run_compile_errors", all);
 }
