@@ -159,15 +159,7 @@ pub enum Error {
     #[error("{0}")]
     Undo(String),
     /// `helix undo` stopped at one action; the newer ones were undone, the older ones not.
-    #[error(
-        "undo stopped at {at} ({kind}): {cause}\n  {undone} of {} of run `{run}` {} undone before it; \
-         {} left as {} {}",
-        crate::count::count(*total as u64, "action"),
-        if *undone == 1 { "was" } else { "were" },
-        match total - undone { 1 => "the older one was".to_string(), n => format!("the {n} older ones were") },
-        if total - undone == 1 { "it" } else { "they" },
-        if total - undone == 1 { "is" } else { "are" }
-    )]
+    #[error("undo stopped at {at} ({kind}): {cause}\n  {}", undo_progress(*undone, *total, run))]
     UndoStopped {
         at: String,
         kind: String,
@@ -247,6 +239,22 @@ fn tail_suffix(tail: &str) -> String {
         let indented: Vec<String> = tail.lines().map(|l| format!("  | {l}")).collect();
         format!(":\n{}", indented.join("\n"))
     }
+}
+
+/// How far an undo got before it stopped: "2 of 3 actions of run `X` were undone before it; the
+/// older one was left as it is".
+fn undo_progress(undone: usize, total: usize, run: &str) -> String {
+    let left = total.saturating_sub(undone);
+    format!(
+        "{undone} of {} of run `{run}` {} undone before it; {}",
+        crate::count::count(total as u64, "action"),
+        if undone == 1 { "was" } else { "were" },
+        if left == 1 {
+            "the older one was left as it is".to_string()
+        } else {
+            format!("the {left} older ones were left as they are")
+        }
+    )
 }
 
 impl Error {
@@ -338,6 +346,18 @@ pub(crate) fn rhai<T>(ctx: &rhai::NativeCallContext, r: Result<T>) -> RhaiResult
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn undo_progress_counts_in_words() {
+        assert_eq!(
+            super::undo_progress(0, 1, "r"),
+            "0 of 1 action of run `r` were undone before it; the older one was left as it is"
+        );
+        assert_eq!(
+            super::undo_progress(1, 4, "r"),
+            "1 of 4 actions of run `r` was undone before it; the 3 older ones were left as they are"
+        );
+    }
 
     #[test]
     fn the_exit_code_rides_in_the_error_value_not_in_a_context() {
