@@ -22,26 +22,7 @@ fn shown(w: &MacWorld, out: &Output) -> String {
     let text = redact::after(&text, "vm-backups.json` (", |c| c.is_ascii_digit(), "<n>");
     // A table is as wide as its longest cell, which may name this world's path.
     let text = ["CHECK ", "FACT ", "WHAT "].iter().fold(text, |s, h| redact::table(&s, h));
-    text.lines().map(commits).collect::<Vec<_>>().join("\n") + "\n"
-}
-
-/// Commit ids (40 or 12 hex digits) of the fixture's repositories → `<commit>`; the pinned
-/// ones (`stdlib/pins.rhai`) stay, they are part of the plan.
-fn commits(line: &str) -> String {
-    const PINS: &str = include_str!("../../stdlib/pins.rhai");
-    line.split(' ')
-        .map(|w| {
-            let core = w.trim_end_matches([',', ')', ';', ':']);
-            let hex = (core.len() == 40 || core.len() == 12)
-                && core.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase());
-            if hex && !PINS.contains(core) {
-                format!("<commit>{}", &w[core.len()..])
-            } else {
-                w.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    redact::commits_made_now(&text).lines().collect::<Vec<_>>().join("\n") + "\n"
 }
 
 /// setup works on its repositories concurrently: its plan lines, grouped by the checkout they

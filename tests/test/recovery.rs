@@ -68,7 +68,7 @@ pub(crate) fn shown(t: &Test, out: &Output) -> String {
     let text: String = text.split_inclusive('\n').map(tool_version).collect();
     // Commits of repositories the test made (`main @ 6009c04cc080`, a full id in setup's table);
     // the time in the name of the snapshot a restore keeps (`before-s1-1795814233`).
-    let text = commits_made_now(&text);
+    let text = crate::support::redact::commits_made_now(&text);
     let text = after(&text, " @ ", |c| c.is_ascii_hexdigit(), "<commit>");
     let text = after(&text, "before-s1-", |c| c.is_ascii_digit(), "<time>");
     ["CHECK ", "NAME ", "IMAGE ", "WHAT "].iter().fold(text, |s, h| table(&s, h))
@@ -127,30 +127,6 @@ fn durations(text: &str) -> String {
             if tenths(bare) { w.replacen(bare, "<secs>", 1) } else { w.to_string() }
         })
         .collect()
-}
-
-/// Full commit ids (40 hex digits) → `<commit>`, except the pinned ones (`stdlib/pins.rhai`):
-/// those are part of the plan.
-fn commits_made_now(text: &str) -> String {
-    const PINS: &str = include_str!("../../stdlib/pins.rhai");
-    let b = text.as_bytes();
-    let mut out = String::with_capacity(text.len());
-    let mut i = 0;
-    while i < text.len() {
-        let id = (i == 0 || !b[i - 1].is_ascii_alphanumeric())
-            && b.len() >= i + 40
-            && b[i..i + 40].iter().all(u8::is_ascii_hexdigit)
-            && b.get(i + 40).is_none_or(|c| !c.is_ascii_alphanumeric());
-        if id && !PINS.contains(&text[i..i + 40]) {
-            out.push_str("<commit>");
-            i += 40;
-        } else {
-            let c = text[i..].chars().next().unwrap();
-            out.push(c);
-            i += c.len_utf8();
-        }
-    }
-    out
 }
 
 /// A tool's version (`tool ninja  ok  1.11.1 at /usr/bin/ninja`) → `<version>`.

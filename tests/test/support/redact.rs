@@ -286,3 +286,46 @@ fn after_a_prefix_only_the_varying_token_is_replaced() {
         "built x in <n>s; answers (after <n>s); (after s) in <n> files; built y in <n>s"
     );
 }
+
+/// Commit ids made by the test itself (40 or 12 lowercase hex digits, standing alone) →
+/// `<commit>`; the pinned ones (`stdlib/pins.rhai`) stay, they are part of what is shown.
+pub fn commits_made_now(text: &str) -> String {
+    const PINS: &str = include_str!("../../../stdlib/pins.rhai");
+    let b = text.as_bytes();
+    let hex = |c: &u8| c.is_ascii_digit() || (b'a'..=b'f').contains(c);
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        let alone = i == 0 || !b[i - 1].is_ascii_alphanumeric();
+        let run = if alone { b[i..].iter().take_while(|c| hex(c)).count() } else { 0 };
+        let ends = b.get(i + run).is_none_or(|c| !c.is_ascii_alphanumeric());
+        if (run == 40 || run == 12) && ends && !PINS.contains(&text[i..i + run]) {
+            out.push_str("<commit>");
+            i += run;
+        } else {
+            let c = text[i..].chars().next().unwrap();
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
+#[test]
+fn commits_made_now_are_redacted_and_pinned_ones_kept() {
+    const PINS: &str = include_str!("../../../stdlib/pins.rhai");
+    let pinned = PINS
+        .split(|c: char| !c.is_ascii_hexdigit())
+        .find(|w| w.len() == 40)
+        .expect("a pinned commit");
+    let text = format!(
+        "main @ 6009c04cc080, at 0123456789abcdef0123456789abcdef01234567; pin {pinned}; \
+         x6009c04cc080 6009c04cc0801 DEADBEEFCAFE"
+    );
+    assert_eq!(
+        commits_made_now(&text),
+        format!(
+            "main @ <commit>, at <commit>; pin {pinned}; x6009c04cc080 6009c04cc0801 DEADBEEFCAFE"
+        )
+    );
+}
