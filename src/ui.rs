@@ -70,26 +70,27 @@ pub(crate) fn error(text: &str) {
 
 /// A dry-run plan line, on stdout: under `--dry-run` the plan is the output.
 pub(crate) fn plan(text: &str) {
-    let ctx = crate::run::current();
-    ctx.note_planned();
-    let text = ctx.redact(text);
-    println!("{} {text}", style("[dry-run]").magenta());
+    crate::run::current().note_planned();
+    dry_run_line("", text);
 }
 
 /// A dry-run line for an act the guard would refuse: on stdout with the plan, but not a change
 /// (a real run stops there), so it is counted apart.
 pub(crate) fn plan_refused(text: &str) {
-    let ctx = crate::run::current();
-    ctx.note_refused();
-    let text = ctx.redact(text);
-    println!("{} {text}", style("[dry-run]").magenta());
+    crate::run::current().note_refused();
+    dry_run_line("", text);
 }
 
 /// A line under a plan line (`[dry-run]     ~ QEMU.DebugLog: false → true`): a detail of the
 /// change just planned, not another change, so the dry run's count does not grow.
 pub(crate) fn plan_detail(text: &str) {
+    dry_run_line("    ", text);
+}
+
+/// `[dry-run] TEXT` on stdout, redacted, `indent` after the mark.
+fn dry_run_line(indent: &str, text: &str) {
     let text = crate::run::current().redact(text);
-    println!("{}     {text}", style("[dry-run]").magenta());
+    println!("{} {indent}{text}", style("[dry-run]").magenta());
 }
 
 /// An ordinary yes/no question. `--yes` answers it; with no terminal, `default` stands if given.
